@@ -1,0 +1,97 @@
+# ngx_rtmp_compliance — build, test and demo.
+#
+#   make            build/ngx_rtmp_compliance_module.so for Debian's nginx
+#                   (or, with NGINX_SRC=DIR, a static nginx with both
+#                   modules in build/static/)
+#   make run        install what is needed, build, start a demo nginx
+#   make test       install what is needed, build, run the test suite
+#   make static NGINX_SRC=DIR [RTMP_SRC=DIR]
+#
+# RTMP_SRC=DIR uses your nginx-rtmp-module tree instead of the one
+# fetched from Debian's libnginx-mod-rtmp source package.
+
+SHELL       := /bin/bash
+TOP         := $(CURDIR)
+BUILD       ?= $(TOP)/build
+DEPS        ?= $(TOP)/deps
+RTMP_SRC    ?= $(DEPS)/nginx-rtmp-module
+NGINX_SRC   ?=
+CC          ?= cc
+PROVE_JOBS  ?= 2
+TEST_FILES  ?= t/
+
+# Debian packages the build, the tools and the tests use
+DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
+               libjwt-dev libpcre2-dev zlib1g-dev gcc make perl \
+               libtest-base-perl openssl ffmpeg xz-utils ca-certificates
+
+MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
+MODULE       = $(BUILD)/ngx_rtmp_compliance_module.so
+TOKEN_TOOL   = $(BUILD)/compliance-token
+RTMP_CLIENT  = $(BUILD)/rtmp-client
+TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
+
+.PHONY: all module tools deps rtmp-src static test test-static run stop \
+        clean distclean
+
+ifeq ($(NGINX_SRC),)
+all: module tools
+else
+all: static tools
+endif
+
+deps:
+	@scripts/install-deps $(DEB_PACKAGES)
+
+rtmp-src: $(RTMP_SRC)/ngx_rtmp.h
+
+$(DEPS)/nginx-rtmp-module/ngx_rtmp.h:
+	scripts/fetch-debian-orig libnginx-mod-rtmp $(DEPS)/nginx-rtmp-module
+
+module: $(MODULE)
+
+$(MODULE): $(MODULE_SRCS) | rtmp-src
+	scripts/build-module $(BUILD) $(RTMP_SRC)
+
+tools: $(TOKEN_TOOL) $(RTMP_CLIENT)
+
+$(TOKEN_TOOL): scripts/compliance-token.c
+	@mkdir -p $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljwt -ljansson -lcrypto
+
+$(RTMP_CLIENT): t/client/rtmp_client.c
+	@mkdir -p $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -o $@ $<
+
+static: | rtmp-src
+	@test -n "$(NGINX_SRC)" || { echo "set NGINX_SRC=DIR"; exit 1; }
+	scripts/build-static $(BUILD)/static $(NGINX_SRC) $(RTMP_SRC)
+
+test: deps
+	$(MAKE) module tools
+	prove -j$(PROVE_JOBS) -r $(TEST_FILES)
+
+# the smoke test of a static nginx built from Debian's nginx sources
+test-static: deps
+	$(MAKE) tools
+	@if [ -z "$(NGINX_SRC)" ]; then \
+	    scripts/fetch-debian-orig nginx $(DEPS)/nginx; \
+	    $(MAKE) static NGINX_SRC=$(DEPS)/nginx; \
+	else \
+	    $(MAKE) static; \
+	fi
+	TEST_NGINX_BINARY=$(BUILD)/static/nginx TEST_NGINX_LOAD_MODULES= \
+	    prove t/010-publish-gate.t
+
+run: deps
+	$(MAKE) module tools
+	scripts/demo start
+
+stop:
+	scripts/demo stop
+
+clean:
+	rm -rf $(BUILD) t/servroot*
+
+distclean: clean
+	rm -rf $(DEPS)

@@ -1,0 +1,448 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * A read-only AMF0 reader for the raw connect, publish and play commands.
+ *
+ * nginx-rtmp copies stream names, their arguments, app and tcUrl into
+ * 256-byte buffers; tokens are longer.  This reader walks the message's
+ * chain without moving any buffer position, so nginx-rtmp's own handler
+ * that runs after ours reads the same bytes.  Every length is checked
+ * against what is left in the message and nesting is bounded.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_RTMP_COMPLIANCE_AMF_DEPTH     16
+
+
+static ngx_int_t ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a,
+    u_char *dst, size_t n);
+static ngx_int_t ngx_rtmp_compliance_amf_u16(ngx_rtmp_compliance_amf_t *a,
+    size_t *n);
+static ngx_int_t ngx_rtmp_compliance_amf_u32(ngx_rtmp_compliance_amf_t *a,
+    size_t *n);
+static ngx_int_t ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a,
+    ngx_uint_t depth);
+static ngx_int_t ngx_rtmp_compliance_amf_skip_props(
+    ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth);
+static ngx_int_t ngx_rtmp_compliance_amf_string(ngx_rtmp_compliance_amf_t *a,
+    u_char type, u_char *buf, size_t size, ngx_str_t *s,
+    ngx_rtmp_compliance_amf_t *at);
+static ngx_int_t ngx_rtmp_compliance_amf_start(ngx_rtmp_compliance_amf_t *a,
+    ngx_chain_t *in);
+
+
+#define NGX_RTMP_AMF0_NUMBER       0x00
+#define NGX_RTMP_AMF0_BOOLEAN      0x01
+#define NGX_RTMP_AMF0_STRING       0x02
+#define NGX_RTMP_AMF0_OBJECT       0x03
+#define NGX_RTMP_AMF0_NULL         0x05
+#define NGX_RTMP_AMF0_UNDEFINED    0x06
+#define NGX_RTMP_AMF0_REFERENCE    0x07
+#define NGX_RTMP_AMF0_ECMA_ARRAY   0x08
+#define NGX_RTMP_AMF0_OBJECT_END   0x09
+#define NGX_RTMP_AMF0_STRICT_ARRAY 0x0a
+#define NGX_RTMP_AMF0_DATE         0x0b
+#define NGX_RTMP_AMF0_LONG_STRING  0x0c
+#define NGX_RTMP_AMF0_XML_DOC      0x0f
+#define NGX_RTMP_AMF0_TYPED_OBJECT 0x10
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a, u_char *dst,
+    size_t n)
+{
+    size_t  size;
+
+    while (n) {
+        if (a->cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        size = a->cl->buf->last - a->pos;
+
+        if (size == 0) {
+            a->cl = a->cl->next;
+            a->pos = a->cl ? a->cl->buf->pos : NULL;
+            continue;
+        }
+
+        if (size > n) {
+            size = n;
+        }
+
+        if (dst) {
+            dst = ngx_cpymem(dst, a->pos, size);
+        }
+
+        a->pos += size;
+        n -= size;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_u16(ngx_rtmp_compliance_amf_t *a, size_t *n)
+{
+    u_char  b[2];
+
+    if (ngx_rtmp_compliance_amf_get(a, b, 2) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    *n = ((size_t) b[0] << 8) | b[1];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_u32(ngx_rtmp_compliance_amf_t *a, size_t *n)
+{
+    u_char  b[4];
+
+    if (ngx_rtmp_compliance_amf_get(a, b, 4) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    *n = ((size_t) b[0] << 24) | ((size_t) b[1] << 16)
+         | ((size_t) b[2] << 8) | b[3];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
+{
+    u_char  type;
+    size_t  n;
+
+    if (depth > NGX_RTMP_COMPLIANCE_AMF_DEPTH) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_rtmp_compliance_amf_get(a, &type, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (type) {
+
+    case NGX_RTMP_AMF0_NUMBER:
+        return ngx_rtmp_compliance_amf_get(a, NULL, 8);
+
+    case NGX_RTMP_AMF0_BOOLEAN:
+        return ngx_rtmp_compliance_amf_get(a, NULL, 1);
+
+    case NGX_RTMP_AMF0_STRING:
+        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_rtmp_compliance_amf_get(a, NULL, n);
+
+    case NGX_RTMP_AMF0_LONG_STRING:
+    case NGX_RTMP_AMF0_XML_DOC:
+        if (ngx_rtmp_compliance_amf_u32(a, &n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_rtmp_compliance_amf_get(a, NULL, n);
+
+    case NGX_RTMP_AMF0_NULL:
+    case NGX_RTMP_AMF0_UNDEFINED:
+        return NGX_OK;
+
+    case NGX_RTMP_AMF0_REFERENCE:
+        return ngx_rtmp_compliance_amf_get(a, NULL, 2);
+
+    case NGX_RTMP_AMF0_DATE:
+        return ngx_rtmp_compliance_amf_get(a, NULL, 10);
+
+    case NGX_RTMP_AMF0_ECMA_ARRAY:
+        if (ngx_rtmp_compliance_amf_get(a, NULL, 4) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_rtmp_compliance_amf_skip_props(a, depth);
+
+    case NGX_RTMP_AMF0_TYPED_OBJECT:
+        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK
+            || ngx_rtmp_compliance_amf_get(a, NULL, n) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* fall through */
+
+    case NGX_RTMP_AMF0_OBJECT:
+        return ngx_rtmp_compliance_amf_skip_props(a, depth);
+
+    case NGX_RTMP_AMF0_STRICT_ARRAY:
+        if (ngx_rtmp_compliance_amf_u32(a, &n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        while (n--) {
+            if (ngx_rtmp_compliance_amf_skip(a, depth + 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        return NGX_OK;
+
+    default:
+        return NGX_ERROR;
+    }
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_skip_props(ngx_rtmp_compliance_amf_t *a,
+    ngx_uint_t depth)
+{
+    u_char  end;
+    size_t  n;
+
+    for ( ;; ) {
+        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (n == 0) {
+            if (ngx_rtmp_compliance_amf_get(a, &end, 1) != NGX_OK
+                || end != NGX_RTMP_AMF0_OBJECT_END)
+            {
+                return NGX_ERROR;
+            }
+
+            return NGX_OK;
+        }
+
+        if (ngx_rtmp_compliance_amf_get(a, NULL, n) != NGX_OK
+            || ngx_rtmp_compliance_amf_skip(a, depth + 1) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+/*
+ * reads a string value whose type byte was already read;
+ * NGX_DECLINED: longer than the buffer
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_string(ngx_rtmp_compliance_amf_t *a, u_char type,
+    u_char *buf, size_t size, ngx_str_t *s, ngx_rtmp_compliance_amf_t *at)
+{
+    size_t     n;
+    ngx_int_t  rc;
+
+    if (type == NGX_RTMP_AMF0_STRING) {
+        rc = ngx_rtmp_compliance_amf_u16(a, &n);
+
+    } else if (type == NGX_RTMP_AMF0_LONG_STRING) {
+        rc = ngx_rtmp_compliance_amf_u32(a, &n);
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (n > size) {
+        return NGX_DECLINED;
+    }
+
+    *at = *a;
+
+    if (ngx_rtmp_compliance_amf_get(a, buf, n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    s->data = buf;
+    s->len = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_start(ngx_rtmp_compliance_amf_t *a, ngx_chain_t *in)
+{
+    u_char  type;
+
+    a->cl = in;
+    a->pos = in ? in->buf->pos : NULL;
+
+    /* transaction id */
+
+    if (ngx_rtmp_compliance_amf_get(a, &type, 1) != NGX_OK
+        || type != NGX_RTMP_AMF0_NUMBER
+        || ngx_rtmp_compliance_amf_get(a, NULL, 8) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * publish and play: transaction id, command object (null), stream name
+ * with its arguments
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_amf_stream_name(ngx_chain_t *in, u_char *buf,
+    size_t size, ngx_str_t *name, ngx_rtmp_compliance_amf_t *at)
+{
+    u_char                     type;
+    ngx_rtmp_compliance_amf_t  a;
+
+    if (ngx_rtmp_compliance_amf_start(&a, in) != NGX_OK
+        || ngx_rtmp_compliance_amf_skip(&a, 0) != NGX_OK
+        || ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_rtmp_compliance_amf_string(&a, type, buf, size, name, at);
+}
+
+
+/*
+ * connect: transaction id, command object; "app" and "tcUrl" are taken
+ * from the command object, each into its half of buf, their places in
+ * the message into at[0] and at[1]
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
+    ngx_str_t *app, ngx_str_t *tc_url, ngx_rtmp_compliance_amf_t *at)
+{
+    u_char                     type, name[8];
+    size_t                     n, half;
+    ngx_int_t                  rc;
+    ngx_str_t                 *dst;
+    ngx_rtmp_compliance_amf_t  a;
+
+    ngx_str_null(app);
+    ngx_str_null(tc_url);
+
+    half = size / 2;
+
+    if (ngx_rtmp_compliance_amf_start(&a, in) != NGX_OK
+        || ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (type != NGX_RTMP_AMF0_OBJECT && type != NGX_RTMP_AMF0_ECMA_ARRAY) {
+        return NGX_ERROR;
+    }
+
+    if (type == NGX_RTMP_AMF0_ECMA_ARRAY
+        && ngx_rtmp_compliance_amf_get(&a, NULL, 4) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        if (ngx_rtmp_compliance_amf_u16(&a, &n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (n == 0) {
+            return NGX_OK;
+        }
+
+        dst = NULL;
+
+        if (n == 3 || n == 5) {
+            if (ngx_rtmp_compliance_amf_get(&a, name, n) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (n == 3 && ngx_strncmp(name, "app", 3) == 0) {
+                dst = app;
+
+            } else if (n == 5 && ngx_strncmp(name, "tcUrl", 5) == 0) {
+                dst = tc_url;
+            }
+
+        } else if (ngx_rtmp_compliance_amf_get(&a, NULL, n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (dst == NULL) {
+            if (ngx_rtmp_compliance_amf_skip(&a, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (type != NGX_RTMP_AMF0_STRING
+            && type != NGX_RTMP_AMF0_LONG_STRING)
+        {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_rtmp_compliance_amf_string(&a, type,
+                                            dst == app ? buf : buf + half,
+                                            half, dst,
+                                            dst == app ? &at[0] : &at[1]);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+}
+
+
+/*
+ * overwrites len bytes, off bytes after the place a string was read from:
+ * tokens are credentials, and nginx-rtmp logs names and arguments
+ */
+
+void
+ngx_rtmp_compliance_amf_redact(ngx_rtmp_compliance_amf_t *at, size_t off,
+    size_t len)
+{
+    size_t                     n;
+    ngx_rtmp_compliance_amf_t  a;
+
+    a = *at;
+
+    if (ngx_rtmp_compliance_amf_get(&a, NULL, off) != NGX_OK) {
+        return;
+    }
+
+    while (len && a.cl) {
+        n = ngx_min((size_t) (a.cl->buf->last - a.pos), len);
+
+        ngx_memset(a.pos, 'x', n);
+        len -= n;
+
+        a.cl = a.cl->next;
+        a.pos = a.cl ? a.cl->buf->pos : NULL;
+    }
+}

@@ -1,0 +1,418 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * Token keys: parsed once at configuration time, each pinned to its
+ * algorithm family (HMAC secret, RSA or EC public key), and the
+ * signature check with the pre-parsed OpenSSL key.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_RTMP_COMPLIANCE_HMAC_MIN      32
+#define NGX_RTMP_COMPLIANCE_RSA_MIN_BITS  2048
+#define NGX_RTMP_COMPLIANCE_KEY_FILE_MAX  65536
+
+
+static void ngx_rtmp_compliance_key_cleanup(void *data);
+static ngx_int_t ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half,
+    u_char *der, size_t *len);
+
+
+ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[] = {
+    { ngx_string("none"), 0, NULL, 0 },
+    { ngx_string("HS256"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha256, 0 },
+    { ngx_string("HS384"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha384, 0 },
+    { ngx_string("HS512"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha512, 0 },
+    { ngx_string("RS256"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha256, 0 },
+    { ngx_string("RS384"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha384, 0 },
+    { ngx_string("RS512"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha512, 0 },
+    { ngx_string("ES256"), NGX_RTMP_COMPLIANCE_EC, EVP_sha256, 32 },
+    { ngx_string("ES384"), NGX_RTMP_COMPLIANCE_EC, EVP_sha384, 48 },
+    { ngx_string("ES512"), NGX_RTMP_COMPLIANCE_EC, EVP_sha512, 66 },
+};
+
+
+ngx_uint_t
+ngx_rtmp_compliance_alg_by_name(u_char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; i < NGX_RTMP_COMPLIANCE_ALG_MAX; i++) {
+        if (ngx_rtmp_compliance_algs[i].name.len == len
+            && ngx_strncmp(ngx_rtmp_compliance_algs[i].name.data, name, len)
+               == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_RTMP_COMPLIANCE_ALG_NONE;
+}
+
+
+char *
+ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
+    ngx_str_t *alg)
+{
+    int                  nid, bits;
+    char                 curve[32];
+    size_t               size;
+    u_char              *p, *last;
+    BIO                 *bio;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    EVP_PKEY            *pkey;
+    ngx_uint_t           pinned;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_conf_full_name(cf->cycle, &key->file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    pinned = NGX_RTMP_COMPLIANCE_ALG_NONE;
+
+    if (alg->len) {
+        pinned = ngx_rtmp_compliance_alg_by_name(alg->data, alg->len);
+
+        if (pinned == NGX_RTMP_COMPLIANCE_ALG_NONE) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown algorithm \"%V\" of key \"%V\", "
+                               "use HS256, HS384, HS512, RS256, RS384, "
+                               "RS512, ES256, ES384 or ES512",
+                               alg, &key->file);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    fd = ngx_open_file(key->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &key->file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &key->file);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size == 0 || size > NGX_RTMP_COMPLIANCE_KEY_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key file \"%V\" is %s", &key->file,
+                           size ? "too large" : "empty");
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, size);
+    if (p == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, p, size);
+
+    if (n == -1 || (size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &key->file);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    if (ngx_strnstr(p, "-----BEGIN", size) == NULL) {
+
+        /* an HMAC secret: the file's bytes, less trailing CR/LF */
+
+        last = p + size;
+
+        while (last > p && (last[-1] == LF || last[-1] == CR)) {
+            last--;
+        }
+
+        if (last - p < NGX_RTMP_COMPLIANCE_HMAC_MIN) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "HMAC secret in \"%V\" is %uz bytes, "
+                               "at least %d are required",
+                               &key->file, (size_t) (last - p),
+                               NGX_RTMP_COMPLIANCE_HMAC_MIN);
+            return NGX_CONF_ERROR;
+        }
+
+        if (pinned && ngx_rtmp_compliance_algs[pinned].family
+                      != NGX_RTMP_COMPLIANCE_HMAC)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "key \"%V\" is an HMAC secret, "
+                               "not a key for \"%V\"", &key->file, alg);
+            return NGX_CONF_ERROR;
+        }
+
+        key->family = NGX_RTMP_COMPLIANCE_HMAC;
+        key->alg = pinned;
+        key->secret.data = p;
+        key->secret.len = last - p;
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strnstr(p, "PRIVATE KEY-----", size) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" holds a private key; configure the "
+                           "public key (openssl pkey -pubout)", &key->file);
+        return NGX_CONF_ERROR;
+    }
+
+    bio = BIO_new_mem_buf(p, (int) size);
+    if (bio == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+
+    if (pkey == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a PEM public key "
+                           "(BEGIN PUBLIC KEY) nor an HMAC secret",
+                           &key->file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        EVP_PKEY_free(pkey);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_rtmp_compliance_key_cleanup;
+    cln->data = pkey;
+
+    key->pkey = pkey;
+    key->alg = pinned;
+
+    switch (EVP_PKEY_base_id(pkey)) {
+
+    case EVP_PKEY_RSA:
+        key->family = NGX_RTMP_COMPLIANCE_RSA;
+        bits = EVP_PKEY_get_bits(pkey);
+
+        if (bits < NGX_RTMP_COMPLIANCE_RSA_MIN_BITS) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "RSA key \"%V\" has %d bits, at least %d "
+                               "are required", &key->file, bits,
+                               NGX_RTMP_COMPLIANCE_RSA_MIN_BITS);
+            return NGX_CONF_ERROR;
+        }
+
+        break;
+
+    case EVP_PKEY_EC:
+        key->family = NGX_RTMP_COMPLIANCE_EC;
+
+        if (EVP_PKEY_get_utf8_string_param(pkey, "group", curve,
+                                           sizeof(curve), NULL)
+            != 1)
+        {
+            curve[0] = '\0';
+        }
+
+        nid = OBJ_sn2nid(curve);
+        if (nid == NID_undef) {
+            nid = EC_curve_nist2nid(curve);
+        }
+
+        switch (nid) {
+        case NID_X9_62_prime256v1:
+            key->alg = NGX_RTMP_COMPLIANCE_ES256;
+            break;
+        case NID_secp384r1:
+            key->alg = NGX_RTMP_COMPLIANCE_ES384;
+            break;
+        case NID_secp521r1:
+            key->alg = NGX_RTMP_COMPLIANCE_ES512;
+            break;
+        default:
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "EC key \"%V\" is on curve \"%s\"; "
+                               "P-256, P-384 or P-521 is required",
+                               &key->file, curve);
+            return NGX_CONF_ERROR;
+        }
+
+        if (pinned && pinned != key->alg) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "EC key \"%V\" is for \"%V\", not \"%V\"",
+                               &key->file,
+                               &ngx_rtmp_compliance_algs[key->alg].name,
+                               alg);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+
+    default:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is neither an RSA nor an EC public key",
+                           &key->file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (pinned && ngx_rtmp_compliance_algs[pinned].family != key->family) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "RSA key \"%V\" cannot be used with \"%V\"",
+                           &key->file, alg);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_rtmp_compliance_key_cleanup(void *data)
+{
+    EVP_PKEY_free(data);
+}
+
+
+/*
+ * JWS carries an ECDSA signature as R || S of fixed width;
+ * OpenSSL verifies DER
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half, u_char *der,
+    size_t *len)
+{
+    int         n;
+    BIGNUM     *r, *s;
+    ECDSA_SIG  *es;
+
+    es = ECDSA_SIG_new();
+    if (es == NULL) {
+        return NGX_ERROR;
+    }
+
+    r = BN_bin2bn(sig, (int) half, NULL);
+    s = BN_bin2bn(sig + half, (int) half, NULL);
+
+    if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(es);
+        return NGX_ERROR;
+    }
+
+    n = i2d_ECDSA_SIG(es, NULL);
+
+    if (n <= 0 || (size_t) n > *len) {
+        ECDSA_SIG_free(es);
+        return NGX_ERROR;
+    }
+
+    n = i2d_ECDSA_SIG(es, &der);
+    ECDSA_SIG_free(es);
+
+    if (n <= 0) {
+        return NGX_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: the signature is good; NGX_DECLINED: it is not */
+
+ngx_int_t
+ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
+    ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen)
+{
+    int                         rc;
+    size_t                      dlen;
+    u_char                      der[160];
+    unsigned int                mlen;
+    EVP_MD_CTX                 *md;
+    u_char                      mac[EVP_MAX_MD_SIZE];
+    ngx_rtmp_compliance_alg_t  *a;
+
+    a = &ngx_rtmp_compliance_algs[alg];
+
+    if (key->family == NGX_RTMP_COMPLIANCE_HMAC) {
+
+        if (HMAC(a->md(), key->secret.data, (int) key->secret.len,
+                 input, len, mac, &mlen)
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        if (siglen != mlen || CRYPTO_memcmp(mac, sig, mlen) != 0) {
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+    }
+
+    if (key->family == NGX_RTMP_COMPLIANCE_EC) {
+
+        if (siglen != 2 * a->ec_half) {
+            return NGX_DECLINED;
+        }
+
+        dlen = sizeof(der);
+
+        if (ngx_rtmp_compliance_key_ec_sig(sig, a->ec_half, der, &dlen)
+            != NGX_OK)
+        {
+            ERR_clear_error();
+            return NGX_DECLINED;
+        }
+
+        sig = der;
+        siglen = dlen;
+    }
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = EVP_DigestVerifyInit(md, NULL, a->md(), NULL, key->pkey);
+
+    if (rc == 1) {
+        rc = EVP_DigestVerify(md, sig, siglen, input, len);
+    }
+
+    EVP_MD_CTX_free(md);
+
+    if (rc != 1) {
+        /* leave no error behind for the SSL code of this worker */
+        ERR_clear_error();
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}

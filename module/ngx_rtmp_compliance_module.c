@@ -1,0 +1,996 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The identity gate: configuration, and the connect and publish hooks.
+ *
+ * Our AMF handlers for "connect" and "publish" are put in front of
+ * nginx-rtmp's own, so a publish is decided on the raw command (tokens
+ * are longer than nginx-rtmp's 256-byte name buffer) before live, record,
+ * exec or notify see it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_cmd_module.h"
+
+
+#define NGX_RTMP_COMPLIANCE_LOG_NAME      128
+
+
+static ngx_int_t ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf);
+static void *ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf);
+static void *ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf);
+static char *ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_rtmp_compliance_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_rtmp_compliance_parse_rate(ngx_str_t *s, size_t *rate);
+static ngx_int_t ngx_rtmp_compliance_check_apps(ngx_conf_t *cf,
+    ngx_array_t *apps);
+static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
+    ngx_rtmp_core_main_conf_t *cmcf, char *name, ngx_rtmp_handler_pt h);
+
+static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
+    ngx_rtmp_session_t *s);
+static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s,
+    ngx_uint_t play, ngx_str_t *room, ngx_uint_t reason, u_char *detail,
+    ngx_rtmp_compliance_claims_t *cl);
+static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
+
+
+static ngx_conf_enum_t  ngx_rtmp_compliance_ai_host[] = {
+    { ngx_string("deny"), 0 },
+    { ngx_string("allow"), 1 },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_rtmp_compliance_commands[] = {
+
+    { ngx_string("compliance"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, enable),
+      NULL },
+
+    { ngx_string("compliance_key"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF
+                        |NGX_CONF_TAKE123,
+      ngx_rtmp_compliance_key,
+      NGX_RTMP_APP_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_issuer"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, issuer),
+      NULL },
+
+    { ngx_string("compliance_audience"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, audience),
+      NULL },
+
+    { ngx_string("compliance_leeway"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, leeway),
+      NULL },
+
+    { ngx_string("compliance_tier"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF
+                        |NGX_CONF_1MORE,
+      ngx_rtmp_compliance_tier,
+      NGX_RTMP_APP_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_recheck"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, recheck),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_rtmp_module_t  ngx_rtmp_compliance_module_ctx = {
+    NULL,                                   /* preconfiguration */
+    ngx_rtmp_compliance_postconfiguration,  /* postconfiguration */
+    ngx_rtmp_compliance_create_main_conf,   /* create main configuration */
+    NULL,                                   /* init main configuration */
+    NULL,                                   /* create server configuration */
+    NULL,                                   /* merge server configuration */
+    ngx_rtmp_compliance_create_app_conf,    /* create app configuration */
+    ngx_rtmp_compliance_merge_app_conf      /* merge app configuration */
+};
+
+
+ngx_module_t  ngx_rtmp_compliance_module = {
+    NGX_MODULE_V1,
+    &ngx_rtmp_compliance_module_ctx,        /* module context */
+    ngx_rtmp_compliance_commands,           /* module directives */
+    NGX_RTMP_MODULE,                        /* module type */
+    NULL,                                   /* init master */
+    NULL,                                   /* init module */
+    NULL,                                   /* init process */
+    NULL,                                   /* init thread */
+    NULL,                                   /* exit thread */
+    NULL,                                   /* exit process */
+    NULL,                                   /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
+static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
+
+
+static void *
+ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_rtmp_compliance_main_conf_t  *cmcf;
+
+    cmcf = ngx_pcalloc(cf->pool, sizeof(ngx_rtmp_compliance_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    return cmcf;
+}
+
+
+static void *
+ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf)
+{
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    cacf = ngx_pcalloc(cf->pool, sizeof(ngx_rtmp_compliance_app_conf_t));
+    if (cacf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cacf->keys = NULL;
+     *     cacf->tiers = NULL;
+     *     cacf->issuer = { 0, NULL };
+     *     cacf->audience = { 0, NULL };
+     */
+
+    cacf->enable = NGX_CONF_UNSET;
+    cacf->leeway = NGX_CONF_UNSET;
+    cacf->recheck = NGX_CONF_UNSET_MSEC;
+
+    return cacf;
+}
+
+
+static char *
+ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_rtmp_compliance_app_conf_t *prev = parent;
+    ngx_rtmp_compliance_app_conf_t *conf = child;
+
+    ngx_rtmp_compliance_main_conf_t  *cmcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience, "");
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+    ngx_conf_merge_msec_value(conf->recheck, prev->recheck, 1000);
+
+    if (conf->keys == NULL) {
+        conf->keys = prev->keys;
+    }
+
+    if (conf->tiers == NULL) {
+        conf->tiers = prev->tiers;
+    }
+
+    if (conf->recheck == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_recheck\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->enable) {
+        cmcf = ngx_rtmp_conf_get_module_main_conf(cf,
+                                                  ngx_rtmp_compliance_module);
+        cmcf->enabled = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_rtmp_compliance_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtmp_compliance_app_conf_t *cacf = conf;
+
+    char                       *rv;
+    ngx_str_t                  *value, alg;
+    ngx_uint_t                  i;
+    ngx_rtmp_compliance_key_t  *key, *k;
+
+    value = cf->args->elts;
+
+    if (cacf->keys == NULL) {
+        cacf->keys = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_rtmp_compliance_key_t));
+        if (cacf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    key = ngx_array_push(cacf->keys);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(key, sizeof(ngx_rtmp_compliance_key_t));
+    ngx_str_null(&alg);
+
+    key->file = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
+            key->kid.data = value[i].data + 4;
+            key->kid.len = value[i].len - 4;
+
+            if (key->kid.len == 0
+                || key->kid.len > NGX_RTMP_COMPLIANCE_KID_MAX)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid kid \"%V\", it must be 1 to %d "
+                                   "bytes", &key->kid,
+                                   NGX_RTMP_COMPLIANCE_KID_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
+            alg.data = value[i].data + 4;
+            alg.len = value[i].len - 4;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    k = cacf->keys->elts;
+
+    for (i = 0; i < cacf->keys->nelts - 1; i++) {
+        if (k[i].kid.len == key->kid.len
+            && ngx_strncmp(k[i].kid.data, key->kid.data, key->kid.len) == 0)
+        {
+            if (key->kid.len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate key kid \"%V\"", &key->kid);
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "more than one \"compliance_key\" "
+                                   "without kid=, give each a kid=");
+            }
+
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rv = ngx_rtmp_compliance_key_load(cf, key, &alg);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtmp_compliance_app_conf_t *cacf = conf;
+
+    time_t                       sec;
+    ngx_int_t                    n;
+    ngx_str_t                   *value, v;
+    ngx_uint_t                   i, j;
+    ngx_conf_enum_t             *e;
+    ngx_rtmp_compliance_tier_t  *tier, *t;
+
+    value = cf->args->elts;
+
+    if (cacf->tiers == NULL) {
+        cacf->tiers = ngx_array_create(cf->pool, 4,
+                                       sizeof(ngx_rtmp_compliance_tier_t));
+        if (cacf->tiers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    t = cacf->tiers->elts;
+
+    for (i = 0; i < cacf->tiers->nelts; i++) {
+        if (t[i].name.len == value[1].len
+            && ngx_strncmp(t[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate tier \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0 || value[1].len > NGX_RTMP_COMPLIANCE_CLAIM_MAX
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '=')
+           != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid tier name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    tier = ngx_array_push(cacf->tiers);
+    if (tier == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(tier, sizeof(ngx_rtmp_compliance_tier_t));
+
+    tier->name = value[1];
+    tier->publish = 1;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "publish=", 8) == 0) {
+            v.data = value[i].data + 8;
+            v.len = value[i].len - 8;
+
+            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
+                tier->publish = 1;
+
+            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+                tier->publish = 0;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "viewer_token=", 13) == 0) {
+            v.data = value[i].data + 13;
+            v.len = value[i].len - 13;
+
+            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
+                tier->viewer_token = 1;
+
+            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+                tier->viewer_token = 0;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ai_host=", 8) == 0) {
+            v.data = value[i].data + 8;
+            v.len = value[i].len - 8;
+
+            for (e = ngx_rtmp_compliance_ai_host; e->name.len; e++) {
+                if (e->name.len == v.len
+                    && ngx_strncmp(e->name.data, v.data, v.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (e->name.len == 0) {
+                goto invalid;
+            }
+
+            tier->ai_host = e->value;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_viewers=", 12) == 0) {
+            n = ngx_atoi(value[i].data + 12, value[i].len - 12);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            tier->max_viewers = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_duration=", 13) == 0) {
+            v.data = value[i].data + 13;
+            v.len = value[i].len - 13;
+
+            sec = ngx_parse_time(&v, 1);
+            if (sec == (time_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            tier->max_duration = sec;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_bitrate=", 12) == 0) {
+            v.data = value[i].data + 12;
+            v.len = value[i].len - 12;
+
+            if (ngx_rtmp_compliance_parse_rate(&v, &tier->max_bitrate)
+                != NGX_OK)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    for (j = 0; j < sizeof("max_duration=") && j < value[i].len; j++) {
+        if (value[i].data[j] == '=') {
+            break;
+        }
+    }
+
+    if (j < value[i].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in tier \"%V\"",
+                           &value[i], &value[1]);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in tier \"%V\"",
+                           &value[i], &value[1]);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* bits per second: "800000", "2500k", "6m", "1g" (powers of 1000) */
+
+static ngx_int_t
+ngx_rtmp_compliance_parse_rate(ngx_str_t *s, size_t *rate)
+{
+    size_t     len, scale;
+    ngx_int_t  n;
+
+    len = s->len;
+    scale = 1;
+
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    switch (s->data[len - 1]) {
+    case 'k':
+    case 'K':
+        scale = 1000;
+        len--;
+        break;
+    case 'm':
+    case 'M':
+        scale = 1000000;
+        len--;
+        break;
+    case 'g':
+    case 'G':
+        scale = 1000000000;
+        len--;
+        break;
+    }
+
+    n = ngx_atoi(s->data, len);
+
+    if (n == NGX_ERROR || (size_t) n > NGX_MAX_SIZE_T_VALUE / scale) {
+        return NGX_ERROR;
+    }
+
+    *rate = (size_t) n * scale;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_uint_t                        i;
+    ngx_rtmp_core_srv_conf_t        **cscf;
+    ngx_rtmp_core_main_conf_t        *cmcf;
+    ngx_rtmp_compliance_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_rtmp_conf_get_module_main_conf(cf,
+                                               ngx_rtmp_compliance_module);
+    if (!ccmcf->enabled) {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_rtmp_conf_get_module_main_conf(cf, ngx_rtmp_core_module);
+
+    cscf = cmcf->servers.elts;
+
+    for (i = 0; i < cmcf->servers.nelts; i++) {
+        if (ngx_rtmp_compliance_check_apps(cf, &cscf[i]->applications)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_rtmp_compliance_add_amf(cf, cmcf, "connect",
+                                    ngx_rtmp_compliance_connect)
+        != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "publish",
+                                       ngx_rtmp_compliance_publish)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* an application with compliance on needs keys and tiers */
+
+static ngx_int_t
+ngx_rtmp_compliance_check_apps(ngx_conf_t *cf, ngx_array_t *apps)
+{
+    char                            *missing;
+    ngx_uint_t                       i;
+    ngx_rtmp_core_app_conf_t       **cacfp;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    cacfp = apps->elts;
+
+    for (i = 0; i < apps->nelts; i++) {
+        cacf = cacfp[i]->app_conf[ngx_rtmp_compliance_module.ctx_index];
+
+        missing = NULL;
+
+        if (cacf->enable && cacf->keys == NULL) {
+            missing = "compliance_key";
+
+        } else if (cacf->enable && cacf->tiers == NULL) {
+            missing = "compliance_tier";
+        }
+
+        if (missing) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"compliance\" is on in application \"%V\" "
+                               "but no \"%s\" applies to it; add one to "
+                               "the application or above it",
+                               &cacfp[i]->name, missing);
+            return NGX_ERROR;
+        }
+
+        if (ngx_rtmp_compliance_check_apps(cf, &cacfp[i]->applications)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* our handler goes first of those for the command */
+
+static ngx_int_t
+ngx_rtmp_compliance_add_amf(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf,
+    char *name, ngx_rtmp_handler_pt handler)
+{
+    ngx_rtmp_amf_handler_t  *h;
+
+    h = ngx_array_push(&cmcf->amf);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = cmcf->amf.elts;
+
+    ngx_memmove(&h[1], &h[0],
+                (cmcf->amf.nelts - 1) * sizeof(ngx_rtmp_amf_handler_t));
+
+    h[0].name.data = (u_char *) name;
+    h[0].name.len = ngx_strlen(name);
+    h[0].handler = handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_rtmp_compliance_ctx_t *
+ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
+{
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(s->connection->pool,
+                          sizeof(ngx_rtmp_compliance_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_rtmp_set_ctx(s, ctx, ngx_rtmp_compliance_module);
+    }
+
+    return ctx;
+}
+
+
+/* keep the query parts of tcUrl and app: a token may come in them */
+
+static ngx_int_t
+ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    u_char                     *p, *q;
+    size_t                      len;
+    ngx_str_t                   app, tc_url, a[2], token;
+    ngx_uint_t                  i;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+    ngx_rtmp_compliance_amf_t   at[2];
+
+    static u_char               buf[2 * NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
+                                        at)
+        != NGX_OK)
+    {
+        /* nginx-rtmp's own handler decides on a broken connect */
+        return NGX_OK;
+    }
+
+    len = 0;
+    ngx_str_null(&a[0]);
+    ngx_str_null(&a[1]);
+
+    p = ngx_strlchr(tc_url.data, tc_url.data + tc_url.len, '?');
+    if (p) {
+        a[0].data = p + 1;
+        a[0].len = tc_url.data + tc_url.len - a[0].data;
+        len += a[0].len + 1;
+    }
+
+    p = ngx_strlchr(app.data, app.data + app.len, '?');
+    if (p) {
+        a[1].data = p + 1;
+        a[1].len = app.data + app.len - a[1].data;
+        len += a[1].len + 1;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_pnalloc(s->connection->pool, len);
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->connect_args.data = q;
+
+    for (i = 0; i < 2; i++) {
+        if (a[i].len) {
+            q = ngx_cpymem(q, a[i].data, a[i].len);
+            *q++ = '&';
+        }
+    }
+
+    ctx->connect_args.len = q - ctx->connect_args.data - 1;
+
+    for (i = 0; i < 2; i++) {
+        if (ngx_rtmp_compliance_arg(&a[i], &ngx_rtmp_compliance_token_arg,
+                                    &token))
+        {
+            ngx_rtmp_compliance_amf_redact(&at[1 - i],
+                                           token.data - (i ? app.data
+                                                           : tc_url.data),
+                                           token.len);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    u_char                          *q;
+    ngx_int_t                        rc;
+    ngx_str_t                        name, room, args, token;
+    ngx_uint_t                       reason, redact;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_compliance_claims_t    *cl;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+    ngx_rtmp_compliance_amf_t        at;
+    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: publish before connect");
+        return NGX_ERROR;
+    }
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    if (!cacf->enable) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->admitted = 0;
+    ngx_str_null(&room);
+
+    cl = &ctx->claims;
+    ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
+
+    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
+                                             &at);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: malformed publish command");
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_snprintf(detail, sizeof(detail), "stream name and arguments "
+                     "are longer than %d bytes%Z",
+                     NGX_RTMP_COMPLIANCE_NAME_MAX);
+        return ngx_rtmp_compliance_reject(s, 0, &room,
+                                          NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED,
+                                          detail, cl);
+    }
+
+    room = name;
+    ngx_str_null(&args);
+
+    q = ngx_strlchr(name.data, name.data + name.len, '?');
+    if (q) {
+        room.len = q - name.data;
+        args.data = q + 1;
+        args.len = name.data + name.len - args.data;
+    }
+
+    redact = 1;
+
+    if (ngx_rtmp_compliance_arg(&args, &ngx_rtmp_compliance_token_arg,
+                                &token)
+        == NULL)
+    {
+        redact = 0;
+
+        if (ngx_rtmp_compliance_arg(&ctx->connect_args,
+                                    &ngx_rtmp_compliance_token_arg, &token)
+            == NULL)
+        {
+            ngx_str_null(&token);
+        }
+    }
+
+    reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
+                                               detail, sizeof(detail));
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return ngx_rtmp_compliance_reject(s, 0, &room, reason, detail, cl);
+    }
+
+    if (redact) {
+        ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
+                                       token.len);
+    }
+
+    ctx->admitted = 1;
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "compliance: publish accepted, app: \"%V\", "
+                  "room: \"%V\", host: \"%V\", person: \"%V\", op: \"%V\", "
+                  "mcn: \"%V\", tier: \"%V\", ai: %s, idv: \"%V\", "
+                  "jti: \"%V\", kid: \"%V\", token: \"sha256:%s\"",
+                  &s->app, &ctx->room, &cl->sub, &cl->pid, &cl->op,
+                  &cl->mcn, &cl->tier, cl->ai ? "true" : "false", &cl->idv,
+                  &cl->jti, &cl->kid, cl->hash);
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size)
+{
+    ngx_uint_t                     i, reason;
+    ngx_rtmp_compliance_tier_t    *t;
+    ngx_rtmp_compliance_claims_t  *cl;
+
+    cl = &ctx->claims;
+
+    if (token->len == 0) {
+        ngx_snprintf(detail, size, "no token in the stream key or the "
+                     "connect URL%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MISSING;
+    }
+
+    reason = ngx_rtmp_compliance_token_verify(cacf, token,
+                                              &ngx_rtmp_compliance_scope_publish,
+                                              s->connection->pool, cl,
+                                              detail, size);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    if (cl->room.len != room->len
+        || ngx_strncmp(cl->room.data, room->data, room->len) != 0)
+    {
+        ngx_snprintf(detail, size, "token is for another room%Z");
+        return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+    }
+
+    t = cacf->tiers->elts;
+
+    for (i = 0; i < cacf->tiers->nelts; i++) {
+        if (t[i].name.len == cl->tier.len
+            && ngx_strncmp(t[i].name.data, cl->tier.data, cl->tier.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == cacf->tiers->nelts) {
+        ngx_snprintf(detail, size, "tier \"%V\" is not configured%Z",
+                     &cl->tier);
+        return NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+    }
+
+    t = &t[i];
+
+    if (!t->publish) {
+        ngx_snprintf(detail, size, "tier \"%V\" may not publish%Z",
+                     &t->name);
+        return NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH;
+    }
+
+    if (cl->ai && !t->ai_host) {
+        ngx_snprintf(detail, size, "tier \"%V\" does not allow "
+                     "AI-generated hosts%Z", &t->name);
+        return NGX_RTMP_COMPLIANCE_AI_HOST_FORBIDDEN;
+    }
+
+    ctx->tier = t;
+    ctx->room = cl->room;
+
+    return NGX_RTMP_COMPLIANCE_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
+    ngx_str_t *room, ngx_uint_t reason, u_char *detail,
+    ngx_rtmp_compliance_claims_t *cl)
+{
+    u_char      *p;
+    ngx_uint_t   level;
+    u_char       desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+    u_char       name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
+
+    switch (reason) {
+    case NGX_RTMP_COMPLIANCE_TOKEN_MISSING:
+        level = NGX_LOG_INFO;
+        break;
+    case NGX_RTMP_COMPLIANCE_INTERNAL_ERROR:
+        level = NGX_LOG_ALERT;
+        break;
+    default:
+        level = NGX_LOG_ERR;
+    }
+
+    p = ngx_rtmp_compliance_log_name(name, room);
+    *p = '\0';
+
+    if (cl->hash[0] == '\0') {
+        ngx_cpystrn(cl->hash, (u_char *) "-", 2);
+    }
+
+    ngx_log_error(level, s->connection->log, 0,
+                  "compliance: %s rejected: %V: %s, app: \"%V\", "
+                  "room: \"%s\", jti: \"%V\", kid: \"%V\", "
+                  "token: \"sha256:%s\"",
+                  play ? "play" : "publish",
+                  &ngx_rtmp_compliance_reasons[reason], detail, &s->app,
+                  name, &cl->jti, &cl->kid, cl->hash);
+
+    ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
+                 &ngx_rtmp_compliance_reasons[reason], detail);
+
+    ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
+                                  : "NetStream.Publish.Rejected",
+                         "error", (char *) desc);
+
+    return NGX_ERROR;
+}
+
+
+/* the stream name as it may go to a log: bounded, printable */
+
+static u_char *
+ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src)
+{
+    size_t   i, n;
+    u_char   c;
+
+    n = ngx_min(src->len, NGX_RTMP_COMPLIANCE_LOG_NAME);
+
+    for (i = 0; i < n; i++) {
+        c = src->data[i];
+        *dst++ = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : c;
+    }
+
+    if (n < src->len) {
+        dst = ngx_cpymem(dst, "...", 3);
+    }
+
+    return dst;
+}

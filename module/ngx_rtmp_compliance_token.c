@@ -1,0 +1,631 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * JWT verification: strict compact-form parsing, the signature checked
+ * with the key the token's kid names (pinned to its algorithm), then the
+ * time, issuer, audience, scope and identity claims.  jansson parses the
+ * JSON and refuses duplicated names; libjwt is not used here: version
+ * 1.10 re-parses PEM keys on every call, accepts unsigned tokens when
+ * given no key, and checks no time claims.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_RTMP_COMPLIANCE_TIME_MAX      ((json_int_t) 1 << 40)
+
+
+typedef struct {
+    ngx_str_t                       *out;
+    const char                      *name;
+    ngx_uint_t                       reason;    /* when absent or empty */
+} ngx_rtmp_compliance_claim_t;
+
+
+static ngx_int_t ngx_rtmp_compliance_b64(ngx_str_t *src, u_char *buf,
+    size_t size, ngx_str_t *dst);
+static json_t *ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf,
+    size_t size);
+static ngx_int_t ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
+    ngx_pool_t *pool, ngx_str_t *out);
+static ngx_int_t ngx_rtmp_compliance_claim_time(json_t *obj,
+    const char *name, time_t *out);
+static ngx_uint_t ngx_rtmp_compliance_header(
+    ngx_rtmp_compliance_app_conf_t *cacf, json_t *hdr, ngx_pool_t *pool,
+    ngx_rtmp_compliance_claims_t *cl, ngx_rtmp_compliance_key_t **key,
+    u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_claims(
+    ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl, ngx_str_t *scope,
+    ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl, u_char *detail,
+    size_t size);
+
+
+ngx_str_t  ngx_rtmp_compliance_reasons[] = {
+    ngx_string("ok"),
+    ngx_string("token_missing"),
+    ngx_string("token_malformed"),
+    ngx_string("token_algorithm"),
+    ngx_string("token_key_unknown"),
+    ngx_string("token_signature"),
+    ngx_string("token_expired"),
+    ngx_string("token_not_yet_valid"),
+    ngx_string("token_issuer"),
+    ngx_string("token_audience"),
+    ngx_string("token_scope"),
+    ngx_string("token_revoked"),
+    ngx_string("room_mismatch"),
+    ngx_string("identity_unverified"),
+    ngx_string("tier_unknown"),
+    ngx_string("tier_forbids_publish"),
+    ngx_string("ai_host_forbidden"),
+    ngx_string("suspended"),
+    ngx_string("banned"),
+    ngx_string("viewer_limit"),
+    ngx_string("viewer_token_required"),
+    ngx_string("internal_error"),
+    ngx_null_string
+};
+
+
+/* the value of NAME in "a=1&NAME=value&b=2", no unescaping */
+
+ngx_str_t *
+ngx_rtmp_compliance_arg(ngx_str_t *args, ngx_str_t *name, ngx_str_t *value)
+{
+    u_char  *p, *last, *amp;
+
+    p = args->data;
+    last = p + args->len;
+
+    while (p < last) {
+        amp = ngx_strlchr(p, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        if ((size_t) (amp - p) > name->len
+            && p[name->len] == '='
+            && ngx_strncmp(p, name->data, name->len) == 0)
+        {
+            value->data = p + name->len + 1;
+            value->len = amp - value->data;
+            return value;
+        }
+
+        p = amp + 1;
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_rtmp_compliance_token_hash(ngx_str_t *token, u_char *out)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  n;
+
+    if (EVP_Digest(token->data, token->len, md, &n, EVP_sha256(), NULL)
+        != 1)
+    {
+        ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
+    }
+
+    ngx_hex_dump(out, md, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
+    out[NGX_RTMP_COMPLIANCE_HASH_LEN] = '\0';
+}
+
+
+/* strict base64url: its alphabet only, no padding */
+
+static ngx_int_t
+ngx_rtmp_compliance_b64(ngx_str_t *src, u_char *buf, size_t size,
+    ngx_str_t *dst)
+{
+    u_char  *p, *last, c;
+
+    if (src->len % 4 == 1 || ngx_base64_decoded_length(src->len) > size) {
+        return NGX_ERROR;
+    }
+
+    last = src->data + src->len;
+
+    for (p = src->data; p < last; p++) {
+        c = *p;
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    dst->data = buf;
+
+    return ngx_decode_base64url(dst, src);
+}
+
+
+static json_t *
+ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf, size_t size)
+{
+    json_t     *j;
+    ngx_str_t   s;
+
+    if (src->len == 0
+        || ngx_rtmp_compliance_b64(src, buf, size, &s) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    j = json_loadb((char *) s.data, s.len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (j != NULL && !json_is_object(j)) {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
+}
+
+
+/*
+ * NGX_OK: a string of 1..256 printable bytes, copied;
+ * NGX_DECLINED: absent or empty; NGX_ERROR: anything else;
+ * NGX_ABORT: no memory
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
+    ngx_pool_t *pool, ngx_str_t *out)
+{
+    json_t      *v;
+    size_t       len, i;
+    const char  *s;
+
+    ngx_str_null(out);
+
+    v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_string(v)) {
+        return NGX_ERROR;
+    }
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    if (len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (len > NGX_RTMP_COMPLIANCE_CLAIM_MAX) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((u_char) s[i] < 0x20 || s[i] == 0x7f) {
+            return NGX_ERROR;
+        }
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
+        return NGX_ABORT;
+    }
+
+    ngx_memcpy(out->data, s, len);
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/* NumericDate; NGX_DECLINED: absent, NGX_ERROR: not a sane number */
+
+static ngx_int_t
+ngx_rtmp_compliance_claim_time(json_t *obj, const char *name, time_t *out)
+{
+    double       d;
+    json_t      *v;
+    json_int_t   n;
+
+    *out = 0;
+
+    v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (json_is_integer(v)) {
+        n = json_integer_value(v);
+
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+
+        if (!(d >= 0 && d < (double) NGX_RTMP_COMPLIANCE_TIME_MAX)) {
+            return NGX_ERROR;
+        }
+
+        n = (json_int_t) d;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (n < 0 || n >= NGX_RTMP_COMPLIANCE_TIME_MAX) {
+        return NGX_ERROR;
+    }
+
+    *out = (time_t) n;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_rtmp_compliance_header(ngx_rtmp_compliance_app_conf_t *cacf,
+    json_t *hdr, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
+    ngx_rtmp_compliance_key_t **key, u_char *detail, size_t size)
+{
+    json_t                     *v;
+    ngx_int_t                   rc;
+    ngx_str_t                   name;
+    ngx_uint_t                  i, alg;
+    ngx_rtmp_compliance_key_t  *k;
+
+    if (json_object_get(hdr, "crit") != NULL) {
+        ngx_snprintf(detail, size, "token header has \"crit\"%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    v = json_object_get(hdr, "alg");
+
+    if (v == NULL || !json_is_string(v)) {
+        ngx_snprintf(detail, size, "token header has no \"alg\"%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    name.data = (u_char *) json_string_value(v);
+    name.len = json_string_length(v);
+
+    alg = ngx_rtmp_compliance_alg_by_name(name.data, name.len);
+
+    if (alg == NGX_RTMP_COMPLIANCE_ALG_NONE) {
+        ngx_snprintf(detail, size, "algorithm \"%*s\" is not accepted%Z",
+                     ngx_min(name.len, 16), name.data);
+        return NGX_RTMP_COMPLIANCE_TOKEN_ALGORITHM;
+    }
+
+    cl->alg = alg;
+
+    rc = ngx_rtmp_compliance_claim_str(hdr, "kid", pool, &cl->kid);
+
+    if (rc == NGX_ABORT) {
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+    }
+
+    if (rc == NGX_ERROR || cl->kid.len > NGX_RTMP_COMPLIANCE_KID_MAX) {
+        ngx_str_null(&cl->kid);
+        ngx_snprintf(detail, size, "token header has a bad \"kid\"%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    k = cacf->keys->elts;
+
+    for (i = 0; i < cacf->keys->nelts; i++) {
+        if (k[i].kid.len == cl->kid.len
+            && ngx_strncmp(k[i].kid.data, cl->kid.data, cl->kid.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == cacf->keys->nelts) {
+        if (cl->kid.len) {
+            ngx_snprintf(detail, size, "no key with kid \"%V\"%Z",
+                         &cl->kid);
+
+        } else {
+            ngx_snprintf(detail, size, "token has no kid and every key "
+                         "has one%Z");
+        }
+
+        return NGX_RTMP_COMPLIANCE_TOKEN_KEY_UNKNOWN;
+    }
+
+    k = &k[i];
+
+    if (ngx_rtmp_compliance_algs[alg].family != k->family
+        || (k->alg && k->alg != alg))
+    {
+        ngx_snprintf(detail, size, "algorithm %V does not match the key%Z",
+                     &ngx_rtmp_compliance_algs[alg].name);
+        return NGX_RTMP_COMPLIANCE_TOKEN_ALGORITHM;
+    }
+
+    *key = k;
+
+    return NGX_RTMP_COMPLIANCE_OK;
+}
+
+
+ngx_uint_t
+ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_str_t *token, ngx_str_t *scope, ngx_pool_t *pool,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size)
+{
+    u_char                     *dot1, *dot2, *last;
+    json_t                     *hdr, *pl;
+    ngx_int_t                   rc;
+    ngx_str_t                   h, p, s, sig;
+    ngx_uint_t                  reason;
+    ngx_rtmp_compliance_key_t  *key;
+    u_char                      buf[NGX_RTMP_COMPLIANCE_TOKEN_MAX];
+
+    ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
+
+    ngx_rtmp_compliance_token_hash(token, cl->hash);
+
+    if (token->len > NGX_RTMP_COMPLIANCE_TOKEN_MAX) {
+        ngx_snprintf(detail, size, "token is longer than %d bytes%Z",
+                     NGX_RTMP_COMPLIANCE_TOKEN_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    last = token->data + token->len;
+
+    dot1 = ngx_strlchr(token->data, last, '.');
+    dot2 = dot1 ? ngx_strlchr(dot1 + 1, last, '.') : NULL;
+
+    if (dot2 == NULL || ngx_strlchr(dot2 + 1, last, '.') != NULL) {
+        ngx_snprintf(detail, size, "token is not a compact JWS%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    h.data = token->data;
+    h.len = dot1 - token->data;
+    p.data = dot1 + 1;
+    p.len = dot2 - p.data;
+    s.data = dot2 + 1;
+    s.len = last - s.data;
+
+    hdr = ngx_rtmp_compliance_json(&h, buf, sizeof(buf));
+
+    if (hdr == NULL) {
+        ngx_snprintf(detail, size, "token header is not base64url JSON%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    reason = ngx_rtmp_compliance_header(cacf, hdr, pool, cl, &key, detail,
+                                        size);
+    json_decref(hdr);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    if (s.len == 0
+        || ngx_rtmp_compliance_b64(&s, buf, sizeof(buf), &sig) != NGX_OK)
+    {
+        ngx_snprintf(detail, size, "token signature is not base64url%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_SIGNATURE;
+    }
+
+    rc = ngx_rtmp_compliance_key_verify(key, cl->alg, token->data,
+                                        dot2 - token->data, sig.data,
+                                        sig.len);
+    if (rc == NGX_ERROR) {
+        ngx_snprintf(detail, size, "signature check failed%Z");
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_snprintf(detail, size, "token signature does not verify%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_SIGNATURE;
+    }
+
+    pl = ngx_rtmp_compliance_json(&p, buf, sizeof(buf));
+
+    if (pl == NULL) {
+        ngx_snprintf(detail, size, "token claims are not a JSON object%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    reason = ngx_rtmp_compliance_claims(cacf, pl, scope, pool, cl, detail,
+                                        size);
+    json_decref(pl);
+
+    return reason;
+}
+
+
+static ngx_uint_t
+ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
+    ngx_str_t *scope, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
+    u_char *detail, size_t size)
+{
+    time_t                        now;
+    json_t                       *v, *a;
+    size_t                        i;
+    ngx_int_t                     rc;
+    ngx_str_t                     iss;
+    ngx_uint_t                    publish;
+    ngx_rtmp_compliance_claim_t  *c;
+
+    ngx_rtmp_compliance_claim_t  claims[] = {
+        { &cl->jti,  "jti",  0 },
+        { &cl->room, "room", NGX_RTMP_COMPLIANCE_ROOM_MISMATCH },
+        { &cl->sub,  "sub",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->pid,  "pid",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->op,   "op",   NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->idv,  "idv",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->tier, "tier", NGX_RTMP_COMPLIANCE_TIER_UNKNOWN },
+        { &cl->mcn,  "mcn",  0 },
+        { NULL, NULL, 0 }
+    };
+
+    now = ngx_time();
+
+    /* time */
+
+    rc = ngx_rtmp_compliance_claim_time(pl, "exp", &cl->exp);
+
+    if (rc != NGX_OK) {
+        ngx_snprintf(detail, size, "claim \"exp\" is %s%Z",
+                     rc == NGX_DECLINED ? "missing" : "not a NumericDate");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    if (ngx_rtmp_compliance_claim_time(pl, "nbf", &cl->nbf) == NGX_ERROR
+        || ngx_rtmp_compliance_claim_time(pl, "iat", &cl->iat) == NGX_ERROR)
+    {
+        ngx_snprintf(detail, size, "claim \"nbf\" or \"iat\" is not "
+                     "a NumericDate%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    if (cl->exp + cacf->leeway <= now) {
+        ngx_snprintf(detail, size, "token expired %T s ago%Z",
+                     now - cl->exp);
+        return NGX_RTMP_COMPLIANCE_TOKEN_EXPIRED;
+    }
+
+    if (cl->nbf > now + cacf->leeway) {
+        ngx_snprintf(detail, size, "token is valid in %T s%Z",
+                     cl->nbf - now);
+        return NGX_RTMP_COMPLIANCE_TOKEN_NOT_YET_VALID;
+    }
+
+    if (cl->iat > now + cacf->leeway) {
+        ngx_snprintf(detail, size, "token is issued %T s in the future%Z",
+                     cl->iat - now);
+        return NGX_RTMP_COMPLIANCE_TOKEN_NOT_YET_VALID;
+    }
+
+    /* issuer and audience */
+
+    if (cacf->issuer.len) {
+        rc = ngx_rtmp_compliance_claim_str(pl, "iss", pool, &iss);
+
+        if (rc == NGX_ABORT) {
+            return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+        }
+
+        if (rc != NGX_OK
+            || iss.len != cacf->issuer.len
+            || ngx_strncmp(iss.data, cacf->issuer.data, iss.len) != 0)
+        {
+            ngx_snprintf(detail, size, "issuer is not \"%V\"%Z",
+                         &cacf->issuer);
+            return NGX_RTMP_COMPLIANCE_TOKEN_ISSUER;
+        }
+    }
+
+    if (cacf->audience.len) {
+        v = json_object_get(pl, "aud");
+
+        if (v != NULL && json_is_array(v)) {
+            a = v;
+            v = NULL;
+
+            for (i = 0; i < json_array_size(a); i++) {
+                v = json_array_get(a, i);
+
+                if (json_is_string(v)
+                    && json_string_length(v) == cacf->audience.len
+                    && ngx_strncmp(json_string_value(v), cacf->audience.data,
+                                   cacf->audience.len) == 0)
+                {
+                    break;
+                }
+
+                v = NULL;
+            }
+
+        } else if (v != NULL
+                   && !(json_is_string(v)
+                        && json_string_length(v) == cacf->audience.len
+                        && ngx_strncmp(json_string_value(v),
+                                       cacf->audience.data,
+                                       cacf->audience.len) == 0))
+        {
+            v = NULL;
+        }
+
+        if (v == NULL) {
+            ngx_snprintf(detail, size, "audience is not \"%V\"%Z",
+                         &cacf->audience);
+            return NGX_RTMP_COMPLIANCE_TOKEN_AUDIENCE;
+        }
+    }
+
+    /* scope */
+
+    rc = ngx_rtmp_compliance_claim_str(pl, "scope", pool, &cl->scope);
+
+    if (rc == NGX_ABORT) {
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+    }
+
+    if (rc != NGX_OK
+        || cl->scope.len != scope->len
+        || ngx_strncmp(cl->scope.data, scope->data, scope->len) != 0)
+    {
+        ngx_snprintf(detail, size, "token scope is not \"%V\"%Z", scope);
+        return NGX_RTMP_COMPLIANCE_TOKEN_SCOPE;
+    }
+
+    publish = (scope->len == sizeof("publish") - 1);
+
+    /* subjects */
+
+    for (c = claims; c->name; c++) {
+
+        rc = ngx_rtmp_compliance_claim_str(pl, c->name, pool, c->out);
+
+        if (rc == NGX_ABORT) {
+            return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_snprintf(detail, size, "claim \"%s\" is not a string of "
+                         "1 to %d printable bytes%Z", c->name,
+                         NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+            return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+        }
+
+        if (rc == NGX_DECLINED && c->reason
+            && (publish || c->reason == NGX_RTMP_COMPLIANCE_ROOM_MISMATCH))
+        {
+            ngx_snprintf(detail, size, "token has no \"%s\" claim%Z",
+                         c->name);
+            return c->reason;
+        }
+    }
+
+    v = json_object_get(pl, "ai");
+
+    if (v != NULL) {
+        if (!json_is_boolean(v)) {
+            ngx_snprintf(detail, size, "claim \"ai\" is not a boolean%Z");
+            return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+        }
+
+        cl->ai = json_is_true(v);
+    }
+
+    return NGX_RTMP_COMPLIANCE_OK;
+}
