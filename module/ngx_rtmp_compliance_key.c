@@ -142,12 +142,16 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
 
     if (ngx_strnstr(p, "-----BEGIN", size) == NULL) {
 
-        /* an HMAC secret: the file's bytes, less trailing CR/LF */
+        /* an HMAC secret: the file's bytes, less one final LF or CRLF */
 
         last = p + size;
 
-        while (last > p && (last[-1] == LF || last[-1] == CR)) {
+        if (last[-1] == LF) {
             last--;
+
+            if (last > p && last[-1] == CR) {
+                last--;
+            }
         }
 
         if (last - p < NGX_RTMP_COMPLIANCE_HMAC_MIN) {

@@ -1,0 +1,1980 @@
+
+/*
+ * compliance-token: issue, forge and inspect JWTs for ngx_rtmp_compliance.
+ *
+ * It is both an operator tool (issue publish/play tokens for testing and
+ * demos, inspect tokens) and the test suite's token forge: "sign" emits the
+ * header and payload given on the command line byte for byte and signs
+ * them with OpenSSL EVP directly, so hostile tokens (duplicated keys, odd
+ * types, algorithm confusion, curve mismatches) can be produced exactly.
+ * "publish" and "play" build the standard claims and sign them with libjwt,
+ * the way a platform using libjwt would issue them.
+ *
+ * Build:
+ *   cc -O2 -g -Wall -Wextra -o build/compliance-token \
+ *       scripts/compliance-token.c -ljwt -ljansson -lcrypto
+ */
+
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <jwt.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+
+#define CT_PROG             "compliance-token"
+
+#define CT_OK               0
+#define CT_ERROR            1
+#define CT_USAGE            2
+
+#define CT_KEY_MAX          (1024 * 1024)
+#define CT_JSON_FILE_MAX    (16 * 1024 * 1024)
+#define CT_TOKEN_MAX        (16 * 1024 * 1024)
+#define CT_DEFAULT_TTL      3600
+#define CT_JTI_BYTES        8
+
+
+typedef enum {
+    CT_KIND_NONE = 0,
+    CT_KIND_HMAC,
+    CT_KIND_RSA,
+    CT_KIND_EC
+} ct_kind_e;
+
+
+typedef struct {
+    const char         *name;
+    ct_kind_e           kind;
+    jwt_alg_t           jwt_alg;
+    const EVP_MD     *(*md)(void);
+    int                 curve_nid;      /* ES: the curve JWS requires */
+    size_t              half;           /* ES: bytes of R and of S */
+} ct_alg_t;
+
+
+typedef struct {
+    unsigned char      *data;
+    size_t              len;
+    size_t              cap;
+} ct_buf_t;
+
+
+typedef struct {
+    ct_buf_t            file;           /* the key file's bytes */
+    const unsigned char *secret;        /* HS: file bytes, EOL stripped */
+    size_t              secret_len;
+    EVP_PKEY           *pkey;           /* RS, ES: the private key */
+    size_t              ec_half;        /* ES: R/S size of the key's curve */
+} ct_key_t;
+
+
+/* option identifiers (getopt_long return values) */
+enum {
+    CT_OPT_ALG = 256,
+    CT_OPT_KEY,
+    CT_OPT_KID,
+    CT_OPT_RAW_SECRET,
+    CT_OPT_KEY_MISMATCH,
+    CT_OPT_HEADER,
+    CT_OPT_HEADER_FILE,
+    CT_OPT_CLAIMS,
+    CT_OPT_CLAIMS_FILE,
+    CT_OPT_ROOM,
+    CT_OPT_SUB,
+    CT_OPT_PID,
+    CT_OPT_OP,
+    CT_OPT_MCN,
+    CT_OPT_TIER,
+    CT_OPT_IDV,
+    CT_OPT_AI,
+    CT_OPT_TTL,
+    CT_OPT_NBF_IN,
+    CT_OPT_ISS,
+    CT_OPT_AUD,
+    CT_OPT_JTI,
+    CT_OPT_HELP,
+    CT_OPT_LAST
+};
+
+
+typedef struct {
+    unsigned char       seen[CT_OPT_LAST - CT_OPT_ALG];
+
+    const ct_alg_t     *alg;
+    const char         *key_file;
+    const char         *kid;
+    int                 raw_secret;
+    int                 key_mismatch;
+
+    const char         *header;
+    const char         *header_file;
+    const char         *claims;
+    const char         *claims_file;
+
+    const char         *room;
+    const char         *sub;
+    const char         *pid;
+    const char         *op;
+    const char         *mcn;
+    const char         *tier;
+    const char         *idv;
+    int                 ai;
+    long                ttl;
+    long                nbf_in;
+    const char         *iss;
+    const char         *aud;
+    const char         *jti;
+
+    int                 help;
+} ct_opts_t;
+
+
+static int ct_error(const char *fmt, ...);
+static int ct_ossl_error(const char *fmt, ...);
+static int ct_usage_error(const char *fmt, ...);
+static void ct_help(FILE *out);
+
+static const ct_alg_t *ct_find_alg(const char *name);
+static int ct_parse_long(const char *opt, const char *s, long *out);
+
+static int ct_buf_reserve(ct_buf_t *b, size_t more);
+static int ct_buf_add(ct_buf_t *b, const void *p, size_t n);
+static int ct_buf_add_str(ct_buf_t *b, const char *s);
+static int ct_buf_add_json_string(ct_buf_t *b, const char *s);
+static int ct_buf_add_b64url(ct_buf_t *b, const unsigned char *p, size_t n);
+static void ct_buf_free(ct_buf_t *b);
+static int ct_read_file(const char *path, size_t max, const char *what,
+    ct_buf_t *out);
+
+static int ct_b64url_decode(const char *in, size_t len, ct_buf_t *out,
+    const char **err);
+
+static int ct_parse_opts(const char *cmd, const struct option *longopts,
+    int argc, char **argv, ct_opts_t *o);
+static int ct_check_key_opts(ct_opts_t *o);
+
+static int ct_pem_no_password(char *buf, int size, int rwflag, void *u);
+static int ct_ec_curve_nid(EVP_PKEY *pkey);
+static int ct_load_key(ct_opts_t *o, ct_key_t *key);
+static void ct_key_free(ct_key_t *key);
+
+static int ct_sign_input(const ct_alg_t *alg, ct_key_t *key,
+    const unsigned char *in, size_t len, ct_buf_t *sig);
+static int ct_ecdsa_der_to_raw(const unsigned char *der, size_t len,
+    size_t half, ct_buf_t *out);
+
+static int ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt);
+static int ct_jwt_add(jwt_t *jwt, const char *name, const char *val);
+static int ct_jwt_add_int(jwt_t *jwt, const char *name, long val);
+static int ct_time_add(time_t now, long delta, const char *opt, long *out);
+
+static int ct_decode_part(const char *label, const char *p, size_t len,
+    ct_buf_t *out);
+static int ct_print_json(const char *label, ct_buf_t *raw, json_t **parsed);
+static void ct_print_raw(const unsigned char *p, size_t len);
+static void ct_print_times(json_t *payload);
+
+static int ct_cmd_sign(int argc, char **argv);
+static int ct_cmd_publish(int argc, char **argv);
+static int ct_cmd_play(int argc, char **argv);
+static int ct_cmd_decode(int argc, char **argv);
+
+
+static const ct_alg_t  ct_algs[] = {
+    { "HS256", CT_KIND_HMAC, JWT_ALG_HS256, EVP_sha256, NID_undef, 0 },
+    { "HS384", CT_KIND_HMAC, JWT_ALG_HS384, EVP_sha384, NID_undef, 0 },
+    { "HS512", CT_KIND_HMAC, JWT_ALG_HS512, EVP_sha512, NID_undef, 0 },
+    { "RS256", CT_KIND_RSA, JWT_ALG_RS256, EVP_sha256, NID_undef, 0 },
+    { "RS384", CT_KIND_RSA, JWT_ALG_RS384, EVP_sha384, NID_undef, 0 },
+    { "RS512", CT_KIND_RSA, JWT_ALG_RS512, EVP_sha512, NID_undef, 0 },
+    { "ES256", CT_KIND_EC, JWT_ALG_ES256, EVP_sha256,
+      NID_X9_62_prime256v1, 32 },
+    { "ES384", CT_KIND_EC, JWT_ALG_ES384, EVP_sha384, NID_secp384r1, 48 },
+    { "ES512", CT_KIND_EC, JWT_ALG_ES512, EVP_sha512, NID_secp521r1, 66 },
+    { "none", CT_KIND_NONE, JWT_ALG_NONE, NULL, NID_undef, 0 },
+    { NULL, CT_KIND_NONE, JWT_ALG_NONE, NULL, NID_undef, 0 }
+};
+
+
+#define CT_COMMON_OPTIONS                                                    \
+    { "alg", required_argument, NULL, CT_OPT_ALG },                          \
+    { "key", required_argument, NULL, CT_OPT_KEY },                          \
+    { "kid", required_argument, NULL, CT_OPT_KID },                          \
+    { "raw-secret", no_argument, NULL, CT_OPT_RAW_SECRET },                  \
+    { "help", no_argument, NULL, CT_OPT_HELP }
+
+static const struct option  ct_sign_options[] = {
+    CT_COMMON_OPTIONS,
+    { "allow-key-mismatch", no_argument, NULL, CT_OPT_KEY_MISMATCH },
+    { "header", required_argument, NULL, CT_OPT_HEADER },
+    { "header-file", required_argument, NULL, CT_OPT_HEADER_FILE },
+    { "claims", required_argument, NULL, CT_OPT_CLAIMS },
+    { "claims-file", required_argument, NULL, CT_OPT_CLAIMS_FILE },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ct_publish_options[] = {
+    CT_COMMON_OPTIONS,
+    { "room", required_argument, NULL, CT_OPT_ROOM },
+    { "sub", required_argument, NULL, CT_OPT_SUB },
+    { "pid", required_argument, NULL, CT_OPT_PID },
+    { "op", required_argument, NULL, CT_OPT_OP },
+    { "mcn", required_argument, NULL, CT_OPT_MCN },
+    { "tier", required_argument, NULL, CT_OPT_TIER },
+    { "idv", required_argument, NULL, CT_OPT_IDV },
+    { "ai", no_argument, NULL, CT_OPT_AI },
+    { "ttl", required_argument, NULL, CT_OPT_TTL },
+    { "nbf-in", required_argument, NULL, CT_OPT_NBF_IN },
+    { "iss", required_argument, NULL, CT_OPT_ISS },
+    { "aud", required_argument, NULL, CT_OPT_AUD },
+    { "jti", required_argument, NULL, CT_OPT_JTI },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ct_play_options[] = {
+    CT_COMMON_OPTIONS,
+    { "room", required_argument, NULL, CT_OPT_ROOM },
+    { "sub", required_argument, NULL, CT_OPT_SUB },
+    { "ttl", required_argument, NULL, CT_OPT_TTL },
+    { "iss", required_argument, NULL, CT_OPT_ISS },
+    { "aud", required_argument, NULL, CT_OPT_AUD },
+    { NULL, 0, NULL, 0 }
+};
+
+
+static const char  ct_b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int  ct_stdin_used;
+
+
+int
+main(int argc, char **argv)
+{
+    const char  *cmd;
+
+    if (argc < 2) {
+        return ct_usage_error("missing command");
+    }
+
+    cmd = argv[1];
+
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0
+        || strcmp(cmd, "help") == 0)
+    {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
+    if (strcmp(cmd, "sign") == 0) {
+        return ct_cmd_sign(argc - 1, argv + 1);
+    }
+
+    if (strcmp(cmd, "publish") == 0) {
+        return ct_cmd_publish(argc - 1, argv + 1);
+    }
+
+    if (strcmp(cmd, "play") == 0) {
+        return ct_cmd_play(argc - 1, argv + 1);
+    }
+
+    if (strcmp(cmd, "decode") == 0) {
+        return ct_cmd_decode(argc - 1, argv + 1);
+    }
+
+    return ct_usage_error("unknown command \"%s\"", cmd);
+}
+
+
+static void
+ct_help(FILE *out)
+{
+    fputs(
+"usage:\n"
+"  " CT_PROG " sign --alg ALG --key FILE [--kid ID]\n"
+"        [--header JSON | --header-file FILE]\n"
+"        [--claims JSON | --claims-file FILE]\n"
+"        [--raw-secret] [--allow-key-mismatch]\n"
+"  " CT_PROG " publish --alg ALG --key FILE [--kid ID] --room R --sub S\n"
+"        --pid P --op O --tier T --idv METHOD [--mcn M] [--ai]\n"
+"        [--ttl SECONDS] [--nbf-in SECONDS] [--iss S] [--aud S] [--jti ID]\n"
+"        [--raw-secret]\n"
+"  " CT_PROG " play --alg ALG --key FILE [--kid ID] --room R [--sub S]\n"
+"        [--ttl SECONDS] [--iss S] [--aud S] [--raw-secret]\n"
+"  " CT_PROG " decode TOKEN|-\n"
+"  " CT_PROG " --help\n"
+"\n"
+"ALG: HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512 none\n"
+"\n"
+"Keys:\n"
+"  HS*      any file; its bytes are the secret, one trailing \"\\n\" or\n"
+"           \"\\r\\n\" stripped (--raw-secret: all bytes, nothing stripped)\n"
+"  RS*      PEM RSA private key\n"
+"  ES*      PEM EC private key on the curve of ALG (P-256, P-384, P-521)\n"
+"  none     --key is optional and ignored\n"
+"  FILE may be \"-\" for standard input (once per invocation).\n"
+"\n"
+"sign      forge/sign a token with OpenSSL EVP. --header and --claims are\n"
+"          used byte for byte, never re-serialised or validated.\n"
+"          Default header: {\"alg\":\"ALG\",\"typ\":\"JWT\"}, plus\n"
+"          ,\"kid\":\"ID\" with --kid (--kid and --header are exclusive).\n"
+"          Default claims: {}. ES signatures are JWS raw R||S.\n"
+"          --allow-key-mismatch lets an ES key of another curve sign\n"
+"          (R||S then sized for the key's curve).\n"
+"publish   standard publish token, built and signed with libjwt:\n"
+"          scope=publish, sub, pid, room, op, mcn?, tier, idv, ai?\n"
+"          (true), iat=now, exp=now+ttl (default 3600), nbf=now+N?, iss?,\n"
+"          aud?, jti (default 16 random hex chars). TTL and N may be\n"
+"          negative.\n"
+"play      standard play token, built and signed with libjwt:\n"
+"          scope=play, room, sub?, iat=now, exp=now+ttl, iss?, aud?\n"
+"decode    print header and payload (pretty JSON, NOT verified), the\n"
+"          signature length and \"sha256: \" + the first 12 hex digits of\n"
+"          SHA-256 of the token. \"-\" reads the token from stdin.\n"
+"\n"
+"The token is printed alone on stdout. Errors: exit 1, usage errors: 2.\n",
+        out);
+}
+
+
+static int
+ct_error(const char *fmt, ...)
+{
+    va_list  args;
+
+    fputs(CT_PROG ": ", stderr);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    fputc('\n', stderr);
+
+    return CT_ERROR;
+}
+
+
+static int
+ct_ossl_error(const char *fmt, ...)
+{
+    char           text[256];
+    va_list        args;
+    unsigned long  e;
+
+    fputs(CT_PROG ": ", stderr);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    e = ERR_peek_last_error();
+
+    if (e != 0) {
+        ERR_error_string_n(e, text, sizeof(text));
+        fprintf(stderr, " (%s)", text);
+    }
+
+    fputc('\n', stderr);
+    ERR_clear_error();
+
+    return CT_ERROR;
+}
+
+
+static int
+ct_usage_error(const char *fmt, ...)
+{
+    va_list  args;
+
+    fputs(CT_PROG ": ", stderr);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    fputs("\nTry \"" CT_PROG " --help\".\n", stderr);
+
+    return CT_USAGE;
+}
+
+
+static const ct_alg_t *
+ct_find_alg(const char *name)
+{
+    const ct_alg_t  *a;
+
+    for (a = ct_algs; a->name != NULL; a++) {
+        if (strcmp(a->name, name) == 0) {
+            return a;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+ct_parse_long(const char *opt, const char *s, long *out)
+{
+    char  *end;
+    long   v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+
+    if (s[0] == '\0' || *end != '\0' || errno != 0) {
+        return ct_usage_error("%s: invalid number \"%s\"", opt, s);
+    }
+
+    *out = v;
+
+    return CT_OK;
+}
+
+
+static int
+ct_buf_reserve(ct_buf_t *b, size_t more)
+{
+    size_t          cap;
+    unsigned char  *p;
+
+    if (more > SIZE_MAX - b->len - 1) {
+        return ct_error("out of memory");
+    }
+
+    if (b->len + more + 1 <= b->cap) {
+        return CT_OK;
+    }
+
+    cap = b->cap ? b->cap : 256;
+
+    while (cap < b->len + more + 1) {
+        if (cap > SIZE_MAX / 2) {
+            cap = b->len + more + 1;
+            break;
+        }
+
+        cap *= 2;
+    }
+
+    p = realloc(b->data, cap);
+    if (p == NULL) {
+        return ct_error("out of memory");
+    }
+
+    b->data = p;
+    b->cap = cap;
+
+    return CT_OK;
+}
+
+
+/* appends bytes; the buffer is kept NUL-terminated for convenience */
+
+static int
+ct_buf_add(ct_buf_t *b, const void *p, size_t n)
+{
+    if (ct_buf_reserve(b, n) != CT_OK) {
+        return CT_ERROR;
+    }
+
+    if (n) {
+        memcpy(b->data + b->len, p, n);
+    }
+
+    b->len += n;
+    b->data[b->len] = '\0';
+
+    return CT_OK;
+}
+
+
+static int
+ct_buf_add_str(ct_buf_t *b, const char *s)
+{
+    return ct_buf_add(b, s, strlen(s));
+}
+
+
+/*
+ * appends s as a JSON string literal: '"' and '\\' and control characters
+ * are escaped, every other byte is copied as is
+ */
+
+static int
+ct_buf_add_json_string(ct_buf_t *b, const char *s)
+{
+    char                  esc[8];
+    const unsigned char  *p;
+
+    if (ct_buf_add(b, "\"", 1) != CT_OK) {
+        return CT_ERROR;
+    }
+
+    for (p = (const unsigned char *) s; *p; p++) {
+
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char) *p;
+            esc[2] = '\0';
+
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof(esc), "\\u%04x", *p);
+
+        } else {
+            esc[0] = (char) *p;
+            esc[1] = '\0';
+        }
+
+        if (ct_buf_add_str(b, esc) != CT_OK) {
+            return CT_ERROR;
+        }
+    }
+
+    return ct_buf_add(b, "\"", 1);
+}
+
+
+/* appends the unpadded base64url encoding of p */
+
+static int
+ct_buf_add_b64url(ct_buf_t *b, const unsigned char *p, size_t n)
+{
+    size_t          i, out;
+    unsigned char  *d;
+    unsigned long   v;
+
+    if (n > (SIZE_MAX / 4) * 3 - 3) {
+        return ct_error("out of memory");
+    }
+
+    out = (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0);
+
+    if (ct_buf_reserve(b, out) != CT_OK) {
+        return CT_ERROR;
+    }
+
+    d = b->data + b->len;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8)
+            | p[i + 2];
+        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
+        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
+        *d++ = ct_b64url_alphabet[(v >> 6) & 0x3f];
+        *d++ = ct_b64url_alphabet[v & 0x3f];
+    }
+
+    if (n - i == 1) {
+        v = (unsigned long) p[i] << 16;
+        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
+        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
+
+    } else if (n - i == 2) {
+        v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8);
+        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
+        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
+        *d++ = ct_b64url_alphabet[(v >> 6) & 0x3f];
+    }
+
+    b->len += out;
+    b->data[b->len] = '\0';
+
+    return CT_OK;
+}
+
+
+static void
+ct_buf_free(ct_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+
+/* strict unpadded base64url; on failure *err says why */
+
+static int
+ct_b64url_decode(const char *in, size_t len, ct_buf_t *out, const char **err)
+{
+    size_t          i;
+    unsigned long   v;
+    unsigned int    n;
+    unsigned char   c, byte;
+    const char     *pos;
+
+    if (len % 4 == 1) {
+        *err = "impossible base64url length";
+        return CT_ERROR;
+    }
+
+    if (ct_buf_reserve(out, len / 4 * 3 + 3) != CT_OK) {
+        *err = "out of memory";
+        return CT_ERROR;
+    }
+
+    v = 0;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) in[i];
+
+        if (c == '=') {
+            *err = "base64url padding \"=\" is not allowed in JWS";
+            return CT_ERROR;
+        }
+
+        pos = (c != '\0') ? strchr(ct_b64url_alphabet, c) : NULL;
+
+        if (pos == NULL) {
+            *err = "byte outside the base64url alphabet";
+            return CT_ERROR;
+        }
+
+        v = (v << 6) | (unsigned long) (pos - ct_b64url_alphabet);
+        n++;
+
+        if (n == 4) {
+            byte = (unsigned char) (v >> 16);
+            (void) ct_buf_add(out, &byte, 1);
+            byte = (unsigned char) (v >> 8);
+            (void) ct_buf_add(out, &byte, 1);
+            byte = (unsigned char) v;
+            (void) ct_buf_add(out, &byte, 1);
+            v = 0;
+            n = 0;
+        }
+    }
+
+    /* the reserve above guarantees the appends cannot fail */
+
+    if (n == 2) {
+        byte = (unsigned char) (v >> 4);
+        (void) ct_buf_add(out, &byte, 1);
+
+    } else if (n == 3) {
+        byte = (unsigned char) (v >> 10);
+        (void) ct_buf_add(out, &byte, 1);
+        byte = (unsigned char) (v >> 2);
+        (void) ct_buf_add(out, &byte, 1);
+    }
+
+    if (out->data == NULL) {
+        *err = "out of memory";
+        return CT_ERROR;
+    }
+
+    return CT_OK;
+}
+
+
+/* reads a whole file ("-": stdin) of at most max bytes */
+
+static int
+ct_read_file(const char *path, size_t max, const char *what, ct_buf_t *out)
+{
+    int      is_stdin;
+    FILE    *f;
+    size_t   n;
+
+    is_stdin = (strcmp(path, "-") == 0);
+
+    if (is_stdin) {
+        if (ct_stdin_used) {
+            return ct_usage_error("standard input can be read only once");
+        }
+
+        ct_stdin_used = 1;
+        f = stdin;
+
+    } else {
+        f = fopen(path, "rb");
+        if (f == NULL) {
+            return ct_error("cannot open %s \"%s\": %s", what, path,
+                            strerror(errno));
+        }
+    }
+
+    if (ct_buf_reserve(out, 4096) != CT_OK) {
+        goto failed;
+    }
+
+    for ( ;; ) {
+        if (out->len > max) {
+            ct_error("%s \"%s\" is larger than %zu bytes", what, path, max);
+            goto failed;
+        }
+
+        if (ct_buf_reserve(out, 4096) != CT_OK) {
+            goto failed;
+        }
+
+        n = fread(out->data + out->len, 1, out->cap - out->len - 1, f);
+        out->len += n;
+        out->data[out->len] = '\0';
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    if (ferror(f)) {
+        ct_error("cannot read %s \"%s\": %s", what, path, strerror(errno));
+        goto failed;
+    }
+
+    if (!is_stdin) {
+        fclose(f);
+    }
+
+    return CT_OK;
+
+failed:
+
+    if (!is_stdin) {
+        fclose(f);
+    }
+
+    return CT_ERROR;
+}
+
+
+static int
+ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
+    char **argv, ct_opts_t *o)
+{
+    int          c, idx, rc;
+    const char  *arg;
+
+    memset(o, 0, sizeof(ct_opts_t));
+    o->ttl = CT_DEFAULT_TTL;
+
+    opterr = 0;
+    optind = 1;
+
+    for ( ;; ) {
+        idx = -1;
+        c = getopt_long(argc, argv, ":", longopts, &idx);
+
+        if (c == -1) {
+            break;
+        }
+
+        if (c == '?') {
+            return ct_usage_error("%s: unknown option \"%s\"", cmd,
+                                  argv[optind - 1]);
+        }
+
+        if (c == ':') {
+            return ct_usage_error("%s: option \"%s\" needs a value", cmd,
+                                  argv[optind - 1]);
+        }
+
+        if (c < CT_OPT_ALG || c >= CT_OPT_LAST) {
+            return ct_usage_error("%s: bad option", cmd);
+        }
+
+        if (o->seen[c - CT_OPT_ALG]) {
+            return ct_usage_error("%s: option \"--%s\" given twice", cmd,
+                                  idx >= 0 ? longopts[idx].name : "?");
+        }
+
+        o->seen[c - CT_OPT_ALG] = 1;
+        arg = optarg;
+
+        switch (c) {
+
+        case CT_OPT_ALG:
+            o->alg = ct_find_alg(arg);
+            if (o->alg == NULL) {
+                return ct_usage_error("%s: unknown algorithm \"%s\"", cmd,
+                                      arg);
+            }
+            break;
+
+        case CT_OPT_KEY:
+            o->key_file = arg;
+            break;
+
+        case CT_OPT_KID:
+            o->kid = arg;
+            break;
+
+        case CT_OPT_RAW_SECRET:
+            o->raw_secret = 1;
+            break;
+
+        case CT_OPT_KEY_MISMATCH:
+            o->key_mismatch = 1;
+            break;
+
+        case CT_OPT_HEADER:
+            o->header = arg;
+            break;
+
+        case CT_OPT_HEADER_FILE:
+            o->header_file = arg;
+            break;
+
+        case CT_OPT_CLAIMS:
+            o->claims = arg;
+            break;
+
+        case CT_OPT_CLAIMS_FILE:
+            o->claims_file = arg;
+            break;
+
+        case CT_OPT_ROOM:
+            o->room = arg;
+            break;
+
+        case CT_OPT_SUB:
+            o->sub = arg;
+            break;
+
+        case CT_OPT_PID:
+            o->pid = arg;
+            break;
+
+        case CT_OPT_OP:
+            o->op = arg;
+            break;
+
+        case CT_OPT_MCN:
+            o->mcn = arg;
+            break;
+
+        case CT_OPT_TIER:
+            o->tier = arg;
+            break;
+
+        case CT_OPT_IDV:
+            o->idv = arg;
+            break;
+
+        case CT_OPT_AI:
+            o->ai = 1;
+            break;
+
+        case CT_OPT_TTL:
+            rc = ct_parse_long("--ttl", arg, &o->ttl);
+            if (rc != CT_OK) {
+                return rc;
+            }
+            break;
+
+        case CT_OPT_NBF_IN:
+            rc = ct_parse_long("--nbf-in", arg, &o->nbf_in);
+            if (rc != CT_OK) {
+                return rc;
+            }
+            break;
+
+        case CT_OPT_ISS:
+            o->iss = arg;
+            break;
+
+        case CT_OPT_AUD:
+            o->aud = arg;
+            break;
+
+        case CT_OPT_JTI:
+            o->jti = arg;
+            break;
+
+        case CT_OPT_HELP:
+            o->help = 1;
+            break;
+        }
+    }
+
+    if (o->help) {
+        return CT_OK;
+    }
+
+    if (optind < argc) {
+        return ct_usage_error("%s: unexpected argument \"%s\"", cmd,
+                              argv[optind]);
+    }
+
+    return CT_OK;
+}
+
+
+static int
+ct_check_key_opts(ct_opts_t *o)
+{
+    if (o->alg == NULL) {
+        return ct_usage_error("--alg is required");
+    }
+
+    if (o->key_file == NULL && o->alg->kind != CT_KIND_NONE) {
+        return ct_usage_error("--key is required for %s", o->alg->name);
+    }
+
+    return CT_OK;
+}
+
+
+/* never prompt for a passphrase: encrypted keys are an error */
+
+static int
+ct_pem_no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void) buf;
+    (void) size;
+    (void) rwflag;
+    (void) u;
+
+    return -1;
+}
+
+
+static int
+ct_ec_curve_nid(EVP_PKEY *pkey)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    int     nid;
+    char    name[80];
+    size_t  len;
+
+    if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1) {
+        return NID_undef;
+    }
+
+    nid = OBJ_sn2nid(name);
+
+    if (nid == NID_undef) {
+        nid = EC_curve_nist2nid(name);
+    }
+
+    return nid;
+#else
+    const EC_KEY  *ec;
+
+    ec = EVP_PKEY_get0_EC_KEY(pkey);
+    if (ec == NULL) {
+        return NID_undef;
+    }
+
+    return EC_GROUP_get_curve_name(EC_KEY_get0_group(ec));
+#endif
+}
+
+
+static int
+ct_load_key(ct_opts_t *o, ct_key_t *key)
+{
+    int              nid, bits;
+    BIO             *bio;
+    size_t           n;
+    const ct_alg_t  *alg;
+
+    memset(key, 0, sizeof(ct_key_t));
+
+    alg = o->alg;
+
+    if (alg->kind == CT_KIND_NONE) {
+        return CT_OK;
+    }
+
+    if (ct_read_file(o->key_file, CT_KEY_MAX, "key file", &key->file)
+        != CT_OK)
+    {
+        return CT_ERROR;
+    }
+
+    if (alg->kind == CT_KIND_HMAC) {
+        n = key->file.len;
+
+        if (!o->raw_secret) {
+            if (n >= 2 && key->file.data[n - 2] == '\r'
+                && key->file.data[n - 1] == '\n')
+            {
+                n -= 2;
+
+            } else if (n >= 1 && key->file.data[n - 1] == '\n') {
+                n -= 1;
+            }
+        }
+
+        key->secret = key->file.data;
+        key->secret_len = n;
+
+        return CT_OK;
+    }
+
+    if (key->file.len > INT_MAX) {
+        return ct_error("key file \"%s\" is too large", o->key_file);
+    }
+
+    bio = BIO_new_mem_buf(key->file.data, (int) key->file.len);
+    if (bio == NULL) {
+        return ct_ossl_error("BIO_new_mem_buf() failed");
+    }
+
+    key->pkey = PEM_read_bio_PrivateKey(bio, NULL, ct_pem_no_password, NULL);
+    BIO_free(bio);
+
+    if (key->pkey == NULL) {
+        return ct_ossl_error("\"%s\" is not an unencrypted PEM private "
+                             "key", o->key_file);
+    }
+
+    if (alg->kind == CT_KIND_RSA) {
+        if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_RSA) {
+            return ct_error("%s needs an RSA private key, \"%s\" is not one",
+                            alg->name, o->key_file);
+        }
+
+        return CT_OK;
+    }
+
+    /* CT_KIND_EC */
+
+    if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_EC) {
+        return ct_error("%s needs an EC private key, \"%s\" is not one",
+                        alg->name, o->key_file);
+    }
+
+    nid = ct_ec_curve_nid(key->pkey);
+    bits = EVP_PKEY_bits(key->pkey);
+
+    if (bits <= 0) {
+        return ct_ossl_error("cannot get the size of the EC key \"%s\"",
+                             o->key_file);
+    }
+
+    key->ec_half = ((size_t) bits + 7) / 8;
+
+    if (nid != alg->curve_nid && !o->key_mismatch) {
+        return ct_error("%s needs a key on curve %s, \"%s\" is on %s "
+                        "(sign --allow-key-mismatch forges such tokens)",
+                        alg->name, OBJ_nid2sn(alg->curve_nid), o->key_file,
+                        nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown "
+                        "curve");
+    }
+
+    return CT_OK;
+}
+
+
+static void
+ct_key_free(ct_key_t *key)
+{
+    if (key->pkey) {
+        EVP_PKEY_free(key->pkey);
+        key->pkey = NULL;
+    }
+
+    if (key->file.data) {
+        OPENSSL_cleanse(key->file.data, key->file.cap);
+    }
+
+    ct_buf_free(&key->file);
+}
+
+
+/* signs the JWS signing input "header.payload" with OpenSSL EVP */
+
+static int
+ct_sign_input(const ct_alg_t *alg, ct_key_t *key, const unsigned char *in,
+    size_t len, ct_buf_t *sig)
+{
+    int                   rc;
+    size_t                siglen;
+    EVP_PKEY             *pkey, *hmac;
+    EVP_MD_CTX           *ctx;
+    unsigned char        *raw;
+    static unsigned char  empty;
+
+    if (alg->kind == CT_KIND_NONE) {
+        return CT_OK;
+    }
+
+    rc = CT_ERROR;
+    hmac = NULL;
+    raw = NULL;
+
+    if (alg->kind == CT_KIND_HMAC) {
+        /* an empty secret is allowed: tests forge such tokens */
+        hmac = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL,
+                                            key->secret_len ? key->secret
+                                                            : &empty,
+                                            key->secret_len);
+        if (hmac == NULL) {
+            return ct_ossl_error("cannot create the HMAC key");
+        }
+
+        pkey = hmac;
+
+    } else {
+        pkey = key->pkey;
+    }
+
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        ct_ossl_error("EVP_MD_CTX_new() failed");
+        goto done;
+    }
+
+    if (EVP_DigestSignInit(ctx, NULL, alg->md(), NULL, pkey) != 1
+        || EVP_DigestSignUpdate(ctx, in, len) != 1
+        || EVP_DigestSignFinal(ctx, NULL, &siglen) != 1)
+    {
+        ct_ossl_error("%s signing failed", alg->name);
+        goto done;
+    }
+
+    raw = malloc(siglen ? siglen : 1);
+    if (raw == NULL) {
+        ct_error("out of memory");
+        goto done;
+    }
+
+    if (EVP_DigestSignFinal(ctx, raw, &siglen) != 1) {
+        ct_ossl_error("%s signing failed", alg->name);
+        goto done;
+    }
+
+    if (alg->kind == CT_KIND_EC) {
+        /* OpenSSL gives DER ECDSA-Sig-Value, JWS wants raw R || S */
+        rc = ct_ecdsa_der_to_raw(raw, siglen, key->ec_half, sig);
+
+    } else {
+        rc = ct_buf_add(sig, raw, siglen);
+    }
+
+done:
+
+    free(raw);
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(hmac);
+
+    return rc;
+}
+
+
+static int
+ct_ecdsa_der_to_raw(const unsigned char *der, size_t len, size_t half,
+    ct_buf_t *out)
+{
+    int                   rc;
+    ECDSA_SIG            *es;
+    const BIGNUM         *r, *s;
+    const unsigned char  *p;
+
+    if (len > LONG_MAX) {
+        return ct_error("ECDSA signature too large");
+    }
+
+    p = der;
+    es = d2i_ECDSA_SIG(NULL, &p, (long) len);
+    if (es == NULL) {
+        return ct_ossl_error("cannot parse the DER ECDSA signature");
+    }
+
+    ECDSA_SIG_get0(es, &r, &s);
+
+    rc = CT_ERROR;
+
+    if ((size_t) BN_num_bytes(r) > half || (size_t) BN_num_bytes(s) > half) {
+        ct_error("ECDSA signature does not fit %zu-byte R/S halves", half);
+        goto done;
+    }
+
+    if (ct_buf_reserve(out, 2 * half) != CT_OK) {
+        goto done;
+    }
+
+    if (BN_bn2binpad(r, out->data + out->len, (int) half) != (int) half
+        || BN_bn2binpad(s, out->data + out->len + half, (int) half)
+           != (int) half)
+    {
+        ct_ossl_error("BN_bn2binpad() failed");
+        goto done;
+    }
+
+    out->len += 2 * half;
+    out->data[out->len] = '\0';
+
+    rc = CT_OK;
+
+done:
+
+    ECDSA_SIG_free(es);
+
+    return rc;
+}
+
+
+static int
+ct_cmd_sign(int argc, char **argv)
+{
+    int        rc;
+    ct_buf_t   header, claims, token, sig;
+    ct_key_t   key;
+    ct_opts_t  o;
+
+    rc = ct_parse_opts("sign", ct_sign_options, argc, argv, &o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.help) {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
+    rc = ct_check_key_opts(&o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.header && o.header_file) {
+        return ct_usage_error("--header and --header-file are exclusive");
+    }
+
+    if (o.claims && o.claims_file) {
+        return ct_usage_error("--claims and --claims-file are exclusive");
+    }
+
+    if (o.kid && (o.header || o.header_file)) {
+        return ct_usage_error("--kid cannot be combined with --header: put "
+                              "the kid into the header JSON");
+    }
+
+    memset(&header, 0, sizeof(ct_buf_t));
+    memset(&claims, 0, sizeof(ct_buf_t));
+    memset(&token, 0, sizeof(ct_buf_t));
+    memset(&sig, 0, sizeof(ct_buf_t));
+    memset(&key, 0, sizeof(ct_key_t));
+
+    rc = CT_ERROR;
+
+    /* the header, byte for byte */
+
+    if (o.header_file) {
+        if (ct_read_file(o.header_file, CT_JSON_FILE_MAX, "header file",
+                         &header)
+            != CT_OK)
+        {
+            goto done;
+        }
+
+    } else if (o.header) {
+        if (ct_buf_add_str(&header, o.header) != CT_OK) {
+            goto done;
+        }
+
+    } else {
+        if (ct_buf_add_str(&header, "{\"alg\":\"") != CT_OK
+            || ct_buf_add_str(&header, o.alg->name) != CT_OK
+            || ct_buf_add_str(&header, "\",\"typ\":\"JWT\"") != CT_OK)
+        {
+            goto done;
+        }
+
+        if (o.kid) {
+            if (ct_buf_add_str(&header, ",\"kid\":") != CT_OK
+                || ct_buf_add_json_string(&header, o.kid) != CT_OK)
+            {
+                goto done;
+            }
+        }
+
+        if (ct_buf_add(&header, "}", 1) != CT_OK) {
+            goto done;
+        }
+    }
+
+    /* the claims, byte for byte */
+
+    if (o.claims_file) {
+        if (ct_read_file(o.claims_file, CT_JSON_FILE_MAX, "claims file",
+                         &claims)
+            != CT_OK)
+        {
+            goto done;
+        }
+
+    } else if (ct_buf_add_str(&claims, o.claims ? o.claims : "{}")
+               != CT_OK)
+    {
+        goto done;
+    }
+
+    if (ct_load_key(&o, &key) != CT_OK) {
+        goto done;
+    }
+
+    /* signing input: b64url(header) "." b64url(claims) */
+
+    if (ct_buf_add_b64url(&token, header.data, header.len) != CT_OK
+        || ct_buf_add(&token, ".", 1) != CT_OK
+        || ct_buf_add_b64url(&token, claims.data, claims.len) != CT_OK)
+    {
+        goto done;
+    }
+
+    if (ct_sign_input(o.alg, &key, token.data, token.len, &sig) != CT_OK) {
+        goto done;
+    }
+
+    if (ct_buf_add(&token, ".", 1) != CT_OK
+        || ct_buf_add_b64url(&token, sig.data, sig.len) != CT_OK)
+    {
+        goto done;
+    }
+
+    if (printf("%s\n", (char *) token.data) < 0 || fflush(stdout) != 0) {
+        ct_error("cannot write the token: %s", strerror(errno));
+        goto done;
+    }
+
+    rc = CT_OK;
+
+done:
+
+    ct_key_free(&key);
+    ct_buf_free(&header);
+    ct_buf_free(&claims);
+    ct_buf_free(&token);
+    ct_buf_free(&sig);
+
+    return rc;
+}
+
+
+static int
+ct_jwt_add(jwt_t *jwt, const char *name, const char *val)
+{
+    int  rc;
+
+    rc = jwt_add_grant(jwt, name, val);
+    if (rc != 0) {
+        return ct_error("libjwt: cannot add claim \"%s\": %s%s", name,
+                        strerror(rc),
+                        rc == EINVAL ? " (the value must be valid UTF-8)"
+                                     : "");
+    }
+
+    return CT_OK;
+}
+
+
+static int
+ct_jwt_add_int(jwt_t *jwt, const char *name, long val)
+{
+    int  rc;
+
+    rc = jwt_add_grant_int(jwt, name, val);
+    if (rc != 0) {
+        return ct_error("libjwt: cannot add claim \"%s\": %s", name,
+                        strerror(rc));
+    }
+
+    return CT_OK;
+}
+
+
+static int
+ct_time_add(time_t now, long delta, const char *opt, long *out)
+{
+    long  t;
+
+    t = (long) now;
+
+    if ((delta > 0 && t > LONG_MAX - delta)
+        || (delta < 0 && t < LONG_MIN - delta))
+    {
+        return ct_usage_error("%s: value out of range", opt);
+    }
+
+    *out = t + delta;
+
+    return CT_OK;
+}
+
+
+/*
+ * signs a token whose claims are already in jwt with libjwt and prints it
+ */
+
+static int
+ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
+{
+    int                   rc, len;
+    char                 *token, *dot;
+    size_t                siglen;
+    const unsigned char  *data;
+
+    if (o->kid) {
+        rc = jwt_add_header(jwt, "kid", o->kid);
+        if (rc != 0) {
+            return ct_error("libjwt: cannot add header \"kid\": %s",
+                            strerror(rc));
+        }
+    }
+
+    switch (o->alg->kind) {
+
+    case CT_KIND_NONE:
+        data = NULL;
+        len = 0;
+        break;
+
+    case CT_KIND_HMAC:
+        data = key->secret;
+        len = (int) key->secret_len;
+        break;
+
+    default: /* RSA, EC: libjwt parses the PEM itself */
+        data = key->file.data;
+        len = (int) key->file.len;
+        break;
+    }
+
+    /*
+     * the return value must be checked: after a failed jwt_set_alg()
+     * libjwt 1.10 still encodes the token, as an unsigned "alg":"none" one
+     */
+
+    rc = jwt_set_alg(jwt, o->alg->jwt_alg, data, len);
+    if (rc != 0) {
+        return ct_error("libjwt: jwt_set_alg(%s) failed: %s%s", o->alg->name,
+                        strerror(rc),
+                        (o->alg->kind == CT_KIND_HMAC && len == 0)
+                        ? " (libjwt refuses an empty secret; \"sign\" "
+                          "forges such tokens)" : "");
+    }
+
+    errno = 0;
+    token = jwt_encode_str(jwt);
+    if (token == NULL) {
+        return ct_error("libjwt: jwt_encode_str() failed: %s",
+                        errno ? strerror(errno) : "unknown error");
+    }
+
+    rc = CT_OK;
+
+    /* guard: ES signatures must be raw R||S of the curve's size */
+
+    if (o->alg->kind == CT_KIND_EC) {
+        dot = strrchr(token, '.');
+        siglen = dot ? strlen(dot + 1) : 0;
+
+        if (siglen * 3 / 4 != 2 * o->alg->half) {
+            rc = ct_error("libjwt produced a %zu-byte %s signature, expected "
+                          "raw R||S of %zu bytes", siglen * 3 / 4,
+                          o->alg->name, 2 * o->alg->half);
+        }
+    }
+
+    if (rc == CT_OK
+        && (printf("%s\n", token) < 0 || fflush(stdout) != 0))
+    {
+        rc = ct_error("cannot write the token: %s", strerror(errno));
+    }
+
+    free(token);
+
+    return rc;
+}
+
+
+static int
+ct_cmd_publish(int argc, char **argv)
+{
+    int            rc;
+    long           iat, exp, nbf;
+    char           jti[2 * CT_JTI_BYTES + 1];
+    jwt_t         *jwt;
+    time_t         now;
+    size_t         i;
+    ct_key_t       key;
+    ct_opts_t      o;
+    unsigned char  rnd[CT_JTI_BYTES];
+
+    rc = ct_parse_opts("publish", ct_publish_options, argc, argv, &o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.help) {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
+    rc = ct_check_key_opts(&o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.room == NULL || o.sub == NULL || o.pid == NULL || o.op == NULL
+        || o.tier == NULL || o.idv == NULL)
+    {
+        return ct_usage_error("publish: --room, --sub, --pid, --op, --tier "
+                              "and --idv are required");
+    }
+
+    now = time(NULL);
+
+    iat = (long) now;
+
+    rc = ct_time_add(now, o.ttl, "--ttl", &exp);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    nbf = 0;
+
+    if (o.seen[CT_OPT_NBF_IN - CT_OPT_ALG]) {
+        rc = ct_time_add(now, o.nbf_in, "--nbf-in", &nbf);
+        if (rc != CT_OK) {
+            return rc;
+        }
+    }
+
+    if (o.jti == NULL) {
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            return ct_ossl_error("RAND_bytes() failed");
+        }
+
+        for (i = 0; i < sizeof(rnd); i++) {
+            snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
+        }
+
+        o.jti = jti;
+    }
+
+    if (ct_load_key(&o, &key) != CT_OK) {
+        ct_key_free(&key);
+        return CT_ERROR;
+    }
+
+    rc = jwt_new(&jwt);
+    if (rc != 0) {
+        ct_key_free(&key);
+        return ct_error("libjwt: jwt_new() failed: %s", strerror(rc));
+    }
+
+    rc = CT_ERROR;
+
+    if (ct_jwt_add(jwt, "scope", "publish") != CT_OK
+        || ct_jwt_add(jwt, "sub", o.sub) != CT_OK
+        || ct_jwt_add(jwt, "pid", o.pid) != CT_OK
+        || ct_jwt_add(jwt, "room", o.room) != CT_OK
+        || ct_jwt_add(jwt, "op", o.op) != CT_OK
+        || (o.mcn && ct_jwt_add(jwt, "mcn", o.mcn) != CT_OK)
+        || ct_jwt_add(jwt, "tier", o.tier) != CT_OK
+        || ct_jwt_add(jwt, "idv", o.idv) != CT_OK)
+    {
+        goto done;
+    }
+
+    if (o.ai) {
+        if (jwt_add_grant_bool(jwt, "ai", 1) != 0) {
+            ct_error("libjwt: cannot add claim \"ai\"");
+            goto done;
+        }
+    }
+
+    if (ct_jwt_add_int(jwt, "iat", iat) != CT_OK
+        || ct_jwt_add_int(jwt, "exp", exp) != CT_OK
+        || (o.seen[CT_OPT_NBF_IN - CT_OPT_ALG]
+            && ct_jwt_add_int(jwt, "nbf", nbf) != CT_OK)
+        || (o.iss && ct_jwt_add(jwt, "iss", o.iss) != CT_OK)
+        || (o.aud && ct_jwt_add(jwt, "aud", o.aud) != CT_OK)
+        || ct_jwt_add(jwt, "jti", o.jti) != CT_OK)
+    {
+        goto done;
+    }
+
+    rc = ct_jwt_issue(&o, &key, jwt);
+
+done:
+
+    jwt_free(jwt);
+    ct_key_free(&key);
+
+    return rc;
+}
+
+
+static int
+ct_cmd_play(int argc, char **argv)
+{
+    int        rc;
+    long       iat, exp;
+    jwt_t     *jwt;
+    time_t     now;
+    ct_key_t   key;
+    ct_opts_t  o;
+
+    rc = ct_parse_opts("play", ct_play_options, argc, argv, &o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.help) {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
+    rc = ct_check_key_opts(&o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o.room == NULL) {
+        return ct_usage_error("play: --room is required");
+    }
+
+    now = time(NULL);
+    iat = (long) now;
+
+    rc = ct_time_add(now, o.ttl, "--ttl", &exp);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (ct_load_key(&o, &key) != CT_OK) {
+        ct_key_free(&key);
+        return CT_ERROR;
+    }
+
+    rc = jwt_new(&jwt);
+    if (rc != 0) {
+        ct_key_free(&key);
+        return ct_error("libjwt: jwt_new() failed: %s", strerror(rc));
+    }
+
+    rc = CT_ERROR;
+
+    if (ct_jwt_add(jwt, "scope", "play") != CT_OK
+        || ct_jwt_add(jwt, "room", o.room) != CT_OK
+        || (o.sub && ct_jwt_add(jwt, "sub", o.sub) != CT_OK)
+        || ct_jwt_add_int(jwt, "exp", exp) != CT_OK
+        || ct_jwt_add_int(jwt, "iat", iat) != CT_OK
+        || (o.iss && ct_jwt_add(jwt, "iss", o.iss) != CT_OK)
+        || (o.aud && ct_jwt_add(jwt, "aud", o.aud) != CT_OK))
+    {
+        goto done;
+    }
+
+    rc = ct_jwt_issue(&o, &key, jwt);
+
+done:
+
+    jwt_free(jwt);
+    ct_key_free(&key);
+
+    return rc;
+}
+
+
+static int
+ct_decode_part(const char *label, const char *p, size_t len, ct_buf_t *out)
+{
+    const char  *err;
+
+    if (ct_b64url_decode(p, len, out, &err) != CT_OK) {
+        return ct_error("malformed token: %s: %s", label, err);
+    }
+
+    return CT_OK;
+}
+
+
+/* control characters are shown as \xHH, everything else as is */
+
+static void
+ct_print_raw(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f) {
+            printf("\\x%02x", p[i]);
+
+        } else {
+            putchar(p[i]);
+        }
+    }
+
+    putchar('\n');
+}
+
+
+static int
+ct_print_json(const char *label, ct_buf_t *raw, json_t **parsed)
+{
+    char          *text;
+    json_t        *j, *strict;
+    json_error_t   err;
+
+    *parsed = NULL;
+
+    j = json_loadb((const char *) raw->data, raw->len,
+                   JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+
+    if (j == NULL) {
+        printf("%s (not JSON, %zu bytes):\n", label, raw->len);
+        ct_print_raw(raw->data, raw->len);
+        fflush(stdout);
+
+        return ct_error("malformed token: %s is not valid JSON: %s "
+                        "(line %d, column %d)", label, err.text, err.line,
+                        err.column);
+    }
+
+    strict = json_loadb((const char *) raw->data, raw->len,
+                        JSON_DECODE_ANY | JSON_ALLOW_NUL
+                        | JSON_REJECT_DUPLICATES, &err);
+
+    if (strict == NULL) {
+        /* a pretty print would hide all but one of the duplicates */
+        printf("%s (verbatim, has duplicate keys):\n", label);
+        ct_print_raw(raw->data, raw->len);
+        fflush(stdout);
+        fprintf(stderr, CT_PROG ": warning: %s has duplicate keys: %s\n",
+                label, err.text);
+
+    } else {
+        json_decref(strict);
+
+        text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER
+                             | JSON_ENCODE_ANY);
+        if (text == NULL) {
+            json_decref(j);
+            return ct_error("cannot format the %s JSON", label);
+        }
+
+        printf("%s:\n%s\n", label, text);
+        free(text);
+    }
+
+    if (!json_is_object(j)) {
+        fflush(stdout);
+        fprintf(stderr, CT_PROG ": warning: %s is not a JSON object\n",
+                label);
+    }
+
+    *parsed = j;
+
+    return CT_OK;
+}
+
+
+static void
+ct_print_times(json_t *payload)
+{
+    char          buf[64];
+    time_t        now, t;
+    json_int_t    v;
+    struct tm     tm;
+    size_t        i;
+    json_t       *value;
+    static const char  *names[] = { "iat", "nbf", "exp" };
+
+    if (!json_is_object(payload)) {
+        return;
+    }
+
+    now = time(NULL);
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        value = json_object_get(payload, names[i]);
+
+        if (!json_is_integer(value)) {
+            continue;
+        }
+
+        v = json_integer_value(value);
+        t = (time_t) v;
+
+        if ((json_int_t) t != v || gmtime_r(&t, &tm) == NULL
+            || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        {
+            printf("%s: %" JSON_INTEGER_FORMAT " (out of range)\n",
+                   names[i], v);
+            continue;
+        }
+
+        printf("%s: %s (now %+lld s)\n", names[i], buf,
+               (long long) v - (long long) now);
+    }
+}
+
+
+static int
+ct_cmd_decode(int argc, char **argv)
+{
+    int            rc;
+    char           hex[13];
+    const char    *p, *dot1, *dot2, *tok;
+    size_t         len, i, parts;
+    json_t        *header, *payload;
+    ct_buf_t       in, hdr, pay, sig;
+    unsigned int   mdlen;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    if (argc != 2) {
+        return ct_usage_error("decode: expected exactly one TOKEN "
+                              "argument (\"-\" for stdin)");
+    }
+
+    if (strcmp(argv[1], "--help") == 0) {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
+    memset(&in, 0, sizeof(ct_buf_t));
+    memset(&hdr, 0, sizeof(ct_buf_t));
+    memset(&pay, 0, sizeof(ct_buf_t));
+    memset(&sig, 0, sizeof(ct_buf_t));
+    header = NULL;
+    payload = NULL;
+
+    rc = CT_ERROR;
+
+    if (strcmp(argv[1], "-") == 0) {
+        if (ct_read_file("-", CT_TOKEN_MAX, "token", &in) != CT_OK) {
+            goto done;
+        }
+
+    } else if (ct_buf_add_str(&in, argv[1]) != CT_OK) {
+        goto done;
+    }
+
+    /* surrounding ASCII whitespace (a pasted token, a trailing newline) */
+
+    tok = (const char *) in.data;
+    len = in.len;
+
+    while (len && strchr(" \t\r\n", tok[0]) && tok[0] != '\0') {
+        tok++;
+        len--;
+    }
+
+    while (len && strchr(" \t\r\n", tok[len - 1]) && tok[len - 1] != '\0') {
+        len--;
+    }
+
+    if (len == 0) {
+        ct_error("malformed token: empty");
+        goto done;
+    }
+
+    parts = 1;
+    dot1 = NULL;
+    dot2 = NULL;
+
+    for (i = 0; i < len; i++) {
+        if (tok[i] == '.') {
+            parts++;
+
+            if (dot1 == NULL) {
+                dot1 = tok + i;
+
+            } else if (dot2 == NULL) {
+                dot2 = tok + i;
+            }
+
+            continue;
+        }
+
+        if (tok[i] == '=') {
+            ct_error("malformed token: \"=\" at offset %zu: base64url "
+                     "padding is not allowed in JWS", i);
+            goto done;
+        }
+
+        if (tok[i] == '\0' || strchr(ct_b64url_alphabet, tok[i]) == NULL) {
+            ct_error("malformed token: byte 0x%02x at offset %zu is not "
+                     "base64url or \".\"", (unsigned char) tok[i], i);
+            goto done;
+        }
+    }
+
+    if (parts != 3) {
+        ct_error("malformed token: %zu part%s, expected 3 "
+                 "(header.payload.signature)%s", parts,
+                 parts == 1 ? "" : "s",
+                 parts == 5 ? "; this looks like a JWE" : "");
+        goto done;
+    }
+
+    p = tok;
+
+    if (ct_decode_part("header", p, (size_t) (dot1 - p), &hdr) != CT_OK
+        || ct_decode_part("payload", dot1 + 1, (size_t) (dot2 - dot1 - 1),
+                          &pay)
+           != CT_OK
+        || ct_decode_part("signature", dot2 + 1,
+                          (size_t) (tok + len - dot2 - 1), &sig)
+           != CT_OK)
+    {
+        goto done;
+    }
+
+    rc = CT_OK;
+
+    if (ct_print_json("header", &hdr, &header) != CT_OK) {
+        rc = CT_ERROR;
+    }
+
+    if (ct_print_json("payload", &pay, &payload) != CT_OK) {
+        rc = CT_ERROR;
+    }
+
+    ct_print_times(payload);
+
+    printf("signature: %zu bytes\n", sig.len);
+
+    if (EVP_Digest(tok, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        rc = ct_ossl_error("SHA-256 failed");
+        goto done;
+    }
+
+    for (i = 0; i < 6; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+
+    printf("sha256: %s\n", hex);
+
+    if (fflush(stdout) != 0) {
+        rc = ct_error("cannot write: %s", strerror(errno));
+    }
+
+done:
+
+    json_decref(header);
+    json_decref(payload);
+    ct_buf_free(&in);
+    ct_buf_free(&hdr);
+    ct_buf_free(&pay);
+    ct_buf_free(&sig);
+
+    return rc;
+}
