@@ -47,6 +47,9 @@ typedef enum {
     NGX_RTMP_COMPLIANCE_VIEWER_LIMIT,
     NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED,
     NGX_RTMP_COMPLIANCE_INTERNAL_ERROR,
+    NGX_RTMP_COMPLIANCE_OPERATOR_DROP,
+    NGX_RTMP_COMPLIANCE_DURATION_LIMIT,
+    NGX_RTMP_COMPLIANCE_BITRATE_LIMIT,
     NGX_RTMP_COMPLIANCE_REASON_MAX
 } ngx_rtmp_compliance_reason_e;
 
@@ -115,9 +118,161 @@ typedef struct {
 } ngx_rtmp_compliance_app_conf_t;
 
 
+/* order targets and actions */
+
+typedef enum {
+    NGX_RTMP_COMPLIANCE_T_PERSON = 0,
+    NGX_RTMP_COMPLIANCE_T_HOST,
+    NGX_RTMP_COMPLIANCE_T_ROOM,
+    NGX_RTMP_COMPLIANCE_T_OP,
+    NGX_RTMP_COMPLIANCE_T_MCN,
+    NGX_RTMP_COMPLIANCE_T_TOKEN,
+    NGX_RTMP_COMPLIANCE_T_MAX
+} ngx_rtmp_compliance_target_e;
+
+
+typedef enum {
+    NGX_RTMP_COMPLIANCE_WARN = 1,
+    NGX_RTMP_COMPLIANCE_RESTRICT,
+    NGX_RTMP_COMPLIANCE_SUSPEND,
+    NGX_RTMP_COMPLIANCE_BAN
+} ngx_rtmp_compliance_action_e;
+
+
+#define NGX_RTMP_COMPLIANCE_REASON_LEN    512
+#define NGX_RTMP_COMPLIANCE_REF_LEN       128
+
+
+/* an order as parsed, before it is stored */
+
+typedef struct {
+    uint64_t                        id;          /* 0: new */
+    ngx_uint_t                      kind;        /* target kind */
+    ngx_str_t                       target;      /* the id after "kind:" */
+    ngx_uint_t                      action;
+    time_t                          created;
+    time_t                          until;       /* 0: never */
+    ngx_str_t                       reason;
+    ngx_str_t                       ref;
+    ngx_str_t                       tier;        /* restrict */
+} ngx_rtmp_compliance_order_spec_t;
+
+
+/* an order in the shared zone: one allocation */
+
+typedef struct {
+    ngx_rbtree_node_t               node;        /* key: id */
+    ngx_rbtree_node_t               expiry;      /* key: until */
+    ngx_queue_t                     queue;       /* of the target */
+    void                           *target_node;
+    uint64_t                        id;
+    time_t                          created;
+    time_t                          until;
+    u_char                          kind;
+    u_char                          action;
+    u_short                         target_len;
+    u_short                         reason_len;
+    u_short                         ref_len;
+    u_short                         tier_len;
+    u_char                          data[1];     /* target reason ref tier */
+} ngx_rtmp_compliance_order_t;
+
+
+#define ngx_rtmp_compliance_order_target(o)    ((o)->data)
+#define ngx_rtmp_compliance_order_reason(o)    ((o)->data + (o)->target_len)
+#define ngx_rtmp_compliance_order_ref(o)                                     \
+    ((o)->data + (o)->target_len + (o)->reason_len)
+#define ngx_rtmp_compliance_order_tier(o)                                    \
+    ((o)->data + (o)->target_len + (o)->reason_len + (o)->ref_len)
+
+
+/* all orders of one target, e.g. "person:9f2c" */
+
+typedef struct {
+    ngx_str_node_t                  sn;
+    ngx_queue_t                     orders;
+    u_char                          data[1];
+} ngx_rtmp_compliance_target_t;
+
+
+typedef enum {
+    NGX_RTMP_COMPLIANCE_PUBLISHER = 0,
+    NGX_RTMP_COMPLIANCE_PLAYER
+} ngx_rtmp_compliance_kind_e;
+
+
+#define NGX_RTMP_COMPLIANCE_S_APP       0
+#define NGX_RTMP_COMPLIANCE_S_ROOM      1
+#define NGX_RTMP_COMPLIANCE_S_HOST      2
+#define NGX_RTMP_COMPLIANCE_S_PERSON    3
+#define NGX_RTMP_COMPLIANCE_S_OP        4
+#define NGX_RTMP_COMPLIANCE_S_MCN       5
+#define NGX_RTMP_COMPLIANCE_S_JTI       6
+#define NGX_RTMP_COMPLIANCE_S_TIER      7
+#define NGX_RTMP_COMPLIANCE_S_IDV       8
+#define NGX_RTMP_COMPLIANCE_S_KID       9
+#define NGX_RTMP_COMPLIANCE_S_ADDR      10
+#define NGX_RTMP_COMPLIANCE_S_MAX       11
+
+
+/* a live session in the shared zone */
+
+typedef struct {
+    ngx_rbtree_node_t               node;        /* key: id */
+    uint64_t                        id;
+    ngx_pid_t                       pid;         /* the owner worker */
+    u_char                          kind;
+    u_char                          ai;
+    u_char                          drop;        /* a reason, 0: none */
+    u_char                          restricted;
+    time_t                          started;
+    uint64_t                        bytes_in;
+    uint64_t                        bytes_out;
+    uint64_t                        order;       /* drop/warn/restrict */
+    ngx_uint_t                      warn;        /* warnings to send */
+    u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+    u_char                          tier_len;
+    u_short                         len[NGX_RTMP_COMPLIANCE_S_MAX];
+    u_char                          data[1];
+} ngx_rtmp_compliance_session_t;
+
+
+typedef struct {
+    ngx_rbtree_t                    orders;
+    ngx_rbtree_node_t               orders_sentinel;
+    ngx_rbtree_t                    expiry;
+    ngx_rbtree_node_t               expiry_sentinel;
+    ngx_rbtree_t                    targets;
+    ngx_rbtree_node_t               targets_sentinel;
+    ngx_rbtree_t                    sessions;
+    ngx_rbtree_node_t               sessions_sentinel;
+    uint64_t                        next_order;
+    uint64_t                        next_session;
+    ngx_uint_t                      norders;
+    ngx_uint_t                      nsessions[2];
+    ngx_uint_t                      generation;  /* of the orders */
+    ngx_uint_t                      admitted[2];
+    ngx_uint_t                      rejected[2]
+                                        [NGX_RTMP_COMPLIANCE_REASON_MAX];
+    ngx_uint_t                      dropped;
+    ngx_uint_t                      state_errors;
+} ngx_rtmp_compliance_shctx_t;
+
+
 typedef struct {
     ngx_uint_t                      enabled;     /* any app has it on */
+    ngx_shm_zone_t                 *shm_zone;
+    ngx_rtmp_compliance_shctx_t    *sh;
+    ngx_slab_pool_t                *shpool;
+    ngx_str_t                       state;       /* path, or empty */
+    ngx_msec_t                      recheck;     /* the shortest */
+    ngx_cycle_t                    *cycle;
+    ngx_fd_t                        state_fd;    /* per worker */
+    ngx_log_t                      *log;
 } ngx_rtmp_compliance_main_conf_t;
+
+
+extern ngx_rtmp_compliance_main_conf_t  *ngx_rtmp_compliance_main;
 
 
 /* the verified claims of a token */
@@ -157,14 +312,86 @@ typedef struct {
     ngx_rtmp_compliance_claims_t    claims;
     ngx_rtmp_compliance_tier_t     *tier;
     ngx_str_t                       room;
+    ngx_queue_t                     queue;       /* the worker's sessions */
+    ngx_rtmp_session_t             *session;
+    ngx_rtmp_compliance_session_t  *node;        /* in the zone */
+    ngx_uint_t                      kind;
+    ngx_uint_t                      warned;
+    uint32_t                        in_bytes;    /* s->in_bytes seen */
+    uint64_t                        bytes_in;
     unsigned                        admitted:1;
+    unsigned                        dropping:1;
+    u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 } ngx_rtmp_compliance_ctx_t;
 
 
 extern ngx_module_t  ngx_rtmp_compliance_module;
+extern ngx_module_t  ngx_rtmp_module;
 
 extern ngx_str_t     ngx_rtmp_compliance_reasons[];
+extern ngx_str_t     ngx_rtmp_compliance_targets[];
+extern ngx_str_t     ngx_rtmp_compliance_actions[];
 extern ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[];
+
+
+/* ngx_rtmp_compliance_module.c */
+ngx_rtmp_compliance_tier_t *ngx_rtmp_compliance_tier_find(
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_str_t *name);
+ngx_uint_t ngx_rtmp_compliance_tier_check(ngx_rtmp_compliance_tier_t *t,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size);
+
+/* ngx_rtmp_compliance_zone.c */
+char *ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, uint64_t id);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_add_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_rtmp_compliance_order_spec_t *spec);
+void ngx_rtmp_compliance_order_delete_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_rtmp_compliance_order_t *o);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_expired_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, time_t now);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_match_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *subjects, time_t now);
+ngx_rtmp_compliance_session_t *ngx_rtmp_compliance_session_find_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, uint64_t id);
+ngx_rtmp_compliance_session_t *ngx_rtmp_compliance_session_add_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_uint_t kind,
+    ngx_str_t *subjects);
+void ngx_rtmp_compliance_session_delete_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_rtmp_compliance_session_t *ss);
+void ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
+    ngx_uint_t n, ngx_str_t *s);
+
+/* ngx_rtmp_compliance_orders.c */
+#ifdef JANSSON_H
+ngx_int_t ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
+    ngx_rtmp_compliance_order_spec_t *spec, time_t now, u_char *detail,
+    size_t size);
+json_t *ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o);
+ngx_int_t ngx_rtmp_compliance_state_append(
+    ngx_rtmp_compliance_main_conf_t *ctx, json_t *j, ngx_log_t *log);
+#endif
+ngx_uint_t ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
+    ngx_rtmp_compliance_session_t *ss);
+
+/* ngx_rtmp_compliance_state.c */
+ngx_int_t ngx_rtmp_compliance_state_load(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
+
+/* ngx_rtmp_compliance_session.c */
+ngx_int_t ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *ctx);
+void ngx_rtmp_compliance_session_exit_process(void);
+ngx_uint_t ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t kind, u_char *detail, size_t size);
+void ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason);
+void ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c);
+ngx_uint_t ngx_rtmp_compliance_order_apply_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o);
 
 
 /* ngx_rtmp_compliance_amf.c */

@@ -24,6 +24,10 @@
 
 
 static ngx_int_t ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_rtmp_compliance_init_process(ngx_cycle_t *cycle);
+static void ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle);
+static char *ngx_rtmp_compliance_state(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf);
 static void *ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf);
 static char *ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent,
@@ -34,7 +38,7 @@ static char *ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_rtmp_compliance_parse_rate(ngx_str_t *s, size_t *rate);
 static ngx_int_t ngx_rtmp_compliance_check_apps(ngx_conf_t *cf,
-    ngx_array_t *apps);
+    ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_array_t *apps);
 static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
     ngx_rtmp_core_main_conf_t *cmcf, char *name, ngx_rtmp_handler_pt h);
 
@@ -44,6 +48,10 @@ static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
+    ngx_rtmp_close_stream_t *v);
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
@@ -61,6 +69,20 @@ static ngx_conf_enum_t  ngx_rtmp_compliance_ai_host[] = {
 
 
 static ngx_command_t  ngx_rtmp_compliance_commands[] = {
+
+    { ngx_string("compliance_zone"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_rtmp_compliance_zone,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_state"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_rtmp_compliance_state,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("compliance"),
       NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
@@ -136,14 +158,16 @@ ngx_module_t  ngx_rtmp_compliance_module = {
     NGX_RTMP_MODULE,                        /* module type */
     NULL,                                   /* init master */
     NULL,                                   /* init module */
-    NULL,                                   /* init process */
+    ngx_rtmp_compliance_init_process,       /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
-    NULL,                                   /* exit process */
+    ngx_rtmp_compliance_exit_process,       /* exit process */
     NULL,                                   /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
+
+static ngx_rtmp_close_stream_pt  next_close_stream;
 
 static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
 static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
@@ -159,7 +183,40 @@ ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cmcf->shm_zone = NULL;
+     *     cmcf->state = { 0, NULL };
+     */
+
+    cmcf->state_fd = NGX_INVALID_FILE;
+    cmcf->recheck = NGX_CONF_UNSET_MSEC;
+    cmcf->cycle = cf->cycle;
+
     return cmcf;
+}
+
+
+static char *
+ngx_rtmp_compliance_state(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtmp_compliance_main_conf_t *ccmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (ccmcf->state.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ccmcf->state = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &ccmcf->state, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -545,6 +602,14 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
 
     ccmcf = ngx_rtmp_conf_get_module_main_conf(cf,
                                                ngx_rtmp_compliance_module);
+
+    if (ccmcf->state.len && ccmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_state\" requires "
+                           "\"compliance_zone\" in the rtmp block");
+        return NGX_ERROR;
+    }
+
     if (!ccmcf->enabled) {
         return NGX_OK;
     }
@@ -554,11 +619,16 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     cscf = cmcf->servers.elts;
 
     for (i = 0; i < cmcf->servers.nelts; i++) {
-        if (ngx_rtmp_compliance_check_apps(cf, &cscf[i]->applications)
+        if (ngx_rtmp_compliance_check_apps(cf, ccmcf,
+                                           &cscf[i]->applications)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
+    }
+
+    if (ccmcf->recheck == NGX_CONF_UNSET_MSEC) {
+        ccmcf->recheck = 1000;
     }
 
     if (ngx_rtmp_compliance_add_amf(cf, cmcf, "connect",
@@ -566,19 +636,52 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
         != NGX_OK
         || ngx_rtmp_compliance_add_amf(cf, cmcf, "publish",
                                        ngx_rtmp_compliance_publish)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "play",
+                                       ngx_rtmp_compliance_play)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
+    next_close_stream = ngx_rtmp_close_stream;
+    ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
+
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_init_process(ngx_cycle_t *cycle)
+{
+    ngx_rtmp_conf_ctx_t              *ctx;
+    ngx_rtmp_compliance_main_conf_t  *ccmcf;
+
+    ngx_rtmp_compliance_main = NULL;
+
+    ctx = (ngx_rtmp_conf_ctx_t *) cycle->conf_ctx[ngx_rtmp_module.index];
+    if (ctx == NULL) {
+        return NGX_OK;
+    }
+
+    ccmcf = ctx->main_conf[ngx_rtmp_compliance_module.ctx_index];
+
+    return ngx_rtmp_compliance_session_init_process(cycle, ccmcf);
+}
+
+
+static void
+ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_rtmp_compliance_session_exit_process();
 }
 
 
 /* an application with compliance on needs keys and tiers */
 
 static ngx_int_t
-ngx_rtmp_compliance_check_apps(ngx_conf_t *cf, ngx_array_t *apps)
+ngx_rtmp_compliance_check_apps(ngx_conf_t *cf,
+    ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_array_t *apps)
 {
     char                            *missing;
     ngx_uint_t                       i;
@@ -608,7 +711,12 @@ ngx_rtmp_compliance_check_apps(ngx_conf_t *cf, ngx_array_t *apps)
             return NGX_ERROR;
         }
 
-        if (ngx_rtmp_compliance_check_apps(cf, &cacfp[i]->applications)
+        if (cacf->enable && cacf->recheck < ccmcf->recheck) {
+            ccmcf->recheck = cacf->recheck;
+        }
+
+        if (ngx_rtmp_compliance_check_apps(cf, ccmcf,
+                                           &cacfp[i]->applications)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -830,8 +938,15 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         }
     }
 
+    if (ctx->node) {
+        /* another publish on the same connection */
+        ngx_rtmp_compliance_session_close(ctx);
+    }
+
     reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
                                                detail, sizeof(detail));
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PUBLISHER, reason);
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return ngx_rtmp_compliance_reject(s, 0, &room, reason, detail, cl);
@@ -850,10 +965,108 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
                   "mcn: \"%V\", tier: \"%V\", ai: %s, idv: \"%V\", "
                   "jti: \"%V\", kid: \"%V\", token: \"sha256:%s\"",
                   &s->app, &ctx->room, &cl->sub, &cl->pid, &cl->op,
-                  &cl->mcn, &cl->tier, cl->ai ? "true" : "false", &cl->idv,
-                  &cl->jti, &cl->kid, cl->hash);
+                  &cl->mcn, &ctx->tier->name, cl->ai ? "true" : "false",
+                  &cl->idv, &cl->jti, &cl->kid, cl->hash);
 
     return NGX_OK;
+}
+
+
+/*
+ * play: players are registered, so that orders on a room reach them and
+ * plays of a suspended room are refused
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    u_char                          *q;
+    ngx_int_t                        rc;
+    ngx_str_t                        name, room;
+    ngx_uint_t                       reason;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+    ngx_rtmp_compliance_amf_t        at;
+    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: play before connect");
+        return NGX_ERROR;
+    }
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    if (!cacf->enable) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
+                                             &at);
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: malformed play command");
+        return NGX_ERROR;
+    }
+
+    room = name;
+
+    q = ngx_strlchr(name.data, name.data + name.len, '?');
+    if (q) {
+        room.len = q - name.data;
+    }
+
+    if (ctx->node) {
+        ngx_rtmp_compliance_session_close(ctx);
+    }
+
+    ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
+
+    ctx->room.len = ngx_min(room.len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
+    if (ctx->room.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->room.data, room.data, ctx->room.len);
+    ctx->tier = NULL;
+
+    reason = ngx_rtmp_compliance_session_admit(s, cacf, ctx,
+                                               NGX_RTMP_COMPLIANCE_PLAYER,
+                                               detail, sizeof(detail));
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return ngx_rtmp_compliance_reject(s, 1, &room, reason, detail,
+                                          &ctx->claims);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
+    ngx_rtmp_close_stream_t *v)
+{
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx && ctx->node) {
+        ngx_rtmp_compliance_session_close(ctx);
+    }
+
+    return next_close_stream(s, v);
 }
 
 
@@ -862,7 +1075,7 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size)
 {
-    ngx_uint_t                     i, reason;
+    ngx_uint_t                     reason;
     ngx_rtmp_compliance_tier_t    *t;
     ngx_rtmp_compliance_claims_t  *cl;
 
@@ -889,24 +1102,58 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
         return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
     }
 
-    t = cacf->tiers->elts;
+    t = ngx_rtmp_compliance_tier_find(cacf, &cl->tier);
 
-    for (i = 0; i < cacf->tiers->nelts; i++) {
-        if (t[i].name.len == cl->tier.len
-            && ngx_strncmp(t[i].name.data, cl->tier.data, cl->tier.len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (i == cacf->tiers->nelts) {
+    if (t == NULL) {
         ngx_snprintf(detail, size, "tier \"%V\" is not configured%Z",
                      &cl->tier);
         return NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
     }
 
-    t = &t[i];
+    ctx->tier = t;
+    ctx->room = cl->room;
 
+    if (ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->sh) {
+        return ngx_rtmp_compliance_session_admit(s, cacf, ctx,
+                                                 NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                                 detail, size);
+    }
+
+    return ngx_rtmp_compliance_tier_check(t, cl, detail, size);
+}
+
+
+ngx_rtmp_compliance_tier_t *
+ngx_rtmp_compliance_tier_find(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_str_t *name)
+{
+    ngx_uint_t                   i;
+    ngx_rtmp_compliance_tier_t  *t;
+
+    if (cacf->tiers == NULL) {
+        return NULL;
+    }
+
+    t = cacf->tiers->elts;
+
+    for (i = 0; i < cacf->tiers->nelts; i++) {
+        if (t[i].name.len == name->len
+            && ngx_strncmp(t[i].name.data, name->data, name->len) == 0)
+        {
+            return &t[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* may a publisher with these claims go live in tier t? */
+
+ngx_uint_t
+ngx_rtmp_compliance_tier_check(ngx_rtmp_compliance_tier_t *t,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size)
+{
     if (!t->publish) {
         ngx_snprintf(detail, size, "tier \"%V\" may not publish%Z",
                      &t->name);
@@ -918,9 +1165,6 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
                      "AI-generated hosts%Z", &t->name);
         return NGX_RTMP_COMPLIANCE_AI_HOST_FORBIDDEN;
     }
-
-    ctx->tier = t;
-    ctx->room = cl->room;
 
     return NGX_RTMP_COMPLIANCE_OK;
 }

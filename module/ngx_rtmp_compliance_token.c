@@ -71,6 +71,9 @@ ngx_str_t  ngx_rtmp_compliance_reasons[] = {
     ngx_string("viewer_limit"),
     ngx_string("viewer_token_required"),
     ngx_string("internal_error"),
+    ngx_string("operator_drop"),
+    ngx_string("duration_limit"),
+    ngx_string("bitrate_limit"),
     ngx_null_string
 };
 

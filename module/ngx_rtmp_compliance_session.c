@@ -1,0 +1,639 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * Live sessions: admission against the orders in the shared zone, the
+ * registry of every worker's sessions, and each worker's recheck timer
+ * that drops, warns and re-tiers its own sessions as orders say.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_cmd_module.h"
+
+
+#define NGX_RTMP_COMPLIANCE_GC_TICKS      10
+
+
+static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
+static void ngx_rtmp_compliance_expire_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, time_t now);
+static void ngx_rtmp_compliance_gc_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx);
+static void ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o,
+    u_char *buf, size_t size);
+
+
+static ngx_queue_t   ngx_rtmp_compliance_sessions;
+static ngx_event_t   ngx_rtmp_compliance_timer;
+static ngx_uint_t    ngx_rtmp_compliance_ticks;
+static ngx_msec_t    ngx_rtmp_compliance_interval;
+
+
+ngx_int_t
+ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *ctx)
+{
+    ngx_queue_init(&ngx_rtmp_compliance_sessions);
+
+    ctx->state_fd = NGX_INVALID_FILE;
+    ngx_rtmp_compliance_main = ctx;
+
+    if (ctx->shm_zone == NULL || !ctx->enabled) {
+        return NGX_OK;
+    }
+
+    ngx_rtmp_compliance_interval = ctx->recheck;
+
+    ngx_rtmp_compliance_timer.handler = ngx_rtmp_compliance_recheck;
+    ngx_rtmp_compliance_timer.log = cycle->log;
+    ngx_rtmp_compliance_timer.data = ctx;
+
+    ngx_add_timer(&ngx_rtmp_compliance_timer, ngx_rtmp_compliance_interval);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtmp_compliance_session_exit_process(void)
+{
+    ngx_queue_t                      *q;
+    ngx_rtmp_compliance_ctx_t        *c;
+    ngx_rtmp_compliance_main_conf_t  *ctx;
+
+    ctx = ngx_rtmp_compliance_main;
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    while (!ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
+        q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
+        c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
+
+        ngx_queue_remove(q);
+        ngx_rtmp_compliance_session_delete_locked(ctx, c->node);
+        c->node = NULL;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/*
+ * admission against the orders, then the session goes into the registry;
+ * a restrict order may change the tier
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t kind, u_char *detail, size_t size)
+{
+    time_t                            now;
+    ngx_str_t                         subj[NGX_RTMP_COMPLIANCE_S_MAX];
+    ngx_str_t                         targets[NGX_RTMP_COMPLIANCE_T_MAX];
+    ngx_str_t                         tier;
+    ngx_uint_t                        reason;
+    ngx_rtmp_compliance_order_t      *o;
+    ngx_rtmp_compliance_tier_t       *t;
+    ngx_rtmp_compliance_claims_t     *cl;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+    u_char                            text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (mcf == NULL || mcf->sh == NULL) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    cl = &ctx->claims;
+    now = ngx_time();
+
+    targets[NGX_RTMP_COMPLIANCE_T_PERSON] = cl->pid;
+    targets[NGX_RTMP_COMPLIANCE_T_HOST] = cl->sub;
+    targets[NGX_RTMP_COMPLIANCE_T_ROOM] = ctx->room;
+    targets[NGX_RTMP_COMPLIANCE_T_OP] = cl->op;
+    targets[NGX_RTMP_COMPLIANCE_T_MCN] = cl->mcn;
+    targets[NGX_RTMP_COMPLIANCE_T_TOKEN] = cl->jti;
+
+    if (kind == NGX_RTMP_COMPLIANCE_PLAYER) {
+        /* a player is refused by orders on the room only */
+        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_PERSON]);
+        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_HOST]);
+        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_OP]);
+        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_MCN]);
+        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_TOKEN]);
+    }
+
+    reason = NGX_RTMP_COMPLIANCE_OK;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    o = ngx_rtmp_compliance_order_match_locked(mcf, targets, now);
+
+    if (o && o->action >= NGX_RTMP_COMPLIANCE_SUSPEND) {
+        ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+
+        if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
+            reason = NGX_RTMP_COMPLIANCE_BANNED;
+            ngx_snprintf(detail, size, "banned, order %uL: %s%Z",
+                         o->id, text);
+
+        } else {
+            reason = NGX_RTMP_COMPLIANCE_SUSPENDED;
+            ngx_snprintf(detail, size, "suspended until %T, order %uL: %s%Z",
+                         o->until, o->id, text);
+        }
+
+        goto done;
+    }
+
+    if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT
+        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        tier.data = ngx_rtmp_compliance_order_tier(o);
+        tier.len = o->tier_len;
+
+        t = ngx_rtmp_compliance_tier_find(cacf, &tier);
+
+        if (t == NULL) {
+            reason = NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+            ngx_snprintf(detail, size, "restricted to tier \"%V\" by order "
+                         "%uL, and that tier is not configured%Z",
+                         &tier, o->id);
+            goto done;
+        }
+
+        ctx->tier = t;
+    }
+
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        reason = ngx_rtmp_compliance_tier_check(ctx->tier, cl, detail, size);
+
+        if (reason != NGX_RTMP_COMPLIANCE_OK) {
+            goto done;
+        }
+    }
+
+    subj[NGX_RTMP_COMPLIANCE_S_APP] = s->app;
+    subj[NGX_RTMP_COMPLIANCE_S_ROOM] = ctx->room;
+    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
+    subj[NGX_RTMP_COMPLIANCE_S_PERSON] = cl->pid;
+    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
+    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
+    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
+    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
+    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+    subj[NGX_RTMP_COMPLIANCE_S_ADDR] = s->connection->addr_text;
+
+    if (ctx->tier) {
+        subj[NGX_RTMP_COMPLIANCE_S_TIER] = ctx->tier->name;
+
+    } else {
+        ngx_str_null(&subj[NGX_RTMP_COMPLIANCE_S_TIER]);
+    }
+
+    if (subj[NGX_RTMP_COMPLIANCE_S_APP].len > NGX_RTMP_COMPLIANCE_CLAIM_MAX) {
+        subj[NGX_RTMP_COMPLIANCE_S_APP].len = NGX_RTMP_COMPLIANCE_CLAIM_MAX;
+    }
+
+    ss = ngx_rtmp_compliance_session_add_locked(mcf, kind, subj);
+
+    if (ss == NULL) {
+        reason = NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+        ngx_snprintf(detail, size, "the compliance zone is full%Z");
+        goto done;
+    }
+
+    ss->ai = cl->ai;
+
+    if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT) {
+        ss->restricted = 1;
+        ss->order = o->id;
+    }
+
+    if (o && o->action == NGX_RTMP_COMPLIANCE_WARN
+        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        ss->warn = 1;
+        ss->order = o->id;
+    }
+
+    ctx->node = ss;
+    ctx->session = s;
+    ctx->kind = kind;
+    ctx->warned = 0;
+    ctx->in_bytes = s->in_bytes;
+    ctx->bytes_in = 0;
+
+    ngx_queue_insert_tail(&ngx_rtmp_compliance_sessions, &ctx->queue);
+
+done:
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    return reason;
+}
+
+
+void
+ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason)
+{
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (mcf == NULL || mcf->sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        mcf->sh->admitted[kind]++;
+
+    } else {
+        mcf->sh->rejected[kind][reason]++;
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+}
+
+
+void
+ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c)
+{
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (c->node == NULL || mcf == NULL || mcf->sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_rtmp_compliance_session_delete_locked(mcf, c->node);
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    c->node = NULL;
+    ngx_queue_remove(&c->queue);
+}
+
+
+static void
+ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o, u_char *buf,
+    size_t size)
+{
+    u_char  *p, *last;
+
+    last = buf + size - 1;
+
+    p = ngx_slprintf(buf, last, "%*s",
+                     (size_t) o->reason_len,
+                     ngx_rtmp_compliance_order_reason(o));
+
+    if (o->ref_len) {
+        p = ngx_slprintf(p, last, " (ref %*s)", (size_t) o->ref_len,
+                         ngx_rtmp_compliance_order_ref(o));
+    }
+
+    *p = '\0';
+}
+
+
+/*
+ * an order just stored marks the live sessions it hits; their workers act
+ * on the next recheck.  Returns how many sessions were hit.
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_order_t *o)
+{
+    ngx_str_t                       app, room, papp, proom;
+    ngx_uint_t                      n;
+    ngx_rbtree_node_t              *node, *pnode, *root, *sentinel;
+    ngx_rtmp_compliance_session_t  *ss, *ps;
+
+    n = 0;
+    root = mcf->sh->sessions.root;
+    sentinel = mcf->sh->sessions.sentinel;
+
+    if (root == sentinel) {
+        return 0;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&mcf->sh->sessions, node))
+    {
+        ss = (ngx_rtmp_compliance_session_t *) node;
+
+        if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER
+            && o->kind != NGX_RTMP_COMPLIANCE_T_ROOM)
+        {
+            continue;
+        }
+
+        if (!ngx_rtmp_compliance_order_hits(o, ss)) {
+            continue;
+        }
+
+        n++;
+
+        switch (o->action) {
+
+        case NGX_RTMP_COMPLIANCE_WARN:
+            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                ss->warn++;
+                ss->order = o->id;
+            }
+
+            break;
+
+        case NGX_RTMP_COMPLIANCE_RESTRICT:
+            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                ss->restricted = 1;
+                ss->order = o->id;
+                ss->tier_len = (u_char) ngx_min(o->tier_len,
+                                                sizeof(ss->tier));
+                ngx_memcpy(ss->tier, ngx_rtmp_compliance_order_tier(o),
+                           ss->tier_len);
+            }
+
+            break;
+
+        default: /* suspend, ban */
+            ss->drop = (o->action == NGX_RTMP_COMPLIANCE_BAN)
+                       ? NGX_RTMP_COMPLIANCE_BANNED
+                       : NGX_RTMP_COMPLIANCE_SUSPENDED;
+            ss->order = o->id;
+
+            if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                break;
+            }
+
+            /* the room's players go with its publisher */
+
+            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP,
+                                            &app);
+            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM,
+                                            &room);
+
+            for (pnode = ngx_rbtree_min(root, sentinel);
+                 pnode;
+                 pnode = ngx_rbtree_next(&mcf->sh->sessions, pnode))
+            {
+                ps = (ngx_rtmp_compliance_session_t *) pnode;
+
+                if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
+                    continue;
+                }
+
+                ngx_rtmp_compliance_session_get(ps,
+                                                NGX_RTMP_COMPLIANCE_S_APP,
+                                                &papp);
+                ngx_rtmp_compliance_session_get(ps,
+                                                NGX_RTMP_COMPLIANCE_S_ROOM,
+                                                &proom);
+
+                if (papp.len == app.len && proom.len == room.len
+                    && ngx_memcmp(papp.data, app.data, app.len) == 0
+                    && ngx_memcmp(proom.data, room.data, room.len) == 0)
+                {
+                    ps->drop = ss->drop;
+                    ps->order = o->id;
+                }
+            }
+        }
+    }
+
+    return n;
+}
+
+
+static void
+ngx_rtmp_compliance_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    time_t now)
+{
+    ngx_rtmp_compliance_order_t  *o;
+
+    while ((o = ngx_rtmp_compliance_order_expired_locked(mcf, now))) {
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance: order %uL expired: %V %V:%*s",
+                      o->id, &ngx_rtmp_compliance_actions[o->action],
+                      &ngx_rtmp_compliance_targets[o->kind],
+                      (size_t) o->target_len,
+                      ngx_rtmp_compliance_order_target(o));
+
+        ngx_rtmp_compliance_order_delete_locked(mcf, o);
+    }
+}
+
+
+/* sessions of workers that died without closing them */
+
+static void
+ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    ngx_rbtree_node_t              *node, *next, *sentinel;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    sentinel = mcf->sh->sessions.sentinel;
+
+    if (mcf->sh->sessions.root == sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(mcf->sh->sessions.root, sentinel);
+         node;
+         node = next)
+    {
+        next = ngx_rbtree_next(&mcf->sh->sessions, node);
+        ss = (ngx_rtmp_compliance_session_t *) node;
+
+        if (ss->pid == ngx_pid
+            || kill(ss->pid, 0) == 0 || ngx_errno != NGX_ESRCH)
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance: session %uL of exited worker %P removed",
+                      ss->id, ss->pid);
+
+        ngx_rtmp_compliance_session_delete_locked(mcf, ss);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_recheck(ngx_event_t *ev)
+{
+    time_t                            now;
+    ngx_str_t                         tier;
+    ngx_uint_t                        i, n, warn;
+    ngx_queue_t                      *q;
+    ngx_rtmp_session_t               *s;
+    ngx_rtmp_compliance_ctx_t        *c;
+    ngx_rtmp_compliance_tier_t       *t;
+    ngx_rtmp_compliance_order_t      *o;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+    ngx_rtmp_compliance_app_conf_t   *cacf;
+    u_char                            text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+    u_char                            desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX
+                                           + 64];
+
+    /* at most this many sessions are acted on per tick and lock */
+    ngx_rtmp_compliance_ctx_t        *act[64];
+    ngx_uint_t                        reason[64];
+
+    mcf = ev->data;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    ngx_rtmp_compliance_expire_locked(mcf, now);
+
+    if (++ngx_rtmp_compliance_ticks % NGX_RTMP_COMPLIANCE_GC_TICKS == 0) {
+        ngx_rtmp_compliance_gc_locked(mcf);
+    }
+
+    n = 0;
+
+    for (q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
+         q != ngx_queue_sentinel(&ngx_rtmp_compliance_sessions);
+         q = ngx_queue_next(q))
+    {
+        c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
+        ss = c->node;
+        s = c->session;
+
+        /* traffic */
+
+        ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
+        c->in_bytes = s->in_bytes;
+        ss->bytes_out = s->connection->sent;
+
+        if (c->dropping) {
+            continue;
+        }
+
+        if (ss->drop && n < 64) {
+            c->dropping = 1;
+            act[n] = c;
+            reason[n++] = ss->drop;
+            continue;
+        }
+
+        if (ss->restricted && ss->tier_len) {
+            tier.data = ss->tier;
+            tier.len = ss->tier_len;
+
+            if (c->tier == NULL
+                || c->tier->name.len != tier.len
+                || ngx_strncmp(c->tier->name.data, tier.data, tier.len) != 0)
+            {
+                cacf = ngx_rtmp_get_module_app_conf(s,
+                                                ngx_rtmp_compliance_module);
+                t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
+
+                ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                              "compliance: session %uL restricted to tier "
+                              "\"%V\" by order %uL%s", ss->id, &tier,
+                              ss->order, t ? "" : ", an unknown tier");
+
+                if (t == NULL || !t->publish) {
+                    if (n < 64) {
+                        c->dropping = 1;
+                        act[n] = c;
+                        reason[n++] = t ? NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH
+                                        : NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+                    }
+
+                    continue;
+                }
+
+                c->tier = t;
+            }
+        }
+
+        if (ss->warn != c->warned && n < 64) {
+            act[n] = c;
+            reason[n++] = NGX_RTMP_COMPLIANCE_OK;
+        }
+    }
+
+    /* the texts of warnings, while the orders are at hand */
+
+    for (i = 0; i < n; i++) {
+        c = act[i];
+        c->text[0] = '\0';
+
+        o = ngx_rtmp_compliance_order_find_locked(mcf, c->node->order);
+        if (o) {
+            ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+            ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
+                         o->id, text);
+        }
+
+        if (reason[i] == NGX_RTMP_COMPLIANCE_OK) {
+            c->warned = c->node->warn;
+        }
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        c = act[i];
+        s = c->session;
+        warn = (reason[i] == NGX_RTMP_COMPLIANCE_OK);
+
+        if (warn) {
+            ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                          "compliance: warning sent to session %uL, "
+                          "room: \"%V\", %s", c->node->id, &c->room,
+                          c->text);
+
+            ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
+
+            ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
+                                 (char *) desc);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                      "compliance: session %uL dropped: %V, room: \"%V\", %s",
+                      c->node->id, &ngx_rtmp_compliance_reasons[reason[i]],
+                      &c->room, c->text);
+
+        ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
+                     &ngx_rtmp_compliance_reasons[reason[i]], c->text);
+
+        ngx_rtmp_send_status(s, c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+                                ? "NetStream.Publish.Rejected"
+                                : "NetStream.Play.Rejected",
+                             "error", (char *) desc);
+
+        ngx_rtmp_finalize_session(s);
+    }
+
+    if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
+        return;
+    }
+
+    ngx_add_timer(ev, n == 64 ? 1 : ngx_rtmp_compliance_interval);
+}

@@ -1,0 +1,423 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The state file: an append-only journal of order changes, one JSON
+ * object a line:
+ *
+ *     {"op":"next","id":N}            the next order id
+ *     {"op":"create","order":{...}}   an order, as GET orders/ID shows it
+ *     {"op":"lift","id":N}            an order lifted
+ *
+ * Workers append a line and fdatasync() it before the API acknowledges
+ * the change.  When a new zone is made (start, not reload), the master
+ * reads the journal, skips a torn last line, drops expired orders and
+ * writes a compacted journal to PATH.tmp, renamed over PATH.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_RTMP_COMPLIANCE_STATE_LINE_MAX  8192
+
+
+static ngx_int_t ngx_rtmp_compliance_state_apply(
+    ngx_rtmp_compliance_main_conf_t *ctx, u_char *line, size_t len,
+    time_t now, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_state_compact(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j);
+
+
+ngx_int_t
+ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_log_t *log)
+{
+    u_char           *buf, *p, *last, *nl;
+    off_t             size;
+    time_t            now;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_uint_t        lines, bad;
+    ngx_file_info_t   fi;
+    ngx_copy_file_t   cp;
+
+    now = ngx_time();
+
+    fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        if (ngx_errno != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                          "compliance_state: " ngx_open_file_n " \"%V\" "
+                          "failed", &ctx->state);
+            return NGX_ERROR;
+        }
+
+        return ngx_rtmp_compliance_state_compact(ctx, log);
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: " ngx_fd_info_n " \"%V\" failed",
+                      &ctx->state);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    size = ngx_file_size(&fi);
+
+    buf = ngx_alloc((size_t) size + 1, log);
+    if (buf == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, (size_t) size);
+    ngx_close_file(fd);
+
+    if (n != (ssize_t) size) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: " ngx_read_fd_n " \"%V\" failed",
+                      &ctx->state);
+        ngx_free(buf);
+        return NGX_ERROR;
+    }
+
+    lines = 0;
+    bad = 0;
+    last = buf + size;
+
+    for (p = buf; p < last; p = nl + 1) {
+        nl = ngx_strlchr(p, last, '\n');
+
+        if (nl == NULL) {
+            /* a record cut by a crash was never acknowledged */
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "compliance_state: \"%V\" ends with a partial "
+                          "record of %uz bytes, ignored", &ctx->state,
+                          (size_t) (last - p));
+            break;
+        }
+
+        lines++;
+
+        if (nl == p) {
+            continue;
+        }
+
+        if (ngx_rtmp_compliance_state_apply(ctx, p, nl - p, now, log)
+            != NGX_OK)
+        {
+            bad++;
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "compliance_state: \"%V\" line %ui is not a "
+                          "valid record, skipped", &ctx->state, lines);
+        }
+    }
+
+    ngx_free(buf);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "compliance_state: %ui orders in force loaded from "
+                  "\"%V\"%s", ctx->sh->norders, &ctx->state,
+                  bad ? ", with errors" : "");
+
+    if (bad) {
+        ctx->sh->state_errors += bad;
+
+        /* keep what could not be read for the operator */
+
+        buf = ngx_alloc(ctx->state.len + sizeof(".corrupt.") + NGX_TIME_T_LEN,
+                        log);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(buf, "%V.corrupt.%T%Z", &ctx->state, now);
+
+        cp.size = size;
+        cp.buf_size = 65536;
+        cp.access = NGX_FILE_OWNER_ACCESS;
+        cp.time = -1;
+        cp.log = log;
+
+        if (ngx_copy_file(ctx->state.data, buf, &cp) != NGX_OK) {
+            ngx_free(buf);
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance_state: a copy of \"%V\" is kept as \"%s\"",
+                      &ctx->state, buf);
+        ngx_free(buf);
+    }
+
+    return ngx_rtmp_compliance_state_compact(ctx, log);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
+    u_char *line, size_t len, time_t now, ngx_log_t *log)
+{
+    json_t                            *j, *v;
+    ngx_int_t                          rc;
+    const char                        *op;
+    ngx_rtmp_compliance_order_t       *o;
+    ngx_rtmp_compliance_order_spec_t   spec;
+    u_char                             detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    j = json_loadb((char *) line, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (j == NULL || !json_is_object(j)) {
+        json_decref(j);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+    v = json_object_get(j, "op");
+    op = json_is_string(v) ? json_string_value(v) : "";
+
+    if (ngx_strcmp(op, "create") == 0) {
+        if (ngx_rtmp_compliance_order_parse(json_object_get(j, "order"), 1,
+                                            &spec, now, detail,
+                                            sizeof(detail))
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "compliance_state: %s",
+                          detail);
+            goto done;
+        }
+
+        if (spec.id >= ctx->sh->next_order) {
+            ctx->sh->next_order = spec.id + 1;
+        }
+
+        rc = NGX_OK;
+
+        if ((spec.until && spec.until <= now)
+            || ngx_rtmp_compliance_order_find_locked(ctx, spec.id))
+        {
+            goto done;
+        }
+
+        if (ngx_rtmp_compliance_order_add_locked(ctx, &spec) == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "compliance_state: the zone is too small for the "
+                          "orders in \"%V\"", &ctx->state);
+            rc = NGX_ERROR;
+        }
+
+    } else if (ngx_strcmp(op, "lift") == 0 || ngx_strcmp(op, "next") == 0) {
+        v = json_object_get(j, "id");
+
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            goto done;
+        }
+
+        rc = NGX_OK;
+
+        if (op[0] == 'n') {
+            if ((uint64_t) json_integer_value(v) > ctx->sh->next_order) {
+                ctx->sh->next_order = json_integer_value(v);
+            }
+
+            goto done;
+        }
+
+        o = ngx_rtmp_compliance_order_find_locked(ctx,
+                                                  json_integer_value(v));
+        if (o) {
+            ngx_rtmp_compliance_order_delete_locked(ctx, o);
+        }
+    }
+
+done:
+
+    json_decref(j);
+
+    return rc;
+}
+
+
+/* rewrite the journal with the orders in force */
+
+static ngx_int_t
+ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_log_t *log)
+{
+    u_char                       *tmp;
+    json_t                       *j;
+    ngx_fd_t                      fd;
+    ngx_int_t                     rc;
+    ngx_rbtree_node_t            *node, *root, *sentinel;
+    ngx_core_conf_t              *ccf;
+    ngx_rtmp_compliance_order_t  *o;
+
+    tmp = ngx_alloc(ctx->state.len + sizeof(".tmp"), log);
+    if (tmp == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(tmp, "%V.tmp%Z", &ctx->state);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_OWNER_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: " ngx_open_file_n " \"%s\" failed",
+                      tmp);
+        ngx_free(tmp);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    j = json_pack("{s:s, s:I}", "op", "next",
+                  (json_int_t) ctx->sh->next_order);
+
+    if (ngx_rtmp_compliance_state_write(fd, j) != NGX_OK) {
+        rc = NGX_ERROR;
+    }
+
+    json_decref(j);
+
+    root = ctx->sh->orders.root;
+    sentinel = ctx->sh->orders.sentinel;
+
+    if (rc == NGX_OK && root != sentinel) {
+        for (node = ngx_rbtree_min(root, sentinel);
+             node;
+             node = ngx_rbtree_next(&ctx->sh->orders, node))
+        {
+            o = (ngx_rtmp_compliance_order_t *) node;
+
+            j = json_pack("{s:s, s:o}", "op", "create",
+                          "order", ngx_rtmp_compliance_order_json(o));
+
+            if (ngx_rtmp_compliance_state_write(fd, j) != NGX_OK) {
+                json_decref(j);
+                rc = NGX_ERROR;
+                break;
+            }
+
+            json_decref(j);
+        }
+    }
+
+    if (rc == NGX_OK && fsync(fd) == -1) {
+        rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_OK && geteuid() == 0) {
+        ccf = (ngx_core_conf_t *) ngx_get_conf(ctx->cycle->conf_ctx,
+                                               ngx_core_module);
+
+        if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
+            && fchown(fd, ccf->user, ccf->group) == -1)
+        {
+            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                          "compliance_state: fchown(\"%s\") failed", tmp);
+        }
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        rc = NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: writing \"%s\" failed", tmp);
+        ngx_free(tmp);
+        return NGX_ERROR;
+    }
+
+    if (ngx_rename_file(tmp, ctx->state.data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: " ngx_rename_file_n " \"%s\" to "
+                      "\"%V\" failed", tmp, &ctx->state);
+        ngx_free(tmp);
+        return NGX_ERROR;
+    }
+
+    ngx_free(tmp);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j)
+{
+    char     *s;
+    size_t    len;
+    ssize_t   n;
+    ngx_int_t rc;
+
+    if (j == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = json_dumps(j, JSON_COMPACT);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(s);
+    s[len] = '\n';          /* json_dumps leaves room for its NUL */
+
+    n = ngx_write_fd(fd, s, len + 1);
+    rc = (n == (ssize_t) len + 1) ? NGX_OK : NGX_ERROR;
+
+    free(s);
+
+    return rc;
+}
+
+
+/*
+ * a worker appends a change and makes it durable; the zone's mutex is
+ * held, so lines are in the zone's order
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
+    json_t *j, ngx_log_t *log)
+{
+    if (ctx->state.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ctx->state_fd == NGX_INVALID_FILE) {
+        ctx->state_fd = ngx_open_file(ctx->state.data, NGX_FILE_APPEND,
+                                      NGX_FILE_CREATE_OR_OPEN,
+                                      NGX_FILE_OWNER_ACCESS);
+        if (ctx->state_fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "compliance_state: " ngx_open_file_n " \"%V\" "
+                          "failed", &ctx->state);
+            ctx->sh->state_errors++;
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_rtmp_compliance_state_write(ctx->state_fd, j) != NGX_OK
+        || fdatasync(ctx->state_fd) == -1)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "compliance_state: writing \"%V\" failed",
+                      &ctx->state);
+        ctx->sh->state_errors++;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,477 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The shared zone: orders (by id, by expiry, by target) and live sessions
+ * of every worker.  Functions named *_locked expect the zone's mutex held.
+ * The zone is kept across reloads (the limit_req recipe); a new zone loads
+ * the orders from the state file.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtmp_compliance.h"
+
+
+static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
+    uint64_t id);
+
+
+ngx_rtmp_compliance_main_conf_t  *ngx_rtmp_compliance_main;
+
+
+char *
+ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtmp_compliance_main_conf_t *ccmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (ccmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    size = ngx_parse_size(&value[2]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (64 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small, at least %uzk "
+                           "are required", &value[1],
+                           64 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    ccmcf->shm_zone = ngx_shared_memory_add(cf, &value[1], size,
+                                            &ngx_rtmp_compliance_module);
+    if (ccmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ccmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ccmcf->shm_zone->init = ngx_rtmp_compliance_init_zone;
+    ccmcf->shm_zone->data = ccmcf;
+    ccmcf->log = &cf->cycle->new_log;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_rtmp_compliance_main_conf_t  *octx = data;
+
+    size_t                            len;
+    ngx_rtmp_compliance_shctx_t      *sh;
+    ngx_rtmp_compliance_main_conf_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /* a reload: keep the orders and sessions */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_rtmp_compliance_shctx_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sh = sh;
+    ctx->shpool->data = sh;
+
+    ngx_rbtree_init(&sh->orders, &sh->orders_sentinel,
+                    ngx_rbtree_insert_value);
+    ngx_rbtree_init(&sh->expiry, &sh->expiry_sentinel,
+                    ngx_rbtree_insert_value);
+    ngx_rbtree_init(&sh->targets, &sh->targets_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
+                    ngx_rbtree_insert_value);
+
+    sh->next_order = 1;
+    sh->next_session = 1;
+
+    len = sizeof(" in compliance_zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in compliance_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    ctx->shpool->log_nomem = 0;
+
+    if (ctx->state.len) {
+        return ngx_rtmp_compliance_state_load(ctx, shm_zone->shm.log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ids are 64-bit: the rbtree key holds them on 64-bit platforms */
+
+static ngx_rbtree_node_t *
+ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree, uint64_t id)
+{
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    node = tree->root;
+    sentinel = tree->sentinel;
+
+    while (node != sentinel) {
+        if ((ngx_rbtree_key_t) id < node->key) {
+            node = node->left;
+
+        } else if ((ngx_rbtree_key_t) id > node->key) {
+            node = node->right;
+
+        } else {
+            return node;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    uint64_t id)
+{
+    return (ngx_rtmp_compliance_order_t *)
+           ngx_rtmp_compliance_lookup(&ctx->sh->orders, id);
+}
+
+
+/*
+ * stores an order; NULL when the zone is full.  The target key is
+ * "kind:id", its hash ngx_crc32_short over the key.
+ */
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_rtmp_compliance_order_spec_t *spec)
+{
+    u_char                        *p;
+    size_t                         len;
+    uint32_t                       hash;
+    ngx_str_t                      key;
+    ngx_rtmp_compliance_order_t   *o;
+    ngx_rtmp_compliance_target_t  *t;
+    u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
+
+    p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[spec->kind].data,
+                   ngx_rtmp_compliance_targets[spec->kind].len);
+    *p++ = ':';
+    p = ngx_cpymem(p, spec->target.data, spec->target.len);
+
+    key.data = buf;
+    key.len = p - buf;
+    hash = ngx_crc32_short(key.data, key.len);
+
+    t = (ngx_rtmp_compliance_target_t *)
+        ngx_str_rbtree_lookup(&ctx->sh->targets, &key, hash);
+
+    if (t == NULL) {
+        t = ngx_slab_alloc_locked(ctx->shpool,
+                                  sizeof(ngx_rtmp_compliance_target_t)
+                                  + key.len);
+        if (t == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(t->data, key.data, key.len);
+        t->sn.str.data = t->data;
+        t->sn.str.len = key.len;
+        t->sn.node.key = hash;
+        ngx_queue_init(&t->orders);
+
+        ngx_rbtree_insert(&ctx->sh->targets, &t->sn.node);
+    }
+
+    len = spec->target.len + spec->reason.len + spec->ref.len
+          + spec->tier.len;
+
+    o = ngx_slab_alloc_locked(ctx->shpool,
+                              sizeof(ngx_rtmp_compliance_order_t) + len);
+    if (o == NULL) {
+        if (ngx_queue_empty(&t->orders)) {
+            ngx_rbtree_delete(&ctx->sh->targets, &t->sn.node);
+            ngx_slab_free_locked(ctx->shpool, t);
+        }
+
+        return NULL;
+    }
+
+    if (spec->id == 0) {
+        spec->id = ctx->sh->next_order++;
+
+    } else if (spec->id >= ctx->sh->next_order) {
+        ctx->sh->next_order = spec->id + 1;
+    }
+
+    o->id = spec->id;
+    o->created = spec->created;
+    o->until = spec->until;
+    o->kind = (u_char) spec->kind;
+    o->action = (u_char) spec->action;
+    o->target_len = (u_short) spec->target.len;
+    o->reason_len = (u_short) spec->reason.len;
+    o->ref_len = (u_short) spec->ref.len;
+    o->tier_len = (u_short) spec->tier.len;
+    o->target_node = t;
+
+    p = ngx_cpymem(o->data, spec->target.data, spec->target.len);
+    p = ngx_cpymem(p, spec->reason.data, spec->reason.len);
+    p = ngx_cpymem(p, spec->ref.data, spec->ref.len);
+    ngx_memcpy(p, spec->tier.data, spec->tier.len);
+
+    o->node.key = (ngx_rbtree_key_t) o->id;
+    ngx_rbtree_insert(&ctx->sh->orders, &o->node);
+
+    if (o->until) {
+        o->expiry.key = (ngx_rbtree_key_t) o->until;
+        ngx_rbtree_insert(&ctx->sh->expiry, &o->expiry);
+    }
+
+    ngx_queue_insert_tail(&t->orders, &o->queue);
+
+    ctx->sh->norders++;
+    ctx->sh->generation++;
+
+    return o;
+}
+
+
+void
+ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_rtmp_compliance_order_t *o)
+{
+    ngx_rtmp_compliance_target_t  *t;
+
+    ngx_rbtree_delete(&ctx->sh->orders, &o->node);
+
+    if (o->until) {
+        ngx_rbtree_delete(&ctx->sh->expiry, &o->expiry);
+    }
+
+    ngx_queue_remove(&o->queue);
+
+    t = o->target_node;
+
+    if (ngx_queue_empty(&t->orders)) {
+        ngx_rbtree_delete(&ctx->sh->targets, &t->sn.node);
+        ngx_slab_free_locked(ctx->shpool, t);
+    }
+
+    ngx_slab_free_locked(ctx->shpool, o);
+
+    ctx->sh->norders--;
+    ctx->sh->generation++;
+}
+
+
+/* the first order due to expire at or before now, or NULL */
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_expired_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, time_t now)
+{
+    ngx_rbtree_node_t  *node;
+
+    if (ctx->sh->expiry.root == ctx->sh->expiry.sentinel) {
+        return NULL;
+    }
+
+    node = ngx_rbtree_min(ctx->sh->expiry.root, ctx->sh->expiry.sentinel);
+
+    if ((time_t) node->key > now) {
+        return NULL;
+    }
+
+    return (ngx_rtmp_compliance_order_t *)
+           ((u_char *) node - offsetof(ngx_rtmp_compliance_order_t, expiry));
+}
+
+
+/*
+ * the strongest order in force against any of the subjects (ban, then
+ * suspend, restrict, warn); subjects[kind] may be empty
+ */
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_str_t *subjects, time_t now)
+{
+    u_char                        *p;
+    ngx_str_t                      key;
+    ngx_uint_t                     k;
+    ngx_queue_t                   *q;
+    ngx_rtmp_compliance_order_t   *o, *best;
+    ngx_rtmp_compliance_target_t  *t;
+    u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
+
+    best = NULL;
+
+    if (ctx->sh->norders == 0) {
+        return NULL;
+    }
+
+    for (k = 0; k < NGX_RTMP_COMPLIANCE_T_MAX; k++) {
+
+        if (subjects[k].len == 0
+            || subjects[k].len > NGX_RTMP_COMPLIANCE_CLAIM_MAX)
+        {
+            continue;
+        }
+
+        p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[k].data,
+                       ngx_rtmp_compliance_targets[k].len);
+        *p++ = ':';
+        p = ngx_cpymem(p, subjects[k].data, subjects[k].len);
+
+        key.data = buf;
+        key.len = p - buf;
+
+        t = (ngx_rtmp_compliance_target_t *)
+            ngx_str_rbtree_lookup(&ctx->sh->targets, &key,
+                                  ngx_crc32_short(key.data, key.len));
+        if (t == NULL) {
+            continue;
+        }
+
+        for (q = ngx_queue_head(&t->orders);
+             q != ngx_queue_sentinel(&t->orders);
+             q = ngx_queue_next(q))
+        {
+            o = ngx_queue_data(q, ngx_rtmp_compliance_order_t, queue);
+
+            if (o->until && o->until <= now) {
+                continue;
+            }
+
+            if (best == NULL || o->action > best->action) {
+                best = o;
+            }
+        }
+    }
+
+    return best;
+}
+
+
+ngx_rtmp_compliance_session_t *
+ngx_rtmp_compliance_session_find_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, uint64_t id)
+{
+    return (ngx_rtmp_compliance_session_t *)
+           ngx_rtmp_compliance_lookup(&ctx->sh->sessions, id);
+}
+
+
+/* subjects: NGX_RTMP_COMPLIANCE_S_MAX strings */
+
+ngx_rtmp_compliance_session_t *
+ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_uint_t kind, ngx_str_t *subjects)
+{
+    u_char                         *p;
+    size_t                          len;
+    ngx_uint_t                      i;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    len = 0;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        len += subjects[i].len;
+    }
+
+    ss = ngx_slab_calloc_locked(ctx->shpool,
+                                sizeof(ngx_rtmp_compliance_session_t) + len);
+    if (ss == NULL) {
+        return NULL;
+    }
+
+    ss->id = ctx->sh->next_session++;
+    ss->pid = ngx_pid;
+    ss->kind = (u_char) kind;
+    ss->started = ngx_time();
+
+    p = ss->data;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        ss->len[i] = (u_short) subjects[i].len;
+        p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
+    }
+
+    ss->node.key = (ngx_rbtree_key_t) ss->id;
+    ngx_rbtree_insert(&ctx->sh->sessions, &ss->node);
+
+    ctx->sh->nsessions[kind]++;
+
+    return ss;
+}
+
+
+void
+ngx_rtmp_compliance_session_delete_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_rtmp_compliance_session_t *ss)
+{
+    ngx_rbtree_delete(&ctx->sh->sessions, &ss->node);
+    ctx->sh->nsessions[ss->kind]--;
+    ngx_slab_free_locked(ctx->shpool, ss);
+}
+
+
+/* one subject of a session in the zone */
+
+void
+ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
+    ngx_uint_t n, ngx_str_t *s)
+{
+    ngx_uint_t  i;
+    u_char     *p;
+
+    p = ss->data;
+
+    for (i = 0; i < n; i++) {
+        p += ss->len[i];
+    }
+
+    s->data = p;
+    s->len = ss->len[n];
+}
