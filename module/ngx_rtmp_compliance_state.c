@@ -281,7 +281,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
 
     rc = NGX_OK;
 
-    j = json_pack("{s:s, s:I}", "op", "next",
+    j = json_pack("{s:s, s:I}", "op", "next", "id",
                   (json_int_t) ctx->sh->next_order);
 
     if (ngx_rtmp_compliance_state_write(fd, j) != NGX_OK) {

@@ -1,0 +1,947 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The control API: JSON over HTTP for the shared zone of the rtmp{}
+ * block.  Every worker sees the same zone, so any worker can serve any
+ * request; changes to orders are journalled to the state file before
+ * they are acknowledged.  Protect the location with allow/deny or
+ * auth_basic: the module does no access control of its own.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
+
+
+typedef struct {
+    ngx_flag_t                      enable;
+} ngx_http_compliance_api_loc_conf_t;
+
+
+static ngx_int_t ngx_http_compliance_api_handler(ngx_http_request_t *r);
+static void ngx_http_compliance_api_post(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_body(ngx_http_request_t *r,
+    u_char **body, size_t *len);
+static ngx_int_t ngx_http_compliance_api_create_order(ngx_http_request_t *r,
+    u_char *body, size_t len);
+static ngx_int_t ngx_http_compliance_api_order(ngx_http_request_t *r,
+    uint64_t id);
+static ngx_int_t ngx_http_compliance_api_orders(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_sessions(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_session(ngx_http_request_t *r,
+    uint64_t id);
+static ngx_int_t ngx_http_compliance_api_metrics(ngx_http_request_t *r);
+static json_t *ngx_http_compliance_api_session_json(
+    ngx_rtmp_compliance_session_t *ss, json_t *viewers);
+static void ngx_http_compliance_api_room_key(
+    ngx_rtmp_compliance_session_t *ss, u_char *key);
+static ngx_int_t ngx_http_compliance_api_send(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *j);
+static ngx_int_t ngx_http_compliance_api_send_text(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
+static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
+    ngx_uint_t status, char *error, char *detail);
+static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_command_t  ngx_http_compliance_api_commands[] = {
+
+    { ngx_string("compliance_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_compliance_api_module_ctx = {
+    NULL,                                   /* preconfiguration */
+    NULL,                                   /* postconfiguration */
+
+    NULL,                                   /* create main configuration */
+    NULL,                                   /* init main configuration */
+
+    NULL,                                   /* create server configuration */
+    NULL,                                   /* merge server configuration */
+
+    NULL,                                   /* create location configuration */
+    NULL                                    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_compliance_api_module = {
+    NGX_MODULE_V1,
+    &ngx_http_compliance_api_module_ctx,    /* module context */
+    ngx_http_compliance_api_commands,       /* module directives */
+    NGX_HTTP_MODULE,                        /* module type */
+    NULL,                                   /* init master */
+    NULL,                                   /* init module */
+    NULL,                                   /* init process */
+    NULL,                                   /* init thread */
+    NULL,                                   /* exit thread */
+    NULL,                                   /* exit process */
+    NULL,                                   /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_compliance_api_json = ngx_string("application/json");
+static ngx_str_t  ngx_http_compliance_api_prometheus =
+    ngx_string("text/plain; version=0.0.4");
+
+
+static char *
+ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_compliance_api_handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_http_compliance_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "orders/17" -> 17; 0: not an id */
+
+static uint64_t
+ngx_http_compliance_api_id(u_char *p, u_char *last)
+{
+    uint64_t  id;
+
+    if (p == last || last - p > 19) {
+        return 0;
+    }
+
+    id = 0;
+
+    while (p < last) {
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+
+        id = id * 10 + (*p++ - '0');
+    }
+
+    return id;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_handler(ngx_http_request_t *r)
+{
+    u_char                    *p, *last, *slash;
+    size_t                     n;
+    uint64_t                   id;
+    ngx_int_t                  rc;
+    ngx_str_t                  res;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (ngx_rtmp_compliance_main == NULL
+        || ngx_rtmp_compliance_main->sh == NULL)
+    {
+        return ngx_http_compliance_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "no_zone", "the rtmp block has no \"compliance_zone\"");
+    }
+
+    /* the resource: what follows the location's prefix */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+
+    if (clcf->name.len <= r->uri.len
+        && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
+    {
+        p += clcf->name.len;
+    }
+
+    while (p < last && *p == '/') {
+        p++;
+    }
+
+    while (last > p && last[-1] == '/') {
+        last--;
+    }
+
+    slash = ngx_strlchr(p, last, '/');
+
+    res.data = p;
+    res.len = (slash ? slash : last) - p;
+    id = slash ? ngx_http_compliance_api_id(slash + 1, last) : 0;
+
+    if (slash && id == 0) {
+        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such resource");
+    }
+
+    n = res.len;
+
+    if (n == 6 && ngx_strncmp(res.data, "orders", 6) == 0) {
+
+        if (id) {
+            if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE)) {
+                ngx_http_discard_request_body(r);
+                return ngx_http_compliance_api_order(r, id);
+            }
+
+        } else if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+            ngx_http_discard_request_body(r);
+            return ngx_http_compliance_api_orders(r);
+
+        } else if (r->method == NGX_HTTP_POST) {
+
+            if (r->headers_in.content_length_n
+                > NGX_HTTP_COMPLIANCE_API_BODY_MAX)
+            {
+                ngx_http_discard_request_body(r);
+                return ngx_http_compliance_api_error(r,
+                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                           "body_too_large", "a request body is at most "
+                           "65536 bytes");
+            }
+
+            r->request_body_in_single_buf = 1;
+
+            rc = ngx_http_read_client_request_body(r,
+                                               ngx_http_compliance_api_post);
+
+            if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+                return rc;
+            }
+
+            return NGX_DONE;
+        }
+
+        goto not_allowed;
+    }
+
+    if (n == 8 && ngx_strncmp(res.data, "sessions", 8) == 0) {
+
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE))
+            || (r->method == NGX_HTTP_DELETE && id == 0))
+        {
+            goto not_allowed;
+        }
+
+        ngx_http_discard_request_body(r);
+
+        return id ? ngx_http_compliance_api_session(r, id)
+                  : ngx_http_compliance_api_sessions(r);
+    }
+
+    if (n == 7 && ngx_strncmp(res.data, "metrics", 7) == 0 && id == 0) {
+
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            goto not_allowed;
+        }
+
+        ngx_http_discard_request_body(r);
+
+        return ngx_http_compliance_api_metrics(r);
+    }
+
+    return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         "resources are sessions, orders "
+                                         "and metrics");
+
+not_allowed:
+
+    ngx_http_discard_request_body(r);
+
+    return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_ALLOWED,
+                                         "method_not_allowed",
+                                         "this method is not allowed here");
+}
+
+
+static void
+ngx_http_compliance_api_post(ngx_http_request_t *r)
+{
+    u_char     *body;
+    size_t      len;
+    ngx_int_t   rc;
+
+    rc = ngx_http_compliance_api_body(r, &body, &len);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_compliance_api_create_order(r, body, len);
+
+    } else if (rc == NGX_DECLINED) {
+        rc = ngx_http_compliance_api_error(r,
+                                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                           "body_too_large", "a request "
+                                           "body is at most 65536 bytes");
+
+    } else {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* the request body in one piece; NGX_DECLINED: too large */
+
+static ngx_int_t
+ngx_http_compliance_api_body(ngx_http_request_t *r, u_char **body,
+    size_t *len)
+{
+    u_char       *p;
+    off_t         size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    size = 0;
+
+    if (r->request_body == NULL) {
+        *body = (u_char *) "";
+        *len = 0;
+        return NGX_OK;
+    }
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        size += ngx_buf_size(cl->buf);
+    }
+
+    if (size > NGX_HTTP_COMPLIANCE_API_BODY_MAX) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) size + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    *body = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last
+                                                    - b->file_pos),
+                              b->file_pos);
+            if (n == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            p += n;
+
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    *len = p - *body;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
+    size_t len)
+{
+    json_t                            *req, *j, *rec;
+    time_t                             now;
+    ngx_int_t                          rc;
+    ngx_uint_t                         hits;
+    json_error_t                       err;
+    ngx_rtmp_compliance_order_t       *o;
+    ngx_rtmp_compliance_order_spec_t   spec;
+    ngx_rtmp_compliance_main_conf_t   *mcf;
+    u_char                             detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    mcf = ngx_rtmp_compliance_main;
+    now = ngx_time();
+
+    req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (req == NULL) {
+        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
+                     err.line, err.column, err.text);
+        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_json", (char *) detail);
+    }
+
+    if (ngx_rtmp_compliance_order_parse(req, 0, &spec, now, detail,
+                                        sizeof(detail))
+        != NGX_OK)
+    {
+        json_decref(req);
+        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_order",
+                                             (char *) detail);
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    o = ngx_rtmp_compliance_order_add_locked(mcf, &spec);
+
+    json_decref(req);
+
+    if (o == NULL) {
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: order refused, the zone is full");
+
+        return ngx_http_compliance_api_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                             "zone_full", "the compliance "
+                                             "zone has no room for the "
+                                             "order; nothing was changed");
+    }
+
+    j = ngx_rtmp_compliance_order_json(o);
+    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
+
+    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, r->connection->log)
+             : NGX_ERROR;
+
+    json_decref(rec);
+
+    if (rc != NGX_OK) {
+        ngx_rtmp_compliance_order_delete_locked(mcf, o);
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+        json_decref(j);
+
+        return ngx_http_compliance_api_error(r,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "state_unwritable", "the state "
+                                           "file could not be written; "
+                                           "nothing was changed");
+    }
+
+    hits = ngx_rtmp_compliance_order_apply_locked(mcf, o);
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "compliance: order %uL created: %V %V:%*s until %T, "
+                  "%ui live sessions hit", o->id,
+                  &ngx_rtmp_compliance_actions[o->action],
+                  &ngx_rtmp_compliance_targets[o->kind],
+                  (size_t) o->target_len,
+                  ngx_rtmp_compliance_order_target(o), o->until, hits);
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_compliance_api_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
+{
+    json_t                           *j, *rec;
+    ngx_int_t                         rc;
+    ngx_rtmp_compliance_order_t      *o;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    o = ngx_rtmp_compliance_order_find_locked(mcf, id);
+
+    if (o == NULL || (o->until && o->until <= ngx_time())) {
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such order in "
+                                             "force");
+    }
+
+    if (r->method != NGX_HTTP_DELETE) {
+        j = ngx_rtmp_compliance_order_json(o);
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+        if (j == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_compliance_api_send(r, NGX_HTTP_OK, j);
+    }
+
+    rec = json_pack("{s:s, s:I}", "op", "lift", "id", (json_int_t) id);
+
+    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, r->connection->log)
+             : NGX_ERROR;
+
+    json_decref(rec);
+
+    if (rc != NGX_OK) {
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        return ngx_http_compliance_api_error(r,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "state_unwritable", "the state "
+                                           "file could not be written; the "
+                                           "order stays in force");
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "compliance: order %uL lifted: %V %V:%*s", o->id,
+                  &ngx_rtmp_compliance_actions[o->action],
+                  &ngx_rtmp_compliance_targets[o->kind],
+                  (size_t) o->target_len,
+                  ngx_rtmp_compliance_order_target(o));
+
+    ngx_rtmp_compliance_order_delete_locked(mcf, o);
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_orders(ngx_http_request_t *r)
+{
+    json_t                           *a, *j;
+    time_t                            now;
+    ngx_rbtree_node_t                *node, *root, *sentinel;
+    ngx_rtmp_compliance_order_t      *o;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+    now = ngx_time();
+
+    a = json_array();
+    if (a == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    root = mcf->sh->orders.root;
+    sentinel = mcf->sh->orders.sentinel;
+
+    if (root != sentinel) {
+        for (node = ngx_rbtree_min(root, sentinel);
+             node;
+             node = ngx_rbtree_next(&mcf->sh->orders, node))
+        {
+            o = (ngx_rtmp_compliance_order_t *) node;
+
+            if (o->until && o->until <= now) {
+                continue;
+            }
+
+            j = ngx_rtmp_compliance_order_json(o);
+
+            if (j == NULL || json_array_append_new(a, j) != 0) {
+                ngx_shmtx_unlock(&mcf->shpool->mutex);
+                json_decref(a);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
+}
+
+
+static json_t *
+ngx_http_compliance_api_session_json(ngx_rtmp_compliance_session_t *ss,
+    json_t *viewers)
+{
+    u_char      key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 2];
+    json_t     *j, *v;
+    ngx_str_t   s[NGX_RTMP_COMPLIANCE_S_MAX];
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        ngx_rtmp_compliance_session_get(ss, i, &s[i]);
+    }
+
+    j = json_pack("{s:I, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, "
+                  "s:b, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:i}",
+                  "id", (json_int_t) ss->id,
+                  "kind", ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+                          ? "publish" : "play",
+                  "app", s[NGX_RTMP_COMPLIANCE_S_APP].data,
+                  s[NGX_RTMP_COMPLIANCE_S_APP].len,
+                  "room", s[NGX_RTMP_COMPLIANCE_S_ROOM].data,
+                  s[NGX_RTMP_COMPLIANCE_S_ROOM].len,
+                  "host", s[NGX_RTMP_COMPLIANCE_S_HOST].data,
+                  s[NGX_RTMP_COMPLIANCE_S_HOST].len,
+                  "person", s[NGX_RTMP_COMPLIANCE_S_PERSON].data,
+                  s[NGX_RTMP_COMPLIANCE_S_PERSON].len,
+                  "op", s[NGX_RTMP_COMPLIANCE_S_OP].data,
+                  s[NGX_RTMP_COMPLIANCE_S_OP].len,
+                  "mcn", s[NGX_RTMP_COMPLIANCE_S_MCN].data,
+                  s[NGX_RTMP_COMPLIANCE_S_MCN].len,
+                  "tier", ss->restricted ? ss->tier
+                                         : s[NGX_RTMP_COMPLIANCE_S_TIER].data,
+                  ss->restricted ? (size_t) ss->tier_len
+                                 : s[NGX_RTMP_COMPLIANCE_S_TIER].len,
+                  "ai", (int) ss->ai,
+                  "idv", s[NGX_RTMP_COMPLIANCE_S_IDV].data,
+                  s[NGX_RTMP_COMPLIANCE_S_IDV].len,
+                  "jti", s[NGX_RTMP_COMPLIANCE_S_JTI].data,
+                  s[NGX_RTMP_COMPLIANCE_S_JTI].len,
+                  "kid", s[NGX_RTMP_COMPLIANCE_S_KID].data,
+                  s[NGX_RTMP_COMPLIANCE_S_KID].len,
+                  "addr", s[NGX_RTMP_COMPLIANCE_S_ADDR].data,
+                  s[NGX_RTMP_COMPLIANCE_S_ADDR].len,
+                  "started", (json_int_t) ss->started,
+                  "bytes_in", (json_int_t) ss->bytes_in,
+                  "bytes_out", (json_int_t) ss->bytes_out,
+                  "worker", (int) ss->pid);
+
+    if (j == NULL || viewers == NULL
+        || ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        return j;
+    }
+
+    ngx_http_compliance_api_room_key(ss, key);
+
+    v = json_object_get(viewers, (char *) key);
+
+    if (json_object_set_new(j, "viewers",
+                            json_integer(v ? json_integer_value(v) : 0))
+        != 0)
+    {
+        json_decref(j);
+        return NULL;
+    }
+
+    return j;
+}
+
+
+/* "app/room" of a session, NUL-terminated */
+
+static void
+ngx_http_compliance_api_room_key(ngx_rtmp_compliance_session_t *ss,
+    u_char *key)
+{
+    ngx_str_t  app, room;
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP, &app);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
+
+    key = ngx_cpymem(key, app.data, app.len);
+    *key++ = '/';
+    key = ngx_cpymem(key, room.data, room.len);
+    *key = '\0';
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_sessions(ngx_http_request_t *r)
+{
+    u_char                            key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX
+                                          + 2];
+    json_t                           *a, *j, *v, *viewers;
+    json_int_t                        n;
+    ngx_uint_t                        pass;
+    ngx_rbtree_node_t                *node, *root, *sentinel;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    a = json_array();
+    viewers = json_object();
+
+    if (a == NULL || viewers == NULL) {
+        json_decref(a);
+        json_decref(viewers);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    root = mcf->sh->sessions.root;
+    sentinel = mcf->sh->sessions.sentinel;
+
+    /* players are counted first, for their publishers' "viewers" */
+
+    for (pass = 0; pass < 2 && root != sentinel; pass++) {
+
+        for (node = ngx_rbtree_min(root, sentinel);
+             node;
+             node = ngx_rbtree_next(&mcf->sh->sessions, node))
+        {
+            ss = (ngx_rtmp_compliance_session_t *) node;
+
+            if (pass == 0) {
+                if (ss->kind != NGX_RTMP_COMPLIANCE_PLAYER) {
+                    continue;
+                }
+
+                ngx_http_compliance_api_room_key(ss, key);
+
+                v = json_object_get(viewers, (char *) key);
+                n = v ? json_integer_value(v) + 1 : 1;
+
+                if (json_object_set_new(viewers, (char *) key,
+                                        json_integer(n))
+                    != 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            j = ngx_http_compliance_api_session_json(ss, viewers);
+
+            if (j == NULL || json_array_append_new(a, j) != 0) {
+                ngx_shmtx_unlock(&mcf->shpool->mutex);
+                json_decref(a);
+                json_decref(viewers);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    json_decref(viewers);
+
+    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
+{
+    json_t                           *j;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf, id);
+
+    if (ss == NULL) {
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such live "
+                                             "session");
+    }
+
+    if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
+        ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "compliance: session %uL to be dropped by the API",
+                      ss->id);
+    }
+
+    j = ngx_http_compliance_api_session_json(ss, NULL);
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_compliance_api_send(r, r->method == NGX_HTTP_DELETE
+                                           ? NGX_HTTP_ACCEPTED : NGX_HTTP_OK,
+                                        j);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_metrics(ngx_http_request_t *r)
+{
+    u_char                           *p, *last, *buf;
+    size_t                            size;
+    ngx_uint_t                        k, i;
+    ngx_rtmp_compliance_shctx_t       sh;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    static char  *kinds[] = { "publish", "play" };
+
+    mcf = ngx_rtmp_compliance_main;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+    sh = *mcf->sh;
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    size = 4096 + 2 * NGX_RTMP_COMPLIANCE_REASON_MAX * 128;
+
+    buf = ngx_pnalloc(r->pool, size);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = buf;
+    last = buf + size;
+
+    p = ngx_slprintf(p, last,
+            "# HELP compliance_admissions_total Sessions admitted.\n"
+            "# TYPE compliance_admissions_total counter\n");
+
+    for (k = 0; k < 2; k++) {
+        p = ngx_slprintf(p, last,
+                         "compliance_admissions_total{kind=\"%s\"} %ui\n",
+                         kinds[k], sh.admitted[k]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP compliance_rejections_total Sessions refused, "
+            "by reason.\n"
+            "# TYPE compliance_rejections_total counter\n");
+
+    for (k = 0; k < 2; k++) {
+        for (i = 1; i < NGX_RTMP_COMPLIANCE_REASON_MAX; i++) {
+            p = ngx_slprintf(p, last,
+                             "compliance_rejections_total{kind=\"%s\","
+                             "reason=\"%V\"} %ui\n", kinds[k],
+                             &ngx_rtmp_compliance_reasons[i],
+                             sh.rejected[k][i]);
+        }
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP compliance_live_sessions Live sessions, all workers.\n"
+            "# TYPE compliance_live_sessions gauge\n"
+            "compliance_live_sessions{kind=\"publish\"} %ui\n"
+            "compliance_live_sessions{kind=\"play\"} %ui\n"
+            "# HELP compliance_orders Orders in the zone.\n"
+            "# TYPE compliance_orders gauge\n"
+            "compliance_orders %ui\n"
+            "# HELP compliance_state_errors_total State file read or "
+            "write errors.\n"
+            "# TYPE compliance_state_errors_total counter\n"
+            "compliance_state_errors_total %ui\n"
+            "# HELP compliance_audit_records_total Audit records written.\n"
+            "# TYPE compliance_audit_records_total counter\n"
+            "compliance_audit_records_total 0\n"
+            "# HELP compliance_audit_write_errors_total Audit write "
+            "errors.\n"
+            "# TYPE compliance_audit_write_errors_total counter\n"
+            "compliance_audit_write_errors_total 0\n",
+            sh.nsessions[0], sh.nsessions[1], sh.norders,
+            sh.state_errors);
+
+    return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
+                                       &ngx_http_compliance_api_prometheus,
+                                       buf, p - buf);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_error(ngx_http_request_t *r, ngx_uint_t status,
+    char *error, char *detail)
+{
+    json_t  *j;
+
+    j = json_pack("{s:s, s:s}", "error", error, "detail", detail);
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_compliance_api_send(r, status, j);
+}
+
+
+/* sends j and releases it */
+
+static ngx_int_t
+ngx_http_compliance_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *j)
+{
+    char       *s;
+    u_char     *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(s);
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        free(s);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(p, s, len);
+    p[len] = '\n';
+    free(s);
+
+    rc = ngx_http_compliance_api_send_text(r, status,
+                                           &ngx_http_compliance_api_json,
+                                           p, len + 1);
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
