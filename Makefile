@@ -23,7 +23,7 @@ TEST_FILES  ?= t/
 # Debian packages the build, the tools and the tests use
 DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
                libjwt-dev libpcre2-dev zlib1g-dev gcc make perl \
-               libtest-base-perl openssl ffmpeg xz-utils ca-certificates
+               libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
 MODULE       = $(BUILD)/ngx_rtmp_compliance_module.so
