@@ -1,0 +1,1418 @@
+package Test::Compliance;
+
+# Data-driven tests for ngx_rtmp_compliance in the style of Test::Nginx,
+# built on Debian's Test::Base (Test::Nginx itself is not packaged).
+#
+#     use lib 't/lib';
+#     use Test::Compliance;
+#     run_tests();
+#     __DATA__
+#
+#     === TEST 1: a publish is admitted
+#     --- config
+#     application live { live on; }
+#     --- publish
+#     live/room1
+#     --- status
+#     status: status NetStream.Publish.Start
+#
+# Every block gets its own nginx (master + workers, daemonized) in the
+# servroot, the RTMP clients (build/rtmp-client) run against it, then nginx
+# is stopped with SIGQUIT and the client output and the block's part of the
+# error log are checked.
+#
+# Sections (all optional; "eval" evaluates the text as Perl in package
+# main, giving a string, a qr// or an array ref of them):
+#
+#   main_config         top level nginx.conf text
+#   rtmp_config         inside rtmp {}, outside server {}
+#   config              inside rtmp { server { listen ...; HERE } }
+#   http_config         inside http {}
+#   http_server_config  inside the http server {} on $TEST_NGINX_HTTP_PORT
+#   workers             worker_processes (default 1)
+#   publish, play       one client run per line: APP/NAME [client args]
+#   client_args         extra client arguments for every run
+#   clients             lines run in order instead of publish/play:
+#                         [background] publish|play APP/NAME [args]
+#                         wait                 collect background clients
+#                         sleep MS
+#                         wait_output TEXT     a client printed TEXT
+#                         wait_log TEXT        the error log has TEXT
+#   status              lines that must appear in this order in the clients'
+#                       stdout, each as a substring of one output line
+#   status_like         regexes for the clients' stdout
+#   no_status           substrings no output line may have
+#   exit_code           the clients' exit codes, one per run (a single
+#                       value applies to every run)
+#   error_log           substrings (or qr//) the block's error log must have
+#   no_error_log        ... must not have
+#   wait_log            wait (15 s at most) for these in the error log after
+#                       the clients, before post_check and the other checks
+#   post_check          eval: a sub called as ($block, $servroot) while
+#                       nginx still runs; it may run its own tests
+#   must_die            nginx -t must fail and nginx must not start;
+#                       error_log is matched against their output and log
+#
+# Every block also checks that its error log has no [alert], [emerg] (but
+# for must_die) and no crashed worker.
+#
+# $TEST_NGINX_RTMP_PORT, $TEST_NGINX_HTTP_PORT, $TEST_NGINX_SERVROOT,
+# $TEST_NGINX_KEYS, $TEST_NGINX_HTML_DIR (and any other TEST_NGINX_*
+# environment variable) are substituted in the config sections, the client
+# lines and the log patterns; they are in %ENV for eval sections too.
+#
+# Environment: TEST_NGINX_BINARY (/usr/sbin/nginx), TEST_NGINX_LOAD_MODULES
+# (the rtmp and the compliance module; empty for a static binary),
+# TEST_NGINX_LOG_LEVEL (info), TEST_NGINX_SERVROOT (t/servroot_TEST_PID),
+# TEST_NGINX_KEYS (build/test-keys), TEST_NGINX_RTMP_PORT and
+# TEST_NGINX_HTTP_PORT (free ports), TEST_NGINX_NO_CLEAN (keep the
+# servroot), TEST_RTMP_CLIENT, TEST_COMPLIANCE_TOKEN.
+#
+# Exported helpers: token(%opts), run_client(@args), wait_for($sub, $secs),
+# nginx_pid(), worker_pids(), reload_nginx(%sections), http_request($method,
+# $path, $body, \%headers), error_log_text(), client_results(), servroot(),
+# rtmp_port(), http_port(), keys_dir(), repo_root(), current_block().
+
+use strict;
+use warnings;
+
+use Test::Base ();
+our @ISA = ('Test::Base');
+
+use Cwd ();
+use File::Basename ();
+use File::Path ();
+use File::Spec ();
+use IO::Socket::INET ();
+use JSON::PP ();
+use POSIX ();
+use Text::ParseWords ();
+use Time::HiRes ();
+
+our @EXPORT = qw(
+    run_tests
+    token
+    run_client
+    wait_for
+    nginx_pid
+    worker_pids
+    reload_nginx
+    http_request
+    error_log_text
+    client_results
+    servroot
+    rtmp_port
+    http_port
+    keys_dir
+    repo_root
+    current_block
+);
+
+my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
+    File::Basename::dirname(Cwd::abs_path(__FILE__)), '..', '..', '..'));
+
+my $RtmpModule = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+
+my %Cfg;            # settled by _init()
+my %Vars;           # $TEST_NGINX_* substitutions
+my $Initialized;
+my $Failed;         # some test of this file failed: keep the servroot
+my $NginxPid;       # the running master, if any
+my @Background;     # running background clients
+my %Cur;            # the current block: block, log_offset, results, conf
+
+
+#-----------------------------------------------------------------------------
+# configuration and set up
+#-----------------------------------------------------------------------------
+
+sub _env {
+    my ($name, $default) = @_;
+    return defined $ENV{$name} ? $ENV{$name} : $default;
+}
+
+
+sub _init {
+    return if $Initialized++;
+
+    my $test = File::Basename::basename($0);
+    $test =~ s/\.t$//;
+    $test =~ s/[^\w.-]/_/g;
+
+    $Cfg{binary} = _env('TEST_NGINX_BINARY', '/usr/sbin/nginx');
+    $Cfg{log_level} = _env('TEST_NGINX_LOG_LEVEL', 'info');
+    $Cfg{modules} = [split ' ', _env('TEST_NGINX_LOAD_MODULES',
+        "$RtmpModule $RepoRoot/build/ngx_rtmp_compliance_module.so")];
+    $Cfg{servroot_given} = defined $ENV{TEST_NGINX_SERVROOT};
+    $Cfg{servroot} = _env('TEST_NGINX_SERVROOT',
+                          "$RepoRoot/t/servroot_${test}_$$");
+    $Cfg{keys} = _env('TEST_NGINX_KEYS', "$RepoRoot/build/test-keys");
+    $Cfg{client} = _env('TEST_RTMP_CLIENT', "$RepoRoot/build/rtmp-client");
+    $Cfg{token} = _env('TEST_COMPLIANCE_TOKEN',
+                       "$RepoRoot/build/compliance-token");
+    $Cfg{no_clean} = $ENV{TEST_NGINX_NO_CLEAN};
+
+    my %used;
+    $Cfg{rtmp_port} = _env('TEST_NGINX_RTMP_PORT', _free_port(\%used));
+    $used{$Cfg{rtmp_port}} = 1;
+    $Cfg{http_port} = _env('TEST_NGINX_HTTP_PORT', _free_port(\%used));
+
+    my $root = $Cfg{servroot};
+
+    if ($Cfg{servroot_given}) {
+        # somebody else's directory: clean only what we create
+        File::Path::rmtree("$root/$_") for qw(conf logs html tmp);
+
+    } else {
+        File::Path::rmtree($root) if -d $root;
+    }
+
+    for my $dir ('', qw(conf logs html tmp)) {
+        my $path = $dir eq '' ? $root : "$root/$dir";
+        mkdir $path or die "cannot create $path: $!\n" unless -d $path;
+    }
+
+    _write_file("$root/html/index.html", "ok\n");
+
+    %Vars = (
+        TEST_NGINX_RTMP_PORT => $Cfg{rtmp_port},
+        TEST_NGINX_HTTP_PORT => $Cfg{http_port},
+        TEST_NGINX_SERVROOT  => $root,
+        TEST_NGINX_SERVER_ROOT => $root,
+        TEST_NGINX_KEYS      => $Cfg{keys},
+        TEST_NGINX_HTML_DIR  => "$root/html",
+        TEST_NGINX_REPO      => $RepoRoot,
+    );
+
+    # eval sections may use them too
+    $ENV{$_} = $Vars{$_} for keys %Vars;
+
+    _build_client();
+    _make_keys();
+}
+
+
+sub _free_port {
+    my ($used) = @_;
+
+    # below the ephemeral range, so that client sockets never take it
+    for (1 .. 200) {
+        my $port = 20000 + int(rand(12000));
+        next if $used->{$port};
+
+        my $sock = IO::Socket::INET->new(
+            LocalAddr => '127.0.0.1',
+            LocalPort => $port,
+            Proto     => 'tcp',
+            Listen    => 1,
+            ReuseAddr => 1,
+        ) or next;
+
+        close $sock;
+        return $port;
+    }
+
+    die "cannot find a free port\n";
+}
+
+
+sub _build_client {
+    my $bin = $Cfg{client};
+    my $src = "$RepoRoot/t/client/rtmp_client.c";
+
+    return if $ENV{TEST_RTMP_CLIENT};
+    return unless -f $src;
+    return if -x $bin && (stat $bin)[9] >= (stat $src)[9];
+
+    File::Path::mkpath(File::Basename::dirname($bin));
+
+    # build aside and rename, so that parallel test files do not race
+    my $tmp = "$bin.tmp.$$";
+    my @cmd = (_env('CC', 'cc'), qw(-O2 -g -Wall -Wextra -o), $tmp, $src);
+
+    if (system(@cmd) != 0 || !rename($tmp, $bin)) {
+        unlink $tmp;
+        die "cannot build the RTMP client: @cmd\n";
+    }
+}
+
+
+sub _make_keys {
+    my $dir = $Cfg{keys};
+
+    return if -e "$dir/hs256.key";
+
+    my $keygen = "$RepoRoot/scripts/compliance-keygen";
+
+    unless (-x $keygen || -f $keygen) {
+        Test::More::note("no test keys in $dir and no $keygen");
+        return;
+    }
+
+    File::Path::mkpath($dir);
+
+    my @cmd = -x $keygen ? ($keygen, $dir) : ('sh', $keygen, $dir);
+    my ($rc, $out) = _run_capture(\@cmd, 60);
+
+    if ($rc ne '0') {
+        Test::More::diag("@cmd failed ($rc):\n$out");
+    }
+}
+
+
+sub _subst {
+    my ($text) = @_;
+
+    return $text unless defined $text && !ref $text;
+
+    $text =~ s{\$(TEST_NGINX_[A-Z0-9_]+)}{
+        defined $Vars{$1} ? $Vars{$1}
+        : defined $ENV{$1} ? $ENV{$1}
+        : "\$$1"
+    }ge;
+
+    return $text;
+}
+
+
+#-----------------------------------------------------------------------------
+# small utilities
+#-----------------------------------------------------------------------------
+
+sub _write_file {
+    my ($path, $text) = @_;
+
+    open my $fh, '>', $path or die "cannot write $path: $!\n";
+    print {$fh} $text;
+    close $fh or die "cannot write $path: $!\n";
+}
+
+
+sub _read_file {
+    my ($path, $offset) = @_;
+
+    open my $fh, '<', $path or return '';
+    binmode $fh;
+
+    if ($offset) {
+        seek $fh, $offset, 0;
+    }
+
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+
+    return defined $text ? $text : '';
+}
+
+
+sub _spawn {
+    my ($cmd, $out, $err) = @_;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out or POSIX::_exit(127);
+        open STDERR, '>', defined $err ? $err : $out or POSIX::_exit(127);
+        { no warnings 'exec'; exec { $cmd->[0] } @$cmd; }
+        print STDERR "exec $cmd->[0]: $!\n";
+        POSIX::_exit(127);
+    }
+
+    return $pid;
+}
+
+
+# waits for a child; returns its exit code, "signal N" or "timeout"
+
+sub _reap {
+    my ($pid, $timeout) = @_;
+
+    my $deadline = Time::HiRes::time() + $timeout;
+
+    for (;;) {
+        my $r = waitpid($pid, POSIX::WNOHANG());
+
+        if ($r == $pid) {
+            my $status = $?;
+            return $status & 127 ? 'signal ' . ($status & 127)
+                                 : $status >> 8;
+        }
+
+        return 'lost' if $r == -1;
+
+        if (Time::HiRes::time() >= $deadline) {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+            return 'timeout';
+        }
+
+        Time::HiRes::sleep(0.01);
+    }
+}
+
+
+sub _run_capture {
+    my ($cmd, $timeout) = @_;
+
+    my $out = "$Cfg{servroot}/tmp/cmd.$$.out";
+    my $pid = _spawn($cmd, $out);
+    my $rc = _reap($pid, $timeout || 30);
+    my $text = _read_file($out);
+
+    unlink $out;
+
+    return ($rc, $text);
+}
+
+
+# wait_for(sub { ... }, SECONDS): polls the sub until it is true (1) or the
+# deadline passes (0); 10 s by default
+
+sub wait_for {
+    my ($cond, $timeout) = @_;
+
+    my $deadline = Time::HiRes::time() + (defined $timeout ? $timeout : 10);
+
+    for (;;) {
+        return 1 if $cond->();
+        return 0 if Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.02);
+    }
+}
+
+
+sub _alive {
+    my ($pid) = @_;
+
+    return 0 unless $pid && kill(0, $pid);
+
+    # a zombie left for a parent that does not reap is gone for us
+    if (open my $fh, '<', "/proc/$pid/stat") {
+        my $stat = <$fh>;
+        close $fh;
+        return 0 if defined $stat && $stat =~ /\)\s+Z\s/;
+    }
+
+    return 1;
+}
+
+
+sub servroot   { _init(); return $Cfg{servroot} }
+sub rtmp_port  { _init(); return $Cfg{rtmp_port} }
+sub http_port  { _init(); return $Cfg{http_port} }
+sub keys_dir   { _init(); return $Cfg{keys} }
+sub repo_root  { return $RepoRoot }
+sub current_block { return $Cur{block} }
+
+
+#-----------------------------------------------------------------------------
+# nginx
+#-----------------------------------------------------------------------------
+
+sub _section {
+    my ($block, $name) = @_;
+
+    my $value = $block->$name;
+    return undef unless defined $value;
+
+    if (ref $value eq 'ARRAY') {
+        $value = join "\n", @$value;
+    }
+
+    return _subst($value);
+}
+
+
+# the items of a line-based section: eval results (strings, qr//,
+# array refs of them) or the lines of the text
+
+sub _items {
+    my ($block, $name, $keep_empty) = @_;
+
+    my @values = $block->$name;
+    return () unless @values && defined $values[0];
+
+    my @items;
+
+    for my $v (@values) {
+        for my $item (ref $v eq 'ARRAY' ? @$v : ($v)) {
+            next unless defined $item;
+
+            if (ref $item) {
+                push @items, $item;
+                next;
+            }
+
+            for my $line (split /\n/, $item) {
+                next if !$keep_empty && $line !~ /\S/;
+                push @items, _subst($line);
+            }
+        }
+    }
+
+    return @items;
+}
+
+
+sub _indent {
+    my ($text, $indent) = @_;
+
+    return '' unless defined $text && length $text;
+
+    $text =~ s/^(?=.)/$indent/mg;
+    $text .= "\n" unless $text =~ /\n\z/;
+
+    return $text;
+}
+
+
+sub _nginx_conf {
+    my ($block, %override) = @_;
+
+    my $get = sub {
+        my ($name) = @_;
+        return exists $override{$name} ? _subst($override{$name})
+                                       : _section($block, $name);
+    };
+
+    my $root = $Cfg{servroot};
+    my $workers = $get->('workers');
+    $workers = 1 unless defined $workers && $workers =~ /\S/;
+    $workers =~ s/\s+//g;
+
+    my $conf = "# block: " . $block->name . "\n";
+
+    for my $module (@{$Cfg{modules}}) {
+        $conf .= "load_module $module;\n";
+    }
+
+    $conf .= "user root;\n" if $> == 0;
+    $conf .= <<"EOF";
+worker_processes $workers;
+daemon on;
+master_process on;
+pid logs/nginx.pid;
+lock_file logs/nginx.lock;
+error_log logs/error.log $Cfg{log_level};
+
+EOF
+
+    $conf .= $get->('main_config') . "\n" if defined $get->('main_config');
+
+    $conf .= <<"EOF";
+events {
+    worker_connections 1024;
+}
+
+rtmp {
+EOF
+    $conf .= _indent($get->('rtmp_config'), '    ');
+    $conf .= <<"EOF";
+    server {
+        listen 127.0.0.1:$Cfg{rtmp_port};
+
+EOF
+    $conf .= _indent($get->('config'), '        ');
+    $conf .= <<"EOF";
+    }
+}
+
+http {
+    access_log logs/access.log;
+    client_body_temp_path $root/tmp/client_body;
+    proxy_temp_path $root/tmp/proxy;
+    fastcgi_temp_path $root/tmp/fastcgi;
+    uwsgi_temp_path $root/tmp/uwsgi;
+    scgi_temp_path $root/tmp/scgi;
+
+EOF
+    $conf .= _indent($get->('http_config'), '    ');
+    $conf .= <<"EOF";
+    server {
+        listen 127.0.0.1:$Cfg{http_port};
+        server_name localhost;
+
+EOF
+    $conf .= _indent($get->('http_server_config'), '        ');
+    $conf .= <<"EOF";
+    }
+}
+EOF
+
+    return $conf;
+}
+
+
+sub _nginx_cmd {
+    return ($Cfg{binary}, '-p', "$Cfg{servroot}/", '-c', 'conf/nginx.conf',
+            @_);
+}
+
+
+sub nginx_pid {
+    my $text = _read_file("$Cfg{servroot}/logs/nginx.pid");
+    return $text =~ /(\d+)/ ? $1 : undef;
+}
+
+
+# all worker processes of the running master, shutting down ones too
+
+sub _workers {
+    my ($master) = @_;
+
+    $master ||= $NginxPid || nginx_pid();
+    return () unless $master;
+
+    my @workers;
+
+    opendir my $dh, '/proc' or return ();
+
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        my $stat = _read_file("/proc/$pid/stat");
+        next unless $stat =~ /\)\s+(\S)\s+(\d+)/;
+        next unless $2 == $master && $1 ne 'Z';
+
+        my $cmdline = _read_file("/proc/$pid/cmdline");
+        $cmdline =~ s/\0/ /g;
+        next unless $cmdline =~ /worker process/;
+
+        push @workers, {
+            pid     => $pid,
+            exiting => ($cmdline =~ /shutting/ ? 1 : 0),
+        };
+    }
+
+    closedir $dh;
+
+    return sort { $a->{pid} <=> $b->{pid} } @workers;
+}
+
+
+sub worker_pids {
+    return map { $_->{pid} } grep { !$_->{exiting} } _workers(@_);
+}
+
+
+# whether something listens on 127.0.0.1:PORT, without connecting to it
+# (a probe connection would show up in the error log)
+
+sub _listening {
+    my ($port) = @_;
+
+    my $text = _read_file('/proc/net/tcp');
+
+    unless (length $text) {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                         PeerPort => $port,
+                                         Proto    => 'tcp');
+        return $sock ? 1 : 0;
+    }
+
+    my $local = sprintf '0100007F:%04X', $port;
+
+    return $text =~ /^\s*\d+:\s+$local\s+\S+\s+0A\s/m ? 1 : 0;
+}
+
+
+sub _block_workers {
+    my $n = defined $Cur{workers} ? $Cur{workers} : 1;
+    return $n =~ /^\d+$/ ? $n : 1;
+}
+
+
+sub _start_nginx {
+    my ($block) = @_;
+
+    my $root = $Cfg{servroot};
+    unlink "$root/logs/nginx.pid";
+
+    my ($rc, $out) = _run_capture([_nginx_cmd()], 30);
+
+    if ($rc ne '0') {
+        return (0, "nginx failed to start ($rc):\n$out");
+    }
+
+    my $pid;
+    my $ok = wait_for(sub {
+        $pid = nginx_pid();
+        return $pid && _alive($pid);
+    }, 10);
+
+    return (0, "no nginx pid file or master process\n$out") unless $ok;
+
+    $NginxPid = $pid;
+
+    my $want = _block_workers();
+
+    # the listening sockets are open before the workers start; a connection
+    # made before the workers accept waits in the backlog
+    $ok = wait_for(sub {
+        return 0 unless _alive($pid);
+        return scalar(worker_pids($pid)) >= $want
+               && _listening($Cfg{rtmp_port});
+    }, 10);
+
+    unless ($ok) {
+        return (0, "nginx master $pid has not started $want worker(s)\n$out")
+            if _alive($pid);
+        $NginxPid = undef;
+        return (0, "nginx master $pid exited\n$out");
+    }
+
+    return (1, $out);
+}
+
+
+sub _stop_nginx {
+    my $pid = $NginxPid;
+
+    return (1, '') unless $pid;
+
+    $NginxPid = undef;
+
+    my @workers = map { $_->{pid} } _workers($pid);
+
+    kill 'QUIT', $pid;
+
+    my $gone = wait_for(sub {
+        return !_alive($pid) && !grep { _alive($_) } @workers;
+    }, 15);
+
+    return (1, '') if $gone;
+
+    my @left = grep { _alive($_) } $pid, @workers;
+    kill 'KILL', @left;
+    wait_for(sub { !grep { _alive($_) } @left }, 5);
+
+    return (0, "nginx did not stop within 15 s after SIGQUIT (killed @left)");
+}
+
+
+# reload_nginx(%sections): SIGHUP, optionally after rewriting nginx.conf
+# with other sections (config => "...", workers => 2, ...); true once the
+# new workers run and the old ones are gone or shutting down
+
+sub reload_nginx {
+    my (%override) = @_;
+
+    my $block = $Cur{block} or die "reload_nginx() outside of a block\n";
+    my $pid = $NginxPid or die "reload_nginx(): nginx is not running\n";
+
+    if (%override) {
+        $Cur{workers} = $override{workers} if defined $override{workers};
+        $Cur{conf} = _nginx_conf($block, %override);
+        _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
+    }
+
+    my %old = map { $_->{pid} => 1 } _workers($pid);
+    my $want = _block_workers();
+
+    kill 'HUP', $pid;
+
+    # new workers up, and the old ones gone or marked as shutting down
+    return wait_for(sub {
+        my @now = worker_pids($pid);
+        my @new = grep { !$old{$_} } @now;
+        return @new >= $want && @new == @now;
+    }, 10);
+}
+
+
+# the error log written since the current block started
+
+sub error_log_text {
+    return '' unless $Cfg{servroot};
+    return _read_file("$Cfg{servroot}/logs/error.log", $Cur{log_offset});
+}
+
+
+#-----------------------------------------------------------------------------
+# clients
+#-----------------------------------------------------------------------------
+
+sub _client_cmd {
+    my ($mode, $target, @args) = @_;
+
+    my ($app, $name) = $target =~ m{^([^/]*)/(.*)\z}s;
+    ($app, $name) = ($target, '') unless defined $app;
+
+    return ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
+            '-a', $app, '-n', $name, ($mode eq 'play' ? '--play' : ()),
+            @args);
+}
+
+
+sub _client_limit {
+    my (@args) = @_;
+
+    my ($duration, $timeout) = (0, 5000);
+
+    for my $i (0 .. $#args - 1) {
+        $duration = $args[$i + 1] if $args[$i] eq '--duration';
+        $timeout = $args[$i + 1] if $args[$i] eq '--timeout';
+    }
+
+    $duration = 0 unless $duration =~ /^\d+$/;
+    $timeout = 5000 unless $timeout =~ /^\d+$/;
+
+    return 30 + ($duration + 6 * $timeout) / 1000;
+}
+
+
+sub _start_client {
+    my ($cmd, $background) = @_;
+
+    my $n = @{$Cur{results}} + 1;
+    my $base = "$Cfg{servroot}/logs/client.$Cur{seq}.$n";
+
+    my $run = {
+        cmd        => $cmd,
+        out        => "$base.out",
+        err        => "$base.err",
+        background => $background,
+        limit      => _client_limit(@$cmd),
+    };
+
+    $run->{pid} = _spawn($cmd, $run->{out}, $run->{err});
+    push @{$Cur{results}}, $run;
+
+    return $run;
+}
+
+
+sub _finish_client {
+    my ($run) = @_;
+
+    return if defined $run->{exit};
+
+    $run->{exit} = _reap($run->{pid}, $run->{limit});
+    $run->{stdout} = _read_file($run->{out});
+    $run->{stderr} = _read_file($run->{err});
+
+    @Background = grep { $_ != $run } @Background;
+}
+
+
+sub _wait_background {
+    _finish_client($_) for @Background;
+    @Background = ();
+}
+
+
+# run_client(@args): runs the RTMP client with -H 127.0.0.1 -p RTMP_PORT
+# and @args; returns (exit code, stdout, stderr) or, in scalar context,
+# stdout
+
+sub run_client {
+    my (@args) = @_;
+
+    _init();
+
+    my @cmd = ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
+               map { _subst($_) } @args);
+
+    my $out = "$Cfg{servroot}/tmp/run_client.$$.out";
+    my $err = "$Cfg{servroot}/tmp/run_client.$$.err";
+    my $pid = _spawn(\@cmd, $out, $err);
+    my $rc = _reap($pid, _client_limit(@cmd));
+    my $stdout = _read_file($out);
+    my $stderr = _read_file($err);
+
+    unlink $out, $err;
+
+    return wantarray ? ($rc, $stdout, $stderr) : $stdout;
+}
+
+
+# the client runs of the current block so far, in start order:
+# [{ cmd => [...], exit => CODE, stdout => TEXT, stderr => TEXT }, ...]
+
+sub client_results {
+    return [
+        map {
+            +{
+                cmd    => [@{$_->{cmd}}],
+                exit   => $_->{exit},
+                stdout => defined $_->{stdout} ? $_->{stdout}
+                                               : _read_file($_->{out}),
+                stderr => defined $_->{stderr} ? $_->{stderr}
+                                               : _read_file($_->{err}),
+            }
+        } @{$Cur{results} || []}
+    ];
+}
+
+
+# one client line: "[background] publish|play APP/NAME [args...]"
+
+sub _parse_client_line {
+    my ($line, $extra) = @_;
+
+    $line =~ s/^\s+|\s+\z//g;
+
+    my ($bg, $mode, $target, $rest) =
+        $line =~ /^(background\s+)?(publish|play)\s+(\S+)\s*(.*)\z/s
+        or return;
+
+    my @args = (@$extra, Text::ParseWords::shellwords($rest));
+
+    return ($bg ? 1 : 0, [_client_cmd($mode, $target, @args)]);
+}
+
+
+sub _run_clients {
+    my ($block) = @_;
+
+    my @extra = map { Text::ParseWords::shellwords($_) }
+                _items($block, 'client_args');
+
+    my @lines;
+
+    if (defined $block->clients) {
+        @lines = _items($block, 'clients');
+
+    } else {
+        push @lines, map { "publish $_" } _items($block, 'publish');
+        push @lines, map { "play $_" } _items($block, 'play');
+    }
+
+    for my $line (@lines) {
+
+        if ($line =~ /^\s*wait\s*$/) {
+            _wait_background();
+            next;
+        }
+
+        if ($line =~ /^\s*sleep\s+(\d+)\s*$/) {
+            Time::HiRes::sleep($1 / 1000);
+            next;
+        }
+
+        if ($line =~ /^\s*wait_output\s+(.+?)\s*$/) {
+            my $text = $1;
+            my $ok = wait_for(sub {
+                grep { index(_read_file($_->{out}), $text) >= 0 }
+                     @{$Cur{results}};
+            }, 15);
+            Test::More::fail($block->name . " - client output \"$text\"")
+                unless $ok;
+            next;
+        }
+
+        if ($line =~ /^\s*wait_log\s+(.+?)\s*$/) {
+            my $text = $1;
+            my $ok = wait_for(sub {
+                index(error_log_text(), $text) >= 0
+            }, 15);
+            Test::More::fail($block->name . " - error log \"$text\"")
+                unless $ok;
+            next;
+        }
+
+        my ($bg, $cmd) = _parse_client_line($line, \@extra);
+
+        unless ($cmd) {
+            Test::More::fail($block->name . " - bad client line: $line");
+            next;
+        }
+
+        my $run = _start_client($cmd, $bg);
+
+        if ($bg) {
+            push @Background, $run;
+        } else {
+            _finish_client($run);
+        }
+    }
+
+    _wait_background();
+}
+
+
+#-----------------------------------------------------------------------------
+# checks
+#-----------------------------------------------------------------------------
+
+sub _match {
+    my ($text, $pattern) = @_;
+
+    return ref $pattern eq 'Regexp' ? $text =~ $pattern
+                                    : index($text, $pattern) >= 0;
+}
+
+
+sub _show {
+    my ($pattern) = @_;
+    my $s = ref $pattern ? "$pattern" : $pattern;
+    $s = substr($s, 0, 120) . '...' if length $s > 123;
+    return $s;
+}
+
+
+sub _check_clients {
+    my ($block) = @_;
+
+    my $name = $block->name;
+    my @runs = @{$Cur{results}};
+    my $stdout = join '', map { $_->{stdout} } @runs;
+    my @lines = split /\n/, $stdout;
+
+    # --- status: each line in order, as a substring of an output line
+    my $pos = 0;
+
+    for my $want (_items($block, 'status')) {
+        my $found;
+
+        for my $i ($pos .. $#lines) {
+            if (_match($lines[$i], $want)) {
+                $found = $i;
+                last;
+            }
+        }
+
+        if (defined $found) {
+            $pos = $found + 1;
+            Test::More::pass("$name - status \"" . _show($want) . "\"");
+
+        } else {
+            Test::More::fail("$name - status \"" . _show($want) . "\"");
+            Test::More::diag("not found in order in the client output:\n"
+                             . $stdout);
+        }
+    }
+
+    for my $re (_items($block, 'status_like')) {
+        my $qr = ref $re ? $re : qr/$re/m;
+        Test::More::like($stdout, $qr, "$name - status_like " . _show($re));
+    }
+
+    for my $bad (_items($block, 'no_status')) {
+        my @hits = grep { _match($_, $bad) } @lines;
+        Test::More::ok(!@hits, "$name - no status \"" . _show($bad) . "\"")
+            or Test::More::diag("found: $hits[0]");
+    }
+
+    my @codes = map { split ' ' } grep { !ref } _items($block, 'exit_code');
+
+    if (@codes) {
+        my @got = map { $_->{exit} } @runs;
+
+        if (@codes == 1 && @got > 1) {
+            @codes = ($codes[0]) x @got;
+        }
+
+        Test::More::is("@got", "@codes", "$name - client exit codes");
+    }
+}
+
+
+sub _check_log {
+    my ($block, $text, $must_die) = @_;
+
+    my $name = $block->name;
+
+    for my $want (_items($block, 'error_log')) {
+        Test::More::ok(_match($text, $want),
+                       "$name - error_log \"" . _show($want) . "\"");
+    }
+
+    for my $bad (_items($block, 'no_error_log')) {
+        my $ok = !_match($text, $bad);
+        Test::More::ok($ok, "$name - no_error_log \"" . _show($bad) . "\"");
+
+        unless ($ok) {
+            my ($line) = grep { _match($_, $bad) } split /\n/, $text;
+            Test::More::diag("found: $line") if defined $line;
+        }
+    }
+}
+
+
+sub _check_crashes {
+    my ($block, $text, $must_die) = @_;
+
+    my @bad = grep {
+        /\[alert\]/
+        || (!$must_die && /\[emerg\]/)
+        || /exited on signal/
+        || /worker process \d+ exited with (?:fatal )?code [1-9]/
+    } split /\n/, $text;
+
+    Test::More::ok(!@bad, $block->name . " - no [alert], [emerg] or crash"
+                          . " in the error log")
+        or Test::More::diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+}
+
+
+sub _diag_block {
+    my ($block) = @_;
+
+    Test::More::diag("---- nginx.conf of \"" . $block->name . "\":\n"
+                     . ($Cur{conf} || ''));
+
+    my @log = split /\n/, error_log_text();
+    @log = @log[-40 .. -1] if @log > 40;
+    Test::More::diag("---- error log (last lines):\n" . join "\n", @log);
+
+    for my $run (@{$Cur{results} || []}) {
+        my @cmd = map { length > 200 ? substr($_, 0, 200) . '...' : $_ }
+                  @{$run->{cmd}};
+        my $out = defined $run->{stdout} ? $run->{stdout} : '';
+        my $err = defined $run->{stderr} ? $run->{stderr} : '';
+        $out = substr($out, 0, 4000) . "...\n" if length $out > 4000;
+        $err = substr($err, 0, 2000) . "...\n" if length $err > 2000;
+        Test::More::diag("---- client: @cmd\n"
+                         . "exit: " . (defined $run->{exit} ? $run->{exit}
+                                                            : '?')
+                         . "\n$out" . ($err ne '' ? "stderr:\n$err" : ''));
+    }
+
+    Test::More::diag("---- servroot kept: $Cfg{servroot}");
+}
+
+
+#-----------------------------------------------------------------------------
+# the block runner
+#-----------------------------------------------------------------------------
+
+sub _run_must_die {
+    my ($block) = @_;
+
+    my $name = $block->name;
+
+    my ($rc, $out) = _run_capture([_nginx_cmd('-t')], 30);
+    Test::More::ok($rc ne '0', "$name - nginx -t fails")
+        or Test::More::diag($out);
+
+    my ($started, $start_out) = _start_nginx($block);
+
+    if ($started) {
+        Test::More::fail("$name - nginx does not start");
+        _stop_nginx();
+
+    } else {
+        Test::More::pass("$name - nginx does not start");
+    }
+
+    # nginx reports to stderr or, once error_log is parsed, to the log
+    _check_log($block, $out . $start_out . error_log_text(), 1);
+    _check_crashes($block, error_log_text(), 1);
+}
+
+
+sub _run_block {
+    my ($block) = @_;
+
+    my $name = $block->name;
+    my $tb = Test::More->builder;
+    my $first = $tb->current_test;
+
+    %Cur = (
+        block      => $block,
+        seq        => $block->seq_num,
+        results    => [],
+        workers    => _section($block, 'workers'),
+        log_offset => -s "$Cfg{servroot}/logs/error.log" || 0,
+    );
+
+    $Cur{workers} =~ s/\s+//g if defined $Cur{workers};
+
+    $Cur{conf} = _nginx_conf($block);
+    _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
+
+    if (defined $block->must_die) {
+        _run_must_die($block);
+
+    } else {
+        my ($started, $out) = _start_nginx($block);
+
+        if ($started) {
+            eval { _run_block_clients($block); 1 }
+                or Test::More::fail("$name - died: $@");
+
+        } else {
+            Test::More::fail("$name - nginx starts");
+            Test::More::diag($out);
+        }
+
+        _wait_background();
+
+        my ($stopped, $why) = _stop_nginx();
+        Test::More::ok($stopped, "$name - nginx stops") unless $stopped;
+        Test::More::diag($why) unless $stopped;
+
+        if ($started) {
+            _check_clients($block);
+            _check_log($block, error_log_text(), 0);
+        }
+
+        _check_crashes($block, error_log_text(), 0);
+    }
+
+    my @summary = $tb->summary;
+
+    if (grep { !$_ } @summary[$first .. $#summary]) {
+        $Failed = 1;
+        _diag_block($block);
+    }
+}
+
+
+sub _run_block_clients {
+    my ($block) = @_;
+
+    _run_clients($block);
+
+    for my $want (_items($block, 'wait_log')) {
+        my $ok = wait_for(sub { _match(error_log_text(), $want) }, 15);
+        Test::More::ok($ok, $block->name . " - wait_log \"" . _show($want)
+                            . "\"");
+    }
+
+    my $check = $block->post_check;
+
+    if (defined $check) {
+        unless (ref $check eq 'CODE') {
+            $check = eval "package main; sub { $check }"
+                or die "post_check: $@";
+        }
+
+        $check->($block, $Cfg{servroot});
+    }
+}
+
+
+sub run_tests {
+    _init();
+
+    # tell Test::Base that there is a plan (done_testing() closes it);
+    # Test::Builder::plan() without arguments does nothing else
+    Test::Builder->new->plan();
+
+    # Test::Base::run(), but a block whose eval sections die fails alone
+    for my $block (@{Test::Base::default_object()->block_list}) {
+
+        unless ($block->is_filtered || eval { $block->run_filters; 1 }) {
+            Test::More::fail($block->name . " - sections evaluate");
+            Test::More::diag($@);
+            $Failed = 1;
+            next;
+        }
+
+        _run_block($block);
+    }
+
+    _cleanup();
+
+    Test::More::done_testing();
+}
+
+
+sub _cleanup {
+    _wait_background();
+    _stop_nginx();
+
+    return if $Cfg{no_clean} || $Failed || !Test::More->builder->is_passing;
+    return if $Cfg{servroot_given};
+
+    File::Path::rmtree($Cfg{servroot});
+}
+
+
+END {
+    # a test file that died must not leave nginx or clients behind
+    kill 'KILL', map { $_->{pid} } @Background if @Background;
+    if ($NginxPid && _alive($NginxPid)) {
+        my @workers = map { $_->{pid} } _workers($NginxPid);
+        kill 'QUIT', $NginxPid;
+        wait_for(sub { !_alive($NginxPid) }, 5);
+        kill 'KILL', grep { _alive($_) } $NginxPid, @workers;
+    }
+}
+
+
+#-----------------------------------------------------------------------------
+# tokens
+#-----------------------------------------------------------------------------
+
+my %DefaultKey = (
+    HS256 => 'hs256.key', HS384 => 'hs256.key', HS512 => 'hs256.key',
+    RS256 => 'rsa.pem', RS384 => 'rsa.pem', RS512 => 'rsa.pem',
+    PS256 => 'rsa.pem', PS384 => 'rsa.pem', PS512 => 'rsa.pem',
+    ES256 => 'ec256.pem', ES384 => 'ec384.pem', ES512 => 'ec521.pem',
+);
+
+
+# token(alg => "HS256", key => FILE, kid => ID, header => {...} or JSON,
+#       claims => {...}, raw_claims => JSON, now => EPOCH): a JWT from
+# build/compliance-token.  claims are merged into the defaults (a claim
+# given as undef is removed); raw_claims is used verbatim instead.  A key
+# without a "/" is taken from the key directory; the default key follows
+# the algorithm (hs256.key, rsa.pem, ec256.pem, ec384.pem, ec521.pem).
+
+sub token {
+    my (%opt) = @_;
+
+    _init();
+
+    my $alg = defined $opt{alg} ? $opt{alg} : 'HS256';
+    my $key = defined $opt{key} ? $opt{key} : $DefaultKey{$alg} || 'hs256.key';
+    $key = "$Cfg{keys}/$key" unless $key =~ m{/};
+
+    my $json = JSON::PP->new->canonical(1);
+    my $claims;
+
+    if (defined $opt{raw_claims}) {
+        $claims = $opt{raw_claims};
+
+    } else {
+        my $now = defined $opt{now} ? $opt{now} : time;
+        my %c = (
+            scope => 'publish',
+            sub   => 'host1',
+            pid   => 'person1',
+            room  => 'room1',
+            op    => 'op1',
+            mcn   => 'mcn1',
+            tier  => 'basic',
+            idv   => 'face',
+            iat   => $now,
+            exp   => $now + 3600,
+        );
+
+        my $over = $opt{claims} || {};
+
+        for my $k (keys %$over) {
+            if (defined $over->{$k}) {
+                $c{$k} = $over->{$k};
+            } else {
+                delete $c{$k};
+            }
+        }
+
+        $claims = $json->encode(\%c);
+    }
+
+    my @cmd = ($Cfg{token}, 'sign', '--alg', $alg, '--key', $key);
+    push @cmd, '--kid', $opt{kid} if defined $opt{kid};
+
+    if (defined $opt{header}) {
+        push @cmd, '--header',
+             ref $opt{header} ? $json->encode($opt{header}) : $opt{header};
+    }
+
+    push @cmd, '--claims', $claims;
+
+    my ($rc, $out) = _run_capture(\@cmd, 30);
+
+    die "token(): @cmd failed ($rc): $out\n" if $rc ne '0';
+
+    $out =~ s/\s+\z//;
+    $out =~ s/^.*\n//s;     # the token is the last line
+
+    return $out;
+}
+
+
+#-----------------------------------------------------------------------------
+# http
+#-----------------------------------------------------------------------------
+
+# http_request(METHOD, PATH, BODY, \%headers): HTTP/1.0 to the http server;
+# returns (status, {lower-case header => value}, body)
+
+sub http_request {
+    my ($method, $path, $body, $headers) = @_;
+
+    _init();
+
+    $body = '' unless defined $body;
+
+    my $sock = IO::Socket::INET->new(
+        PeerAddr => '127.0.0.1',
+        PeerPort => $Cfg{http_port},
+        Proto    => 'tcp',
+        Timeout  => 10,
+    ) or die "http_request(): cannot connect: $!\n";
+
+    my $req = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
+
+    for my $h (sort keys %{$headers || {}}) {
+        $req .= "$h: $headers->{$h}\r\n";
+    }
+
+    $req .= "Content-Length: " . length($body) . "\r\n"
+        if length $body || $method =~ /^(?:POST|PUT|PATCH)$/;
+    $req .= "Connection: close\r\n\r\n$body";
+
+    binmode $sock;
+    print {$sock} $req;
+
+    my $resp = '';
+    my $deadline = Time::HiRes::time() + 10;
+
+    for (;;) {
+        my $left = $deadline - Time::HiRes::time();
+
+        if ($left <= 0) {
+            Test::More::diag("http_request($method $path): timed out");
+            last;
+        }
+
+        my $rin = '';
+        vec($rin, fileno($sock), 1) = 1;
+        next unless select(my $rout = $rin, undef, undef, $left);
+
+        my $n = sysread($sock, my $buf, 65536);
+        last unless $n;
+        $resp .= $buf;
+    }
+
+    close $sock;
+
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    $head = '' unless defined $head;
+    $rbody = '' unless defined $rbody;
+
+    my ($status_line, @lines) = split /\r\n/, $head;
+    my ($status) = ($status_line || '') =~ m{^HTTP/\S+\s+(\d+)};
+
+    my %h;
+    for my $line (@lines) {
+        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
+        $k = lc $k;
+        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
+    }
+
+    return ($status, \%h, $rbody);
+}
+
+
+#-----------------------------------------------------------------------------
+# the eval filter evaluates in package main, where the helpers are
+#-----------------------------------------------------------------------------
+
+package Test::Compliance::Filter;
+
+our @ISA = ('Test::Base::Filter');
+
+sub eval {
+    my $self = shift;
+    my ($code) = @_;
+
+    my $block = $self->current_block;
+    my @ret = CORE::eval("package main;\n#line 1 \"eval section\"\n$code");
+
+    if ($@) {
+        my $name = $block ? $block->name : '?';
+        die "eval section of \"$name\" failed: $@";
+    }
+
+    return @ret;
+}
+
+
+1;
