@@ -215,10 +215,24 @@ typedef enum {
 #define NGX_RTMP_COMPLIANCE_S_MAX       11
 
 
+/* a room with a live publisher or players: "app/room" */
+
+typedef struct {
+    ngx_str_node_t                  sn;
+    uint64_t                        publisher;   /* session id, 0: none */
+    ngx_uint_t                      viewers;     /* players, all workers */
+    u_char                          ai;
+    u_char                          tier_len;
+    u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+    u_char                          data[1];
+} ngx_rtmp_compliance_room_t;
+
+
 /* a live session in the shared zone */
 
 typedef struct {
     ngx_rbtree_node_t               node;        /* key: id */
+    ngx_rtmp_compliance_room_t     *room;
     uint64_t                        id;
     ngx_pid_t                       pid;         /* the owner worker */
     u_char                          kind;
@@ -246,6 +260,8 @@ typedef struct {
     ngx_rbtree_node_t               targets_sentinel;
     ngx_rbtree_t                    sessions;
     ngx_rbtree_node_t               sessions_sentinel;
+    ngx_rbtree_t                    rooms;
+    ngx_rbtree_node_t               rooms_sentinel;
     uint64_t                        next_order;
     uint64_t                        next_session;
     ngx_uint_t                      norders;
@@ -317,8 +333,12 @@ typedef struct {
     ngx_rtmp_compliance_session_t  *node;        /* in the zone */
     ngx_uint_t                      kind;
     ngx_uint_t                      warned;
+    uint64_t                        id;          /* of the session */
     uint32_t                        in_bytes;    /* s->in_bytes seen */
     uint64_t                        bytes_in;
+    uint64_t                        rate_bytes;  /* bitrate window */
+    ngx_msec_t                      rate_msec;
+    time_t                          over_since;  /* above max_bitrate */
     unsigned                        admitted:1;
     unsigned                        dropping:1;
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
@@ -364,6 +384,10 @@ void ngx_rtmp_compliance_session_delete_locked(
     ngx_rtmp_compliance_session_t *ss);
 void ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
     ngx_uint_t n, ngx_str_t *s);
+ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_find_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *app, ngx_str_t *room);
+void ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
+    u_char *tier, size_t len);
 
 /* ngx_rtmp_compliance_orders.c */
 #ifdef JANSSON_H
@@ -390,6 +414,8 @@ ngx_uint_t ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_uint_t kind, u_char *detail, size_t size);
 void ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason);
 void ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c);
+ngx_int_t ngx_rtmp_compliance_room_tier(ngx_str_t *app, ngx_str_t *room,
+    u_char *buf, ngx_str_t *tier);
 ngx_uint_t ngx_rtmp_compliance_order_apply_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o);
 

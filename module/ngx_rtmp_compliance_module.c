@@ -50,6 +50,10 @@ static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_uint_t ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *name, ngx_rtmp_compliance_amf_t *at, u_char *detail,
+    size_t size);
 static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
     ngx_rtmp_close_stream_t *v);
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
@@ -171,6 +175,7 @@ static ngx_rtmp_close_stream_pt  next_close_stream;
 
 static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
 static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
+static ngx_str_t  ngx_rtmp_compliance_scope_play = ngx_string("play");
 
 
 static void *
@@ -1039,9 +1044,14 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_memcpy(ctx->room.data, room.data, ctx->room.len);
     ctx->tier = NULL;
 
-    reason = ngx_rtmp_compliance_session_admit(s, cacf, ctx,
-                                               NGX_RTMP_COMPLIANCE_PLAYER,
-                                               detail, sizeof(detail));
+    reason = ngx_rtmp_compliance_play_token(s, cacf, ctx, &name, &at,
+                                            detail, sizeof(detail));
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_session_admit(s, cacf, ctx,
+                                                   NGX_RTMP_COMPLIANCE_PLAYER,
+                                                   detail, sizeof(detail));
+    }
 
     ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
 
@@ -1051,6 +1061,92 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * a player needs a play token where the room's live tier says
+ * viewer_token=on
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *name, ngx_rtmp_compliance_amf_t *at, u_char *detail,
+    size_t size)
+{
+    u_char                        *q;
+    ngx_str_t                      tier, args, token;
+    ngx_uint_t                     reason, redact;
+    ngx_rtmp_compliance_tier_t    *t;
+    ngx_rtmp_compliance_claims_t  *cl;
+    u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+
+    if (ngx_rtmp_compliance_room_tier(&s->app, &ctx->room, buf, &tier)
+        != NGX_OK)
+    {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    t = ngx_rtmp_compliance_tier_find(cacf, &tier);
+
+    if (t == NULL || !t->viewer_token) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_str_null(&args);
+
+    q = ngx_strlchr(name->data, name->data + name->len, '?');
+    if (q) {
+        args.data = q + 1;
+        args.len = name->data + name->len - args.data;
+    }
+
+    redact = 1;
+
+    if (ngx_rtmp_compliance_arg(&args, &ngx_rtmp_compliance_token_arg,
+                                &token)
+        == NULL)
+    {
+        redact = 0;
+
+        if (ngx_rtmp_compliance_arg(&ctx->connect_args,
+                                    &ngx_rtmp_compliance_token_arg, &token)
+            == NULL)
+        {
+            ngx_str_null(&token);
+        }
+    }
+
+    if (token.len == 0) {
+        ngx_snprintf(detail, size, "tier \"%V\" of the room needs a play "
+                     "token%Z", &t->name);
+        return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
+    }
+
+    cl = &ctx->claims;
+
+    reason = ngx_rtmp_compliance_token_verify(cacf, &token,
+                                              &ngx_rtmp_compliance_scope_play,
+                                              s->connection->pool, cl,
+                                              detail, size);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    if (cl->room.len != ctx->room.len
+        || ngx_strncmp(cl->room.data, ctx->room.data, ctx->room.len) != 0)
+    {
+        ngx_snprintf(detail, size, "token is for another room%Z");
+        return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+    }
+
+    if (redact) {
+        ngx_rtmp_compliance_amf_redact(at, token.data - name->data,
+                                       token.len);
+    }
+
+    return NGX_RTMP_COMPLIANCE_OK;
 }
 
 
@@ -1182,6 +1278,7 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
 
     switch (reason) {
     case NGX_RTMP_COMPLIANCE_TOKEN_MISSING:
+    case NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED:
         level = NGX_LOG_INFO;
         break;
     case NGX_RTMP_COMPLIANCE_INTERNAL_ERROR:

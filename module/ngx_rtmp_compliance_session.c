@@ -19,9 +19,13 @@
 
 
 #define NGX_RTMP_COMPLIANCE_GC_TICKS      10
+#define NGX_RTMP_COMPLIANCE_ACT_MAX       64
+#define NGX_RTMP_COMPLIANCE_BITRATE_GRACE 3      /* seconds */
 
 
 static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
+static ngx_uint_t ngx_rtmp_compliance_limits_locked(
+    ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec);
 static void ngx_rtmp_compliance_expire_locked(
     ngx_rtmp_compliance_main_conf_t *ctx, time_t now);
 static void ngx_rtmp_compliance_gc_locked(
@@ -104,6 +108,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_str_t                         targets[NGX_RTMP_COMPLIANCE_T_MAX];
     ngx_str_t                         tier;
     ngx_uint_t                        reason;
+    ngx_rtmp_compliance_room_t       *r;
     ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_tier_t       *t;
     ngx_rtmp_compliance_claims_t     *cl;
@@ -184,6 +189,35 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         if (reason != NGX_RTMP_COMPLIANCE_OK) {
             goto done;
         }
+
+    } else {
+        /* a player: the room's tier is its live publisher's */
+
+        r = ngx_rtmp_compliance_room_find_locked(mcf, &s->app, &ctx->room);
+
+        if (r && r->publisher && r->tier_len) {
+            tier.data = r->tier;
+            tier.len = r->tier_len;
+
+            t = ngx_rtmp_compliance_tier_find(cacf, &tier);
+
+            if (t && t->viewer_token && cl->scope.len == 0) {
+                reason = NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
+                ngx_snprintf(detail, size, "tier \"%V\" of the room needs "
+                             "a play token%Z", &t->name);
+                goto done;
+            }
+
+            if (t && t->max_viewers && r->viewers >= t->max_viewers) {
+                reason = NGX_RTMP_COMPLIANCE_VIEWER_LIMIT;
+                ngx_snprintf(detail, size, "tier \"%V\" allows %ui "
+                             "viewers and the room has them%Z", &t->name,
+                             t->max_viewers);
+                goto done;
+            }
+
+            ctx->tier = t;
+        }
     }
 
     subj[NGX_RTMP_COMPLIANCE_S_APP] = s->app;
@@ -216,7 +250,16 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         goto done;
     }
 
-    ss->ai = cl->ai;
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        ss->ai = cl->ai;
+
+        if (ss->room->publisher == ss->id) {
+            ss->room->ai = cl->ai;
+        }
+
+    } else {
+        ss->ai = ss->room->publisher ? ss->room->ai : 0;
+    }
 
     if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT) {
         ss->restricted = 1;
@@ -231,7 +274,12 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     }
 
     ctx->node = ss;
+    ctx->id = ss->id;
     ctx->session = s;
+    ctx->rate_msec = ngx_current_msec;
+    ctx->rate_bytes = 0;
+    ctx->over_since = 0;
+    ctx->dropping = 0;
     ctx->kind = kind;
     ctx->warned = 0;
     ctx->in_bytes = s->in_bytes;
@@ -370,6 +418,11 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                                                 sizeof(ss->tier));
                 ngx_memcpy(ss->tier, ngx_rtmp_compliance_order_tier(o),
                            ss->tier_len);
+
+                if (ss->room->publisher == ss->id) {
+                    ngx_rtmp_compliance_room_set_tier(ss->room, ss->tier,
+                                                      ss->tier_len);
+                }
             }
 
             break;
@@ -479,12 +532,103 @@ ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
 }
 
 
+/*
+ * the limits of a session's tier; NGX_RTMP_COMPLIANCE_OK or the reason
+ * to drop it, with c->text saying why
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
+    ngx_msec_t msec)
+{
+    uint64_t                         rate;
+    ngx_str_t                        tier;
+    ngx_msec_t                       elapsed;
+    ngx_rtmp_compliance_tier_t      *t;
+    ngx_rtmp_compliance_room_t      *r;
+    ngx_rtmp_compliance_session_t   *ss;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    ss = c->node;
+
+    if (c->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
+        r = ss->room;
+
+        if (r->publisher == 0 || r->tier_len == 0) {
+            return NGX_RTMP_COMPLIANCE_OK;
+        }
+
+        cacf = ngx_rtmp_get_module_app_conf(c->session,
+                                            ngx_rtmp_compliance_module);
+        tier.data = r->tier;
+        tier.len = r->tier_len;
+
+        t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
+
+        if (t && t->viewer_token && c->claims.scope.len == 0) {
+            ngx_snprintf(c->text, sizeof(c->text), "tier \"%V\" of the room "
+                         "needs a play token%Z", &t->name);
+            return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
+        }
+
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    t = c->tier;
+
+    if (t == NULL) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    if (t->max_duration && now - ss->started >= t->max_duration) {
+        ngx_snprintf(c->text, sizeof(c->text), "live for %T s, tier \"%V\" "
+                     "allows %T s%Z", now - ss->started, &t->name,
+                     t->max_duration);
+        return NGX_RTMP_COMPLIANCE_DURATION_LIMIT;
+    }
+
+    /* inbound bitrate over the last second or more */
+
+    elapsed = msec - c->rate_msec;
+
+    if (elapsed < 1000) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    rate = (ss->bytes_in - c->rate_bytes) * 8 * 1000 / elapsed;
+
+    c->rate_msec = msec;
+    c->rate_bytes = ss->bytes_in;
+
+    if (t->max_bitrate == 0 || rate <= t->max_bitrate) {
+        c->over_since = 0;
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    if (c->over_since == 0) {
+        c->over_since = now;
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    if (now - c->over_since < NGX_RTMP_COMPLIANCE_BITRATE_GRACE) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_snprintf(c->text, sizeof(c->text), "%uL bit/s for %T s, tier \"%V\" "
+                 "allows %uz%Z", rate, now - c->over_since, &t->name,
+                 t->max_bitrate);
+
+    return NGX_RTMP_COMPLIANCE_BITRATE_LIMIT;
+}
+
+
 static void
 ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 {
     time_t                            now;
     ngx_str_t                         tier;
-    ngx_uint_t                        i, n, warn;
+    ngx_uint_t                        i, n, why;
+    ngx_msec_t                        msec;
     ngx_queue_t                      *q;
     ngx_rtmp_session_t               *s;
     ngx_rtmp_compliance_ctx_t        *c;
@@ -497,12 +641,14 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     u_char                            desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX
                                            + 64];
 
-    /* at most this many sessions are acted on per tick and lock */
-    ngx_rtmp_compliance_ctx_t        *act[64];
-    ngx_uint_t                        reason[64];
+    /* at most this many sessions are acted on per tick */
+    ngx_rtmp_compliance_ctx_t        *act[NGX_RTMP_COMPLIANCE_ACT_MAX];
+    ngx_uint_t                        reason[NGX_RTMP_COMPLIANCE_ACT_MAX];
 
     mcf = ev->data;
     now = ngx_time();
+    msec = ngx_current_msec;
+    n = 0;
 
     ngx_shmtx_lock(&mcf->shpool->mutex);
 
@@ -512,10 +658,9 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         ngx_rtmp_compliance_gc_locked(mcf);
     }
 
-    n = 0;
-
     for (q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
-         q != ngx_queue_sentinel(&ngx_rtmp_compliance_sessions);
+         q != ngx_queue_sentinel(&ngx_rtmp_compliance_sessions)
+         && n < NGX_RTMP_COMPLIANCE_ACT_MAX;
          q = ngx_queue_next(q))
     {
         c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
@@ -532,66 +677,71 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             continue;
         }
 
-        if (ss->drop && n < 64) {
-            c->dropping = 1;
-            act[n] = c;
-            reason[n++] = ss->drop;
-            continue;
-        }
-
-        if (ss->restricted && ss->tier_len) {
-            tier.data = ss->tier;
-            tier.len = ss->tier_len;
-
-            if (c->tier == NULL
-                || c->tier->name.len != tier.len
-                || ngx_strncmp(c->tier->name.data, tier.data, tier.len) != 0)
-            {
-                cacf = ngx_rtmp_get_module_app_conf(s,
-                                                ngx_rtmp_compliance_module);
-                t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
-
-                ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
-                              "compliance: session %uL restricted to tier "
-                              "\"%V\" by order %uL%s", ss->id, &tier,
-                              ss->order, t ? "" : ", an unknown tier");
-
-                if (t == NULL || !t->publish) {
-                    if (n < 64) {
-                        c->dropping = 1;
-                        act[n] = c;
-                        reason[n++] = t ? NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH
-                                        : NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
-                    }
-
-                    continue;
-                }
-
-                c->tier = t;
-            }
-        }
-
-        if (ss->warn != c->warned && n < 64) {
-            act[n] = c;
-            reason[n++] = NGX_RTMP_COMPLIANCE_OK;
-        }
-    }
-
-    /* the texts of warnings, while the orders are at hand */
-
-    for (i = 0; i < n; i++) {
-        c = act[i];
         c->text[0] = '\0';
+        why = NGX_RTMP_COMPLIANCE_OK;
 
-        o = ngx_rtmp_compliance_order_find_locked(mcf, c->node->order);
+        o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf, ss->order)
+                      : NULL;
         if (o) {
             ngx_rtmp_compliance_order_text(o, text, sizeof(text));
             ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
                          o->id, text);
         }
 
-        if (reason[i] == NGX_RTMP_COMPLIANCE_OK) {
-            c->warned = c->node->warn;
+        if (ss->drop) {
+            why = ss->drop;
+
+            if (why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP) {
+                ngx_snprintf(c->text, sizeof(c->text), "dropped through "
+                             "the control API%Z");
+            }
+
+        } else if (ss->restricted && ss->tier_len
+                   && (c->tier == NULL
+                       || c->tier->name.len != ss->tier_len
+                       || ngx_strncmp(c->tier->name.data, ss->tier,
+                                      ss->tier_len) != 0))
+        {
+            tier.data = ss->tier;
+            tier.len = ss->tier_len;
+
+            cacf = ngx_rtmp_get_module_app_conf(s,
+                                                ngx_rtmp_compliance_module);
+            t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
+
+            ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                          "compliance: session %uL restricted to tier "
+                          "\"%V\" by order %uL%s", ss->id, &tier, ss->order,
+                          t ? "" : ", a tier this application does not "
+                                   "have");
+
+            if (t == NULL) {
+                why = NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+
+            } else if (!t->publish) {
+                why = NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH;
+
+            } else {
+                c->tier = t;
+                c->over_since = 0;
+            }
+        }
+
+        if (why == NGX_RTMP_COMPLIANCE_OK) {
+            why = ngx_rtmp_compliance_limits_locked(c, now, msec);
+        }
+
+        if (why != NGX_RTMP_COMPLIANCE_OK) {
+            c->dropping = 1;
+            act[n] = c;
+            reason[n++] = why;
+            continue;
+        }
+
+        if (ss->warn != c->warned) {
+            c->warned = ss->warn;
+            act[n] = c;
+            reason[n++] = NGX_RTMP_COMPLIANCE_OK;
         }
     }
 
@@ -600,13 +750,11 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     for (i = 0; i < n; i++) {
         c = act[i];
         s = c->session;
-        warn = (reason[i] == NGX_RTMP_COMPLIANCE_OK);
 
-        if (warn) {
+        if (reason[i] == NGX_RTMP_COMPLIANCE_OK) {
             ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
                           "compliance: warning sent to session %uL, "
-                          "room: \"%V\", %s", c->node->id, &c->room,
-                          c->text);
+                          "room: \"%V\", %s", c->id, &c->room, c->text);
 
             ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
 
@@ -617,7 +765,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
         ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
                       "compliance: session %uL dropped: %V, room: \"%V\", %s",
-                      c->node->id, &ngx_rtmp_compliance_reasons[reason[i]],
+                      c->id, &ngx_rtmp_compliance_reasons[reason[i]],
                       &c->room, c->text);
 
         ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
@@ -635,5 +783,43 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         return;
     }
 
-    ngx_add_timer(ev, n == 64 ? 1 : ngx_rtmp_compliance_interval);
+    ngx_add_timer(ev, n == NGX_RTMP_COMPLIANCE_ACT_MAX
+                      ? 1 : ngx_rtmp_compliance_interval);
+}
+
+
+/*
+ * the tier of a room's live publisher, for a player's admission;
+ * NGX_DECLINED: no publisher is live
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_room_tier(ngx_str_t *app, ngx_str_t *room, u_char *buf,
+    ngx_str_t *tier)
+{
+    ngx_int_t                         rc;
+    ngx_rtmp_compliance_room_t       *r;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (mcf == NULL || mcf->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    r = ngx_rtmp_compliance_room_find_locked(mcf, app, room);
+
+    if (r && r->publisher) {
+        tier->data = ngx_cpymem(buf, r->tier, r->tier_len) - r->tier_len;
+        tier->len = r->tier_len;
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    return rc;
 }

@@ -21,6 +21,9 @@ static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
     uint64_t id);
+static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *app, ngx_str_t *room,
+    ngx_uint_t create);
 
 
 ngx_rtmp_compliance_main_conf_t  *ngx_rtmp_compliance_main;
@@ -118,6 +121,8 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
                     ngx_rbtree_insert_value);
+    ngx_rbtree_init(&sh->rooms, &sh->rooms_sentinel,
+                    ngx_str_rbtree_insert_value);
 
     sh->next_order = 1;
     sh->next_session = 1;
@@ -403,7 +408,83 @@ ngx_rtmp_compliance_session_find_locked(
 }
 
 
-/* subjects: NGX_RTMP_COMPLIANCE_S_MAX strings */
+/* "app/room" as a key, into buf of 2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 1 */
+
+static void
+ngx_rtmp_compliance_room_key(ngx_str_t *app, ngx_str_t *room, u_char *buf,
+    ngx_str_t *key)
+{
+    u_char  *p;
+
+    p = ngx_cpymem(buf, app->data,
+                   ngx_min(app->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX));
+    *p++ = '/';
+    p = ngx_cpymem(p, room->data,
+                   ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX));
+
+    key->data = buf;
+    key->len = p - buf;
+}
+
+
+static ngx_rtmp_compliance_room_t *
+ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_str_t *app, ngx_str_t *room, ngx_uint_t create)
+{
+    uint32_t                     hash;
+    ngx_str_t                    key;
+    ngx_rtmp_compliance_room_t  *r;
+    u_char                       buf[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 1];
+
+    ngx_rtmp_compliance_room_key(app, room, buf, &key);
+    hash = ngx_crc32_short(key.data, key.len);
+
+    r = (ngx_rtmp_compliance_room_t *)
+        ngx_str_rbtree_lookup(&ctx->sh->rooms, &key, hash);
+
+    if (r || !create) {
+        return r;
+    }
+
+    r = ngx_slab_calloc_locked(ctx->shpool,
+                               sizeof(ngx_rtmp_compliance_room_t) + key.len);
+    if (r == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(r->data, key.data, key.len);
+    r->sn.str.data = r->data;
+    r->sn.str.len = key.len;
+    r->sn.node.key = hash;
+
+    ngx_rbtree_insert(&ctx->sh->rooms, &r->sn.node);
+
+    return r;
+}
+
+
+ngx_rtmp_compliance_room_t *
+ngx_rtmp_compliance_room_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_str_t *app, ngx_str_t *room)
+{
+    return ngx_rtmp_compliance_room_get_locked(ctx, app, room, 0);
+}
+
+
+void
+ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
+    u_char *tier, size_t len)
+{
+    r->tier_len = (u_char) ngx_min(len, sizeof(r->tier));
+    ngx_memcpy(r->tier, tier, r->tier_len);
+}
+
+
+/*
+ * subjects: NGX_RTMP_COMPLIANCE_S_MAX strings; a session joins the room
+ * of its app and stream: a publisher as the room's publisher, a player
+ * as a viewer
+ */
 
 ngx_rtmp_compliance_session_t *
 ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
@@ -412,6 +493,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     u_char                         *p;
     size_t                          len;
     ngx_uint_t                      i;
+    ngx_rtmp_compliance_room_t     *r;
     ngx_rtmp_compliance_session_t  *ss;
 
     len = 0;
@@ -420,9 +502,22 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         len += subjects[i].len;
     }
 
+    r = ngx_rtmp_compliance_room_get_locked(ctx,
+                                          &subjects[NGX_RTMP_COMPLIANCE_S_APP],
+                                          &subjects[NGX_RTMP_COMPLIANCE_S_ROOM],
+                                          1);
+    if (r == NULL) {
+        return NULL;
+    }
+
     ss = ngx_slab_calloc_locked(ctx->shpool,
                                 sizeof(ngx_rtmp_compliance_session_t) + len);
     if (ss == NULL) {
+        if (r->publisher == 0 && r->viewers == 0) {
+            ngx_rbtree_delete(&ctx->sh->rooms, &r->sn.node);
+            ngx_slab_free_locked(ctx->shpool, r);
+        }
+
         return NULL;
     }
 
@@ -430,6 +525,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     ss->pid = ngx_pid;
     ss->kind = (u_char) kind;
     ss->started = ngx_time();
+    ss->room = r;
 
     p = ss->data;
 
@@ -437,6 +533,23 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         ss->len[i] = (u_short) subjects[i].len;
         p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
     }
+
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        if (r->publisher) {
+            /* nginx-rtmp refuses a second publisher of a live stream */
+            goto done;
+        }
+
+        r->publisher = ss->id;
+        ngx_rtmp_compliance_room_set_tier(r,
+                                  subjects[NGX_RTMP_COMPLIANCE_S_TIER].data,
+                                  subjects[NGX_RTMP_COMPLIANCE_S_TIER].len);
+
+    } else {
+        r->viewers++;
+    }
+
+done:
 
     ss->node.key = (ngx_rbtree_key_t) ss->id;
     ngx_rbtree_insert(&ctx->sh->sessions, &ss->node);
@@ -451,6 +564,24 @@ void
 ngx_rtmp_compliance_session_delete_locked(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_rtmp_compliance_session_t *ss)
 {
+    ngx_rtmp_compliance_room_t  *r;
+
+    r = ss->room;
+
+    if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        if (r->publisher == ss->id) {
+            r->publisher = 0;
+        }
+
+    } else if (r->viewers) {
+        r->viewers--;
+    }
+
+    if (r->publisher == 0 && r->viewers == 0) {
+        ngx_rbtree_delete(&ctx->sh->rooms, &r->sn.node);
+        ngx_slab_free_locked(ctx->shpool, r);
+    }
+
     ngx_rbtree_delete(&ctx->sh->sessions, &ss->node);
     ctx->sh->nsessions[ss->kind]--;
     ngx_slab_free_locked(ctx->shpool, ss);
