@@ -401,6 +401,10 @@ ngx_int_t ngx_rtmp_compliance_state_append(
 ngx_uint_t ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
     ngx_rtmp_compliance_session_t *ss);
 
+/* ngx_rtmp_compliance_label.c */
+ngx_int_t ngx_rtmp_compliance_label(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+
 /* ngx_rtmp_compliance_state.c */
 ngx_int_t ngx_rtmp_compliance_state_load(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);

@@ -601,6 +601,7 @@ static ngx_int_t
 ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
 {
     ngx_uint_t                        i;
+    ngx_rtmp_amf_handler_t           *h;
     ngx_rtmp_core_srv_conf_t        **cscf;
     ngx_rtmp_core_main_conf_t        *cmcf;
     ngx_rtmp_compliance_main_conf_t  *ccmcf;
@@ -647,6 +648,24 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
            != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    /* after nginx-rtmp's codec module has built the metadata */
+
+    for (i = 0; i < 2; i++) {
+        h = ngx_array_push(&cmcf->amf);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (i == 0) {
+            ngx_str_set(&h->name, "@setDataFrame");
+
+        } else {
+            ngx_str_set(&h->name, "onMetaData");
+        }
+
+        h->handler = ngx_rtmp_compliance_label;
     }
 
     next_close_stream = ngx_rtmp_close_stream;

@@ -1,0 +1,177 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The AI label: the Measures ask that AI-generated hosts be labelled
+ * continuously.  When an admitted publisher whose token says "ai": true
+ * sends its metadata, nginx-rtmp's codec module has just built the
+ * stream's onMetaData; we rebuild it with the same fields and
+ * "ai_generated": true, so every player gets the label at start and
+ * whenever the metadata changes.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_codec_module.h"
+#include "ngx_rtmp_streams.h"
+
+
+ngx_int_t
+ngx_rtmp_compliance_label(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    ngx_int_t                   rc;
+    ngx_rtmp_header_t           mh;
+    ngx_rtmp_codec_ctx_t       *codec;
+    ngx_rtmp_core_srv_conf_t   *cscf;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    static struct {
+        double                  width;
+        double                  height;
+        double                  duration;
+        double                  frame_rate;
+        double                  video_data_rate;
+        double                  video_codec_id;
+        double                  audio_data_rate;
+        double                  audio_codec_id;
+        u_char                  profile[32];
+        u_char                  level[32];
+        u_char                  ai;
+    }                           v;
+
+    static ngx_rtmp_amf_elt_t   out_inf[] = {
+
+        { NGX_RTMP_AMF_STRING,
+          ngx_string("Server"),
+          "NGINX RTMP (github.com/arut/nginx-rtmp-module)", 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("width"),
+          &v.width, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("height"),
+          &v.height, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("displayWidth"),
+          &v.width, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("displayHeight"),
+          &v.height, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("duration"),
+          &v.duration, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("framerate"),
+          &v.frame_rate, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("fps"),
+          &v.frame_rate, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("videodatarate"),
+          &v.video_data_rate, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("videocodecid"),
+          &v.video_codec_id, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("audiodatarate"),
+          &v.audio_data_rate, 0 },
+
+        { NGX_RTMP_AMF_NUMBER,
+          ngx_string("audiocodecid"),
+          &v.audio_codec_id, 0 },
+
+        { NGX_RTMP_AMF_STRING,
+          ngx_string("profile"),
+          &v.profile, sizeof(v.profile) },
+
+        { NGX_RTMP_AMF_STRING,
+          ngx_string("level"),
+          &v.level, sizeof(v.level) },
+
+        { NGX_RTMP_AMF_BOOLEAN,
+          ngx_string("ai_generated"),
+          &v.ai, 0 },
+
+        { NGX_RTMP_AMF_STRING,
+          ngx_string("ai_label"),
+          "AI-generated host", 0 },
+    };
+
+    static ngx_rtmp_amf_elt_t   out_elts[] = {
+
+        { NGX_RTMP_AMF_STRING,
+          ngx_null_string,
+          "onMetaData", 0 },
+
+        { NGX_RTMP_AMF_OBJECT,
+          ngx_null_string,
+          out_inf, sizeof(out_inf) },
+    };
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->admitted || !ctx->claims.ai) {
+        return NGX_OK;
+    }
+
+    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
+    if (codec == NULL) {
+        return NGX_OK;
+    }
+
+    cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
+
+    if (codec->meta) {
+        ngx_rtmp_free_shared_chain(cscf, codec->meta);
+        codec->meta = NULL;
+    }
+
+    v.width = codec->width;
+    v.height = codec->height;
+    v.duration = codec->duration;
+    v.frame_rate = codec->frame_rate;
+    v.video_data_rate = codec->video_data_rate;
+    v.video_codec_id = codec->video_codec_id;
+    v.audio_data_rate = codec->audio_data_rate;
+    v.audio_codec_id = codec->audio_codec_id;
+    ngx_memcpy(v.profile, codec->profile, sizeof(codec->profile));
+    ngx_memcpy(v.level, codec->level, sizeof(codec->level));
+    v.ai = 1;
+
+    rc = ngx_rtmp_append_amf(s, &codec->meta, NULL, out_elts,
+                             sizeof(out_elts) / sizeof(out_elts[0]));
+    if (rc != NGX_OK || codec->meta == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&mh, sizeof(mh));
+    mh.csid = NGX_RTMP_CSID_AMF;
+    mh.msid = NGX_RTMP_MSID;
+    mh.type = NGX_RTMP_MSG_AMF_META;
+
+    ngx_rtmp_prepare_message(s, &mh, NULL, codec->meta);
+
+    /* players compare versions: a new one makes them get this */
+    codec->meta_version++;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_RTMP, s->connection->log, 0,
+                   "compliance: AI label added to the metadata of \"%V\"",
+                   &ctx->room);
+
+    return NGX_OK;
+}
