@@ -437,6 +437,9 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
 
     hits = ngx_rtmp_compliance_order_apply_locked(mcf, o);
 
+    ngx_rtmp_compliance_order_audit_locked("order.create", o,
+                                           r->connection->log);
+
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                   "compliance: order %uL created: %V %V:%*s until %T, "
                   "%ui live sessions hit", o->id,
@@ -509,6 +512,9 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
                   &ngx_rtmp_compliance_targets[o->kind],
                   (size_t) o->target_len,
                   ngx_rtmp_compliance_order_target(o));
+
+    ngx_rtmp_compliance_order_audit_locked("order.lift", o,
+                                           r->connection->log);
 
     ngx_rtmp_compliance_order_delete_locked(mcf, o);
 
@@ -844,13 +850,18 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "compliance_state_errors_total %ui\n"
             "# HELP compliance_audit_records_total Audit records written.\n"
             "# TYPE compliance_audit_records_total counter\n"
-            "compliance_audit_records_total 0\n"
+            "compliance_audit_records_total %uL\n"
             "# HELP compliance_audit_write_errors_total Audit write "
             "errors.\n"
             "# TYPE compliance_audit_write_errors_total counter\n"
-            "compliance_audit_write_errors_total 0\n",
+            "compliance_audit_write_errors_total %uL\n"
+            "# HELP compliance_audit_available 0 while audit records "
+            "cannot be written.\n"
+            "# TYPE compliance_audit_available gauge\n"
+            "compliance_audit_available %d\n",
             sh.nsessions[0], sh.nsessions[1], sh.norders,
-            sh.state_errors);
+            sh.state_errors, sh.audit_records, sh.audit_errors,
+            sh.audit_lost ? 0 : 1);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,

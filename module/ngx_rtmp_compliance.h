@@ -50,6 +50,7 @@ typedef enum {
     NGX_RTMP_COMPLIANCE_OPERATOR_DROP,
     NGX_RTMP_COMPLIANCE_DURATION_LIMIT,
     NGX_RTMP_COMPLIANCE_BITRATE_LIMIT,
+    NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE,
     NGX_RTMP_COMPLIANCE_REASON_MAX
 } ngx_rtmp_compliance_reason_e;
 
@@ -272,7 +273,35 @@ typedef struct {
                                         [NGX_RTMP_COMPLIANCE_REASON_MAX];
     ngx_uint_t                      dropped;
     ngx_uint_t                      state_errors;
+
+    /* the audit chain */
+    uint64_t                        audit_seq;
+    u_char                          audit_prev[64];     /* hex */
+    ngx_msec_t                      audit_ms;
+    u_char                          audit_segment[32];
+    uint64_t                        audit_records;
+    uint64_t                        audit_errors;
+    uint64_t                        audit_lost;         /* since a failure */
 } ngx_rtmp_compliance_shctx_t;
+
+
+#define NGX_RTMP_COMPLIANCE_FSYNC_OFF     0
+#define NGX_RTMP_COMPLIANCE_FSYNC_BATCH   1
+#define NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS  2
+
+
+typedef struct {
+    ngx_str_t                       dir;
+    ngx_str_t                       node;
+    time_t                          retention;   /* seconds */
+    ngx_uint_t                      fsync;
+    ngx_uint_t                      rotate;      /* 1: hourly */
+    ngx_uint_t                      refuse;      /* on_error=refuse */
+    ngx_fd_t                        fd;          /* per worker */
+    u_char                          segment[32];
+    ngx_uint_t                      dirty;
+    ngx_event_t                     sync_ev;
+} ngx_rtmp_compliance_audit_t;
 
 
 typedef struct {
@@ -284,6 +313,7 @@ typedef struct {
     ngx_msec_t                      recheck;     /* the shortest */
     ngx_cycle_t                    *cycle;
     ngx_fd_t                        state_fd;    /* per worker */
+    ngx_rtmp_compliance_audit_t     audit;
     ngx_log_t                      *log;
 } ngx_rtmp_compliance_main_conf_t;
 
@@ -332,6 +362,8 @@ typedef struct {
     ngx_rtmp_session_t             *session;
     ngx_rtmp_compliance_session_t  *node;        /* in the zone */
     ngx_uint_t                      kind;
+    ngx_uint_t                      why;         /* a drop's reason */
+    ngx_msec_t                      start;
     ngx_uint_t                      warned;
     uint64_t                        id;          /* of the session */
     uint32_t                        in_bytes;    /* s->in_bytes seen */
@@ -400,6 +432,27 @@ ngx_int_t ngx_rtmp_compliance_state_append(
 #endif
 ngx_uint_t ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
     ngx_rtmp_compliance_session_t *ss);
+void ngx_rtmp_compliance_order_audit_locked(const char *event,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
+
+/* ngx_rtmp_compliance_audit.c */
+char *ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_rtmp_compliance_audit_init(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
+ngx_int_t ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *mcf);
+void ngx_rtmp_compliance_audit_exit_process(
+    ngx_rtmp_compliance_main_conf_t *mcf);
+ngx_uint_t ngx_rtmp_compliance_audit_available(void);
+#ifdef JANSSON_H
+ngx_int_t ngx_rtmp_compliance_audit(const char *event, json_t *fields,
+    ngx_log_t *log);
+ngx_int_t ngx_rtmp_compliance_audit_locked(const char *event,
+    json_t *fields, ngx_log_t *log);
+json_t *ngx_rtmp_compliance_audit_session(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
+#endif
 
 /* ngx_rtmp_compliance_label.c */
 ngx_int_t ngx_rtmp_compliance_label(ngx_rtmp_session_t *s,
@@ -418,6 +471,8 @@ ngx_uint_t ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_uint_t kind, u_char *detail, size_t size);
 void ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason);
 void ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c);
+void ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *c);
 ngx_int_t ngx_rtmp_compliance_room_tier(ngx_str_t *app, ngx_str_t *room,
     u_char *buf, ngx_str_t *tier);
 ngx_uint_t ngx_rtmp_compliance_order_apply_locked(

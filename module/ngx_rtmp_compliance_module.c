@@ -16,6 +16,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <jansson.h>
 #include "ngx_rtmp_compliance.h"
 #include "ngx_rtmp_cmd_module.h"
 
@@ -60,8 +61,12 @@ static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s,
-    ngx_uint_t play, ngx_str_t *room, ngx_uint_t reason, u_char *detail,
-    ngx_rtmp_compliance_claims_t *cl);
+    ngx_uint_t play, ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
+    u_char *detail);
+static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
+static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
 static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
 
 
@@ -84,6 +89,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
     { ngx_string("compliance_state"),
       NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_rtmp_compliance_state,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_audit_log"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_rtmp_compliance_audit_log,
       NGX_RTMP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -609,10 +621,14 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     ccmcf = ngx_rtmp_conf_get_module_main_conf(cf,
                                                ngx_rtmp_compliance_module);
 
-    if (ccmcf->state.len && ccmcf->shm_zone == NULL) {
+    if ((ccmcf->state.len || ccmcf->audit.dir.len)
+        && ccmcf->shm_zone == NULL)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"compliance_state\" requires "
-                           "\"compliance_zone\" in the rtmp block");
+                           "\"%s\" requires \"compliance_zone\" in the "
+                           "rtmp block", ccmcf->state.len
+                                         ? "compliance_state"
+                                         : "compliance_audit_log");
         return NGX_ERROR;
     }
 
@@ -690,7 +706,11 @@ ngx_rtmp_compliance_init_process(ngx_cycle_t *cycle)
 
     ccmcf = ctx->main_conf[ngx_rtmp_compliance_module.ctx_index];
 
-    return ngx_rtmp_compliance_session_init_process(cycle, ccmcf);
+    if (ngx_rtmp_compliance_session_init_process(cycle, ccmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_rtmp_compliance_audit_init_process(cycle, ccmcf);
 }
 
 
@@ -698,6 +718,10 @@ static void
 ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle)
 {
     ngx_rtmp_compliance_session_exit_process();
+
+    if (ngx_rtmp_compliance_main) {
+        ngx_rtmp_compliance_audit_exit_process(ngx_rtmp_compliance_main);
+    }
 }
 
 
@@ -913,7 +937,9 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     }
 
     ctx->admitted = 0;
-    ngx_str_null(&room);
+    ctx->tier = NULL;
+    ctx->why = 0;
+    ngx_str_null(&ctx->room);
 
     cl = &ctx->claims;
     ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
@@ -931,9 +957,9 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         ngx_snprintf(detail, sizeof(detail), "stream name and arguments "
                      "are longer than %d bytes%Z",
                      NGX_RTMP_COMPLIANCE_NAME_MAX);
-        return ngx_rtmp_compliance_reject(s, 0, &room,
+        return ngx_rtmp_compliance_reject(s, 0, ctx,
                                           NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED,
-                                          detail, cl);
+                                          detail);
     }
 
     room = name;
@@ -944,6 +970,10 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         room.len = q - name.data;
         args.data = q + 1;
         args.len = name.data + name.len - args.data;
+    }
+
+    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     redact = 1;
@@ -967,14 +997,20 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         ngx_rtmp_compliance_session_close(ctx);
     }
 
+    ctx->kind = NGX_RTMP_COMPLIANCE_PUBLISHER;
+
     reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
                                                detail, sizeof(detail));
 
-    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PUBLISHER, reason);
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+    }
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
-        return ngx_rtmp_compliance_reject(s, 0, &room, reason, detail, cl);
+        return ngx_rtmp_compliance_reject(s, 0, ctx, reason, detail);
     }
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PUBLISHER, reason);
 
     if (redact) {
         ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
@@ -1054,17 +1090,24 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
 
-    ctx->room.len = ngx_min(room.len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
-    if (ctx->room.data == NULL) {
+    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(ctx->room.data, room.data, ctx->room.len);
     ctx->tier = NULL;
+    ctx->why = 0;
+    ctx->admitted = 0;
+    ctx->kind = NGX_RTMP_COMPLIANCE_PLAYER;
 
-    reason = ngx_rtmp_compliance_play_token(s, cacf, ctx, &name, &at,
-                                            detail, sizeof(detail));
+    if (!ngx_rtmp_compliance_audit_available()) {
+        ngx_snprintf(detail, sizeof(detail), "the audit log cannot be "
+                     "written%Z");
+        reason = NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+
+    } else {
+        reason = ngx_rtmp_compliance_play_token(s, cacf, ctx, &name, &at,
+                                                detail, sizeof(detail));
+    }
 
     if (reason == NGX_RTMP_COMPLIANCE_OK) {
         reason = ngx_rtmp_compliance_session_admit(s, cacf, ctx,
@@ -1072,12 +1115,15 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
                                                    detail, sizeof(detail));
     }
 
-    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+    }
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
-        return ngx_rtmp_compliance_reject(s, 1, &room, reason, detail,
-                                          &ctx->claims);
+        return ngx_rtmp_compliance_reject(s, 1, ctx, reason, detail);
     }
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
 
     return NGX_OK;
 }
@@ -1178,7 +1224,7 @@ ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
     ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
 
     if (ctx && ctx->node) {
-        ngx_rtmp_compliance_session_close(ctx);
+        ngx_rtmp_compliance_session_end(s, ctx);
     }
 
     return next_close_stream(s, v);
@@ -1195,6 +1241,11 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_claims_t  *cl;
 
     cl = &ctx->claims;
+
+    if (!ngx_rtmp_compliance_audit_available()) {
+        ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+        return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    }
 
     if (token->len == 0) {
         ngx_snprintf(detail, size, "no token in the stream key or the "
@@ -1226,7 +1277,6 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     }
 
     ctx->tier = t;
-    ctx->room = cl->room;
 
     if (ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->sh) {
         return ngx_rtmp_compliance_session_admit(s, cacf, ctx,
@@ -1287,13 +1337,20 @@ ngx_rtmp_compliance_tier_check(ngx_rtmp_compliance_tier_t *t,
 
 static ngx_int_t
 ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
-    ngx_str_t *room, ngx_uint_t reason, u_char *detail,
-    ngx_rtmp_compliance_claims_t *cl)
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
 {
-    u_char      *p;
-    ngx_uint_t   level;
-    u_char       desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
-    u_char       name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
+    u_char                        *p;
+    json_t                        *f;
+    ngx_uint_t                     level;
+    ngx_rtmp_compliance_claims_t  *cl;
+    u_char                         desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+    u_char                         name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
+
+    cl = &ctx->claims;
+
+    ngx_rtmp_compliance_session_count(play ? NGX_RTMP_COMPLIANCE_PLAYER
+                                           : NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                      reason);
 
     switch (reason) {
     case NGX_RTMP_COMPLIANCE_TOKEN_MISSING:
@@ -1301,18 +1358,15 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
         level = NGX_LOG_INFO;
         break;
     case NGX_RTMP_COMPLIANCE_INTERNAL_ERROR:
+    case NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE:
         level = NGX_LOG_ALERT;
         break;
     default:
         level = NGX_LOG_ERR;
     }
 
-    p = ngx_rtmp_compliance_log_name(name, room);
+    p = ngx_rtmp_compliance_log_name(name, &ctx->room);
     *p = '\0';
-
-    if (cl->hash[0] == '\0') {
-        ngx_cpystrn(cl->hash, (u_char *) "-", 2);
-    }
 
     ngx_log_error(level, s->connection->log, 0,
                   "compliance: %s rejected: %V: %s, app: \"%V\", "
@@ -1320,16 +1374,91 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
                   "token: \"sha256:%s\"",
                   play ? "play" : "publish",
                   &ngx_rtmp_compliance_reasons[reason], detail, &s->app,
-                  name, &cl->jti, &cl->kid, cl->hash);
+                  name, &cl->jti, &cl->kid, cl->hash[0] ? cl->hash
+                                                        : (u_char *) "-");
+
+    f = ngx_rtmp_compliance_audit_session(s, ctx);
+
+    if (f == NULL
+        || json_object_set_new(f, "reason",
+                   json_stringn((char *) ngx_rtmp_compliance_reasons[reason]
+                                .data,
+                                ngx_rtmp_compliance_reasons[reason].len))
+           != 0
+        || json_object_set_new(f, "detail", json_string((char *) detail))
+           != 0
+        || ngx_rtmp_compliance_audit(play ? "play.reject" : "publish.reject",
+                                     f, s->connection->log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "compliance: the rejection was not audited");
+    }
+
+    json_decref(f);
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], detail);
 
     ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
-                                  : "NetStream.Publish.Rejected",
+                                 : "NetStream.Publish.Rejected",
                          "error", (char *) desc);
 
     return NGX_ERROR;
+}
+
+
+/* the room a session asked for, kept with the session */
+
+static ngx_int_t
+ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
+{
+    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
+
+    if (ctx->room.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * the admission is written to the audit log; with on_error=refuse a
+ * session whose admission cannot be recorded does not go on
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size)
+{
+    json_t     *f;
+    ngx_int_t   rc;
+
+    f = ngx_rtmp_compliance_audit_session(s, ctx);
+
+    rc = f ? ngx_rtmp_compliance_audit(ctx->kind
+                                       == NGX_RTMP_COMPLIANCE_PUBLISHER
+                                       ? "publish.accept" : "play.accept",
+                                       f, s->connection->log)
+           : NGX_ERROR;
+
+    json_decref(f);
+
+    if (rc == NGX_OK || ngx_rtmp_compliance_audit_available()) {
+        ctx->start = ngx_current_msec;
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_rtmp_compliance_session_close(ctx);
+
+    ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+
+    return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
 }
 
 

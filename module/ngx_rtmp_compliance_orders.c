@@ -383,3 +383,52 @@ ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
            && ngx_memcmp(s.data, ngx_rtmp_compliance_order_target(o), s.len)
               == 0;
 }
+
+
+/* order.create, order.lift, order.expire; the zone's mutex is held */
+
+void
+ngx_rtmp_compliance_order_audit_locked(const char *event,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
+{
+    json_t  *j, *f, *v;
+
+    j = ngx_rtmp_compliance_order_json(o);
+
+    /* "id" is "order" in the audit record, "created" is the ts */
+
+    f = j ? json_pack("{s:I}", "order", (json_int_t) o->id) : NULL;
+
+    if (f) {
+        if ((v = json_object_get(j, "target")) == NULL
+            || json_object_set(f, "target", v) != 0
+            || (v = json_object_get(j, "action")) == NULL
+            || json_object_set(f, "action", v) != 0
+            || json_object_set(f, "until", json_object_get(j, "until")) != 0
+            || json_object_set(f, "reason", json_object_get(j, "reason"))
+               != 0
+            || json_object_set(f, "ref", json_object_get(j, "ref")) != 0
+            || json_object_set_new(f, "tier",
+                                   o->tier_len
+                                   ? json_stringn((char *)
+                                         ngx_rtmp_compliance_order_tier(o),
+                                         o->tier_len)
+                                   : json_null())
+               != 0)
+        {
+            json_decref(f);
+            f = NULL;
+        }
+    }
+
+    if (f == NULL
+        || ngx_rtmp_compliance_audit_locked(event, f, log) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "compliance: %s of order %uL was not audited",
+                      event, o->id);
+    }
+
+    json_decref(f);
+    json_decref(j);
+}

@@ -319,6 +319,62 @@ ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason)
 }
 
 
+/* the end of an admitted session: recorded, then out of the registry */
+
+void
+ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *c)
+{
+    json_t                         *f;
+    ngx_str_t                       room, host, person, addr;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    ss = c->node;
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_HOST, &host);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_PERSON,
+                                    &person);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ADDR, &addr);
+
+    ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
+    c->in_bytes = s->in_bytes;
+    ss->bytes_out = s->connection->sent;
+
+    f = json_pack("{s:I, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, "
+                  "s:s%}",
+                  "session", (json_int_t) c->id,
+                  "kind", c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+                          ? "publish" : "play",
+                  "app", s->app.data ? (char *) s->app.data : "", s->app.len,
+                  "room", room.data, room.len,
+                  "host", host.data, host.len,
+                  "person", person.data, person.len,
+                  "addr", addr.data, addr.len,
+                  "duration_ms", (json_int_t) (ngx_current_msec - c->start),
+                  "bytes_in", (json_int_t) ss->bytes_in,
+                  "bytes_out", (json_int_t) ss->bytes_out,
+                  "why", c->why ? (char *) ngx_rtmp_compliance_reasons[c->why]
+                                           .data
+                                : "closed",
+                  c->why ? ngx_rtmp_compliance_reasons[c->why].len
+                         : sizeof("closed") - 1);
+
+    if (f == NULL
+        || ngx_rtmp_compliance_audit("session.end", f, s->connection->log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "compliance: the end of session %uL was not audited",
+                      c->id);
+    }
+
+    json_decref(f);
+
+    ngx_rtmp_compliance_session_close(c);
+}
+
+
 void
 ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c)
 {
@@ -491,6 +547,8 @@ ngx_rtmp_compliance_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                       (size_t) o->target_len,
                       ngx_rtmp_compliance_order_target(o));
 
+        ngx_rtmp_compliance_order_audit_locked("order.expire", o,
+                                               ngx_cycle->log);
         ngx_rtmp_compliance_order_delete_locked(mcf, o);
     }
 }
@@ -626,6 +684,7 @@ static void
 ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 {
     time_t                            now;
+    json_t                           *f;
     ngx_str_t                         tier;
     ngx_uint_t                        i, n, why;
     ngx_msec_t                        msec;
@@ -653,6 +712,13 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     ngx_shmtx_lock(&mcf->shpool->mutex);
 
     ngx_rtmp_compliance_expire_locked(mcf, now);
+
+    if (mcf->sh->audit_lost) {
+        /* is the audit log writable again? */
+        f = json_object();
+        (void) ngx_rtmp_compliance_audit_locked("audit.resume", f, ev->log);
+        json_decref(f);
+    }
 
     if (++ngx_rtmp_compliance_ticks % NGX_RTMP_COMPLIANCE_GC_TICKS == 0) {
         ngx_rtmp_compliance_gc_locked(mcf);
@@ -733,6 +799,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
         if (why != NGX_RTMP_COMPLIANCE_OK) {
             c->dropping = 1;
+            c->why = why;
             act[n] = c;
             reason[n++] = why;
             continue;
@@ -760,6 +827,23 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
             ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
                                  (char *) desc);
+
+            f = json_pack("{s:I, s:s%, s:I, s:s}",
+                          "session", (json_int_t) c->id,
+                          "room", c->room.data, c->room.len,
+                          "order", (json_int_t) c->node->order,
+                          "text", (char *) c->text);
+
+            if (f == NULL
+                || ngx_rtmp_compliance_audit("warn.sent", f,
+                                             s->connection->log)
+                   != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                              "compliance: a warning was not audited");
+            }
+
+            json_decref(f);
             continue;
         }
 

@@ -74,6 +74,7 @@ ngx_str_t  ngx_rtmp_compliance_reasons[] = {
     ngx_string("operator_drop"),
     ngx_string("duration_limit"),
     ngx_string("bitrate_limit"),
+    ngx_string("audit_unavailable"),
     ngx_null_string
 };
 

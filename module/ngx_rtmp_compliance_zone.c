@@ -139,11 +139,13 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->log_nomem = 0;
 
-    if (ctx->state.len) {
-        return ngx_rtmp_compliance_state_load(ctx, shm_zone->shm.log);
+    if (ctx->state.len
+        && ngx_rtmp_compliance_state_load(ctx, shm_zone->shm.log) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_rtmp_compliance_audit_init(ctx, shm_zone->shm.log);
 }
 
 
