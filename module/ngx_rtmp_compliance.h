@@ -445,6 +445,10 @@ ngx_int_t ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
 void ngx_rtmp_compliance_audit_exit_process(
     ngx_rtmp_compliance_main_conf_t *mcf);
 ngx_uint_t ngx_rtmp_compliance_audit_available(void);
+ngx_uint_t ngx_rtmp_compliance_audit_enabled(void);
+
+/* ngx_rtmp_compliance_record.c */
+void ngx_rtmp_compliance_record_init(void);
 #ifdef JANSSON_H
 ngx_int_t ngx_rtmp_compliance_audit(const char *event, json_t *fields,
     ngx_log_t *log);

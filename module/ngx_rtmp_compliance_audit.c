@@ -801,6 +801,14 @@ ngx_rtmp_compliance_audit(const char *event, json_t *fields, ngx_log_t *log)
 }
 
 
+ngx_uint_t
+ngx_rtmp_compliance_audit_enabled(void)
+{
+    return ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->sh
+           && ngx_rtmp_compliance_main->audit.dir.len;
+}
+
+
 /* with on_error=refuse, may sessions be admitted now? */
 
 ngx_uint_t

@@ -687,6 +687,10 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     next_close_stream = ngx_rtmp_close_stream;
     ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
 
+    if (ccmcf->audit.dir.len) {
+        ngx_rtmp_compliance_record_init();
+    }
+
     return NGX_OK;
 }
 
