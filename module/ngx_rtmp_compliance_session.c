@@ -150,7 +150,12 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     if (o && o->action >= NGX_RTMP_COMPLIANCE_SUSPEND) {
         ngx_rtmp_compliance_order_text(o, text, sizeof(text));
 
-        if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
+        if (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN) {
+            reason = NGX_RTMP_COMPLIANCE_TOKEN_REVOKED;
+            ngx_snprintf(detail, size, "token revoked, order %uL: %s%Z",
+                         o->id, text);
+
+        } else if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
             reason = NGX_RTMP_COMPLIANCE_BANNED;
             ngx_snprintf(detail, size, "banned, order %uL: %s%Z",
                          o->id, text);
@@ -484,9 +489,11 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
             break;
 
         default: /* suspend, ban */
-            ss->drop = (o->action == NGX_RTMP_COMPLIANCE_BAN)
-                       ? NGX_RTMP_COMPLIANCE_BANNED
-                       : NGX_RTMP_COMPLIANCE_SUSPENDED;
+            ss->drop = (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN)
+                       ? NGX_RTMP_COMPLIANCE_TOKEN_REVOKED
+                       : (o->action == NGX_RTMP_COMPLIANCE_BAN)
+                         ? NGX_RTMP_COMPLIANCE_BANNED
+                         : NGX_RTMP_COMPLIANCE_SUSPENDED;
             ss->order = o->id;
 
             if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
