@@ -78,18 +78,14 @@ ngx_rtmp_compliance_session_exit_process(void)
         return;
     }
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    /* the worker goes: its sessions end, on record */
 
     while (!ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
         q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
         c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
 
-        ngx_queue_remove(q);
-        ngx_rtmp_compliance_session_delete_locked(ctx, c->node);
-        c->node = NULL;
+        ngx_rtmp_compliance_session_end(c->session, c);
     }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
 }
 
 
