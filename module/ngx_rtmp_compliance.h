@@ -373,6 +373,7 @@ typedef struct {
     time_t                          over_since;  /* above max_bitrate */
     unsigned                        admitted:1;
     unsigned                        dropping:1;
+    unsigned                        connect_oversize:1;
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 } ngx_rtmp_compliance_ctx_t;
 

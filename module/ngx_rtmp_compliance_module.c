@@ -68,6 +68,8 @@ static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
 static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
 static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
+static u_char *ngx_rtmp_compliance_log_field(u_char *p, u_char *last,
+    char *name, ngx_str_t *v);
 
 
 static ngx_conf_enum_t  ngx_rtmp_compliance_ai_host[] = {
@@ -834,6 +836,7 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 {
     u_char                     *p, *q;
     size_t                      len;
+    ngx_int_t                   rc;
     ngx_str_t                   app, tc_url, a[2], token;
     ngx_uint_t                  i;
     ngx_rtmp_compliance_ctx_t  *ctx;
@@ -841,10 +844,22 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     static u_char               buf[2 * NGX_RTMP_COMPLIANCE_NAME_MAX];
 
-    if (ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
-                                        at)
-        != NGX_OK)
-    {
+    rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
+                                         at);
+
+    if (rc == NGX_DECLINED) {
+        /* a token there would be too long: publish and play will say so */
+
+        ctx = ngx_rtmp_compliance_get_ctx(s);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->connect_oversize = 1;
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
         /* nginx-rtmp's own handler decides on a broken connect */
         return NGX_OK;
     }
@@ -915,6 +930,7 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_int_t                        rc;
     ngx_str_t                        name, room, args, token;
     ngx_uint_t                       reason, redact;
+    u_char                          *p, *last;
     ngx_rtmp_compliance_ctx_t       *ctx;
     ngx_rtmp_compliance_claims_t    *cl;
     ngx_rtmp_compliance_app_conf_t  *cacf;
@@ -922,6 +938,7 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
     static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+    static u_char                    line[4096];
 
     if (s->app_conf == NULL) {
         ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
@@ -1023,14 +1040,24 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ctx->admitted = 1;
 
+    p = line;
+    last = line + sizeof(line);
+
+    p = ngx_rtmp_compliance_log_field(p, last, "app", &s->app);
+    p = ngx_rtmp_compliance_log_field(p, last, "room", &ctx->room);
+    p = ngx_rtmp_compliance_log_field(p, last, "host", &cl->sub);
+    p = ngx_rtmp_compliance_log_field(p, last, "person", &cl->pid);
+    p = ngx_rtmp_compliance_log_field(p, last, "op", &cl->op);
+    p = ngx_rtmp_compliance_log_field(p, last, "mcn", &cl->mcn);
+    p = ngx_rtmp_compliance_log_field(p, last, "tier", &ctx->tier->name);
+    p = ngx_slprintf(p, last, ", ai: %s", cl->ai ? "true" : "false");
+    p = ngx_rtmp_compliance_log_field(p, last, "idv", &cl->idv);
+    p = ngx_rtmp_compliance_log_field(p, last, "jti", &cl->jti);
+    p = ngx_rtmp_compliance_log_field(p, last, "kid", &cl->kid);
+
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "compliance: publish accepted, app: \"%V\", "
-                  "room: \"%V\", host: \"%V\", person: \"%V\", op: \"%V\", "
-                  "mcn: \"%V\", tier: \"%V\", ai: %s, idv: \"%V\", "
-                  "jti: \"%V\", kid: \"%V\", token: \"sha256:%s\"",
-                  &s->app, &ctx->room, &cl->sub, &cl->pid, &cl->op,
-                  &cl->mcn, &ctx->tier->name, cl->ai ? "true" : "false",
-                  &cl->idv, &cl->jti, &cl->kid, cl->hash);
+                  "compliance: publish accepted%*s, token: \"sha256:%s\"",
+                  (size_t) (p - line), line, cl->hash);
 
     return NGX_OK;
 }
@@ -1187,6 +1214,12 @@ ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
         }
     }
 
+    if (token.len == 0 && ctx->connect_oversize) {
+        ngx_snprintf(detail, size, "the connect URL is longer than %d "
+                     "bytes%Z", NGX_RTMP_COMPLIANCE_NAME_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
     if (token.len == 0) {
         ngx_snprintf(detail, size, "tier \"%V\" of the room needs a play "
                      "token%Z", &t->name);
@@ -1249,6 +1282,12 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     if (!ngx_rtmp_compliance_audit_available()) {
         ngx_snprintf(detail, size, "the audit log cannot be written%Z");
         return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    }
+
+    if (token->len == 0 && ctx->connect_oversize) {
+        ngx_snprintf(detail, size, "the connect URL is longer than %d "
+                     "bytes%Z", NGX_RTMP_COMPLIANCE_NAME_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
     if (token->len == 0) {
@@ -1343,12 +1382,13 @@ static ngx_int_t
 ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
 {
-    u_char                        *p;
+    u_char                        *p, *q;
     json_t                        *f;
     ngx_uint_t                     level;
     ngx_rtmp_compliance_claims_t  *cl;
     u_char                         desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
     u_char                         name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
+    u_char                         fields[4 * NGX_RTMP_COMPLIANCE_CLAIM_MAX];
 
     cl = &ctx->claims;
 
@@ -1372,14 +1412,18 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     p = ngx_rtmp_compliance_log_name(name, &ctx->room);
     *p = '\0';
 
+    q = ngx_rtmp_compliance_log_field(fields, fields + sizeof(fields), "jti",
+                                      &cl->jti);
+    q = ngx_rtmp_compliance_log_field(q, fields + sizeof(fields), "kid",
+                                      &cl->kid);
+
     ngx_log_error(level, s->connection->log, 0,
                   "compliance: %s rejected: %V: %s, app: \"%V\", "
-                  "room: \"%s\", jti: \"%V\", kid: \"%V\", "
-                  "token: \"sha256:%s\"",
+                  "room: \"%s\"%*s, token: \"sha256:%s\"",
                   play ? "play" : "publish",
                   &ngx_rtmp_compliance_reasons[reason], detail, &s->app,
-                  name, &cl->jti, &cl->kid, cl->hash[0] ? cl->hash
-                                                        : (u_char *) "-");
+                  name, (size_t) (q - fields), fields,
+                  cl->hash[0] ? cl->hash : (u_char *) "-");
 
     f = ngx_rtmp_compliance_audit_session(s, ctx);
 
@@ -1463,6 +1507,42 @@ ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
     ngx_snprintf(detail, size, "the audit log cannot be written%Z");
 
     return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+}
+
+
+/*
+ * ', NAME: "VALUE"' for a log line, with quotes and backslashes escaped:
+ * claims come from tokens and must not forge other fields
+ */
+
+static u_char *
+ngx_rtmp_compliance_log_field(u_char *p, u_char *last, char *name,
+    ngx_str_t *v)
+{
+    u_char  c, *s, *end;
+
+    p = ngx_slprintf(p, last, ", %s: \"", name);
+
+    end = v->data + v->len;
+
+    for (s = v->data; s < end && last - p > 2; s++) {
+        c = *s;
+
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+
+        } else if (c < 0x20 || c == 0x7f) {
+            c = '?';
+        }
+
+        *p++ = c;
+    }
+
+    if (p < last) {
+        *p++ = '"';
+    }
+
+    return p;
 }
 
 

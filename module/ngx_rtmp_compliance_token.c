@@ -421,11 +421,14 @@ ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
         return reason;
     }
 
-    if (s.len == 0
-        || ngx_rtmp_compliance_b64(&s, buf, sizeof(buf), &sig) != NGX_OK)
-    {
-        ngx_snprintf(detail, size, "token signature is not base64url%Z");
+    if (s.len == 0) {
+        ngx_snprintf(detail, size, "token has no signature%Z");
         return NGX_RTMP_COMPLIANCE_TOKEN_SIGNATURE;
+    }
+
+    if (ngx_rtmp_compliance_b64(&s, buf, sizeof(buf), &sig) != NGX_OK) {
+        ngx_snprintf(detail, size, "token signature is not base64url%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
     rc = ngx_rtmp_compliance_key_verify(key, cl->alg, token->data,
@@ -482,6 +485,13 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
     };
 
     now = ngx_time();
+
+    /* the jti first: it is logged with any refusal that follows */
+
+    if (ngx_rtmp_compliance_claim_str(pl, "jti", pool, &cl->jti) == NGX_ABORT)
+    {
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+    }
 
     /* time */
 
