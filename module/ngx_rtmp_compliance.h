@@ -223,7 +223,7 @@ typedef struct {
     uint64_t                        publisher;   /* session id, 0: none */
     ngx_uint_t                      viewers;     /* players, all workers */
     u_char                          ai;
-    u_char                          tier_len;
+    u_short                         tier_len;
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
     u_char                          data[1];
 } ngx_rtmp_compliance_room_t;
@@ -246,7 +246,7 @@ typedef struct {
     uint64_t                        order;       /* drop/warn/restrict */
     ngx_uint_t                      warn;        /* warnings to send */
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
-    u_char                          tier_len;
+    u_short                         tier_len;
     u_short                         len[NGX_RTMP_COMPLIANCE_S_MAX];
     u_char                          data[1];
 } ngx_rtmp_compliance_session_t;
@@ -465,6 +465,8 @@ ngx_int_t ngx_rtmp_compliance_label(ngx_rtmp_session_t *s,
 
 /* ngx_rtmp_compliance_state.c */
 ngx_int_t ngx_rtmp_compliance_state_load(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
+ngx_int_t ngx_rtmp_compliance_state_test(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
 
 /* ngx_rtmp_compliance_session.c */

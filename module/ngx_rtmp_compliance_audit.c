@@ -675,7 +675,7 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         a->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
                               0640);
         if (a->fd == NGX_INVALID_FILE) {
-            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
                           "compliance_audit_log: " ngx_open_file_n " \"%s\" "
                           "failed", path);
             ngx_free(line);
@@ -691,14 +691,14 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         || (a->fsync == NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS
             && fdatasync(a->fd) == -1))
     {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
                       "compliance_audit_log: writing \"%V/%s\" failed",
                       &a->dir, a->segment);
 
         if (n > 0) {
             /* leave no partial record behind */
             if (ftruncate(a->fd, lseek(a->fd, 0, SEEK_END) - n) == -1) {
-                ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
                               "compliance_audit_log: ftruncate() failed");
             }
         }

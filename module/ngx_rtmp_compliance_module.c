@@ -1403,7 +1403,7 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
         break;
     case NGX_RTMP_COMPLIANCE_INTERNAL_ERROR:
     case NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE:
-        level = NGX_LOG_ALERT;
+        level = NGX_LOG_CRIT;
         break;
     default:
         level = NGX_LOG_ERR;
@@ -1439,7 +1439,7 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
                                      f, s->connection->log)
            != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+        ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                       "compliance: the rejection was not audited");
     }
 

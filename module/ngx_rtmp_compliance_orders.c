@@ -424,7 +424,7 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
     if (f == NULL
         || ngx_rtmp_compliance_audit_locked(event, f, log) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
                       "compliance: %s of order %uL was not audited",
                       event, o->id);
     }

@@ -157,7 +157,7 @@ ngx_rtmp_compliance_record_hash(ngx_event_t *ev)
     if (ngx_rtmp_compliance_audit("record.done", job->fields, job->log)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, job->log, 0,
+        ngx_log_error(NGX_LOG_CRIT, job->log, 0,
                       "compliance: the recording \"%s\" was not audited",
                       job->path);
     }

@@ -262,9 +262,13 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         ss->ai = ss->room->publisher ? ss->room->ai : 0;
     }
 
-    if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT) {
+    if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT
+        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
         ss->restricted = 1;
         ss->order = o->id;
+        ss->tier_len = (u_short) ctx->tier->name.len;
+        ngx_memcpy(ss->tier, ctx->tier->name.data, ss->tier_len);
     }
 
     if (o && o->action == NGX_RTMP_COMPLIANCE_WARN
@@ -365,7 +369,7 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
         || ngx_rtmp_compliance_audit("session.end", f, s->connection->log)
            != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+        ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                       "compliance: the end of session %uL was not audited",
                       c->id);
     }
@@ -471,8 +475,8 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
             if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
                 ss->restricted = 1;
                 ss->order = o->id;
-                ss->tier_len = (u_char) ngx_min(o->tier_len,
-                                                sizeof(ss->tier));
+                ss->tier_len = (u_short) ngx_min(o->tier_len,
+                                                 sizeof(ss->tier));
                 ngx_memcpy(ss->tier, ngx_rtmp_compliance_order_tier(o),
                            ss->tier_len);
 
@@ -842,7 +846,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
                                              s->connection->log)
                    != NGX_OK)
             {
-                ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                               "compliance: a warning was not audited");
             }
 

@@ -36,6 +36,61 @@ static ngx_int_t ngx_rtmp_compliance_state_compact(
 static ngx_int_t ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j);
 
 
+/*
+ * nginx -t: the file is the running server's and is not loaded, but its
+ * directory must be there and the file, if any, readable
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_log_t *log)
+{
+    u_char           *slash;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
+    u_char            dir[NGX_MAX_PATH];
+
+    slash = ngx_strlchr(ctx->state.data, ctx->state.data + ctx->state.len,
+                        '/');
+
+    if (slash && ctx->state.len < NGX_MAX_PATH) {
+        for (slash = ctx->state.data + ctx->state.len - 1; *slash != '/';
+             slash--)
+        { /* void */ }
+
+        ngx_cpystrn(dir, ctx->state.data,
+                    ngx_max(slash - ctx->state.data, 1) + 1);
+
+        if (ngx_file_info(dir, &fi) == NGX_FILE_ERROR
+            || !ngx_is_dir(&fi))
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                          "compliance_state: the directory of \"%V\" is "
+                          "not usable: " ngx_file_info_n " \"%s\" failed",
+                          &ctx->state, dir);
+            return NGX_ERROR;
+        }
+    }
+
+    fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        if (ngx_errno == NGX_ENOENT) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_state: " ngx_open_file_n " \"%V\" "
+                      "failed", &ctx->state);
+        return NGX_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_log_t *log)
@@ -377,6 +432,11 @@ ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j)
     n = ngx_write_fd(fd, s, len + 1);
     rc = (n == (ssize_t) len + 1) ? NGX_OK : NGX_ERROR;
 
+    if (n >= 0 && rc != NGX_OK) {
+        /* a short write sets no errno: a full disk is the usual cause */
+        ngx_set_errno(NGX_ENOSPC);
+    }
+
     free(s);
 
     return rc;
@@ -392,8 +452,23 @@ ngx_int_t
 ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
     json_t *j, ngx_log_t *log)
 {
+    off_t            size;
+    ngx_err_t        err;
+    ngx_file_info_t  fi, ofi;
+
     if (ctx->state.len == 0) {
         return NGX_OK;
+    }
+
+    /* the file may have been replaced (a new master compacted it) */
+
+    if (ctx->state_fd != NGX_INVALID_FILE
+        && (ngx_file_info(ctx->state.data, &fi) == NGX_FILE_ERROR
+            || ngx_fd_info(ctx->state_fd, &ofi) == NGX_FILE_ERROR
+            || ngx_file_uniq(&fi) != ngx_file_uniq(&ofi)))
+    {
+        ngx_close_file(ctx->state_fd);
+        ctx->state_fd = NGX_INVALID_FILE;
     }
 
     if (ctx->state_fd == NGX_INVALID_FILE) {
@@ -409,12 +484,28 @@ ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
         }
     }
 
-    if (ngx_rtmp_compliance_state_write(ctx->state_fd, j) != NGX_OK
+    size = lseek(ctx->state_fd, 0, SEEK_END);
+
+    if (size == -1
+        || ngx_rtmp_compliance_state_write(ctx->state_fd, j) != NGX_OK
         || fdatasync(ctx->state_fd) == -1)
     {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+        err = ngx_errno;
+
+        /* a record cut short must not swallow the next one */
+
+        if (size != -1 && ftruncate(ctx->state_fd, size) == -1) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "compliance_state: ftruncate(\"%V\") failed",
+                          &ctx->state);
+        }
+
+        ngx_log_error(NGX_LOG_ERR, log, err,
                       "compliance_state: writing \"%V\" failed",
                       &ctx->state);
+
+        ngx_close_file(ctx->state_fd);
+        ctx->state_fd = NGX_INVALID_FILE;
         ctx->sh->state_errors++;
         return NGX_ERROR;
     }

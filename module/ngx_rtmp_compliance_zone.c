@@ -19,6 +19,8 @@
 
 static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_int_t ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone,
+    ngx_log_t *log);
 static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
     uint64_t id);
 static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
@@ -90,6 +92,13 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx = shm_zone->data;
 
+    if (octx == NULL
+        && ngx_rtmp_compliance_zone_resized(shm_zone, shm_zone->shm.log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (octx) {
         /* a reload: keep the orders and sessions */
         ctx->sh = octx->sh;
@@ -139,6 +148,16 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->log_nomem = 0;
 
+    if (ngx_test_config) {
+        /* nginx -t: the running server's files are not ours to touch */
+
+        if (ctx->state.len) {
+            return ngx_rtmp_compliance_state_test(ctx, shm_zone->shm.log);
+        }
+
+        return NGX_OK;
+    }
+
     if (ctx->state.len
         && ngx_rtmp_compliance_state_load(ctx, shm_zone->shm.log) != NGX_OK)
     {
@@ -146,6 +165,58 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     return ngx_rtmp_compliance_audit_init(ctx, shm_zone->shm.log);
+}
+
+
+/*
+ * nginx makes a new zone when its size changes on reload: the live
+ * sessions of the running workers would be lost from view, so the reload
+ * is refused
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone, ngx_log_t *log)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *oz;
+
+    /* at start ngx_cycle is nginx's blank init cycle */
+
+    if (ngx_cycle == NULL || ngx_cycle->shared_memory.part.elts == NULL) {
+        return NGX_OK;
+    }
+
+    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    oz = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            oz = part->elts;
+            i = 0;
+        }
+
+        if (oz[i].tag == shm_zone->tag
+            && oz[i].shm.name.len == shm_zone->shm.name.len
+            && ngx_strncmp(oz[i].shm.name.data, shm_zone->shm.name.data,
+                           shm_zone->shm.name.len) == 0
+            && oz[i].shm.size != shm_zone->shm.size)
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "compliance_zone \"%V\" cannot change its size "
+                          "on reload (live sessions are in it); restart "
+                          "nginx to resize it", &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -477,7 +548,7 @@ void
 ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
     u_char *tier, size_t len)
 {
-    r->tier_len = (u_char) ngx_min(len, sizeof(r->tier));
+    r->tier_len = (u_short) ngx_min(len, sizeof(r->tier));
     ngx_memcpy(r->tier, tier, r->tier_len);
 }
 

@@ -53,8 +53,11 @@ package Test::Compliance;
 #   must_die            nginx -t must fail and nginx must not start;
 #                       error_log is matched against their output and log
 #
+#   expect_emerg        text of an [emerg] line the block causes on purpose
+#                       (a refused reload): such lines are not failures
+#
 # Every block also checks that its error log has no [alert], [emerg] (but
-# for must_die) and no crashed worker.
+# for must_die and expect_emerg) and no crashed worker.
 #
 # $TEST_NGINX_RTMP_PORT, $TEST_NGINX_HTTP_PORT, $TEST_NGINX_SERVROOT,
 # $TEST_NGINX_KEYS, $TEST_NGINX_HTML_DIR (and any other TEST_NGINX_*
@@ -72,6 +75,21 @@ package Test::Compliance;
 # nginx_pid(), worker_pids(), reload_nginx(%sections), http_request($method,
 # $path, $body, \%headers), error_log_text(), client_results(), servroot(),
 # rtmp_port(), http_port(), keys_dir(), repo_root(), current_block().
+#
+# Process control from post_check (the block's nginx.conf and servroot):
+# stop_nginx() (SIGQUIT, waits), start_nginx(), restart_nginx(%sections)
+# (stop + start, optionally with other sections as reload_nginx takes),
+# kill_nginx() (SIGKILL to the master, then its workers: a crash).
+# Background clients from perl: start_client(MODE, APP/NAME, @args) ->
+# $run (like a "background" clients line: it is in client_results() and
+# the block's status/exit_code checks, and is collected at the block's
+# end); client_output($run) (stdout so far), client_done($run) (true once
+# it exited; $run->{exit} is then its exit code), wait_client($run, SECS)
+# (the exit code, or undef on timeout), stop_client($run) (SIGTERM).
+# http_json(METHOD, PATH, DATA, \%headers): DATA (a ref) is sent as JSON,
+# a string verbatim; returns (status, decoded JSON or undef, body,
+# headers).  http_raw(TEXT): TEXT as is to the http port (use
+# "Connection: close"); returns (status, \%headers, body).
 
 use strict;
 use warnings;
@@ -106,6 +124,17 @@ our @EXPORT = qw(
     keys_dir
     repo_root
     current_block
+    start_nginx
+    stop_nginx
+    restart_nginx
+    kill_nginx
+    start_client
+    client_output
+    client_done
+    wait_client
+    stop_client
+    http_json
+    http_raw
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -797,7 +826,9 @@ sub _finish_client {
 
 
 sub _wait_background {
-    _finish_client($_) for @Background;
+    # _finish_client() takes each run out of @Background: iterate a copy
+    my @runs = @Background;
+    _finish_client($_) for @runs;
     @Background = ();
 }
 
@@ -1034,11 +1065,16 @@ sub _check_log {
 sub _check_crashes {
     my ($block, $text, $must_die) = @_;
 
+    my $expected = $block->expect_emerg;
+    $expected =~ s/\s+\z// if defined $expected;
+
     my @bad = grep {
-        /\[alert\]/
-        || (!$must_die && /\[emerg\]/)
-        || /exited on signal/
-        || /worker process \d+ exited with (?:fatal )?code [1-9]/
+        (/\[alert\]/
+         || (!$must_die && /\[emerg\]/
+             && !(defined $expected && length $expected
+                  && /\[emerg\].*\Q$expected\E/))
+         || /exited on signal/
+         || /worker process \d+ exited with (?:fatal )?code [1-9]/)
     } split /\n/, $text;
 
     Test::More::ok(!@bad, $block->name . " - no [alert], [emerg] or crash"
@@ -1385,6 +1421,244 @@ sub http_request {
         my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
         $k = lc $k;
         $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
+    }
+
+    return ($status, \%h, $rbody);
+}
+
+
+#-----------------------------------------------------------------------------
+# process control and background clients from post_check
+#-----------------------------------------------------------------------------
+
+# stop_nginx(): SIGQUIT and wait; true when it stopped within 15 s
+
+sub stop_nginx {
+    my ($ok, $why) = _stop_nginx();
+    Test::More::diag($why) unless $ok;
+    return $ok;
+}
+
+
+# start_nginx(): starts nginx with the block's nginx.conf as it is now;
+# true once the master, its workers and the rtmp listener are up
+
+sub start_nginx {
+    my $block = $Cur{block} or die "start_nginx() outside of a block\n";
+
+    if ($NginxPid && _alive($NginxPid)) {
+        Test::More::diag("start_nginx(): nginx $NginxPid is running");
+        return 0;
+    }
+
+    my ($ok, $out) = _start_nginx($block);
+    Test::More::diag($out) unless $ok;
+    return $ok;
+}
+
+
+# restart_nginx(%sections): stop_nginx(), then start_nginx(), optionally
+# after rewriting nginx.conf with other sections (as reload_nginx)
+
+sub restart_nginx {
+    my (%override) = @_;
+
+    my $block = $Cur{block} or die "restart_nginx() outside of a block\n";
+
+    stop_nginx() or return 0;
+
+    if (%override) {
+        $Cur{workers} = $override{workers} if defined $override{workers};
+        $Cur{conf} = _nginx_conf($block, %override);
+        _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
+    }
+
+    return start_nginx();
+}
+
+
+# kill_nginx(): a crash: SIGKILL to the master first (so that it does not
+# log its workers' deaths), then to its workers; true once all are gone.
+# The pid file is left behind, as after a real crash.
+
+sub kill_nginx {
+    my $pid = $NginxPid || nginx_pid();
+
+    return 0 unless $pid && _alive($pid);
+
+    my @workers = map { $_->{pid} } _workers($pid);
+
+    kill 'KILL', $pid;
+    wait_for(sub { !_alive($pid) }, 5);
+
+    kill 'KILL', @workers if @workers;
+
+    $NginxPid = undef;
+
+    return wait_for(sub { !grep { _alive($_) } $pid, @workers }, 5);
+}
+
+
+# start_client("publish" | "play", "APP/NAME", @args): a background client
+
+sub start_client {
+    my ($mode, $target, @args) = @_;
+
+    die "start_client() outside of a block\n" unless $Cur{block};
+
+    my $cmd = [_client_cmd($mode, _subst($target), map { _subst($_) } @args)];
+    my $run = _start_client($cmd, 1);
+
+    push @Background, $run;
+
+    return $run;
+}
+
+
+sub client_output {
+    my ($run) = @_;
+
+    return defined $run->{stdout} ? $run->{stdout} : _read_file($run->{out});
+}
+
+
+# true once the client exited (it is then reaped: $run->{exit} is set)
+
+sub client_done {
+    my ($run) = @_;
+
+    return 1 if defined $run->{exit};
+
+    my $r = waitpid($run->{pid}, POSIX::WNOHANG());
+
+    return 0 if $r == 0;
+
+    if ($r == $run->{pid}) {
+        my $status = $?;
+        $run->{exit} = $status & 127 ? 'signal ' . ($status & 127)
+                                     : $status >> 8;
+    } else {
+        $run->{exit} = 'lost';
+    }
+
+    $run->{stdout} = _read_file($run->{out});
+    $run->{stderr} = _read_file($run->{err});
+
+    @Background = grep { $_ != $run } @Background;
+
+    return 1;
+}
+
+
+# wait_client($run, SECS): the exit code, or undef if it still runs
+
+sub wait_client {
+    my ($run, $timeout) = @_;
+
+    return wait_for(sub { client_done($run) }, $timeout) ? $run->{exit}
+                                                         : undef;
+}
+
+
+# stop_client($run): SIGTERM (the client then exits "signal 15") and reap
+
+sub stop_client {
+    my ($run) = @_;
+
+    return $run->{exit} if client_done($run);
+
+    kill 'TERM', $run->{pid};
+
+    return wait_client($run, 5) // do {
+        kill 'KILL', $run->{pid};
+        wait_client($run, 5);
+    };
+}
+
+
+# http_json(METHOD, PATH, DATA, \%headers): (status, JSON or undef, body,
+# \%headers); DATA: a ref is encoded as JSON, a string is sent verbatim
+
+sub http_json {
+    my ($method, $path, $data, $headers) = @_;
+
+    my $body = ref $data ? JSON::PP->new->canonical(1)->encode($data) : $data;
+    my ($status, $h, $text) = http_request($method, $path, $body, $headers);
+
+    my $json = eval { JSON::PP->new->allow_nonref(1)->decode($text) };
+
+    return ($status, $json, $text, $h);
+}
+
+
+# http_raw(TEXT): TEXT verbatim to the http port, the answer read until
+# the server closes (or 10 s); (status, \%headers, body)
+
+sub http_raw {
+    my ($req) = @_;
+
+    _init();
+
+    my $sock = IO::Socket::INET->new(
+        PeerAddr => '127.0.0.1',
+        PeerPort => $Cfg{http_port},
+        Proto    => 'tcp',
+        Timeout  => 10,
+    ) or die "http_raw(): cannot connect: $!\n";
+
+    binmode $sock;
+
+    {
+        local $SIG{PIPE} = 'IGNORE';
+        my $off = 0;
+
+        while ($off < length $req) {
+            my $n = syswrite($sock, $req, length($req) - $off, $off);
+            last unless $n;     # the server may answer and close early
+            $off += $n;
+        }
+    }
+
+    my $resp = '';
+    my $deadline = Time::HiRes::time() + 10;
+
+    for (;;) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0;
+
+        my $rin = '';
+        vec($rin, fileno($sock), 1) = 1;
+        next unless select(my $rout = $rin, undef, undef, $left);
+
+        my $n = sysread($sock, my $buf, 65536);
+        last unless $n;
+        $resp .= $buf;
+    }
+
+    close $sock;
+
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    $head = '' unless defined $head;
+    $rbody = '' unless defined $rbody;
+
+    my ($status_line, @lines) = split /\r\n/, $head;
+    my ($status) = ($status_line || '') =~ m{^HTTP/\S+\s+(\d+)};
+
+    my %h;
+    for my $line (@lines) {
+        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
+        $h{lc $k} = $v;
+    }
+
+    if (($h{'transfer-encoding'} || '') =~ /chunked/i) {
+        my $plain = '';
+        while ($rbody =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $plain .= substr($rbody, 0, $n, '');
+            $rbody =~ s/^\r\n//;
+        }
+        $rbody = $plain;
     }
 
     return ($status, \%h, $rbody);
