@@ -29,6 +29,7 @@ MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
 MODULE       = $(BUILD)/ngx_rtmp_compliance_module.so
 TOKEN_TOOL   = $(BUILD)/compliance-token
 RTMP_CLIENT  = $(BUILD)/rtmp-client
+AUDIT_TOOL   = $(BUILD)/compliance-audit
 TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
 
 .PHONY: all module tools deps rtmp-src static test test-static run stop \
@@ -53,7 +54,11 @@ module: $(MODULE)
 $(MODULE): $(MODULE_SRCS) | rtmp-src
 	scripts/build-module $(BUILD) $(RTMP_SRC)
 
-tools: $(TOKEN_TOOL) $(RTMP_CLIENT)
+tools: $(TOKEN_TOOL) $(RTMP_CLIENT) $(AUDIT_TOOL)
+
+$(AUDIT_TOOL): scripts/compliance-audit.c
+	@mkdir -p $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljansson -lcrypto
 
 $(TOKEN_TOOL): scripts/compliance-token.c
 	@mkdir -p $(BUILD)

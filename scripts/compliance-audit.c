@@ -1,0 +1,4437 @@
+
+/*
+ * compliance-audit: verify, query, prune and seal the hash-chained audit
+ * log that ngx_rtmp_compliance writes (docs/audit.md).
+ *
+ * The files it reads may come from anywhere (a regulator may have been
+ * handed them): every line is bounded (CA_LINE_MAX), every allocation is
+ * checked, only regular files are opened, text from the log is escaped
+ * before it reaches a terminal, and nothing is re-serialised: hashes are
+ * computed over the bytes as they are on disk.
+ *
+ * Build:
+ *   cc -O2 -g -Wall -Wextra -Werror -o build/compliance-audit \
+ *       scripts/compliance-audit.c -ljansson -lcrypto
+ */
+
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+
+#define CA_PROG             "compliance-audit"
+
+#define CA_OK               0       /* intact, done */
+#define CA_FAIL             1       /* the log is damaged, nothing found */
+#define CA_USAGE            2       /* usage or I/O error */
+
+#define CA_LINE_MAX         (1024 * 1024)
+#define CA_READ_SIZE        (4 * 1024 * 1024)
+
+#define CA_HEX_LEN          64
+#define CA_TS_LEN           24      /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+
+/* ,"hash":"<64 hex>"}  and  ,"prev":"<64 hex>"  at the end of a record */
+#define CA_HASH_TAIL        (sizeof(",\"hash\":\"") - 1 + CA_HEX_LEN + 2)
+#define CA_PREV_TAIL        (sizeof(",\"prev\":\"") - 1 + CA_HEX_LEN + 1)
+
+#define CA_MS_HOUR          3600000LL
+#define CA_MS_DAY           86400000LL
+#define CA_TIME_MIN         0LL                 /* 1970-01-01 */
+#define CA_TIME_MAX         253402300800000LL   /* 10000-01-01 */
+
+#define CA_RETENTION_MIN    1095    /* days: 3 years of 365 days */
+#define CA_RETENTION_MAX    36500
+
+#define CA_PRUNE_LOG        "prune.log"
+#define CA_EXCERPT_FORMAT   "ngx_rtmp_compliance-audit-excerpt/1"
+
+#define CA_FIELDS_MAX       64      /* fields of a record on the fast path */
+#define CA_NODE_MAX         256     /* bytes of a node name compared */
+
+#define CA_T_STRING         1
+#define CA_T_INT            2
+#define CA_T_TRUE           3
+#define CA_T_FALSE          4
+#define CA_T_NULL           5
+
+#define CA_WHY_LEN          1024
+#define CA_SHOW_LEN         80      /* bytes of log text quoted in a message */
+#define CA_QUOTE_LEN        (CA_SHOW_LEN * 4 + 8)
+#define CA_TS_BUF           48
+
+
+typedef struct {
+    char               *name;       /* audit-YYYYMMDD[THH].jsonl */
+    int64_t             start;      /* period start, ms since the epoch */
+    int64_t             end;        /* period end (exclusive), ms */
+} ca_segment_t;
+
+
+typedef struct {
+    char               *path;       /* as given, trailing slashes removed */
+    ca_segment_t       *segs;
+    size_t              nsegs;
+    size_t              nalloc;
+} ca_dir_t;
+
+
+typedef struct {
+    int                 fd;
+    char               *path;
+    u_char             *buf;
+    size_t              pos;        /* first unread byte */
+    size_t              scan;       /* bytes after pos known to hold no LF */
+    size_t              last;       /* end of the data in buf */
+    uint64_t            line;       /* number of the line last returned */
+    off_t               size;       /* file size when opened */
+    unsigned            eof:1;
+} ca_reader_t;
+
+
+typedef enum {
+    CA_READ_LINE = 0,
+    CA_READ_EOF,
+    CA_READ_PARTIAL,                /* last bytes of the file, no LF */
+    CA_READ_LONG,                   /* a line over CA_LINE_MAX */
+    CA_READ_ERROR
+} ca_read_e;
+
+
+/* a field of a record in the writer's compact form, as bytes in the line */
+typedef struct {
+    const u_char       *key;
+    const u_char       *val;        /* a string's bytes, without quotes */
+    uint32_t            key_len;
+    uint32_t            val_len;
+    u_char              type;       /* CA_T_* */
+    u_char              escaped;    /* a string with \ escapes */
+} ca_field_t;
+
+
+typedef struct {
+    const u_char       *line;       /* in the reader's buffer */
+    size_t              len;
+    json_t             *json;       /* parsed when needed, owned */
+    ca_field_t          fields[CA_FIELDS_MAX];
+    size_t              nfields;    /* 0: the fields are in json only */
+    int64_t             seq;
+    int64_t             ts;         /* ms since the epoch */
+    const u_char       *ts_text;    /* CA_TS_LEN bytes */
+    const u_char       *event;
+    size_t              event_len;
+    const u_char       *node;
+    size_t              node_len;
+    const u_char       *prev;       /* CA_HEX_LEN bytes */
+    const u_char       *hash;       /* CA_HEX_LEN bytes */
+} ca_record_t;
+
+
+typedef enum {
+    CA_REC_OK = 0,
+    CA_REC_TRUNCATED,
+    CA_REC_NOT_JSON,
+    CA_REC_MISSING,
+    CA_REC_BAD,
+    CA_REC_EDITED,
+    CA_REC_NOMEM
+} ca_rec_e;
+
+
+typedef struct {
+    unsigned            started:1;
+    int64_t             seq;        /* last good record */
+    u_char              hash[CA_HEX_LEN];
+    size_t              seg;
+    uint64_t            line;
+} ca_chain_t;
+
+
+typedef enum {
+    CA_LINK_OK = 0,
+    CA_LINK_ANCHOR,                 /* first record, seq > 1: pruned */
+    CA_LINK_GENESIS,                /* first record with a bad prev */
+    CA_LINK_AHEAD,                  /* seq jumps forward */
+    CA_LINK_BEHIND,                 /* seq goes back or repeats */
+    CA_LINK_PREV                    /* seq right, prev wrong */
+} ca_link_e;
+
+
+/* option identifiers (getopt_long return values) */
+enum {
+    CA_OPT_QUIET = 256,
+    CA_OPT_ROOM,
+    CA_OPT_APP,
+    CA_OPT_HOST,
+    CA_OPT_PERSON,
+    CA_OPT_SESSION,
+    CA_OPT_FROM,
+    CA_OPT_TO,
+    CA_OPT_EVENT,
+    CA_OPT_JSON,
+    CA_OPT_RETENTION,
+    CA_OPT_DRY_RUN,
+    CA_OPT_NOW,
+    CA_OPT_OUT,
+    CA_OPT_HELP,
+    CA_OPT_LAST
+};
+
+
+typedef struct {
+    unsigned char       seen[CA_OPT_LAST - CA_OPT_QUIET];
+
+    const char         *arg;        /* DIR or FILE */
+
+    const char         *room;
+    const char         *app;
+    const char         *host;
+    const char         *person;
+    const char         *session;
+    const char         *from;
+    const char         *to;
+    const char         *event;
+    const char         *retention;
+    const char         *now;
+    const char         *out;
+
+    unsigned            quiet:1;
+    unsigned            json:1;
+    unsigned            dry_run:1;
+    unsigned            help:1;
+} ca_opts_t;
+
+
+/* what verify tells besides the verdict */
+typedef struct {
+    uint64_t            records;
+    uint64_t            events[16];
+    uint64_t            other_events;
+    int64_t             first_seq;
+    int64_t             first_ts;
+    int64_t             last_ts;
+    u_char              first_prev[CA_HEX_LEN];
+    size_t              first_seg;
+    size_t              empty;
+    size_t              first_empty;
+    uint64_t            outside;
+    char                outside_at[CA_WHY_LEN];
+    uint64_t            gaps;
+    int64_t             lost;
+    char                gap_at[CA_WHY_LEN];
+    uint64_t            recoveries;
+    int64_t             recovered;
+    u_char              node[CA_NODE_MAX];  /* of the last record */
+    size_t              node_len;
+    char                node_change[CA_WHY_LEN];
+} ca_stats_t;
+
+
+/* seal's state; see ca_seal_pass() */
+typedef struct {
+    int64_t             from;
+    int64_t             to;
+    uint64_t            records;    /* first .. last, inclusive */
+    int64_t             first_seq;
+    int64_t             last_seq;
+    u_char              prev[CA_HEX_LEN];
+    u_char              last_hash[CA_HEX_LEN];
+    char                error[CA_WHY_LEN * 2];  /* first damage seen */
+    unsigned            started:1;
+    unsigned            pending:1;  /* damage after the range's end */
+} ca_seal_t;
+
+
+static int ca_error(int rc, const char *fmt, ...);
+static int ca_usage_error(const char *fmt, ...);
+static void ca_help(FILE *out);
+
+static int ca_parse_opts(const char *cmd, const struct option *longopts,
+    int argc, char **argv, ca_opts_t *o);
+static int ca_parse_time(const char *s, int64_t *start, int64_t *unit);
+static int ca_parse_range(ca_opts_t *o, int64_t *from, int64_t *to);
+static int ca_parse_retention(const char *s, int64_t *days);
+
+static int64_t ca_days_from_civil(int64_t y, unsigned m, unsigned d);
+static void ca_civil_from_days(int64_t z, int64_t *y, unsigned *m,
+    unsigned *d);
+static int ca_days_in_month(int64_t y, unsigned m);
+static void ca_format_ts(int64_t ms, char *buf);
+static int ca_digits(const u_char *p, size_t n, int64_t *out);
+static int ca_parse_ts(const u_char *p, int64_t *ms);
+
+static size_t ca_escape_char(const u_char *s, size_t len, char *out,
+    size_t *width);
+static void ca_quote(char *out, size_t size, const u_char *s, size_t len);
+static size_t ca_put_text(FILE *f, const u_char *s, size_t len);
+static void ca_pad(FILE *f, size_t width, size_t col);
+
+static int ca_init(void);
+static int ca_hash_record(const u_char *line, size_t len, u_char *hex);
+static int ca_is_hex(const u_char *p, size_t n);
+
+static int ca_segment_name(const char *name, int64_t *start, int64_t *end);
+static int ca_segment_cmp(const void *a, const void *b);
+static int ca_dir_open(const char *path, ca_dir_t *dir);
+static void ca_dir_free(ca_dir_t *dir);
+static char *ca_path(ca_dir_t *dir, size_t i);
+
+static int ca_reader_open(ca_reader_t *r, const char *path);
+static void ca_reader_close(ca_reader_t *r);
+static ca_read_e ca_reader_next(ca_reader_t *r, u_char **line,
+    size_t *len);
+static ca_read_e ca_reader_skip(ca_reader_t *r);
+
+static const u_char *ca_skip_json_string(const u_char *p,
+    const u_char *end);
+static int ca_peek_seq(const u_char *line, size_t len, int64_t *seq);
+static int64_t ca_peek_ts(const u_char *line, size_t len);
+static ca_rec_e ca_parse_record(const u_char *line, size_t len,
+    ca_record_t *rec, char *why);
+static ca_rec_e ca_parse_fields(const u_char *line, size_t len,
+    ca_record_t *rec, char *why);
+static int ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec);
+static const u_char *ca_flat_string(const u_char *p, const u_char *end,
+    unsigned *escaped);
+static int ca_flat_record(ca_record_t *rec);
+static int ca_field_is(ca_field_t *f, const char *key, unsigned type);
+static ca_rec_e ca_check_fields(ca_record_t *rec, char *why);
+static ca_rec_e ca_check_layout(const u_char *line, size_t len,
+    ca_record_t *rec, char *why);
+static void ca_record_free(ca_record_t *rec);
+
+static ca_link_e ca_chain_link(ca_chain_t *c, ca_record_t *rec);
+static void ca_chain_add(ca_chain_t *c, ca_record_t *rec, size_t seg,
+    uint64_t line);
+static void ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk,
+    char *why);
+
+static int ca_find_seq(ca_dir_t *dir, size_t seg, ca_reader_t *r,
+    int64_t want, size_t *found_seg, uint64_t *found_line);
+static void ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line,
+    ca_record_t *rec, ca_stats_t *st);
+static void ca_verify_summary(ca_dir_t *dir, ca_chain_t *c,
+    ca_stats_t *st, double secs);
+static void ca_anchor_note(ca_dir_t *dir, ca_stats_t *st);
+
+static json_t *ca_rec_json(ca_record_t *rec);
+static ca_field_t *ca_rec_field(ca_record_t *rec, const char *key);
+static int ca_rec_str_eq(ca_record_t *rec, const char *key,
+    const char *prefix, const char *want);
+static int ca_rec_int(ca_record_t *rec, const char *key, int64_t *v);
+static int ca_span_is(const u_char *p, size_t n, const char *s);
+static int ca_subject_match(ca_record_t *rec, const char *field,
+    const char *prefix, const char *want);
+static int ca_event_index(const u_char *event, size_t len);
+static int ca_parse_events(const char *list, unsigned *mask, int *all);
+static void ca_query_header(FILE *f);
+static void ca_query_row(FILE *f, ca_record_t *rec);
+static size_t ca_put_value(FILE *f, json_t *v);
+static size_t ca_put_field(FILE *f, json_t *o, const char *key);
+static void ca_put_extra(FILE *f, ca_record_t *rec, json_t *j);
+
+static int ca_scan_segment(const char *path, int64_t *first_seq,
+    int64_t *last_seq, u_char *last_hash, uint64_t *records,
+    uint64_t *damaged, off_t *bytes);
+static int ca_append_line(const char *path, const char *line, size_t len);
+static int ca_fsync_dir(const char *path);
+
+static int ca_write_all(int fd, const void *buf, size_t len);
+
+static int ca_cmd_verify(int argc, char **argv);
+static int ca_cmd_query(int argc, char **argv);
+static int ca_cmd_prune(int argc, char **argv);
+static int ca_cmd_seal(int argc, char **argv);
+static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
+static int ca_cmd_verify_excerpt(int argc, char **argv);
+
+
+static const struct option  ca_verify_options[] = {
+    { "quiet", no_argument, NULL, CA_OPT_QUIET },
+    { "help", no_argument, NULL, CA_OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ca_query_options[] = {
+    { "room", required_argument, NULL, CA_OPT_ROOM },
+    { "app", required_argument, NULL, CA_OPT_APP },
+    { "host", required_argument, NULL, CA_OPT_HOST },
+    { "person", required_argument, NULL, CA_OPT_PERSON },
+    { "session", required_argument, NULL, CA_OPT_SESSION },
+    { "from", required_argument, NULL, CA_OPT_FROM },
+    { "to", required_argument, NULL, CA_OPT_TO },
+    { "event", required_argument, NULL, CA_OPT_EVENT },
+    { "json", no_argument, NULL, CA_OPT_JSON },
+    { "help", no_argument, NULL, CA_OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ca_prune_options[] = {
+    { "retention", required_argument, NULL, CA_OPT_RETENTION },
+    { "dry-run", no_argument, NULL, CA_OPT_DRY_RUN },
+    { "now", required_argument, NULL, CA_OPT_NOW },
+    { "help", no_argument, NULL, CA_OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ca_seal_options[] = {
+    { "from", required_argument, NULL, CA_OPT_FROM },
+    { "to", required_argument, NULL, CA_OPT_TO },
+    { "out", required_argument, NULL, CA_OPT_OUT },
+    { "help", no_argument, NULL, CA_OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static const struct option  ca_excerpt_options[] = {
+    { "quiet", no_argument, NULL, CA_OPT_QUIET },
+    { "help", no_argument, NULL, CA_OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+
+/* the events of docs/audit.md; query's default set is marked */
+static const struct {
+    const char         *name;
+    unsigned            dflt;
+} ca_events[] = {
+    { "audit.start", 0 },
+    { "audit.gap", 0 },
+    { "publish.accept", 1 },
+    { "publish.reject", 1 },
+    { "play.accept", 1 },
+    { "play.reject", 1 },
+    { "session.end", 1 },
+    { "order.create", 0 },
+    { "order.lift", 0 },
+    { "order.expire", 0 },
+    { "warn.sent", 0 },
+    { "record.done", 0 },
+    { NULL, 0 }
+};
+
+
+/*
+ * bytes that stand for themselves inside a JSON string: ASCII but for
+ * control characters, the quote and the backslash
+ */
+static u_char  ca_plain[256];
+
+static const u_char  ca_zero_hash[CA_HEX_LEN] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+static EVP_MD_CTX   *ca_md_ctx;
+static EVP_MD       *ca_md;
+
+
+int
+main(int argc, char **argv)
+{
+    int          rc;
+    const char  *cmd;
+
+    if (argc < 2) {
+        return ca_usage_error("missing command");
+    }
+
+    cmd = argv[1];
+
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0
+        || strcmp(cmd, "help") == 0)
+    {
+        ca_help(stdout);
+        return CA_OK;
+    }
+
+    if (ca_init() != 0) {
+        return CA_USAGE;
+    }
+
+    if (strcmp(cmd, "verify") == 0) {
+        rc = ca_cmd_verify(argc - 1, argv + 1);
+
+    } else if (strcmp(cmd, "query") == 0) {
+        rc = ca_cmd_query(argc - 1, argv + 1);
+
+    } else if (strcmp(cmd, "prune") == 0) {
+        rc = ca_cmd_prune(argc - 1, argv + 1);
+
+    } else if (strcmp(cmd, "seal") == 0) {
+        rc = ca_cmd_seal(argc - 1, argv + 1);
+
+    } else if (strcmp(cmd, "verify-excerpt") == 0) {
+        rc = ca_cmd_verify_excerpt(argc - 1, argv + 1);
+
+    } else {
+        rc = ca_usage_error("unknown command \"%s\"", cmd);
+    }
+
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, CA_PROG ": writing the output: %s\n",
+                strerror(errno));
+        rc = CA_USAGE;
+    }
+
+    EVP_MD_CTX_free(ca_md_ctx);
+    EVP_MD_free(ca_md);
+
+    return rc;
+}
+
+
+static void
+ca_help(FILE *out)
+{
+    fputs(
+"usage:\n"
+"  " CA_PROG " verify DIR [--quiet]\n"
+"  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
+"        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
+"  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
+"  " CA_PROG " seal DIR --from T1 --to T2 --out FILE\n"
+"  " CA_PROG " verify-excerpt FILE [--quiet]\n"
+"  " CA_PROG " --help\n"
+"\n"
+"DIR holds the segments audit-YYYYMMDD.jsonl or audit-YYYYMMDDTHH.jsonl\n"
+"(UTC); other files are ignored. See docs/audit.md.\n"
+"\n"
+"verify          recompute the hash chain over every segment in name\n"
+"                order. Whole: a summary, exit 0. Damaged: the first bad\n"
+"                place as \"SEGMENT:LINE: why\" on stderr, exit 1; why is\n"
+"                one of edited, deleted, reordered, chain broken,\n"
+"                truncated, not JSON, missing fields, bad field.\n"
+"query           records about a room (or --host, --person, --session;\n"
+"                one at least), by default publish.accept play.accept\n"
+"                session.end publish.reject play.reject; --event all for\n"
+"                every event. Only segments whose period overlaps\n"
+"                [T1, T2] are opened. --json prints the matching lines\n"
+"                byte for byte. Subject filters also match orders whose\n"
+"                target is room:R, host:H or person:P.\n"
+"prune           delete the segments whose period ended more than the\n"
+"                retention ago (Nd or Ny, y = 365d; at least 3y), never\n"
+"                the newest one; each deletion is appended to\n"
+"                DIR/" CA_PRUNE_LOG " before the file is removed.\n"
+"seal            copy the records from the first one in [T1, T2] to the\n"
+"                last one in it into FILE (\"-\": stdout), after a JSON\n"
+"                header line that anchors the excerpt's chain; the range\n"
+"                is verified first. FILE must not exist.\n"
+"verify-excerpt  verify a sealed excerpt on its own.\n"
+"\n"
+"Times T: epoch seconds (10 digits), or YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z],\n"
+"UTC. --to covers the whole unit it names: --to 2026-02-01 ends at\n"
+"2026-02-01T23:59:59.999Z.\n"
+"\n"
+"Exit: 0 done and intact, 1 the log is damaged (or nothing to verify),\n"
+"2 usage or I/O error.\n",
+        out);
+}
+
+
+static int
+ca_error(int rc, const char *fmt, ...)
+{
+    va_list  args;
+
+    fputs(CA_PROG ": ", stderr);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    fputc('\n', stderr);
+
+    return rc;
+}
+
+
+static int
+ca_usage_error(const char *fmt, ...)
+{
+    va_list  args;
+
+    fputs(CA_PROG ": ", stderr);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    fputs("\nTry \"" CA_PROG " --help\".\n", stderr);
+
+    return CA_USAGE;
+}
+
+
+static int
+ca_parse_opts(const char *cmd, const struct option *longopts, int argc,
+    char **argv, ca_opts_t *o)
+{
+    int          c, i;
+    const char  *name;
+
+    memset(o, 0, sizeof(ca_opts_t));
+
+    optind = 1;
+    opterr = 0;
+
+    for ( ;; ) {
+        i = -1;
+        c = getopt_long(argc, argv, ":", longopts, &i);
+
+        if (c == -1) {
+            break;
+        }
+
+        if (c == '?' || c == ':') {
+            name = (optind > 0 && optind <= argc) ? argv[optind - 1] : "";
+
+            if (c == ':') {
+                return ca_usage_error("%s: option \"%s\" needs a value",
+                                      cmd, name);
+            }
+
+            return ca_usage_error("%s: unknown option \"%s\"", cmd, name);
+        }
+
+        if (c < CA_OPT_QUIET || c >= CA_OPT_LAST) {
+            return ca_usage_error("%s: bad option", cmd);
+        }
+
+        if (o->seen[c - CA_OPT_QUIET]) {
+            return ca_usage_error("%s: option \"--%s\" is duplicate", cmd,
+                                  i >= 0 ? longopts[i].name : "?");
+        }
+
+        o->seen[c - CA_OPT_QUIET] = 1;
+
+        switch (c) {
+
+        case CA_OPT_QUIET:
+            o->quiet = 1;
+            break;
+
+        case CA_OPT_ROOM:
+            o->room = optarg;
+            break;
+
+        case CA_OPT_APP:
+            o->app = optarg;
+            break;
+
+        case CA_OPT_HOST:
+            o->host = optarg;
+            break;
+
+        case CA_OPT_PERSON:
+            o->person = optarg;
+            break;
+
+        case CA_OPT_SESSION:
+            o->session = optarg;
+            break;
+
+        case CA_OPT_FROM:
+            o->from = optarg;
+            break;
+
+        case CA_OPT_TO:
+            o->to = optarg;
+            break;
+
+        case CA_OPT_EVENT:
+            o->event = optarg;
+            break;
+
+        case CA_OPT_JSON:
+            o->json = 1;
+            break;
+
+        case CA_OPT_RETENTION:
+            o->retention = optarg;
+            break;
+
+        case CA_OPT_DRY_RUN:
+            o->dry_run = 1;
+            break;
+
+        case CA_OPT_NOW:
+            o->now = optarg;
+            break;
+
+        case CA_OPT_OUT:
+            o->out = optarg;
+            break;
+
+        case CA_OPT_HELP:
+            o->help = 1;
+            break;
+        }
+    }
+
+    if (o->help) {
+        ca_help(stdout);
+        return CA_OK;
+    }
+
+    if (optind >= argc) {
+        return ca_usage_error("%s: missing %s", cmd,
+                              strcmp(cmd, "verify-excerpt") == 0
+                              ? "FILE" : "DIR");
+    }
+
+    if (optind + 1 < argc) {
+        return ca_usage_error("%s: unexpected argument \"%s\"", cmd,
+                              argv[optind + 1]);
+    }
+
+    o->arg = argv[optind];
+
+    if (o->arg[0] == '\0') {
+        return ca_usage_error("%s: empty path", cmd);
+    }
+
+    return -1;
+}
+
+
+/*
+ * epoch seconds, or YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z]; *unit is the
+ * length of the unit the text names (a day, an hour, ..., a millisecond)
+ */
+
+static int
+ca_parse_time(const char *s, int64_t *start, int64_t *unit)
+{
+    size_t          len;
+    int64_t         v, y, mo, d, h, mi, sec, ms;
+    const u_char   *p;
+
+    p = (const u_char *) s;
+    len = strlen(s);
+
+    /* epoch seconds have 10 digits from 2001 on: "20260201" is no epoch */
+
+    if ((len == 10 || len == 11) && ca_digits(p, len, &v) == 0) {
+        if (v * 1000 >= CA_TIME_MAX) {
+            return -1;
+        }
+
+        *start = v * 1000;
+        *unit = 1000;
+        return 0;
+    }
+
+    if (len > 0 && p[len - 1] == 'Z') {
+        len--;
+    }
+
+    if (len < 10
+        || ca_digits(p, 4, &y) != 0 || p[4] != '-'
+        || ca_digits(p + 5, 2, &mo) != 0 || p[7] != '-'
+        || ca_digits(p + 8, 2, &d) != 0)
+    {
+        return -1;
+    }
+
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1
+        || d > ca_days_in_month(y, (unsigned) mo))
+    {
+        return -1;
+    }
+
+    h = 0;
+    mi = 0;
+    sec = 0;
+    ms = 0;
+    *unit = CA_MS_DAY;
+
+    if (len == 10) {
+        goto done;
+    }
+
+    if (len < 13 || p[10] != 'T' || ca_digits(p + 11, 2, &h) != 0
+        || h > 23)
+    {
+        return -1;
+    }
+
+    *unit = CA_MS_HOUR;
+
+    if (len == 13) {
+        goto done;
+    }
+
+    if (len < 16 || p[13] != ':' || ca_digits(p + 14, 2, &mi) != 0
+        || mi > 59)
+    {
+        return -1;
+    }
+
+    *unit = 60000;
+
+    if (len == 16) {
+        goto done;
+    }
+
+    if (len < 19 || p[16] != ':' || ca_digits(p + 17, 2, &sec) != 0
+        || sec > 59)
+    {
+        return -1;
+    }
+
+    *unit = 1000;
+
+    if (len == 19) {
+        goto done;
+    }
+
+    if (len != 23 || p[19] != '.' || ca_digits(p + 20, 3, &ms) != 0) {
+        return -1;
+    }
+
+    *unit = 1;
+
+done:
+
+    *start = ca_days_from_civil(y, (unsigned) mo, (unsigned) d) * CA_MS_DAY
+             + h * CA_MS_HOUR + mi * 60000 + sec * 1000 + ms;
+
+    return 0;
+}
+
+
+/* [from, to): --from's start and the end of --to's unit */
+
+static int
+ca_parse_range(ca_opts_t *o, int64_t *from, int64_t *to)
+{
+    int64_t  start, unit;
+
+    *from = CA_TIME_MIN;
+    *to = CA_TIME_MAX;
+
+    if (o->from) {
+        if (ca_parse_time(o->from, &start, &unit) != 0) {
+            return ca_usage_error("invalid --from \"%s\" (epoch seconds or "
+                                  "YYYY-MM-DD[THH:MM[:SS]][Z])", o->from);
+        }
+
+        *from = start;
+    }
+
+    if (o->to) {
+        if (ca_parse_time(o->to, &start, &unit) != 0) {
+            return ca_usage_error("invalid --to \"%s\" (epoch seconds or "
+                                  "YYYY-MM-DD[THH:MM[:SS]][Z])", o->to);
+        }
+
+        *to = start + unit;
+    }
+
+    if (*from >= *to) {
+        return ca_usage_error("--from is after --to");
+    }
+
+    return -1;
+}
+
+
+static int
+ca_parse_retention(const char *s, int64_t *days)
+{
+    size_t   len;
+    int64_t  v;
+
+    len = strlen(s);
+
+    if (len < 2 || len > 7
+        || ca_digits((const u_char *) s, len - 1, &v) != 0)
+    {
+        return -1;
+    }
+
+    switch (s[len - 1]) {
+
+    case 'd':
+        break;
+
+    case 'y':
+        v *= 365;
+        break;
+
+    default:
+        return -1;
+    }
+
+    *days = v;
+
+    return 0;
+}
+
+
+/* proleptic Gregorian calendar, after H. Hinnant's "date" algorithms */
+
+static int64_t
+ca_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t   era;
+    unsigned  yoe, doy, doe;
+
+    y -= (m <= 2);
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned) (y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + (int64_t) doe - 719468;
+}
+
+
+static void
+ca_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t   era;
+    unsigned  doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned) (z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t) yoe + era * 400 + (*m <= 2);
+}
+
+
+static int
+ca_days_in_month(int64_t y, unsigned m)
+{
+    static const int  days[] = { 31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31 };
+
+    if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
+        return 29;
+    }
+
+    return days[m - 1];
+}
+
+
+/* buf: CA_TS_BUF bytes */
+
+static void
+ca_format_ts(int64_t ms, char *buf)
+{
+    int64_t   days, rest, y;
+    unsigned  m, d;
+
+    if (ms < CA_TIME_MIN || ms >= CA_TIME_MAX) {
+        snprintf(buf, CA_TS_BUF, "%s", ms < 0 ? "-" : "end of time");
+        return;
+    }
+
+    days = ms / CA_MS_DAY;
+    rest = ms % CA_MS_DAY;
+
+    ca_civil_from_days(days, &y, &m, &d);
+
+    snprintf(buf, CA_TS_BUF, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+             (int) y, m, d, (int) (rest / CA_MS_HOUR),
+             (int) (rest / 60000 % 60), (int) (rest / 1000 % 60),
+             (int) (rest % 1000));
+}
+
+
+static int
+ca_digits(const u_char *p, size_t n, int64_t *out)
+{
+    size_t   i;
+    int64_t  v;
+
+    if (n == 0 || n > 18) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (p[i] - '0');
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+/* exactly YYYY-MM-DDTHH:MM:SS.mmmZ */
+
+static int
+ca_parse_ts(const u_char *p, int64_t *ms)
+{
+    int64_t  y, mo, d, h, mi, s, f;
+
+    if (ca_digits(p, 4, &y) != 0 || p[4] != '-'
+        || ca_digits(p + 5, 2, &mo) != 0 || p[7] != '-'
+        || ca_digits(p + 8, 2, &d) != 0 || p[10] != 'T'
+        || ca_digits(p + 11, 2, &h) != 0 || p[13] != ':'
+        || ca_digits(p + 14, 2, &mi) != 0 || p[16] != ':'
+        || ca_digits(p + 17, 2, &s) != 0 || p[19] != '.'
+        || ca_digits(p + 20, 3, &f) != 0 || p[23] != 'Z')
+    {
+        return -1;
+    }
+
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1
+        || d > ca_days_in_month(y, (unsigned) mo)
+        || h > 23 || mi > 59 || s > 59)
+    {
+        return -1;
+    }
+
+    *ms = ca_days_from_civil(y, (unsigned) mo, (unsigned) d) * CA_MS_DAY
+          + h * CA_MS_HOUR + mi * 60000 + s * 1000 + f;
+
+    return 0;
+}
+
+
+/*
+ * One character of log text made safe for a terminal: printable ASCII and
+ * UTF-8 pass; control characters, C1 controls, bidirectional overrides and
+ * invalid UTF-8 become \xNN or \uNNNN; a backslash is doubled. Returns the
+ * input bytes consumed; out gets at most 11 bytes and a NUL.
+ */
+
+static size_t
+ca_escape_char(const u_char *s, size_t len, char *out, size_t *width)
+{
+    size_t    n, i;
+    uint32_t  c, cp;
+
+    c = s[0];
+    *width = 1;
+
+    if (c >= 0x20 && c < 0x7f) {
+        if (c == '\\') {
+            memcpy(out, "\\\\", 3);
+            *width = 2;
+            return 1;
+        }
+
+        out[0] = (char) c;
+        out[1] = '\0';
+        return 1;
+    }
+
+    if (c < 0x80 || c < 0xc2 || c > 0xf4) {
+        snprintf(out, 12, "\\x%02x", (unsigned) c);
+        *width = 4;
+        return 1;
+    }
+
+    n = c < 0xe0 ? 2 : (c < 0xf0 ? 3 : 4);
+    cp = c & (n == 2 ? 0x1f : (n == 3 ? 0x0f : 0x07));
+
+    if (n > len) {
+        snprintf(out, 12, "\\x%02x", (unsigned) c);
+        *width = 4;
+        return 1;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            snprintf(out, 12, "\\x%02x", (unsigned) c);
+            *width = 4;
+            return 1;
+        }
+
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    {
+        snprintf(out, 12, "\\x%02x", (unsigned) c);
+        *width = 4;
+        return 1;
+    }
+
+    if ((cp >= 0x80 && cp <= 0x9f)
+        || cp == 0x200e || cp == 0x200f
+        || (cp >= 0x202a && cp <= 0x202e)
+        || (cp >= 0x2066 && cp <= 0x2069)
+        || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff)
+    {
+        snprintf(out, 12, "\\u%04x", (unsigned) cp);
+        *width = 6;
+        return n;
+    }
+
+    memcpy(out, s, n);
+    out[n] = '\0';
+
+    /* East Asian wide characters take two terminal columns */
+    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf)
+        || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff)
+        || (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60)
+        || (cp >= 0xffe0 && cp <= 0xffe6)
+        || (cp >= 0x20000 && cp <= 0x3fffd))
+    {
+        *width = 2;
+    }
+
+    return n;
+}
+
+
+/* log text for a message: escaped, at most CA_SHOW_LEN input bytes */
+
+static void
+ca_quote(char *out, size_t size, const u_char *s, size_t len)
+{
+    char    one[12];
+    size_t  i, n, k, w, limit;
+
+    limit = len > CA_SHOW_LEN ? CA_SHOW_LEN : len;
+    k = 0;
+
+    for (i = 0; i < limit; i += n) {
+        n = ca_escape_char(s + i, len - i, one, &w);
+
+        if (k + strlen(one) + sizeof("...") >= size) {
+            break;
+        }
+
+        memcpy(out + k, one, strlen(one));
+        k += strlen(one);
+    }
+
+    if (i < len && k + sizeof("...") <= size) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+
+    out[k] = '\0';
+}
+
+
+static size_t
+ca_put_text(FILE *f, const u_char *s, size_t len)
+{
+    char    one[12];
+    size_t  i, n, w, width;
+
+    width = 0;
+
+    for (i = 0; i < len; i += n) {
+        n = ca_escape_char(s + i, len - i, one, &w);
+        fputs(one, f);
+        width += w;
+    }
+
+    return width;
+}
+
+
+static void
+ca_pad(FILE *f, size_t width, size_t col)
+{
+    do {
+        putc(' ', f);
+        width++;
+    } while (width < col);
+}
+
+
+static int
+ca_init(void)
+{
+    int  c;
+
+    for (c = 0x20; c < 0x80; c++) {
+        ca_plain[c] = (c != '"' && c != '\\');
+    }
+
+    ca_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ca_md_ctx = EVP_MD_CTX_new();
+
+    if (ca_md == NULL || ca_md_ctx == NULL) {
+        return ca_error(-1, "OpenSSL: SHA-256 is not available");
+    }
+
+    return 0;
+}
+
+
+/*
+ * The record's hash: SHA-256 over its bytes up to, not including, the
+ * ,"hash":"<64 hex>" before the final }, followed by the byte }.
+ * The caller checked that len >= CA_HASH_TAIL.
+ */
+
+static int
+ca_hash_record(const u_char *line, size_t len, u_char *hex)
+{
+    size_t         i;
+    unsigned int   n;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    if (EVP_DigestInit_ex(ca_md_ctx, ca_md, NULL) != 1
+        || EVP_DigestUpdate(ca_md_ctx, line, len - CA_HASH_TAIL) != 1
+        || EVP_DigestUpdate(ca_md_ctx, "}", 1) != 1
+        || EVP_DigestFinal_ex(ca_md_ctx, md, &n) != 1
+        || n != CA_HEX_LEN / 2)
+    {
+        ERR_clear_error();
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+
+    return 0;
+}
+
+
+static int
+ca_is_hex(const u_char *p, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* audit-YYYYMMDD.jsonl or audit-YYYYMMDDTHH.jsonl, a valid UTC period */
+
+static int
+ca_segment_name(const char *name, int64_t *start, int64_t *end)
+{
+    size_t          len, tail;
+    int64_t         y, m, d, h;
+    const u_char   *p;
+
+    p = (const u_char *) name;
+    len = strlen(name);
+
+    if (len == sizeof("audit-YYYYMMDD.jsonl") - 1) {
+        tail = 14;
+
+    } else if (len == sizeof("audit-YYYYMMDDTHH.jsonl") - 1) {
+        tail = 17;
+
+    } else {
+        return -1;
+    }
+
+    if (memcmp(p, "audit-", 6) != 0 || memcmp(p + tail, ".jsonl", 6) != 0
+        || ca_digits(p + 6, 4, &y) != 0 || ca_digits(p + 10, 2, &m) != 0
+        || ca_digits(p + 12, 2, &d) != 0)
+    {
+        return -1;
+    }
+
+    h = 0;
+
+    if (tail == 17 && (p[14] != 'T' || ca_digits(p + 15, 2, &h) != 0)) {
+        return -1;
+    }
+
+    if (y < 1970 || m < 1 || m > 12 || d < 1
+        || d > ca_days_in_month(y, (unsigned) m) || h > 23)
+    {
+        return -1;
+    }
+
+    *start = ca_days_from_civil(y, (unsigned) m, (unsigned) d) * CA_MS_DAY
+             + h * CA_MS_HOUR;
+    *end = *start + (tail == 17 ? CA_MS_HOUR : CA_MS_DAY);
+
+    return 0;
+}
+
+
+static int
+ca_segment_cmp(const void *a, const void *b)
+{
+    const ca_segment_t  *sa = a, *sb = b;
+
+    return strcmp(sa->name, sb->name);
+}
+
+
+static int
+ca_dir_open(const char *path, ca_dir_t *dir)
+{
+    DIR            *d;
+    size_t          len;
+    int64_t         start, end;
+    ca_segment_t   *segs;
+    struct dirent  *de;
+
+    memset(dir, 0, sizeof(ca_dir_t));
+
+    len = strlen(path);
+
+    while (len > 1 && path[len - 1] == '/') {
+        len--;
+    }
+
+    dir->path = strndup(path, len);
+
+    if (dir->path == NULL) {
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    d = opendir(dir->path);
+
+    if (d == NULL) {
+        return ca_error(CA_USAGE, "cannot open directory \"%s\": %s",
+                        dir->path, strerror(errno));
+    }
+
+    for ( ;; ) {
+        errno = 0;
+        de = readdir(d);
+
+        if (de == NULL) {
+            if (errno != 0) {
+                closedir(d);
+                return ca_error(CA_USAGE, "reading directory \"%s\": %s",
+                                dir->path, strerror(errno));
+            }
+
+            break;
+        }
+
+        if (ca_segment_name(de->d_name, &start, &end) != 0) {
+            continue;
+        }
+
+        if (dir->nsegs == dir->nalloc) {
+            dir->nalloc = dir->nalloc ? dir->nalloc * 2 : 64;
+
+            if (dir->nalloc > SIZE_MAX / sizeof(ca_segment_t)) {
+                closedir(d);
+                return ca_error(CA_USAGE, "too many segments");
+            }
+
+            segs = realloc(dir->segs, dir->nalloc * sizeof(ca_segment_t));
+
+            if (segs == NULL) {
+                closedir(d);
+                return ca_error(CA_USAGE, "out of memory");
+            }
+
+            dir->segs = segs;
+        }
+
+        dir->segs[dir->nsegs].name = strdup(de->d_name);
+
+        if (dir->segs[dir->nsegs].name == NULL) {
+            closedir(d);
+            return ca_error(CA_USAGE, "out of memory");
+        }
+
+        dir->segs[dir->nsegs].start = start;
+        dir->segs[dir->nsegs].end = end;
+        dir->nsegs++;
+    }
+
+    closedir(d);
+
+    if (dir->nsegs > 1) {
+        qsort(dir->segs, dir->nsegs, sizeof(ca_segment_t), ca_segment_cmp);
+    }
+
+    return 0;
+}
+
+
+static void
+ca_dir_free(ca_dir_t *dir)
+{
+    size_t  i;
+
+    for (i = 0; i < dir->nsegs; i++) {
+        free(dir->segs[i].name);
+    }
+
+    free(dir->segs);
+    free(dir->path);
+}
+
+
+/* DIR/NAME of segment i; a static buffer, valid until the next call */
+
+static char *
+ca_path(ca_dir_t *dir, size_t i)
+{
+    static char  path[PATH_MAX + 32];
+
+    snprintf(path, sizeof(path), "%s/%s",
+             strcmp(dir->path, "/") == 0 ? "" : dir->path,
+             dir->segs[i].name);
+
+    return path;
+}
+
+
+static int
+ca_reader_open(ca_reader_t *r, const char *path)
+{
+    struct stat  st;
+
+    memset(r, 0, sizeof(ca_reader_t));
+    r->fd = -1;
+
+    r->path = strdup(path);
+
+    if (r->path == NULL) {
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    /* O_NONBLOCK: a FIFO named like a segment must not hang the tool */
+    r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    if (r->fd == -1) {
+        return ca_error(CA_USAGE, "cannot open \"%s\": %s", path,
+                        strerror(errno));
+    }
+
+    if (fstat(r->fd, &st) != 0) {
+        return ca_error(CA_USAGE, "cannot stat \"%s\": %s", path,
+                        strerror(errno));
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        return ca_error(CA_USAGE, "\"%s\" is not a regular file", path);
+    }
+
+    r->size = st.st_size;
+
+    r->buf = malloc(CA_READ_SIZE);
+
+    if (r->buf == NULL) {
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    return 0;
+}
+
+
+static void
+ca_reader_close(ca_reader_t *r)
+{
+    if (r->fd != -1) {
+        close(r->fd);
+    }
+
+    free(r->buf);
+    free(r->path);
+
+    memset(r, 0, sizeof(ca_reader_t));
+    r->fd = -1;
+}
+
+
+/* the next line without its LF; bounded by CA_LINE_MAX */
+
+static ca_read_e
+ca_reader_next(ca_reader_t *r, u_char **line, size_t *len)
+{
+    u_char   *nl;
+    ssize_t   n;
+
+    for ( ;; ) {
+        nl = memchr(r->buf + r->pos + r->scan, '\n',
+                    r->last - r->pos - r->scan);
+
+        if (nl != NULL) {
+            *line = r->buf + r->pos;
+            *len = nl - *line;
+
+            r->line++;
+
+            if (*len > CA_LINE_MAX) {
+                /* left where it is for ca_reader_skip() */
+                return CA_READ_LONG;
+            }
+
+            r->pos += *len + 1;
+            r->scan = 0;
+
+            return CA_READ_LINE;
+        }
+
+        r->scan = r->last - r->pos;
+
+        if (r->scan > CA_LINE_MAX) {
+            r->line++;
+            return CA_READ_LONG;
+        }
+
+        if (r->eof) {
+            if (r->scan == 0) {
+                return CA_READ_EOF;
+            }
+
+            *line = r->buf + r->pos;
+            *len = r->scan;
+
+            r->line++;
+            r->pos = r->last;
+            r->scan = 0;
+
+            return CA_READ_PARTIAL;
+        }
+
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->last - r->pos);
+            r->last -= r->pos;
+            r->pos = 0;
+        }
+
+        n = read(r->fd, r->buf + r->last, CA_READ_SIZE - r->last);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            ca_error(CA_USAGE, "reading \"%s\": %s", r->path,
+                     strerror(errno));
+            return CA_READ_ERROR;
+        }
+
+        if (n == 0) {
+            r->eof = 1;
+        }
+
+        r->last += n;
+    }
+}
+
+
+/* after CA_READ_LONG: drop that line, up to its LF */
+
+static ca_read_e
+ca_reader_skip(ca_reader_t *r)
+{
+    u_char   *nl;
+    ssize_t   n;
+
+    for ( ;; ) {
+        nl = memchr(r->buf + r->pos, '\n', r->last - r->pos);
+
+        if (nl != NULL) {
+            r->pos = nl + 1 - r->buf;
+            r->scan = 0;
+            return CA_READ_LINE;
+        }
+
+        r->pos = 0;
+        r->last = 0;
+        r->scan = 0;
+
+        if (r->eof) {
+            return CA_READ_EOF;
+        }
+
+        n = read(r->fd, r->buf, CA_READ_SIZE);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            ca_error(CA_USAGE, "reading \"%s\": %s", r->path,
+                     strerror(errno));
+            return CA_READ_ERROR;
+        }
+
+        if (n == 0) {
+            r->eof = 1;
+        }
+
+        r->last = n;
+    }
+}
+
+
+/* p at the opening quote of a JSON string; returns after its closing one */
+
+static const u_char *
+ca_skip_json_string(const u_char *p, const u_char *end)
+{
+    if (p >= end || *p != '"') {
+        return NULL;
+    }
+
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            p++;
+            continue;
+        }
+
+        if (*p == '"') {
+            return p + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the seq of a line that starts the writer's way, without parsing it */
+
+static int
+ca_peek_seq(const u_char *line, size_t len, int64_t *seq)
+{
+    size_t  n;
+
+    if (len < 9 || memcmp(line, "{\"seq\":", 7) != 0) {
+        return -1;
+    }
+
+    for (n = 0; 7 + n < len && n < 19; n++) {
+        if (line[7 + n] < '0' || line[7 + n] > '9') {
+            break;
+        }
+    }
+
+    if (n == 0 || n > 18 || 7 + n >= len || line[7 + n] != ',') {
+        return -1;
+    }
+
+    return ca_digits(line + 7, n, seq);
+}
+
+
+/* the ts of a line that starts the writer's way; -1 if there is none */
+
+static int64_t
+ca_peek_ts(const u_char *line, size_t len)
+{
+    int64_t  seq, ms;
+    char     head[48];
+    int      n;
+
+    if (ca_peek_seq(line, len, &seq) != 0) {
+        return -1;
+    }
+
+    n = snprintf(head, sizeof(head), "{\"seq\":%lld,\"ts\":\"",
+                 (long long) seq);
+
+    if (len < (size_t) n + CA_TS_LEN || memcmp(line, head, n) != 0
+        || ca_parse_ts(line + n, &ms) != 0)
+    {
+        return -1;
+    }
+
+    return ms;
+}
+
+
+/*
+ * Checks one line: its hash first when the line ends the writer's way
+ * (any edit of the hashed bytes is "edited", whether or not it broke the
+ * JSON), then its fields (ca_parse_fields). why gets the reason of an
+ * error.
+ */
+
+static ca_rec_e
+ca_parse_record(const u_char *line, size_t len, ca_record_t *rec, char *why)
+{
+    u_char  hex[CA_HEX_LEN];
+    char    stored[CA_HEX_LEN + 1], computed[CA_HEX_LEN + 1];
+
+    rec->json = NULL;
+    rec->nfields = 0;
+
+    if (len == 0) {
+        snprintf(why, CA_WHY_LEN, "not JSON: empty line");
+        return CA_REC_NOT_JSON;
+    }
+
+    if (len >= CA_HASH_TAIL
+        && line[len - 1] == '}' && line[len - 2] == '"'
+        && memcmp(line + len - CA_HASH_TAIL, ",\"hash\":\"", 9) == 0
+        && ca_is_hex(line + len - 2 - CA_HEX_LEN, CA_HEX_LEN))
+    {
+        if (ca_hash_record(line, len, hex) != 0) {
+            snprintf(why, CA_WHY_LEN, "SHA-256 failed");
+            return CA_REC_NOMEM;
+        }
+
+        if (memcmp(hex, line + len - 2 - CA_HEX_LEN, CA_HEX_LEN) != 0) {
+            memcpy(stored, line + len - 2 - CA_HEX_LEN, CA_HEX_LEN);
+            stored[CA_HEX_LEN] = '\0';
+            memcpy(computed, hex, CA_HEX_LEN);
+            computed[CA_HEX_LEN] = '\0';
+
+            snprintf(why, CA_WHY_LEN, "edited: hash mismatch, the record "
+                     "says %.16s..., its bytes hash to %.16s...",
+                     stored, computed);
+            return CA_REC_EDITED;
+        }
+    }
+
+    return ca_parse_fields(line, len, rec, why);
+}
+
+
+/*
+ * The fields of a line, whatever its hash. A line in the writer's compact
+ * form takes the fast path (ca_flat_scan, no allocation); anything else
+ * goes to jansson, which decides and explains. rec->json is then set.
+ */
+
+static ca_rec_e
+ca_parse_fields(const u_char *line, size_t len, ca_record_t *rec, char *why)
+{
+    ca_rec_e      rc;
+    json_t       *json;
+    json_error_t  err;
+    char          near[CA_QUOTE_LEN];
+
+    rec->line = line;
+    rec->len = len;
+    rec->json = NULL;
+    rec->nfields = 0;
+
+    if (len == 0) {
+        snprintf(why, CA_WHY_LEN, "not JSON: empty line");
+        return CA_REC_NOT_JSON;
+    }
+
+    if (ca_flat_scan(line, len, rec) == 0 && ca_flat_record(rec) == 0) {
+        return CA_REC_OK;
+    }
+
+    rec->nfields = 0;
+
+    json = json_loadb((const char *) line, len, JSON_REJECT_DUPLICATES,
+                      &err);
+
+    if (json == NULL) {
+        if (json_error_code(&err) == json_error_out_of_memory) {
+            snprintf(why, CA_WHY_LEN, "out of memory");
+            return CA_REC_NOMEM;
+        }
+
+        ca_quote(near, sizeof(near), (const u_char *) err.text,
+                 strlen(err.text));
+
+        if (json_error_code(&err) == json_error_premature_end_of_input
+            && line[0] == '{' && memchr(line, '\0', len) == NULL)
+        {
+            snprintf(why, CA_WHY_LEN, "truncated: the JSON is cut short "
+                     "after %zu bytes (%s)", len, near);
+            return CA_REC_TRUNCATED;
+        }
+
+        snprintf(why, CA_WHY_LEN, "not JSON: %s, at byte %d", near,
+                 err.position);
+        return CA_REC_NOT_JSON;
+    }
+
+    rec->json = json;
+
+    if (!json_is_object(json)) {
+        snprintf(why, CA_WHY_LEN, "not JSON: a JSON %s, not an object",
+                 json_is_array(json) ? "array" : "scalar");
+        return CA_REC_NOT_JSON;
+    }
+
+    rc = ca_check_fields(rec, why);
+
+    if (rc != CA_REC_OK) {
+        return rc;
+    }
+
+    return ca_check_layout(line, len, rec, why);
+}
+
+
+/*
+ * The fast path: 0 if the line is a flat JSON object in the writer's
+ * compact form: no whitespace, keys without escapes, values that are
+ * strings (valid UTF-8, no control characters, no \u escapes), integers
+ * of at most 18 digits, true, false or null, no key twice. It accepts
+ * only what jansson accepts too; -1 sends the line to jansson.
+ */
+
+static int
+ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
+{
+    size_t          n, i, j;
+    uint64_t        seen, bit;
+    unsigned        escaped;
+    ca_field_t     *f;
+    const u_char   *end, *s;
+
+    end = p + len;
+
+    if (len < 3 || *p++ != '{') {
+        return -1;
+    }
+
+    n = 0;
+
+    for ( ;; ) {
+        if (n == CA_FIELDS_MAX) {
+            return -1;
+        }
+
+        f = &rec->fields[n++];
+
+        if (p >= end || *p != '"') {
+            return -1;
+        }
+
+        s = ++p;
+        p = ca_flat_string(p, end, &escaped);
+
+        if (p == NULL || escaped || end - p < 3 || p[1] != ':') {
+            return -1;
+        }
+
+        f->key = s;
+        f->key_len = p - s;
+        p += 2;
+
+        switch (*p) {
+
+        case '"':
+            s = ++p;
+            p = ca_flat_string(p, end, &escaped);
+
+            if (p == NULL) {
+                return -1;
+            }
+
+            f->type = CA_T_STRING;
+            f->escaped = escaped;
+            f->val = s;
+            f->val_len = p - s;
+            p++;
+            break;
+
+        case 't':
+        case 'f':
+        case 'n':
+            s = (u_char *) (*p == 't' ? "true" : (*p == 'f' ? "false"
+                                                            : "null"));
+            i = strlen((const char *) s);
+
+            if ((size_t) (end - p) < i || memcmp(p, s, i) != 0) {
+                return -1;
+            }
+
+            f->type = (*p == 't') ? CA_T_TRUE
+                                  : ((*p == 'f') ? CA_T_FALSE : CA_T_NULL);
+            f->escaped = 0;
+            f->val = p;
+            f->val_len = i;
+            p += i;
+            break;
+
+        default:
+            s = p;
+
+            if (*p == '-') {
+                p++;
+            }
+
+            if (p < end && *p == '0') {
+                p++;
+
+            } else if (p < end && *p >= '1' && *p <= '9') {
+                while (p < end && *p >= '0' && *p <= '9') {
+                    p++;
+                }
+
+            } else {
+                return -1;
+            }
+
+            if (p - s > 18) {
+                return -1;
+            }
+
+            f->type = CA_T_INT;
+            f->escaped = 0;
+            f->val = s;
+            f->val_len = p - s;
+            break;
+        }
+
+        if (p >= end) {
+            return -1;
+        }
+
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+
+        if (*p == '}' && p + 1 == end) {
+            break;
+        }
+
+        return -1;
+    }
+
+    /* no key twice: keys are compared only when a cheap hash collides */
+
+    seen = 0;
+
+    for (i = 0; i < n; i++) {
+        f = &rec->fields[i];
+        bit = (uint64_t) 1 << ((f->key_len * 7
+                                + (f->key_len ? f->key[0] * 3
+                                                + f->key[f->key_len - 1]
+                                              : 0)) & 63);
+
+        if (seen & bit) {
+            for (j = 0; j < i; j++) {
+                if (f->key_len == rec->fields[j].key_len
+                    && memcmp(f->key, rec->fields[j].key, f->key_len) == 0)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        seen |= bit;
+    }
+
+    rec->nfields = n;
+
+    return 0;
+}
+
+
+/*
+ * p after the opening quote; returns the closing quote, or NULL for what
+ * the fast path leaves to jansson
+ */
+
+static const u_char *
+ca_flat_string(const u_char *p, const u_char *end, unsigned *escaped)
+{
+    u_char  c;
+
+    *escaped = 0;
+
+    while (p < end) {
+        c = *p;
+
+        if (ca_plain[c]) {
+            p++;
+            continue;
+        }
+
+        if (c == '"') {
+            return p;
+        }
+
+        if (c == '\\') {
+            if (end - p < 2 || strchr("\"\\/bfnrt", p[1]) == NULL
+                || p[1] == '\0')
+            {
+                return NULL;
+            }
+
+            *escaped = 1;
+            p += 2;
+            continue;
+        }
+
+        if (c < 0x20) {
+            return NULL;
+        }
+
+        /* UTF-8, strictly: no overlong forms, surrogates or > U+10FFFF */
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            if (end - p < 2 || (p[1] & 0xc0) != 0x80) {
+                return NULL;
+            }
+
+            p += 2;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            if (end - p < 3 || (p[1] & 0xc0) != 0x80
+                || (p[2] & 0xc0) != 0x80
+                || (c == 0xe0 && p[1] < 0xa0)
+                || (c == 0xed && p[1] > 0x9f))
+            {
+                return NULL;
+            }
+
+            p += 3;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            if (end - p < 4 || (p[1] & 0xc0) != 0x80
+                || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80
+                || (c == 0xf0 && p[1] < 0x90)
+                || (c == 0xf4 && p[1] > 0x8f))
+            {
+                return NULL;
+            }
+
+            p += 4;
+
+        } else {
+            return NULL;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a scanned line is a record: seq, ts, event, node first, prev, hash last */
+
+static int
+ca_flat_record(ca_record_t *rec)
+{
+    size_t       n;
+    ca_field_t  *f;
+
+    f = rec->fields;
+    n = rec->nfields;
+
+    if (n < 6
+        || !ca_field_is(&f[0], "seq", CA_T_INT)
+        || !ca_field_is(&f[1], "ts", CA_T_STRING)
+        || !ca_field_is(&f[2], "event", CA_T_STRING)
+        || !ca_field_is(&f[3], "node", CA_T_STRING)
+        || !ca_field_is(&f[n - 2], "prev", CA_T_STRING)
+        || !ca_field_is(&f[n - 1], "hash", CA_T_STRING)
+        || f[1].val_len != CA_TS_LEN || f[2].val_len == 0
+        || f[2].escaped || f[3].escaped
+        || f[n - 2].val_len != CA_HEX_LEN || f[n - 1].val_len != CA_HEX_LEN
+        || !ca_is_hex(f[n - 2].val, CA_HEX_LEN)
+        || !ca_is_hex(f[n - 1].val, CA_HEX_LEN)
+        || f[0].val[0] == '-'
+        || ca_digits(f[0].val, f[0].val_len, &rec->seq) != 0
+        || rec->seq < 1
+        || ca_parse_ts(f[1].val, &rec->ts) != 0)
+    {
+        return -1;
+    }
+
+    rec->ts_text = f[1].val;
+    rec->event = f[2].val;
+    rec->event_len = f[2].val_len;
+    rec->node = f[3].val;
+    rec->node_len = f[3].val_len;
+    rec->prev = f[n - 2].val;
+    rec->hash = f[n - 1].val;
+
+    return 0;
+}
+
+
+static int
+ca_field_is(ca_field_t *f, const char *key, unsigned type)
+{
+    size_t  n;
+
+    n = strlen(key);
+
+    return f->type == type && f->key_len == n && memcmp(f->key, key, n) == 0;
+}
+
+
+static ca_rec_e
+ca_check_fields(ca_record_t *rec, char *why)
+{
+    size_t        i, k, n;
+    json_t       *v;
+    json_int_t    seq;
+    const char   *key, *s;
+    char          name[CA_QUOTE_LEN];
+
+    static const char  *required[] = { "seq", "ts", "event", "node",
+                                       "prev", "hash", NULL };
+
+    json_object_foreach(rec->json, key, v) {
+        if (json_is_object(v) || json_is_array(v) || json_is_real(v)) {
+            ca_quote(name, sizeof(name), (const u_char *) key, strlen(key));
+            snprintf(why, CA_WHY_LEN, "bad field: \"%s\" holds %s (record "
+                     "fields are strings, integers, booleans or null)",
+                     name, json_is_object(v) ? "an object"
+                           : json_is_array(v) ? "an array" : "a fraction");
+            return CA_REC_BAD;
+        }
+    }
+
+    k = snprintf(why, CA_WHY_LEN, "missing fields:");
+    n = 0;
+
+    for (i = 0; required[i]; i++) {
+        if (json_object_get(rec->json, required[i]) == NULL) {
+            k += snprintf(why + k, CA_WHY_LEN - k, "%s \"%s\"",
+                          n ? "," : "", required[i]);
+            n++;
+        }
+    }
+
+    if (n) {
+        return CA_REC_MISSING;
+    }
+
+    v = json_object_get(rec->json, "seq");
+    seq = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    if (seq < 1) {
+        snprintf(why, CA_WHY_LEN, "bad field: \"seq\" must be an integer "
+                 ">= 1");
+        return CA_REC_BAD;
+    }
+
+    rec->seq = seq;
+
+    s = json_string_value(json_object_get(rec->json, "ts"));
+
+    if (s == NULL || strlen(s) != CA_TS_LEN
+        || ca_parse_ts((const u_char *) s, &rec->ts) != 0)
+    {
+        snprintf(why, CA_WHY_LEN, "bad field: \"ts\" must be a string "
+                 "YYYY-MM-DDTHH:MM:SS.mmmZ");
+        return CA_REC_BAD;
+    }
+
+    v = json_object_get(rec->json, "event");
+    rec->event = (const u_char *) json_string_value(v);
+    rec->event_len = json_string_length(v);
+
+    if (rec->event == NULL || rec->event_len == 0) {
+        snprintf(why, CA_WHY_LEN, "bad field: \"event\" must be a "
+                 "non-empty string");
+        return CA_REC_BAD;
+    }
+
+    v = json_object_get(rec->json, "node");
+    rec->node = (const u_char *) json_string_value(v);
+    rec->node_len = json_string_length(v);
+
+    if (rec->node == NULL) {
+        snprintf(why, CA_WHY_LEN, "bad field: \"node\" must be a string");
+        return CA_REC_BAD;
+    }
+
+    for (i = 0; i < 2; i++) {
+        key = i ? "hash" : "prev";
+        v = json_object_get(rec->json, key);
+        s = json_string_value(v);
+
+        if (s == NULL || json_string_length(v) != CA_HEX_LEN
+            || !ca_is_hex((const u_char *) s, CA_HEX_LEN))
+        {
+            snprintf(why, CA_WHY_LEN, "bad field: \"%s\" must be 64 "
+                     "lowercase hex digits", key);
+            return CA_REC_BAD;
+        }
+    }
+
+    return CA_REC_OK;
+}
+
+
+/*
+ * The writer's byte layout: {"seq":N,"ts":"...","event":"...","node":"..."
+ * first and ,"prev":"<hex>","hash":"<hex>"} last, no spaces: what the
+ * hash is defined over.
+ */
+
+static ca_rec_e
+ca_check_layout(const u_char *line, size_t len, ca_record_t *rec, char *why)
+{
+    int             n;
+    char            digits[32];
+    const u_char   *p, *end, *tail;
+
+    end = line + len;
+    p = line;
+
+    n = snprintf(digits, sizeof(digits), "{\"seq\":%lld,\"ts\":\"",
+                 (long long) rec->seq);
+
+    if (len < (size_t) n || memcmp(p, digits, n) != 0) {
+        goto order;
+    }
+
+    p += n;
+
+    if (end - p < CA_TS_LEN + 1 || p[CA_TS_LEN] != '"') {
+        goto order;
+    }
+
+    rec->ts_text = p;
+    p += CA_TS_LEN + 1;
+
+    if (end - p < 9 || memcmp(p, ",\"event\":", 9) != 0) {
+        goto order;
+    }
+
+    p = ca_skip_json_string(p + 9, end);
+
+    if (p == NULL || end - p < 8 || memcmp(p, ",\"node\":", 8) != 0) {
+        goto order;
+    }
+
+    p = ca_skip_json_string(p + 8, end);
+
+    if (p == NULL) {
+        goto order;
+    }
+
+    if (len < CA_HASH_TAIL + CA_PREV_TAIL + (size_t) (p - line)) {
+        goto order;
+    }
+
+    tail = end - CA_HASH_TAIL - CA_PREV_TAIL;
+
+    if (memcmp(tail, ",\"prev\":\"", 9) != 0
+        || tail[9 + CA_HEX_LEN] != '"'
+        || memcmp(tail + CA_PREV_TAIL, ",\"hash\":\"", 9) != 0
+        || memcmp(end - 2, "\"}", 2) != 0)
+    {
+        goto order;
+    }
+
+    rec->prev = tail + 9;
+    rec->hash = tail + CA_PREV_TAIL + 9;
+
+    /* the bytes and the parsed values must agree */
+    if (memcmp(rec->prev, json_string_value(json_object_get(rec->json,
+                                                            "prev")),
+               CA_HEX_LEN) != 0
+        || memcmp(rec->hash, json_string_value(json_object_get(rec->json,
+                                                               "hash")),
+                  CA_HEX_LEN) != 0
+        || memcmp(rec->ts_text, json_string_value(json_object_get(rec->json,
+                                                                  "ts")),
+                  CA_TS_LEN) != 0)
+    {
+        goto order;
+    }
+
+    return CA_REC_OK;
+
+order:
+
+    snprintf(why, CA_WHY_LEN, "missing fields: not in the writer's layout "
+             "(a record starts {\"seq\":N,\"ts\":..,\"event\":..,\"node\":.. "
+             "and ends ,\"prev\":\"<64 hex>\",\"hash\":\"<64 hex>\"}, "
+             "without spaces)");
+
+    return CA_REC_MISSING;
+}
+
+
+static void
+ca_record_free(ca_record_t *rec)
+{
+    if (rec->json) {
+        json_decref(rec->json);
+        rec->json = NULL;
+    }
+
+    rec->nfields = 0;
+}
+
+
+static ca_link_e
+ca_chain_link(ca_chain_t *c, ca_record_t *rec)
+{
+    int  zero;
+
+    zero = (memcmp(rec->prev, ca_zero_hash, CA_HEX_LEN) == 0);
+
+    if (!c->started) {
+        if (rec->seq == 1) {
+            return zero ? CA_LINK_OK : CA_LINK_GENESIS;
+        }
+
+        return zero ? CA_LINK_GENESIS : CA_LINK_ANCHOR;
+    }
+
+    if (c->seq == INT64_MAX || rec->seq <= c->seq) {
+        return CA_LINK_BEHIND;
+    }
+
+    if (rec->seq > c->seq + 1) {
+        return CA_LINK_AHEAD;
+    }
+
+    if (memcmp(rec->prev, c->hash, CA_HEX_LEN) != 0) {
+        return CA_LINK_PREV;
+    }
+
+    return CA_LINK_OK;
+}
+
+
+static void
+ca_chain_add(ca_chain_t *c, ca_record_t *rec, size_t seg, uint64_t line)
+{
+    c->started = 1;
+    c->seq = rec->seq;
+    memcpy(c->hash, rec->hash, CA_HEX_LEN);
+    c->seg = seg;
+    c->line = line;
+}
+
+
+/* why for a link error; CA_LINK_AHEAD is worded by the caller */
+
+static void
+ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk, char *why)
+{
+    switch (lk) {
+
+    case CA_LINK_GENESIS:
+        if (rec->seq == 1) {
+            snprintf(why, CA_WHY_LEN, "chain broken: seq 1 must have "
+                     "prev 000...0, has %.16s...", rec->prev);
+
+        } else {
+            snprintf(why, CA_WHY_LEN, "chain broken: seq %lld has a zero "
+                     "prev, only seq 1 may (a restarted chain?)",
+                     (long long) rec->seq);
+        }
+
+        break;
+
+    case CA_LINK_BEHIND:
+        snprintf(why, CA_WHY_LEN, "reordered: expected seq %lld, found "
+                 "seq %lld, which comes earlier (a record moved or "
+                 "replayed)", (long long) c->seq + 1, (long long) rec->seq);
+        break;
+
+    case CA_LINK_PREV:
+        snprintf(why, CA_WHY_LEN, "chain broken: seq %lld has prev "
+                 "%.16s..., the hash of seq %lld is %.16s... (a record "
+                 "replaced, or another chain spliced in)",
+                 (long long) rec->seq, rec->prev, (long long) c->seq,
+                 c->hash);
+        break;
+
+    default:
+        snprintf(why, CA_WHY_LEN, "chain broken");
+        break;
+    }
+}
+
+
+/*
+ * After a forward jump: is the expected seq further on (the lines were
+ * reordered) or nowhere (records were deleted)? Reads on from r, then the
+ * following segments, by the seq at the start of each line.
+ * 1: found, 0: not found, -1: I/O error.
+ */
+
+static int
+ca_find_seq(ca_dir_t *dir, size_t seg, ca_reader_t *r, int64_t want,
+    size_t *found_seg, uint64_t *found_line)
+{
+    int           rc;
+    size_t        len;
+    u_char       *line;
+    int64_t       seq;
+    ca_read_e     st;
+    ca_reader_t   next, *cur;
+
+    cur = r;
+    rc = 0;
+
+    memset(&next, 0, sizeof(ca_reader_t));
+    next.fd = -1;
+
+    for ( ;; ) {
+        st = ca_reader_next(cur, &line, &len);
+
+        if (st == CA_READ_ERROR) {
+            rc = -1;
+            break;
+        }
+
+        if (st == CA_READ_LONG) {
+            if (ca_reader_skip(cur) == CA_READ_ERROR) {
+                rc = -1;
+                break;
+            }
+
+            continue;
+        }
+
+        if (st != CA_READ_EOF) {
+            if (ca_peek_seq(line, len, &seq) == 0 && seq == want) {
+                *found_seg = seg;
+                *found_line = cur->line;
+                rc = 1;
+                break;
+            }
+
+            if (st == CA_READ_LINE) {
+                continue;
+            }
+        }
+
+        /* the end of a segment: on to the next one */
+
+        ca_reader_close(&next);
+
+        if (++seg >= dir->nsegs) {
+            break;
+        }
+
+        if (ca_reader_open(&next, ca_path(dir, seg)) != 0) {
+            rc = -1;
+            break;
+        }
+
+        cur = &next;
+    }
+
+    ca_reader_close(&next);
+
+    return rc;
+}
+
+
+static int
+ca_cmd_verify(int argc, char **argv)
+{
+    int              rc, found;
+    char             why[CA_WHY_LEN], at[CA_WHY_LEN];
+    size_t           i, len, fseg;
+    u_char          *line;
+    uint64_t         fline, bad_line;
+    ca_rec_e         rr;
+    ca_dir_t         dir;
+    ca_opts_t        o;
+    ca_link_e        lk;
+    ca_chain_t       chain;
+    ca_stats_t       st;
+    ca_read_e        rd;
+    ca_record_t      rec;
+    ca_reader_t      r;
+    struct timespec  t0, t1;
+
+    rc = ca_parse_opts("verify", ca_verify_options, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (ca_dir_open(o.arg, &dir) != 0) {
+        ca_dir_free(&dir);
+        return CA_USAGE;
+    }
+
+    if (dir.nsegs == 0) {
+        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
+                 "in \"%s\"", dir.path);
+        ca_dir_free(&dir);
+        return CA_FAIL;
+    }
+
+    memset(&chain, 0, sizeof(ca_chain_t));
+    memset(&st, 0, sizeof(ca_stats_t));
+    memset(&r, 0, sizeof(ca_reader_t));
+    r.fd = -1;
+
+    rc = CA_OK;
+    why[0] = '\0';
+
+    for (i = 0; i < dir.nsegs; i++) {
+
+        if (ca_reader_open(&r, ca_path(&dir, i)) != 0) {
+            rc = CA_USAGE;
+            goto done;
+        }
+
+        if (r.size == 0) {
+            if (st.empty++ == 0) {
+                st.first_empty = i;
+            }
+        }
+
+        for ( ;; ) {
+            rd = ca_reader_next(&r, &line, &len);
+
+            if (rd == CA_READ_EOF) {
+                break;
+            }
+
+            if (rd == CA_READ_ERROR) {
+                rc = CA_USAGE;
+                goto done;
+            }
+
+            if (rd == CA_READ_LONG) {
+                snprintf(why, CA_WHY_LEN, "not JSON: a line longer than "
+                         "%d bytes (no record is)", CA_LINE_MAX);
+                goto bad;
+            }
+
+            rr = ca_parse_record(line, len, &rec, why);
+
+            if (rr == CA_REC_NOMEM) {
+                ca_record_free(&rec);
+                ca_error(CA_USAGE, "%s", why);
+                rc = CA_USAGE;
+                goto done;
+            }
+
+            if (rd == CA_READ_PARTIAL) {
+                ca_record_free(&rec);
+                snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
+                         "newline (%zu bytes; %s): a torn write or a cut "
+                         "file", len,
+                         rr == CA_REC_OK ? "a whole record, not terminated"
+                                         : "a partial record");
+                goto bad;
+            }
+
+            if (rr != CA_REC_OK) {
+                ca_record_free(&rec);
+                goto bad;
+            }
+
+            lk = ca_chain_link(&chain, &rec);
+
+            if (lk == CA_LINK_AHEAD) {
+                bad_line = r.line;
+                found = ca_find_seq(&dir, i, &r, chain.seq + 1, &fseg,
+                                    &fline);
+
+                if (found == -1) {
+                    ca_record_free(&rec);
+                    rc = CA_USAGE;
+                    goto done;
+                }
+
+                if (found) {
+                    snprintf(why, CA_WHY_LEN, "reordered: expected seq "
+                             "%lld, found seq %lld; seq %lld is further on, "
+                             "at %s:%llu", (long long) chain.seq + 1,
+                             (long long) rec.seq, (long long) chain.seq + 1,
+                             ca_path(&dir, fseg),
+                             (unsigned long long) fline);
+
+                } else if (bad_line == 1 && chain.seg != i) {
+                    snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
+                             "found seq %lld at the start of the segment; "
+                             "%s ends at seq %lld: %lld record(s) missing "
+                             "between the segments (a whole segment or "
+                             "records at the boundary removed)",
+                             (long long) chain.seq + 1, (long long) rec.seq,
+                             dir.segs[chain.seg].name, (long long) chain.seq,
+                             (long long) (rec.seq - chain.seq - 1));
+
+                } else {
+                    snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
+                             "found seq %lld: %lld record(s) missing",
+                             (long long) chain.seq + 1, (long long) rec.seq,
+                             (long long) (rec.seq - chain.seq - 1));
+                }
+
+                ca_record_free(&rec);
+
+                /* the lookahead moved the reader: report this line */
+                r.line = bad_line;
+                goto bad;
+            }
+
+            if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+                ca_link_why(&chain, &rec, lk, why);
+                ca_record_free(&rec);
+                goto bad;
+            }
+
+            if (lk == CA_LINK_ANCHOR || !chain.started) {
+                st.first_seq = rec.seq;
+                st.first_ts = rec.ts;
+                st.first_seg = i;
+                memcpy(st.first_prev, rec.prev, CA_HEX_LEN);
+            }
+
+            ca_verify_note(&dir, i, r.line, &rec, &st);
+            ca_chain_add(&chain, &rec, i, r.line);
+            st.last_ts = rec.ts;
+            st.records++;
+
+            ca_record_free(&rec);
+        }
+
+        ca_reader_close(&r);
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    if (st.records == 0) {
+        ca_error(CA_FAIL, "no records in %zu segment(s) of \"%s\"",
+                 dir.nsegs, dir.path);
+        rc = CA_FAIL;
+        goto done;
+    }
+
+    if (!o.quiet) {
+        ca_verify_summary(&dir, &chain, &st,
+                          (t1.tv_sec - t0.tv_sec)
+                          + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+
+    goto done;
+
+bad:
+
+    fprintf(stderr, "%s:%llu: %s\n", ca_path(&dir, i),
+            (unsigned long long) r.line, why);
+
+    if (!o.quiet) {
+        if (chain.started) {
+            snprintf(at, sizeof(at), "%s:%llu", ca_path(&dir, chain.seg),
+                     (unsigned long long) chain.line);
+            fprintf(stderr, CA_PROG ": the chain is whole up to seq %lld "
+                    "(%s, hash %.64s); nothing after the first bad place "
+                    "was checked\n", (long long) chain.seq, at, chain.hash);
+
+        } else {
+            fprintf(stderr, CA_PROG ": no record before it could be "
+                    "verified\n");
+        }
+    }
+
+    rc = CA_FAIL;
+
+done:
+
+    ca_reader_close(&r);
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+static void
+ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line, ca_record_t *rec,
+    ca_stats_t *st)
+{
+    int      e;
+    char     a[CA_QUOTE_LEN], b[CA_QUOTE_LEN];
+    size_t   n;
+    int64_t  v;
+
+    e = ca_event_index(rec->event, rec->event_len);
+
+    if (e >= 0) {
+        st->events[e]++;
+
+    } else {
+        st->other_events++;
+    }
+
+    if (rec->ts < dir->segs[seg].start || rec->ts >= dir->segs[seg].end) {
+        if (st->outside++ == 0) {
+            snprintf(st->outside_at, CA_WHY_LEN, "%s:%llu",
+                     dir->segs[seg].name, (unsigned long long) line);
+        }
+    }
+
+    if (ca_span_is(rec->event, rec->event_len, "audit.gap")) {
+        if (st->gaps++ == 0) {
+            snprintf(st->gap_at, CA_WHY_LEN, "%s:%llu", dir->segs[seg].name,
+                     (unsigned long long) line);
+        }
+
+        if (ca_rec_int(rec, "lost", &v) == 0 && v > 0
+            && st->lost < INT64_MAX - v)
+        {
+            st->lost += v;
+        }
+    }
+
+    if (ca_span_is(rec->event, rec->event_len, "audit.start")
+        && ca_rec_int(rec, "recovered_bytes", &v) == 0 && v > 0)
+    {
+        st->recoveries++;
+
+        if (st->recovered < INT64_MAX - v) {
+            st->recovered += v;
+        }
+    }
+
+    n = rec->node_len < CA_NODE_MAX ? rec->node_len : CA_NODE_MAX;
+
+    if (st->records > 0
+        && (st->node_len != rec->node_len || memcmp(st->node, rec->node, n)))
+    {
+        if (st->node_change[0] == '\0') {
+            ca_quote(a, sizeof(a), st->node,
+                     st->node_len < CA_NODE_MAX ? st->node_len
+                                                : CA_NODE_MAX);
+            ca_quote(b, sizeof(b), rec->node, n);
+            snprintf(st->node_change, CA_WHY_LEN, "node changes from \"%s\" "
+                     "to \"%s\" at %s:%llu", a, b, dir->segs[seg].name,
+                     (unsigned long long) line);
+        }
+
+    } else if (st->records > 0) {
+        return;
+    }
+
+    memcpy(st->node, rec->node, n);
+    st->node_len = rec->node_len;
+}
+
+
+static void
+ca_verify_summary(ca_dir_t *dir, ca_chain_t *c, ca_stats_t *st,
+    double secs)
+{
+    int     i, n;
+    char    ts1[CA_TS_BUF], ts2[CA_TS_BUF], node[CA_QUOTE_LEN];
+
+    ca_format_ts(st->first_ts, ts1);
+    ca_format_ts(st->last_ts, ts2);
+
+    printf("verified:   %s\n", dir->path);
+    printf("segments:   %zu (%s .. %s)\n", dir->nsegs, dir->segs[0].name,
+           dir->segs[dir->nsegs - 1].name);
+    printf("records:    %llu (seq %lld .. %lld)\n",
+           (unsigned long long) st->records, (long long) st->first_seq,
+           (long long) c->seq);
+    printf("first:      %s\n", ts1);
+    printf("last:       %s\n", ts2);
+    ca_quote(node, sizeof(node), st->node,
+             st->node_len < CA_NODE_MAX ? st->node_len : CA_NODE_MAX);
+    printf("node:       %s\n", node);
+    printf("final hash: %.64s\n", c->hash);
+
+    if (st->first_seq == 1) {
+        printf("anchor:     the chain starts at seq 1 (prev 000...0)\n");
+
+    } else {
+        printf("anchor:     chain starts at seq %lld after pruned segments, "
+               "prev %.64s\n", (long long) st->first_seq, st->first_prev);
+        ca_anchor_note(dir, st);
+    }
+
+    printf("events:    ");
+
+    for (i = 0, n = 0; ca_events[i].name; i++) {
+        if (st->events[i]) {
+            printf("%s %s %llu", n++ ? "," : "", ca_events[i].name,
+                   (unsigned long long) st->events[i]);
+        }
+    }
+
+    if (st->other_events) {
+        printf("%s other %llu", n ? "," : "",
+               (unsigned long long) st->other_events);
+    }
+
+    printf("\n");
+
+    if (st->gaps) {
+        printf("note:       %llu audit.gap record(s) (first at %s): %lld "
+               "event(s) were not logged while the directory was "
+               "unwritable\n", (unsigned long long) st->gaps, st->gap_at,
+               (long long) st->lost);
+    }
+
+    if (st->recoveries) {
+        printf("note:       %llu restart(s) cut a torn last record "
+               "(recovered_bytes, %lld bytes in all)\n",
+               (unsigned long long) st->recoveries,
+               (long long) st->recovered);
+    }
+
+    if (st->empty) {
+        printf("note:       %zu empty segment(s), the first %s\n",
+               st->empty, dir->segs[st->first_empty].name);
+    }
+
+    if (st->outside) {
+        printf("note:       %llu record(s) have a ts outside their "
+               "segment's period (the first at %s); query by time may "
+               "miss them\n", (unsigned long long) st->outside,
+               st->outside_at);
+    }
+
+    if (st->node_change[0]) {
+        printf("note:       %s\n", st->node_change);
+    }
+
+    printf("speed:      %llu records in %.3f s (%.0f records/s)\n",
+           (unsigned long long) st->records, secs,
+           secs > 0 ? st->records / secs : 0.0);
+}
+
+
+/* does DIR/prune.log record the pruning that the anchor implies? */
+
+static void
+ca_anchor_note(ca_dir_t *dir, ca_stats_t *st)
+{
+    int           found;
+    char          path[PATH_MAX + 32];
+    size_t        len;
+    u_char       *line;
+    json_t       *j, *seq, *hash;
+    ca_read_e     rd;
+    ca_reader_t   r;
+    struct stat   sb;
+
+    snprintf(path, sizeof(path), "%s/" CA_PRUNE_LOG, dir->path);
+
+    if (stat(path, &sb) != 0) {
+        printf("warning:    there is no " CA_PRUNE_LOG " in the directory: "
+               "if no segments were pruned, records 1 .. %lld are "
+               "missing\n", (long long) st->first_seq - 1);
+        return;
+    }
+
+    if (ca_reader_open(&r, path) != 0) {
+        ca_reader_close(&r);
+        return;
+    }
+
+    found = 0;
+
+    for ( ;; ) {
+        rd = ca_reader_next(&r, &line, &len);
+
+        if (rd == CA_READ_LONG) {
+            if (ca_reader_skip(&r) != CA_READ_LINE) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (rd != CA_READ_LINE && rd != CA_READ_PARTIAL) {
+            break;
+        }
+
+        j = json_loadb((const char *) line, len, 0, NULL);
+
+        if (j == NULL) {
+            continue;
+        }
+
+        seq = json_object_get(j, "last_seq");
+        hash = json_object_get(j, "last_hash");
+
+        if (json_is_integer(seq) && json_is_string(hash)
+            && json_integer_value(seq) == st->first_seq - 1
+            && json_string_length(hash) == CA_HEX_LEN
+            && memcmp(json_string_value(hash), st->first_prev, CA_HEX_LEN)
+               == 0)
+        {
+            found = 1;
+        }
+
+        json_decref(j);
+
+        if (found || rd == CA_READ_PARTIAL) {
+            break;
+        }
+    }
+
+    ca_reader_close(&r);
+
+    if (found) {
+        printf("            (matches the last pruned record in "
+               CA_PRUNE_LOG ")\n");
+
+    } else {
+        printf("warning:    " CA_PRUNE_LOG " has no pruned segment ending "
+               "at seq %lld with that hash: the segments before were "
+               "removed some other way\n", (long long) st->first_seq - 1);
+    }
+}
+
+
+/* the parsed record; the fast path parses it only when it is shown */
+
+static json_t *
+ca_rec_json(ca_record_t *rec)
+{
+    if (rec->json == NULL) {
+        rec->json = json_loadb((const char *) rec->line, rec->len,
+                               JSON_REJECT_DUPLICATES, NULL);
+    }
+
+    return rec->json;
+}
+
+
+static ca_field_t *
+ca_rec_field(ca_record_t *rec, const char *key)
+{
+    size_t  i, n;
+
+    n = strlen(key);
+
+    for (i = 0; i < rec->nfields; i++) {
+        if (rec->fields[i].key_len == n
+            && memcmp(rec->fields[i].key, key, n) == 0)
+        {
+            return &rec->fields[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the string field key is [prefix:]want */
+
+static int
+ca_rec_str_eq(ca_record_t *rec, const char *key, const char *prefix,
+    const char *want)
+{
+    size_t         pn, wn, n;
+    json_t        *j, *v;
+    ca_field_t    *f;
+    const u_char  *p;
+
+    pn = prefix ? strlen(prefix) + 1 : 0;
+    wn = strlen(want);
+
+    if (rec->nfields) {
+        f = ca_rec_field(rec, key);
+
+        if (f == NULL || f->type != CA_T_STRING) {
+            return 0;
+        }
+
+        if (!f->escaped) {
+            p = f->val;
+            n = f->val_len;
+            goto compare;
+        }
+    }
+
+    j = ca_rec_json(rec);
+    v = json_object_get(j, key);
+
+    if (!json_is_string(v)) {
+        return 0;
+    }
+
+    p = (const u_char *) json_string_value(v);
+    n = json_string_length(v);
+
+compare:
+
+    return n == pn + wn
+           && (pn == 0 || (memcmp(p, prefix, pn - 1) == 0
+                           && p[pn - 1] == ':'))
+           && memcmp(p + pn, want, wn) == 0;
+}
+
+
+static int
+ca_rec_int(ca_record_t *rec, const char *key, int64_t *v)
+{
+    json_t      *j;
+    ca_field_t  *f;
+
+    if (rec->nfields) {
+        f = ca_rec_field(rec, key);
+
+        if (f == NULL || f->type != CA_T_INT) {
+            return -1;
+        }
+
+        if (f->val[0] == '-') {
+            if (ca_digits(f->val + 1, f->val_len - 1, v) != 0) {
+                return -1;
+            }
+
+            *v = -*v;
+            return 0;
+        }
+
+        return ca_digits(f->val, f->val_len, v);
+    }
+
+    j = json_object_get(ca_rec_json(rec), key);
+
+    if (!json_is_integer(j)) {
+        return -1;
+    }
+
+    *v = json_integer_value(j);
+
+    return 0;
+}
+
+
+static int
+ca_span_is(const u_char *p, size_t n, const char *s)
+{
+    return n == strlen(s) && memcmp(p, s, n) == 0;
+}
+
+
+/* field == want, or (for orders) target == prefix:want */
+
+static int
+ca_subject_match(ca_record_t *rec, const char *field, const char *prefix,
+    const char *want)
+{
+    return ca_rec_str_eq(rec, field, NULL, want)
+           || (prefix != NULL && ca_rec_str_eq(rec, "target", prefix, want));
+}
+
+
+static int
+ca_event_index(const u_char *event, size_t len)
+{
+    int  i;
+
+    for (i = 0; ca_events[i].name; i++) {
+        if (ca_span_is(event, len, ca_events[i].name)) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+ca_parse_events(const char *list, unsigned *mask, int *all)
+{
+    int          i;
+    char         name[64];
+    size_t       n;
+    const char  *p, *comma;
+
+    *mask = 0;
+    *all = 0;
+
+    for (p = list; ; p = comma + 1) {
+        comma = strchr(p, ',');
+        n = comma ? (size_t) (comma - p) : strlen(p);
+
+        if (n == 0 || n >= sizeof(name)) {
+            return ca_usage_error("query: invalid --event \"%s\"", list);
+        }
+
+        memcpy(name, p, n);
+        name[n] = '\0';
+
+        if (strcmp(name, "all") == 0) {
+            *all = 1;
+
+        } else {
+            i = ca_event_index((u_char *) name, n);
+
+            if (i < 0) {
+                return ca_usage_error("query: unknown event \"%s\" (known: "
+                                      "audit.start audit.gap publish.accept "
+                                      "publish.reject play.accept "
+                                      "play.reject session.end order.create "
+                                      "order.lift order.expire warn.sent "
+                                      "record.done, or all)", name);
+            }
+
+            *mask |= 1u << i;
+        }
+
+        if (comma == NULL) {
+            break;
+        }
+    }
+
+    return -1;
+}
+
+
+#define CA_COL_TS       26
+#define CA_COL_EVENT    16
+#define CA_COL_ROOM     22
+#define CA_COL_HOST     14
+#define CA_COL_PERSON   34
+#define CA_COL_ADDR     23
+#define CA_COL_SESSION  14
+
+
+static void
+ca_query_header(FILE *f)
+{
+    fprintf(f, "%-*s%-*s%-*s%-*s%-*s%-*s%-*s%s\n",
+            CA_COL_TS, "TS", CA_COL_EVENT, "EVENT", CA_COL_ROOM, "APP/ROOM",
+            CA_COL_HOST, "HOST", CA_COL_PERSON, "PERSON", CA_COL_ADDR,
+            "ADDR", CA_COL_SESSION, "SESSION", "EXTRA");
+}
+
+
+static void
+ca_query_row(FILE *f, ca_record_t *rec)
+{
+    size_t   w;
+    json_t  *j;
+
+    j = ca_rec_json(rec);
+
+    w = ca_put_text(f, rec->ts_text, CA_TS_LEN);
+    ca_pad(f, w, CA_COL_TS);
+
+    w = ca_put_text(f, rec->event, rec->event_len);
+    ca_pad(f, w, CA_COL_EVENT);
+
+    w = ca_put_field(f, j, "app");
+    putc('/', f);
+    w += 1 + ca_put_field(f, j, "room");
+    ca_pad(f, w, CA_COL_ROOM);
+
+    w = ca_put_field(f, j, "host");
+    ca_pad(f, w, CA_COL_HOST);
+
+    w = ca_put_field(f, j, "person");
+    ca_pad(f, w, CA_COL_PERSON);
+
+    w = ca_put_field(f, j, "addr");
+    ca_pad(f, w, CA_COL_ADDR);
+
+    w = ca_put_field(f, j, "session");
+    ca_pad(f, w, CA_COL_SESSION);
+
+    ca_put_extra(f, rec, j);
+
+    putc('\n', f);
+}
+
+
+static size_t
+ca_put_value(FILE *f, json_t *v)
+{
+    int         n;
+    const char *s;
+
+    if (v == NULL || json_is_null(v)) {
+        putc('-', f);
+        return 1;
+    }
+
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+
+        if (s[0] == '\0') {
+            fputs("\"\"", f);
+            return 2;
+        }
+
+        return ca_put_text(f, (const u_char *) s, json_string_length(v));
+    }
+
+    if (json_is_integer(v)) {
+        n = fprintf(f, "%lld", (long long) json_integer_value(v));
+        return n > 0 ? (size_t) n : 0;
+    }
+
+    if (json_is_true(v)) {
+        fputs("true", f);
+        return 4;
+    }
+
+    if (json_is_false(v)) {
+        fputs("false", f);
+        return 5;
+    }
+
+    putc('?', f);
+    return 1;
+}
+
+
+static size_t
+ca_put_field(FILE *f, json_t *o, const char *key)
+{
+    return ca_put_value(f, json_object_get(o, key));
+}
+
+
+/* reason for rejections, duration and why for ends, and so on */
+
+static void
+ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
+{
+    json_t          *v;
+    size_t           n;
+    json_int_t       ms;
+    const u_char    *e;
+
+    e = rec->event;
+    n = rec->event_len;
+
+    if (ca_span_is(e, n, "publish.reject")
+        || ca_span_is(e, n, "play.reject"))
+    {
+        ca_put_field(f, j, "reason");
+
+        if (json_object_get(j, "detail")) {
+            fputs(": ", f);
+            ca_put_field(f, j, "detail");
+        }
+
+        return;
+    }
+
+    if (ca_span_is(e, n, "session.end")) {
+        ca_put_field(f, j, "kind");
+
+        v = json_object_get(j, "duration_ms");
+
+        if (json_is_integer(v)) {
+            ms = json_integer_value(v);
+            fprintf(f, " %lld.%03llds", (long long) (ms / 1000),
+                    (long long) (ms < 0 ? -(ms % 1000) : ms % 1000));
+        }
+
+        fputs(" ", f);
+        ca_put_field(f, j, "why");
+        fputs(" in=", f);
+        ca_put_field(f, j, "bytes_in");
+        fputs(" out=", f);
+        ca_put_field(f, j, "bytes_out");
+        return;
+    }
+
+    if (ca_span_is(e, n, "publish.accept")
+        || ca_span_is(e, n, "play.accept"))
+    {
+        fputs("tier=", f);
+        ca_put_field(f, j, "tier");
+
+        if (json_is_true(json_object_get(j, "ai"))) {
+            fputs(" ai", f);
+        }
+
+        return;
+    }
+
+    if (n > 6 && memcmp(e, "order.", 6) == 0) {
+        ca_put_field(f, j, "action");
+        fputs(" ", f);
+        ca_put_field(f, j, "target");
+        fputs(" order=", f);
+        ca_put_field(f, j, "order");
+        fputs(" until=", f);
+        ca_put_field(f, j, "until");
+        fputs(" reason=", f);
+        ca_put_field(f, j, "reason");
+        return;
+    }
+
+    if (ca_span_is(e, n, "warn.sent")) {
+        fputs("order=", f);
+        ca_put_field(f, j, "order");
+        return;
+    }
+
+    if (ca_span_is(e, n, "record.done")) {
+        ca_put_field(f, j, "path");
+        fputs(" size=", f);
+        ca_put_field(f, j, "size");
+        return;
+    }
+
+    if (ca_span_is(e, n, "audit.gap")) {
+        fputs("lost=", f);
+        ca_put_field(f, j, "lost");
+        return;
+    }
+
+    if (ca_span_is(e, n, "audit.start")) {
+        fputs("pid=", f);
+        ca_put_field(f, j, "pid");
+        return;
+    }
+}
+
+
+static int
+ca_cmd_query(int argc, char **argv)
+{
+    int          rc, all, e;
+    char         why[CA_WHY_LEN], scratch[CA_WHY_LEN];
+    size_t       i, len, opened;
+    u_char      *line;
+    int64_t      from, to;
+    uint64_t     matched, damaged;
+    unsigned     mask;
+    ca_rec_e     rr;
+    ca_dir_t     dir;
+    ca_opts_t    o;
+    ca_read_e    rd;
+    ca_reader_t  r;
+    ca_record_t  rec;
+
+    rc = ca_parse_opts("query", ca_query_options, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (o.room == NULL && o.host == NULL && o.person == NULL
+        && o.session == NULL)
+    {
+        return ca_usage_error("query: --room R is required (or --host, "
+                              "--person, --session)");
+    }
+
+    rc = ca_parse_range(&o, &from, &to);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    mask = 0;
+    all = 0;
+
+    if (o.event) {
+        rc = ca_parse_events(o.event, &mask, &all);
+
+        if (rc != -1) {
+            return rc;
+        }
+
+    } else {
+        for (i = 0; ca_events[i].name; i++) {
+            if (ca_events[i].dflt) {
+                mask |= 1u << i;
+            }
+        }
+    }
+
+    if (ca_dir_open(o.arg, &dir) != 0) {
+        ca_dir_free(&dir);
+        return CA_USAGE;
+    }
+
+    if (dir.nsegs == 0) {
+        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
+                 "in \"%s\"", dir.path);
+        ca_dir_free(&dir);
+        return CA_FAIL;
+    }
+
+    memset(&r, 0, sizeof(ca_reader_t));
+    r.fd = -1;
+
+    rc = CA_OK;
+    matched = 0;
+    damaged = 0;
+    opened = 0;
+
+    if (!o.json) {
+        ca_query_header(stdout);
+    }
+
+    for (i = 0; i < dir.nsegs; i++) {
+
+        if (dir.segs[i].end <= from || dir.segs[i].start >= to) {
+            continue;
+        }
+
+        opened++;
+
+        if (ca_reader_open(&r, ca_path(&dir, i)) != 0) {
+            rc = CA_USAGE;
+            goto done;
+        }
+
+        for ( ;; ) {
+            rd = ca_reader_next(&r, &line, &len);
+
+            if (rd == CA_READ_EOF) {
+                break;
+            }
+
+            if (rd == CA_READ_ERROR) {
+                rc = CA_USAGE;
+                goto done;
+            }
+
+            if (rd == CA_READ_LONG) {
+                fprintf(stderr, "%s:%llu: skipped: a line longer than %d "
+                        "bytes\n", ca_path(&dir, i),
+                        (unsigned long long) r.line, CA_LINE_MAX);
+                damaged++;
+
+                if (ca_reader_skip(&r) == CA_READ_ERROR) {
+                    rc = CA_USAGE;
+                    goto done;
+                }
+
+                continue;
+            }
+
+            rr = ca_parse_record(line, len, &rec, why);
+
+            if (rr == CA_REC_NOMEM) {
+                ca_record_free(&rec);
+                ca_error(CA_USAGE, "%s", why);
+                rc = CA_USAGE;
+                goto done;
+            }
+
+            if (rr == CA_REC_EDITED) {
+                /* the hash failed; show the record if it still parses */
+                if (ca_parse_fields(line, len, &rec, scratch) != CA_REC_OK) {
+                    rec.ts_text = NULL;
+                }
+            }
+
+            if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
+                fprintf(stderr, "%s:%llu: %s: %s\n", ca_path(&dir, i),
+                        (unsigned long long) r.line,
+                        rr == CA_REC_EDITED ? "warning" : "skipped",
+                        rd == CA_READ_PARTIAL && rr == CA_REC_OK
+                        ? "truncated: the last line has no newline" : why);
+                damaged++;
+
+                if (rr != CA_REC_EDITED || rec.ts_text == NULL) {
+                    ca_record_free(&rec);
+                    continue;
+                }
+            }
+
+            if (rec.ts < from || rec.ts >= to) {
+                goto next;
+            }
+
+            e = ca_event_index(rec.event, rec.event_len);
+
+            if (!all && (e < 0 || !(mask & (1u << e)))) {
+                goto next;
+            }
+
+            if ((o.room && !ca_subject_match(&rec, "room", "room", o.room))
+                || (o.app && !ca_subject_match(&rec, "app", NULL, o.app))
+                || (o.host && !ca_subject_match(&rec, "host", "host",
+                                                o.host))
+                || (o.person && !ca_subject_match(&rec, "person", "person",
+                                                  o.person))
+                || (o.session && !ca_subject_match(&rec, "session", NULL,
+                                                   o.session)))
+            {
+                goto next;
+            }
+
+            matched++;
+
+            if (o.json) {
+                fwrite(line, 1, len, stdout);
+                putc('\n', stdout);
+
+            } else {
+                ca_query_row(stdout, &rec);
+            }
+
+        next:
+
+            ca_record_free(&rec);
+        }
+
+        ca_reader_close(&r);
+    }
+
+    if (!o.json) {
+        printf("%llu record(s); %zu of %zu segment(s) opened\n",
+               (unsigned long long) matched, opened, dir.nsegs);
+    }
+
+    if (damaged) {
+        ca_error(CA_FAIL, "%llu damaged line(s) in the segments read; run "
+                 "\"" CA_PROG " verify\"", (unsigned long long) damaged);
+        rc = CA_FAIL;
+    }
+
+done:
+
+    ca_reader_close(&r);
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+/* first and last record of a segment, its size; -1 on I/O error */
+
+static int
+ca_scan_segment(const char *path, int64_t *first_seq, int64_t *last_seq,
+    u_char *last_hash, uint64_t *records, uint64_t *damaged, off_t *bytes)
+{
+    char         why[CA_WHY_LEN];
+    size_t       len;
+    u_char      *line;
+    ca_rec_e     rr;
+    ca_read_e    rd;
+    ca_reader_t  r;
+    ca_record_t  rec;
+
+    *first_seq = 0;
+    *last_seq = 0;
+    *records = 0;
+    *damaged = 0;
+    memcpy(last_hash, ca_zero_hash, CA_HEX_LEN);
+
+    if (ca_reader_open(&r, path) != 0) {
+        ca_reader_close(&r);
+        return -1;
+    }
+
+    *bytes = r.size;
+
+    for ( ;; ) {
+        rd = ca_reader_next(&r, &line, &len);
+
+        if (rd == CA_READ_EOF) {
+            break;
+        }
+
+        if (rd == CA_READ_ERROR) {
+            ca_reader_close(&r);
+            return -1;
+        }
+
+        if (rd == CA_READ_LONG) {
+            (*damaged)++;
+
+            if (ca_reader_skip(&r) == CA_READ_ERROR) {
+                ca_reader_close(&r);
+                return -1;
+            }
+
+            continue;
+        }
+
+        rr = ca_parse_record(line, len, &rec, why);
+
+        if (rr == CA_REC_NOMEM) {
+            ca_record_free(&rec);
+            ca_reader_close(&r);
+            return ca_error(-1, "%s", why);
+        }
+
+        if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
+            (*damaged)++;
+            ca_record_free(&rec);
+            continue;
+        }
+
+        if (*records == 0) {
+            *first_seq = rec.seq;
+        }
+
+        *last_seq = rec.seq;
+        memcpy(last_hash, rec.hash, CA_HEX_LEN);
+        (*records)++;
+
+        ca_record_free(&rec);
+    }
+
+    ca_reader_close(&r);
+
+    return 0;
+}
+
+
+static int
+ca_write_all(int fd, const void *buf, size_t len)
+{
+    ssize_t        n;
+    const u_char  *p;
+
+    p = buf;
+
+    while (len > 0) {
+        n = write(fd, p, len);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            return -1;
+        }
+
+        p += n;
+        len -= n;
+    }
+
+    return 0;
+}
+
+
+/* appends one line to a log and makes it durable before returning */
+
+static int
+ca_append_line(const char *path, const char *line, size_t len)
+{
+    int  fd, err;
+
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+              0640);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (ca_write_all(fd, line, len) != 0 || fsync(fd) != 0) {
+        err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+
+    return close(fd);
+}
+
+
+static int
+ca_fsync_dir(const char *path)
+{
+    int  fd, rc;
+
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = fsync(fd);
+    close(fd);
+
+    return rc;
+}
+
+
+static int
+ca_cmd_prune(int argc, char **argv)
+{
+    int          rc;
+    char         now_ts[CA_TS_BUF], end_ts[CA_TS_BUF];
+    char         logpath[PATH_MAX + 32], entry[1024], *path;
+    size_t       i, pruned, n;
+    u_char       last_hash[CA_HEX_LEN];
+    int64_t      days, now, unit, first_seq, last_seq, retention_ms;
+    uint64_t     records, damaged;
+    off_t        bytes, total;
+    ca_dir_t     dir;
+    ca_opts_t    o;
+    struct stat  sb;
+
+    rc = ca_parse_opts("prune", ca_prune_options, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (o.retention == NULL) {
+        return ca_usage_error("prune: --retention is required (3y at "
+                              "least)");
+    }
+
+    if (ca_parse_retention(o.retention, &days) != 0) {
+        return ca_usage_error("prune: invalid --retention \"%s\" (Nd or "
+                              "Ny, e.g. 3y or 1100d)", o.retention);
+    }
+
+    if (days < CA_RETENTION_MIN) {
+        return ca_error(CA_USAGE, "prune: refusing --retention %s: the "
+                        "audit log must be kept at least 3 years (3y = %dd)",
+                        o.retention, CA_RETENTION_MIN);
+    }
+
+    if (days > CA_RETENTION_MAX) {
+        return ca_usage_error("prune: --retention %s is over 100 years",
+                              o.retention);
+    }
+
+    retention_ms = days * CA_MS_DAY;
+
+    if (o.now) {
+        if (ca_parse_time(o.now, &now, &unit) != 0) {
+            return ca_usage_error("prune: invalid --now \"%s\"", o.now);
+        }
+
+    } else {
+        now = (int64_t) time(NULL) * 1000;
+    }
+
+    ca_format_ts(now, now_ts);
+
+    if (ca_dir_open(o.arg, &dir) != 0) {
+        ca_dir_free(&dir);
+        return CA_USAGE;
+    }
+
+    snprintf(logpath, sizeof(logpath), "%s/" CA_PRUNE_LOG, dir.path);
+
+    rc = CA_OK;
+    pruned = 0;
+    total = 0;
+
+    /* the newest segment stays: the writer continues the chain from it */
+
+    for (i = 0; i + 1 < dir.nsegs; i++) {
+
+        if (now - dir.segs[i].end <= retention_ms) {
+            break;
+        }
+
+        path = ca_path(&dir, i);
+
+        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, CA_PROG ": prune: skipping \"%s\": not a "
+                    "regular file\n", path);
+            continue;
+        }
+
+        if (ca_scan_segment(path, &first_seq, &last_seq, last_hash,
+                            &records, &damaged, &bytes) != 0)
+        {
+            rc = CA_USAGE;
+            break;
+        }
+
+        ca_format_ts(dir.segs[i].end, end_ts);
+
+        if (o.dry_run) {
+            printf("would prune %s: seq %lld .. %lld, %llu record(s), last "
+                   "hash %.64s, period ended %s\n", dir.segs[i].name,
+                   (long long) first_seq, (long long) last_seq,
+                   (unsigned long long) records, last_hash, end_ts);
+            pruned++;
+            total += bytes;
+            continue;
+        }
+
+        n = snprintf(entry, sizeof(entry),
+                     "{\"pruned_at\":\"%s\",\"segment\":\"%s\","
+                     "\"first_seq\":%lld,\"last_seq\":%lld,"
+                     "\"records\":%llu,\"last_hash\":\"%.64s\","
+                     "\"bytes\":%lld,\"damaged_lines\":%llu,"
+                     "\"period_end\":\"%s\",\"retention_days\":%lld}\n",
+                     now_ts, dir.segs[i].name, (long long) first_seq,
+                     (long long) last_seq, (unsigned long long) records,
+                     last_hash, (long long) bytes,
+                     (unsigned long long) damaged, end_ts, (long long) days);
+
+        if (n >= sizeof(entry)) {
+            rc = ca_error(CA_USAGE, "prune: internal error");
+            break;
+        }
+
+        /* on record first, then deleted */
+
+        if (ca_append_line(logpath, entry, n) != 0) {
+            rc = ca_error(CA_USAGE, "prune: cannot append to \"%s\": %s; "
+                          "nothing deleted", logpath, strerror(errno));
+            break;
+        }
+
+        if (unlink(path) != 0) {
+            rc = ca_error(CA_USAGE, "prune: cannot delete \"%s\": %s",
+                          path, strerror(errno));
+            break;
+        }
+
+        printf("pruned %s: seq %lld .. %lld, %llu record(s), last hash "
+               "%.64s, period ended %s\n", dir.segs[i].name,
+               (long long) first_seq, (long long) last_seq,
+               (unsigned long long) records, last_hash, end_ts);
+
+        if (damaged) {
+            fprintf(stderr, CA_PROG ": prune: %s had %llu damaged "
+                    "line(s)\n", dir.segs[i].name,
+                    (unsigned long long) damaged);
+        }
+
+        pruned++;
+        total += bytes;
+    }
+
+    if (pruned && !o.dry_run && ca_fsync_dir(dir.path) != 0) {
+        rc = ca_error(CA_USAGE, "prune: fsync of \"%s\": %s", dir.path,
+                      strerror(errno));
+    }
+
+    if (rc == CA_OK) {
+        printf("%s %zu segment(s), %lld bytes; %zu kept (retention %lld "
+               "days, now %s)\n", o.dry_run ? "would prune" : "pruned",
+               pruned, (long long) total, dir.nsegs - pruned,
+               (long long) days, now_ts);
+    }
+
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+static int
+ca_cmd_seal(int argc, char **argv)
+{
+    int          rc, fd;
+    char         from_ts[CA_TS_BUF], to_ts[CA_TS_BUF];
+    char         now_ts[CA_TS_BUF], header[1024];
+    size_t       n;
+    ca_dir_t     dir;
+    ca_opts_t    o;
+    ca_seal_t    s, check;
+
+    rc = ca_parse_opts("seal", ca_seal_options, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (o.from == NULL || o.to == NULL || o.out == NULL) {
+        return ca_usage_error("seal: --from, --to and --out are required");
+    }
+
+    memset(&s, 0, sizeof(ca_seal_t));
+
+    rc = ca_parse_range(&o, &s.from, &s.to);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (ca_dir_open(o.arg, &dir) != 0) {
+        ca_dir_free(&dir);
+        return CA_USAGE;
+    }
+
+    if (dir.nsegs == 0) {
+        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
+                 "in \"%s\"", dir.path);
+        ca_dir_free(&dir);
+        return CA_FAIL;
+    }
+
+    rc = ca_seal_pass(&dir, &s, -1);
+
+    if (rc != CA_OK) {
+        ca_dir_free(&dir);
+        return rc;
+    }
+
+    if (!s.started) {
+        ca_dir_free(&dir);
+        return ca_error(CA_FAIL, "seal: no records between %s and %s",
+                        o.from, o.to);
+    }
+
+    if (s.pending) {
+        fprintf(stderr, CA_PROG ": seal: warning: damage after the sealed "
+                "range: %s\n", s.error);
+    }
+
+    ca_format_ts(s.from, from_ts);
+    ca_format_ts(s.to - 1, to_ts);
+    ca_format_ts((int64_t) time(NULL) * 1000, now_ts);
+
+    n = snprintf(header, sizeof(header),
+                 "{\"sealed_from\":\"%s\",\"sealed_to\":\"%s\","
+                 "\"first_seq\":%lld,\"last_seq\":%lld,\"prev\":\"%.64s\","
+                 "\"last_hash\":\"%.64s\",\"records\":%llu,"
+                 "\"sealed_at\":\"%s\",\"format\":\"" CA_EXCERPT_FORMAT
+                 "\"}\n",
+                 from_ts, to_ts, (long long) s.first_seq,
+                 (long long) s.last_seq, s.prev, s.last_hash,
+                 (unsigned long long) s.records, now_ts);
+
+    if (n >= sizeof(header)) {
+        ca_dir_free(&dir);
+        return ca_error(CA_USAGE, "seal: internal error");
+    }
+
+    if (strcmp(o.out, "-") == 0) {
+        fflush(stdout);
+        fd = STDOUT_FILENO;
+
+    } else {
+        fd = open(o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+        if (fd == -1) {
+            ca_dir_free(&dir);
+            return ca_error(CA_USAGE, "seal: cannot create \"%s\": %s",
+                            o.out, strerror(errno));
+        }
+    }
+
+    if (ca_write_all(fd, header, n) != 0) {
+        rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+                      strerror(errno));
+        goto failed;
+    }
+
+    check = s;
+    check.records = 0;
+    check.started = 0;
+    check.pending = 0;
+
+    rc = ca_seal_pass(&dir, &check, fd);
+
+    if (rc != CA_OK) {
+        goto failed;
+    }
+
+    if (check.records != s.records
+        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0)
+    {
+        rc = ca_error(CA_FAIL, "seal: the segments changed while they were "
+                      "read; try again");
+        goto failed;
+    }
+
+    if (fd != STDOUT_FILENO) {
+        if (fsync(fd) != 0 || close(fd) != 0) {
+            fd = -1;
+            rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+                          strerror(errno));
+            goto failed;
+        }
+
+        fprintf(stderr, CA_PROG ": sealed %llu record(s), seq %lld .. %lld, "
+                "last hash %.64s, into %s\n", (unsigned long long) s.records,
+                (long long) s.first_seq, (long long) s.last_seq,
+                s.last_hash, o.out);
+    }
+
+    ca_dir_free(&dir);
+
+    return CA_OK;
+
+failed:
+
+    if (fd != STDOUT_FILENO) {
+        if (fd != -1) {
+            close(fd);
+        }
+
+        unlink(o.out);
+    }
+
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+/*
+ * seal: two passes over the segments that overlap [from, to). The first
+ * finds the first and the last record in the range and verifies the chain
+ * between them; the second copies those lines after the header.
+ *
+ * out == -1: find the range and verify it; out >= 0: copy the lines of
+ * seq s->first_seq .. s->last_seq (found before) to out, verifying again.
+ */
+
+static int
+ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
+{
+    int          rc, in_range;
+    char         why[CA_WHY_LEN];
+    size_t       i, len;
+    u_char      *line;
+    int64_t      ts;
+    ca_rec_e     rr;
+    ca_link_e    lk;
+    ca_chain_t   chain;
+    ca_read_e    rd;
+    ca_reader_t  r;
+    ca_record_t  rec;
+
+    memset(&chain, 0, sizeof(ca_chain_t));
+    memset(&r, 0, sizeof(ca_reader_t));
+    r.fd = -1;
+
+    rc = CA_OK;
+
+    for (i = 0; i < dir->nsegs; i++) {
+
+        if (dir->segs[i].end <= s->from || dir->segs[i].start >= s->to) {
+            continue;
+        }
+
+        if (ca_reader_open(&r, ca_path(dir, i)) != 0) {
+            rc = CA_USAGE;
+            goto done;
+        }
+
+        for ( ;; ) {
+            rd = ca_reader_next(&r, &line, &len);
+
+            if (rd == CA_READ_EOF) {
+                break;
+            }
+
+            if (rd == CA_READ_ERROR) {
+                rc = CA_USAGE;
+                goto done;
+            }
+
+            ts = -1;
+
+            if (rd == CA_READ_LONG) {
+                snprintf(why, CA_WHY_LEN, "not JSON: a line longer than "
+                         "%d bytes", CA_LINE_MAX);
+
+                if (ca_reader_skip(&r) == CA_READ_ERROR) {
+                    rc = CA_USAGE;
+                    goto done;
+                }
+
+                goto damaged;
+            }
+
+            rr = ca_parse_record(line, len, &rec, why);
+
+            if (rr == CA_REC_NOMEM) {
+                ca_record_free(&rec);
+                rc = ca_error(CA_USAGE, "%s", why);
+                goto done;
+            }
+
+            if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
+                if (rd == CA_READ_PARTIAL) {
+                    snprintf(why, CA_WHY_LEN, "truncated: the last line has "
+                             "no newline");
+                }
+
+                ts = ca_peek_ts(line, len);
+                ca_record_free(&rec);
+                goto damaged;
+            }
+
+            if (out == -1) {
+                in_range = (rec.ts >= s->from && rec.ts < s->to);
+
+            } else {
+                in_range = (rec.seq >= s->first_seq
+                            && rec.seq <= s->last_seq);
+            }
+
+            if (!s->started) {
+                if (!in_range) {
+                    ca_record_free(&rec);
+                    continue;
+                }
+
+                s->started = 1;
+                s->first_seq = rec.seq;
+                memcpy(s->prev, rec.prev, CA_HEX_LEN);
+
+                if (rec.seq == 1
+                    && memcmp(rec.prev, ca_zero_hash, CA_HEX_LEN) != 0)
+                {
+                    ca_link_why(&chain, &rec, CA_LINK_GENESIS, why);
+                    ca_record_free(&rec);
+                    goto damaged;
+                }
+
+            } else {
+                if (out != -1 && rec.seq > s->last_seq) {
+                    ca_record_free(&rec);
+                    goto done;
+                }
+
+                if (s->pending) {
+                    if (in_range) {
+                        /* a record of the range after the damage */
+                        ca_record_free(&rec);
+                        rc = ca_error(CA_FAIL, "seal: the range is damaged, "
+                                      "not sealed: %s", s->error);
+                        goto done;
+                    }
+
+                    ca_record_free(&rec);
+                    continue;
+                }
+
+                lk = ca_chain_link(&chain, &rec);
+
+                if (lk != CA_LINK_OK) {
+                    if (lk == CA_LINK_AHEAD) {
+                        snprintf(why, CA_WHY_LEN, "deleted or reordered: "
+                                 "expected seq %lld, found seq %lld",
+                                 (long long) chain.seq + 1,
+                                 (long long) rec.seq);
+
+                    } else {
+                        ca_link_why(&chain, &rec, lk, why);
+                    }
+
+                    ts = rec.ts;
+                    ca_record_free(&rec);
+                    goto damaged;
+                }
+            }
+
+            ca_chain_add(&chain, &rec, i, r.line);
+
+            if (out != -1) {
+                if (ca_write_all(out, line, len) != 0
+                    || ca_write_all(out, "\n", 1) != 0)
+                {
+                    ca_record_free(&rec);
+                    rc = ca_error(CA_USAGE, "seal: writing: %s",
+                                  strerror(errno));
+                    goto done;
+                }
+
+                s->records++;
+                memcpy(s->last_hash, rec.hash, CA_HEX_LEN);
+
+            } else if (in_range) {
+                s->last_seq = rec.seq;
+                s->records = (uint64_t) (rec.seq - s->first_seq + 1);
+                memcpy(s->last_hash, rec.hash, CA_HEX_LEN);
+            }
+
+            ca_record_free(&rec);
+            continue;
+
+        damaged:
+
+            if (!s->started || s->pending) {
+                /* before the range, or after damage already seen */
+                continue;
+            }
+
+            snprintf(s->error, sizeof(s->error), "%s:%llu: %s",
+                     ca_path(dir, i), (unsigned long long) r.line, why);
+
+            /*
+             * damage inside the range, or where it cannot be told, fails
+             * the seal; damage after the range is only reported, unless
+             * a record of the range follows it
+             */
+
+            if (out != -1 || ts < s->to) {
+                rc = ca_error(CA_FAIL, "seal: the range is damaged, not "
+                              "sealed: %s", s->error);
+                goto done;
+            }
+
+            s->pending = 1;
+        }
+
+        ca_reader_close(&r);
+    }
+
+done:
+
+    ca_reader_close(&r);
+
+    return rc;
+}
+
+
+static int
+ca_cmd_verify_excerpt(int argc, char **argv)
+{
+    int          rc;
+    char         why[CA_WHY_LEN];
+    size_t       len, i;
+    u_char      *line;
+    int64_t      from, to, unit, first_seq, last_seq, count;
+    json_t      *h, *v;
+    uint64_t     records;
+    ca_rec_e     rr;
+    ca_opts_t    o;
+    ca_link_e    lk;
+    ca_chain_t   chain;
+    ca_read_e    rd;
+    ca_reader_t  r;
+    ca_record_t  rec;
+    const char  *s, *prev, *last_hash;
+
+    static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
+                                      "last_hash", NULL };
+    static const char  *integers[] = { "first_seq", "last_seq", "records",
+                                       NULL };
+
+    rc = ca_parse_opts("verify-excerpt", ca_excerpt_options, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (ca_reader_open(&r, o.arg) != 0) {
+        ca_reader_close(&r);
+        return CA_USAGE;
+    }
+
+    h = NULL;
+    rc = CA_FAIL;
+
+    rd = ca_reader_next(&r, &line, &len);
+
+    if (rd == CA_READ_ERROR) {
+        rc = CA_USAGE;
+        goto done;
+    }
+
+    if (rd != CA_READ_LINE) {
+        snprintf(why, CA_WHY_LEN, "no header line: %s",
+                 rd == CA_READ_EOF ? "the file is empty"
+                                   : "the first line is not terminated or "
+                                     "too long");
+        r.line = 1;
+        goto bad;
+    }
+
+    h = json_loadb((const char *) line, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (!json_is_object(h)) {
+        snprintf(why, CA_WHY_LEN, "the header is not a JSON object");
+        goto bad;
+    }
+
+    for (i = 0; strings[i]; i++) {
+        if (!json_is_string(json_object_get(h, strings[i]))) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the string \"%s\"",
+                     strings[i]);
+            goto bad;
+        }
+    }
+
+    for (i = 0; integers[i]; i++) {
+        v = json_object_get(h, integers[i]);
+
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the integer \"%s\"",
+                     integers[i]);
+            goto bad;
+        }
+    }
+
+    first_seq = json_integer_value(json_object_get(h, "first_seq"));
+    last_seq = json_integer_value(json_object_get(h, "last_seq"));
+    count = json_integer_value(json_object_get(h, "records"));
+    prev = json_string_value(json_object_get(h, "prev"));
+    last_hash = json_string_value(json_object_get(h, "last_hash"));
+
+    if (strlen(prev) != CA_HEX_LEN || !ca_is_hex((u_char *) prev, CA_HEX_LEN)
+        || strlen(last_hash) != CA_HEX_LEN
+        || !ca_is_hex((u_char *) last_hash, CA_HEX_LEN)
+        || last_seq < first_seq || count != last_seq - first_seq + 1)
+    {
+        snprintf(why, CA_WHY_LEN, "the header is inconsistent (hashes must "
+                 "be 64 hex digits, records = last_seq - first_seq + 1)");
+        goto bad;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_from"));
+
+    if (ca_parse_time(s, &from, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_from is not a time");
+        goto bad;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_to"));
+
+    if (ca_parse_time(s, &to, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_to is not a time");
+        goto bad;
+    }
+
+    to += unit;
+
+    /* the excerpt's chain hangs from the header's first_seq and prev */
+    memset(&chain, 0, sizeof(ca_chain_t));
+
+    if (first_seq > 1) {
+        chain.started = 1;
+        chain.seq = first_seq - 1;
+        memcpy(chain.hash, prev, CA_HEX_LEN);
+
+    } else if (memcmp(prev, ca_zero_hash, CA_HEX_LEN) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header says first_seq 1 with a "
+                 "non-zero prev");
+        goto bad;
+    }
+
+    records = 0;
+
+    for ( ;; ) {
+        rd = ca_reader_next(&r, &line, &len);
+
+        if (rd == CA_READ_EOF) {
+            break;
+        }
+
+        if (rd == CA_READ_ERROR) {
+            rc = CA_USAGE;
+            goto done;
+        }
+
+        if (rd == CA_READ_LONG) {
+            snprintf(why, CA_WHY_LEN, "not JSON: a line longer than %d "
+                     "bytes", CA_LINE_MAX);
+            goto bad;
+        }
+
+        rr = ca_parse_record(line, len, &rec, why);
+
+        if (rr == CA_REC_NOMEM) {
+            ca_record_free(&rec);
+            rc = ca_error(CA_USAGE, "%s", why);
+            goto done;
+        }
+
+        if (rd == CA_READ_PARTIAL) {
+            ca_record_free(&rec);
+            snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
+                     "newline");
+            goto bad;
+        }
+
+        if (rr != CA_REC_OK) {
+            ca_record_free(&rec);
+            goto bad;
+        }
+
+        lk = ca_chain_link(&chain, &rec);
+
+        if (lk == CA_LINK_AHEAD) {
+            snprintf(why, CA_WHY_LEN, "deleted or reordered: expected seq "
+                     "%lld, found seq %lld", (long long) chain.seq + 1,
+                     (long long) rec.seq);
+            ca_record_free(&rec);
+            goto bad;
+        }
+
+        if (lk != CA_LINK_OK) {
+            ca_link_why(&chain, &rec, lk, why);
+            ca_record_free(&rec);
+            goto bad;
+        }
+
+        if (rec.seq > last_seq) {
+            snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
+                     "last_seq %lld", (long long) rec.seq,
+                     (long long) last_seq);
+            ca_record_free(&rec);
+            goto bad;
+        }
+
+        if ((rec.seq == first_seq || rec.seq == last_seq)
+            && (rec.ts < from || rec.ts >= to))
+        {
+            snprintf(why, CA_WHY_LEN, "seq %lld is outside the sealed "
+                     "period", (long long) rec.seq);
+            ca_record_free(&rec);
+            goto bad;
+        }
+
+        ca_chain_add(&chain, &rec, 0, r.line);
+        records++;
+
+        ca_record_free(&rec);
+    }
+
+    if (records != (uint64_t) count || chain.seq != last_seq
+        || memcmp(chain.hash, last_hash, CA_HEX_LEN) != 0)
+    {
+        r.line++;
+        snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
+                 "its header: %llu record(s) to seq %lld, the header says "
+                 "%lld to seq %lld ending in %.16s...",
+                 (unsigned long long) records, (long long) chain.seq,
+                 (long long) count, (long long) last_seq, last_hash);
+        goto bad;
+    }
+
+    if (!o.quiet) {
+        printf("verified excerpt: %s\n", o.arg);
+        printf("sealed:     %s .. %s\n",
+               json_string_value(json_object_get(h, "sealed_from")),
+               json_string_value(json_object_get(h, "sealed_to")));
+        printf("records:    %llu (seq %lld .. %lld)\n",
+               (unsigned long long) records, (long long) first_seq,
+               (long long) last_seq);
+        printf("prev:       %s\n", prev);
+        printf("last hash:  %s\n", last_hash);
+        printf("compare the last hash (and prev) with the hashes the "
+               "platform keeps outside the log\n");
+    }
+
+    rc = CA_OK;
+    goto done;
+
+bad:
+
+    fprintf(stderr, "%s:%llu: %s\n", o.arg, (unsigned long long) r.line,
+            why);
+    rc = CA_FAIL;
+
+done:
+
+    if (h) {
+        json_decref(h);
+    }
+
+    ca_reader_close(&r);
+
+    return rc;
+}
