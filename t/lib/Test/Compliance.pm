@@ -94,6 +94,7 @@ package Test::Compliance;
 use strict;
 use warnings;
 
+use Fcntl ();
 use Test::Base ();
 our @ISA = ('Test::Base');
 
@@ -269,7 +270,7 @@ sub _build_client {
 sub _make_keys {
     my $dir = $Cfg{keys};
 
-    return if -e "$dir/hs256.key";
+    return if -e "$dir/.complete";
 
     my $keygen = "$RepoRoot/scripts/compliance-keygen";
 
@@ -280,12 +281,24 @@ sub _make_keys {
 
     File::Path::mkpath($dir);
 
-    my @cmd = -x $keygen ? ($keygen, $dir) : ('sh', $keygen, $dir);
-    my ($rc, $out) = _run_capture(\@cmd, 60);
+    # test files run in parallel (prove -j): one makes the keys, the others
+    # wait for it
+    open my $lock, '>>', "$dir/.lock" or die "$dir/.lock: $!";
+    flock($lock, Fcntl::LOCK_EX()) or die "flock $dir/.lock: $!";
 
-    if ($rc ne '0') {
-        Test::More::diag("@cmd failed ($rc):\n$out");
+    unless (-e "$dir/.complete") {
+        my @cmd = -x $keygen ? ($keygen, $dir) : ('sh', $keygen, $dir);
+        my ($rc, $out) = _run_capture(\@cmd, 120);
+
+        if ($rc ne '0') {
+            Test::More::diag("@cmd failed ($rc):\n$out");
+
+        } elsif (open my $fh, '>', "$dir/.complete") {
+            close $fh;
+        }
     }
+
+    close $lock;
 }
 
 
