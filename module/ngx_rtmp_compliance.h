@@ -282,6 +282,8 @@ typedef struct {
     uint64_t                        audit_records;
     uint64_t                        audit_errors;
     uint64_t                        audit_lost;         /* since a failure */
+    ngx_uint_t                      audit_start;        /* to be written */
+    ngx_uint_t                      audit_recovered;    /* bytes cut */
 } ngx_rtmp_compliance_shctx_t;
 
 

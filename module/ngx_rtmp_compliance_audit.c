@@ -248,8 +248,6 @@ ngx_int_t
 ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
-    json_t                       *f;
-    ngx_int_t                     rc;
     ngx_uint_t                    recovered;
     ngx_rtmp_compliance_audit_t  *a;
     u_char                        path[NGX_MAX_PATH];
@@ -284,42 +282,10 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
         return NGX_ERROR;
     }
 
-    f = json_pack("{s:i}", "pid", (int) ngx_pid);
-    if (f == NULL) {
-        return NGX_ERROR;
-    }
+    /* the first worker writes audit.start, with the master's pid */
 
-    if (recovered
-        && json_object_set_new(f, "recovered_bytes", json_integer(recovered))
-           != 0)
-    {
-        json_decref(f);
-        return NGX_ERROR;
-    }
-
-    rc = ngx_rtmp_compliance_audit_write_locked(mcf, "audit.start", f, log);
-
-    json_decref(f);
-
-    if (a->fd != NGX_INVALID_FILE) {
-        if (fsync(a->fd) == -1) {
-            rc = NGX_ERROR;
-        }
-
-        ngx_sprintf(path, "%V/%s%Z", &a->dir, a->segment);
-        ngx_rtmp_compliance_audit_chown(mcf, path, log);
-
-        ngx_close_file(a->fd);
-        a->fd = NGX_INVALID_FILE;
-        a->segment[0] = '\0';
-    }
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "compliance_audit_log: cannot write to \"%V\"",
-                      &a->dir);
-        return NGX_ERROR;
-    }
+    mcf->sh->audit_start = 1;
+    mcf->sh->audit_recovered = recovered;
 
     return NGX_OK;
 }
@@ -510,6 +476,7 @@ ngx_int_t
 ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *mcf)
 {
+    json_t                       *f;
     ngx_rtmp_compliance_audit_t  *a;
 
     a = &mcf->audit;
@@ -517,7 +484,36 @@ ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
     a->segment[0] = '\0';
     a->dirty = 0;
 
-    if (a->dir.len == 0 || a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH) {
+    if (a->dir.len == 0 || mcf->sh == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (mcf->sh->audit_start) {
+        f = json_pack("{s:i}", "pid", (int) ngx_parent);
+
+        if (f && mcf->sh->audit_recovered) {
+            (void) json_object_set_new(f, "recovered_bytes",
+                                   json_integer(mcf->sh->audit_recovered));
+        }
+
+        if (f == NULL
+            || ngx_rtmp_compliance_audit_locked("audit.start", f, cycle->log)
+               != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_CRIT, cycle->log, 0,
+                          "compliance_audit_log: audit.start was not "
+                          "written");
+        }
+
+        json_decref(f);
+        mcf->sh->audit_start = 0;
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH) {
         return NGX_OK;
     }
 
@@ -687,6 +683,11 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     n = ngx_write_fd(a->fd, line, p - line);
 
+    if (n >= 0 && n != p - line) {
+        /* a short write sets no errno: a full disk is the usual cause */
+        ngx_set_errno(NGX_ENOSPC);
+    }
+
     if (n != p - line
         || (a->fsync == NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS
             && fdatasync(a->fd) == -1))
@@ -738,6 +739,7 @@ ngx_int_t
 ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
     ngx_log_t *log)
 {
+    ngx_uint_t                        probe;
     json_t                           *gap;
     ngx_int_t                         rc;
     ngx_rtmp_compliance_shctx_t      *sh;
@@ -751,6 +753,9 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
 
     sh = mcf->sh;
 
+    /* the recheck timer's retry is no record of its own to lose */
+    probe = (ngx_strcmp(event, "audit.resume") == 0);
+
     if (sh->audit_lost) {
         gap = json_pack("{s:I}", "lost", (json_int_t) sh->audit_lost);
 
@@ -760,7 +765,7 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
         json_decref(gap);
 
         if (rc != NGX_OK) {
-            sh->audit_lost++;
+            sh->audit_lost += !probe;
             return NGX_ERROR;
         }
 
@@ -773,7 +778,7 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
 
     rc = ngx_rtmp_compliance_audit_write_locked(mcf, event, fields, log);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK && !probe) {
         sh->audit_lost++;
     }
 
