@@ -23,10 +23,36 @@ TEST_FILES  ?= t/
 # Debian packages the build, the tools and the tests use
 DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
                libjwt-dev libpcre2-dev zlib1g-dev gcc make perl \
-               libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl
+               libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
+               valgrind
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
-MODULE       = $(BUILD)/ngx_rtmp_compliance_module.so
+
+# make test SAN=1: the module with AddressSanitizer and UBSan, loaded into
+# Debian's nginx with the sanitizer runtimes preloaded; make test
+# VALGRIND=1: nginx under valgrind.  Reports fail the test blocks.
+ifeq ($(SAN),1)
+MODULE_BUILD = $(BUILD)/san
+MODULE_CC    = -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_PRELOAD  = $(shell $(CC) -print-file-name=libasan.so):$(shell \
+               $(CC) -print-file-name=libubsan.so)
+export TEST_NGINX_WRAPPER = env LD_PRELOAD=$(SAN_PRELOAD) \
+    ASAN_OPTIONS=detect_leaks=0:log_path=$$TEST_NGINX_SERVROOT/logs/asan \
+    UBSAN_OPTIONS=print_stacktrace=1:log_path=$$TEST_NGINX_SERVROOT/logs/ubsan
+else
+MODULE_BUILD = $(BUILD)
+MODULE_CC    =
+endif
+
+ifeq ($(VALGRIND),1)
+export TEST_NGINX_WRAPPER = valgrind --quiet --trace-children=yes \
+    --leak-check=full --show-leak-kinds=definite --num-callers=30 \
+    --log-file=$$TEST_NGINX_SERVROOT/logs/valgrind.%p
+endif
+
+MODULE       = $(MODULE_BUILD)/ngx_rtmp_compliance_module.so
+export TEST_NGINX_LOAD_MODULES ?= /usr/lib/nginx/modules/ngx_rtmp_module.so \
+                                  $(MODULE)
 TOKEN_TOOL   = $(BUILD)/compliance-token
 RTMP_CLIENT  = $(BUILD)/rtmp-client
 AUDIT_TOOL   = $(BUILD)/compliance-audit
@@ -52,7 +78,7 @@ $(DEPS)/nginx-rtmp-module/ngx_rtmp.h:
 module: $(MODULE)
 
 $(MODULE): $(MODULE_SRCS) | rtmp-src
-	scripts/build-module $(BUILD) $(RTMP_SRC)
+	scripts/build-module $(MODULE_BUILD) $(RTMP_SRC) "$(MODULE_CC)"
 
 tools: $(TOKEN_TOOL) $(RTMP_CLIENT) $(AUDIT_TOOL)
 

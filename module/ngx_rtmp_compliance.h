@@ -19,7 +19,7 @@
 #define NGX_RTMP_COMPLIANCE_CLAIM_MAX     256
 #define NGX_RTMP_COMPLIANCE_KID_MAX       64
 #define NGX_RTMP_COMPLIANCE_HASH_LEN      12
-#define NGX_RTMP_COMPLIANCE_DETAIL_MAX    256
+#define NGX_RTMP_COMPLIANCE_DETAIL_MAX    768
 
 
 /* rejection reasons: the strings are part of the product contract */
@@ -376,6 +376,7 @@ typedef struct {
     unsigned                        admitted:1;
     unsigned                        dropping:1;
     unsigned                        connect_oversize:1;
+    unsigned                        labelled:1;
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 } ngx_rtmp_compliance_ctx_t;
 
@@ -463,6 +464,8 @@ json_t *ngx_rtmp_compliance_audit_session(ngx_rtmp_session_t *s,
 
 /* ngx_rtmp_compliance_label.c */
 ngx_int_t ngx_rtmp_compliance_label(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+ngx_int_t ngx_rtmp_compliance_label_av(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 
 /* ngx_rtmp_compliance_state.c */

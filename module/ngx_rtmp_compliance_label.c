@@ -21,13 +21,73 @@
 #include "ngx_rtmp_streams.h"
 
 
+static ngx_int_t ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
+    ngx_rtmp_codec_ctx_t *codec);
+
+
 ngx_int_t
 ngx_rtmp_compliance_label(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
 {
+    ngx_rtmp_codec_ctx_t       *codec;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->admitted || !ctx->claims.ai) {
+        return NGX_OK;
+    }
+
+    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
+    if (codec == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->labelled = 1;
+
+    return ngx_rtmp_compliance_label_meta(s, codec);
+}
+
+
+/*
+ * an AI host whose encoder sends no metadata is labelled all the same:
+ * at its first audio or video message the stream gets a labelled
+ * onMetaData
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_label_av(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    ngx_rtmp_codec_ctx_t       *codec;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || ctx->labelled || !ctx->admitted || !ctx->claims.ai
+        || ctx->kind != NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        return NGX_OK;
+    }
+
+    ctx->labelled = 1;
+
+    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
+
+    if (codec == NULL || codec->meta) {
+        return NGX_OK;
+    }
+
+    return ngx_rtmp_compliance_label_meta(s, codec);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
+    ngx_rtmp_codec_ctx_t *codec)
+{
     ngx_int_t                   rc;
     ngx_rtmp_header_t           mh;
-    ngx_rtmp_codec_ctx_t       *codec;
     ngx_rtmp_core_srv_conf_t   *cscf;
     ngx_rtmp_compliance_ctx_t  *ctx;
 
@@ -124,15 +184,6 @@ ngx_rtmp_compliance_label(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     };
 
     ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
-    if (ctx == NULL || !ctx->admitted || !ctx->claims.ai) {
-        return NGX_OK;
-    }
-
-    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
-    if (codec == NULL) {
-        return NGX_OK;
-    }
 
     cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
 

@@ -615,6 +615,7 @@ static ngx_int_t
 ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
 {
     ngx_uint_t                        i;
+    ngx_rtmp_handler_pt              *eh;
     ngx_rtmp_amf_handler_t           *h;
     ngx_rtmp_core_srv_conf_t        **cscf;
     ngx_rtmp_core_main_conf_t        *cmcf;
@@ -685,6 +686,22 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
 
         h->handler = ngx_rtmp_compliance_label;
     }
+
+    /* after the codec module's own handlers of audio and video */
+
+    eh = ngx_array_push(&cmcf->events[NGX_RTMP_MSG_AUDIO]);
+    if (eh == NULL) {
+        return NGX_ERROR;
+    }
+
+    *eh = ngx_rtmp_compliance_label_av;
+
+    eh = ngx_array_push(&cmcf->events[NGX_RTMP_MSG_VIDEO]);
+    if (eh == NULL) {
+        return NGX_ERROR;
+    }
+
+    *eh = ngx_rtmp_compliance_label_av;
 
     next_close_stream = ngx_rtmp_close_stream;
     ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
@@ -958,6 +975,7 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     }
 
     ctx->admitted = 0;
+    ctx->labelled = 0;
     ctx->tier = NULL;
     ctx->why = 0;
     ngx_str_null(&ctx->room);
@@ -1173,22 +1191,10 @@ ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
 {
     u_char                        *q;
     ngx_str_t                      tier, args, token;
-    ngx_uint_t                     reason, redact;
+    ngx_uint_t                     reason, needed;
     ngx_rtmp_compliance_tier_t    *t;
     ngx_rtmp_compliance_claims_t  *cl;
     u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
-
-    if (ngx_rtmp_compliance_room_tier(&s->app, &ctx->room, buf, &tier)
-        != NGX_OK)
-    {
-        return NGX_RTMP_COMPLIANCE_OK;
-    }
-
-    t = ngx_rtmp_compliance_tier_find(cacf, &tier);
-
-    if (t == NULL || !t->viewer_token) {
-        return NGX_RTMP_COMPLIANCE_OK;
-    }
 
     ngx_str_null(&args);
 
@@ -1198,33 +1204,51 @@ ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
         args.len = name->data + name->len - args.data;
     }
 
-    redact = 1;
-
     if (ngx_rtmp_compliance_arg(&args, &ngx_rtmp_compliance_token_arg,
-                                &token)
-        == NULL)
+                                &token))
     {
-        redact = 0;
+        /* a credential: never to be seen by nginx-rtmp and its logs */
+        ngx_rtmp_compliance_amf_redact(at, token.data - name->data,
+                                       token.len);
 
-        if (ngx_rtmp_compliance_arg(&ctx->connect_args,
-                                    &ngx_rtmp_compliance_token_arg, &token)
-            == NULL)
-        {
-            ngx_str_null(&token);
-        }
+    } else if (ngx_rtmp_compliance_arg(&ctx->connect_args,
+                                       &ngx_rtmp_compliance_token_arg,
+                                       &token)
+               == NULL)
+    {
+        ngx_str_null(&token);
     }
 
-    if (token.len == 0 && ctx->connect_oversize) {
-        ngx_snprintf(detail, size, "the connect URL is longer than %d "
-                     "bytes%Z", NGX_RTMP_COMPLIANCE_NAME_MAX);
-        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    t = NULL;
+
+    if (ngx_rtmp_compliance_room_tier(&s->app, &ctx->room, buf, &tier)
+        == NGX_OK)
+    {
+        t = ngx_rtmp_compliance_tier_find(cacf, &tier);
     }
+
+    needed = (t && t->viewer_token);
 
     if (token.len == 0) {
-        ngx_snprintf(detail, size, "tier \"%V\" of the room needs a play "
-                     "token%Z", &t->name);
-        return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
+        if (needed && ctx->connect_oversize) {
+            ngx_snprintf(detail, size, "the connect URL is longer than %d "
+                         "bytes%Z", NGX_RTMP_COMPLIANCE_NAME_MAX);
+            return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+        }
+
+        if (needed) {
+            ngx_snprintf(detail, size, "tier \"%V\" of the room needs a "
+                         "play token%Z", &t->name);
+            return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
+        }
+
+        return NGX_RTMP_COMPLIANCE_OK;
     }
+
+    /*
+     * a token given is checked even where none is needed yet: the room's
+     * tier may ask for one once its publisher is live
+     */
 
     cl = &ctx->claims;
 
@@ -1232,20 +1256,23 @@ ngx_rtmp_compliance_play_token(ngx_rtmp_session_t *s,
                                               &ngx_rtmp_compliance_scope_play,
                                               s->connection->pool, cl,
                                               detail, size);
-    if (reason != NGX_RTMP_COMPLIANCE_OK) {
-        return reason;
-    }
 
-    if (cl->room.len != ctx->room.len
-        || ngx_strncmp(cl->room.data, ctx->room.data, ctx->room.len) != 0)
+    if (reason == NGX_RTMP_COMPLIANCE_OK
+        && (cl->room.len != ctx->room.len
+            || ngx_strncmp(cl->room.data, ctx->room.data, ctx->room.len)
+               != 0))
     {
         ngx_snprintf(detail, size, "token is for another room%Z");
-        return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+        reason = NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
     }
 
-    if (redact) {
-        ngx_rtmp_compliance_amf_redact(at, token.data - name->data,
-                                       token.len);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        if (needed) {
+            return reason;
+        }
+
+        /* not needed now: the player goes on as one without a token */
+        ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
     }
 
     return NGX_RTMP_COMPLIANCE_OK;
@@ -1392,6 +1419,9 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
 
     cl = &ctx->claims;
 
+    /* ngx_snprintf() leaves no NUL when it truncates */
+    detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX - 1] = '\0';
+
     ngx_rtmp_compliance_session_count(play ? NGX_RTMP_COMPLIANCE_PLAYER
                                            : NGX_RTMP_COMPLIANCE_PUBLISHER,
                                       reason);
@@ -1447,6 +1477,7 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], detail);
+    desc[sizeof(desc) - 1] = '\0';
 
     ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
                                  : "NetStream.Publish.Rejected",

@@ -633,6 +633,7 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
         if (t && t->viewer_token && c->claims.scope.len == 0) {
             ngx_snprintf(c->text, sizeof(c->text), "tier \"%V\" of the room "
                          "needs a play token%Z", &t->name);
+            c->text[sizeof(c->text) - 1] = '\0';
             return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
         }
 
@@ -649,6 +650,7 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
         ngx_snprintf(c->text, sizeof(c->text), "live for %T s, tier \"%V\" "
                      "allows %T s%Z", now - ss->started, &t->name,
                      t->max_duration);
+        c->text[sizeof(c->text) - 1] = '\0';
         return NGX_RTMP_COMPLIANCE_DURATION_LIMIT;
     }
 
@@ -682,6 +684,7 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
     ngx_snprintf(c->text, sizeof(c->text), "%uL bit/s for %T s, tier \"%V\" "
                  "allows %uz%Z", rate, now - c->over_since, &t->name,
                  t->max_bitrate);
+    c->text[sizeof(c->text) - 1] = '\0';
 
     return NGX_RTMP_COMPLIANCE_BITRATE_LIMIT;
 }
@@ -759,6 +762,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             ngx_rtmp_compliance_order_text(o, text, sizeof(text));
             ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
                          o->id, text);
+            c->text[sizeof(c->text) - 1] = '\0';
         }
 
         if (ss->drop) {
@@ -767,6 +771,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             if (why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP) {
                 ngx_snprintf(c->text, sizeof(c->text), "dropped through "
                              "the control API%Z");
+                c->text[sizeof(c->text) - 1] = '\0';
             }
 
         } else if (ss->restricted && ss->tier_len
@@ -793,6 +798,9 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
             } else if (!t->publish) {
                 why = NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH;
+
+            } else if (c->claims.ai && !t->ai_host) {
+                why = NGX_RTMP_COMPLIANCE_AI_HOST_FORBIDDEN;
 
             } else {
                 c->tier = t;
@@ -831,6 +839,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
                           "room: \"%V\", %s", c->id, &c->room, c->text);
 
             ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
+            desc[sizeof(desc) - 1] = '\0';
 
             ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
                                  (char *) desc);
@@ -861,6 +870,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
         ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                      &ngx_rtmp_compliance_reasons[reason[i]], c->text);
+        desc[sizeof(desc) - 1] = '\0';
 
         ngx_rtmp_send_status(s, c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
                                 ? "NetStream.Publish.Rejected"

@@ -664,8 +664,8 @@ sub {
     my @o = map { order(target => "host:t$_", action => 'ban',
                         reason => "before -t $_") } 1 .. 4;
 
-    my $bin = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
-    my $out = `$bin -p $ENV{TEST_NGINX_SERVROOT}/ -c conf/nginx.conf -t 2>&1`;
+    my $cmd = join ' ', map { "'$_'" } nginx_command('-t');
+    my $out = `$cmd 2>&1`;
     is($?, 0, 'nginx -t passes') or Test::More::diag($out);
 
     my @n = map { order(target => "host:n$_", action => 'ban',

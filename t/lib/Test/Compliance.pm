@@ -64,7 +64,10 @@ package Test::Compliance;
 # environment variable) are substituted in the config sections, the client
 # lines and the log patterns; they are in %ENV for eval sections too.
 #
-# Environment: TEST_NGINX_BINARY (/usr/sbin/nginx), TEST_NGINX_LOAD_MODULES
+# Environment: TEST_NGINX_WRAPPER (a command nginx runs under, e.g. env
+# LD_PRELOAD=... or valgrind; its reports in logs/asan.*, logs/ubsan.*,
+# logs/valgrind.* fail the block), TEST_NGINX_BINARY (/usr/sbin/nginx),
+# TEST_NGINX_LOAD_MODULES
 # (the rtmp and the compliance module; empty for a static binary),
 # TEST_NGINX_LOG_LEVEL (info), TEST_NGINX_SERVROOT (t/servroot_TEST_PID),
 # TEST_NGINX_KEYS (build/test-keys), TEST_NGINX_RTMP_PORT and
@@ -110,6 +113,7 @@ use Time::HiRes ();
 
 our @EXPORT = qw(
     run_tests
+    nginx_command
     token
     run_client
     wait_for
@@ -588,9 +592,67 @@ EOF
 }
 
 
+# TEST_NGINX_WRAPPER runs nginx under another command: "env LD_PRELOAD=..."
+# for a sanitizer build, "valgrind ..." (make test SAN=1 / VALGRIND=1)
+
 sub _nginx_cmd {
-    return ($Cfg{binary}, '-p', "$Cfg{servroot}/", '-c', 'conf/nginx.conf',
-            @_);
+    my @wrapper;
+
+    if (defined $ENV{TEST_NGINX_WRAPPER} && $ENV{TEST_NGINX_WRAPPER} =~ /\S/) {
+        @wrapper = split ' ', _subst($ENV{TEST_NGINX_WRAPPER});
+    }
+
+    return (@wrapper, $Cfg{binary}, '-p', "$Cfg{servroot}/", '-c',
+            'conf/nginx.conf', @_);
+}
+
+
+# the command line that runs this test file's nginx with ARGS (e.g. -t),
+# under TEST_NGINX_WRAPPER when there is one
+
+sub nginx_command {
+    _init();
+    return _nginx_cmd(@_);
+}
+
+
+# reports of AddressSanitizer, UBSan and valgrind in logs/ that this test
+# file has not seen yet; valgrind reports count when they name our code
+
+my %SanSeen;
+
+sub _sanitizer_reports {
+    my @bad;
+
+    for my $f (glob("$Cfg{servroot}/logs/asan.*"),
+               glob("$Cfg{servroot}/logs/ubsan.*"),
+               glob("$Cfg{servroot}/logs/valgrind.*"))
+    {
+        my $text = _read_file($f);
+        my $size = length $text;
+        my $from = $SanSeen{$f} || 0;
+
+        next if $size <= $from;
+
+        $SanSeen{$f} = $size;
+        my $new = substr($text, $from);
+
+        if ($f =~ /valgrind/) {
+            # one report per blank-line separated paragraph
+            for my $p (split /\n(?:==\d+==\s*)?\n/, $new) {
+                next unless $p =~ /Invalid (?:read|write|free)|uninitialised
+                                   |definitely lost in [1-9]|Mismatched free
+                                   |Syscall param/x;
+                next unless $p =~ /compliance/;
+                push @bad, "$f: $p";
+            }
+
+        } elsif ($new =~ /ERROR|runtime error/) {
+            push @bad, "$f: " . substr($new, 0, 4000);
+        }
+    }
+
+    return @bad;
 }
 
 
@@ -1089,6 +1151,8 @@ sub _check_crashes {
          || /exited on signal/
          || /worker process \d+ exited with (?:fatal )?code [1-9]/)
     } split /\n/, $text;
+
+    push @bad, _sanitizer_reports();
 
     Test::More::ok(!@bad, $block->name . " - no [alert], [emerg] or crash"
                           . " in the error log")
