@@ -24,7 +24,7 @@ TEST_FILES  ?= t/
 DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
                libjwt-dev libpcre2-dev zlib1g-dev gcc make perl \
                libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
-               valgrind
+               valgrind clang libclang-rt-14-dev
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
 
@@ -59,7 +59,10 @@ AUDIT_TOOL   = $(BUILD)/compliance-audit
 TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
 
 .PHONY: all module tools deps rtmp-src static test test-static run stop \
-        clean distclean
+        clean distclean fuzz
+
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
 
 ifeq ($(NGINX_SRC),)
 all: module tools
@@ -113,6 +116,15 @@ test-static: deps
 	fi
 	TEST_NGINX_BINARY=$(BUILD)/static/nginx TEST_NGINX_LOAD_MODULES= \
 	    prove t/010-publish-gate.t
+
+# libFuzzer targets for the AMF reader, the token verifier and the order
+# parser (fuzz/README.md); make test runs each for a short time
+fuzz: deps
+	$(MAKE) module
+	scripts/fetch-debian-orig nginx $(DEPS)/nginx
+	NGX_SRC=$(DEPS)/nginx NGX_OBJS=$(BUILD)/nginx-src/objs \
+	    RTMP_SRC=$(RTMP_SRC) fuzz/build.sh $(BUILD)/fuzz
+	FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 run: deps
 	$(MAKE) module tools

@@ -885,19 +885,21 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_str_null(&a[0]);
     ngx_str_null(&a[1]);
 
-    p = ngx_strlchr(tc_url.data, tc_url.data + tc_url.len, '?');
+    p = tc_url.len ? ngx_strlchr(tc_url.data, tc_url.data + tc_url.len, '?')
+                   : NULL;
     if (p) {
         a[0].data = p + 1;
         a[0].len = tc_url.data + tc_url.len - a[0].data;
-        len += a[0].len + 1;
     }
 
-    p = ngx_strlchr(app.data, app.data + app.len, '?');
+    p = app.len ? ngx_strlchr(app.data, app.data + app.len, '?') : NULL;
     if (p) {
         a[1].data = p + 1;
         a[1].len = app.data + app.len - a[1].data;
-        len += a[1].len + 1;
     }
+
+    /* empty queries count for nothing */
+    len = (a[0].len ? a[0].len + 1 : 0) + (a[1].len ? a[1].len + 1 : 0);
 
     if (len == 0) {
         return NGX_OK;
@@ -1013,6 +1015,15 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (room.len >= NGX_RTMP_MAX_NAME) {
+        /* nginx-rtmp would cut it: the stream would not be the room */
+        ngx_snprintf(detail, sizeof(detail), "room names are at most %d "
+                     "bytes%Z", NGX_RTMP_MAX_NAME - 1);
+        return ngx_rtmp_compliance_reject(s, 0, ctx,
+                                          NGX_RTMP_COMPLIANCE_ROOM_MISMATCH,
+                                          detail);
     }
 
     redact = 1;

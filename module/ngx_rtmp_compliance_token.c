@@ -86,6 +86,10 @@ ngx_rtmp_compliance_arg(ngx_str_t *args, ngx_str_t *name, ngx_str_t *value)
 {
     u_char  *p, *last, *amp;
 
+    if (args->len == 0) {
+        return NULL;
+    }
+
     p = args->data;
     last = p + args->len;
 
@@ -148,6 +152,20 @@ ngx_rtmp_compliance_b64(ngx_str_t *src, u_char *buf, size_t size,
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
               || (c >= '0' && c <= '9') || c == '-' || c == '_'))
         {
+            return NGX_ERROR;
+        }
+    }
+
+    /* canonical: the unused low bits of the last character are zero */
+
+    if (src->len % 4) {
+        c = last[-1];
+        c = (c >= 'A' && c <= 'Z') ? c - 'A'
+            : (c >= 'a' && c <= 'z') ? c - 'a' + 26
+            : (c >= '0' && c <= '9') ? c - '0' + 52
+            : (c == '-') ? 62 : 63;
+
+        if (c & (src->len % 4 == 2 ? 0x0f : 0x03)) {
             return NGX_ERROR;
         }
     }
@@ -331,7 +349,9 @@ ngx_rtmp_compliance_header(ngx_rtmp_compliance_app_conf_t *cacf,
 
     for (i = 0; i < cacf->keys->nelts; i++) {
         if (k[i].kid.len == cl->kid.len
-            && ngx_strncmp(k[i].kid.data, cl->kid.data, cl->kid.len) == 0)
+            && (cl->kid.len == 0
+                || ngx_strncmp(k[i].kid.data, cl->kid.data, cl->kid.len)
+                   == 0))
         {
             break;
         }

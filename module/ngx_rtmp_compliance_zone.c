@@ -333,10 +333,25 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     o->tier_len = (u_short) spec->tier.len;
     o->target_node = t;
 
-    p = ngx_cpymem(o->data, spec->target.data, spec->target.len);
-    p = ngx_cpymem(p, spec->reason.data, spec->reason.len);
-    p = ngx_cpymem(p, spec->ref.data, spec->ref.len);
-    ngx_memcpy(p, spec->tier.data, spec->tier.len);
+    /* empty strings may have no data: nothing is copied for them */
+
+    p = o->data;
+
+    if (spec->target.len) {
+        p = ngx_cpymem(p, spec->target.data, spec->target.len);
+    }
+
+    if (spec->reason.len) {
+        p = ngx_cpymem(p, spec->reason.data, spec->reason.len);
+    }
+
+    if (spec->ref.len) {
+        p = ngx_cpymem(p, spec->ref.data, spec->ref.len);
+    }
+
+    if (spec->tier.len) {
+        ngx_memcpy(p, spec->tier.data, spec->tier.len);
+    }
 
     o->node.key = (ngx_rbtree_key_t) o->id;
     ngx_rbtree_insert(&ctx->sh->orders, &o->node);
@@ -604,7 +619,10 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
     for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
         ss->len[i] = (u_short) subjects[i].len;
-        p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
+
+        if (subjects[i].len) {
+            p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
+        }
     }
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {

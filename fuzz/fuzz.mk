@@ -1,0 +1,58 @@
+# The fuzz targets; run by fuzz/build.sh, which sets every variable below
+# (B, TOP, NGX_SRC, NGX_OBJS, RTMP_SRC, CC).
+#
+# nginx core files and the module's parser files are compiled with
+# libFuzzer's coverage and ASan+UBSan; objects depend on their headers
+# (-MMD) and on the flags (fuzz-flags, rewritten only when they change).
+
+NGX_CORE   = core/ngx_string.c core/ngx_palloc.c core/ngx_array.c \
+             core/ngx_times.c os/unix/ngx_time.c os/unix/ngx_alloc.c
+MODULE     = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
+             ngx_rtmp_compliance_key.c ngx_rtmp_compliance_orders.c
+TARGETS    = fuzz_amf fuzz_token fuzz_order
+
+# UBSan stops at its first report (run.sh and the test set
+# UBSAN_OPTIONS=halt_on_error=1), except that the two checks for nginx's
+# idiom of an empty ngx_str_t with a NULL data pointer (NULL + 0,
+# ngx_strncmp(NULL, NULL, 0)) are left recoverable, so that the known
+# places can be suppressed by name (fuzz/ubsan.supp) and any other place
+# still halts.
+SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fsanitize-recover=pointer-overflow,nonnull-attribute
+CFLAGS     = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(SAN) \
+             -DNGX_DEBUG_PALLOC=1 -MMD -MP
+WARN       = -W -Wall -Wpointer-arith -Wno-unused-parameter \
+             -Wno-deprecated-declarations
+LDFLAGS    = -fsanitize=fuzzer $(SAN)
+LIBS       = -ljansson -lcrypto
+
+INCS       = -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
+             -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
+             -I$(NGX_OBJS) -I$(RTMP_SRC) -I$(TOP)/module -I$(TOP)/fuzz
+
+NGX_OBJ    = $(addprefix $(B)/obj/nginx/,$(notdir $(NGX_CORE:.c=.o)))
+MODULE_OBJ = $(addprefix $(B)/obj/module/,$(MODULE:.c=.o))
+COMMON_OBJ = $(NGX_OBJ) $(MODULE_OBJ) $(B)/obj/fuzz/stubs.o
+
+vpath %.c $(addprefix $(NGX_SRC)/src/,$(sort $(dir $(NGX_CORE))))
+
+.PHONY: all
+all: $(addprefix $(B)/,$(TARGETS))
+
+$(B)/obj/nginx/%.o: %.c $(B)/fuzz-flags
+	@mkdir -p $(@D)
+	$(CC) -c $(CFLAGS) -w $(INCS) -o $@ $<
+
+$(B)/obj/module/%.o: $(TOP)/module/%.c $(B)/fuzz-flags
+	@mkdir -p $(@D)
+	$(CC) -c $(CFLAGS) $(WARN) $(INCS) -o $@ $<
+
+$(B)/obj/fuzz/%.o: $(TOP)/fuzz/%.c $(B)/fuzz-flags
+	@mkdir -p $(@D)
+	$(CC) -c $(CFLAGS) $(WARN) $(INCS) -o $@ $<
+
+$(B)/fuzz_%: $(B)/obj/fuzz/fuzz_%.o $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS)
+	@mv -f $@.tmp $@
+
+-include $(wildcard $(B)/obj/*/*.d)

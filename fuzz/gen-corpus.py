@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora fuzz/corpus/{amf,token,order}/.
+
+    python3 fuzz/gen-corpus.py
+
+Needs only python3 and the openssl command (for the RS*/ES* tokens, signed
+with the throwaway private keys in fuzz/keys/, whose public halves are
+embedded in fuzz_token.c).  The AMF seeds are the bodies ffmpeg 5.1 sent
+(fuzz/captures/, see fuzz/README.md) and bodies laid out as OBS's librtmp
+sends them, each with the input header of fuzz_amf.c; the rest are built
+here.  Old seeds are replaced, so the output is the same on every run
+(but for the ECDSA signatures, which are randomised).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "corpus")
+
+SECRET_NOKID = b"fuzz-hs256-secret-0123456789abcdef"
+SECRET_HS = b"fuzz-hs-secret-for-kid-hs-0123456789abcdefghijklmn"
+
+FAR = 4102444800          # 2100-01-01
+PAST = 1600000000         # 2020-09-13
+SOON = 1900000000         # 2030-03-17: an "until" within 10 years
+
+
+def write(kind, name, data):
+    with open(os.path.join(OUT, kind, name), "wb") as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------- AMF
+
+
+def a_num(n):
+    return b"\x00" + struct.pack(">d", n)
+
+
+def a_bool(b):
+    return b"\x01" + bytes([1 if b else 0])
+
+
+def a_str(s):
+    s = s.encode() if isinstance(s, str) else s
+    return b"\x02" + struct.pack(">H", len(s)) + s
+
+
+def a_lstr(s):
+    s = s.encode() if isinstance(s, str) else s
+    return b"\x0c" + struct.pack(">I", len(s)) + s
+
+
+def a_key(k):
+    k = k.encode()
+    return struct.pack(">H", len(k)) + k
+
+
+def a_obj(props, end=True):
+    b = b"\x03" + b"".join(a_key(k) + v for k, v in props)
+    return b + (b"\x00\x00\x09" if end else b"")
+
+
+def a_ecma(props):
+    return (b"\x08" + struct.pack(">I", len(props))
+            + b"".join(a_key(k) + v for k, v in props) + b"\x00\x00\x09")
+
+
+NULL = b"\x05"
+
+
+def amf_header(connect, split, lens=(), small=None):
+    """the input header of fuzz_amf.c"""
+    op = (1 if connect else 0) | (split << 2) | (2 if small is not None else 0)
+    h = bytes([op])
+    if small is not None:
+        h += bytes([small])
+    if split == 0:
+        h += bytes([len(lens)]) + bytes(lens)
+    return h
+
+
+def amf_seeds(name, body, connect):
+    write("amf", name + "-one", amf_header(connect, 3) + body)
+    write("amf", name + "-128", amf_header(connect, 1) + body)
+    write("amf", name + "-split",
+          amf_header(connect, 0, (1, 2, 3, 5, 8, 13, 21, 34)) + body)
+
+
+def gen_amf(token):
+    cap = os.path.join(HERE, "captures")
+    for f in sorted(os.listdir(cap)):
+        body = open(os.path.join(cap, f), "rb").read()
+        amf_seeds(f[:-4], body, "connect" in f)
+
+    # OBS (librtmp): connect with type/flashVer/swfUrl/tcUrl, publish
+    # with the stream key and "live"
+    url = "rtmp://ingest.example.com/live"
+    obs = [("app", a_str("live")), ("type", a_str("nonprivate")),
+           ("flashVer", a_str("FMLE/3.0 (compatible; FMSc/1.0)")),
+           ("swfUrl", a_str(url)), ("tcUrl", a_str(url))]
+    amf_seeds("obs-connect", a_num(1) + a_obj(obs), True)
+
+    obs_t = [("app", a_str("live?token=" + token)),
+             ("type", a_str("nonprivate")),
+             ("flashVer", a_str("FMLE/3.0 (compatible; FMSc/1.0)")),
+             ("swfUrl", a_str(url + "?token=" + token)),
+             ("tcUrl", a_str(url + "?token=" + token))]
+    amf_seeds("obs-connect-token", a_num(1) + a_obj(obs_t), True)
+
+    amf_seeds("obs-publish",
+              a_num(5) + NULL + a_str("room1?token=" + token) + a_str("live"),
+              False)
+
+    # variants and broken ones
+    pub = a_num(5) + NULL + a_str("room1?x=1&token=" + token + "&y=2")
+    amf_seeds("publish-args", pub, False)
+    amf_seeds("publish-empty-token",
+              a_num(5) + NULL + a_str("room1?token=&token=abc"), False)
+    amf_seeds("publish-longstring",
+              a_num(5) + NULL + a_lstr("room1?token=" + token), False)
+    amf_seeds("publish-object",
+              a_num(5) + a_obj([("a", a_num(1)), ("b", a_str("x"))])
+              + a_str("r?token=t"), False)
+    amf_seeds("publish-truncated", pub[:40], False)
+    amf_seeds("publish-bigstring",
+              a_num(5) + NULL + b"\x02\xff\xff" + b"room?token=abc", False)
+    write("amf", "publish-small-buffer",
+          amf_header(False, 0, (9, 1), small=16) + pub)
+    write("amf", "connect-small-buffer",
+          amf_header(True, 2, small=40) + a_num(1) + a_obj(obs_t))
+
+    deep = b""
+    for _ in range(18):
+        deep = a_obj([("o", deep)]) if deep else a_obj([("x", NULL)])
+    amf_seeds("publish-deep", a_num(5) + deep + a_str("room1"), False)
+
+    every = a_obj([("n", a_num(1.5)), ("b", a_bool(True)), ("s", a_str("s")),
+                   ("u", b"\x06"), ("r", b"\x07\x00\x01"),
+                   ("d", b"\x0b" + bytes(10)),
+                   ("l", a_lstr("long")),
+                   ("x", b"\x0f" + struct.pack(">I", 3) + b"<a>"),
+                   ("e", a_ecma([("k", a_num(2))])),
+                   ("a", b"\x0a" + struct.pack(">I", 2) + a_num(1) + NULL),
+                   ("t", b"\x10" + a_key("Cls")[0:2] + b"Cls"
+                    + a_key("p") + a_num(3) + b"\x00\x00\x09")])
+    amf_seeds("publish-every-type", a_num(5) + every + a_str("room1"), False)
+
+    amf_seeds("connect-ecma",
+              a_num(1) + a_ecma([("app", a_str("live?token=abc")),
+                                 ("tcUrl", a_str(url + "?token=abc"))]),
+              True)
+    amf_seeds("connect-nested",
+              a_num(1) + a_obj([("x", every), ("app", a_str("live")),
+                                ("tcUrl", a_lstr(url + "?a=1&token=q"))]),
+              True)
+    amf_seeds("connect-app-number",
+              a_num(1) + a_obj([("app", a_num(1))]), True)
+    amf_seeds("connect-no-end",
+              a_num(1) + a_obj([("app", a_str("live"))], end=False), True)
+    amf_seeds("connect-twice",
+              a_num(1) + a_obj([("app", a_str("a?token=1")),
+                                ("app", a_str("b?token=22")),
+                                ("tcUrl", a_str("rtmp://h/a?token=333"))]),
+              True)
+
+
+# ---------------------------------------------------------------- JWT
+
+
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def compact(obj):
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def hs_token(header, claims, secret, md=hashlib.sha256):
+    h = header if isinstance(header, bytes) else compact(header)
+    p = claims if isinstance(claims, bytes) else compact(claims)
+    si = (b64(h) + "." + b64(p)).encode()
+    return si.decode() + "." + b64(hmac.new(secret, si, md).digest())
+
+
+def der_to_rs(der, half):
+    """an ECDSA DER signature as JWS R || S"""
+    assert der[0] == 0x30
+    i = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7f)
+    out = b""
+    for _ in range(2):
+        assert der[i] == 0x02
+        n = der[i + 1]
+        v = der[i + 2:i + 2 + n].lstrip(b"\x00")
+        out += v.rjust(half, b"\x00")
+        i += 2 + n
+    return out
+
+
+def pk_token(header, claims, key, md, half=0):
+    si = (b64(compact(header)) + "." + b64(compact(claims))).encode()
+    sig = subprocess.run(
+        ["openssl", "dgst", "-" + md, "-sign",
+         os.path.join(HERE, "keys", key + ".pem")],
+        input=si, stdout=subprocess.PIPE, check=True).stdout
+    if half:
+        sig = der_to_rs(sig, half)
+    return si.decode() + "." + b64(sig)
+
+
+PUBLISH = {"scope": "publish", "room": "room1", "sub": "host-9f2c",
+           "pid": "person-77a1", "op": "op-3", "idv": "kyc-2026-01",
+           "tier": "standard", "mcn": "mcn-5", "jti": "j-0001",
+           "ai": False, "exp": FAR, "nbf": PAST, "iat": PAST}
+PLAY = {"scope": "play", "room": "room1", "jti": "j-0002", "exp": FAR}
+B = {"iss": "https://id.example", "aud": "rtmp-ingest"}
+
+
+def op_token(mode, play=False, conf_b=False, hdr=0):
+    return bytes([mode | (4 if play else 0) | (8 if conf_b else 0)
+                  | (hdr << 4)])
+
+
+def gen_token():
+    nokid = {"alg": "HS256", "typ": "JWT"}
+    t = {}
+
+    # valid, every key of configuration A, then B
+    t["hs256-nokid"] = (op_token(0), hs_token(nokid, PUBLISH, SECRET_NOKID))
+    t["hs256-play"] = (op_token(0, play=True),
+                       hs_token(nokid, PLAY, SECRET_NOKID))
+    t["hs384-kid"] = (op_token(0), hs_token({"alg": "HS384", "kid": "hs"},
+                                            PUBLISH, SECRET_HS,
+                                            hashlib.sha384))
+    t["hs512-kid"] = (op_token(0), hs_token({"alg": "HS512", "kid": "hs"},
+                                            PUBLISH, SECRET_HS,
+                                            hashlib.sha512))
+    t["rs256"] = (op_token(0), pk_token({"alg": "RS256", "kid": "rsa"},
+                                        PUBLISH, "rsa", "sha256"))
+    t["rs512-pinned"] = (op_token(0),
+                         pk_token({"alg": "RS512", "kid": "rs512"},
+                                  PUBLISH, "rsa", "sha512"))
+    t["rs384-pinned-wrong"] = (op_token(0),
+                               pk_token({"alg": "RS384", "kid": "rs512"},
+                                        PUBLISH, "rsa", "sha384"))
+    t["es256"] = (op_token(0), pk_token({"alg": "ES256", "kid": "ec256"},
+                                        PUBLISH, "ec256", "sha256", 32))
+    t["es384"] = (op_token(0, play=True),
+                  pk_token({"alg": "ES384", "kid": "ec384"},
+                           PLAY, "ec384", "sha384", 48))
+    t["es512"] = (op_token(0), pk_token({"alg": "ES512", "kid": "ec521"},
+                                        PUBLISH, "ec521", "sha512", 66))
+    t["b-hs256"] = (op_token(0, conf_b=True),
+                    hs_token({"alg": "HS256", "kid": "hs"},
+                             dict(PUBLISH, **B), SECRET_HS))
+    t["b-rs256-aud-array"] = (op_token(0, conf_b=True),
+                              pk_token({"alg": "RS256", "kid": "rsa"},
+                                       dict(PUBLISH, iss=B["iss"],
+                                            aud=["x", "rtmp-ingest"]),
+                                       "rsa", "sha256"))
+    t["b-es256-play"] = (op_token(0, play=True, conf_b=True),
+                         pk_token({"alg": "ES256", "kid": "ec256"},
+                                  dict(PLAY, **B), "ec256", "sha256", 32))
+
+    # refused
+    good = hs_token(nokid, PUBLISH, SECRET_NOKID)
+    h, p, s = good.split(".")
+    t["alg-none"] = (op_token(0), b64(compact({"alg": "none"})) + "." + p
+                     + ".")
+    t["alg-confusion"] = (op_token(0),
+                          hs_token({"alg": "HS256", "kid": "rsa"}, PUBLISH,
+                                   open(os.path.join(HERE, "keys",
+                                                     "rsa.pub"), "rb")
+                                   .read()))
+    t["crit"] = (op_token(0), hs_token(dict(nokid, crit=["exp"]), PUBLISH,
+                                       SECRET_NOKID))
+    t["kid-long"] = (op_token(0), hs_token({"alg": "HS256", "kid": "k" * 65},
+                                           PUBLISH, SECRET_HS))
+    t["kid-unknown"] = (op_token(0), hs_token({"alg": "HS256", "kid": "zz"},
+                                              PUBLISH, SECRET_HS))
+    t["nokid-conf-b"] = (op_token(0, conf_b=True), good)
+    t["two-dots-only"] = (op_token(0), h + "." + p)
+    t["four-parts"] = (op_token(0), good + ".x")
+    t["padding"] = (op_token(0), h + "==." + p + "." + s)
+    t["bad-sig"] = (op_token(0), h + "." + p + "." + s[:-2] + "AA")
+    t["empty-sig"] = (op_token(0), h + "." + p + ".")
+    t["header-array"] = (op_token(0), b64(b"[1]") + "." + p + "." + s)
+    t["too-long"] = (op_token(0), good + "A" * 4100)
+    t["expired"] = (op_token(0), hs_token(nokid, dict(PUBLISH, exp=PAST),
+                                          SECRET_NOKID))
+    t["b-wrong-iss"] = (op_token(0, conf_b=True),
+                        hs_token({"alg": "HS256", "kid": "hs"},
+                                 dict(PUBLISH, iss="x", aud="rtmp-ingest"),
+                                 SECRET_HS))
+    for name, (op, tok) in t.items():
+        write("token", "raw-" + name, op + tok.encode())
+
+    # mode 1: claims behind a valid HMAC signature
+    claims = {
+        "publish": (0, dict(PUBLISH)),
+        "play": (4, dict(PLAY)),
+        "b-publish": (8, dict(PUBLISH, **B)),
+        "b-aud-array": (8, dict(PUBLISH, iss=B["iss"],
+                                aud=[1, None, "rtmp-ingest"])),
+        "exp-real": (0, dict(PUBLISH, exp=4102444800.5)),
+        "exp-huge": (0, dict(PUBLISH, exp=1e300)),
+        "exp-negative": (0, dict(PUBLISH, exp=-1)),
+        "exp-string": (0, dict(PUBLISH, exp="4102444800")),
+        "nbf-future": (0, dict(PUBLISH, nbf=FAR - 10)),
+        "iat-future": (4, dict(PLAY, iat=FAR - 10)),
+        "no-room": (4, {"scope": "play", "exp": FAR}),
+        "no-idv": (0, {k: v for k, v in PUBLISH.items() if k != "idv"}),
+        "claim-257": (0, dict(PUBLISH, sub="s" * 257)),
+        "claim-control": (0, dict(PUBLISH, room="room\u0001")),
+        "claim-nul": (0, dict(PUBLISH, room="room\u0000x")),
+        "claim-utf8": (0, dict(PUBLISH, room="r\u00e9\u4e2d\U0001f600")),
+        "ai-string": (0, dict(PUBLISH, ai="yes")),
+        "scope-play-for-publish": (0, dict(PUBLISH, scope="play")),
+    }
+    for i, (name, (op, c)) in enumerate(claims.items()):
+        write("token", "claims-" + name,
+              bytes([op | 1 | ((i % 4) << 4)]) + compact(c))
+    write("token", "claims-duplicate",
+          bytes([1]) + b'{"scope":"publish","scope":"play","exp":4102444800}')
+    write("token", "claims-not-object", bytes([1]) + b'["scope"]')
+    write("token", "claims-not-json", bytes([1]) + b'{"exp":')
+
+    # mode 2: header and claims, HMAC-signed
+    hdrs = [
+        (0x02, {"alg": "HS256"}),
+        (0x42, {"alg": "HS256", "kid": "hs"}),
+        (0x52, {"alg": "HS384", "kid": "hs"}),
+        (0x62, {"alg": "HS512", "kid": "hs"}),
+        (0x02, {"alg": "RS256", "kid": "rsa"}),
+        (0x02, {"alg": "ES512", "kid": "ec521"}),
+        (0x02, {"alg": "HS256", "kid": ""}),
+        (0x02, {"alg": "HS256", "kid": 7}),
+        (0x02, {"alg": 1}),
+        (0x4a, {"alg": "HS256", "kid": "hs", "typ": "JWT"}),
+    ]
+    for i, (op, hd) in enumerate(hdrs):
+        c = dict(PUBLISH, **B) if op & 8 else PUBLISH
+        write("token", "signed-%02d" % i, bytes([op]) + compact(hd) + b"\0"
+              + compact(c))
+
+    # mode 3: the argument lookup
+    for i, a in enumerate([b"token=abc", b"a=1&token=x.y.z&b=2", b"token",
+                           b"tokens=1&token=2", b"&&token=&", b"=1&token=2",
+                           b"name\0a=1&name=v&name=w", b"\0=x&y",
+                           b"token=a&token=b"]):
+        write("token", "arg-%02d" % i, b"\x03" + a)
+
+
+# ---------------------------------------------------------------- orders
+
+
+def gen_order():
+    o = {
+        "api-ban": {"target": "person:9f2c", "action": "ban",
+                    "reason": "fraud, case 17", "ref": "case-17"},
+        "api-suspend": {"target": "host:h-1", "action": "suspend",
+                        "duration": 3600, "reason": "strikes"},
+        "api-restrict": {"target": "room:live/room1", "action": "restrict",
+                         "tier": "minor", "until": SOON,
+                         "reason": "age"},
+        "api-warn": {"target": "op:op-3", "action": "warn", "duration": 60,
+                     "reason": "late", "ref": None, "until": None},
+        "api-token": {"target": "token:j-0001", "action": "suspend",
+                      "duration": 86400, "reason": "leaked"},
+        "api-mcn": {"target": "mcn:mcn-5", "action": "ban",
+                    "reason": "\u00e9\u4e2d", "tier": None},
+        "state-create": {"op": "create", "order": {
+            "id": 12, "target": "person:9f2c", "action": "suspend",
+            "created": PAST, "until": SOON + 5, "reason": "r", "ref": "",
+        }},
+        "state-create-ban": {"op": "create", "order": {
+            "id": 13, "target": "host:h-1", "action": "ban",
+            "created": PAST, "until": None, "reason": "r", "ref": "x",
+        }},
+        "state-create-past": {"op": "create", "order": {
+            "id": 14, "target": "room:a/b", "action": "restrict",
+            "created": PAST, "until": PAST + 60, "reason": "r", "ref": "",
+            "tier": "t",
+        }},
+        "state-lift": {"op": "lift", "id": 3},
+        "state-next": {"op": "next", "id": 99},
+        # refused
+        "unknown-field": {"target": "person:x", "action": "ban",
+                          "reason": "r", "color": "red"},
+        "both-times": {"target": "person:x", "action": "warn",
+                       "reason": "r", "until": FAR, "duration": 10},
+        "ban-until": {"target": "person:x", "action": "ban", "reason": "r",
+                      "until": FAR},
+        "no-colon": {"target": "personx", "action": "ban", "reason": "r"},
+        "empty-id": {"target": "host:", "action": "ban", "reason": "r"},
+        "long-id": {"target": "person:" + "i" * 257, "action": "ban",
+                    "reason": "r"},
+        "bad-kind": {"target": "planet:x", "action": "ban", "reason": "r"},
+        "reason-control": {"target": "person:x", "action": "ban",
+                           "reason": "a\u0007b"},
+        "reason-long": {"target": "person:x", "action": "ban",
+                        "reason": "r" * 513},
+        "reason-number": {"target": "person:x", "action": "ban",
+                          "reason": 5},
+        "tier-on-ban": {"target": "person:x", "action": "ban",
+                        "reason": "r", "tier": "t"},
+        "restrict-no-tier": {"target": "person:x", "action": "restrict",
+                             "reason": "r", "duration": 5},
+        "duration-zero": {"target": "person:x", "action": "warn",
+                          "reason": "r", "duration": 0},
+        "duration-huge": {"target": "person:x", "action": "warn",
+                          "reason": "r", "duration": 2 ** 62},
+        "duration-real": {"target": "person:x", "action": "warn",
+                          "reason": "r", "duration": 1.5},
+        "until-past": {"target": "person:x", "action": "warn",
+                       "reason": "r", "until": PAST},
+        "until-negative": {"target": "person:x", "action": "warn",
+                           "reason": "r", "until": -(2 ** 63)},
+        "state-id-negative": {"op": "create", "order": {
+            "id": -1, "target": "person:x", "action": "ban",
+            "reason": "r"}},
+        "state-order-array": {"op": "create", "order": []},
+        "state-no-order": {"op": "create"},
+    }
+    for name, j in o.items():
+        write("order", name, compact(j))
+    write("order", "duplicate",
+          b'{"target":"person:x","target":"host:y","action":"ban",'
+          b'"reason":"r"}')
+    write("order", "nul-key",
+          b'{"target\\u0000x":"person:x","target":"host:y",'
+          b'"action":"ban","reason":"r"}')
+    write("order", "not-object", b'["target","person:x"]')
+    write("order", "truncated", b'{"target":"person:x","act')
+    write("order", "scalar", b'"ban"')
+
+
+def main():
+    for kind in ("amf", "token", "order"):
+        d = os.path.join(OUT, kind)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+
+    token = hs_token({"alg": "HS256", "typ": "JWT"}, PUBLISH, SECRET_NOKID)
+    gen_amf(token)
+    gen_token()
+    gen_order()
+
+    for kind in ("amf", "token", "order"):
+        print(kind, len(os.listdir(os.path.join(OUT, kind))), "seeds")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
