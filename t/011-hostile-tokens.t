@@ -437,6 +437,15 @@ sub size_and_encoding_cases {
                token => "$h.$p.$std", reason => 'token_malformed' };
     push @c, { name => "'=' padding on the signature",
                token => "$h.$p.$s=", reason => 'token_malformed' };
+    {
+        # a second spelling of the same signature: the last character's
+        # unused low bits set (the module wants one spelling, one hash)
+        my $abc = join '', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '-', '_';
+        my $nc = substr($abc, index($abc, substr($s, -1)) ^ 1, 1);
+        push @c, { name => 'non-canonical base64url in the signature',
+                   token => "$h.$p." . substr($s, 0, -1) . $nc,
+                   reason => 'token_malformed' };
+    }
     push @c, { name => 'a 1-character base64url tail (impossible length)',
                token => "$h.${p}A.$s", reason => 'token_signature' };
 
@@ -522,7 +531,11 @@ sub transport_cases {
     my @c;
     my $ok = hs256();
     my ($h, $p, $s) = split /\./, hs256(claims => claims(pad => 'z' x 2000));
-    my $tampered = "$h.$p." . ($s =~ tr/A-Za-z/B-ZAb-za/r);
+    # every letter but the last changed: the last character's unused low
+    # bits must stay zero (canonical base64url) for this to reach the
+    # signature check
+    my $tampered = "$h.$p." . (substr($s, 0, -1) =~ tr/A-Za-z/B-ZAb-za/r)
+                   . substr($s, -1);
     my $port = rtmp_port();
 
     push @c, { name => 'a tampered 3 KB token over 128-byte chunks',
