@@ -24,6 +24,13 @@
 #define NGX_RTMP_COMPLIANCE_LOG_NAME      128
 
 
+typedef struct {
+    ngx_str_t                       name;
+    ngx_conf_enum_t                *values;
+    size_t                          offset;
+} ngx_rtmp_compliance_tier_flag_t;
+
+
 static ngx_int_t ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_rtmp_compliance_init_process(ngx_cycle_t *cycle);
 static void ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle);
@@ -72,10 +79,30 @@ static u_char *ngx_rtmp_compliance_log_field(u_char *p, u_char *last,
     char *name, ngx_str_t *v);
 
 
+static ngx_conf_enum_t  ngx_rtmp_compliance_on_off[] = {
+    { ngx_string("on"), 1 },
+    { ngx_string("off"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_enum_t  ngx_rtmp_compliance_ai_host[] = {
     { ngx_string("deny"), 0 },
     { ngx_string("allow"), 1 },
     { ngx_null_string, 0 }
+};
+
+
+/* the on/off-like parameters of compliance_tier */
+
+static ngx_rtmp_compliance_tier_flag_t  ngx_rtmp_compliance_tier_flags[] = {
+    { ngx_string("publish="), ngx_rtmp_compliance_on_off,
+      offsetof(ngx_rtmp_compliance_tier_t, publish) },
+    { ngx_string("viewer_token="), ngx_rtmp_compliance_on_off,
+      offsetof(ngx_rtmp_compliance_tier_t, viewer_token) },
+    { ngx_string("ai_host="), ngx_rtmp_compliance_ai_host,
+      offsetof(ngx_rtmp_compliance_tier_t, ai_host) },
+    { ngx_null_string, NULL, 0 }
 };
 
 
@@ -398,12 +425,13 @@ ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtmp_compliance_app_conf_t *cacf = conf;
 
-    time_t                       sec;
-    ngx_int_t                    n;
-    ngx_str_t                   *value, v;
-    ngx_uint_t                   i, j;
-    ngx_conf_enum_t             *e;
-    ngx_rtmp_compliance_tier_t  *tier, *t;
+    time_t                            sec;
+    ngx_int_t                         n;
+    ngx_str_t                        *value, v;
+    ngx_uint_t                        i, j;
+    ngx_conf_enum_t                  *e;
+    ngx_rtmp_compliance_tier_t       *tier, *t;
+    ngx_rtmp_compliance_tier_flag_t  *p;
 
     value = cf->args->elts;
 
@@ -448,45 +476,19 @@ ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 2; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "publish=", 8) == 0) {
-            v.data = value[i].data + 8;
-            v.len = value[i].len - 8;
-
-            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
-                tier->publish = 1;
-
-            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
-                tier->publish = 0;
-
-            } else {
-                goto invalid;
+        for (p = ngx_rtmp_compliance_tier_flags; p->name.len; p++) {
+            if (value[i].len > p->name.len
+                && ngx_strncmp(value[i].data, p->name.data, p->name.len) == 0)
+            {
+                break;
             }
-
-            continue;
         }
 
-        if (ngx_strncmp(value[i].data, "viewer_token=", 13) == 0) {
-            v.data = value[i].data + 13;
-            v.len = value[i].len - 13;
+        if (p->name.len) {
+            v.data = value[i].data + p->name.len;
+            v.len = value[i].len - p->name.len;
 
-            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
-                tier->viewer_token = 1;
-
-            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
-                tier->viewer_token = 0;
-
-            } else {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "ai_host=", 8) == 0) {
-            v.data = value[i].data + 8;
-            v.len = value[i].len - 8;
-
-            for (e = ngx_rtmp_compliance_ai_host; e->name.len; e++) {
+            for (e = p->values; e->name.len; e++) {
                 if (e->name.len == v.len
                     && ngx_strncmp(e->name.data, v.data, v.len) == 0)
                 {
@@ -498,7 +500,7 @@ ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
-            tier->ai_host = e->value;
+            *(ngx_flag_t *) ((char *) tier + p->offset) = e->value;
             continue;
         }
 
