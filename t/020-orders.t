@@ -42,28 +42,8 @@ EOF
 
 # the control API: (status, JSON, body)
 
-sub api {
-    my ($method, $path, $data) = @_;
-    return http_json($method, "/compliance/$path", $data);
-}
-
-
-sub sessions {
-    my ($status, $json) = api('GET', 'sessions');
-    return ref $json eq 'ARRAY' ? $json : [];
-}
-
 
 # the live sessions whose fields equal the given ones
-
-sub find_sessions {
-    my (%want) = @_;
-
-    return grep {
-        my $s = $_;
-        !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
-    } @{sessions()};
-}
 
 
 # "live/ROOM?token=..." with the claims given over the defaults
@@ -99,24 +79,6 @@ sub order {
         or Test::More::diag($body);
 
     return $status && $status == 201 ? $json : undef;
-}
-
-
-sub wait_output {
-    my ($run, $text, $secs) = @_;
-    return wait_for(sub {
-        my $out = client_output($run);
-        return ref $text ? $out =~ $text : index($out, $text) >= 0;
-    }, $secs || 10);
-}
-
-
-sub wait_log {
-    my ($text, $secs) = @_;
-    return wait_for(sub {
-        my $log = error_log_text();
-        return ref $text ? $log =~ $text : index($log, $text) >= 0;
-    }, $secs || 10);
 }
 
 
@@ -272,7 +234,6 @@ sub {
 [error]
 
 
-
 === TEST 2: a suspend drops the publisher and the room's players; a room order refuses plays
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('o2')
@@ -357,7 +318,6 @@ sub {
 }
 
 
-
 === TEST 3: a person ban follows the person across host accounts
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('o3')
@@ -411,7 +371,6 @@ sub {
 [alert]
 
 
-
 === TEST 4: a token order refuses its jti, not the account
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('o4')
@@ -462,7 +421,6 @@ sub {
 [alert]
 
 
-
 === TEST 5: a warning reaches the live publisher and drops nothing
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('o5')
@@ -505,7 +463,6 @@ sub {
 }
 --- no_error_log
 [error]
-
 
 
 === TEST 6: restrict re-tiers live sessions; a publish=off tier drops them
@@ -588,7 +545,6 @@ sub {
 }
 
 
-
 === TEST 7: an order expires by itself; then the host publishes again
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('o7')
@@ -622,7 +578,6 @@ sub {
 }
 --- no_error_log
 [alert]
-
 
 
 === TEST 8: DELETE sessions/ID drops one session
@@ -675,7 +630,6 @@ sub {
 }
 --- no_error_log
 [alert]
-
 
 
 === TEST 9: lifting an order lets the host publish again
@@ -732,7 +686,6 @@ sub {
 }
 --- no_error_log
 [alert]
-
 
 
 === TEST 10: metrics count admissions, rejections by reason, sessions and orders

@@ -37,12 +37,6 @@ location /compliance/ {
 EOF
 
 
-sub api {
-    my ($method, $path, $data, $headers) = @_;
-    return http_json($method, "/compliance/$path", $data, $headers);
-}
-
-
 sub read_file {
     my ($path) = @_;
     open my $fh, '<', $path or return undef;
@@ -368,7 +362,6 @@ sub {
 qr/compliance: order \d+ created: suspend host:h7/
 
 
-
 === TEST 2: a full zone answers 507 and keeps what it stored
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('e2', '256k')
@@ -457,7 +450,6 @@ sub {
     like($out, qr/suspended: suspended until \d+, order $made[1]{id}: 00002r/,
          'with that order');
 }
-
 
 
 === TEST 3: an unwritable state file: 500 and nothing changed
@@ -549,7 +541,6 @@ sub {
 }
 
 
-
 === TEST 4: without compliance_zone the API answers 503 no_zone
 --- config
 compliance_tier basic;
@@ -573,7 +564,6 @@ sub {
         like($h->{'content-type'}, qr{^application/json}, 'JSON');
     }
 }
-
 
 
 === TEST 5: compliance_state without compliance_zone is refused

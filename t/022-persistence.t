@@ -37,12 +37,6 @@ location /compliance/ {
 EOF
 
 
-sub api {
-    my ($method, $path, $data) = @_;
-    return http_json($method, "/compliance/$path", $data);
-}
-
-
 sub orders {
     my ($st, $json) = api('GET', 'orders');
     return $st == 200 && ref $json eq 'ARRAY' ? $json : undef;
@@ -189,7 +183,6 @@ sub {
 qr/\[(?:error|crit)\] .*compliance_state/
 
 
-
 === TEST 2: a crash (SIGKILL of the master and its workers) loses no acknowledged order
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('p2')
@@ -236,7 +229,6 @@ sub {
 }
 --- no_error_log eval
 qr/\[(?:error|crit)\] .*compliance_state/
-
 
 
 === TEST 3: a reload keeps orders and live sessions; an order after it drops a session from before it
@@ -311,7 +303,6 @@ sub {
 qr/\[(?:error|crit)\] .*compliance_state/
 
 
-
 === TEST 4: a torn last record is ignored, the rest is loaded
 --- rtmp_config eval: rtmp_conf('p4')
 --- config eval: $::Config
@@ -360,7 +351,6 @@ sub {
     my (undef, undef, $m) = api('GET', 'metrics');
     like($m, qr/^compliance_state_errors_total 0$/m, 'no state errors');
 }
-
 
 
 === TEST 5: corrupt lines are skipped with an error and the file is kept as PATH.corrupt.TIME
@@ -438,7 +428,6 @@ sub {
 }
 
 
-
 === TEST 6: expired orders are not loaded; their ids are not given out again
 --- rtmp_config eval: rtmp_conf('p6')
 --- config eval: $::Config
@@ -486,7 +475,6 @@ sub {
 qr/\[(?:error|crit)\] .*compliance_state/
 
 
-
 === TEST 7: the journal's next id is honoured; a missing state file is created
 --- rtmp_config eval: rtmp_conf('p7')
 --- config eval: $::Config
@@ -511,7 +499,6 @@ sub {
 qr/\[(?:error|crit)\] .*compliance_state/
 
 
-
 === TEST 8: a state file in a missing directory stops the start
 --- rtmp_config
 compliance_zone comp 16m;
@@ -520,7 +507,6 @@ compliance_state $TEST_NGINX_SERVROOT/no/such/dir/state.jsonl;
 --- must_die
 --- error_log eval
 qr/compliance_state: .*no\/such\/dir\/state\.jsonl.* failed/
-
 
 
 === TEST 9: a write cut short by a full disk does not swallow the next record
@@ -603,7 +589,6 @@ sub {
 }
 
 
-
 === TEST 10: a reload that resizes the zone is refused; orders and sessions carry on
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('p10')
@@ -650,7 +635,6 @@ sub {
 qr/\[(?:error|crit)\] .*compliance_state/
 --- expect_emerg
 cannot change its size on reload
-
 
 
 === TEST 11: nginx -t while nginx runs does not take the journal from under the workers

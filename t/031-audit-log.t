@@ -354,23 +354,6 @@ our @Order = qw(order target action until reason ref tier);
 #-----------------------------------------------------------------------------
 # clients and the API (as t/020-orders.t)
 
-sub api {
-    my ($method, $path, $data) = @_;
-    return http_json($method, "/compliance/$path", $data);
-}
-
-sub sessions {
-    my ($status, $json) = api('GET', 'sessions');
-    return ref $json eq 'ARRAY' ? $json : [];
-}
-
-sub find_sessions {
-    my (%want) = @_;
-    return grep {
-        my $s = $_;
-        !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
-    } @{sessions()};
-}
 
 sub tok {
     my ($room, %claims) = @_;
@@ -401,21 +384,6 @@ sub order {
     return $status && $status == 201 ? $json : undef;
 }
 
-sub wait_output {
-    my ($run, $text, $secs) = @_;
-    return wait_for(sub {
-        my $out = client_output($run);
-        return ref $text ? $out =~ $text : index($out, $text) >= 0;
-    }, $secs || 10);
-}
-
-sub wait_log {
-    my ($text, $secs) = @_;
-    return wait_for(sub {
-        my $log = error_log_text();
-        return ref $text ? $log =~ $text : index($log, $text) >= 0;
-    }, $secs || 10);
-}
 
 # a client run to its end: (exit code, stdout)
 sub once {
@@ -748,7 +716,6 @@ sub {
 [crit]
 
 
-
 === TEST 2: orders, warnings and drops: order.create, order.lift, order.expire, warn.sent, play.reject, session.end why suspended
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('audit2', 'node=edge-a')
@@ -867,7 +834,6 @@ sub {
 [crit]
 
 
-
 === TEST 3: record.done has the recording's path, real size and SHA-256
 --- rtmp_config eval: rtmp_conf('audit3', 'node=edge-a')
 --- config eval
@@ -908,7 +874,6 @@ sub {
 }
 --- no_error_log
 [crit]
-
 
 
 === TEST 4: the chain continues from an older segment, across a reload and restarts (rotate=hourly)
@@ -1001,7 +966,6 @@ sub {
 [crit]
 
 
-
 === TEST 5: a torn last line left by a crash is cut at the next start and noted as recovered_bytes
 --- rtmp_config eval: rtmp_conf('audit5', 'node=edge-c')
 --- config eval: $::Config
@@ -1050,7 +1014,6 @@ sub {
 }
 --- no_error_log
 [crit]
-
 
 
 === TEST 6: four workers write one chain: 20 clients at once, no interleaved or partial line
@@ -1122,7 +1085,6 @@ sub {
 [crit]
 
 
-
 === TEST 7: a retention under 3 years fails nginx -t
 --- rtmp_config eval: rtmp_conf('audit7', 'retention=2y')
 --- config eval: $::Config
@@ -1131,14 +1093,12 @@ sub {
 audit retention "2y" is under the 3 years
 
 
-
 === TEST 8: 1094 days is under 3 years too
 --- rtmp_config eval: rtmp_conf('audit8', 'retention=1094d')
 --- config eval: $::Config
 --- must_die
 --- error_log
 audit retention "1094d" is under the 3 years
-
 
 
 === TEST 9: on_error=refuse: a full disk refuses publishes and plays with audit_unavailable, then recovers by itself
@@ -1240,7 +1200,6 @@ sub {
 [alert]
 
 
-
 === TEST 10: on_error=continue: sessions are admitted while the disk is full; the loss is counted and recorded
 --- workers: 2
 --- rtmp_config eval: tmpfs_conf('fs10', '64k', 'node=edge-f on_error=continue')
@@ -1301,7 +1260,6 @@ sub {
 }
 --- no_error_log
 [alert]
-
 
 
 === TEST 11: fsync=always: a worker killed with SIGKILL loses no acknowledged admission

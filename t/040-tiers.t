@@ -47,27 +47,6 @@ EOF
 
 # the control API
 
-sub api {
-    my ($method, $path, $data) = @_;
-    return http_json($method, "/compliance/$path", $data);
-}
-
-
-sub sessions {
-    my (undef, $json) = api('GET', 'sessions');
-    return ref $json eq 'ARRAY' ? $json : [];
-}
-
-
-sub find_sessions {
-    my (%want) = @_;
-
-    return grep {
-        my $s = $_;
-        !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
-    } @{sessions()};
-}
-
 
 sub order {
     my (%o) = @_;
@@ -127,24 +106,6 @@ sub player {
 }
 
 
-sub wait_output {
-    my ($run, $text, $secs) = @_;
-    return wait_for(sub {
-        my $out = client_output($run);
-        return ref $text ? $out =~ $text : index($out, $text) >= 0;
-    }, $secs || 10);
-}
-
-
-sub wait_log {
-    my ($text, $secs) = @_;
-    return wait_for(sub {
-        my $log = error_log_text();
-        return ref $text ? $log =~ $text : index($log, $text) >= 0;
-    }, $secs || 10);
-}
-
-
 # a client that must be refused: (exit code, stdout)
 
 sub refused {
@@ -182,7 +143,6 @@ status: status NetStream.Publish.Start
 --- error_log eval
 [ qr/\[error\] .*compliance: publish rejected: tier_forbids_publish: tier "closed" may not publish, app: "live", room: "room1"/,
   qr/\[info\] .*compliance: publish accepted, app: "live", room: "room1", .*tier: "basic"/ ]
-
 
 
 === TEST 2: max_duration drops a publisher at its limit; publishers under a longer or no limit stay
@@ -232,7 +192,6 @@ sub {
 }
 
 
-
 === TEST 3: max_bitrate drops a publisher above it for 3 s; one under it and one in an unlimited tier stay
 --- rtmp_config eval: $::Zone
 --- config eval: $::Config
@@ -277,7 +236,6 @@ sub {
     unlike(error_log_text(), qr/dropped: bitrate_limit, room: "room[23]"/,
            'no drop of the others is logged');
 }
-
 
 
 === TEST 4: viewer_token=on: plays need a play token for the room
@@ -398,7 +356,6 @@ sub {
 }
 
 
-
 === TEST 5: max_viewers is counted over all workers; one more player is refused on any worker
 --- workers: 4
 --- rtmp_config eval: $::Zone
@@ -490,7 +447,6 @@ sub {
 dropped
 
 
-
 === TEST 6: plays of a room with a suspend order are refused with suspended
 --- rtmp_config eval: $::Zone
 --- config eval: $::Config
@@ -510,7 +466,6 @@ sub {
     my $ok = player('room2', 1000);
     is(wait_client($ok, 10), 0, 'a play of another room runs');
 }
-
 
 
 === TEST 7: restrict orders move a live room to another tier, whose limits then apply
@@ -607,7 +562,6 @@ sub {
 }
 
 
-
 === TEST 8: tiers declared at rtmp{} level apply to an application; an application with its own tiers sees only those
 --- rtmp_config
 compliance_zone comp 16m;
@@ -667,7 +621,6 @@ sub {
 }
 
 
-
 === TEST 9: server{} tiers shadow rtmp{} tiers; an application's own tiers shadow the server's, names may repeat across levels
 --- rtmp_config
 compliance_zone comp 16m;
@@ -720,7 +673,6 @@ sub {
 
     stop_client($_) for $srv, $fan;
 }
-
 
 
 === TEST 10: a tier declared twice at rtmp{} level is refused with its file and line

@@ -50,28 +50,6 @@ EOF
 our $Label = qr/"ai_generated":true,"ai_label":"AI-generated host"/;
 
 
-sub api {
-    my ($method, $path, $data) = @_;
-    return http_json($method, "/compliance/$path", $data);
-}
-
-
-sub sessions {
-    my (undef, $json) = api('GET', 'sessions');
-    return ref $json eq 'ARRAY' ? $json : [];
-}
-
-
-sub find_sessions {
-    my (%want) = @_;
-
-    return grep {
-        my $s = $_;
-        !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
-    } @{sessions()};
-}
-
-
 sub order {
     my (%o) = @_;
 
@@ -105,24 +83,6 @@ sub publisher {
 sub player {
     my ($target, $ms) = @_;
     return start_client('play', $target, '--duration', $ms || 20000);
-}
-
-
-sub wait_output {
-    my ($run, $text, $secs) = @_;
-    return wait_for(sub {
-        my $out = client_output($run);
-        return ref $text ? $out =~ $text : index($out, $text) >= 0;
-    }, $secs || 10);
-}
-
-
-sub wait_log {
-    my ($text, $secs) = @_;
-    return wait_for(sub {
-        my $log = error_log_text();
-        return ref $text ? $log =~ $text : index($log, $text) >= 0;
-    }, $secs || 10);
 }
 
 
@@ -183,7 +143,6 @@ status: error NetStream.Publish.Rejected token_malformed: claim "ai" is not a bo
   qr/\[info\] .*compliance: publish accepted, app: "live", room: "room1", .*tier: "strict", ai: false,/,
   qr/\[info\] .*compliance: publish accepted, app: "live", room: "room1", .*tier: "robots", ai: true,/,
   qr/\[error\] .*compliance: publish rejected: token_malformed: claim "ai" is not a boolean/ ]
-
 
 
 === TEST 2: an admitted AI host is marked and its stream labelled for every player
@@ -261,7 +220,6 @@ sub {
 [error]
 
 
-
 === TEST 3: the label holds whatever the publisher's own metadata says and whatever the "meta" setting
 --- rtmp_config eval: $::Zone
 --- config eval: $::Config
@@ -303,7 +261,6 @@ sub {
 }
 
 
-
 === TEST 4: an AI host that sends no metadata at all
 --- rtmp_config eval: $::Zone
 --- config eval: $::Config
@@ -330,7 +287,6 @@ sub {
 
     stop_client($ai);
 }
-
 
 
 === TEST 5: restrictions of AI sessions: to a tier that allows AI the label stays; to one that denies AI

@@ -114,6 +114,11 @@ use Time::HiRes ();
 our @EXPORT = qw(
     run_tests
     nginx_command
+    api
+    sessions
+    find_sessions
+    wait_output
+    wait_log
     token
     run_client
     wait_for
@@ -604,6 +609,58 @@ sub _nginx_cmd {
 
     return (@wrapper, $Cfg{binary}, '-p', "$Cfg{servroot}/", '-c',
             'conf/nginx.conf', @_);
+}
+
+
+# the control API at $Test::Compliance::ApiPrefix ("/compliance/"):
+# (status, decoded JSON, body) as http_json() returns them
+
+our $ApiPrefix = '/compliance/';
+
+sub api {
+    my ($method, $path, $data, $headers) = @_;
+    return http_json($method, "$ApiPrefix$path", $data, $headers);
+}
+
+
+# GET sessions: an array ref (empty when the API does not answer)
+
+sub sessions {
+    my (undef, $json) = api('GET', 'sessions');
+    return ref $json eq 'ARRAY' ? $json : [];
+}
+
+
+# the live sessions whose fields equal the given ones
+
+sub find_sessions {
+    my (%want) = @_;
+
+    return grep {
+        my $s = $_;
+        !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
+    } @{sessions()};
+}
+
+
+# wait_output(RUN, TEXT or qr//, SECONDS): a background client's output
+# shows TEXT; wait_log(TEXT or qr//, SECONDS): the error log does
+
+sub wait_output {
+    my ($run, $text, $secs) = @_;
+    return wait_for(sub {
+        my $out = client_output($run);
+        return ref $text ? $out =~ $text : index($out, $text) >= 0;
+    }, $secs || 10);
+}
+
+
+sub wait_log {
+    my ($text, $secs) = @_;
+    return wait_for(sub {
+        my $log = error_log_text();
+        return ref $text ? $log =~ $text : index($log, $text) >= 0;
+    }, $secs || 10);
 }
 
 
