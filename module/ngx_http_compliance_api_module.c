@@ -386,7 +386,8 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
                                              "invalid_json", (char *) detail);
     }
 
-    if (ngx_rtmp_compliance_order_parse(req, 0, &spec, now, detail,
+    if (ngx_rtmp_compliance_order_parse(req, NGX_RTMP_COMPLIANCE_PARSE_API,
+                                        &spec, now, detail,
                                         sizeof(detail))
         != NGX_OK)
     {

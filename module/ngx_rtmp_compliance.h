@@ -156,6 +156,7 @@ typedef struct {
     ngx_str_t                       reason;
     ngx_str_t                       ref;
     ngx_str_t                       tier;        /* restrict */
+    ngx_str_t                       uid;         /* fleet-wide id */
 } ngx_rtmp_compliance_order_spec_t;
 
 
@@ -175,7 +176,9 @@ typedef struct {
     u_short                         reason_len;
     u_short                         ref_len;
     u_short                         tier_len;
-    u_char                          data[1];     /* target reason ref tier */
+    u_short                         uid_len;
+    u_char                          data[1];     /* target reason ref tier
+                                                    uid */
 } ngx_rtmp_compliance_order_t;
 
 
@@ -185,6 +188,14 @@ typedef struct {
     ((o)->data + (o)->target_len + (o)->reason_len)
 #define ngx_rtmp_compliance_order_tier(o)                                    \
     ((o)->data + (o)->target_len + (o)->reason_len + (o)->ref_len)
+#define ngx_rtmp_compliance_order_uid(o)                                     \
+    (ngx_rtmp_compliance_order_tier(o) + (o)->tier_len)
+
+#define NGX_RTMP_COMPLIANCE_UID_MAX       128
+
+#define NGX_RTMP_COMPLIANCE_PARSE_API     0
+#define NGX_RTMP_COMPLIANCE_PARSE_STATE   1
+#define NGX_RTMP_COMPLIANCE_PARSE_FLEET   2
 
 
 /* all orders of one target, e.g. "person:9f2c" */
@@ -312,6 +323,7 @@ typedef struct {
     ngx_rtmp_compliance_shctx_t    *sh;
     ngx_slab_pool_t                *shpool;
     ngx_str_t                       state;       /* path, or empty */
+    ngx_str_t                       node;        /* this node's name */
     ngx_msec_t                      recheck;     /* the shortest */
     ngx_cycle_t                    *cycle;
     ngx_fd_t                        state_fd;    /* per worker */
@@ -404,6 +416,8 @@ ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_locked(
 ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_add_locked(
     ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_rtmp_compliance_order_spec_t *spec);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_uid_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *uid);
 void ngx_rtmp_compliance_order_delete_locked(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_rtmp_compliance_order_t *o);
 ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_expired_locked(
@@ -427,7 +441,7 @@ void ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
 
 /* ngx_rtmp_compliance_orders.c */
 #ifdef JANSSON_H
-ngx_int_t ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
+ngx_int_t ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
     ngx_rtmp_compliance_order_spec_t *spec, time_t now, u_char *detail,
     size_t size);
 json_t *ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o);

@@ -179,6 +179,9 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
                 goto invalid;
             }
 
+            /* the node's name in order ids too */
+            mcf->node = a->node;
+
             continue;
         }
 

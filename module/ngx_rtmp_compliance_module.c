@@ -239,6 +239,7 @@ ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)
     cmcf->state_fd = NGX_INVALID_FILE;
     cmcf->recheck = NGX_CONF_UNSET_MSEC;
     cmcf->cycle = cf->cycle;
+    cmcf->node = cf->cycle->hostname;
 
     return cmcf;
 }

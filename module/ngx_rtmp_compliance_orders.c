@@ -88,13 +88,16 @@ ngx_rtmp_compliance_order_str(json_t *obj, const char *name, size_t max,
 
 
 /*
- * fills spec from a JSON object; "id" and "created" are taken only from
- * the state file (stored), "duration" only from the API.  The strings of
- * spec point into obj.  NGX_ERROR: detail says why.
+ * fills spec from a JSON object.  mode: NGX_RTMP_COMPLIANCE_PARSE_API (a
+ * new order: "duration" allowed, "until" in the future), _STATE (the state
+ * file: "id", "created", "uid"), _FLEET (the Redis stream: the API's
+ * fields and "created"; an "until" already past is taken, the caller
+ * skips such an order).  The strings of spec point into obj.  NGX_ERROR:
+ * detail says why.
  */
 
 ngx_int_t
-ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
+ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
     ngx_rtmp_compliance_order_spec_t *spec, time_t now, u_char *detail,
     size_t size)
 {
@@ -113,10 +116,18 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
 
     static const char  *state_fields[] = {
         "id", "target", "action", "created", "until", "reason", "ref",
+        "tier", "uid", NULL
+    };
+
+    static const char  *fleet_fields[] = {
+        "target", "action", "created", "until", "duration", "reason", "ref",
         "tier", NULL
     };
 
     const char  **fields;
+    ngx_uint_t    stored;
+
+    stored = (mode == NGX_RTMP_COMPLIANCE_PARSE_STATE);
 
     ngx_memzero(spec, sizeof(ngx_rtmp_compliance_order_spec_t));
 
@@ -125,7 +136,9 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
         return NGX_ERROR;
     }
 
-    fields = stored ? state_fields : api_fields;
+    fields = stored ? state_fields
+             : (mode == NGX_RTMP_COMPLIANCE_PARSE_FLEET) ? fleet_fields
+             : api_fields;
 
     json_object_foreach(obj, key, v) {
         for (i = 0; fields[i]; i++) {
@@ -283,7 +296,7 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
     if (u) {
         n = json_is_integer(u) ? json_integer_value(u) : 0;
 
-        if (!stored && n <= now) {
+        if (mode == NGX_RTMP_COMPLIANCE_PARSE_API && n <= now) {
             ngx_snprintf(detail, size, "\"until\" must be epoch seconds in "
                          "the future%Z");
             return NGX_ERROR;
@@ -299,6 +312,13 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
 
     spec->created = now;
 
+    if (mode == NGX_RTMP_COMPLIANCE_PARSE_FLEET) {
+        v = json_object_get(obj, "created");
+        if (v && json_is_integer(v) && json_integer_value(v) > 0) {
+            spec->created = (time_t) json_integer_value(v);
+        }
+    }
+
     if (stored) {
         v = json_object_get(obj, "id");
         n = (v && json_is_integer(v)) ? json_integer_value(v) : 0;
@@ -313,6 +333,14 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t stored,
         v = json_object_get(obj, "created");
         if (v && json_is_integer(v)) {
             spec->created = (time_t) json_integer_value(v);
+        }
+
+        if (ngx_rtmp_compliance_order_str(obj, "uid",
+                                          NGX_RTMP_COMPLIANCE_UID_MAX,
+                                          &spec->uid, detail, size)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
         }
     }
 
@@ -343,6 +371,18 @@ ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o)
                   (size_t) o->reason_len,
                   "ref", ngx_rtmp_compliance_order_ref(o),
                   (size_t) o->ref_len);
+
+    if (j && o->uid_len) {
+        if (json_object_set_new(j, "uid",
+                                json_stringn((char *)
+                                             ngx_rtmp_compliance_order_uid(o),
+                                             o->uid_len))
+            != 0)
+        {
+            json_decref(j);
+            return NULL;
+        }
+    }
 
     if (j && o->tier_len) {
         if (json_object_set_new(j, "tier",

@@ -242,7 +242,8 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
     op = json_is_string(v) ? json_string_value(v) : "";
 
     if (ngx_strcmp(op, "create") == 0) {
-        if (ngx_rtmp_compliance_order_parse(json_object_get(j, "order"), 1,
+        if (ngx_rtmp_compliance_order_parse(json_object_get(j, "order"),
+                                            NGX_RTMP_COMPLIANCE_PARSE_STATE,
                                             &spec, now, detail,
                                             sizeof(detail))
             != NGX_OK)

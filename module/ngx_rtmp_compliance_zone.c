@@ -270,7 +270,9 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_str_t                      key;
     ngx_rtmp_compliance_order_t   *o;
     ngx_rtmp_compliance_target_t  *t;
+    uint64_t                       id;
     u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
+    u_char                         uid[NGX_RTMP_COMPLIANCE_UID_MAX];
 
     p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[spec->kind].data,
                    ngx_rtmp_compliance_targets[spec->kind].len);
@@ -301,8 +303,18 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         ngx_rbtree_insert(&ctx->sh->targets, &t->sn.node);
     }
 
+    id = spec->id ? spec->id : ctx->sh->next_order;
+
+    if (spec->uid.len == 0) {
+        /* made here: NODE:ID is unique in the fleet */
+        spec->uid.data = uid;
+        spec->uid.len = ngx_snprintf(uid, sizeof(uid), "%V:%uL",
+                                     &ctx->node, id)
+                        - uid;
+    }
+
     len = spec->target.len + spec->reason.len + spec->ref.len
-          + spec->tier.len;
+          + spec->tier.len + spec->uid.len;
 
     o = ngx_slab_alloc_locked(ctx->shpool,
                               sizeof(ngx_rtmp_compliance_order_t) + len);
@@ -314,6 +326,8 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
         return NULL;
     }
+
+    /* a failed allocation used no id */
 
     if (spec->id == 0) {
         spec->id = ctx->sh->next_order++;
@@ -331,6 +345,7 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     o->reason_len = (u_short) spec->reason.len;
     o->ref_len = (u_short) spec->ref.len;
     o->tier_len = (u_short) spec->tier.len;
+    o->uid_len = (u_short) spec->uid.len;
     o->target_node = t;
 
     /* empty strings may have no data: nothing is copied for them */
@@ -350,8 +365,10 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     }
 
     if (spec->tier.len) {
-        ngx_memcpy(p, spec->tier.data, spec->tier.len);
+        p = ngx_cpymem(p, spec->tier.data, spec->tier.len);
     }
+
+    ngx_memcpy(p, spec->uid.data, spec->uid.len);
 
     o->node.key = (ngx_rbtree_key_t) o->id;
     ngx_rbtree_insert(&ctx->sh->orders, &o->node);
@@ -395,6 +412,40 @@ ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
     ctx->sh->norders--;
     ctx->sh->generation++;
+}
+
+
+/* an order by its fleet-wide id: a walk, lifts are rare */
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_find_uid_locked(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *uid)
+{
+    ngx_rbtree_node_t            *node, *root, *sentinel;
+    ngx_rtmp_compliance_order_t  *o;
+
+    root = ctx->sh->orders.root;
+    sentinel = ctx->sh->orders.sentinel;
+
+    if (root == sentinel) {
+        return NULL;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ctx->sh->orders, node))
+    {
+        o = (ngx_rtmp_compliance_order_t *) node;
+
+        if (o->uid_len == uid->len
+            && ngx_memcmp(ngx_rtmp_compliance_order_uid(o), uid->data,
+                          uid->len) == 0)
+        {
+            return o;
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -337,6 +337,7 @@ static ca_field_t *ca_rec_field(ca_record_t *rec, const char *key);
 static int ca_rec_str_eq(ca_record_t *rec, const char *key,
     const char *prefix, const char *want);
 static int ca_rec_int(ca_record_t *rec, const char *key, int64_t *v);
+static int ca_session_match(ca_record_t *rec, const char *want);
 static int ca_span_is(const u_char *p, size_t n, const char *s);
 static int ca_subject_match(ca_record_t *rec, const char *field,
     const char *prefix, const char *want);
@@ -3035,6 +3036,30 @@ ca_subject_match(ca_record_t *rec, const char *field, const char *prefix,
 }
 
 
+/* the module writes session ids as integers, other writers as strings */
+
+static int
+ca_session_match(ca_record_t *rec, const char *want)
+{
+    char     *end;
+    int64_t   v;
+    long long n;
+
+    if (ca_rec_str_eq(rec, "session", NULL, want)) {
+        return 1;
+    }
+
+    errno = 0;
+    n = strtoll(want, &end, 10);
+
+    if (errno || end == want || *end != '\0') {
+        return 0;
+    }
+
+    return ca_rec_int(rec, "session", &v) == 0 && v == (int64_t) n;
+}
+
+
 static int
 ca_event_index(const u_char *event, size_t len)
 {
@@ -3466,8 +3491,7 @@ ca_cmd_query(int argc, char **argv)
                                                 o.host))
                 || (o.person && !ca_subject_match(&rec, "person", "person",
                                                   o.person))
-                || (o.session && !ca_subject_match(&rec, "session", NULL,
-                                                   o.session)))
+                || (o.session && !ca_session_match(&rec, o.session)))
             {
                 goto next;
             }

@@ -43,6 +43,15 @@ sub orders {
 }
 
 
+# orders without their "uid" (made at load for records written without
+# one, as the hand-written journals here are)
+
+sub sans_uid {
+    my ($list) = @_;
+    return [map { my %o = %$_; delete $o{uid}; \%o } @{$list || []}];
+}
+
+
 sub order {
     my (%o) = @_;
     my ($st, $json, $body) = api('POST', 'orders', \%o);
@@ -333,7 +342,7 @@ sub {
     like(error_log_text(),
          qr/\[warn\] .*compliance_state: ".*p4\.jsonl" ends with a partial record of ${\ length $torn} bytes, ignored/,
          'a warning names the partial record');
-    is_deeply(orders(), \@orders, 'the complete records are loaded');
+    is_deeply(sans_uid(orders()), \@orders, 'the complete records are loaded');
     my ($st) = api('GET', 'orders/4');
     is($st, 404, 'the torn order is not');
     my @corrupt = glob("$path.corrupt.*");
@@ -342,7 +351,7 @@ sub {
 
     my $j = journal($path);
     ok($j, 'the compacted journal is valid JSON lines');
-    is_deeply([map { $_->{order} } @$j[1 .. $#$j]], \@orders,
+    is_deeply(sans_uid([map { $_->{order} } @$j[1 .. $#$j]]), \@orders,
               'it holds the loaded orders');
     unlike(read_file($path), qr/"order":\{"id":4,/, 'and not the torn one');
 
@@ -408,7 +417,7 @@ sub {
          qr/compliance_state: a copy of ".*p5\.jsonl" is kept as ".*p5\.jsonl\.corrupt\.\d+"/,
          'the copy is logged');
 
-    is_deeply(orders(), [$o1, $o5], 'the valid records are loaded');
+    is_deeply(sans_uid(orders()), [$o1, $o5], 'the valid records are loaded');
     my (undef, undef, $m) = api('GET', 'metrics');
     like($m, qr/^compliance_state_errors_total ${\ scalar @bad}$/m,
          'compliance_state_errors_total counts the bad lines');
