@@ -17,13 +17,13 @@ TARGETS    = fuzz_amf fuzz_token fuzz_order
 # ngx_strncmp(NULL, NULL, 0)) are left recoverable, so that the known
 # places can be suppressed by name (fuzz/ubsan.supp) and any other place
 # still halts.
-SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all \
+FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fsanitize-recover=pointer-overflow,nonnull-attribute
-CFLAGS     = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(SAN) \
+CFLAGS     = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) \
              -DNGX_DEBUG_PALLOC=1 -MMD -MP
 WARN       = -W -Wall -Wpointer-arith -Wno-unused-parameter \
              -Wno-deprecated-declarations
-LDFLAGS    = -fsanitize=fuzzer $(SAN)
+LDFLAGS    = -fsanitize=fuzzer $(FUZZ_SANITIZE)
 LIBS       = -ljansson -lcrypto
 
 INCS       = -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
