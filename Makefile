@@ -22,9 +22,9 @@ TEST_FILES  ?= t/
 
 # Debian packages the build, the tools and the tests use
 DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
-               libjwt-dev libpcre2-dev zlib1g-dev gcc make perl \
+               libjwt-dev libhiredis-dev libpcre2-dev zlib1g-dev gcc make perl \
                libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
-               valgrind clang libclang-rt-14-dev
+               valgrind clang libclang-rt-14-dev redis-server
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
 

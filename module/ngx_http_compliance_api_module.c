@@ -438,6 +438,16 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
 
     hits = ngx_rtmp_compliance_order_apply_locked(mcf, o);
 
+    if (ngx_rtmp_compliance_fleet_publish_locked(mcf,
+                                             NGX_RTMP_COMPLIANCE_FLEET_CREATE,
+                                             o, r->connection->log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: order %uL is in force here but could not "
+                      "be queued for the fleet", o->id);
+    }
+
     ngx_rtmp_compliance_order_audit_locked("order.create", o,
                                            r->connection->log);
 
@@ -516,6 +526,16 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 
     ngx_rtmp_compliance_order_audit_locked("order.lift", o,
                                            r->connection->log);
+
+    if (ngx_rtmp_compliance_fleet_publish_locked(mcf,
+                                             NGX_RTMP_COMPLIANCE_FLEET_LIFT,
+                                             o, r->connection->log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "compliance: order %uL is lifted here but the lift "
+                      "could not be queued for the fleet", o->id);
+    }
 
     ngx_rtmp_compliance_order_delete_locked(mcf, o);
 
@@ -802,7 +822,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
     sh = *mcf->sh;
     ngx_shmtx_unlock(&mcf->shpool->mutex);
 
-    size = 4096 + 2 * NGX_RTMP_COMPLIANCE_REASON_MAX * 128;
+    size = 8192 + 2 * NGX_RTMP_COMPLIANCE_REASON_MAX * 128;
 
     buf = ngx_pnalloc(r->pool, size);
     if (buf == NULL) {
@@ -859,10 +879,30 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "# HELP compliance_audit_available 0 while audit records "
             "cannot be written.\n"
             "# TYPE compliance_audit_available gauge\n"
-            "compliance_audit_available %d\n",
+            "compliance_audit_available %d\n"
+            "# HELP compliance_fleet_connected 1 while this node's "
+            "connection to Redis is up.\n"
+            "# TYPE compliance_fleet_connected gauge\n"
+            "compliance_fleet_connected %ui\n"
+            "# HELP compliance_fleet_outbox Order changes waiting to be "
+            "published to the fleet.\n"
+            "# TYPE compliance_fleet_outbox gauge\n"
+            "compliance_fleet_outbox %ui\n"
+            "# HELP compliance_fleet_entries_total Stream entries read.\n"
+            "# TYPE compliance_fleet_entries_total counter\n"
+            "compliance_fleet_entries_total %uL\n"
+            "# HELP compliance_fleet_last_id_ms Time part of the last "
+            "stream id applied.\n"
+            "# TYPE compliance_fleet_last_id_ms gauge\n"
+            "compliance_fleet_last_id_ms %uL\n"
+            "# HELP compliance_fleet_lag_ms How old the last stream entry "
+            "was when it was applied; 0 when caught up.\n"
+            "# TYPE compliance_fleet_lag_ms gauge\n"
+            "compliance_fleet_lag_ms %uL\n",
             sh.nsessions[0], sh.nsessions[1], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
-            sh.audit_lost ? 0 : 1);
+            sh.audit_lost ? 0 : 1, sh.fleet_connected, sh.noutbox,
+            sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,

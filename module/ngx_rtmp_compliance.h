@@ -20,6 +20,7 @@
 #define NGX_RTMP_COMPLIANCE_KID_MAX       64
 #define NGX_RTMP_COMPLIANCE_HASH_LEN      12
 #define NGX_RTMP_COMPLIANCE_DETAIL_MAX    768
+#define NGX_RTMP_COMPLIANCE_STREAM_ID     48     /* a Redis stream id */
 
 
 /* rejection reasons: the strings are part of the product contract */
@@ -295,7 +296,45 @@ typedef struct {
     uint64_t                        audit_lost;         /* since a failure */
     ngx_uint_t                      audit_start;        /* to be written */
     ngx_uint_t                      audit_recovered;    /* bytes cut */
+
+    /* the fleet */
+    ngx_queue_t                     outbox;
+    ngx_uint_t                      noutbox;
+    ngx_pid_t                       fleet_owner;
+    ngx_uint_t                      fleet_connected;
+    ngx_uint_t                      fleet_down_logged;
+    uint64_t                        fleet_entries;      /* read */
+    uint64_t                        fleet_last_ms;      /* of the last id */
+    uint64_t                        fleet_lag_ms;       /* of the last read */
+    u_char                          fleet_last_id
+                                        [NGX_RTMP_COMPLIANCE_STREAM_ID];
 } ngx_rtmp_compliance_shctx_t;
+
+
+#define NGX_RTMP_COMPLIANCE_FLEET_CREATE  1
+#define NGX_RTMP_COMPLIANCE_FLEET_LIFT    2
+
+
+/* an order change this node has to publish to the fleet */
+
+typedef struct {
+    ngx_queue_t                     queue;
+    ngx_uint_t                      what;
+    size_t                          uid_len;
+    size_t                          json_len;
+    u_char                          data[1];     /* uid json */
+} ngx_rtmp_compliance_outbox_t;
+
+
+typedef struct {
+    ngx_flag_t                      enabled;
+    ngx_str_t                       host;        /* an IP address */
+    in_port_t                       port;
+    ngx_str_t                       unix_path;
+    ngx_str_t                       key;         /* PREFIX:orders */
+    ngx_str_t                       password;
+    ngx_int_t                       db;
+} ngx_rtmp_compliance_fleet_t;
 
 
 #define NGX_RTMP_COMPLIANCE_FSYNC_OFF     0
@@ -328,6 +367,9 @@ typedef struct {
     ngx_cycle_t                    *cycle;
     ngx_fd_t                        state_fd;    /* per worker */
     ngx_rtmp_compliance_audit_t     audit;
+    ngx_rtmp_compliance_fleet_t     fleet;
+    u_char                         *fleet_pending;     /* XADD's uid */
+    size_t                          fleet_pending_len;
     ngx_log_t                      *log;
 } ngx_rtmp_compliance_main_conf_t;
 
@@ -464,6 +506,20 @@ void ngx_rtmp_compliance_audit_exit_process(
     ngx_rtmp_compliance_main_conf_t *mcf);
 ngx_uint_t ngx_rtmp_compliance_audit_available(void);
 ngx_uint_t ngx_rtmp_compliance_audit_enabled(void);
+
+/* ngx_rtmp_compliance_fleet.c */
+char *ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_rtmp_compliance_outbox_add_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what, ngx_str_t *uid,
+    ngx_str_t *json);
+void ngx_rtmp_compliance_outbox_remove_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what, ngx_str_t *uid);
+ngx_int_t ngx_rtmp_compliance_fleet_publish_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
+void ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf);
+void ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf);
 
 /* ngx_rtmp_compliance_record.c */
 void ngx_rtmp_compliance_record_init(void);

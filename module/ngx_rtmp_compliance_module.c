@@ -122,6 +122,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_redis"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_rtmp_compliance_redis,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_audit_log"),
       NGX_RTMP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_rtmp_compliance_audit_log,
@@ -627,14 +634,25 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     ccmcf = ngx_rtmp_conf_get_module_main_conf(cf,
                                                ngx_rtmp_compliance_module);
 
-    if ((ccmcf->state.len || ccmcf->audit.dir.len)
+    if ((ccmcf->state.len || ccmcf->audit.dir.len || ccmcf->fleet.enabled)
         && ccmcf->shm_zone == NULL)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%s\" requires \"compliance_zone\" in the "
                            "rtmp block", ccmcf->state.len
                                          ? "compliance_state"
-                                         : "compliance_audit_log");
+                                         : ccmcf->audit.dir.len
+                                           ? "compliance_audit_log"
+                                           : "compliance_redis");
+        return NGX_ERROR;
+    }
+
+    if (ccmcf->fleet.enabled && ccmcf->state.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_redis\" requires "
+                           "\"compliance_state\": what the node has to "
+                           "publish and where it is in the stream must "
+                           "survive a restart");
         return NGX_ERROR;
     }
 
@@ -746,6 +764,7 @@ ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle)
     ngx_rtmp_compliance_session_exit_process();
 
     if (ngx_rtmp_compliance_main) {
+        ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main);
         ngx_rtmp_compliance_audit_exit_process(ngx_rtmp_compliance_main);
     }
 }

@@ -121,7 +121,7 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
 
     static const char  *fleet_fields[] = {
         "target", "action", "created", "until", "duration", "reason", "ref",
-        "tier", NULL
+        "tier", "uid", NULL
     };
 
     const char  **fields;

@@ -880,6 +880,8 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         ngx_rtmp_finalize_session(s);
     }
 
+    ngx_rtmp_compliance_fleet_tick(mcf);
+
     if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
         return;
     }

@@ -31,9 +31,13 @@
 static ngx_int_t ngx_rtmp_compliance_state_apply(
     ngx_rtmp_compliance_main_conf_t *ctx, u_char *line, size_t len,
     time_t now, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_state_outbox(
+    ngx_rtmp_compliance_main_conf_t *ctx, json_t *j, ngx_uint_t add);
 static ngx_int_t ngx_rtmp_compliance_state_compact(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j);
+static ngx_int_t ngx_rtmp_compliance_state_compact_fleet(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_fd_t fd);
 
 
 /*
@@ -272,6 +276,23 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
             rc = NGX_ERROR;
         }
 
+    } else if (ngx_strcmp(op, "outbox") == 0
+               || ngx_strcmp(op, "published") == 0)
+    {
+        rc = ngx_rtmp_compliance_state_outbox(ctx, j, op[0] == 'o');
+
+    } else if (ngx_strcmp(op, "stream") == 0) {
+        v = json_object_get(j, "id");
+
+        if (json_is_string(v)
+            && json_string_length(v) < NGX_RTMP_COMPLIANCE_STREAM_ID)
+        {
+            ngx_cpystrn(ctx->sh->fleet_last_id,
+                        (u_char *) json_string_value(v),
+                        json_string_length(v) + 1);
+            rc = NGX_OK;
+        }
+
     } else if (ngx_strcmp(op, "lift") == 0 || ngx_strcmp(op, "next") == 0) {
         v = json_object_get(j, "id");
 
@@ -299,6 +320,66 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
 done:
 
     json_decref(j);
+
+    return rc;
+}
+
+
+/* an outbox record: an order change to publish, or one published */
+
+static ngx_int_t
+ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
+    json_t *j, ngx_uint_t add)
+{
+    char        *s;
+    json_t      *w, *u, *o;
+    ngx_int_t    rc;
+    ngx_str_t    uid, json;
+    ngx_uint_t   what;
+
+    w = json_object_get(j, "what");
+    u = json_object_get(j, "uid");
+
+    if (!json_is_string(w) || !json_is_string(u)
+        || json_string_length(u) == 0
+        || json_string_length(u) > NGX_RTMP_COMPLIANCE_UID_MAX)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_strcmp(json_string_value(w), "create") == 0) {
+        what = NGX_RTMP_COMPLIANCE_FLEET_CREATE;
+
+    } else if (ngx_strcmp(json_string_value(w), "lift") == 0) {
+        what = NGX_RTMP_COMPLIANCE_FLEET_LIFT;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    uid.data = (u_char *) json_string_value(u);
+    uid.len = json_string_length(u);
+
+    /* one entry per change: a repeated record replaces the earlier one */
+    ngx_rtmp_compliance_outbox_remove_locked(ctx, what, &uid);
+
+    if (!add) {
+        return NGX_OK;
+    }
+
+    o = json_object_get(j, "order");
+
+    s = json_dumps(o ? o : json_object(), JSON_COMPACT);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    json.data = (u_char *) s;
+    json.len = ngx_strlen(s);
+
+    rc = ngx_rtmp_compliance_outbox_add_locked(ctx, what, &uid, &json);
+
+    free(s);
 
     return rc;
 }
@@ -369,6 +450,10 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
         }
     }
 
+    if (rc == NGX_OK && ctx->fleet.enabled) {
+        rc = ngx_rtmp_compliance_state_compact_fleet(ctx, fd);
+    }
+
     if (rc == NGX_OK && fsync(fd) == -1) {
         rc = NGX_ERROR;
     }
@@ -407,6 +492,45 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_free(tmp);
 
     return NGX_OK;
+}
+
+
+/* the fleet's part of a compacted journal: the stream id, the outbox */
+
+static ngx_int_t
+ngx_rtmp_compliance_state_compact_fleet(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_fd_t fd)
+{
+    json_t                        *j, *o;
+    ngx_int_t                      rc;
+    ngx_queue_t                   *q;
+    ngx_rtmp_compliance_outbox_t  *e;
+
+    j = json_pack("{s:s, s:s}", "op", "stream", "id",
+                  ctx->sh->fleet_last_id);
+
+    rc = ngx_rtmp_compliance_state_write(fd, j);
+    json_decref(j);
+
+    for (q = ngx_queue_head(&ctx->sh->outbox);
+         rc == NGX_OK && q != ngx_queue_sentinel(&ctx->sh->outbox);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
+
+        o = json_loadb((char *) e->data + e->uid_len, e->json_len, 0, NULL);
+
+        j = json_pack("{s:s, s:s, s:s%, s:o}", "op", "outbox",
+                      "what", e->what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
+                              ? "create" : "lift",
+                      "uid", e->data, e->uid_len,
+                      "order", o ? o : json_object());
+
+        rc = ngx_rtmp_compliance_state_write(fd, j);
+        json_decref(j);
+    }
+
+    return rc;
 }
 
 

@@ -136,6 +136,9 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     sh->next_order = 1;
     sh->next_session = 1;
 
+    ngx_queue_init(&sh->outbox);
+    ngx_cpystrn(sh->fleet_last_id, (u_char *) "0", 2);
+
     len = sizeof(" in compliance_zone \"\"") + shm_zone->shm.name.len;
 
     ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);

@@ -1,0 +1,1095 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The fleet: orders reach every ingest node through a Redis Stream.
+ *
+ * One worker per node (the first to claim it in the zone; another takes
+ * over when it dies) holds the node's one connection to Redis, driven by
+ * hiredis' async API in nginx's event loop.  It publishes the orders made
+ * through this node's API (an outbox in the zone, journalled in the state
+ * file, so what was made while Redis was away goes out when it is back)
+ * and reads the stream from the last id it applied (kept in the zone and
+ * the state file), applying every order change to the zone.  Admission
+ * never waits on Redis: orders are enforced from the zone.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <jansson.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include "ngx_rtmp_compliance.h"
+
+
+#define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     200      /* XREAD, ms */
+#define NGX_RTMP_COMPLIANCE_FLEET_COUNT     100
+#define NGX_RTMP_COMPLIANCE_FLEET_BACKOFF   30000    /* ms, at most */
+
+
+typedef struct {
+    redisAsyncContext              *ac;
+    ngx_connection_t               *c;
+} ngx_rtmp_compliance_redis_t;
+
+
+static void ngx_rtmp_compliance_fleet_connect(
+    ngx_rtmp_compliance_main_conf_t *mcf);
+static void ngx_rtmp_compliance_fleet_reconnect(ngx_event_t *ev);
+static void ngx_rtmp_compliance_fleet_down(
+    ngx_rtmp_compliance_main_conf_t *mcf, const char *why);
+static void ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_rtmp_compliance_fleet_on_disconnect(
+    const redisAsyncContext *ac, int status);
+static void ngx_rtmp_compliance_fleet_next(
+    ngx_rtmp_compliance_main_conf_t *mcf);
+static void ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac,
+    void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
+    void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac,
+    void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_apply_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, redisReply *entry, time_t now);
+static void ngx_rtmp_compliance_fleet_read_handler(ngx_event_t *ev);
+static void ngx_rtmp_compliance_fleet_write_handler(ngx_event_t *ev);
+static void ngx_rtmp_compliance_fleet_add_read(void *privdata);
+static void ngx_rtmp_compliance_fleet_del_read(void *privdata);
+static void ngx_rtmp_compliance_fleet_add_write(void *privdata);
+static void ngx_rtmp_compliance_fleet_del_write(void *privdata);
+static void ngx_rtmp_compliance_fleet_cleanup(void *privdata);
+
+
+static ngx_rtmp_compliance_redis_t   ngx_rtmp_compliance_conn;
+static ngx_event_t                   ngx_rtmp_compliance_fleet_ev;
+static ngx_msec_t                    ngx_rtmp_compliance_fleet_backoff;
+
+
+/*
+ * compliance_redis HOST:PORT|unix:PATH [key=PREFIX] [password=FILE]
+ *     [db=N]
+ */
+
+char *
+ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_rtmp_compliance_main_conf_t *mcf = conf;
+
+    u_char                       *p;
+    ssize_t                       n;
+    ngx_fd_t                      fd;
+    ngx_str_t                    *value, prefix, file;
+    ngx_url_t                     u;
+    ngx_uint_t                    i;
+    ngx_rtmp_compliance_fleet_t  *fl;
+    u_char                        buf[256];
+
+    fl = &mcf->fleet;
+
+    if (fl->enabled) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_str_set(&prefix, "compliance");
+    fl->db = 0;
+
+    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        fl->unix_path.len = value[1].len - 5;
+        fl->unix_path.data = ngx_pnalloc(cf->pool, fl->unix_path.len + 1);
+        if (fl->unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(fl->unix_path.data, value[1].data + 5,
+                    fl->unix_path.len + 1);
+
+    } else {
+        /* resolved now: hiredis would resolve a name with a blocking call */
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        u.url = value[1];
+        u.default_port = 6379;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Redis address \"%V\"%s%s",
+                               &value[1], u.err ? ": " : "",
+                               u.err ? u.err : "");
+            return NGX_CONF_ERROR;
+        }
+
+        fl->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (fl->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        fl->host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                     u.addrs[0].socklen, fl->host.data,
+                                     NGX_SOCKADDR_STRLEN, 0);
+        fl->host.data[fl->host.len] = '\0';
+        fl->port = u.port;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0
+            && value[i].len > 4 && value[i].len < 128)
+        {
+            prefix.data = value[i].data + 4;
+            prefix.len = value[i].len - 4;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            fl->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (fl->db == NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            file.data = value[i].data + 9;
+            file.len = value[i].len - 9;
+
+            if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+            if (fd == NGX_INVALID_FILE) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                                   ngx_open_file_n " \"%V\" failed", &file);
+                return NGX_CONF_ERROR;
+            }
+
+            n = ngx_read_fd(fd, buf, sizeof(buf));
+            ngx_close_file(fd);
+
+            while (n > 0 && (buf[n - 1] == LF || buf[n - 1] == CR)) {
+                n--;
+            }
+
+            if (n <= 0 || n == (ssize_t) sizeof(buf)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "Redis password file \"%V\" is empty or "
+                                   "too long", &file);
+                return NGX_CONF_ERROR;
+            }
+
+            fl->password.data = ngx_pnalloc(cf->pool, n);
+            if (fl->password.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(fl->password.data, buf, n);
+            fl->password.len = n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    fl->key.len = prefix.len + sizeof(":orders") - 1;
+    fl->key.data = ngx_pnalloc(cf->pool, fl->key.len + 1);
+    if (fl->key.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(fl->key.data, prefix.data, prefix.len);
+    ngx_memcpy(p, ":orders", sizeof(":orders"));
+
+    fl->enabled = 1;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/* -- the outbox, in the zone: order changes this node has to publish -- */
+
+ngx_int_t
+ngx_rtmp_compliance_outbox_add_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_uint_t what, ngx_str_t *uid, ngx_str_t *json)
+{
+    ngx_rtmp_compliance_outbox_t  *e;
+
+    e = ngx_slab_alloc_locked(mcf->shpool,
+                              sizeof(ngx_rtmp_compliance_outbox_t)
+                              + uid->len + json->len);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    e->what = what;
+    e->uid_len = uid->len;
+    e->json_len = json->len;
+    ngx_memcpy(e->data, uid->data, uid->len);
+    ngx_memcpy(e->data + uid->len, json->data, json->len);
+
+    ngx_queue_insert_tail(&mcf->sh->outbox, &e->queue);
+    mcf->sh->noutbox++;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtmp_compliance_outbox_remove_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what, ngx_str_t *uid)
+{
+    ngx_queue_t                   *q;
+    ngx_rtmp_compliance_outbox_t  *e;
+
+    for (q = ngx_queue_head(&mcf->sh->outbox);
+         q != ngx_queue_sentinel(&mcf->sh->outbox);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
+
+        if (e->what == what && e->uid_len == uid->len
+            && ngx_memcmp(e->data, uid->data, uid->len) == 0)
+        {
+            ngx_queue_remove(q);
+            ngx_slab_free_locked(mcf->shpool, e);
+            mcf->sh->noutbox--;
+            return;
+        }
+    }
+}
+
+
+/*
+ * an order change made through this node's API goes to the outbox and
+ * the state file; the zone's mutex is held
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_fleet_publish_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
+{
+    char       *s;
+    json_t     *j, *rec;
+    ngx_int_t   rc;
+    ngx_str_t   uid, json;
+
+    if (!mcf->fleet.enabled) {
+        return NGX_OK;
+    }
+
+    uid.data = ngx_rtmp_compliance_order_uid(o);
+    uid.len = o->uid_len;
+
+    j = (what == NGX_RTMP_COMPLIANCE_FLEET_CREATE)
+        ? ngx_rtmp_compliance_order_json(o) : json_object();
+    if (j == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the id is this node's own; the others make theirs */
+    (void) json_object_del(j, "id");
+
+    s = json_dumps(j, JSON_COMPACT);
+    rec = s ? json_pack("{s:s, s:s, s:s%, s:O}", "op", "outbox",
+                        "what", what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
+                                ? "create" : "lift",
+                        "uid", uid.data, uid.len, "order", j)
+            : NULL;
+
+    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
+
+    json_decref(rec);
+    json_decref(j);
+
+    if (rc == NGX_OK) {
+        json.data = (u_char *) s;
+        json.len = ngx_strlen(s);
+
+        rc = ngx_rtmp_compliance_outbox_add_locked(mcf, what, &uid, &json);
+    }
+
+    free(s);
+
+    return rc;
+}
+
+
+/* -- the connection: one per node, in the worker that owns it -- */
+
+void
+ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    ngx_pid_t                     owner;
+    ngx_rtmp_compliance_shctx_t  *sh;
+
+    if (!mcf->fleet.enabled || ngx_exiting) {
+        return;
+    }
+
+    sh = mcf->sh;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    owner = sh->fleet_owner;
+
+    if (owner != ngx_pid
+        && (owner == 0 || (kill(owner, 0) == -1 && ngx_errno == NGX_ESRCH)))
+    {
+        sh->fleet_owner = ngx_pid;
+        sh->fleet_connected = 0;
+        owner = ngx_pid;
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance_redis: worker %P holds this node's "
+                      "connection", ngx_pid);
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (owner == ngx_pid && ngx_rtmp_compliance_conn.ac == NULL
+        && !ngx_rtmp_compliance_fleet_ev.timer_set)
+    {
+        ngx_rtmp_compliance_fleet_connect(mcf);
+    }
+}
+
+
+void
+ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    if (!mcf->fleet.enabled || mcf->sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (mcf->sh->fleet_owner == ngx_pid) {
+        mcf->sh->fleet_owner = 0;
+        mcf->sh->fleet_connected = 0;
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (ngx_rtmp_compliance_conn.ac) {
+        /* no reconnection from a worker that goes */
+        ngx_rtmp_compliance_conn.ac->onDisconnect = NULL;
+        redisAsyncFree(ngx_rtmp_compliance_conn.ac);
+        ngx_rtmp_compliance_conn.ac = NULL;
+    }
+
+    if (ngx_rtmp_compliance_fleet_ev.timer_set) {
+        ngx_del_timer(&ngx_rtmp_compliance_fleet_ev);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_connect(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    redisAsyncContext            *ac;
+    ngx_connection_t             *c;
+    ngx_rtmp_compliance_fleet_t  *fl;
+
+    fl = &mcf->fleet;
+
+    ngx_rtmp_compliance_fleet_ev.handler = ngx_rtmp_compliance_fleet_reconnect;
+    ngx_rtmp_compliance_fleet_ev.data = mcf;
+    ngx_rtmp_compliance_fleet_ev.log = ngx_cycle->log;
+    ngx_rtmp_compliance_fleet_ev.cancelable = 1;
+
+    if (fl->unix_path.len) {
+        ac = redisAsyncConnectUnix((char *) fl->unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) fl->host.data, fl->port);
+    }
+
+    if (ac == NULL) {
+        ngx_rtmp_compliance_fleet_down(mcf, "out of memory");
+        return;
+    }
+
+    if (ac->err) {
+        ngx_rtmp_compliance_fleet_down(mcf, ac->errstr);
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, ngx_cycle->log);
+    if (c == NULL) {
+        ngx_rtmp_compliance_fleet_down(mcf, "no free connection");
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c->data = mcf;
+    c->read->handler = ngx_rtmp_compliance_fleet_read_handler;
+    c->write->handler = ngx_rtmp_compliance_fleet_write_handler;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+
+    ngx_rtmp_compliance_conn.ac = ac;
+    ngx_rtmp_compliance_conn.c = c;
+
+    ac->data = mcf;
+    ac->ev.data = &ngx_rtmp_compliance_conn;
+    ac->ev.addRead = ngx_rtmp_compliance_fleet_add_read;
+    ac->ev.delRead = ngx_rtmp_compliance_fleet_del_read;
+    ac->ev.addWrite = ngx_rtmp_compliance_fleet_add_write;
+    ac->ev.delWrite = ngx_rtmp_compliance_fleet_del_write;
+    ac->ev.cleanup = ngx_rtmp_compliance_fleet_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_rtmp_compliance_fleet_on_connect);
+    redisAsyncSetDisconnectCallback(ac,
+                                    ngx_rtmp_compliance_fleet_on_disconnect);
+
+    /* hiredis waits for the connect by asking for write readiness */
+    ngx_rtmp_compliance_fleet_add_write(&ngx_rtmp_compliance_conn);
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_reconnect(ngx_event_t *ev)
+{
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ev->data;
+
+    if (ngx_rtmp_compliance_conn.ac == NULL && !ngx_exiting) {
+        ngx_rtmp_compliance_fleet_connect(mcf);
+    }
+}
+
+
+/* logged once per outage, then retried with backoff */
+
+static void
+ngx_rtmp_compliance_fleet_down(ngx_rtmp_compliance_main_conf_t *mcf,
+    const char *why)
+{
+    ngx_rtmp_compliance_shctx_t  *sh;
+
+    sh = mcf->sh;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (!sh->fleet_down_logged) {
+        sh->fleet_down_logged = 1;
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "compliance_redis: Redis is unreachable (%s); this "
+                      "node keeps enforcing its orders and retries", why);
+    }
+
+    sh->fleet_connected = 0;
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    ngx_rtmp_compliance_fleet_backoff = ngx_rtmp_compliance_fleet_backoff
+        ? ngx_min(2 * ngx_rtmp_compliance_fleet_backoff,
+                  NGX_RTMP_COMPLIANCE_FLEET_BACKOFF)
+        : 1000;
+
+    if (!ngx_exiting && !ngx_rtmp_compliance_fleet_ev.timer_set) {
+        ngx_rtmp_compliance_fleet_ev.handler =
+                                          ngx_rtmp_compliance_fleet_reconnect;
+        ngx_rtmp_compliance_fleet_ev.data = mcf;
+        ngx_rtmp_compliance_fleet_ev.log = ngx_cycle->log;
+        ngx_rtmp_compliance_fleet_ev.cancelable = 1;
+
+        ngx_add_timer(&ngx_rtmp_compliance_fleet_ev,
+                      ngx_rtmp_compliance_fleet_backoff);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *cac,
+    int status)
+{
+    redisAsyncContext                *ac;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    ac = (redisAsyncContext *) cac;
+    mcf = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback */
+        ngx_rtmp_compliance_conn.ac = NULL;
+        ngx_rtmp_compliance_fleet_down(mcf, ac->errstr);
+        return;
+    }
+
+    if (mcf->fleet.password.len) {
+        redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, NULL,
+                          "AUTH %b", mcf->fleet.password.data,
+                          mcf->fleet.password.len);
+    }
+
+    if (mcf->fleet.db) {
+        redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, NULL,
+                          "SELECT %d", (int) mcf->fleet.db);
+    }
+
+    redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, mcf, "PING");
+}
+
+
+/* AUTH, SELECT, then PING: its answer starts the work */
+
+static void
+ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                       *reply;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    reply = r;
+    mcf = ac->data;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "compliance_redis: %*s", (size_t) reply->len,
+                      reply->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+
+    if (privdata == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    mcf->sh->fleet_connected = 1;
+
+    if (mcf->sh->fleet_down_logged) {
+        mcf->sh->fleet_down_logged = 0;
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance_redis: connected again; catching up from "
+                      "stream id \"%s\"", mcf->sh->fleet_last_id);
+
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance_redis: connected, stream \"%V\" from id "
+                      "\"%s\"", &mcf->fleet.key, mcf->sh->fleet_last_id);
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    ngx_rtmp_compliance_fleet_backoff = 0;
+
+    ngx_rtmp_compliance_fleet_next(mcf);
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_on_disconnect(const redisAsyncContext *cac,
+    int status)
+{
+    redisAsyncContext                *ac;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    ac = (redisAsyncContext *) cac;
+    mcf = ac->data;
+
+    ngx_rtmp_compliance_conn.ac = NULL;
+
+    if (!ngx_exiting) {
+        ngx_rtmp_compliance_fleet_down(mcf, status == REDIS_OK
+                                            ? "disconnected"
+                                            : (ac->errstr[0] ? ac->errstr
+                                                             : "error"));
+    }
+}
+
+
+/* publish the outbox first, then read what the fleet did */
+
+static void
+ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    u_char                        *uid, *json;
+    size_t                         uid_len, json_len;
+    ngx_uint_t                     what;
+    ngx_queue_t                   *q;
+    redisAsyncContext             *ac;
+    ngx_rtmp_compliance_outbox_t  *e;
+    u_char                         last[NGX_RTMP_COMPLIANCE_STREAM_ID];
+
+    ac = ngx_rtmp_compliance_conn.ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    uid = NULL;
+    json = NULL;
+    what = 0;
+    uid_len = 0;
+    json_len = 0;
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (!ngx_queue_empty(&mcf->sh->outbox)) {
+        q = ngx_queue_head(&mcf->sh->outbox);
+        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
+
+        uid = ngx_alloc(e->uid_len + e->json_len + 1, ngx_cycle->log);
+
+        if (uid) {
+            what = e->what;
+            uid_len = e->uid_len;
+            json_len = e->json_len;
+            ngx_memcpy(uid, e->data, uid_len + json_len);
+            json = uid + uid_len;
+        }
+    }
+
+    ngx_cpystrn(last, mcf->sh->fleet_last_id, sizeof(last));
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    if (uid) {
+        redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_xadd,
+                          (void *) (uintptr_t) what,
+                          "XADD %b * op %s uid %b origin %b order %b",
+                          mcf->fleet.key.data, mcf->fleet.key.len,
+                          what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
+                          ? "create" : "lift",
+                          uid, uid_len,
+                          mcf->node.data, mcf->node.len,
+                          json, json_len);
+
+        /* the callback needs the uid: kept in the context's data chain */
+        mcf->fleet_pending = uid;
+        mcf->fleet_pending_len = uid_len;
+        return;
+    }
+
+    redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_xread, NULL,
+                      "XREAD COUNT %d BLOCK %d STREAMS %b %s",
+                      NGX_RTMP_COMPLIANCE_FLEET_COUNT,
+                      NGX_RTMP_COMPLIANCE_FLEET_BLOCK,
+                      mcf->fleet.key.data, mcf->fleet.key.len, last);
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    json_t                           *rec;
+    ngx_str_t                         uid;
+    ngx_uint_t                        what;
+    redisReply                       *reply;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    reply = r;
+    mcf = ac->data;
+    what = (uintptr_t) privdata;
+
+    uid.data = mcf->fleet_pending;
+    uid.len = mcf->fleet_pending_len;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (reply) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "compliance_redis: XADD: %*s", (size_t) reply->len,
+                          reply->str);
+        }
+
+        ngx_free(mcf->fleet_pending);
+        mcf->fleet_pending = NULL;
+        return;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    ngx_rtmp_compliance_outbox_remove_locked(mcf, what, &uid);
+
+    rec = json_pack("{s:s, s:s, s:s%}", "op", "published",
+                    "what", what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
+                            ? "create" : "lift",
+                    "uid", uid.data, uid.len);
+
+    if (rec == NULL
+        || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
+           != NGX_OK)
+    {
+        /* published twice at worst: applying is idempotent by uid */
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: could not record the publication "
+                      "of \"%V\"", &uid);
+    }
+
+    json_decref(rec);
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    ngx_free(mcf->fleet_pending);
+    mcf->fleet_pending = NULL;
+
+    ngx_rtmp_compliance_fleet_next(mcf);
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    time_t                            now;
+    json_t                           *rec;
+    size_t                            i;
+    redisReply                       *reply, *entries, *id;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    reply = r;
+    mcf = ac->data;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "compliance_redis: XREAD: %*s", (size_t) reply->len,
+                      reply->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+
+    /* [[key, [[id, [field, value, ...]], ...]]] or nil after the block */
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        /* nothing new within the block: caught up */
+        mcf->sh->fleet_lag_ms = 0;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1
+        && reply->element[0]->type == REDIS_REPLY_ARRAY
+        && reply->element[0]->elements == 2
+        && reply->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        entries = reply->element[0]->element[1];
+        now = ngx_time();
+
+        ngx_shmtx_lock(&mcf->shpool->mutex);
+
+        for (i = 0; i < entries->elements; i++) {
+            ngx_rtmp_compliance_fleet_apply_locked(mcf, entries->element[i],
+                                                   now);
+        }
+
+        if (entries->elements) {
+            id = entries->element[entries->elements - 1]->element[0];
+
+            rec = json_pack("{s:s, s:s}", "op", "stream", "id",
+                            mcf->sh->fleet_last_id);
+
+            if (rec == NULL
+                || ngx_rtmp_compliance_state_append(mcf, rec,
+                                                    ngx_cycle->log)
+                   != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "compliance_redis: could not record the "
+                              "stream id \"%*s\"", (size_t) id->len,
+                              id->str);
+            }
+
+            json_decref(rec);
+        }
+
+        ngx_shmtx_unlock(&mcf->shpool->mutex);
+    }
+
+    ngx_rtmp_compliance_fleet_next(mcf);
+}
+
+
+/* one stream entry: [id, [field, value, ...]] */
+
+static void
+ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    redisReply *entry, time_t now)
+{
+    char                              *end;
+    json_t                            *j, *rec;
+    size_t                             i;
+    uint64_t                           now_ms;
+    ngx_time_t                        *tp;
+    ngx_str_t                          op, uid, order, field, value;
+    redisReply                        *id, *kv;
+    ngx_rtmp_compliance_order_t       *o;
+    ngx_rtmp_compliance_order_spec_t   spec;
+    u_char                             detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+        || entry->element[0]->type != REDIS_REPLY_STRING
+        || entry->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        return;
+    }
+
+    id = entry->element[0];
+    kv = entry->element[1];
+
+    if (id->len >= NGX_RTMP_COMPLIANCE_STREAM_ID) {
+        return;
+    }
+
+    ngx_memcpy(mcf->sh->fleet_last_id, id->str, id->len);
+    mcf->sh->fleet_last_id[id->len] = '\0';
+    mcf->sh->fleet_last_ms = (uint64_t) strtoull(id->str, &end, 10);
+    mcf->sh->fleet_entries++;
+
+    tp = ngx_timeofday();
+    now_ms = (uint64_t) tp->sec * 1000 + tp->msec;
+    mcf->sh->fleet_lag_ms = now_ms > mcf->sh->fleet_last_ms
+                            ? now_ms - mcf->sh->fleet_last_ms : 0;
+
+    ngx_str_null(&op);
+    ngx_str_null(&uid);
+    ngx_str_null(&order);
+
+    for (i = 0; i + 1 < kv->elements; i += 2) {
+        if (kv->element[i]->type != REDIS_REPLY_STRING
+            || kv->element[i + 1]->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        field.data = (u_char *) kv->element[i]->str;
+        field.len = kv->element[i]->len;
+        value.data = (u_char *) kv->element[i + 1]->str;
+        value.len = kv->element[i + 1]->len;
+
+        if (field.len == 2 && ngx_strncmp(field.data, "op", 2) == 0) {
+            op = value;
+
+        } else if (field.len == 3 && ngx_strncmp(field.data, "uid", 3) == 0) {
+            uid = value;
+
+        } else if (field.len == 5
+                   && ngx_strncmp(field.data, "order", 5) == 0)
+        {
+            order = value;
+        }
+    }
+
+    if (uid.len == 0 || uid.len > NGX_RTMP_COMPLIANCE_UID_MAX) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: stream entry \"%*s\" has no valid "
+                      "uid, skipped", (size_t) id->len, id->str);
+        return;
+    }
+
+    o = ngx_rtmp_compliance_order_find_uid_locked(mcf, &uid);
+
+    if (op.len == 4 && ngx_strncmp(op.data, "lift", 4) == 0) {
+
+        if (o == NULL) {
+            return;
+        }
+
+        rec = json_pack("{s:s, s:I}", "op", "lift", "id",
+                        (json_int_t) o->id);
+
+        if (rec == NULL
+            || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
+               != NGX_OK)
+        {
+            json_decref(rec);
+            return;
+        }
+
+        json_decref(rec);
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance_redis: order \"%V\" lifted by the fleet "
+                      "(local %uL)", &uid, o->id);
+
+        ngx_rtmp_compliance_order_audit_locked("order.lift", o,
+                                               ngx_cycle->log);
+        ngx_rtmp_compliance_order_delete_locked(mcf, o);
+        return;
+    }
+
+    if (!(op.len == 6 && ngx_strncmp(op.data, "create", 6) == 0)) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: stream entry \"%*s\" has an unknown "
+                      "op, skipped", (size_t) id->len, id->str);
+        return;
+    }
+
+    if (o) {
+        /* known already: ours, or read before */
+        return;
+    }
+
+    j = json_loadb((char *) order.data, order.len, JSON_REJECT_DUPLICATES,
+                   NULL);
+
+    if (j == NULL
+        || ngx_rtmp_compliance_order_parse(j, NGX_RTMP_COMPLIANCE_PARSE_FLEET,
+                                           &spec, now, detail,
+                                           sizeof(detail))
+           != NGX_OK)
+    {
+        detail[sizeof(detail) - 1] = '\0';
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: order \"%V\" of stream entry "
+                      "\"%*s\" is not valid (%s), skipped", &uid,
+                      (size_t) id->len, id->str, j ? (char *) detail
+                                                   : "not JSON");
+        json_decref(j);
+        return;
+    }
+
+    if (spec.until && spec.until <= now) {
+        json_decref(j);
+        return;
+    }
+
+    spec.uid = uid;
+
+    o = ngx_rtmp_compliance_order_add_locked(mcf, &spec);
+
+    json_decref(j);
+
+    if (o == NULL) {
+        ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, 0,
+                      "compliance_redis: no room in the zone for order "
+                      "\"%V\"", &uid);
+        return;
+    }
+
+    j = ngx_rtmp_compliance_order_json(o);
+    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
+
+    if (rec == NULL
+        || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "compliance_redis: order \"%V\" applied but not "
+                      "written to the state file; it comes again from the "
+                      "stream after a restart", &uid);
+    }
+
+    json_decref(rec);
+    json_decref(j);
+
+    (void) ngx_rtmp_compliance_order_apply_locked(mcf, o);
+
+    ngx_rtmp_compliance_order_audit_locked("order.create", o,
+                                           ngx_cycle->log);
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "compliance_redis: order \"%V\" from the fleet applied "
+                  "(local %uL)", &uid, o->id);
+}
+
+
+/* -- hiredis in nginx's event loop (level-triggered) -- */
+
+static void
+ngx_rtmp_compliance_fleet_read_handler(ngx_event_t *ev)
+{
+    if (ngx_rtmp_compliance_conn.ac) {
+        redisAsyncHandleRead(ngx_rtmp_compliance_conn.ac);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_write_handler(ngx_event_t *ev)
+{
+    if (ngx_rtmp_compliance_conn.ac) {
+        redisAsyncHandleWrite(ngx_rtmp_compliance_conn.ac);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_add_read(void *privdata)
+{
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c && !r->c->read->active) {
+        (void) ngx_add_event(r->c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_del_read(void *privdata)
+{
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c && r->c->read->active) {
+        (void) ngx_del_event(r->c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_add_write(void *privdata)
+{
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c && !r->c->write->active) {
+        (void) ngx_add_event(r->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_del_write(void *privdata)
+{
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c && r->c->write->active) {
+        (void) ngx_del_event(r->c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis closes the socket itself: the connection is only given back */
+
+static void
+ngx_rtmp_compliance_fleet_cleanup(void *privdata)
+{
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c == NULL) {
+        return;
+    }
+
+    ngx_rtmp_compliance_fleet_del_read(r);
+    ngx_rtmp_compliance_fleet_del_write(r);
+
+    ngx_free_connection(r->c);
+    r->c->fd = (ngx_socket_t) -1;
+    r->c = NULL;
+}
