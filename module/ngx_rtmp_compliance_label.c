@@ -89,7 +89,6 @@ ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
     ngx_int_t                   rc;
     ngx_rtmp_header_t           mh;
     ngx_rtmp_core_srv_conf_t   *cscf;
-    ngx_rtmp_compliance_ctx_t  *ctx;
 
     static struct {
         double                  width;
@@ -183,8 +182,6 @@ ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
           out_inf, sizeof(out_inf) },
     };
 
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
     cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
 
     if (codec->meta) {
@@ -220,9 +217,8 @@ ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
     /* players compare versions: a new one makes them get this */
     codec->meta_version++;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_RTMP, s->connection->log, 0,
-                   "compliance: AI label added to the metadata of \"%V\"",
-                   &ctx->room);
+    ngx_log_debug0(NGX_LOG_DEBUG_RTMP, s->connection->log, 0,
+                   "compliance: AI label added to the stream's metadata");
 
     return NGX_OK;
 }
