@@ -22,6 +22,7 @@ TEST_FILES  ?= t/
 
 # Debian packages the build, the tools and the tests use
 DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
+               debhelper dpkg-dev \
                libjwt-dev libhiredis-dev libpcre2-dev zlib1g-dev gcc make perl \
                libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
                valgrind clang libclang-rt-14-dev redis-server
@@ -125,6 +126,36 @@ fuzz: deps
 	NGX_SRC=$(DEPS)/nginx NGX_OBJS=$(BUILD)/nginx-src/objs \
 	    RTMP_SRC=$(RTMP_SRC) fuzz/build.sh $(BUILD)/fuzz
 	FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# ---- Debian package and make install (docs/operations.md) ----------------
+DEB_DIR        = $(BUILD)/deb
+DEB_BUILD_DEPS = debhelper dpkg-dev nginx-dev nginx libnginx-mod-rtmp \
+                 libhiredis-dev libssl-dev libjansson-dev libjwt-dev
+
+deb: rtmp-src
+	@scripts/install-deps $(DEB_BUILD_DEPS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -C $(TOP) --exclude=./.git --exclude=./build --exclude=./deps \
+	    --exclude='./t/servroot*' --exclude=./debian/build -cf - . \
+	    | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && RTMP_SRC=$(abspath $(RTMP_SRC)) \
+	    dpkg-buildpackage -b -us -uc > $(DEB_DIR)/build.log 2>&1 \
+	    || { tail -n 30 $(DEB_DIR)/build.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+install: $(MODULE) $(TOKEN_TOOL) $(AUDIT_TOOL)
+	scripts/install --build $(MODULE_BUILD) --tools $(BUILD) \
+	    --prefix $(PREFIX) --destdir "$(DESTDIR)"
+
+uninstall:
+	scripts/install --uninstall --prefix $(PREFIX) --destdir "$(DESTDIR)"
+
+.PHONY: deb install uninstall
 
 run: deps
 	$(MAKE) module tools
