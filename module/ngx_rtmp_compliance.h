@@ -498,6 +498,8 @@ void ngx_rtmp_compliance_order_audit_locked(const char *event,
 /* ngx_rtmp_compliance_audit.c */
 char *ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_rtmp_compliance_audit_test(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 ngx_int_t ngx_rtmp_compliance_audit_init(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 ngx_int_t ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,

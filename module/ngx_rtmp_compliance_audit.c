@@ -20,6 +20,7 @@
 #include <ngx_core.h>
 #include <jansson.h>
 #include <openssl/sha.h>
+#include <sys/file.h>
 #include "ngx_rtmp_compliance.h"
 
 
@@ -251,6 +252,7 @@ ngx_int_t
 ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
+    ngx_fd_t                      fd;
     ngx_uint_t                    recovered;
     ngx_rtmp_compliance_audit_t  *a;
     u_char                        path[NGX_MAX_PATH];
@@ -281,6 +283,33 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
     /* workers make the new segments */
     ngx_rtmp_compliance_audit_chown(mcf, path, log);
 
+    /*
+     * one writer per directory: a second nginx (a binary upgrade, or two
+     * servers sharing it) would fork the chain
+     */
+
+    ngx_sprintf(path, "%V/.writer%Z", &a->dir);
+
+    fd = ngx_open_file(path, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN,
+                       NGX_FILE_OWNER_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_audit_log: " ngx_open_file_n " \"%s\" "
+                      "failed", path);
+        return NGX_ERROR;
+    }
+
+    if (flock(fd, LOCK_EX|LOCK_NB) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_audit_log: another nginx writes to \"%V\" "
+                      "(a binary upgrade needs a restart instead: the chain "
+                      "has one writer)", &a->dir);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    /* held, and inherited by the workers, for as long as the master runs */
+
     if (ngx_rtmp_compliance_audit_tail(mcf, log, &recovered) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -289,6 +318,55 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
 
     mcf->sh->audit_start = 1;
     mcf->sh->audit_recovered = recovered;
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx -t: DIR, or the directory it is to be made in, must be there
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_audit_test(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_log_t *log)
+{
+    u_char           *slash;
+    size_t            len;
+    ngx_file_info_t   fi;
+    u_char            path[NGX_MAX_PATH];
+
+    if (mcf->audit.dir.len == 0 || mcf->audit.dir.len >= NGX_MAX_PATH) {
+        return NGX_OK;
+    }
+
+    ngx_sprintf(path, "%V%Z", &mcf->audit.dir);
+
+    if (ngx_file_info(path, &fi) != NGX_FILE_ERROR) {
+        if (ngx_is_dir(&fi)) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "compliance_audit_log: \"%s\" is not a directory",
+                      path);
+        return NGX_ERROR;
+    }
+
+    len = mcf->audit.dir.len;
+
+    for (slash = path + len - 1; slash > path && *slash != '/'; slash--) {
+        /* void */
+    }
+
+    *(slash > path ? slash : slash + 1) = '\0';
+
+    if (ngx_file_info(path, &fi) == NGX_FILE_ERROR || !ngx_is_dir(&fi)) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_audit_log: \"%V\" cannot be made: "
+                      "\"%s\" is not a directory", &mcf->audit.dir, path);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

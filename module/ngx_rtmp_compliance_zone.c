@@ -154,11 +154,14 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (ngx_test_config) {
         /* nginx -t: the running server's files are not ours to touch */
 
-        if (ctx->state.len) {
-            return ngx_rtmp_compliance_state_test(ctx, shm_zone->shm.log);
+        if (ctx->state.len
+            && ngx_rtmp_compliance_state_test(ctx, shm_zone->shm.log)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
-        return NGX_OK;
+        return ngx_rtmp_compliance_audit_test(ctx, shm_zone->shm.log);
     }
 
     if (ctx->state.len
