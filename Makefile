@@ -127,6 +127,24 @@ fuzz: deps
 	    RTMP_SRC=$(RTMP_SRC) fuzz/build.sh $(BUILD)/fuzz
 	FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
+# the benchmark (bench/run, docs/performance.md); BENCH_QUICK=1: < 60 s
+BENCH_QUICK ?=
+LOADGEN      = $(BUILD)/loadgen
+NODELAY_SO   = $(BUILD)/bench-nodelay.so
+
+bench: module tools $(LOADGEN) $(NODELAY_SO)
+	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) bench/run
+
+$(LOADGEN): bench/loadgen.c
+	@mkdir -p $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -pthread -o $@ $< -lcrypto -lm
+
+$(NODELAY_SO): bench/nodelay_preload.c
+	@mkdir -p $(BUILD)
+	$(CC) $(TOOL_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+.PHONY: bench
+
 # ---- Debian package and make install (docs/operations.md) ----------------
 DEB_DIR        = $(BUILD)/deb
 DEB_BUILD_DEPS = debhelper dpkg-dev nginx-dev nginx libnginx-mod-rtmp \
