@@ -166,6 +166,7 @@ typedef struct {
 typedef struct {
     ngx_rbtree_node_t               node;        /* key: id */
     ngx_rbtree_node_t               expiry;      /* key: until */
+    ngx_str_node_t                  uid_node;    /* key: crc32 of the uid */
     ngx_queue_t                     queue;       /* of the target */
     void                           *target_node;
     uint64_t                        id;
@@ -275,6 +276,8 @@ typedef struct {
     ngx_rbtree_node_t               sessions_sentinel;
     ngx_rbtree_t                    rooms;
     ngx_rbtree_node_t               rooms_sentinel;
+    ngx_rbtree_t                    uids;
+    ngx_rbtree_node_t               uids_sentinel;
     uint64_t                        next_order;
     uint64_t                        next_session;
     ngx_uint_t                      norders;

@@ -54,6 +54,8 @@ static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
     ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
@@ -680,6 +682,15 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     if (ngx_rtmp_compliance_add_amf(cf, cmcf, "connect",
                                     ngx_rtmp_compliance_connect)
         != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "releaseStream",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "FCPublish",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "createStream",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
         || ngx_rtmp_compliance_add_amf(cf, cmcf, "publish",
                                        ngx_rtmp_compliance_publish)
            != NGX_OK
@@ -867,6 +878,30 @@ ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
 }
 
 
+/*
+ * nginx-rtmp never sets TCP_NODELAY: an encoder waits on Nagle and delayed
+ * ACKs at every step of the handshake of commands (ffmpeg: ~180 ms to
+ * Publish.Start).  Set at connect, with a quick ACK re-armed at each
+ * command until the stream is admitted (Linux clears TCP_QUICKACK).
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+#if (NGX_LINUX) && defined(TCP_QUICKACK)
+    int  on;
+
+    on = 1;
+
+    (void) setsockopt(s->connection->fd, IPPROTO_TCP, TCP_QUICKACK,
+                      (const void *) &on, sizeof(int));
+#endif
+
+    return NGX_OK;
+}
+
+
 /* keep the query parts of tcUrl and app: a token may come in them */
 
 static ngx_int_t
@@ -882,6 +917,12 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_rtmp_compliance_amf_t   at[2];
 
     static u_char               buf[2 * NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->connection->tcp_nodelay == NGX_TCP_NODELAY_UNSET) {
+        (void) ngx_tcp_nodelay(s->connection);
+    }
+
+    (void) ngx_rtmp_compliance_quickack(s, h, in);
 
     rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
                                          at);
@@ -988,6 +1029,8 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     }
 
     cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    (void) ngx_rtmp_compliance_quickack(s, h, in);
 
     if (!cacf->enable) {
         return NGX_OK;

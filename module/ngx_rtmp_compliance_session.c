@@ -58,6 +58,7 @@ ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_timer.handler = ngx_rtmp_compliance_recheck;
     ngx_rtmp_compliance_timer.log = cycle->log;
     ngx_rtmp_compliance_timer.data = ctx;
+    ngx_rtmp_compliance_timer.cancelable = 1;
 
     ngx_add_timer(&ngx_rtmp_compliance_timer, ngx_rtmp_compliance_interval);
 
@@ -291,6 +292,9 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ctx->bytes_in = 0;
 
     ngx_queue_insert_tail(&ngx_rtmp_compliance_sessions, &ctx->queue);
+
+    /* the worker now enforces on a live session, even while it stops */
+    ngx_rtmp_compliance_timer.cancelable = 0;
 
 done:
 
@@ -885,6 +889,9 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
         return;
     }
+
+    /* a worker that holds no session does not keep nginx from stopping */
+    ev->cancelable = ngx_queue_empty(&ngx_rtmp_compliance_sessions);
 
     ngx_add_timer(ev, n == NGX_RTMP_COMPLIANCE_ACT_MAX
                       ? 1 : ngx_rtmp_compliance_interval);

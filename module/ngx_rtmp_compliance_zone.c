@@ -132,6 +132,8 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_rbtree_insert_value);
     ngx_rbtree_init(&sh->rooms, &sh->rooms_sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&sh->uids, &sh->uids_sentinel,
+                    ngx_str_rbtree_insert_value);
 
     sh->next_order = 1;
     sh->next_session = 1;
@@ -386,6 +388,12 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
     ngx_queue_insert_tail(&t->orders, &o->queue);
 
+    o->uid_node.str.data = ngx_rtmp_compliance_order_uid(o);
+    o->uid_node.str.len = o->uid_len;
+    o->uid_node.node.key = ngx_crc32_short(o->uid_node.str.data,
+                                           o->uid_node.str.len);
+    ngx_rbtree_insert(&ctx->sh->uids, &o->uid_node.node);
+
     ctx->sh->norders++;
     ctx->sh->generation++;
 
@@ -406,6 +414,7 @@ ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     }
 
     ngx_queue_remove(&o->queue);
+    ngx_rbtree_delete(&ctx->sh->uids, &o->uid_node.node);
 
     t = o->target_node;
 
@@ -421,37 +430,22 @@ ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 }
 
 
-/* an order by its fleet-wide id: a walk, lifts are rare */
+/* an order by its fleet-wide id */
 
 ngx_rtmp_compliance_order_t *
 ngx_rtmp_compliance_order_find_uid_locked(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *uid)
 {
-    ngx_rbtree_node_t            *node, *root, *sentinel;
-    ngx_rtmp_compliance_order_t  *o;
+    ngx_str_node_t  *sn;
 
-    root = ctx->sh->orders.root;
-    sentinel = ctx->sh->orders.sentinel;
-
-    if (root == sentinel) {
+    sn = ngx_str_rbtree_lookup(&ctx->sh->uids, uid,
+                               ngx_crc32_short(uid->data, uid->len));
+    if (sn == NULL) {
         return NULL;
     }
 
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&ctx->sh->orders, node))
-    {
-        o = (ngx_rtmp_compliance_order_t *) node;
-
-        if (o->uid_len == uid->len
-            && ngx_memcmp(ngx_rtmp_compliance_order_uid(o), uid->data,
-                          uid->len) == 0)
-        {
-            return o;
-        }
-    }
-
-    return NULL;
+    return (ngx_rtmp_compliance_order_t *)
+           ((u_char *) sn - offsetof(ngx_rtmp_compliance_order_t, uid_node));
 }
 
 
