@@ -25,9 +25,10 @@ DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
                debhelper dpkg-dev \
                libjwt-dev libhiredis-dev libpcre2-dev zlib1g-dev gcc make perl \
                libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
-               valgrind clang libclang-rt-14-dev redis-server
+               valgrind clang libclang-rt-14-dev redis-server \
+               chromium chromium-driver fonts-wqy-microhei
 
-MODULE_SRCS  = $(wildcard module/*.c module/*.h) config
+MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html
 
 # make test SAN=1: the module with AddressSanitizer and UBSan, loaded into
 # Debian's nginx with the sanitizer runtimes preloaded; make test

@@ -738,7 +738,11 @@ sub _workers {
 
         my $cmdline = _read_file("/proc/$pid/cmdline");
         $cmdline =~ s/\0/ /g;
-        next unless $cmdline =~ /worker process/;
+
+        # under valgrind the process title is valgrind's command line:
+        # every child of the master but its cache processes is a worker
+        next unless $cmdline =~ /worker process/
+                    || ($cmdline =~ /valgrind/ && $cmdline !~ /cache/);
 
         push @workers, {
             pid     => $pid,
