@@ -117,7 +117,7 @@ test-static: deps
 	    $(MAKE) static; \
 	fi
 	TEST_NGINX_BINARY=$(BUILD)/static/nginx TEST_NGINX_LOAD_MODULES= \
-	    prove t/010-publish-gate.t
+	    prove -j2 t/010-publish-gate.t t/020-orders.t
 
 # libFuzzer targets for the AMF reader, the token verifier and the order
 # parser (fuzz/README.md); make test runs each for a short time

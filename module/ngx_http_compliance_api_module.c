@@ -53,6 +53,7 @@ static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
 static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_compliance_api_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_compliance_api_commands[] = {
@@ -90,7 +91,7 @@ ngx_module_t  ngx_http_compliance_api_module = {
     NGX_HTTP_MODULE,                        /* module type */
     NULL,                                   /* init master */
     NULL,                                   /* init module */
-    NULL,                                   /* init process */
+    ngx_http_compliance_api_init_process,   /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
     NULL,                                   /* exit process */
@@ -102,6 +103,15 @@ ngx_module_t  ngx_http_compliance_api_module = {
 static ngx_str_t  ngx_http_compliance_api_json = ngx_string("application/json");
 static ngx_str_t  ngx_http_compliance_api_prometheus =
     ngx_string("text/plain; version=0.0.4");
+
+
+/* the rtmp side's timers: this module's init_process runs after events' */
+
+static ngx_int_t
+ngx_http_compliance_api_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_rtmp_compliance_timers_start(cycle);
+}
 
 
 static char *

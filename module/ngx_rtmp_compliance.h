@@ -507,6 +507,8 @@ ngx_int_t ngx_rtmp_compliance_audit_init(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 ngx_int_t ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *mcf);
+ngx_int_t ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *mcf);
 void ngx_rtmp_compliance_audit_exit_process(
     ngx_rtmp_compliance_main_conf_t *mcf);
 ngx_uint_t ngx_rtmp_compliance_audit_available(void);
@@ -553,6 +555,7 @@ ngx_int_t ngx_rtmp_compliance_state_test(
 ngx_int_t ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *ctx);
 void ngx_rtmp_compliance_session_exit_process(void);
+ngx_int_t ngx_rtmp_compliance_timers_start(ngx_cycle_t *cycle);
 ngx_uint_t ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t kind, u_char *detail, size_t size);

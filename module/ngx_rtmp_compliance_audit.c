@@ -594,7 +594,21 @@ ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
 
     ngx_shmtx_unlock(&mcf->shpool->mutex);
 
-    if (a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH) {
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    ngx_rtmp_compliance_audit_t  *a;
+
+    a = &mcf->audit;
+
+    if (a->dir.len == 0 || a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH
+        || a->sync_ev.timer_set)
+    {
         return NGX_OK;
     }
 

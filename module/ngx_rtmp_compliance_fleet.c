@@ -40,6 +40,8 @@ typedef struct {
 
 static void ngx_rtmp_compliance_fleet_connect(
     ngx_rtmp_compliance_main_conf_t *mcf);
+static void ngx_rtmp_compliance_fleet_release(
+    ngx_rtmp_compliance_main_conf_t *mcf);
 static void ngx_rtmp_compliance_fleet_reconnect(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_down(
     ngx_rtmp_compliance_main_conf_t *mcf, const char *why);
@@ -337,7 +339,20 @@ ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_pid_t                     owner;
     ngx_rtmp_compliance_shctx_t  *sh;
 
-    if (!mcf->fleet.enabled || ngx_exiting) {
+    if (!mcf->fleet.enabled) {
+        return;
+    }
+
+    if (ngx_exiting) {
+        /* an old worker after a reload: the new ones take over */
+
+        if (ngx_rtmp_compliance_conn.ac) {
+            ngx_rtmp_compliance_conn.ac->onDisconnect = NULL;
+            redisAsyncFree(ngx_rtmp_compliance_conn.ac);
+            ngx_rtmp_compliance_conn.ac = NULL;
+        }
+
+        ngx_rtmp_compliance_fleet_release(mcf);
         return;
     }
 
@@ -366,6 +381,20 @@ ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
     {
         ngx_rtmp_compliance_fleet_connect(mcf);
     }
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_release(ngx_rtmp_compliance_main_conf_t *mcf)
+{
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+
+    if (mcf->sh->fleet_owner == ngx_pid) {
+        mcf->sh->fleet_owner = 0;
+        mcf->sh->fleet_connected = 0;
+    }
+
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
 }
 
 
@@ -614,6 +643,12 @@ ngx_rtmp_compliance_fleet_on_disconnect(const redisAsyncContext *cac,
 
     ngx_rtmp_compliance_conn.ac = NULL;
 
+    if (ngx_exiting) {
+        /* a worker that goes gives the connection to another one */
+        ngx_rtmp_compliance_fleet_release(mcf);
+        return;
+    }
+
     if (!ngx_exiting) {
         ngx_rtmp_compliance_fleet_down(mcf, status == REDIS_OK
                                             ? "disconnected"
@@ -712,14 +747,17 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
     uid.len = mcf->fleet_pending_len;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_free(mcf->fleet_pending);
+        mcf->fleet_pending = NULL;
+
         if (reply) {
+            /* READONLY, OOM...: reconnect with backoff, and try again */
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "compliance_redis: XADD: %*s", (size_t) reply->len,
                           reply->str);
+            redisAsyncDisconnect(ac);
         }
 
-        ngx_free(mcf->fleet_pending);
-        mcf->fleet_pending = NULL;
         return;
     }
 
@@ -950,10 +988,16 @@ ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     j = json_loadb((char *) order.data, order.len, JSON_REJECT_DUPLICATES,
                    NULL);
 
+    /* a "duration" counts from when the entry was written, not read */
+
     if (j == NULL
         || ngx_rtmp_compliance_order_parse(j, NGX_RTMP_COMPLIANCE_PARSE_FLEET,
-                                           &spec, now, detail,
-                                           sizeof(detail))
+                                           &spec,
+                                           mcf->sh->fleet_last_ms
+                                           ? (time_t) (mcf->sh->fleet_last_ms
+                                                       / 1000)
+                                           : now,
+                                           detail, sizeof(detail))
            != NGX_OK)
     {
         detail[sizeof(detail) - 1] = '\0';

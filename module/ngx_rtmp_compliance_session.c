@@ -60,9 +60,38 @@ ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_timer.data = ctx;
     ngx_rtmp_compliance_timer.cancelable = 1;
 
-    ngx_add_timer(&ngx_rtmp_compliance_timer, ngx_rtmp_compliance_interval);
+    /* the timer is added by ngx_rtmp_compliance_timers_start() */
 
     return NGX_OK;
+}
+
+
+/*
+ * timers go in once nginx's event module has set up this process's timer
+ * tree: in a static nginx our rtmp module's init_process runs before it
+ * (core modules come before event modules), so this is called from the
+ * http module's init_process, which comes after, in every build
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_timers_start(ngx_cycle_t *cycle)
+{
+    ngx_rtmp_compliance_main_conf_t  *ctx;
+
+    ctx = ngx_rtmp_compliance_main;
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_rtmp_compliance_timer.handler
+        && !ngx_rtmp_compliance_timer.timer_set)
+    {
+        ngx_add_timer(&ngx_rtmp_compliance_timer,
+                      ngx_rtmp_compliance_interval);
+    }
+
+    return ngx_rtmp_compliance_audit_timers_start(cycle, ctx);
 }
 
 

@@ -401,6 +401,8 @@ ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
 
     ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
 
+    key = NULL;
+
     ngx_rtmp_compliance_token_hash(token, cl->hash);
 
     if (token->len > NGX_RTMP_COMPLIANCE_TOKEN_MAX) {
