@@ -814,11 +814,12 @@ sub _start_nginx {
 
     # the listening sockets are open before the workers start; a connection
     # made before the workers accept waits in the backlog
+    # valgrind starts workers slowly
     $ok = wait_for(sub {
         return 0 unless _alive($pid);
         return scalar(worker_pids($pid)) >= $want
                && _listening($Cfg{rtmp_port});
-    }, 10);
+    }, ($ENV{TEST_NGINX_WRAPPER} || '') =~ /valgrind/ ? 60 : 10);
 
     unless ($ok) {
         return (0, "nginx master $pid has not started $want worker(s)\n$out")
