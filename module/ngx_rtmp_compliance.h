@@ -95,6 +95,8 @@ typedef struct {
     ngx_uint_t                      alg;         /* pinned alg, or 0 */
     EVP_PKEY                       *pkey;        /* RSA and EC */
     ngx_str_t                       secret;      /* HMAC */
+    EVP_MAC_CTX                    *mac[3];      /* HS256/384/512, made
+                                                    in the worker */
 } ngx_rtmp_compliance_key_t;
 
 
@@ -585,6 +587,8 @@ char *ngx_rtmp_compliance_key_load(ngx_conf_t *cf,
 ngx_uint_t ngx_rtmp_compliance_alg_by_name(u_char *name, size_t len);
 ngx_int_t ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen);
+
+const EVP_MD *ngx_rtmp_compliance_sha256(void);
 
 /* ngx_rtmp_compliance_token.c */
 ngx_uint_t ngx_rtmp_compliance_token_verify(

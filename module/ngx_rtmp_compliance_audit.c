@@ -19,6 +19,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sys/file.h>
 #include "ngx_rtmp_compliance.h"
@@ -736,7 +737,12 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     len = ngx_strlen(s);
 
-    SHA256((u_char *) s, len, md);
+    if (EVP_Digest(s, len, md, NULL, ngx_rtmp_compliance_sha256(), NULL)
+        != 1)
+    {
+        free(s);
+        goto failed;
+    }
 
     line = ngx_alloc(len + sizeof(",\"hash\":\"\"}\n") + 64, log);
     if (line == NULL) {

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -30,6 +31,8 @@
 static void ngx_rtmp_compliance_key_cleanup(void *data);
 static ngx_int_t ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half,
     u_char *der, size_t *len);
+static EVP_MAC_CTX *ngx_rtmp_compliance_key_mac(
+    ngx_rtmp_compliance_key_t *key, ngx_uint_t alg);
 
 
 ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[] = {
@@ -348,6 +351,73 @@ ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half, u_char *der,
 }
 
 
+/*
+ * the key's HMAC context for alg, made once in each worker: OpenSSL 3
+ * fetches the algorithms by name on every one-shot HMAC() call
+ */
+
+static EVP_MAC_CTX *
+ngx_rtmp_compliance_key_mac(ngx_rtmp_compliance_key_t *key, ngx_uint_t alg)
+{
+    ngx_uint_t    i;
+    EVP_MAC      *mac;
+    OSSL_PARAM    params[2];
+    EVP_MAC_CTX  *ctx;
+
+    static const char  *digests[] = { "SHA256", "SHA384", "SHA512" };
+
+    i = alg - NGX_RTMP_COMPLIANCE_HS256;
+
+    if (i > 2) {
+        return NULL;
+    }
+
+    if (key->mac[i]) {
+        return key->mac[i];
+    }
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return NULL;
+    }
+
+    ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) digests[i], 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(ctx, key->secret.data, key->secret.len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+
+    key->mac[i] = ctx;
+
+    return ctx;
+}
+
+
+/* SHA-256, fetched once per process */
+
+const EVP_MD *
+ngx_rtmp_compliance_sha256(void)
+{
+    static EVP_MD  *md;
+
+    if (md == NULL) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    }
+
+    return md ? md : EVP_sha256();
+}
+
+
 /* NGX_OK: the signature is good; NGX_DECLINED: it is not */
 
 ngx_int_t
@@ -355,10 +425,10 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen)
 {
     int                         rc;
-    size_t                      dlen;
+    size_t                      dlen, mlen;
     u_char                      der[160];
-    unsigned int                mlen;
     EVP_MD_CTX                 *md;
+    EVP_MAC_CTX                *ctx;
     u_char                      mac[EVP_MAX_MD_SIZE];
     ngx_rtmp_compliance_alg_t  *a;
 
@@ -366,10 +436,14 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
 
     if (key->family == NGX_RTMP_COMPLIANCE_HMAC) {
 
-        if (HMAC(a->md(), key->secret.data, (int) key->secret.len,
-                 input, len, mac, &mlen)
-            == NULL)
+        ctx = ngx_rtmp_compliance_key_mac(key, alg);
+
+        if (ctx == NULL
+            || EVP_MAC_init(ctx, NULL, 0, NULL) != 1
+            || EVP_MAC_update(ctx, input, len) != 1
+            || EVP_MAC_final(ctx, mac, &mlen, sizeof(mac)) != 1)
         {
+            ERR_clear_error();
             return NGX_ERROR;
         }
 

@@ -121,7 +121,8 @@ ngx_rtmp_compliance_token_hash(ngx_str_t *token, u_char *out)
     u_char        md[EVP_MAX_MD_SIZE];
     unsigned int  n;
 
-    if (EVP_Digest(token->data, token->len, md, &n, EVP_sha256(), NULL)
+    if (EVP_Digest(token->data, token->len, md, &n,
+                   ngx_rtmp_compliance_sha256(), NULL)
         != 1)
     {
         ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
