@@ -428,7 +428,6 @@ typedef struct {
     ngx_uint_t                      warned;
     uint64_t                        id;          /* of the session */
     uint32_t                        in_bytes;    /* s->in_bytes seen */
-    uint64_t                        bytes_in;
     uint64_t                        rate_bytes;  /* bitrate window */
     ngx_msec_t                      rate_msec;
     time_t                          over_since;  /* above max_bitrate */

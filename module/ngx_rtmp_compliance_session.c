@@ -318,7 +318,6 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ctx->kind = kind;
     ctx->warned = 0;
     ctx->in_bytes = s->in_bytes;
-    ctx->bytes_in = 0;
 
     ngx_queue_insert_tail(&ngx_rtmp_compliance_sessions, &ctx->queue);
 

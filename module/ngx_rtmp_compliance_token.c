@@ -492,11 +492,10 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
     size_t                        i;
     ngx_int_t                     rc;
     ngx_str_t                     iss;
-    ngx_uint_t                    publish;
+    ngx_uint_t                    publish, jti_bad;
     ngx_rtmp_compliance_claim_t  *c;
 
     ngx_rtmp_compliance_claim_t  claims[] = {
-        { &cl->jti,  "jti",  0 },
         { &cl->room, "room", NGX_RTMP_COMPLIANCE_ROOM_MISMATCH },
         { &cl->sub,  "sub",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
         { &cl->pid,  "pid",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
@@ -511,10 +510,13 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
 
     /* the jti first: it is logged with any refusal that follows */
 
-    if (ngx_rtmp_compliance_claim_str(pl, "jti", pool, &cl->jti) == NGX_ABORT)
-    {
+    rc = ngx_rtmp_compliance_claim_str(pl, "jti", pool, &cl->jti);
+
+    if (rc == NGX_ABORT) {
         return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
     }
+
+    jti_bad = (rc == NGX_ERROR);
 
     /* time */
 
@@ -628,6 +630,13 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
     publish = (scope->len == sizeof("publish") - 1);
 
     /* subjects */
+
+    if (jti_bad) {
+        ngx_snprintf(detail, size, "claim \"jti\" is not a string of "
+                     "1 to %d printable bytes%Z",
+                     NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
 
     for (c = claims; c->name; c++) {
 
