@@ -224,6 +224,26 @@ sub {
         ['a body over 64 KB', 'POST', 'orders', $big, 413,
          'body_too_large', qr/65536/],
 
+        # a browser sends these to any origin without a preflight
+        ['no Content-Type', 'POST', 'orders', $o->(), 415,
+         'unsupported_media_type', qr{application/json},
+         { 'Content-Type' => undef }],
+        ['Content-Type text/plain', 'POST', 'orders', $o->(), 415,
+         'unsupported_media_type', qr{application/json},
+         { 'Content-Type' => 'text/plain' }],
+        ['a form', 'POST', 'orders', $o->(), 415, 'unsupported_media_type',
+         qr{application/json},
+         { 'Content-Type' => 'application/x-www-form-urlencoded' }],
+        ['multipart', 'POST', 'orders', $o->(), 415, 'unsupported_media_type',
+         qr{application/json},
+         { 'Content-Type' => 'multipart/form-data; boundary=x' }],
+        ['application/jsonp', 'POST', 'orders', $o->(), 415,
+         'unsupported_media_type', qr{application/json},
+         { 'Content-Type' => 'application/jsonp' }],
+        ['415 before the size', 'POST', 'orders', $big, 415,
+         'unsupported_media_type', qr{application/json},
+         { 'Content-Type' => 'text/plain' }],
+
         ['PUT orders', 'PUT', 'orders', $o->(), 405, 'method_not_allowed',
          qr/./],
         ['DELETE orders', 'DELETE', 'orders', undef, 405,
@@ -285,6 +305,7 @@ sub {
     my $chunk = sub {
         my ($data, $n) = @_;
         my $req = "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
+                  . "Content-Type: application/json\r\n"
                   . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         my $size = int(length($data) / $n) + 1;
         for (my $off = 0; $off < length $data; $off += $size) {
@@ -320,6 +341,7 @@ sub {
     # with Content-Length over the limit, the body is not even read
     for my $len (100000, 10000000) {
         my $cl = "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
+                 . "Content-Type: application/json\r\n"
                  . "Content-Length: $len\r\nConnection: close\r\n\r\n{";
         ($cst, $ch, $cbody) = http_raw($cl);
         is($cst, 413, "Content-Length $len: 413 before the body");
@@ -355,6 +377,18 @@ sub {
                       "{\"target\":\"host:h8\",\"action\":\"warn\","
                       . "\"duration\":60,\"reason\":\"r\",\"until\":null}");
     is($est, 201, '"until": null is no until');
+
+    # JSON with a charset, or in capitals, is JSON
+    for my $type ('application/json; charset=utf-8', 'Application/JSON',
+                  "application/json\t;charset=UTF-8")
+    {
+        my ($st, $json) = api('POST', 'orders',
+                              $o->(target => 'host:h-ctype'),
+                              { 'Content-Type' => $type });
+        is($st, 201, "Content-Type $type: 201");
+        is((api('DELETE', "orders/$json->{id}"))[0], 204,
+           "Content-Type $type: lifted") if ref $json eq 'HASH';
+    }
 
     stop_client($pub);
 }

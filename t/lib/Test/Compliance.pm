@@ -72,7 +72,8 @@ package Test::Compliance;
 # TEST_NGINX_LOG_LEVEL (info), TEST_NGINX_SERVROOT (t/servroot_TEST_PID),
 # TEST_NGINX_KEYS (build/test-keys), TEST_NGINX_RTMP_PORT and
 # TEST_NGINX_HTTP_PORT (free ports), TEST_NGINX_NO_CLEAN (keep the
-# servroot), TEST_RTMP_CLIENT, TEST_COMPLIANCE_TOKEN.
+# servroot), TEST_RTMP_CLIENT, TEST_COMPLIANCE_TOKEN, TEST_NGINX_SLOW (a
+# factor for every deadline: 20 under valgrind, else 1).
 #
 # Exported helpers: token(%opts), run_client(@args), wait_for($sub, $secs),
 # nginx_pid(), worker_pids(), reload_nginx(%sections), http_request($method,
@@ -159,6 +160,14 @@ my $Failed;         # some test of this file failed: keep the servroot
 my $NginxPid;       # the running master, if any
 my @Background;     # running background clients
 my %Cur;            # the current block: block, log_offset, results, conf
+
+# how many times slower than native nginx runs: every deadline of the
+# harness (wait_for, wait_output, the clients' answer timeout, reaping)
+# is multiplied by it; TEST_NGINX_SLOW, by default 1, or 20 when nginx
+# runs under valgrind (make test VALGRIND=1)
+our $Slow = defined $ENV{TEST_NGINX_SLOW} && $ENV{TEST_NGINX_SLOW} =~ /^\d+$/
+            ? $ENV{TEST_NGINX_SLOW}
+            : (($ENV{TEST_NGINX_WRAPPER} || '') =~ /valgrind/ ? 20 : 1);
 
 
 #-----------------------------------------------------------------------------
@@ -381,7 +390,7 @@ sub _spawn {
 sub _reap {
     my ($pid, $timeout) = @_;
 
-    my $deadline = Time::HiRes::time() + $timeout;
+    my $deadline = Time::HiRes::time() + $timeout * $Slow;
 
     for (;;) {
         my $r = waitpid($pid, POSIX::WNOHANG());
@@ -425,7 +434,8 @@ sub _run_capture {
 sub wait_for {
     my ($cond, $timeout) = @_;
 
-    my $deadline = Time::HiRes::time() + (defined $timeout ? $timeout : 10);
+    my $deadline = Time::HiRes::time()
+                   + (defined $timeout ? $timeout : 10) * $Slow;
 
     for (;;) {
         return 1 if $cond->();
@@ -814,12 +824,11 @@ sub _start_nginx {
 
     # the listening sockets are open before the workers start; a connection
     # made before the workers accept waits in the backlog
-    # valgrind starts workers slowly
     $ok = wait_for(sub {
         return 0 unless _alive($pid);
         return scalar(worker_pids($pid)) >= $want
                && _listening($Cfg{rtmp_port});
-    }, ($ENV{TEST_NGINX_WRAPPER} || '') =~ /valgrind/ ? 60 : 10);
+    }, 10);
 
     unless ($ok) {
         return (0, "nginx master $pid has not started $want worker(s)\n$out")
@@ -907,7 +916,16 @@ sub _client_cmd {
 
     return ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
             '-a', $app, '-n', $name, ($mode eq 'play' ? '--play' : ()),
-            @args);
+            _client_timeout(@args), @args);
+}
+
+
+# under a slow nginx the client waits longer for each answer, unless the
+# test set its own timeout
+
+sub _client_timeout {
+    return () if $Slow == 1 || grep { $_ eq '--timeout' } @_;
+    return ('--timeout', 5000 * $Slow);
 }
 
 
@@ -980,7 +998,7 @@ sub run_client {
     _init();
 
     my @cmd = ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
-               map { _subst($_) } @args);
+               _client_timeout(@args), map { _subst($_) } @args);
 
     my $out = "$Cfg{servroot}/tmp/run_client.$$.out";
     my $err = "$Cfg{servroot}/tmp/run_client.$$.err";
@@ -1515,8 +1533,9 @@ sub http_request {
 
     my $req = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
 
+    # a header given as undef is not sent
     for my $h (sort keys %{$headers || {}}) {
-        $req .= "$h: $headers->{$h}\r\n";
+        $req .= "$h: $headers->{$h}\r\n" if defined $headers->{$h};
     }
 
     $req .= "Content-Length: " . length($body) . "\r\n"
@@ -1722,6 +1741,14 @@ sub http_json {
     my ($method, $path, $data, $headers) = @_;
 
     my $body = ref $data ? JSON::PP->new->canonical(1)->encode($data) : $data;
+
+    # the API takes a body only as application/json, unless the test says
+    # otherwise
+    if (defined $body && !grep { lc eq 'content-type' } keys %{$headers || {}})
+    {
+        $headers = { %{$headers || {}}, 'Content-Type' => 'application/json' };
+    }
+
     my ($status, $h, $text) = http_request($method, $path, $body, $headers);
 
     my $json = eval { JSON::PP->new->allow_nonref(1)->decode($text) };
