@@ -36,6 +36,8 @@ static ngx_int_t ngx_rtmp_compliance_state_outbox(
 static ngx_int_t ngx_rtmp_compliance_state_compact(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j);
+static ngx_int_t ngx_rtmp_compliance_state_regular(
+    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_compact_fleet(
     ngx_rtmp_compliance_main_conf_t *ctx, ngx_fd_t fd);
 
@@ -76,6 +78,10 @@ ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
         }
     }
 
+    if (ngx_rtmp_compliance_state_regular(ctx, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
@@ -109,6 +115,10 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_copy_file_t   cp;
 
     now = ngx_time();
+
+    if (ngx_rtmp_compliance_state_regular(ctx, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
@@ -220,6 +230,33 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
     }
 
     return ngx_rtmp_compliance_state_compact(ctx, log);
+}
+
+
+/*
+ * the journal is a regular file or none yet: a directory would fail only
+ * at read(), and a FIFO would block the master in open() for good
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_state_regular(ngx_rtmp_compliance_main_conf_t *ctx,
+    ngx_log_t *log)
+{
+    ngx_file_info_t  fi;
+
+    if (ngx_file_info(ctx->state.data, &fi) == NGX_FILE_ERROR) {
+        /* open() reports what went wrong */
+        return NGX_OK;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "compliance_state: \"%V\" is not a regular file",
+                      &ctx->state);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -369,7 +406,16 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
 
     o = json_object_get(j, "order");
 
-    s = json_dumps(o ? o : json_object(), JSON_COMPACT);
+    if (o) {
+        s = json_dumps(o, JSON_COMPACT);
+
+    } else {
+        /* none given: the empty object of a lift, not leaked */
+        o = json_object();
+        s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    }
+
     if (s == NULL) {
         return NGX_ERROR;
     }

@@ -100,7 +100,27 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     if (octx) {
-        /* a reload: keep the orders and sessions */
+        /*
+         * a reload: keep the orders and sessions; they are journaled in
+         * the running server's state file, which a reload does not load
+         * again, so the file cannot change with it
+         */
+
+        if (octx->state.len != ctx->state.len
+            || (ctx->state.len
+                && ngx_strncmp(octx->state.data, ctx->state.data,
+                               ctx->state.len)
+                   != 0))
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "compliance_state cannot change on reload "
+                          "(\"%V\" to \"%V\"): the orders in force are "
+                          "journaled in the first; restart nginx to use "
+                          "another file",
+                          &octx->state, &ctx->state);
+            return NGX_ERROR;
+        }
+
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 

@@ -9,6 +9,7 @@ use lib 't/lib';
 use Test::Compliance;
 use JSON::PP ();
 use Time::HiRes ();
+use POSIX ();
 
 sub rtmp_conf {
     my ($state) = @_;
@@ -678,3 +679,105 @@ sub {
     is_deeply([map { $_->{id} } @{orders() || []}], $ids,
               'every acknowledged order survives the restart');
 }
+
+
+
+=== TEST 12: a directory where the state file should be stops the start, saying so
+--- rtmp_config
+compliance_zone comp 16m;
+compliance_state $TEST_NGINX_SERVROOT/logs;
+--- config eval: $::Config
+--- must_die
+--- error_log eval
+qr/compliance_state: ".*\/logs" is not a regular file/
+
+
+
+=== TEST 13: a damaged or unreadable state file: the running server keeps its orders, a start says what is wrong, nothing acknowledged is lost
+--- workers: 2
+--- rtmp_config eval: rtmp_conf('p13')
+--- config eval: $::Config
+--- http_server_config eval: $::Api
+--- post_check eval
+sub {
+    my $path = state_path('p13');
+    my $o1 = order(target => 'host:h1', action => 'ban', reason => 'one');
+    my $o2 = order(target => 'host:h2', action => 'suspend',
+                   duration => 3600, reason => 'two');
+
+    # the file is overwritten under the running server: binary garbage,
+    # a NUL, invalid UTF-8 inside a JSON string, a line of 1 MB
+    my $junk = "\x00\xff\xfe garbage\n"
+             . qq({"op":"create","order":{"id":9,"target":"host:\xc3\x28",)
+             . qq("action":"ban","until":null,"reason":"r","ref":""}}\n)
+             . ('{' x (1024 * 1024)) . "\n";
+    write_file($path, $junk);
+
+    ok(reload_nginx(), 'a reload with the damaged file');
+    is_deeply([map { $_->{id} } @{orders() || []}], [$o1->{id}, $o2->{id}],
+              'the running server keeps its orders');
+    my ($rc, $out) = publish_once('room1', sub => 'h1');
+    like($out, qr/Rejected banned: .*order $o1->{id}: one/,
+         'and enforces them');
+
+    my $o3 = order(target => 'host:h3', action => 'ban', reason => 'three');
+    is($o3->{id}, $o2->{id} + 1, 'ids go on');
+
+    # a restart reads what it can: the order acknowledged after the damage
+    ok(stop_nginx(), 'stop');
+    unlink glob("$path.corrupt.*");
+    ok(start_nginx(), 'a start with the damaged file');
+    like(error_log_text(),
+         qr/compliance_state: ".*p13\.jsonl" line 1 is not a valid record, skipped/,
+         'the garbage line is reported');
+    like(error_log_text(),
+         qr/compliance_state: ".*p13\.jsonl" line 3 is not a valid record, skipped/,
+         'the 1 MB line is reported');
+    is(scalar(() = glob("$path.corrupt.*")), 1,
+       'the damaged file is kept for the operator');
+    is_deeply([map { $_->{id} } @{orders() || []}], [$o3->{id}],
+              'the order acknowledged after the damage is loaded');
+    my $o4 = order(target => 'host:h4', action => 'ban', reason => 'four');
+    is($o4->{id}, $o3->{id} + 1, 'ids do not go back');
+
+    # a FIFO (a mistake in a deployment script) would block open() for
+    # good: the start is refused at once
+    ok(stop_nginx(), 'stop');
+    rename $path, "$path.saved" or die "rename: $!";
+    POSIX::mkfifo($path, 0600) or die "mkfifo: $!";
+    my $cmd = join ' ', map { "'$_'" } nginx_command('-t');
+    my $t0 = Time::HiRes::time();
+    my $t = `timeout 20 $cmd 2>&1`;
+    isnt($?, 0, 'nginx -t fails on a FIFO');
+    like($t, qr/compliance_state: ".*p13\.jsonl" is not a regular file/,
+         'saying why');
+    ok(!start_nginx(), 'nginx does not start on a FIFO');
+    ok(Time::HiRes::time() - $t0 < 15 * $Test::Compliance::Slow,
+       'and does not hang');
+    like(error_log_text(),
+         qr/compliance_state: ".*p13\.jsonl" is not a regular file/,
+         'the start says why');
+
+    unlink $path;
+    rename "$path.saved", $path or die "rename: $!";
+    ok(start_nginx(), 'the file back: a start');
+    is_deeply([map { $_->{id} } @{orders() || []}], [$o3->{id}, $o4->{id}],
+              'with every order');
+
+    # the state file cannot move on reload: the zone's orders are
+    # journaled in the first one
+    my $text = read_file("$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf");
+    my @before = worker_pids();
+    ok(reload_nginx(rtmp_config => rtmp_conf('p13-other')) || 1,
+       'a reload to another state file');
+    ok(wait_log(qr/compliance_state cannot change on reload/),
+       'is refused, saying why');
+    is("@{[worker_pids()]}", "@before", 'the workers carry on');
+    ok(!-e state_path('p13-other'), 'the other file is not made');
+    my $o5 = order(target => 'host:h5', action => 'ban', reason => 'five');
+    like(read_file($path), qr/"reason":"five"/,
+         'orders go on into the first file');
+}
+--- expect_emerg
+is not a regular file
+compliance_state cannot change on reload

@@ -53,8 +53,9 @@ package Test::Compliance;
 #   must_die            nginx -t must fail and nginx must not start;
 #                       error_log is matched against their output and log
 #
-#   expect_emerg        text of an [emerg] line the block causes on purpose
-#                       (a refused reload): such lines are not failures
+#   expect_emerg        texts (one per line) of [emerg] lines the block
+#                       causes on purpose (a refused reload): such lines
+#                       are not failures
 #
 # Every block also checks that its error log has no [alert], [emerg] (but
 # for must_die and expect_emerg) and no crashed worker.
@@ -1220,14 +1221,17 @@ sub _check_log {
 sub _check_crashes {
     my ($block, $text, $must_die) = @_;
 
+    # one text per line
     my $expected = $block->expect_emerg;
-    $expected =~ s/\s+\z// if defined $expected;
+    my @expected = grep { /\S/ } split /\n/,
+                                       defined $expected ? $expected : '';
+    s/\s+\z// for @expected;
 
     my @bad = grep {
+        my $line = $_;
         (/\[alert\]/
          || (!$must_die && /\[emerg\]/
-             && !(defined $expected && length $expected
-                  && /\[emerg\].*\Q$expected\E/))
+             && !grep { $line =~ /\[emerg\].*\Q$_\E/ } @expected)
          || /exited on signal/
          || /worker process \d+ exited with (?:fatal )?code [1-9]/)
     } split /\n/, $text;
