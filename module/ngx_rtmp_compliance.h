@@ -500,6 +500,33 @@ void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
 
 /* ngx_rtmp_compliance_audit.c */
+
+/* an audit record's members being written: ,"name":value ... */
+typedef struct {
+    u_char                         *start;
+    u_char                         *pos;
+    u_char                         *end;
+    u_char                         *heap;        /* start, if allocated */
+    ngx_uint_t                      failed;      /* no memory */
+    ngx_log_t                      *log;
+} ngx_rtmp_compliance_fields_t;
+
+#define NGX_RTMP_COMPLIANCE_FIELDS_SIZE  2048
+
+void ngx_rtmp_compliance_fields_init(ngx_rtmp_compliance_fields_t *f,
+    u_char *buf, size_t size, ngx_log_t *log);
+void ngx_rtmp_compliance_fields_free(ngx_rtmp_compliance_fields_t *f);
+void ngx_rtmp_compliance_field_str(ngx_rtmp_compliance_fields_t *f,
+    const char *key, u_char *data, size_t len);
+void ngx_rtmp_compliance_field_int(ngx_rtmp_compliance_fields_t *f,
+    const char *key, int64_t v);
+void ngx_rtmp_compliance_field_lit(ngx_rtmp_compliance_fields_t *f,
+    const char *key, const char *text);
+ngx_int_t ngx_rtmp_compliance_audit_fields(const char *event,
+    ngx_rtmp_compliance_fields_t *f, ngx_log_t *log);
+void ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
+    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx);
+
 char *ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_rtmp_compliance_audit_test(
@@ -536,8 +563,6 @@ ngx_int_t ngx_rtmp_compliance_audit(const char *event, json_t *fields,
     ngx_log_t *log);
 ngx_int_t ngx_rtmp_compliance_audit_locked(const char *event,
     json_t *fields, ngx_log_t *log);
-json_t *ngx_rtmp_compliance_audit_session(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx);
 #endif
 
 /* ngx_rtmp_compliance_label.c */

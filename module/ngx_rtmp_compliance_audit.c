@@ -31,8 +31,8 @@
 
 
 static ngx_int_t ngx_rtmp_compliance_audit_write_locked(
-    ngx_rtmp_compliance_main_conf_t *mcf, const char *event, json_t *fields,
-    ngx_log_t *log);
+    ngx_rtmp_compliance_main_conf_t *mcf, const char *event, u_char *members,
+    size_t mlen, ngx_log_t *log);
 static void ngx_rtmp_compliance_audit_segment(
     ngx_rtmp_compliance_audit_t *a, ngx_msec_t ms, u_char *name);
 static ngx_int_t ngx_rtmp_compliance_audit_tail(
@@ -658,27 +658,273 @@ ngx_rtmp_compliance_audit_sync(ngx_event_t *ev)
 
 
 /*
+ * A record is written as it goes to disk, without an intermediate JSON
+ * object: the header, the event's members, ,"prev":"..." and, after the
+ * hash over those bytes and a closing brace, ,"hash":"..."}\n.  The
+ * members are ",\"name\":value" each: the helpers below write them into
+ * a buffer that starts on the caller's stack and grows on the heap only
+ * for unusually long values.
+ */
+
+static ngx_int_t ngx_rtmp_compliance_fields_reserve(
+    ngx_rtmp_compliance_fields_t *f, size_t n);
+static void ngx_rtmp_compliance_fields_key(ngx_rtmp_compliance_fields_t *f,
+    const char *key);
+static u_char *ngx_rtmp_compliance_json_escape(u_char *p, u_char *src,
+    size_t len);
+static ngx_int_t ngx_rtmp_compliance_audit_raw_locked(const char *event,
+    ngx_rtmp_compliance_fields_t *f, ngx_log_t *log);
+
+
+void
+ngx_rtmp_compliance_fields_init(ngx_rtmp_compliance_fields_t *f, u_char *buf,
+    size_t size, ngx_log_t *log)
+{
+    f->start = buf;
+    f->pos = buf;
+    f->end = buf + size;
+    f->heap = NULL;
+    f->failed = 0;
+    f->log = log;
+}
+
+
+void
+ngx_rtmp_compliance_fields_free(ngx_rtmp_compliance_fields_t *f)
+{
+    if (f->heap) {
+        ngx_free(f->heap);
+        f->heap = NULL;
+    }
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_fields_reserve(ngx_rtmp_compliance_fields_t *f, size_t n)
+{
+    u_char  *p;
+    size_t   used, size;
+
+    if (f->failed) {
+        return NGX_ERROR;
+    }
+
+    if ((size_t) (f->end - f->pos) >= n) {
+        return NGX_OK;
+    }
+
+    used = f->pos - f->start;
+    size = ngx_max(2 * (size_t) (f->end - f->start), used + n);
+
+    p = ngx_alloc(size, f->log);
+    if (p == NULL) {
+        f->failed = 1;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, f->start, used);
+
+    if (f->heap) {
+        ngx_free(f->heap);
+    }
+
+    f->heap = p;
+    f->start = p;
+    f->pos = p + used;
+    f->end = p + size;
+
+    return NGX_OK;
+}
+
+
+/* ,"key": -- the names are the module's own, plain ASCII */
+
+static void
+ngx_rtmp_compliance_fields_key(ngx_rtmp_compliance_fields_t *f,
+    const char *key)
+{
+    size_t  len;
+
+    len = ngx_strlen(key);
+
+    *f->pos++ = ',';
+    *f->pos++ = '"';
+    f->pos = ngx_cpymem(f->pos, key, len);
+    *f->pos++ = '"';
+    *f->pos++ = ':';
+}
+
+
+void
+ngx_rtmp_compliance_field_str(ngx_rtmp_compliance_fields_t *f,
+    const char *key, u_char *data, size_t len)
+{
+    if (ngx_rtmp_compliance_fields_reserve(f, ngx_strlen(key) + 6 * len + 8)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_rtmp_compliance_fields_key(f, key);
+
+    *f->pos++ = '"';
+    f->pos = ngx_rtmp_compliance_json_escape(f->pos, data, len);
+    *f->pos++ = '"';
+}
+
+
+void
+ngx_rtmp_compliance_field_int(ngx_rtmp_compliance_fields_t *f,
+    const char *key, int64_t v)
+{
+    if (ngx_rtmp_compliance_fields_reserve(f, ngx_strlen(key) + NGX_INT64_LEN
+                                              + 8)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_rtmp_compliance_fields_key(f, key);
+    f->pos = ngx_sprintf(f->pos, "%L", v);
+}
+
+
+/* true, false or null: the text as given */
+
+void
+ngx_rtmp_compliance_field_lit(ngx_rtmp_compliance_fields_t *f,
+    const char *key, const char *text)
+{
+    size_t  len;
+
+    len = ngx_strlen(text);
+
+    if (ngx_rtmp_compliance_fields_reserve(f, ngx_strlen(key) + len + 8)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    ngx_rtmp_compliance_fields_key(f, key);
+    f->pos = ngx_cpymem(f->pos, text, len);
+}
+
+
+/*
+ * a JSON string's contents; room for 6 bytes per byte of src.  Bytes that
+ * are not UTF-8 (a stream name is any bytes a client sends) become
+ * U+FFFD, so that the record stays valid JSON and is written
+ */
+
+static u_char *
+ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
+{
+    u_char      c, *last;
+    size_t      n;
+    uint32_t    cp, min;
+    static u_char  hex[] = "0123456789abcdef";
+
+    last = src + len;
+
+    while (src < last) {
+        c = *src;
+
+        if (c >= 0x20 && c < 0x80) {
+            if (c == '"' || c == '\\') {
+                *p++ = '\\';
+            }
+
+            *p++ = c;
+            src++;
+            continue;
+        }
+
+        if (c < 0x20) {
+            *p++ = '\\';
+
+            switch (c) {
+            case '\n': *p++ = 'n'; break;
+            case '\r': *p++ = 'r'; break;
+            case '\t': *p++ = 't'; break;
+            case '\b': *p++ = 'b'; break;
+            case '\f': *p++ = 'f'; break;
+            default:
+                *p++ = 'u'; *p++ = '0'; *p++ = '0';
+                *p++ = hex[c >> 4];
+                *p++ = hex[c & 0xf];
+            }
+
+            src++;
+            continue;
+        }
+
+        /* a UTF-8 sequence: the shortest form of a scalar value only */
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1; cp = c & 0x1f; min = 0x80;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2; cp = c & 0x0f; min = 0x800;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3; cp = c & 0x07; min = 0x10000;
+
+        } else {
+            n = 0; cp = 0; min = 1;
+        }
+
+        if (n && (size_t) (last - src) > n) {
+            size_t  i;
+
+            for (i = 1; i <= n; i++) {
+                if ((src[i] & 0xc0) != 0x80) {
+                    break;
+                }
+
+                cp = (cp << 6) | (src[i] & 0x3f);
+            }
+
+            if (i > n && cp >= min && cp <= 0x10ffff
+                && (cp < 0xd800 || cp > 0xdfff))
+            {
+                p = ngx_cpymem(p, src, n + 1);
+                src += n + 1;
+                continue;
+            }
+        }
+
+        p = ngx_cpymem(p, "\\ufffd", 6);
+        src++;
+    }
+
+    return p;
+}
+
+
+/*
  * appends one record; the zone's mutex is held.  NGX_ERROR: the record
  * could not be written (counted, and the log is then "unavailable")
  */
 
 static ngx_int_t
 ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    const char *event, json_t *fields, ngx_log_t *log)
+    const char *event, u_char *members, size_t mlen, ngx_log_t *log)
 {
-    char                         *s;
-    u_char                       *p, *line;
-    size_t                        len;
-    json_t                       *j, *v;
+    u_char                       *p;
+    size_t                        total;
     ssize_t                       n;
     ngx_tm_t                      tm;
     ngx_msec_t                    ms;
     ngx_time_t                   *tp;
-    const char                   *key;
+    struct iovec                  iov[4];
     ngx_rtmp_compliance_audit_t  *a;
     ngx_rtmp_compliance_shctx_t  *sh;
-    u_char                        ts[32], segment[32], md[SHA256_DIGEST_LENGTH];
+    u_char                        segment[32], md[SHA256_DIGEST_LENGTH];
+    u_char                        head[128 + 6 * 256];
+    u_char                        prev[sizeof(",\"prev\":\"\"") - 1 + 64];
+    u_char                        hash[sizeof(",\"hash\":\"\"}\n") - 1 + 64];
     u_char                        path[NGX_MAX_PATH];
+    static EVP_MD_CTX            *mdctx;
 
     a = &mcf->audit;
     sh = mcf->sh;
@@ -692,70 +938,59 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         ms = sh->audit_ms;
     }
 
-    ngx_gmtime((time_t) (ms / 1000), &tm);
-    ngx_sprintf(ts, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ%Z",
-                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                (ngx_msec_t) (ms % 1000));
-
     ngx_rtmp_compliance_audit_segment(a, ms, segment);
 
     if (ngx_strcmp(segment, sh->audit_segment) < 0) {
         ngx_cpystrn(segment, sh->audit_segment, sizeof(segment));
     }
 
-    j = json_pack("{s:I, s:s, s:s, s:s%}",
-                  "seq", (json_int_t) (sh->audit_seq + 1),
-                  "ts", ts,
-                  "event", event,
-                  "node", a->node.data, a->node.len);
-    if (j == NULL) {
-        goto failed;
-    }
+    ngx_gmtime((time_t) (ms / 1000), &tm);
 
-    json_object_foreach(fields, key, v) {
-        if (json_object_set(j, key, v) != 0) {
-            json_decref(j);
+    p = ngx_sprintf(head, "{\"seq\":%uL,\"ts\":\"%4d-%02d-%02dT%02d:%02d:"
+                    "%02d.%03MZ\",\"event\":\"%s\",\"node\":\"",
+                    sh->audit_seq + 1,
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                    (ngx_msec_t) (ms % 1000), event);
+    p = ngx_rtmp_compliance_json_escape(p, a->node.data,
+                                        ngx_min(a->node.len, 256));
+    *p++ = '"';
+
+    ngx_memcpy(prev, ",\"prev\":\"", sizeof(",\"prev\":\"") - 1);
+    ngx_memcpy(prev + sizeof(",\"prev\":\"") - 1, sh->audit_prev, 64);
+    prev[sizeof(prev) - 1] = '"';
+
+    if (mdctx == NULL) {
+        mdctx = EVP_MD_CTX_new();
+        if (mdctx == NULL) {
             goto failed;
         }
     }
 
-    if (json_object_set_new(j, "prev", json_stringn((char *) sh->audit_prev,
-                                                    64))
-        != 0)
+    if (EVP_DigestInit_ex(mdctx, ngx_rtmp_compliance_sha256(), NULL) != 1
+        || EVP_DigestUpdate(mdctx, head, p - head) != 1
+        || EVP_DigestUpdate(mdctx, members, mlen) != 1
+        || EVP_DigestUpdate(mdctx, prev, sizeof(prev)) != 1
+        || EVP_DigestUpdate(mdctx, "}", 1) != 1
+        || EVP_DigestFinal_ex(mdctx, md, NULL) != 1)
     {
-        json_decref(j);
         goto failed;
     }
 
-    s = json_dumps(j, JSON_COMPACT|JSON_PRESERVE_ORDER);
-    json_decref(j);
+    ngx_memcpy(hash, ",\"hash\":\"", sizeof(",\"hash\":\"") - 1);
+    ngx_hex_dump(hash + sizeof(",\"hash\":\"") - 1, md, SHA256_DIGEST_LENGTH);
+    ngx_memcpy(hash + sizeof(hash) - 3, "\"}\n", 3);
 
-    if (s == NULL) {
-        goto failed;
-    }
+    iov[0].iov_base = head;
+    iov[0].iov_len = p - head;
+    iov[1].iov_base = members;
+    iov[1].iov_len = mlen;
+    iov[2].iov_base = prev;
+    iov[2].iov_len = sizeof(prev);
+    iov[3].iov_base = hash;
+    iov[3].iov_len = sizeof(hash);
 
-    len = ngx_strlen(s);
-
-    if (EVP_Digest(s, len, md, NULL, ngx_rtmp_compliance_sha256(), NULL)
-        != 1)
-    {
-        free(s);
-        goto failed;
-    }
-
-    line = ngx_alloc(len + sizeof(",\"hash\":\"\"}\n") + 64, log);
-    if (line == NULL) {
-        free(s);
-        goto failed;
-    }
-
-    p = ngx_cpymem(line, s, len - 1);
-    free(s);
-
-    p = ngx_cpymem(p, ",\"hash\":\"", sizeof(",\"hash\":\"") - 1);
-    p = ngx_hex_dump(p, md, SHA256_DIGEST_LENGTH);
-    p = ngx_cpymem(p, "\"}\n", 3);
+    total = (p - head) + mlen + sizeof(prev) + sizeof(hash);
 
     /* the segment */
 
@@ -775,21 +1010,20 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
             ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
                           "compliance_audit_log: " ngx_open_file_n " \"%s\" "
                           "failed", path);
-            ngx_free(line);
             goto failed;
         }
 
         ngx_cpystrn(a->segment, segment, sizeof(a->segment));
     }
 
-    n = ngx_write_fd(a->fd, line, p - line);
+    n = writev(a->fd, iov, 4);
 
-    if (n >= 0 && n != p - line) {
+    if (n >= 0 && (size_t) n != total) {
         /* a short write sets no errno: a full disk is the usual cause */
         ngx_set_errno(NGX_ENOSPC);
     }
 
-    if (n != p - line
+    if ((size_t) n != total
         || (a->fsync == NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS
             && fdatasync(a->fd) == -1))
     {
@@ -807,11 +1041,8 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
         ngx_close_file(a->fd);
         a->fd = NGX_INVALID_FILE;
-        ngx_free(line);
         goto failed;
     }
-
-    ngx_free(line);
 
     a->dirty = 1;
 
@@ -836,36 +1067,38 @@ failed:
  * written is preceded by an audit.gap record counting what was lost
  */
 
-ngx_int_t
-ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
-    ngx_log_t *log)
+static ngx_int_t
+ngx_rtmp_compliance_audit_raw_locked(const char *event,
+    ngx_rtmp_compliance_fields_t *f, ngx_log_t *log)
 {
-    ngx_uint_t                        probe;
-    json_t                           *gap;
-    ngx_int_t                         rc;
-    ngx_rtmp_compliance_shctx_t      *sh;
-    ngx_rtmp_compliance_main_conf_t  *mcf;
+    u_char                            *p;
+    ngx_uint_t                         probe;
+    ngx_int_t                          rc;
+    ngx_rtmp_compliance_shctx_t       *sh;
+    ngx_rtmp_compliance_main_conf_t   *mcf;
+    u_char                             gap[sizeof(",\"lost\":")
+                                           + NGX_INT64_LEN];
 
     mcf = ngx_rtmp_compliance_main;
-
-    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
-        return NGX_OK;
-    }
-
     sh = mcf->sh;
 
     /* the recheck timer's retry is no record of its own to lose */
     probe = (ngx_strcmp(event, "audit.resume") == 0);
 
+    if (f->failed) {
+        /* no memory for the record's fields */
+        sh->audit_errors++;
+        sh->audit_lost += !probe;
+        return NGX_ERROR;
+    }
+
     if (sh->audit_lost) {
-        gap = json_pack("{s:I}", "lost", (json_int_t) sh->audit_lost);
+        p = ngx_sprintf(gap, ",\"lost\":%uL", sh->audit_lost);
 
-        rc = gap ? ngx_rtmp_compliance_audit_write_locked(mcf, "audit.gap",
-                                                          gap, log)
-                 : NGX_ERROR;
-        json_decref(gap);
-
-        if (rc != NGX_OK) {
+        if (ngx_rtmp_compliance_audit_write_locked(mcf, "audit.gap", gap,
+                                                   p - gap, log)
+            != NGX_OK)
+        {
             sh->audit_lost += !probe;
             return NGX_ERROR;
         }
@@ -877,11 +1110,76 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
         sh->audit_lost = 0;
     }
 
-    rc = ngx_rtmp_compliance_audit_write_locked(mcf, event, fields, log);
+    rc = ngx_rtmp_compliance_audit_write_locked(mcf, event, f->start,
+                                                f->pos - f->start, log);
 
     if (rc != NGX_OK && !probe) {
         sh->audit_lost++;
     }
+
+    return rc;
+}
+
+
+/* a record of the fields written with the helpers above */
+
+ngx_int_t
+ngx_rtmp_compliance_audit_fields(const char *event,
+    ngx_rtmp_compliance_fields_t *f, ngx_log_t *log)
+{
+    ngx_int_t                         rc;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&mcf->shpool->mutex);
+    rc = ngx_rtmp_compliance_audit_raw_locked(event, f, log);
+    ngx_shmtx_unlock(&mcf->shpool->mutex);
+
+    return rc;
+}
+
+
+/* a record of a JSON object's members (the less frequent events) */
+
+ngx_int_t
+ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
+    ngx_log_t *log)
+{
+    char                             *s;
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_rtmp_compliance_fields_t      f;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
+        return NGX_OK;
+    }
+
+    s = fields ? json_dumps(fields, JSON_COMPACT|JSON_PRESERVE_ORDER) : NULL;
+    len = s ? ngx_strlen(s) : 0;
+
+    /* {"a":1,"b":2} is written as ,"a":1,"b":2 */
+
+    if (s && len > 2 && s[0] == '{' && s[len - 1] == '}') {
+        s[0] = ',';
+        ngx_rtmp_compliance_fields_init(&f, (u_char *) s, len - 1, log);
+        f.pos = f.end;
+
+    } else {
+        ngx_rtmp_compliance_fields_init(&f, (u_char *) "", 0, log);
+        f.failed = (s == NULL || len != 2);
+    }
+
+    rc = ngx_rtmp_compliance_audit_raw_locked(event, &f, log);
+
+    free(s);
 
     return rc;
 }
@@ -936,9 +1234,9 @@ ngx_rtmp_compliance_audit_available(void)
 
 /* the subjects of a session, as the records of its events carry them */
 
-json_t *
-ngx_rtmp_compliance_audit_session(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx)
+void
+ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
+    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_str_t                     *tier;
     ngx_rtmp_compliance_claims_t  *cl;
@@ -947,27 +1245,39 @@ ngx_rtmp_compliance_audit_session(ngx_rtmp_session_t *s,
     cl = &ctx->claims;
     tier = ctx->tier ? &ctx->tier->name : &cl->tier;
 
-    ngx_sprintf(token, "sha256:%s%Z", cl->hash[0] ? cl->hash
-                                                  : (u_char *) "");
+    if (ctx->node) {
+        ngx_rtmp_compliance_field_int(f, "session", (int64_t) ctx->id);
 
-#define ngx_rtmp_compliance_js(str)                                       \
-    (str).data ? (char *) (str).data : "", (size_t) (str).len
+    } else {
+        ngx_rtmp_compliance_field_lit(f, "session", "null");
+    }
 
-    return json_pack("{s:o, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:b, "
-                     "s:s%, s:s%, s:s%, s:s, s:s%}",
-                     "session", ctx->node ? json_integer(ctx->id)
-                                          : json_null(),
-                     "app", ngx_rtmp_compliance_js(s->app),
-                     "room", ngx_rtmp_compliance_js(ctx->room),
-                     "host", ngx_rtmp_compliance_js(cl->sub),
-                     "person", ngx_rtmp_compliance_js(cl->pid),
-                     "op", ngx_rtmp_compliance_js(cl->op),
-                     "mcn", ngx_rtmp_compliance_js(cl->mcn),
-                     "tier", ngx_rtmp_compliance_js(*tier),
-                     "ai", (int) cl->ai,
-                     "idv", ngx_rtmp_compliance_js(cl->idv),
-                     "jti", ngx_rtmp_compliance_js(cl->jti),
-                     "kid", ngx_rtmp_compliance_js(cl->kid),
-                     "token", cl->hash[0] ? (char *) token : "",
-                     "addr", ngx_rtmp_compliance_js(s->connection->addr_text));
+#define ngx_rtmp_compliance_field(name, str)                                  \
+    ngx_rtmp_compliance_field_str(f, name, (str).data, (str).len)
+
+    ngx_rtmp_compliance_field("app", s->app);
+    ngx_rtmp_compliance_field("room", ctx->room);
+    ngx_rtmp_compliance_field("host", cl->sub);
+    ngx_rtmp_compliance_field("person", cl->pid);
+    ngx_rtmp_compliance_field("op", cl->op);
+    ngx_rtmp_compliance_field("mcn", cl->mcn);
+    ngx_rtmp_compliance_field("tier", *tier);
+    ngx_rtmp_compliance_field_lit(f, "ai", cl->ai ? "true" : "false");
+    ngx_rtmp_compliance_field("idv", cl->idv);
+    ngx_rtmp_compliance_field("jti", cl->jti);
+    ngx_rtmp_compliance_field("kid", cl->kid);
+
+#undef ngx_rtmp_compliance_field
+
+    if (cl->hash[0]) {
+        ngx_rtmp_compliance_field_str(f, "token", token,
+                                      ngx_sprintf(token, "sha256:%s", cl->hash)
+                                      - token);
+
+    } else {
+        ngx_rtmp_compliance_field_str(f, "token", NULL, 0);
+    }
+
+    ngx_rtmp_compliance_field_str(f, "addr", s->connection->addr_text.data,
+                                  s->connection->addr_text.len);
 }

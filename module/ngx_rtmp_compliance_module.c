@@ -1486,12 +1486,13 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
 {
     u_char                        *p, *q;
-    json_t                        *f;
     ngx_uint_t                     level;
+    ngx_rtmp_compliance_fields_t   f;
     ngx_rtmp_compliance_claims_t  *cl;
     u_char                         desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
     u_char                         name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
     u_char                         fields[4 * NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+    u_char                         buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
 
     cl = &ctx->claims;
 
@@ -1531,25 +1532,24 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
                   name, (size_t) (q - fields), fields,
                   cl->hash[0] ? cl->hash : (u_char *) "-");
 
-    f = ngx_rtmp_compliance_audit_session(s, ctx);
+    ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
+    ngx_rtmp_compliance_audit_session(&f, s, ctx);
+    ngx_rtmp_compliance_field_str(&f, "reason",
+                                  ngx_rtmp_compliance_reasons[reason].data,
+                                  ngx_rtmp_compliance_reasons[reason].len);
+    ngx_rtmp_compliance_field_str(&f, "detail", detail,
+                                  ngx_strlen(detail));
 
-    if (f == NULL
-        || json_object_set_new(f, "reason",
-                   json_stringn((char *) ngx_rtmp_compliance_reasons[reason]
-                                .data,
-                                ngx_rtmp_compliance_reasons[reason].len))
-           != 0
-        || json_object_set_new(f, "detail", json_string((char *) detail))
-           != 0
-        || ngx_rtmp_compliance_audit(play ? "play.reject" : "publish.reject",
-                                     f, s->connection->log)
-           != NGX_OK)
+    if (ngx_rtmp_compliance_audit_fields(play ? "play.reject"
+                                              : "publish.reject",
+                                         &f, s->connection->log)
+        != NGX_OK)
     {
         ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                       "compliance: the rejection was not audited");
     }
 
-    json_decref(f);
+    ngx_rtmp_compliance_fields_free(&f);
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], detail);
@@ -1591,18 +1591,19 @@ static ngx_uint_t
 ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size)
 {
-    json_t     *f;
-    ngx_int_t   rc;
+    ngx_int_t                     rc;
+    ngx_rtmp_compliance_fields_t  f;
+    u_char                        buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
 
-    f = ngx_rtmp_compliance_audit_session(s, ctx);
+    ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
+    ngx_rtmp_compliance_audit_session(&f, s, ctx);
 
-    rc = f ? ngx_rtmp_compliance_audit(ctx->kind
-                                       == NGX_RTMP_COMPLIANCE_PUBLISHER
-                                       ? "publish.accept" : "play.accept",
-                                       f, s->connection->log)
-           : NGX_ERROR;
+    rc = ngx_rtmp_compliance_audit_fields(ctx->kind
+                                          == NGX_RTMP_COMPLIANCE_PUBLISHER
+                                          ? "publish.accept" : "play.accept",
+                                          &f, s->connection->log);
 
-    json_decref(f);
+    ngx_rtmp_compliance_fields_free(&f);
 
     if (rc == NGX_OK || ngx_rtmp_compliance_audit_available()) {
         ctx->start = ngx_current_msec;

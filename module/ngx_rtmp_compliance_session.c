@@ -362,51 +362,76 @@ void
 ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *c)
 {
-    json_t                         *f;
-    ngx_str_t                       room, host, person, addr;
+    ngx_str_t                       v, *why;
+    ngx_uint_t                      i;
+    ngx_rtmp_compliance_fields_t    f;
     ngx_rtmp_compliance_session_t  *ss;
+    u_char                          buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
+
+    static ngx_str_t                closed = ngx_string("closed");
+    static struct {
+        const char                 *name;
+        ngx_uint_t                  field;
+    } fields[] = {
+        { "room", NGX_RTMP_COMPLIANCE_S_ROOM },
+        { "host", NGX_RTMP_COMPLIANCE_S_HOST },
+        { "person", NGX_RTMP_COMPLIANCE_S_PERSON },
+        { "op", NGX_RTMP_COMPLIANCE_S_OP },
+        { "mcn", NGX_RTMP_COMPLIANCE_S_MCN }
+    };
 
     ss = c->node;
-
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_HOST, &host);
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_PERSON,
-                                    &person);
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ADDR, &addr);
 
     ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
     c->in_bytes = s->in_bytes;
     ss->bytes_out = s->connection->sent;
 
-    f = json_pack("{s:I, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, "
-                  "s:s%}",
-                  "session", (json_int_t) c->id,
-                  "kind", c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
-                          ? "publish" : "play",
-                  "app", s->app.data ? (char *) s->app.data : "", s->app.len,
-                  "room", room.data, room.len,
-                  "host", host.data, host.len,
-                  "person", person.data, person.len,
-                  "addr", addr.data, addr.len,
-                  "duration_ms", (json_int_t) (ngx_current_msec - c->start),
-                  "bytes_in", (json_int_t) ss->bytes_in,
-                  "bytes_out", (json_int_t) ss->bytes_out,
-                  "why", c->why ? (char *) ngx_rtmp_compliance_reasons[c->why]
-                                           .data
-                                : "closed",
-                  c->why ? ngx_rtmp_compliance_reasons[c->why].len
-                         : sizeof("closed") - 1);
+    ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
 
-    if (f == NULL
-        || ngx_rtmp_compliance_audit("session.end", f, s->connection->log)
-           != NGX_OK)
+    ngx_rtmp_compliance_field_int(&f, "session", (int64_t) c->id);
+    ngx_rtmp_compliance_field_lit(&f, "kind",
+                                  c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+                                  ? "\"publish\"" : "\"play\"");
+    ngx_rtmp_compliance_field_str(&f, "app", s->app.data, s->app.len);
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        ngx_rtmp_compliance_session_get(ss, fields[i].field, &v);
+        ngx_rtmp_compliance_field_str(&f, fields[i].name, v.data, v.len);
+    }
+
+    /* the tier the session ended in: a restrict order may have moved it */
+
+    if (ss->restricted) {
+        ngx_rtmp_compliance_field_str(&f, "tier", ss->tier, ss->tier_len);
+
+    } else {
+        ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_TIER, &v);
+        ngx_rtmp_compliance_field_str(&f, "tier", v.data, v.len);
+    }
+
+    ngx_rtmp_compliance_field_lit(&f, "ai", ss->ai ? "true" : "false");
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ADDR, &v);
+    ngx_rtmp_compliance_field_str(&f, "addr", v.data, v.len);
+
+    ngx_rtmp_compliance_field_int(&f, "duration_ms",
+                                  (int64_t) (ngx_current_msec - c->start));
+    ngx_rtmp_compliance_field_int(&f, "bytes_in", (int64_t) ss->bytes_in);
+    ngx_rtmp_compliance_field_int(&f, "bytes_out", (int64_t) ss->bytes_out);
+
+    why = c->why ? &ngx_rtmp_compliance_reasons[c->why] : &closed;
+    ngx_rtmp_compliance_field_str(&f, "why", why->data, why->len);
+
+    if (ngx_rtmp_compliance_audit_fields("session.end", &f,
+                                         s->connection->log)
+        != NGX_OK)
     {
         ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                       "compliance: the end of session %uL was not audited",
                       c->id);
     }
 
-    json_decref(f);
+    ngx_rtmp_compliance_fields_free(&f);
 
     ngx_rtmp_compliance_session_close(c);
 }

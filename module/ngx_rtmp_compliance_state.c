@@ -294,6 +294,13 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
             goto done;
         }
 
+        if (spec.id >= (uint64_t) INT64_MAX) {
+            /* the next id would not be a JSON integer: not writable */
+            ngx_log_error(NGX_LOG_ERR, log, 0, "compliance_state: order id "
+                          "%uL is out of range", spec.id);
+            goto done;
+        }
+
         if (spec.id >= ctx->sh->next_order) {
             ctx->sh->next_order = spec.id + 1;
         }

@@ -284,7 +284,8 @@ ngx_rtmp_compliance_order_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
 
 /*
- * stores an order; NULL when the zone is full.  The target key is
+ * stores an order; NULL when the zone is full (or, for a new order, when
+ * the ids that the state file can hold are used up).  The target key is
  * "kind:id", its hash ngx_crc32_short over the key.
  */
 
@@ -301,6 +302,11 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     uint64_t                       id;
     u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
     u_char                         uid[NGX_RTMP_COMPLIANCE_UID_MAX];
+
+    if (spec->id == 0 && ctx->sh->next_order >= (uint64_t) INT64_MAX) {
+        /* no id left whose next id the state file could hold */
+        return NULL;
+    }
 
     p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[spec->kind].data,
                    ngx_rtmp_compliance_targets[spec->kind].len);

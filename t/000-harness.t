@@ -213,7 +213,7 @@ application not found
 
 === TEST 10: main, rtmp and http sections; metadata as JSON
 --- main_config
-worker_rlimit_nofile 4096;
+worker_shutdown_timeout 30s;
 --- rtmp_config
 chunk_size 8192;
 --- config

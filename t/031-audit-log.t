@@ -346,8 +346,8 @@ sub todo {
 
 our @Accept = qw(session app room host person op mcn tier ai idv jti kid
                  token addr);
-our @End = qw(session kind app room host person addr duration_ms bytes_in
-              bytes_out why);
+our @End = qw(session kind app room host person op mcn tier ai addr
+              duration_ms bytes_in bytes_out why);
 our @Order = qw(order target action until reason ref tier);
 
 
@@ -1312,6 +1312,31 @@ sub {
     is_deeply([sort keys %end], [sort grep { !$g{$_} } map { "kh$_" } 1 .. 12],
               'a session.end for every session but those of the killed worker');
     is($r[-1]{event}, 'audit.start', 'the chain goes on with audit.start');
+}
+--- no_error_log
+[crit]
+
+
+
+=== TEST 12: stream names that are not UTF-8, or hold quotes and control bytes, are recorded as valid JSON
+--- rtmp_config eval: rtmp_conf('audit12', 'fsync=always')
+--- config eval: $::Config
+--- http_server_config eval: $::Api
+--- post_check eval
+sub {
+    my $dir = audit_dir('audit12');
+    my $name = "r\xff\x01\"q\\\xc3\x28\xe2\x82\xac";
+
+    my ($rc, $out) = once('publish', "live/$name");
+    like($out, qr/Publish\.Rejected token_missing/, 'the publish is refused');
+    ok(wait_records($dir, sub { grep({ $_->{event} eq 'publish.reject' } @_) }),
+       'and recorded');
+    my @r = verified($dir, 'with the odd name');
+    my ($rej) = grep { $_->{event} eq 'publish.reject' } @r;
+    is($rej->{room}, "r\x{fffd}\x{1}\"q\\\x{fffd}(\x{20ac}",
+       'bytes that are not UTF-8 are U+FFFD, the rest is kept');
+    is($rej->{reason}, 'token_missing', 'with its reason');
+    unlike(error_log_text(), qr/was not audited/, 'nothing went unaudited');
 }
 --- no_error_log
 [crit]
