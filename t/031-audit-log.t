@@ -235,6 +235,16 @@ sub records {
 }
 
 
+# the first worker has written the audit.start of this run (N: that many
+# audit.start records in DIR)
+
+sub started {
+    my ($dir, $n) = @_;
+    return wait_records($dir, sub {
+        grep({ $_->{event} eq 'audit.start' } @_) >= ($n || 1) });
+}
+
+
 sub wait_records {
     my ($dir, $cond, $secs) = @_;
     my @r;
@@ -561,6 +571,8 @@ sub {
     ok(-d $dir && ((stat $dir)[2] & 07777) == 0750,
        'the master made the directory, mode 0750');
 
+    # a worker writes it once it runs (slowly under valgrind)
+    ok(started($dir), 'audit.start is written');
     my @r = records($dir);
     is(scalar @r, 1, 'one record at start');
     my $s = $r[0];
@@ -884,6 +896,7 @@ sub {
 --- post_check eval
 sub {
     my $dir = audit_dir('audit4');
+    ok(started($dir, 2), 'audit.start is written');
     my @r = records($dir);
     is(scalar @r, 4, 'the three older records and one audit.start');
     is($r[3]{event}, 'audit.start', 'audit.start');
@@ -1116,6 +1129,7 @@ sub {
         return;
     }
 
+    ok(started($dir), 'audit.start is written');
     my $live = publisher('live1', sub => 'hl', pid => 'pl', duration => 30000);
     ok(wait_output($live, 'NetStream.Publish.Start'), 'a publisher is live');
     my $n0 = line_count($dir);
@@ -1215,6 +1229,7 @@ sub {
         return;
     }
 
+    ok(started($dir), 'audit.start is written');
     my $filler = fill($mp);
 
     # use up the last page of the segment

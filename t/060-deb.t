@@ -404,9 +404,10 @@ ok($rc == 1 && $out =~ /NetStream\.Publish\.Rejected token_missing:/,
 my $http = HTTP::Tiny->new(timeout => 5);
 my $api = "http://127.0.0.1:$http_port/compliance";
 
-my $r = $http->post("$api/orders", { content =>
-    '{"target":"person:person-1","action":"suspend","duration":600,'
-  . '"reason":"deb test","ref":"t/060"}' });
+my $r = $http->post("$api/orders", {
+    headers => { 'Content-Type' => 'application/json' },
+    content => '{"target":"person:person-1","action":"suspend",'
+             . '"duration":600,"reason":"deb test","ref":"t/060"}' });
 is($r->{status}, 201, 'POST orders: 201') or diag($r->{content});
 
 ($rc, $out) = publish('room1?token=' . token());

@@ -164,8 +164,9 @@ my %Cur;            # the current block: block, log_offset, results, conf
 
 # how many times slower than native nginx runs: every deadline of the
 # harness (wait_for, wait_output, the clients' answer timeout, reaping)
-# is multiplied by it; TEST_NGINX_SLOW, by default 1, or 20 when nginx
-# runs under valgrind (make test VALGRIND=1)
+# is multiplied by it, and so are the clients' long --durations;
+# TEST_NGINX_SLOW, by default 1, or 20 when nginx runs under valgrind
+# (make test VALGRIND=1)
 our $Slow = defined $ENV{TEST_NGINX_SLOW} && $ENV{TEST_NGINX_SLOW} =~ /^\d+$/
             ? $ENV{TEST_NGINX_SLOW}
             : (($ENV{TEST_NGINX_WRAPPER} || '') =~ /valgrind/ ? 20 : 1);
@@ -917,16 +918,30 @@ sub _client_cmd {
 
     return ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
             '-a', $app, '-n', $name, ($mode eq 'play' ? '--play' : ()),
-            _client_timeout(@args), @args);
+            _client_slow(@args));
 }
 
 
 # under a slow nginx the client waits longer for each answer, unless the
-# test set its own timeout
+# test set its own timeout, and a client that is to stay while the test
+# works (a --duration of 10 s or more) stays that much longer; shorter
+# durations are what a test measures and are kept
 
-sub _client_timeout {
-    return () if $Slow == 1 || grep { $_ eq '--timeout' } @_;
-    return ('--timeout', 5000 * $Slow);
+sub _client_slow {
+    my (@args) = @_;
+
+    return @args if $Slow == 1;
+
+    for my $i (0 .. $#args - 1) {
+        if ($args[$i] eq '--duration' && $args[$i + 1] =~ /^\d+$/
+            && $args[$i + 1] >= 10000)
+        {
+            $args[$i + 1] *= $Slow;
+        }
+    }
+
+    return @args if grep { $_ eq '--timeout' } @args;
+    return ('--timeout', 5000 * $Slow, @args);
 }
 
 
@@ -999,7 +1014,7 @@ sub run_client {
     _init();
 
     my @cmd = ($Cfg{client}, '-H', '127.0.0.1', '-p', $Cfg{rtmp_port},
-               _client_timeout(@args), map { _subst($_) } @args);
+               _client_slow(map { _subst($_) } @args));
 
     my $out = "$Cfg{servroot}/tmp/run_client.$$.out";
     my $err = "$Cfg{servroot}/tmp/run_client.$$.err";
