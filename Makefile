@@ -49,6 +49,7 @@ endif
 ifeq ($(VALGRIND),1)
 export TEST_NGINX_WRAPPER = valgrind --quiet --trace-children=yes \
     --leak-check=full --show-leak-kinds=definite --num-callers=30 \
+    --keep-debuginfo=yes \
     --log-file=$$TEST_NGINX_SERVROOT/logs/valgrind.%p
 endif
 

@@ -612,7 +612,9 @@ ngx_uint_t ngx_rtmp_compliance_alg_by_name(u_char *name, size_t len);
 ngx_int_t ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen);
 
+ngx_int_t ngx_rtmp_compliance_sha256_init(ngx_conf_t *cf);
 const EVP_MD *ngx_rtmp_compliance_sha256(void);
+EVP_MD_CTX *ngx_rtmp_compliance_sha256_ctx(void);
 
 /* ngx_rtmp_compliance_token.c */
 ngx_uint_t ngx_rtmp_compliance_token_verify(

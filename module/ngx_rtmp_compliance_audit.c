@@ -924,7 +924,7 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     u_char                        prev[sizeof(",\"prev\":\"\"") - 1 + 64];
     u_char                        hash[sizeof(",\"hash\":\"\"}\n") - 1 + 64];
     u_char                        path[NGX_MAX_PATH];
-    static EVP_MD_CTX            *mdctx;
+    EVP_MD_CTX                   *mdctx;
 
     a = &mcf->audit;
     sh = mcf->sh;
@@ -960,14 +960,10 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_memcpy(prev + sizeof(",\"prev\":\"") - 1, sh->audit_prev, 64);
     prev[sizeof(prev) - 1] = '"';
 
-    if (mdctx == NULL) {
-        mdctx = EVP_MD_CTX_new();
-        if (mdctx == NULL) {
-            goto failed;
-        }
-    }
+    mdctx = ngx_rtmp_compliance_sha256_ctx();
 
-    if (EVP_DigestInit_ex(mdctx, ngx_rtmp_compliance_sha256(), NULL) != 1
+    if (mdctx == NULL
+        || EVP_DigestInit_ex(mdctx, ngx_rtmp_compliance_sha256(), NULL) != 1
         || EVP_DigestUpdate(mdctx, head, p - head) != 1
         || EVP_DigestUpdate(mdctx, members, mlen) != 1
         || EVP_DigestUpdate(mdctx, prev, sizeof(prev)) != 1

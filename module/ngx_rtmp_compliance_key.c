@@ -29,6 +29,7 @@
 
 
 static void ngx_rtmp_compliance_key_cleanup(void *data);
+static void ngx_rtmp_compliance_key_mac_cleanup(void *data);
 static ngx_int_t ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half,
     u_char *der, size_t *len);
 static EVP_MAC_CTX *ngx_rtmp_compliance_key_mac(
@@ -79,7 +80,7 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
     ssize_t              n;
     ngx_fd_t             fd;
     EVP_PKEY            *pkey;
-    ngx_uint_t           pinned;
+    ngx_uint_t           i, pinned;
     ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
@@ -179,6 +180,35 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
         key->alg = pinned;
         key->secret.data = p;
         key->secret.len = last - p;
+
+        /*
+         * the HMAC contexts, made once here and freed with the cycle (the
+         * key itself may still move: it is an element of an array)
+         */
+
+        for (i = NGX_RTMP_COMPLIANCE_HS256; i <= NGX_RTMP_COMPLIANCE_HS512;
+             i++)
+        {
+            if (pinned && pinned != i) {
+                continue;
+            }
+
+            cln = ngx_pool_cleanup_add(cf->pool, 0);
+            if (cln == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            cln->data = ngx_rtmp_compliance_key_mac(key, i);
+
+            if (cln->data == NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "cannot make an HMAC context for \"%V\"",
+                                   &key->file);
+                return NGX_CONF_ERROR;
+            }
+
+            cln->handler = ngx_rtmp_compliance_key_mac_cleanup;
+        }
 
         return NGX_CONF_OK;
     }
@@ -303,6 +333,13 @@ ngx_rtmp_compliance_key_cleanup(void *data)
 }
 
 
+static void
+ngx_rtmp_compliance_key_mac_cleanup(void *data)
+{
+    EVP_MAC_CTX_free(data);
+}
+
+
 /*
  * JWS carries an ECDSA signature as R || S of fixed width;
  * OpenSSL verifies DER
@@ -403,18 +440,91 @@ ngx_rtmp_compliance_key_mac(ngx_rtmp_compliance_key_t *key, ngx_uint_t alg)
 }
 
 
-/* SHA-256, fetched once per process */
+/*
+ * SHA-256, fetched once (not per call, as EVP_sha256() with EVP_Digest()
+ * would), and one digest context per process.  Every cycle holds a
+ * reference: a reload that fails frees its own, the old cycle's end does
+ * not take them from the new one, and the last cycle's end frees them
+ */
+
+typedef struct {
+    EVP_MD                     *md;
+    EVP_MD_CTX                 *ctx;
+    ngx_uint_t                  refs;
+} ngx_rtmp_compliance_sha256_t;
+
+
+static ngx_rtmp_compliance_sha256_t  ngx_rtmp_compliance_sha;
+
+
+static void
+ngx_rtmp_compliance_sha256_cleanup(void *data)
+{
+    ngx_rtmp_compliance_sha256_t  *sha = &ngx_rtmp_compliance_sha;
+
+    if (sha->refs == 0 || --sha->refs) {
+        return;
+    }
+
+    EVP_MD_free(sha->md);
+    EVP_MD_CTX_free(sha->ctx);
+
+    sha->md = NULL;
+    sha->ctx = NULL;
+}
+
+
+ngx_int_t
+ngx_rtmp_compliance_sha256_init(ngx_conf_t *cf)
+{
+    ngx_pool_cleanup_t            *cln;
+    ngx_rtmp_compliance_sha256_t  *sha;
+
+    sha = &ngx_rtmp_compliance_sha;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (sha->refs == 0) {
+        sha->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        sha->ctx = EVP_MD_CTX_new();
+
+        if (sha->md == NULL || sha->ctx == NULL) {
+            EVP_MD_free(sha->md);
+            EVP_MD_CTX_free(sha->ctx);
+            sha->md = NULL;
+            sha->ctx = NULL;
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "OpenSSL has no SHA-256 (EVP_MD_fetch() "
+                               "failed)");
+            return NGX_ERROR;
+        }
+    }
+
+    sha->refs++;
+    cln->handler = ngx_rtmp_compliance_sha256_cleanup;
+
+    return NGX_OK;
+}
+
 
 const EVP_MD *
 ngx_rtmp_compliance_sha256(void)
 {
-    static EVP_MD  *md;
+    return ngx_rtmp_compliance_sha.md ? ngx_rtmp_compliance_sha.md
+                                      : EVP_sha256();
+}
 
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    }
 
-    return md ? md : EVP_sha256();
+/* a digest context for one hash at a time; NULL before configuration */
+
+EVP_MD_CTX *
+ngx_rtmp_compliance_sha256_ctx(void)
+{
+    return ngx_rtmp_compliance_sha.ctx;
 }
 
 

@@ -636,6 +636,10 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     ccmcf = ngx_rtmp_conf_get_module_main_conf(cf,
                                                ngx_rtmp_compliance_module);
 
+    if (ngx_rtmp_compliance_sha256_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if ((ccmcf->state.len || ccmcf->audit.dir.len || ccmcf->fleet.enabled)
         && ccmcf->shm_zone == NULL)
     {

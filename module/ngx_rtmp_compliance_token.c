@@ -119,11 +119,23 @@ void
 ngx_rtmp_compliance_token_hash(ngx_str_t *token, u_char *out)
 {
     u_char        md[EVP_MAX_MD_SIZE];
-    unsigned int  n;
+    EVP_MD_CTX   *ctx;
 
-    if (EVP_Digest(token->data, token->len, md, &n,
-                   ngx_rtmp_compliance_sha256(), NULL)
-        != 1)
+    ctx = ngx_rtmp_compliance_sha256_ctx();
+
+    if (ctx == NULL) {
+        /* outside nginx (the fuzz targets): a one-shot digest */
+        if (EVP_Digest(token->data, token->len, md, NULL,
+                       ngx_rtmp_compliance_sha256(), NULL)
+            != 1)
+        {
+            ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
+        }
+
+    } else if (EVP_DigestInit_ex(ctx, ngx_rtmp_compliance_sha256(), NULL)
+               != 1
+               || EVP_DigestUpdate(ctx, token->data, token->len) != 1
+               || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
     {
         ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
     }

@@ -710,7 +710,7 @@ sub _sanitizer_reports {
             # one report per blank-line separated paragraph
             for my $p (split /\n(?:==\d+==\s*)?\n/, $new) {
                 next unless $p =~ /Invalid (?:read|write|free)|uninitialised
-                                   |definitely lost in [1-9]|Mismatched free
+                                   |definitely lost in loss record|Mismatched free
                                    |Syscall param/x;
                 next unless $p =~ /compliance/;
                 push @bad, "$f: $p";
