@@ -95,8 +95,9 @@ typedef struct {
     ngx_uint_t                      alg;         /* pinned alg, or 0 */
     EVP_PKEY                       *pkey;        /* RSA and EC */
     ngx_str_t                       secret;      /* HMAC */
-    EVP_MAC_CTX                    *mac[3];      /* HS256/384/512, made
-                                                    in the worker */
+    EVP_MAC_CTX                    *mac[3];      /* HS256/384/512 */
+    EVP_PKEY_CTX                   *verify[3];   /* RS or ES 256/384/512 */
+    EVP_MD                         *vmd[3];      /* their digests */
 } ngx_rtmp_compliance_key_t;
 
 

@@ -30,6 +30,10 @@
 
 static void ngx_rtmp_compliance_key_cleanup(void *data);
 static void ngx_rtmp_compliance_key_mac_cleanup(void *data);
+static char *ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, ngx_uint_t pinned);
+static void ngx_rtmp_compliance_key_pctx_cleanup(void *data);
+static void ngx_rtmp_compliance_key_md_cleanup(void *data);
 static ngx_int_t ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half,
     u_char *der, size_t *len);
 static EVP_MAC_CTX *ngx_rtmp_compliance_key_mac(
@@ -306,7 +310,7 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
             return NGX_CONF_ERROR;
         }
 
-        return NGX_CONF_OK;
+        return ngx_rtmp_compliance_key_verifiers(cf, key, key->alg);
 
     default:
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -322,7 +326,104 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
         return NGX_CONF_ERROR;
     }
 
+    return ngx_rtmp_compliance_key_verifiers(cf, key, pinned);
+}
+
+
+/*
+ * an RSA or EC key's verification contexts, one per algorithm it may
+ * verify, made here once: a token then costs a digest and
+ * EVP_PKEY_verify(), without a context, a key context and an algorithm
+ * fetch of its own
+ */
+
+static char *
+ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, ngx_uint_t pinned)
+{
+    ngx_uint_t           i, first;
+    EVP_MD              *md;
+    EVP_PKEY_CTX        *pctx;
+    ngx_pool_cleanup_t  *cln;
+
+    static const char   *digests[] = { "SHA256", "SHA384", "SHA512" };
+
+    first = key->family == NGX_RTMP_COMPLIANCE_RSA
+            ? NGX_RTMP_COMPLIANCE_RS256 : NGX_RTMP_COMPLIANCE_ES256;
+
+    for (i = 0; i < 3; i++) {
+
+        if (pinned && pinned != first + i) {
+            continue;
+        }
+
+        md = EVP_MD_fetch(NULL, digests[i], NULL);
+
+        if (md == NULL) {
+            goto failed;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            EVP_MD_free(md);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_rtmp_compliance_key_md_cleanup;
+        cln->data = md;
+        key->vmd[i] = md;
+
+        pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+        if (pctx == NULL) {
+            goto failed;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            EVP_PKEY_CTX_free(pctx);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_rtmp_compliance_key_pctx_cleanup;
+        cln->data = pctx;
+        key->verify[i] = pctx;
+
+        if (EVP_PKEY_verify_init(pctx) != 1
+            || EVP_PKEY_CTX_set_signature_md(pctx, md) != 1
+            || (key->family == NGX_RTMP_COMPLIANCE_RSA
+                && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING)
+                   != 1))
+        {
+            goto failed;
+        }
+    }
+
     return NGX_CONF_OK;
+
+failed:
+
+    ERR_clear_error();
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "cannot make the verification contexts of \"%V\"",
+                       &key->file);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_rtmp_compliance_key_pctx_cleanup(void *data)
+{
+    EVP_PKEY_CTX_free(data);
+}
+
+
+static void
+ngx_rtmp_compliance_key_md_cleanup(void *data)
+{
+    EVP_MD_free(data);
 }
 
 
@@ -536,10 +637,13 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
 {
     int                         rc;
     size_t                      dlen, mlen;
+    ngx_uint_t                  i;
+    unsigned int                dlen2;
     u_char                      der[160];
     EVP_MD_CTX                 *md;
     EVP_MAC_CTX                *ctx;
     u_char                      mac[EVP_MAX_MD_SIZE];
+    u_char                      digest[EVP_MAX_MD_SIZE];
     ngx_rtmp_compliance_alg_t  *a;
 
     a = &ngx_rtmp_compliance_algs[alg];
@@ -583,18 +687,36 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
         siglen = dlen;
     }
 
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return NGX_ERROR;
+    i = alg - (key->family == NGX_RTMP_COMPLIANCE_RSA
+               ? NGX_RTMP_COMPLIANCE_RS256 : NGX_RTMP_COMPLIANCE_ES256);
+
+    md = ngx_rtmp_compliance_sha256_ctx();
+
+    if (i < 3 && key->verify[i] && md) {
+        /* the contexts made with the key */
+
+        rc = EVP_DigestInit_ex(md, key->vmd[i], NULL) == 1
+             && EVP_DigestUpdate(md, input, len) == 1
+             && EVP_DigestFinal_ex(md, digest, &dlen2) == 1
+             ? EVP_PKEY_verify(key->verify[i], sig, siglen, digest, dlen2)
+             : -1;
+
+    } else {
+        /* outside nginx (the fuzz targets) */
+
+        md = EVP_MD_CTX_new();
+        if (md == NULL) {
+            return NGX_ERROR;
+        }
+
+        rc = EVP_DigestVerifyInit(md, NULL, a->md(), NULL, key->pkey);
+
+        if (rc == 1) {
+            rc = EVP_DigestVerify(md, sig, siglen, input, len);
+        }
+
+        EVP_MD_CTX_free(md);
     }
-
-    rc = EVP_DigestVerifyInit(md, NULL, a->md(), NULL, key->pkey);
-
-    if (rc == 1) {
-        rc = EVP_DigestVerify(md, sig, siglen, input, len);
-    }
-
-    EVP_MD_CTX_free(md);
 
     if (rc != 1) {
         /* leave no error behind for the SSL code of this worker */
