@@ -340,6 +340,7 @@ typedef struct {
     ngx_str_t                       key;         /* PREFIX:orders */
     ngx_str_t                       password;
     ngx_int_t                       db;
+    ngx_msec_t                      timeout;     /* an answer, at most */
 } ngx_rtmp_compliance_fleet_t;
 
 

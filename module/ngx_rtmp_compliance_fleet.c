@@ -30,6 +30,7 @@
 #define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     200      /* XREAD, ms */
 #define NGX_RTMP_COMPLIANCE_FLEET_COUNT     100
 #define NGX_RTMP_COMPLIANCE_FLEET_BACKOFF   30000    /* ms, at most */
+#define NGX_RTMP_COMPLIANCE_FLEET_TIMEOUT   3000     /* ms, default */
 
 
 typedef struct {
@@ -43,6 +44,9 @@ static void ngx_rtmp_compliance_fleet_connect(
 static void ngx_rtmp_compliance_fleet_release(
     ngx_rtmp_compliance_main_conf_t *mcf);
 static void ngx_rtmp_compliance_fleet_reconnect(ngx_event_t *ev);
+static void ngx_rtmp_compliance_fleet_wait(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_msec_t extra);
+static void ngx_rtmp_compliance_fleet_timeout(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_down(
     ngx_rtmp_compliance_main_conf_t *mcf, const char *why);
 static void ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *ac,
@@ -70,6 +74,7 @@ static void ngx_rtmp_compliance_fleet_cleanup(void *privdata);
 
 static ngx_rtmp_compliance_redis_t   ngx_rtmp_compliance_conn;
 static ngx_event_t                   ngx_rtmp_compliance_fleet_ev;
+static ngx_event_t                   ngx_rtmp_compliance_fleet_wd;
 static ngx_msec_t                    ngx_rtmp_compliance_fleet_backoff;
 
 
@@ -150,6 +155,21 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            file.data = value[i].data + 8;
+            file.len = value[i].len - 8;
+
+            fl->timeout = ngx_parse_time(&file, 0);
+            if (fl->timeout == (ngx_msec_t) NGX_ERROR || fl->timeout < 100) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "compliance_redis: \"%V\" is not a time "
+                                   "of 100ms or more", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             fl->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
             if (fl->db == NGX_ERROR) {
@@ -199,6 +219,10 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         goto invalid;
+    }
+
+    if (fl->timeout == 0) {
+        fl->timeout = NGX_RTMP_COMPLIANCE_FLEET_TIMEOUT;
     }
 
     fl->key.len = prefix.len + sizeof(":orders") - 1;
@@ -352,6 +376,10 @@ ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
             ngx_rtmp_compliance_conn.ac = NULL;
         }
 
+        if (ngx_rtmp_compliance_fleet_wd.timer_set) {
+            ngx_del_timer(&ngx_rtmp_compliance_fleet_wd);
+        }
+
         ngx_rtmp_compliance_fleet_release(mcf);
         return;
     }
@@ -424,6 +452,10 @@ ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf)
     if (ngx_rtmp_compliance_fleet_ev.timer_set) {
         ngx_del_timer(&ngx_rtmp_compliance_fleet_ev);
     }
+
+    if (ngx_rtmp_compliance_fleet_wd.timer_set) {
+        ngx_del_timer(&ngx_rtmp_compliance_fleet_wd);
+    }
 }
 
 
@@ -489,6 +521,55 @@ ngx_rtmp_compliance_fleet_connect(ngx_rtmp_compliance_main_conf_t *mcf)
 
     /* hiredis waits for the connect by asking for write readiness */
     ngx_rtmp_compliance_fleet_add_write(&ngx_rtmp_compliance_conn);
+
+    ngx_rtmp_compliance_fleet_wait(mcf, 0);
+}
+
+
+/*
+ * Redis must answer each command within the timeout (XREAD: after its
+ * block): a Redis that hangs (stopped, swapping, a network that drops
+ * packets without a reset) is an outage like a closed connection, not a
+ * silence that leaves the node deaf to the fleet
+ */
+
+static void
+ngx_rtmp_compliance_fleet_wait(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_msec_t extra)
+{
+    ngx_rtmp_compliance_fleet_wd.handler = ngx_rtmp_compliance_fleet_timeout;
+    ngx_rtmp_compliance_fleet_wd.data = mcf;
+    ngx_rtmp_compliance_fleet_wd.log = ngx_cycle->log;
+    ngx_rtmp_compliance_fleet_wd.cancelable = 1;
+
+    ngx_add_timer(&ngx_rtmp_compliance_fleet_wd, mcf->fleet.timeout + extra);
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_timeout(ngx_event_t *ev)
+{
+    redisAsyncContext                *ac;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+    char                              why[64];
+
+    mcf = ev->data;
+    ac = ngx_rtmp_compliance_conn.ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    /* the outage is reported here: no disconnect callback */
+
+    ac->onDisconnect = NULL;
+    ngx_rtmp_compliance_conn.ac = NULL;
+    redisAsyncFree(ac);
+
+    ngx_snprintf((u_char *) why, sizeof(why), "no answer within %M ms%Z",
+                 mcf->fleet.timeout);
+
+    ngx_rtmp_compliance_fleet_down(mcf, why);
 }
 
 
@@ -576,6 +657,8 @@ ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *cac,
     }
 
     redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, mcf, "PING");
+
+    ngx_rtmp_compliance_fleet_wait(mcf, 0);
 }
 
 
@@ -642,6 +725,10 @@ ngx_rtmp_compliance_fleet_on_disconnect(const redisAsyncContext *cac,
     mcf = ac->data;
 
     ngx_rtmp_compliance_conn.ac = NULL;
+
+    if (ngx_rtmp_compliance_fleet_wd.timer_set) {
+        ngx_del_timer(&ngx_rtmp_compliance_fleet_wd);
+    }
 
     if (ngx_exiting) {
         /* a worker that goes gives the connection to another one */
@@ -718,6 +805,8 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
         /* the callback needs the uid: kept in the context's data chain */
         mcf->fleet_pending = uid;
         mcf->fleet_pending_len = uid_len;
+
+        ngx_rtmp_compliance_fleet_wait(mcf, 0);
         return;
     }
 
@@ -726,6 +815,8 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
                       NGX_RTMP_COMPLIANCE_FLEET_COUNT,
                       NGX_RTMP_COMPLIANCE_FLEET_BLOCK,
                       mcf->fleet.key.data, mcf->fleet.key.len, last);
+
+    ngx_rtmp_compliance_fleet_wait(mcf, NGX_RTMP_COMPLIANCE_FLEET_BLOCK);
 }
 
 

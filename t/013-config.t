@@ -871,3 +871,47 @@ status: status NetStream.Publish.Start
 publish accepted, app: "live", room: "room1"
 --- no_error_log
 [error]
+
+
+
+=== TEST 52: compliance_redis: a timeout under 100ms fails nginx -t
+--- rtmp_config
+compliance_zone compliance 1m;
+compliance_state $TEST_NGINX_SERVROOT/state.jsonl;
+compliance_redis 127.0.0.1:6379 timeout=50ms;
+--- config
+application live {
+    live on;
+}
+--- must_die
+--- error_log
+compliance_redis: "timeout=50ms" is not a time of 100ms or more
+
+
+
+=== TEST 53: compliance_redis: an unknown parameter fails nginx -t
+--- rtmp_config
+compliance_zone compliance 1m;
+compliance_state $TEST_NGINX_SERVROOT/state.jsonl;
+compliance_redis 127.0.0.1:6379 keepalive=on;
+--- config
+application live {
+    live on;
+}
+--- must_die
+--- error_log
+invalid parameter "keepalive=on"
+
+
+
+=== TEST 54: compliance_redis without compliance_state fails nginx -t
+--- rtmp_config
+compliance_zone compliance 1m;
+compliance_redis 127.0.0.1:6379;
+--- config
+application live {
+    live on;
+}
+--- must_die
+--- error_log
+"compliance_redis" requires

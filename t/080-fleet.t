@@ -225,15 +225,21 @@ EOF
 
 # node C connects through Redis' unix socket, A and B over TCP
 
+# EXTRA: more compliance_redis parameters (node A's block gives them;
+# nodes B and C take $RedisExtra)
+
+our $RedisExtra = '';
+
 sub rtmp_conf {
-    my ($name, $root) = @_;
+    my ($name, $root, $extra) = @_;
     my $addr = $name eq 'c' ? "unix:$RedisDir/redis.sock"
                             : "127.0.0.1:$RedisPort";
+    $extra = $RedisExtra unless defined $extra;
     return <<"EOF";
 compliance_zone comp 16m;
 compliance_state $root/state-$name.jsonl;
 compliance_audit_log $root/audit-$name node=$name;
-compliance_redis $addr password=$Root/redis.pass db=$RedisDb;
+compliance_redis $addr password=$Root/redis.pass db=$RedisDb $extra;
 EOF
 }
 
@@ -1265,7 +1271,63 @@ sub {
 }
 
 
-=== TEST 10: the fleet stops cleanly
+=== TEST 10: Redis hangs past compliance_redis timeout= (1s on A, 3s by default): an outage, logged once per node; orders apply locally, and reach every node when it answers again
+--- workers: 2
+--- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT', 'timeout=1s')
+--- config eval: $::Config
+--- http_server_config eval: $::Api
+--- post_check eval
+sub {
+    my ($A, $B, $C) = @::Node{qw(a b c)};
+
+    # nodes B and C keep the default timeout (3s)
+    fleet_up();
+    ok(all_connected(), 'every node is connected');
+
+    my $pc = publisher($C, 'hang-c', sub => 'hang-c', pid => 'p-hang-c');
+    ok(wait_for(sub { sessions_on($C, host => 'hang-c') }, 15),
+       'a publisher on C');
+
+    my %mark = map { $_->{name} => mark($_) } @::Nodes;
+    ok(kill('STOP', $::RedisPid), 'Redis is stopped (SIGSTOP)');
+
+    for my $n (@::Nodes) {
+        ok(wait_node_log($n, $mark{$n->{name}},
+                         qr/Redis is unreachable \(no answer within \d+ ms\)/,
+                         10),
+           "node $n->{name} logs the outage");
+    }
+
+    ok(wait_for(sub { !grep { metrics_on($_)->{compliance_fleet_connected} }
+                           @::Nodes }, 5),
+       'compliance_fleet_connected 0 on every node');
+
+    my $pa = publisher($A, 'hang-a', sub => 'hang-a', pid => 'p-hang-a');
+    ok(wait_for(sub { sessions_on($A, host => 'hang-a') }, 15),
+       'a publisher on A, admitted while Redis hangs');
+    my $o = order_on($A, target => 'host:hang-a', action => 'suspend',
+                     duration => 600, reason => 'Redis hangs long');
+    ok(dropped($pa, 'suspended', 1.5), 'node A drops its publisher at once');
+    my $o2 = order_on($A, target => 'host:hang-c', action => 'suspend',
+                      duration => 600, reason => 'Redis hangs long');
+
+    # reconnections meanwhile find it hung too: still one line per node
+    wait_for(sub { 0 }, 3);
+
+    for my $n (@::Nodes) {
+        my @lines = log_since($n, $mark{$n->{name}})
+                    =~ /Redis is unreachable/g;
+        is(scalar @lines, 1, "node $n->{name}: the outage is logged once");
+    }
+
+    ok(kill('CONT', $::RedisPid), 'Redis answers again (SIGCONT)');
+    ok(all_connected(40), 'every node reconnects');
+    ok(everywhere($o2->{uid}, 0, 5), 'the orders reach B and C');
+    ok(dropped($pc, 'suspended', 3), 'and drop their target on node C');
+}
+
+
+=== TEST 11: the fleet stops cleanly
 --- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
 --- config eval: $::Config
 --- http_server_config eval: $::Api
