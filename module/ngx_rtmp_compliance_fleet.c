@@ -61,6 +61,8 @@ static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac,
     void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_own_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_str_t *uid);
 static void ngx_rtmp_compliance_fleet_apply_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, redisReply *entry, time_t now);
 static void ngx_rtmp_compliance_fleet_read_handler(ngx_event_t *ev);
@@ -956,6 +958,60 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
 }
 
 
+/*
+ * an entry this node published ("NODE:ID") with an id it has not reached:
+ * its state file was lost or restored from an older copy.  Its ids go on
+ * past it, so that its next orders do not take uids the fleet already
+ * has (they would be skipped everywhere as known)
+ */
+
+static void
+ngx_rtmp_compliance_fleet_own_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_str_t *uid)
+{
+    off_t    n;
+    json_t  *rec;
+
+    if (uid->len <= mcf->node.len + 1
+        || ngx_strncmp(uid->data, mcf->node.data, mcf->node.len) != 0
+        || uid->data[mcf->node.len] != ':')
+    {
+        return;
+    }
+
+    n = ngx_atoof(uid->data + mcf->node.len + 1,
+                  uid->len - mcf->node.len - 1);
+
+    if (n == NGX_ERROR || (uint64_t) n < mcf->sh->next_order
+        || (uint64_t) n >= (uint64_t) INT64_MAX - 1)
+    {
+        return;
+    }
+
+    mcf->sh->next_order = (uint64_t) n + 1;
+
+    rec = json_pack("{s:s, s:I}", "op", "next",
+                    "id", (json_int_t) mcf->sh->next_order);
+
+    if (rec == NULL
+        || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: could not record the next order "
+                      "id %uL", mcf->sh->next_order);
+    }
+
+    json_decref(rec);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "compliance_redis: the stream has \"%V\", published by "
+                  "this node with an id it had not reached (a lost or "
+                  "older state file?): order ids go on from %uL",
+                  uid, mcf->sh->next_order);
+}
+
+
 /* one stream entry: [id, [field, value, ...]] */
 
 static void
@@ -1032,6 +1088,8 @@ ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                       "uid, skipped", (size_t) id->len, id->str);
         return;
     }
+
+    ngx_rtmp_compliance_fleet_own_locked(mcf, &uid);
 
     o = ngx_rtmp_compliance_order_find_uid_locked(mcf, &uid);
 

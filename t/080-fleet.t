@@ -1327,7 +1327,49 @@ sub {
 }
 
 
-=== TEST 11: the fleet stops cleanly
+=== TEST 11: a node that lost its state file goes on with ids past those it published before, so its new orders reach the fleet
+--- workers: 2
+--- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
+--- config eval: $::Config
+--- http_server_config eval: $::Api
+--- post_check eval
+sub {
+    my ($A, $B, $C) = @::Node{qw(a b c)};
+
+    fleet_up();
+    ok(all_connected(), 'every node is connected');
+
+    my @old = map { order_on($C, target => "host:lost-state-$_",
+                             action => 'suspend', duration => 600,
+                             reason => "C before the loss $_") } 1 .. 3;
+    ok(everywhere($old[-1]{uid}, 0, 5), 'C\'s orders are everywhere');
+
+    ok(node_stop($C), 'node C stops');
+    my $path = "$C->{root}/state-c.jsonl";
+    ok(unlink($path), 'its state file is lost');
+
+    my $mark = mark($C);
+    ok(node_start($C), 'node C starts without it');
+    ok(wait_node_log($C, $mark,
+                     qr/compliance_redis: the stream has "c:\d+", published by this node with an id it had not reached .*order ids go on from (\d+)/),
+       'reading the stream from 0, it notices its own uids');
+    ok(everywhere($old[-1]{uid}, 0, 5, $C), 'and has its old orders again');
+
+    my $new = order_on($C, target => 'host:lost-state-new',
+                       action => 'suspend', duration => 600,
+                       reason => 'C after the loss');
+    ok($new && !grep({ $_->{uid} eq $new->{uid} } @old),
+       "its new order has a new uid ($new->{uid})");
+    ok(everywhere($new->{uid}, 0, 5), 'and reaches every node');
+    is((by_uid($A, $new->{uid}) || {})->{reason}, 'C after the loss',
+       'as itself on node A');
+    like(read_text($path), qr/^\{"id":\d+,"op":"next"\}$|^\{"op":"next","id":\d+\}$/m,
+         'the next id is journaled');
+}
+
+
+
+=== TEST 12: the fleet stops cleanly
 --- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
 --- config eval: $::Config
 --- http_server_config eval: $::Api
