@@ -8,6 +8,7 @@
 NGX_CORE   = core/ngx_string.c core/ngx_palloc.c core/ngx_array.c \
              core/ngx_times.c os/unix/ngx_time.c os/unix/ngx_alloc.c
 MODULE     = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
+             ngx_rtmp_compliance_json.c \
              ngx_rtmp_compliance_key.c ngx_rtmp_compliance_orders.c
 TARGETS    = fuzz_amf fuzz_token fuzz_order
 

@@ -501,6 +501,43 @@ ngx_uint_t ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
 void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
 
+/* ngx_rtmp_compliance_json.c: the JSON of a token */
+
+#define NGX_RTMP_COMPLIANCE_JSON_MEMBERS  64
+
+typedef enum {
+    NGX_RTMP_COMPLIANCE_JSON_STRING = 1,
+    NGX_RTMP_COMPLIANCE_JSON_INTEGER,
+    NGX_RTMP_COMPLIANCE_JSON_REAL,
+    NGX_RTMP_COMPLIANCE_JSON_TRUE,
+    NGX_RTMP_COMPLIANCE_JSON_FALSE,
+    NGX_RTMP_COMPLIANCE_JSON_NULL,
+    NGX_RTMP_COMPLIANCE_JSON_ARRAY,
+    NGX_RTMP_COMPLIANCE_JSON_OBJECT
+} ngx_rtmp_compliance_json_type_e;
+
+typedef struct {
+    ngx_str_t                       name;
+    ngx_uint_t                      type;
+    ngx_str_t                       str;         /* a string, unescaped;
+                                                    an array or object:
+                                                    its text */
+    int64_t                         integer;
+    double                          real;
+} ngx_rtmp_compliance_jmember_t;
+
+typedef struct {
+    ngx_rtmp_compliance_jmember_t   member[NGX_RTMP_COMPLIANCE_JSON_MEMBERS];
+    ngx_uint_t                      n;
+} ngx_rtmp_compliance_jobject_t;
+
+ngx_int_t ngx_rtmp_compliance_json_parse(u_char *in, size_t len, u_char *out,
+    ngx_rtmp_compliance_jobject_t *obj);
+ngx_rtmp_compliance_jmember_t *ngx_rtmp_compliance_json_get(
+    ngx_rtmp_compliance_jobject_t *obj, const char *name);
+ngx_uint_t ngx_rtmp_compliance_json_array_has(ngx_str_t *array,
+    ngx_str_t *value, u_char *scratch);
+
 /* ngx_rtmp_compliance_audit.c */
 
 /* an audit record's members being written: ,"name":value ... */

@@ -7,20 +7,21 @@
 /*
  * JWT verification: strict compact-form parsing, the signature checked
  * with the key the token's kid names (pinned to its algorithm), then the
- * time, issuer, audience, scope and identity claims.  jansson parses the
- * JSON and refuses duplicated names; libjwt is not used here: version
- * 1.10 re-parses PEM keys on every call, accepts unsigned tokens when
- * given no key, and checks no time claims.
+ * time, issuer, audience, scope and identity claims.  The header and the
+ * claims are read by ngx_rtmp_compliance_json.c (strict, no duplicated
+ * names, no allocation); libjwt is not used here: version 1.10 re-parses
+ * PEM keys on every call, accepts unsigned tokens when given no key, and
+ * checks no time claims.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
+#include <openssl/evp.h>
 #include "ngx_rtmp_compliance.h"
 
 
-#define NGX_RTMP_COMPLIANCE_TIME_MAX      ((json_int_t) 1 << 40)
+#define NGX_RTMP_COMPLIANCE_TIME_MAX      ((int64_t) 1 << 40)
 
 
 typedef struct {
@@ -32,20 +33,21 @@ typedef struct {
 
 static ngx_int_t ngx_rtmp_compliance_b64(ngx_str_t *src, u_char *buf,
     size_t size, ngx_str_t *dst);
-static json_t *ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf,
-    size_t size);
-static ngx_int_t ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
-    ngx_pool_t *pool, ngx_str_t *out);
-static ngx_int_t ngx_rtmp_compliance_claim_time(json_t *obj,
-    const char *name, time_t *out);
+static ngx_int_t ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf,
+    u_char *out, ngx_rtmp_compliance_jobject_t *obj);
+static ngx_int_t ngx_rtmp_compliance_claim_str(
+    ngx_rtmp_compliance_jobject_t *obj, const char *name, ngx_pool_t *pool,
+    ngx_str_t *out);
+static ngx_int_t ngx_rtmp_compliance_claim_time(
+    ngx_rtmp_compliance_jobject_t *obj, const char *name, time_t *out);
 static ngx_uint_t ngx_rtmp_compliance_header(
-    ngx_rtmp_compliance_app_conf_t *cacf, json_t *hdr, ngx_pool_t *pool,
-    ngx_rtmp_compliance_claims_t *cl, ngx_rtmp_compliance_key_t **key,
-    u_char *detail, size_t size);
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *hdr,
+    ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
+    ngx_rtmp_compliance_key_t **key, u_char *detail, size_t size);
 static ngx_uint_t ngx_rtmp_compliance_claims(
-    ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl, ngx_str_t *scope,
-    ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl, u_char *detail,
-    size_t size);
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *pl,
+    ngx_str_t *scope, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
+    u_char *detail, size_t size, u_char *scratch);
 
 
 ngx_str_t  ngx_rtmp_compliance_reasons[] = {
@@ -189,26 +191,26 @@ ngx_rtmp_compliance_b64(ngx_str_t *src, u_char *buf, size_t size,
 }
 
 
-static json_t *
-ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf, size_t size)
+/*
+ * a base64url part of the token as a JSON object: buf takes the JSON,
+ * out its strings (NGX_RTMP_COMPLIANCE_TOKEN_MAX bytes each)
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf, u_char *out,
+    ngx_rtmp_compliance_jobject_t *obj)
 {
-    json_t     *j;
-    ngx_str_t   s;
+    ngx_str_t  s;
 
     if (src->len == 0
-        || ngx_rtmp_compliance_b64(src, buf, size, &s) != NGX_OK)
+        || ngx_rtmp_compliance_b64(src, buf, NGX_RTMP_COMPLIANCE_TOKEN_MAX,
+                                   &s)
+           != NGX_OK)
     {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    j = json_loadb((char *) s.data, s.len, JSON_REJECT_DUPLICATES, NULL);
-
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        return NULL;
-    }
-
-    return j;
+    return ngx_rtmp_compliance_json_parse(s.data, s.len, out, obj);
 }
 
 
@@ -219,27 +221,27 @@ ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf, size_t size)
  */
 
 static ngx_int_t
-ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
-    ngx_pool_t *pool, ngx_str_t *out)
+ngx_rtmp_compliance_claim_str(ngx_rtmp_compliance_jobject_t *obj,
+    const char *name, ngx_pool_t *pool, ngx_str_t *out)
 {
-    json_t      *v;
-    size_t       len, i;
-    const char  *s;
+    size_t                          len, i;
+    u_char                         *s;
+    ngx_rtmp_compliance_jmember_t  *v;
 
     ngx_str_null(out);
 
-    v = json_object_get(obj, name);
+    v = ngx_rtmp_compliance_json_get(obj, name);
 
     if (v == NULL) {
         return NGX_DECLINED;
     }
 
-    if (!json_is_string(v)) {
+    if (v->type != NGX_RTMP_COMPLIANCE_JSON_STRING) {
         return NGX_ERROR;
     }
 
-    s = json_string_value(v);
-    len = json_string_length(v);
+    s = v->str.data;
+    len = v->str.len;
 
     if (len == 0) {
         return NGX_DECLINED;
@@ -250,7 +252,7 @@ ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
     }
 
     for (i = 0; i < len; i++) {
-        if ((u_char) s[i] < 0x20 || s[i] == 0x7f) {
+        if (s[i] < 0x20 || s[i] == 0x7f) {
             return NGX_ERROR;
         }
     }
@@ -270,31 +272,32 @@ ngx_rtmp_compliance_claim_str(json_t *obj, const char *name,
 /* NumericDate; NGX_DECLINED: absent, NGX_ERROR: not a sane number */
 
 static ngx_int_t
-ngx_rtmp_compliance_claim_time(json_t *obj, const char *name, time_t *out)
+ngx_rtmp_compliance_claim_time(ngx_rtmp_compliance_jobject_t *obj,
+    const char *name, time_t *out)
 {
-    double       d;
-    json_t      *v;
-    json_int_t   n;
+    double                          d;
+    int64_t                         n;
+    ngx_rtmp_compliance_jmember_t  *v;
 
     *out = 0;
 
-    v = json_object_get(obj, name);
+    v = ngx_rtmp_compliance_json_get(obj, name);
 
     if (v == NULL) {
         return NGX_DECLINED;
     }
 
-    if (json_is_integer(v)) {
-        n = json_integer_value(v);
+    if (v->type == NGX_RTMP_COMPLIANCE_JSON_INTEGER) {
+        n = v->integer;
 
-    } else if (json_is_real(v)) {
-        d = json_real_value(v);
+    } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_REAL) {
+        d = v->real;
 
         if (!(d >= 0 && d < (double) NGX_RTMP_COMPLIANCE_TIME_MAX)) {
             return NGX_ERROR;
         }
 
-        n = (json_int_t) d;
+        n = (int64_t) d;
 
     } else {
         return NGX_ERROR;
@@ -312,29 +315,29 @@ ngx_rtmp_compliance_claim_time(json_t *obj, const char *name, time_t *out)
 
 static ngx_uint_t
 ngx_rtmp_compliance_header(ngx_rtmp_compliance_app_conf_t *cacf,
-    json_t *hdr, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
-    ngx_rtmp_compliance_key_t **key, u_char *detail, size_t size)
+    ngx_rtmp_compliance_jobject_t *hdr, ngx_pool_t *pool,
+    ngx_rtmp_compliance_claims_t *cl, ngx_rtmp_compliance_key_t **key,
+    u_char *detail, size_t size)
 {
-    json_t                     *v;
-    ngx_int_t                   rc;
-    ngx_str_t                   name;
-    ngx_uint_t                  i, alg;
-    ngx_rtmp_compliance_key_t  *k;
+    ngx_int_t                       rc;
+    ngx_str_t                       name;
+    ngx_uint_t                      i, alg;
+    ngx_rtmp_compliance_key_t      *k;
+    ngx_rtmp_compliance_jmember_t  *v;
 
-    if (json_object_get(hdr, "crit") != NULL) {
+    if (ngx_rtmp_compliance_json_get(hdr, "crit") != NULL) {
         ngx_snprintf(detail, size, "token header has \"crit\"%Z");
         return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
-    v = json_object_get(hdr, "alg");
+    v = ngx_rtmp_compliance_json_get(hdr, "alg");
 
-    if (v == NULL || !json_is_string(v)) {
+    if (v == NULL || v->type != NGX_RTMP_COMPLIANCE_JSON_STRING) {
         ngx_snprintf(detail, size, "token header has no \"alg\"%Z");
         return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
-    name.data = (u_char *) json_string_value(v);
-    name.len = json_string_length(v);
+    name = v->str;
 
     alg = ngx_rtmp_compliance_alg_by_name(name.data, name.len);
 
@@ -404,13 +407,15 @@ ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
     ngx_str_t *token, ngx_str_t *scope, ngx_pool_t *pool,
     ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size)
 {
-    u_char                     *dot1, *dot2, *last;
-    json_t                     *hdr, *pl;
-    ngx_int_t                   rc;
-    ngx_str_t                   h, p, s, sig;
-    ngx_uint_t                  reason;
-    ngx_rtmp_compliance_key_t  *key;
-    u_char                      buf[NGX_RTMP_COMPLIANCE_TOKEN_MAX];
+    u_char                         *dot1, *dot2, *last;
+    ngx_int_t                       rc;
+    ngx_str_t                       h, p, s, sig;
+    ngx_uint_t                      reason;
+    ngx_rtmp_compliance_key_t      *key;
+    ngx_rtmp_compliance_jobject_t   obj;
+    u_char                          buf[NGX_RTMP_COMPLIANCE_TOKEN_MAX];
+    u_char                          out[NGX_RTMP_COMPLIANCE_TOKEN_MAX];
+    u_char                          aud[NGX_RTMP_COMPLIANCE_TOKEN_MAX];
 
     ngx_memzero(cl, sizeof(ngx_rtmp_compliance_claims_t));
 
@@ -441,16 +446,13 @@ ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
     s.data = dot2 + 1;
     s.len = last - s.data;
 
-    hdr = ngx_rtmp_compliance_json(&h, buf, sizeof(buf));
-
-    if (hdr == NULL) {
+    if (ngx_rtmp_compliance_json(&h, buf, out, &obj) != NGX_OK) {
         ngx_snprintf(detail, size, "token header is not base64url JSON%Z");
         return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
-    reason = ngx_rtmp_compliance_header(cacf, hdr, pool, cl, &key, detail,
+    reason = ngx_rtmp_compliance_header(cacf, &obj, pool, cl, &key, detail,
                                         size);
-    json_decref(hdr);
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return reason;
@@ -479,33 +481,28 @@ ngx_rtmp_compliance_token_verify(ngx_rtmp_compliance_app_conf_t *cacf,
         return NGX_RTMP_COMPLIANCE_TOKEN_SIGNATURE;
     }
 
-    pl = ngx_rtmp_compliance_json(&p, buf, sizeof(buf));
-
-    if (pl == NULL) {
+    if (ngx_rtmp_compliance_json(&p, buf, out, &obj) != NGX_OK) {
         ngx_snprintf(detail, size, "token claims are not a JSON object%Z");
         return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
     }
 
-    reason = ngx_rtmp_compliance_claims(cacf, pl, scope, pool, cl, detail,
-                                        size);
-    json_decref(pl);
-
-    return reason;
+    return ngx_rtmp_compliance_claims(cacf, &obj, scope, pool, cl, detail,
+                                      size, aud);
 }
 
 
 static ngx_uint_t
-ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
-    ngx_str_t *scope, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
-    u_char *detail, size_t size)
+ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_rtmp_compliance_jobject_t *pl, ngx_str_t *scope, ngx_pool_t *pool,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size,
+    u_char *scratch)
 {
-    time_t                        now;
-    json_t                       *v, *a;
-    size_t                        i;
-    ngx_int_t                     rc;
-    ngx_str_t                     iss;
-    ngx_uint_t                    publish, jti_bad;
-    ngx_rtmp_compliance_claim_t  *c;
+    time_t                          now;
+    ngx_int_t                       rc;
+    ngx_str_t                       iss;
+    ngx_uint_t                      publish, jti_bad, aud;
+    ngx_rtmp_compliance_claim_t    *c;
+    ngx_rtmp_compliance_jmember_t  *v;
 
     ngx_rtmp_compliance_claim_t  claims[] = {
         { &cl->room, "room", NGX_RTMP_COMPLIANCE_ROOM_MISMATCH },
@@ -586,37 +583,24 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
     }
 
     if (cacf->audience.len) {
-        v = json_object_get(pl, "aud");
-
-        if (v != NULL && json_is_array(v)) {
-            a = v;
-            v = NULL;
-
-            for (i = 0; i < json_array_size(a); i++) {
-                v = json_array_get(a, i);
-
-                if (json_is_string(v)
-                    && json_string_length(v) == cacf->audience.len
-                    && ngx_strncmp(json_string_value(v), cacf->audience.data,
-                                   cacf->audience.len) == 0)
-                {
-                    break;
-                }
-
-                v = NULL;
-            }
-
-        } else if (v != NULL
-                   && !(json_is_string(v)
-                        && json_string_length(v) == cacf->audience.len
-                        && ngx_strncmp(json_string_value(v),
-                                       cacf->audience.data,
-                                       cacf->audience.len) == 0))
-        {
-            v = NULL;
-        }
+        v = ngx_rtmp_compliance_json_get(pl, "aud");
+        aud = 0;
 
         if (v == NULL) {
+            /* no audience */
+
+        } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_ARRAY) {
+            aud = ngx_rtmp_compliance_json_array_has(&v->str, &cacf->audience,
+                                                     scratch);
+
+        } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_STRING) {
+            aud = v->str.len == cacf->audience.len
+                  && ngx_memcmp(v->str.data, cacf->audience.data,
+                                v->str.len)
+                     == 0;
+        }
+
+        if (!aud) {
             ngx_snprintf(detail, size, "audience is not \"%V\"%Z",
                          &cacf->audience);
             return NGX_RTMP_COMPLIANCE_TOKEN_AUDIENCE;
@@ -674,15 +658,17 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf, json_t *pl,
         }
     }
 
-    v = json_object_get(pl, "ai");
+    v = ngx_rtmp_compliance_json_get(pl, "ai");
 
     if (v != NULL) {
-        if (!json_is_boolean(v)) {
+        if (v->type != NGX_RTMP_COMPLIANCE_JSON_TRUE
+            && v->type != NGX_RTMP_COMPLIANCE_JSON_FALSE)
+        {
             ngx_snprintf(detail, size, "claim \"ai\" is not a boolean%Z");
             return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
         }
 
-        cl->ai = json_is_true(v);
+        cl->ai = (v->type == NGX_RTMP_COMPLIANCE_JSON_TRUE);
     }
 
     return NGX_RTMP_COMPLIANCE_OK;
