@@ -1,9 +1,9 @@
 #!/bin/bash
 # fuzz/build.sh BUILD_DIR
 #
-# Builds the libFuzzer targets fuzz_amf, fuzz_token and fuzz_order into
-# BUILD_DIR (clang, ASan+UBSan).  Incremental: a second run with nothing
-# changed only checks.
+# Builds the libFuzzer targets fuzz_amf, fuzz_token, fuzz_order,
+# fuzz_state and fuzz_audit into BUILD_DIR (clang, ASan+UBSan).
+# Incremental: a second run with nothing changed only checks.
 #
 # Uses, each fetched or made when missing:
 #   NGX_SRC   nginx's full source tree          (default deps/nginx,
@@ -116,4 +116,5 @@ make -s -f "$top/fuzz/fuzz.mk" -j"$(nproc 2>/dev/null || echo 2)" \
     B="$b" TOP="$top" NGX_SRC="$ngx" NGX_OBJS="$objs" RTMP_SRC="$rtmp" \
     CC="$cc"
 
-echo "built $b/fuzz_amf $b/fuzz_token $b/fuzz_order"
+echo "built $b/fuzz_amf $b/fuzz_token $b/fuzz_order $b/fuzz_state" \
+     "$b/fuzz_audit"

@@ -9,6 +9,10 @@
  * start-up would do (page size, the cached time), a log, and a check
  * that aborts with a message, so that a broken invariant is a crash the
  * fuzzer keeps.
+ *
+ * A target that links no nginx code (fuzz_audit: the audit tool is a
+ * standalone program) defines FUZZ_STANDALONE first and gets the checks
+ * only.
  */
 
 
@@ -16,18 +20,24 @@
 #define _NGX_RTMP_COMPLIANCE_FUZZ_H_INCLUDED_
 
 
-#include <ngx_config.h>
-#include <ngx_core.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef FUZZ_STANDALONE
+
+#include <ngx_config.h>
+#include <ngx_core.h>
 
 
 extern ngx_log_t   ngx_rtmp_compliance_fuzz_log;
 extern ngx_uint_t  ngx_rtmp_compliance_fuzz_verbose;
+extern ngx_uint_t  ngx_rtmp_compliance_fuzz_alerts;
 
 
 void ngx_rtmp_compliance_fuzz_init(void);
 ngx_pool_t *ngx_rtmp_compliance_fuzz_pool(void);
+
+#endif
 
 
 #define FUZZ_CHECK(cond, ...)                                                \

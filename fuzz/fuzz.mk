@@ -1,16 +1,28 @@
 # The fuzz targets; run by fuzz/build.sh, which sets every variable below
 # (B, TOP, NGX_SRC, NGX_OBJS, RTMP_SRC, CC).
 #
-# nginx core files and the module's parser files are compiled with
-# libFuzzer's coverage and ASan+UBSan; objects depend on their headers
-# (-MMD) and on the flags (fuzz-flags, rewritten only when they change).
+# nginx core files, the module's files and the audit tool are compiled
+# with libFuzzer's coverage and ASan+UBSan; objects depend on their
+# headers (-MMD) and on the flags (fuzz-flags, rewritten only when they
+# change).  Each target links what it needs:
+#
+#   fuzz_amf, fuzz_token, fuzz_order  the parsers (MODULE) on NGX_CORE
+#   fuzz_state   the state file's loader and the zone (MODULE_STATE) on
+#                NGX_CORE and NGX_STATE (slab, mutex, files)
+#   fuzz_audit   scripts/compliance-audit.c alone, built with
+#                -DCOMPLIANCE_AUDIT_FUZZ (its main() renamed), no nginx
 
 NGX_CORE   = core/ngx_string.c core/ngx_palloc.c core/ngx_array.c \
              core/ngx_times.c os/unix/ngx_time.c os/unix/ngx_alloc.c
+NGX_STATE  = core/ngx_slab.c core/ngx_shmtx.c core/ngx_rbtree.c \
+             core/ngx_crc32.c core/ngx_parse.c core/ngx_file.c \
+             os/unix/ngx_files.c
 MODULE     = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
              ngx_rtmp_compliance_json.c \
              ngx_rtmp_compliance_key.c ngx_rtmp_compliance_orders.c
-TARGETS    = fuzz_amf fuzz_token fuzz_order
+MODULE_STATE = ngx_rtmp_compliance_orders.c ngx_rtmp_compliance_state.c \
+             ngx_rtmp_compliance_zone.c ngx_rtmp_compliance_fleet.c
+TARGETS    = fuzz_amf fuzz_token fuzz_order fuzz_state fuzz_audit
 
 # UBSan stops at its first report (run.sh and the test set
 # UBSAN_OPTIONS=halt_on_error=1), except that the two checks for nginx's
@@ -32,10 +44,17 @@ INCS       = -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
              -I$(NGX_OBJS) -I$(RTMP_SRC) -I$(TOP)/module -I$(TOP)/fuzz
 
 NGX_OBJ    = $(addprefix $(B)/obj/nginx/,$(notdir $(NGX_CORE:.c=.o)))
+STATE_NGX_OBJ = $(addprefix $(B)/obj/nginx/,$(notdir $(NGX_STATE:.c=.o)))
 MODULE_OBJ = $(addprefix $(B)/obj/module/,$(MODULE:.c=.o))
-COMMON_OBJ = $(NGX_OBJ) $(MODULE_OBJ) $(B)/obj/fuzz/stubs.o
+STATE_MODULE_OBJ = $(addprefix $(B)/obj/module/,$(MODULE_STATE:.c=.o))
 
-vpath %.c $(addprefix $(NGX_SRC)/src/,$(sort $(dir $(NGX_CORE))))
+PARSER_OBJ = $(NGX_OBJ) $(MODULE_OBJ) $(B)/obj/fuzz/stubs.o \
+             $(B)/obj/fuzz/stubs_zone.o
+STATE_OBJ  = $(NGX_OBJ) $(STATE_NGX_OBJ) $(STATE_MODULE_OBJ) \
+             $(B)/obj/fuzz/stubs.o $(B)/obj/fuzz/stubs_state.o
+AUDIT_OBJ  = $(B)/obj/tool/compliance-audit.o
+
+vpath %.c $(addprefix $(NGX_SRC)/src/,$(sort $(dir $(NGX_CORE) $(NGX_STATE))))
 
 .PHONY: all
 all: $(addprefix $(B)/,$(TARGETS))
@@ -52,7 +71,20 @@ $(B)/obj/fuzz/%.o: $(TOP)/fuzz/%.c $(B)/fuzz-flags
 	@mkdir -p $(@D)
 	$(CC) -c $(CFLAGS) $(WARN) $(INCS) -o $@ $<
 
-$(B)/fuzz_%: $(B)/obj/fuzz/fuzz_%.o $(COMMON_OBJ)
+# the audit tool as a library: the same source as build/compliance-audit
+$(B)/obj/tool/compliance-audit.o: $(TOP)/scripts/compliance-audit.c \
+                                  $(B)/fuzz-flags
+	@mkdir -p $(@D)
+	$(CC) -c $(CFLAGS) $(WARN) -DCOMPLIANCE_AUDIT_FUZZ -o $@ $<
+
+$(B)/fuzz_amf $(B)/fuzz_token $(B)/fuzz_order: $(PARSER_OBJ)
+$(B)/fuzz_state: $(STATE_OBJ)
+$(B)/fuzz_audit: $(AUDIT_OBJ)
+
+# fleet.c (the outbox) is linked; its connection to Redis is never made
+$(B)/fuzz_state: LIBS += -lhiredis
+
+$(B)/fuzz_%: $(B)/obj/fuzz/fuzz_%.o
 	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS)
 	@mv -f $@.tmp $@
 

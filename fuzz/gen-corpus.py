@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora fuzz/corpus/{amf,token,order}/.
+"""Writes the seed corpora fuzz/corpus/{amf,token,order,state,audit}/.
 
-    python3 fuzz/gen-corpus.py
+    python3 fuzz/gen-corpus.py              # all of them
+    python3 fuzz/gen-corpus.py state audit  # only these
 
 Needs only python3 and the openssl command (for the RS*/ES* tokens, signed
 with the throwaway private keys in fuzz/keys/, whose public halves are
 embedded in fuzz_token.c).  The AMF seeds are the bodies ffmpeg 5.1 sent
 (fuzz/captures/, see fuzz/README.md) and bodies laid out as OBS's librtmp
-sends them, each with the input header of fuzz_amf.c; the rest are built
-here.  Old seeds are replaced, so the output is the same on every run
-(but for the ECDSA signatures, which are randomised).
+sends them, each with the input header of fuzz_amf.c; the state files are
+laid out as the module writes them (jansson's JSON_COMPACT); the audit
+segments are chained as docs/audit.md defines it (its worked example is
+one of them); the rest are built here.  Old seeds of the kinds written
+are replaced, so the output is the same on every run (but for the ECDSA
+signatures, which are randomised).
 """
 
 import base64
@@ -443,18 +447,324 @@ def gen_order():
     write("order", "scalar", b'"ban"')
 
 
+# ---------------------------------------------------------------- state
+
+# fuzz_state.c's fixed "now" (2026-03-01); an order in force ends after it
+# and at most 10 years (of 366 days) later
+STATE_NOW = 1772323200
+STATE_SOON = STATE_NOW + 86400 * 30
+STATE_PAST = STATE_NOW - 86400
+
+
+def utf8(obj):
+    """a line as jansson's JSON_COMPACT writes it: UTF-8, no spaces"""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def journal(*records):
+    return b"".join(r if isinstance(r, bytes) else utf8(r) + b"\n"
+                    for r in records)
+
+
+def st_order(oid, target, action, until=None, reason="r", ref="",
+             tier=None, uid=None, created=STATE_NOW - 3600):
+    o = {"id": oid, "target": target, "action": action, "created": created,
+         "until": until, "reason": reason, "ref": ref}
+    if uid is not False:
+        o["uid"] = uid or "node-a:%d" % oid
+    if tier is not None:
+        o["tier"] = tier
+    return o
+
+
+def create(o):
+    return {"op": "create", "order": o}
+
+
+def gen_state():
+    ban = st_order(1, "person:9f2c", "ban", reason="fraud, case 17",
+                   ref="case-17")
+    susp = st_order(2, "host:h-1", "suspend", until=STATE_SOON,
+                    reason="strikes")
+    restr = st_order(3, "room:live/room1", "restrict", until=STATE_SOON,
+                     tier="minor", reason="age")
+    warn = st_order(4, "op:op-3", "warn", until=STATE_SOON + 60,
+                    reason="late")
+    tok = st_order(5, "token:j-0001", "suspend", until=STATE_SOON,
+                   reason="leaked")
+    mcn = st_order(6, "mcn:mcn-5", "ban", reason="\u00e9\u4e2d \u2014 MCN")
+    orders = [ban, susp, restr, warn, tok, mcn]
+
+    seeds = {
+        # a start with no orders yet
+        "fresh": journal({"op": "next", "id": 1}),
+        "empty": b"",
+        # what a compaction writes: next, then the orders in force
+        "compacted": journal({"op": "next", "id": 7},
+                             *[create(o) for o in orders]),
+        # appended by the workers after a compaction
+        "journal": journal({"op": "next", "id": 3}, create(ban), create(susp),
+                           create(st_order(3, "host:h-2", "warn",
+                                           until=STATE_SOON, reason="w")),
+                           {"op": "lift", "id": 2}, create(restr),
+                           {"op": "lift", "id": 3}, create(warn),
+                           {"op": "lift", "id": 99}),
+        # a node of the fleet: the stream position and the outbox
+        "fleet": journal({"op": "next", "id": 3}, create(ban), create(susp),
+                         {"op": "stream", "id": "1772320000000-0"},
+                         {"op": "outbox", "what": "create",
+                          "uid": "node-a:1",
+                          "order": {k: v for k, v in ban.items()
+                                    if k != "id"}},
+                         {"op": "outbox", "what": "create",
+                          "uid": "node-a:2",
+                          "order": {k: v for k, v in susp.items()
+                                    if k != "id"}},
+                         {"op": "published", "what": "create",
+                          "uid": "node-a:1"},
+                         {"op": "outbox", "what": "lift", "uid": "node-a:2",
+                          "order": {}},
+                         {"op": "stream", "id": "1772320000555-3"},
+                         {"op": "outbox", "what": "lift", "uid": "node-b:7"},
+                         {"op": "published", "what": "lift",
+                          "uid": "node-b:7"}),
+        # orders from the fleet keep their origin's uid
+        "fleet-uids": journal({"op": "next", "id": 1},
+                              create(st_order(1, "host:x", "ban",
+                                              uid="node-b:41")),
+                              create(st_order(2, "host:x", "suspend",
+                                              until=STATE_SOON,
+                                              uid="node-c:41")),
+                              {"op": "lift", "id": 1}),
+        # a state file written before orders had a uid
+        "no-uid": journal({"op": "next", "id": 2},
+                          create(st_order(1, "host:old", "ban", uid=False)),
+                          create(st_order(2, "room:a/b", "suspend",
+                                          until=STATE_SOON, uid=False))),
+        # ended orders are dropped; their ids are not given out again
+        "expired": journal({"op": "next", "id": 1},
+                           create(st_order(8, "host:e", "suspend",
+                                           until=STATE_PAST)),
+                           create(st_order(9, "host:e", "warn",
+                                           until=STATE_NOW)),
+                           create(st_order(10, "host:f", "warn",
+                                           until=STATE_NOW + 1))),
+        # t/022-persistence.t, test 4: a record cut by a crash
+        "torn": journal({"op": "next", "id": 1}, create(ban), create(susp),
+                        create(restr))
+                + b'{"op":"create","order":{"id":4,"target":"host:d","act',
+        # t/022-persistence.t, test 5: lines that are skipped
+        "corrupt": journal({"op": "next", "id": 1}, create(ban),
+                           b"this is not json\n",
+                           b'{"op":"create","order":{"id":2,"target":'
+                           b'"host:b","action":"explode","created":1,'
+                           b'"until":null,"reason":"bad action",'
+                           b'"ref":""}}\n',
+                           b'{"op":"create","order":{"id":3,"target":'
+                           b'"host:c","action":"ban","until":null,'
+                           b'"reason":"r","ref":"","colour":"red"}}\n',
+                           {"op": "lift", "id": "x"},
+                           {"op": "frobnicate", "id": 4},
+                           create(st_order(5, "host:e", "suspend",
+                                           until=STATE_SOON,
+                                           reason="five", ref="R5"))),
+        # the same id twice, the next id going back, empty lines
+        "duplicates": journal({"op": "next", "id": 40}, create(ban),
+                              create(dict(ban, reason="again")),
+                              b"\n", {"op": "next", "id": 2}, b"\n",
+                              create(dict(susp, id=39))),
+        # the largest ids and strings the parser takes
+        "limits": journal({"op": "next", "id": 2 ** 62},
+                          create(st_order(2 ** 62 + 1, "person:" + "p" * 256,
+                                          "restrict", until=STATE_NOW
+                                          + 10 * 366 * 86400,
+                                          reason="r" * 512, ref="f" * 128,
+                                          tier="t" * 256, uid="u" * 128)),
+                          {"op": "stream", "id": "9" * 47}),
+        "crlf": journal({"op": "next", "id": 2}).replace(b"\n", b"\r\n")
+                + journal(create(ban)).replace(b"\n", b"\r\n"),
+    }
+
+    # more orders than the smallest zone (64 pages) holds: the loader
+    # says "the zone is too small" and keeps what fits.  The lines are
+    # as short as an order can be, so that the file is small (< 64 KB)
+    many = [{"op": "next", "id": 1}]
+    for i in range(1, 751):
+        many.append(create({"id": i, "target": "host:%d" % i,
+                            "action": "ban", "reason": "r"}))
+    seeds["zone-full"] = journal(*many)
+
+    for name, data in seeds.items():
+        write("state", name, data)
+
+
+# ---------------------------------------------------------------- audit
+
+AUDIT_ZERO = "0" * 64
+
+
+def audit_line(rec, prev, ascii=False):
+    """a record as the module writes it: the fields, prev, then hash"""
+    body = utf8(dict(rec, prev=prev)) if not ascii else \
+        json.dumps(dict(rec, prev=prev), separators=(",", ":")).encode()
+    h = hashlib.sha256(body).hexdigest()
+    return body[:-1] + b',"hash":"' + h.encode() + b'"}', h
+
+
+def audit_chain(recs, seq=1, prev=AUDIT_ZERO, node="ingest-bj-01"):
+    """(line, hash) of each record, chained from seq and prev"""
+    out = []
+    for ts, event, fields in recs:
+        head = {"seq": seq, "ts": ts, "event": event, "node": node}
+        line, prev = audit_line(dict(head, **fields), prev)
+        out.append(line)
+        seq += 1
+    return out, prev
+
+
+def lines(ls):
+    return b"".join(x + b"\n" for x in ls)
+
+
+def gen_audit():
+    # docs/audit.md's worked example, as printed there
+    doc = open(os.path.join(HERE, "..", "docs", "audit.md"), "rb").read()
+    example = [x for x in doc.split(b"\n")
+               if x.startswith(b'{"seq":') and b'"hash":"' in x]
+    write("audit", "docs-example", lines(example))
+
+    sess = {"session": 17, "app": "live", "room": "r10086",
+            "host": "h_2001", "person": "c4ca4238a0b923820dcc509a6f75849b",
+            "op": "op_100042", "mcn": "", "tier": "verified", "ai": False,
+            "idv": "face+id2", "jti": "a87ff679a2f3e71d", "kid": "2026a",
+            "token": "sha256:e4da3b7fbbce", "addr": "203.0.113.45"}
+    viewer = {"session": 18, "app": "live", "room": "r10086", "host": "",
+              "person": "", "op": "", "mcn": "", "tier": "verified",
+              "ai": False, "idv": "", "jti": "", "kid": "", "token": "",
+              "addr": "198.51.100.23"}
+    reject = dict(viewer, session=None, reason="viewer_limit",
+                  detail="r10086 has 100 viewers, the tier allows 100")
+    order = {"order": "7", "target": "host:h_2001", "action": "suspend",
+             "until": 1770000000, "reason": "strikes", "ref": "case-7",
+             "tier": None}
+    day = [
+        ("2026-02-01T00:00:00.114Z", "audit.start", {"pid": 4321}),
+        ("2026-02-01T10:00:00.250Z", "publish.accept", sess),
+        ("2026-02-01T10:00:30.000Z", "play.accept", viewer),
+        ("2026-02-01T10:05:00.000Z", "play.reject", reject),
+        ("2026-02-01T10:06:00.000Z", "publish.reject",
+         dict(sess, session=None, reason="banned",
+              detail="person c4ca4238 is banned")),
+        ("2026-02-01T10:10:00.000Z", "order.create", order),
+        ("2026-02-01T10:10:00.001Z", "warn.sent",
+         {"session": 17, "room": "r10086", "order": "8",
+          "text": "\u8bf7\u6ce8\u610f \"quotes\" and \\ and \t"}),
+        ("2026-02-01T10:20:00.000Z", "session.end",
+         {"session": 17, "kind": "publish", "app": "live",
+          "room": "r10086", "host": "h_2001",
+          "person": "c4ca4238a0b923820dcc509a6f75849b",
+          "op": "op_100042", "mcn": "", "tier": "verified", "ai": False,
+          "addr": "203.0.113.45", "duration_ms": 1199750,
+          "bytes_in": 553125000, "bytes_out": 0, "why": "suspended"}),
+        ("2026-02-01T10:20:01.000Z", "record.done",
+         {"session": 17, "app": "live", "room": "r10086", "recorder": "",
+          "path": "/var/rec/r10086-1770000000.flv", "size": 553125000,
+          "sha256": "ab" * 32}),
+        ("2026-02-01T11:00:00.000Z", "order.lift", order),
+        ("2026-02-01T12:00:00.000Z", "order.expire",
+         dict(order, order="9", action="ban", until=None)),
+        ("2026-02-01T13:00:00.000Z", "audit.gap", {"lost": 3}),
+        ("2026-02-01T13:00:00.001Z", "audit.resume", {}),
+        ("2026-02-01T14:00:00.000Z", "audit.start",
+         {"pid": 4400, "recovered_bytes": 117}),
+    ]
+    good, last = audit_chain(day)
+    write("audit", "day", lines(good))
+
+    # hourly segments ("\f\n" starts the next one), one of them empty
+    write("audit", "segments",
+          lines(good[:3]) + b"\f\n" + lines(good[3:8]) + b"\f\n\f\n"
+          + lines(good[8:]))
+
+    # after pruning: the chain starts at an anchor
+    anchor, _ = audit_chain(day[:4], seq=26, prev="7c14" + "e" * 60)
+    write("audit", "anchor", lines(anchor))
+
+    # the kinds of damage verify tells apart
+    edited = list(good)
+    edited[3] = edited[3].replace(b"r10086", b"r10087", 1)
+    write("audit", "edited", lines(edited))
+    write("audit", "deleted", lines(good[:4] + good[5:]))
+    write("audit", "reordered",
+          lines(good[:4] + [good[5], good[4]] + good[6:]))
+    write("audit", "duplicated", lines(good[:5] + good[4:]))
+    write("audit", "deleted-segment",
+          lines(good[:4]) + b"\f\n" + lines(good[8:]))
+    other, _ = audit_chain(day[4:6], seq=5, prev="1f0c" + "0" * 60)
+    write("audit", "spliced", lines(good[:4] + other + good[6:]))
+    write("audit", "genesis", lines(audit_chain(day[:2], prev="1" * 64)[0]))
+    write("audit", "torn", lines(good[:6]) + good[6][:90])
+    write("audit", "unterminated", lines(good[:6]) + good[6])
+
+    # records verify reads with jansson: escapes, order, types
+    esc, h = audit_chain([("2026-02-01T00:00:00.000Z", "audit.start",
+                           {"pid": 1})])
+    esc.append(audit_line({"seq": 2, "ts": "2026-02-01T00:00:01.000Z",
+                           "event": "warn.sent", "node": "ingest-bj-01",
+                           "text": "\u00e9\u0001\u001b[31m\u202e"}, h,
+                          ascii=True)[0])
+    write("audit", "escapes", lines(esc))
+    bad = [
+        b'{"seq":1,"ts":"2026-02-01T00:00:00.000Z","node":"n",'
+        b'"event":"audit.start","prev":"' + AUDIT_ZERO.encode() + b'"}',
+        b'{"seq":1, "ts":"2026-02-01T00:00:00.000Z"}',
+        b'{"seq":1.5,"ts":"2026-02-01T00:00:00.000Z","event":"x",'
+        b'"node":"n","nested":{"a":[1]},"prev":"' + AUDIT_ZERO.encode()
+        + b'","hash":"' + AUDIT_ZERO.encode() + b'"}',
+        b"[1,2,3]",
+        b"",
+        b'{"seq":1,"ts":"2026-02-30T25:61:61.000Z"',
+    ]
+    for i, b in enumerate(bad):
+        write("audit", "bad-%d" % (i + 1), b + b"\n")
+
+    # another node's chain after this one's
+    n2, _ = audit_chain(day[2:4], seq=len(good) + 1, prev=last,
+                        node="ingest-sh-02")
+    write("audit", "node-change", lines(good + n2))
+
+
 def main():
-    for kind in ("amf", "token", "order"):
+    kinds = sys.argv[1:] or ["amf", "token", "order", "state", "audit"]
+
+    for kind in kinds:
+        if kind not in ("amf", "token", "order", "state", "audit"):
+            print("unknown kind", kind, file=sys.stderr)
+            return 2
+
+    for kind in kinds:
         d = os.path.join(OUT, kind)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
 
-    token = hs_token({"alg": "HS256", "typ": "JWT"}, PUBLISH, SECRET_NOKID)
-    gen_amf(token)
-    gen_token()
-    gen_order()
+    if "amf" in kinds:
+        token = hs_token({"alg": "HS256", "typ": "JWT"}, PUBLISH,
+                         SECRET_NOKID)
+        gen_amf(token)
 
-    for kind in ("amf", "token", "order"):
+    if "token" in kinds:
+        gen_token()
+
+    if "order" in kinds:
+        gen_order()
+
+    if "state" in kinds:
+        gen_state()
+
+    if "audit" in kinds:
+        gen_audit()
+
+    for kind in kinds:
         print(kind, len(os.listdir(os.path.join(OUT, kind))), "seeds")
 
 

@@ -7,9 +7,10 @@
 /*
  * The few nginx symbols the fuzzed files reach beyond the nginx core
  * sources linked in (ngx_string.c, ngx_palloc.c, ngx_array.c,
- * ngx_times.c, os/unix/ngx_alloc.c and os/unix/ngx_time.c), and the two
- * functions of the module's other files that orders.c refers to but the
- * fuzzed entry points never call.
+ * ngx_times.c, os/unix/ngx_alloc.c and os/unix/ngx_time.c), and the
+ * audit function of the module that orders.c refers to but the fuzzed
+ * entry points never call.  What only some targets need is in
+ * stubs_zone.c (the parser targets) and stubs_state.c (fuzz_state).
  *
  * The log functions really format their arguments (with nginx's own
  * ngx_vslprintf), so a bad format or argument in a log call of the
@@ -31,6 +32,13 @@ volatile ngx_cycle_t  *ngx_cycle = &ngx_rtmp_compliance_fuzz_cycle;
 /* FUZZ_LOG=1: print the log and what the harnesses see */
 ngx_uint_t  ngx_rtmp_compliance_fuzz_verbose;
 
+/*
+ * messages at "alert" logged so far: nginx's own internal errors (a free
+ * of a pointer a slab pool never gave out, a failed close()); a harness
+ * may require that there are none
+ */
+ngx_uint_t  ngx_rtmp_compliance_fuzz_alerts;
+
 /* every level and every debug bit: each log call of the module formats */
 ngx_log_t  ngx_rtmp_compliance_fuzz_log = {
     .log_level = NGX_LOG_DEBUG | NGX_LOG_DEBUG_ALL
@@ -51,6 +59,10 @@ ngx_rtmp_compliance_fuzz_vlog(ngx_uint_t level, const char *what,
 
     if (err && p < last) {
         p = ngx_slprintf(p, last, " (%d)", err);
+    }
+
+    if (level == NGX_LOG_ALERT) {
+        ngx_rtmp_compliance_fuzz_alerts++;
     }
 
     if (ngx_rtmp_compliance_fuzz_verbose) {
@@ -104,16 +116,10 @@ ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name,
 }
 
 
-/* orders.c: used by order_hits and order_audit_locked, never fuzzed */
-
-void
-ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
-    ngx_uint_t n, ngx_str_t *s)
-{
-    fprintf(stderr, "fuzz stub: ngx_rtmp_compliance_session_get() called\n");
-    abort();
-}
-
+/*
+ * orders.c: used by order_audit_locked, never fuzzed (no target writes
+ * the audit log: the state file's loader does not audit)
+ */
 
 ngx_int_t
 ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,

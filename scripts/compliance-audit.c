@@ -12,6 +12,10 @@
  * Build:
  *   cc -O2 -g -Wall -Wextra -Werror -o build/compliance-audit \
  *       scripts/compliance-audit.c -ljansson -lcrypto
+ *
+ * fuzz/fuzz_audit.c links this file built with -DCOMPLIANCE_AUDIT_FUZZ,
+ * which renames main() to compliance_audit_main() and changes nothing
+ * else: the fuzzer runs the tool's commands as the shell does.
  */
 
 
@@ -363,6 +367,11 @@ static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
+
+#ifdef COMPLIANCE_AUDIT_FUZZ
+#define main  compliance_audit_main
+int compliance_audit_main(int argc, char **argv);
+#endif
 
 
 static const struct option  ca_verify_options[] = {
