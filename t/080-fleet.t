@@ -404,12 +404,10 @@ sub node_reload {
 
     kill 'HUP', $pid;
 
-    # under valgrind, draining old workers look like running ones
     return wait_for(sub {
         my @now = worker_pids($pid);
         my @new = grep { !$old{$_} } @now;
-        return @new >= $n->{workers}
-               && (@new == @now || $Test::Compliance::Slow > 1);
+        return @new >= $n->{workers} && @new == @now;
     }, 10);
 }
 

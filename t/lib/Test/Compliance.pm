@@ -739,7 +739,7 @@ sub _workers {
     $master ||= $NginxPid || nginx_pid();
     return () unless $master;
 
-    my @workers;
+    my (@workers, $listen);
 
     opendir my $dh, '/proc' or return ();
 
@@ -756,15 +756,59 @@ sub _workers {
         next unless $cmdline =~ /worker process/
                     || ($cmdline =~ /valgrind/ && $cmdline !~ /cache/);
 
-        push @workers, {
-            pid     => $pid,
-            exiting => ($cmdline =~ /shutting/ ? 1 : 0),
-        };
+        my $exiting = $cmdline =~ /shutting/ ? 1 : 0;
+
+        # there, a worker that shuts down is known by its having closed
+        # the listening sockets
+        if ($cmdline =~ /valgrind/ && !$exiting) {
+            $listen ||= _listen_inodes($master);
+            $exiting = 1 if %$listen && !_holds_inode($pid, $listen);
+        }
+
+        push @workers, { pid => $pid, exiting => $exiting };
     }
 
     closedir $dh;
 
     return sort { $a->{pid} <=> $b->{pid} } @workers;
+}
+
+
+# the inodes of the listening sockets of a master (it keeps them open)
+
+sub _listen_inodes {
+    my ($master) = @_;
+
+    my (%listen, %inode);
+
+    for my $line (split /\n/, _read_file('/proc/net/tcp')) {
+        my @f = split ' ', $line;
+        $listen{$f[9]} = 1 if @f > 9 && $f[3] eq '0A';
+    }
+
+    opendir my $dh, "/proc/$master/fd" or return \%inode;
+
+    for my $fd (readdir $dh) {
+        my $l = readlink "/proc/$master/fd/$fd";
+        $inode{$1} = 1 if defined $l && $l =~ /^socket:\[(\d+)\]$/
+                          && $listen{$1};
+    }
+
+    return \%inode;
+}
+
+
+sub _holds_inode {
+    my ($pid, $inodes) = @_;
+
+    opendir my $dh, "/proc/$pid/fd" or return 0;
+
+    for my $fd (readdir $dh) {
+        my $l = readlink "/proc/$pid/fd/$fd";
+        return 1 if defined $l && $l =~ /^socket:\[(\d+)\]$/ && $inodes->{$1};
+    }
+
+    return 0;
 }
 
 
@@ -889,13 +933,11 @@ sub reload_nginx {
 
     kill 'HUP', $pid;
 
-    # new workers up, and the old ones gone or marked as shutting down
-    # (under valgrind a process title is valgrind's command line: an old
-    # worker that drains its sessions cannot be told from a running one)
+    # new workers up, and the old ones gone or shutting down
     return wait_for(sub {
         my @now = worker_pids($pid);
         my @new = grep { !$old{$_} } @now;
-        return @new >= $want && (@new == @now || $Slow > 1);
+        return @new >= $want && @new == @now;
     }, 10);
 }
 
