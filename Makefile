@@ -120,8 +120,9 @@ test-static: deps
 	TEST_NGINX_BINARY=$(BUILD)/static/nginx TEST_NGINX_LOAD_MODULES= \
 	    prove -j2 t/010-publish-gate.t t/020-orders.t
 
-# libFuzzer targets for the AMF reader, the token verifier and the order
-# parser (fuzz/README.md); make test runs each for a short time
+# libFuzzer targets for the AMF reader, the token verifier, the order
+# parser, the state-file loader and the audit verifier (fuzz/README.md);
+# make test runs each for a short time
 fuzz: deps
 	$(MAKE) module
 	scripts/fetch-debian-orig nginx $(DEPS)/nginx
