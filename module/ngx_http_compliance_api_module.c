@@ -839,6 +839,7 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 
     if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
         ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
+        mcf->sh->marks++;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "compliance: session %uL to be dropped by the API",

@@ -286,6 +286,9 @@ typedef struct {
     ngx_uint_t                      norders;
     ngx_uint_t                      nsessions[2];
     ngx_uint_t                      generation;  /* of the orders */
+    ngx_uint_t                      marks;       /* sessions marked for
+                                                    a drop, warning or
+                                                    restriction */
     ngx_uint_t                      admitted[2];
     ngx_uint_t                      rejected[2]
                                         [NGX_RTMP_COMPLIANCE_REASON_MAX];

@@ -21,9 +21,11 @@
 #define NGX_RTMP_COMPLIANCE_GC_TICKS      10
 #define NGX_RTMP_COMPLIANCE_ACT_MAX       64
 #define NGX_RTMP_COMPLIANCE_BITRATE_GRACE 3      /* seconds */
+#define NGX_RTMP_COMPLIANCE_POKE          50     /* ms */
 
 
 static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
+static void ngx_rtmp_compliance_poke(ngx_event_t *ev);
 static ngx_uint_t ngx_rtmp_compliance_limits_locked(
     ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec);
 static void ngx_rtmp_compliance_expire_locked(
@@ -36,6 +38,8 @@ static void ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o,
 
 static ngx_queue_t   ngx_rtmp_compliance_sessions;
 static ngx_event_t   ngx_rtmp_compliance_timer;
+static ngx_event_t   ngx_rtmp_compliance_poke_ev;
+static ngx_uint_t    ngx_rtmp_compliance_marks;
 static ngx_uint_t    ngx_rtmp_compliance_ticks;
 static ngx_msec_t    ngx_rtmp_compliance_interval;
 
@@ -60,7 +64,12 @@ ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_timer.data = ctx;
     ngx_rtmp_compliance_timer.cancelable = 1;
 
-    /* the timer is added by ngx_rtmp_compliance_timers_start() */
+    ngx_rtmp_compliance_poke_ev.handler = ngx_rtmp_compliance_poke;
+    ngx_rtmp_compliance_poke_ev.log = cycle->log;
+    ngx_rtmp_compliance_poke_ev.data = ctx;
+    ngx_rtmp_compliance_poke_ev.cancelable = 1;
+
+    /* the timers are added by ngx_rtmp_compliance_timers_start() */
 
     return NGX_OK;
 }
@@ -89,6 +98,15 @@ ngx_rtmp_compliance_timers_start(ngx_cycle_t *cycle)
     {
         ngx_add_timer(&ngx_rtmp_compliance_timer,
                       ngx_rtmp_compliance_interval);
+    }
+
+    if (ngx_rtmp_compliance_poke_ev.handler
+        && ngx_rtmp_compliance_interval > NGX_RTMP_COMPLIANCE_POKE
+        && !ngx_rtmp_compliance_poke_ev.timer_set)
+    {
+        ngx_rtmp_compliance_marks = ctx->sh->marks;
+        ngx_add_timer(&ngx_rtmp_compliance_poke_ev,
+                      NGX_RTMP_COMPLIANCE_POKE);
     }
 
     return ngx_rtmp_compliance_audit_timers_start(cycle, ctx);
@@ -454,6 +472,11 @@ ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c)
 
     c->node = NULL;
     ngx_queue_remove(&c->queue);
+
+    /* a worker with no live session left does not hold up a stop */
+    if (ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
+        ngx_rtmp_compliance_timer.cancelable = 1;
+    }
 }
 
 
@@ -590,6 +613,10 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                 }
             }
         }
+    }
+
+    if (n) {
+        mcf->sh->marks++;
     }
 
     return n;
@@ -744,6 +771,40 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
     c->text[sizeof(c->text) - 1] = '\0';
 
     return NGX_RTMP_COMPLIANCE_BITRATE_LIMIT;
+}
+
+
+/*
+ * an order or the API marked sessions (of any worker): this worker looks
+ * at once rather than at its next recheck, so that a drop takes ~50 ms,
+ * not up to compliance_recheck.  One read of a counter, no lock
+ */
+
+static void
+ngx_rtmp_compliance_poke(ngx_event_t *ev)
+{
+    ngx_uint_t                        marks;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ev->data;
+    marks = *(volatile ngx_uint_t *) &mcf->sh->marks;
+
+    if (marks != ngx_rtmp_compliance_marks) {
+        ngx_rtmp_compliance_marks = marks;
+
+        if (!ngx_queue_empty(&ngx_rtmp_compliance_sessions)
+            && ngx_rtmp_compliance_timer.timer_set)
+        {
+            ngx_del_timer(&ngx_rtmp_compliance_timer);
+            ngx_rtmp_compliance_recheck(&ngx_rtmp_compliance_timer);
+        }
+    }
+
+    if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
+        return;
+    }
+
+    ngx_add_timer(ev, NGX_RTMP_COMPLIANCE_POKE);
 }
 
 

@@ -761,3 +761,41 @@ sub {
 
     stop_client($_) for $p1, $p2, $v1;
 }
+
+
+
+=== TEST 11: with a long compliance_recheck, orders and operator drops still act within a fraction of a second on every worker
+--- workers: 4
+--- rtmp_config eval: rtmp_conf('o11')
+--- config eval: (my $c = $::Config) =~ s/compliance_recheck 200ms;/compliance_recheck 30s;/; $c
+--- http_server_config eval: $::Api
+--- post_check eval
+sub {
+    my @p = map { publisher("slow$_", sub => "slow$_") } 1 .. 8;
+    ok(wait_for(sub { @{sessions()} == 8 }), 'eight publishers live');
+    my %workers = map { $_->{worker} => 1 } @{sessions()};
+    Test::More::note(scalar(keys %workers) . " workers hold them");
+
+    my $t0 = Time::HiRes::time();
+    my $o = order(target => 'op:op1', action => 'suspend', duration => 600,
+                  reason => 'fast');
+    ok(wait_for(sub { !grep { !client_done($_) } @p }, 5),
+       'every publisher is dropped');
+    my $dt = Time::HiRes::time() - $t0;
+    cmp_ok($dt, '<', 1, sprintf('within 1 s of the POST though the recheck '
+                                . 'is 30 s (%.3f s)', $dt));
+    ok(!grep({ client_output($_) !~ /Rejected suspended: order $o->{id}: fast/ }
+             @p), 'each with the order\'s reason');
+
+    my $q = publisher('slow9', sub => 'other', op => 'op2');
+    ok(wait_for(sub { @{sessions()} == 1 }), 'another publisher');
+    my ($s) = @{sessions()};
+    $t0 = Time::HiRes::time();
+    my ($st) = api('DELETE', "sessions/$s->{id}");
+    is($st, 202, 'DELETE sessions/ID');
+    ok(wait_output($q, 'operator_drop', 5), 'dropped');
+    $dt = Time::HiRes::time() - $t0;
+    cmp_ok($dt, '<', 1, sprintf('within 1 s (%.3f s)', $dt));
+}
+--- no_error_log
+[alert]
