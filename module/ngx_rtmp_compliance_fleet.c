@@ -27,7 +27,7 @@
 #include "ngx_rtmp_compliance.h"
 
 
-#define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     200      /* XREAD, ms */
+#define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     100      /* XREAD, ms */
 #define NGX_RTMP_COMPLIANCE_FLEET_COUNT     100
 #define NGX_RTMP_COMPLIANCE_FLEET_BACKOFF   30000    /* ms, at most */
 #define NGX_RTMP_COMPLIANCE_FLEET_TIMEOUT   3000     /* ms, default */
