@@ -454,7 +454,11 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
                                          ngx_rtmp_compliance_order_tier(o),
                                          o->tier_len)
                                    : json_null())
-               != 0)
+               != 0
+            /* fleet-wide, so that a node's record names the order that
+             * another node or the back office made */
+            || ((v = json_object_get(j, "uid")) != NULL
+                && json_object_set(f, "uid", v) != 0))
         {
             json_decref(f);
             f = NULL;

@@ -358,7 +358,7 @@ our @Accept = qw(session app room host person op mcn tier ai idv jti kid
                  token addr);
 our @End = qw(session kind app room host person op mcn tier ai addr
               duration_ms bytes_in bytes_out why);
-our @Order = qw(order target action until reason ref tier);
+our @Order = qw(order target action until reason ref tier uid);
 
 
 #-----------------------------------------------------------------------------
@@ -790,17 +790,17 @@ sub {
     is_deeply({ map { $_ => $create{$o->{id}}{$_} } @::Order },
               { order => $o->{id}, target => 'host:h2', action => 'suspend',
                 until => $o->{until}, reason => 'fake discounts',
-                ref => 'SAMR-1', tier => undef },
+                ref => 'SAMR-1', tier => undef, uid => $o->{uid} },
               'order.create of a suspension');
     is_deeply({ map { $_ => $create{$b->{id}}{$_} } @::Order },
               { order => $b->{id}, target => 'person:p8', action => 'ban',
                 until => undef, reason => 'repeated fraud', ref => 'BAN-7',
-                tier => undef },
+                tier => undef, uid => $b->{uid} },
               'order.create of a ban: until null');
     is_deeply({ map { $_ => $create{$t->{id}}{$_} } @::Order },
               { order => $t->{id}, target => 'mcn:m9', action => 'restrict',
                 until => $t->{until}, reason => 'probation', ref => 'T-1',
-                tier => 'low' },
+                tier => 'low', uid => $t->{uid} },
               'order.create of a restriction: its tier');
     is($create{$w->{id}}{action}, 'warn', 'order.create of a warning');
 
