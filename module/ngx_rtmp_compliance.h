@@ -540,6 +540,7 @@ ngx_rtmp_compliance_jmember_t *ngx_rtmp_compliance_json_get(
     ngx_rtmp_compliance_jobject_t *obj, const char *name);
 ngx_uint_t ngx_rtmp_compliance_json_array_has(ngx_str_t *array,
     ngx_str_t *value, u_char *scratch);
+size_t ngx_rtmp_compliance_utf8(u_char *p, u_char *last);
 
 /* ngx_rtmp_compliance_audit.c */
 

@@ -819,9 +819,8 @@ ngx_rtmp_compliance_field_lit(ngx_rtmp_compliance_fields_t *f,
 static u_char *
 ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
 {
-    u_char      c, *last;
-    size_t      n;
-    uint32_t    cp, min;
+    u_char         c, *last;
+    size_t         n;
     static u_char  hex[] = "0123456789abcdef";
 
     last = src + len;
@@ -858,39 +857,12 @@ ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
             continue;
         }
 
-        /* a UTF-8 sequence: the shortest form of a scalar value only */
+        n = ngx_rtmp_compliance_utf8(src, last);
 
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1; cp = c & 0x1f; min = 0x80;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2; cp = c & 0x0f; min = 0x800;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3; cp = c & 0x07; min = 0x10000;
-
-        } else {
-            n = 0; cp = 0; min = 1;
-        }
-
-        if (n && (size_t) (last - src) > n) {
-            size_t  i;
-
-            for (i = 1; i <= n; i++) {
-                if ((src[i] & 0xc0) != 0x80) {
-                    break;
-                }
-
-                cp = (cp << 6) | (src[i] & 0x3f);
-            }
-
-            if (i > n && cp >= min && cp <= 0x10ffff
-                && (cp < 0xd800 || cp > 0xdfff))
-            {
-                p = ngx_cpymem(p, src, n + 1);
-                src += n + 1;
-                continue;
-            }
+        if (n) {
+            p = ngx_cpymem(p, src, n);
+            src += n;
+            continue;
         }
 
         p = ngx_cpymem(p, "\\ufffd", 6);

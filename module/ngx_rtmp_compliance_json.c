@@ -245,6 +245,54 @@ ngx_rtmp_compliance_json_array_has(ngx_str_t *array, ngx_str_t *value,
 }
 
 
+/*
+ * the length of the UTF-8 sequence at p (the shortest form of a scalar
+ * value: no surrogates, nothing over U+10FFFF), 0 if it is not one; p < last
+ */
+
+size_t
+ngx_rtmp_compliance_utf8(u_char *p, u_char *last)
+{
+    size_t    n, i;
+    uint32_t  cp, min;
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    if (*p >= 0xc2 && *p <= 0xdf) {
+        n = 1; cp = *p & 0x1f; min = 0x80;
+
+    } else if (*p >= 0xe0 && *p <= 0xef) {
+        n = 2; cp = *p & 0x0f; min = 0x800;
+
+    } else if (*p >= 0xf0 && *p <= 0xf4) {
+        n = 3; cp = *p & 0x07; min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) <= n) {
+        return 0;
+    }
+
+    for (i = 1; i <= n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+
+    return n + 1;
+}
+
+
 static void
 ngx_rtmp_compliance_json_ws(ngx_rtmp_compliance_jparse_t *ps)
 {
@@ -264,8 +312,8 @@ ngx_rtmp_compliance_json_string(ngx_rtmp_compliance_jparse_t *ps,
     ngx_str_t *dst)
 {
     u_char    c, *p, *last, *o, *start;
-    size_t    n, i;
-    uint32_t  cp, lo, min;
+    size_t    n;
+    uint32_t  cp, lo;
 
     p = ps->p;
     last = ps->last;
@@ -381,39 +429,14 @@ ngx_rtmp_compliance_json_string(ngx_rtmp_compliance_jparse_t *ps,
             continue;
         }
 
-        /* UTF-8: the shortest form of a scalar value */
+        n = ngx_rtmp_compliance_utf8(p, last);
 
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1; cp = c & 0x1f; min = 0x80;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2; cp = c & 0x0f; min = 0x800;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3; cp = c & 0x07; min = 0x10000;
-
-        } else {
+        if (n == 0) {
             return NGX_ERROR;
         }
 
-        if ((size_t) (last - p) <= n) {
-            return NGX_ERROR;
-        }
-
-        for (i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80) {
-                return NGX_ERROR;
-            }
-
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return NGX_ERROR;
-        }
-
-        o = ngx_cpymem(o, p, n + 1);
-        p += n + 1;
+        o = ngx_cpymem(o, p, n);
+        p += n;
     }
 
     ps->p = p;
