@@ -83,7 +83,6 @@ typedef enum {
 typedef struct {
     ngx_str_t                       name;
     ngx_uint_t                      family;
-    const EVP_MD                 *(*md)(void);
     size_t                          ec_half;     /* bytes of R and of S */
 } ngx_rtmp_compliance_alg_t;
 
@@ -658,6 +657,8 @@ ngx_int_t ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
 ngx_int_t ngx_rtmp_compliance_sha256_init(ngx_conf_t *cf);
 const EVP_MD *ngx_rtmp_compliance_sha256(void);
 EVP_MD_CTX *ngx_rtmp_compliance_sha256_ctx(void);
+ngx_int_t ngx_rtmp_compliance_digest(const EVP_MD *md, u_char *data,
+    size_t len, u_char *out, unsigned int *outlen);
 
 /* ngx_rtmp_compliance_token.c */
 ngx_uint_t ngx_rtmp_compliance_token_verify(

@@ -41,16 +41,16 @@ static EVP_MAC_CTX *ngx_rtmp_compliance_key_mac(
 
 
 ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[] = {
-    { ngx_string("none"), 0, NULL, 0 },
-    { ngx_string("HS256"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha256, 0 },
-    { ngx_string("HS384"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha384, 0 },
-    { ngx_string("HS512"), NGX_RTMP_COMPLIANCE_HMAC, EVP_sha512, 0 },
-    { ngx_string("RS256"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha256, 0 },
-    { ngx_string("RS384"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha384, 0 },
-    { ngx_string("RS512"), NGX_RTMP_COMPLIANCE_RSA, EVP_sha512, 0 },
-    { ngx_string("ES256"), NGX_RTMP_COMPLIANCE_EC, EVP_sha256, 32 },
-    { ngx_string("ES384"), NGX_RTMP_COMPLIANCE_EC, EVP_sha384, 48 },
-    { ngx_string("ES512"), NGX_RTMP_COMPLIANCE_EC, EVP_sha512, 66 },
+    { ngx_string("none"), 0, 0 },
+    { ngx_string("HS256"), NGX_RTMP_COMPLIANCE_HMAC, 0 },
+    { ngx_string("HS384"), NGX_RTMP_COMPLIANCE_HMAC, 0 },
+    { ngx_string("HS512"), NGX_RTMP_COMPLIANCE_HMAC, 0 },
+    { ngx_string("RS256"), NGX_RTMP_COMPLIANCE_RSA, 0 },
+    { ngx_string("RS384"), NGX_RTMP_COMPLIANCE_RSA, 0 },
+    { ngx_string("RS512"), NGX_RTMP_COMPLIANCE_RSA, 0 },
+    { ngx_string("ES256"), NGX_RTMP_COMPLIANCE_EC, 32 },
+    { ngx_string("ES384"), NGX_RTMP_COMPLIANCE_EC, 48 },
+    { ngx_string("ES512"), NGX_RTMP_COMPLIANCE_EC, 66 },
 };
 
 
@@ -629,6 +629,31 @@ ngx_rtmp_compliance_sha256_ctx(void)
 }
 
 
+/*
+ * one digest of data with the context made at configuration; outside
+ * nginx (the fuzz targets, which configure no cycle) a one-shot digest
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_digest(const EVP_MD *md, u_char *data, size_t len,
+    u_char *out, unsigned int *outlen)
+{
+    EVP_MD_CTX  *ctx;
+
+    ctx = ngx_rtmp_compliance_sha.ctx;
+
+    if (ctx == NULL) {
+        return EVP_Digest(data, len, out, outlen, md, NULL) == 1
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    return EVP_DigestInit_ex(ctx, md, NULL) == 1
+           && EVP_DigestUpdate(ctx, data, len) == 1
+           && EVP_DigestFinal_ex(ctx, out, outlen) == 1
+           ? NGX_OK : NGX_ERROR;
+}
+
+
 /* NGX_OK: the signature is good; NGX_DECLINED: it is not */
 
 ngx_int_t
@@ -640,7 +665,6 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t                  i;
     unsigned int                dlen2;
     u_char                      der[160];
-    EVP_MD_CTX                 *md;
     EVP_MAC_CTX                *ctx;
     u_char                      mac[EVP_MAX_MD_SIZE];
     u_char                      digest[EVP_MAX_MD_SIZE];
@@ -687,36 +711,19 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
         siglen = dlen;
     }
 
+    /* the contexts made with the key, for each algorithm it may verify */
+
     i = alg - (key->family == NGX_RTMP_COMPLIANCE_RSA
                ? NGX_RTMP_COMPLIANCE_RS256 : NGX_RTMP_COMPLIANCE_ES256);
 
-    md = ngx_rtmp_compliance_sha256_ctx();
-
-    if (i < 3 && key->verify[i] && md) {
-        /* the contexts made with the key */
-
-        rc = EVP_DigestInit_ex(md, key->vmd[i], NULL) == 1
-             && EVP_DigestUpdate(md, input, len) == 1
-             && EVP_DigestFinal_ex(md, digest, &dlen2) == 1
-             ? EVP_PKEY_verify(key->verify[i], sig, siglen, digest, dlen2)
-             : -1;
-
-    } else {
-        /* outside nginx (the fuzz targets) */
-
-        md = EVP_MD_CTX_new();
-        if (md == NULL) {
-            return NGX_ERROR;
-        }
-
-        rc = EVP_DigestVerifyInit(md, NULL, a->md(), NULL, key->pkey);
-
-        if (rc == 1) {
-            rc = EVP_DigestVerify(md, sig, siglen, input, len);
-        }
-
-        EVP_MD_CTX_free(md);
+    if (i >= 3 || key->verify[i] == NULL) {
+        return NGX_DECLINED;
     }
+
+    rc = ngx_rtmp_compliance_digest(key->vmd[i], input, len, digest, &dlen2)
+         == NGX_OK
+         ? EVP_PKEY_verify(key->verify[i], sig, siglen, digest, dlen2)
+         : -1;
 
     if (rc != 1) {
         /* leave no error behind for the SSL code of this worker */

@@ -120,24 +120,11 @@ ngx_rtmp_compliance_arg(ngx_str_t *args, ngx_str_t *name, ngx_str_t *value)
 void
 ngx_rtmp_compliance_token_hash(ngx_str_t *token, u_char *out)
 {
-    u_char        md[EVP_MAX_MD_SIZE];
-    EVP_MD_CTX   *ctx;
+    u_char  md[EVP_MAX_MD_SIZE];
 
-    ctx = ngx_rtmp_compliance_sha256_ctx();
-
-    if (ctx == NULL) {
-        /* outside nginx (the fuzz targets): a one-shot digest */
-        if (EVP_Digest(token->data, token->len, md, NULL,
-                       ngx_rtmp_compliance_sha256(), NULL)
-            != 1)
-        {
-            ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
-        }
-
-    } else if (EVP_DigestInit_ex(ctx, ngx_rtmp_compliance_sha256(), NULL)
-               != 1
-               || EVP_DigestUpdate(ctx, token->data, token->len) != 1
-               || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
+    if (ngx_rtmp_compliance_digest(ngx_rtmp_compliance_sha256(), token->data,
+                                   token->len, md, NULL)
+        != NGX_OK)
     {
         ngx_memset(md, 0, NGX_RTMP_COMPLIANCE_HASH_LEN / 2);
     }
