@@ -475,6 +475,11 @@ ngx_rtmp_compliance_fleet_connect(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_rtmp_compliance_fleet_ev.log = ngx_cycle->log;
     ngx_rtmp_compliance_fleet_ev.cancelable = 1;
 
+    ngx_rtmp_compliance_fleet_wd.handler = ngx_rtmp_compliance_fleet_timeout;
+    ngx_rtmp_compliance_fleet_wd.data = mcf;
+    ngx_rtmp_compliance_fleet_wd.log = ngx_cycle->log;
+    ngx_rtmp_compliance_fleet_wd.cancelable = 1;
+
     if (fl->unix_path.len) {
         ac = redisAsyncConnectUnix((char *) fl->unix_path.data);
 
@@ -539,11 +544,6 @@ static void
 ngx_rtmp_compliance_fleet_wait(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_msec_t extra)
 {
-    ngx_rtmp_compliance_fleet_wd.handler = ngx_rtmp_compliance_fleet_timeout;
-    ngx_rtmp_compliance_fleet_wd.data = mcf;
-    ngx_rtmp_compliance_fleet_wd.log = ngx_cycle->log;
-    ngx_rtmp_compliance_fleet_wd.cancelable = 1;
-
     ngx_add_timer(&ngx_rtmp_compliance_fleet_wd, mcf->fleet.timeout + extra);
 }
 

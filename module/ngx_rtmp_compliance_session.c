@@ -387,6 +387,9 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     u_char                          buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
 
     static ngx_str_t                closed = ngx_string("closed");
+    static ngx_str_t                kind[] = {
+        ngx_string("publish"), ngx_string("play")
+    };
     static struct {
         const char                 *name;
         ngx_uint_t                  field;
@@ -407,9 +410,8 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
 
     ngx_rtmp_compliance_field_int(&f, "session", (int64_t) c->id);
-    ngx_rtmp_compliance_field_lit(&f, "kind",
-                                  c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
-                                  ? "\"publish\"" : "\"play\"");
+    ngx_rtmp_compliance_field_str(&f, "kind", kind[c->kind].data,
+                                  kind[c->kind].len);
     ngx_rtmp_compliance_field_str(&f, "app", s->app.data, s->app.len);
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
