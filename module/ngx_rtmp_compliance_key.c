@@ -28,6 +28,18 @@
 #define NGX_RTMP_COMPLIANCE_KEY_FILE_MAX  65536
 
 
+static u_char *ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file,
+    size_t *sizep);
+static char *ngx_rtmp_compliance_key_hmac(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, u_char *p, size_t size, ngx_str_t *alg,
+    ngx_uint_t pinned);
+static char *ngx_rtmp_compliance_key_pem(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, u_char *p, size_t size, ngx_str_t *alg,
+    ngx_uint_t pinned);
+static char *ngx_rtmp_compliance_key_ec(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, ngx_str_t *alg, ngx_uint_t pinned);
+static ngx_int_t ngx_rtmp_compliance_key_keep(ngx_conf_t *cf,
+    ngx_pool_cleanup_pt handler, void *data);
 static void ngx_rtmp_compliance_key_cleanup(void *data);
 static void ngx_rtmp_compliance_key_mac_cleanup(void *data);
 static char *ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
@@ -38,6 +50,7 @@ static ngx_int_t ngx_rtmp_compliance_key_ec_sig(u_char *sig, size_t half,
     u_char *der, size_t *len);
 static EVP_MAC_CTX *ngx_rtmp_compliance_key_mac(
     ngx_rtmp_compliance_key_t *key, ngx_uint_t alg);
+static void ngx_rtmp_compliance_sha256_cleanup(void *data);
 
 
 ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[] = {
@@ -76,17 +89,9 @@ char *
 ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
     ngx_str_t *alg)
 {
-    int                  nid, bits;
-    char                 curve[32];
-    size_t               size;
-    u_char              *p, *last;
-    BIO                 *bio;
-    ssize_t              n;
-    ngx_fd_t             fd;
-    EVP_PKEY            *pkey;
-    ngx_uint_t           i, pinned;
-    ngx_file_info_t      fi;
-    ngx_pool_cleanup_t  *cln;
+    size_t      size;
+    u_char     *p;
+    ngx_uint_t  pinned;
 
     if (ngx_conf_full_name(cf->cycle, &key->file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -107,115 +112,161 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
         }
     }
 
-    fd = ngx_open_file(key->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    p = ngx_rtmp_compliance_key_read(cf, &key->file, &size);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strnstr(p, "-----BEGIN", size) == NULL) {
+        return ngx_rtmp_compliance_key_hmac(cf, key, p, size, alg, pinned);
+    }
+
+    return ngx_rtmp_compliance_key_pem(cf, key, p, size, alg, pinned);
+}
+
+
+/* the whole key file, read into the configuration pool */
+
+static u_char *
+ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
+{
+    size_t           size;
+    u_char          *p;
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &key->file);
-        return NGX_CONF_ERROR;
+                           ngx_open_file_n " \"%V\" failed", file);
+        return NULL;
     }
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", &key->file);
+                           ngx_fd_info_n " \"%V\" failed", file);
         ngx_close_file(fd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     size = ngx_file_size(&fi);
 
     if (size == 0 || size > NGX_RTMP_COMPLIANCE_KEY_FILE_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%V\" is %s", &key->file,
+                           "key file \"%V\" is %s", file,
                            size ? "too large" : "empty");
         ngx_close_file(fd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     p = ngx_pnalloc(cf->pool, size);
     if (p == NULL) {
         ngx_close_file(fd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     n = ngx_read_fd(fd, p, size);
 
     if (n == -1 || (size_t) n != size) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", &key->file);
+                           ngx_read_fd_n " \"%V\" failed", file);
         ngx_close_file(fd);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     ngx_close_file(fd);
 
-    if (ngx_strnstr(p, "-----BEGIN", size) == NULL) {
+    *sizep = size;
 
-        /* an HMAC secret: the file's bytes, less one final LF or CRLF */
+    return p;
+}
 
-        last = p + size;
 
-        if (last[-1] == LF) {
+/* an HMAC secret: the file's bytes, less one final LF or CRLF */
+
+static char *
+ngx_rtmp_compliance_key_hmac(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
+    u_char *p, size_t size, ngx_str_t *alg, ngx_uint_t pinned)
+{
+    u_char              *last;
+    ngx_uint_t           i;
+    ngx_pool_cleanup_t  *cln;
+
+    last = p + size;
+
+    if (last[-1] == LF) {
+        last--;
+
+        if (last > p && last[-1] == CR) {
             last--;
-
-            if (last > p && last[-1] == CR) {
-                last--;
-            }
         }
-
-        if (last - p < NGX_RTMP_COMPLIANCE_HMAC_MIN) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "HMAC secret in \"%V\" is %uz bytes, "
-                               "at least %d are required",
-                               &key->file, (size_t) (last - p),
-                               NGX_RTMP_COMPLIANCE_HMAC_MIN);
-            return NGX_CONF_ERROR;
-        }
-
-        if (pinned && ngx_rtmp_compliance_algs[pinned].family
-                      != NGX_RTMP_COMPLIANCE_HMAC)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "key \"%V\" is an HMAC secret, "
-                               "not a key for \"%V\"", &key->file, alg);
-            return NGX_CONF_ERROR;
-        }
-
-        key->family = NGX_RTMP_COMPLIANCE_HMAC;
-        key->alg = pinned;
-        key->secret.data = p;
-        key->secret.len = last - p;
-
-        /*
-         * the HMAC contexts, made once here and freed with the cycle (the
-         * key itself may still move: it is an element of an array)
-         */
-
-        for (i = NGX_RTMP_COMPLIANCE_HS256; i <= NGX_RTMP_COMPLIANCE_HS512;
-             i++)
-        {
-            if (pinned && pinned != i) {
-                continue;
-            }
-
-            cln = ngx_pool_cleanup_add(cf->pool, 0);
-            if (cln == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            cln->data = ngx_rtmp_compliance_key_mac(key, i);
-
-            if (cln->data == NULL) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "cannot make an HMAC context for \"%V\"",
-                                   &key->file);
-                return NGX_CONF_ERROR;
-            }
-
-            cln->handler = ngx_rtmp_compliance_key_mac_cleanup;
-        }
-
-        return NGX_CONF_OK;
     }
+
+    if (last - p < NGX_RTMP_COMPLIANCE_HMAC_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "HMAC secret in \"%V\" is %uz bytes, "
+                           "at least %d are required",
+                           &key->file, (size_t) (last - p),
+                           NGX_RTMP_COMPLIANCE_HMAC_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    if (pinned && ngx_rtmp_compliance_algs[pinned].family
+                  != NGX_RTMP_COMPLIANCE_HMAC)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key \"%V\" is an HMAC secret, "
+                           "not a key for \"%V\"", &key->file, alg);
+        return NGX_CONF_ERROR;
+    }
+
+    key->family = NGX_RTMP_COMPLIANCE_HMAC;
+    key->alg = pinned;
+    key->secret.data = p;
+    key->secret.len = last - p;
+
+    /*
+     * the HMAC contexts, made once here and freed with the cycle (the
+     * key itself may still move: it is an element of an array)
+     */
+
+    for (i = NGX_RTMP_COMPLIANCE_HS256; i <= NGX_RTMP_COMPLIANCE_HS512; i++) {
+
+        if (pinned && pinned != i) {
+            continue;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->data = ngx_rtmp_compliance_key_mac(key, i);
+
+        if (cln->data == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "cannot make an HMAC context for \"%V\"",
+                               &key->file);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_rtmp_compliance_key_mac_cleanup;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a PEM public key: RSA of enough bits, or EC on a JWS curve */
+
+static char *
+ngx_rtmp_compliance_key_pem(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
+    u_char *p, size_t size, ngx_str_t *alg, ngx_uint_t pinned)
+{
+    int        bits;
+    BIO       *bio;
+    EVP_PKEY  *pkey;
 
     if (ngx_strnstr(p, "PRIVATE KEY-----", size) != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -240,14 +291,12 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
         return NGX_CONF_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        EVP_PKEY_free(pkey);
+    if (ngx_rtmp_compliance_key_keep(cf, ngx_rtmp_compliance_key_cleanup,
+                                     pkey)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    cln->handler = ngx_rtmp_compliance_key_cleanup;
-    cln->data = pkey;
 
     key->pkey = pkey;
     key->alg = pinned;
@@ -270,47 +319,7 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
 
     case EVP_PKEY_EC:
         key->family = NGX_RTMP_COMPLIANCE_EC;
-
-        if (EVP_PKEY_get_utf8_string_param(pkey, "group", curve,
-                                           sizeof(curve), NULL)
-            != 1)
-        {
-            curve[0] = '\0';
-        }
-
-        nid = OBJ_sn2nid(curve);
-        if (nid == NID_undef) {
-            nid = EC_curve_nist2nid(curve);
-        }
-
-        switch (nid) {
-        case NID_X9_62_prime256v1:
-            key->alg = NGX_RTMP_COMPLIANCE_ES256;
-            break;
-        case NID_secp384r1:
-            key->alg = NGX_RTMP_COMPLIANCE_ES384;
-            break;
-        case NID_secp521r1:
-            key->alg = NGX_RTMP_COMPLIANCE_ES512;
-            break;
-        default:
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "EC key \"%V\" is on curve \"%s\"; "
-                               "P-256, P-384 or P-521 is required",
-                               &key->file, curve);
-            return NGX_CONF_ERROR;
-        }
-
-        if (pinned && pinned != key->alg) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "EC key \"%V\" is for \"%V\", not \"%V\"",
-                               &key->file,
-                               &ngx_rtmp_compliance_algs[key->alg].name,
-                               alg);
-            return NGX_CONF_ERROR;
-        }
-
-        return ngx_rtmp_compliance_key_verifiers(cf, key, key->alg);
+        return ngx_rtmp_compliance_key_ec(cf, key, alg, pinned);
 
     default:
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -330,6 +339,82 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
 }
 
 
+/* an EC key's curve names its one algorithm */
+
+static char *
+ngx_rtmp_compliance_key_ec(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
+    ngx_str_t *alg, ngx_uint_t pinned)
+{
+    int   nid;
+    char  curve[32];
+
+    if (EVP_PKEY_get_utf8_string_param(key->pkey, "group", curve,
+                                       sizeof(curve), NULL)
+        != 1)
+    {
+        curve[0] = '\0';
+    }
+
+    nid = OBJ_sn2nid(curve);
+    if (nid == NID_undef) {
+        nid = EC_curve_nist2nid(curve);
+    }
+
+    switch (nid) {
+    case NID_X9_62_prime256v1:
+        key->alg = NGX_RTMP_COMPLIANCE_ES256;
+        break;
+    case NID_secp384r1:
+        key->alg = NGX_RTMP_COMPLIANCE_ES384;
+        break;
+    case NID_secp521r1:
+        key->alg = NGX_RTMP_COMPLIANCE_ES512;
+        break;
+    default:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "EC key \"%V\" is on curve \"%s\"; "
+                           "P-256, P-384 or P-521 is required",
+                           &key->file, curve);
+        return NGX_CONF_ERROR;
+    }
+
+    if (pinned && pinned != key->alg) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "EC key \"%V\" is for \"%V\", not \"%V\"",
+                           &key->file,
+                           &ngx_rtmp_compliance_algs[key->alg].name,
+                           alg);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_rtmp_compliance_key_verifiers(cf, key, key->alg);
+}
+
+
+/*
+ * an OpenSSL object freed with the configuration's pool; freed at once
+ * when the cleanup cannot be added
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_key_keep(ngx_conf_t *cf, ngx_pool_cleanup_pt handler,
+    void *data)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        handler(data);
+        return NGX_ERROR;
+    }
+
+    cln->handler = handler;
+    cln->data = data;
+
+    return NGX_OK;
+}
+
+
 /*
  * an RSA or EC key's verification contexts, one per algorithm it may
  * verify, made here once: a token then costs a digest and
@@ -341,12 +426,11 @@ static char *
 ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, ngx_uint_t pinned)
 {
-    ngx_uint_t           i, first;
-    EVP_MD              *md;
-    EVP_PKEY_CTX        *pctx;
-    ngx_pool_cleanup_t  *cln;
+    EVP_MD             *md;
+    ngx_uint_t          i, first;
+    EVP_PKEY_CTX       *pctx;
 
-    static const char   *digests[] = { "SHA256", "SHA384", "SHA512" };
+    static const char  *digests[] = { "SHA256", "SHA384", "SHA512" };
 
     first = key->family == NGX_RTMP_COMPLIANCE_RSA
             ? NGX_RTMP_COMPLIANCE_RS256 : NGX_RTMP_COMPLIANCE_ES256;
@@ -363,14 +447,14 @@ ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
             goto failed;
         }
 
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (cln == NULL) {
-            EVP_MD_free(md);
+        if (ngx_rtmp_compliance_key_keep(cf,
+                                         ngx_rtmp_compliance_key_md_cleanup,
+                                         md)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
-        cln->handler = ngx_rtmp_compliance_key_md_cleanup;
-        cln->data = md;
         key->vmd[i] = md;
 
         pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
@@ -379,14 +463,14 @@ ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
             goto failed;
         }
 
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (cln == NULL) {
-            EVP_PKEY_CTX_free(pctx);
+        if (ngx_rtmp_compliance_key_keep(cf,
+                                         ngx_rtmp_compliance_key_pctx_cleanup,
+                                         pctx)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
-        cln->handler = ngx_rtmp_compliance_key_pctx_cleanup;
-        cln->data = pctx;
         key->verify[i] = pctx;
 
         if (EVP_PKEY_verify_init(pctx) != 1
