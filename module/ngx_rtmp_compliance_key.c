@@ -393,7 +393,8 @@ ngx_rtmp_compliance_key_ec(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
 
 /*
  * an OpenSSL object freed with the configuration's pool; freed at once
- * when the cleanup cannot be added
+ * when the cleanup cannot be added (NGX_ERROR).  NGX_DECLINED: there is
+ * no object, its making failed
  */
 
 static ngx_int_t
@@ -401,6 +402,10 @@ ngx_rtmp_compliance_key_keep(ngx_conf_t *cf, ngx_pool_cleanup_pt handler,
     void *data)
 {
     ngx_pool_cleanup_t  *cln;
+
+    if (data == NULL) {
+        return NGX_DECLINED;
+    }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -427,6 +432,7 @@ ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, ngx_uint_t pinned)
 {
     EVP_MD             *md;
+    ngx_int_t           rc;
     ngx_uint_t          i, first;
     EVP_PKEY_CTX       *pctx;
 
@@ -441,39 +447,30 @@ ngx_rtmp_compliance_key_verifiers(ngx_conf_t *cf,
             continue;
         }
 
+        pctx = NULL;
         md = EVP_MD_fetch(NULL, digests[i], NULL);
 
-        if (md == NULL) {
-            goto failed;
+        rc = ngx_rtmp_compliance_key_keep(cf,
+                                          ngx_rtmp_compliance_key_md_cleanup,
+                                          md);
+
+        if (rc == NGX_OK) {
+            pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+            rc = ngx_rtmp_compliance_key_keep(cf,
+                                         ngx_rtmp_compliance_key_pctx_cleanup,
+                                         pctx);
         }
 
-        if (ngx_rtmp_compliance_key_keep(cf,
-                                         ngx_rtmp_compliance_key_md_cleanup,
-                                         md)
-            != NGX_OK)
-        {
+        if (rc == NGX_ERROR) {
             return NGX_CONF_ERROR;
         }
 
         key->vmd[i] = md;
-
-        pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-
-        if (pctx == NULL) {
-            goto failed;
-        }
-
-        if (ngx_rtmp_compliance_key_keep(cf,
-                                         ngx_rtmp_compliance_key_pctx_cleanup,
-                                         pctx)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
         key->verify[i] = pctx;
 
-        if (EVP_PKEY_verify_init(pctx) != 1
+        if (rc == NGX_DECLINED
+            || EVP_PKEY_verify_init(pctx) != 1
             || EVP_PKEY_CTX_set_signature_md(pctx, md) != 1
             || (key->family == NGX_RTMP_COMPLIANCE_RSA
                 && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING)
