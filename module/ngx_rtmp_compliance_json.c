@@ -40,13 +40,29 @@ typedef struct {
 
 
 static void ngx_rtmp_compliance_json_ws(ngx_rtmp_compliance_jparse_t *ps);
+static ngx_int_t ngx_rtmp_compliance_json_member(
+    ngx_rtmp_compliance_jparse_t *ps, ngx_rtmp_compliance_jobject_t *obj);
+static ngx_int_t ngx_rtmp_compliance_json_name(
+    ngx_rtmp_compliance_jparse_t *ps, ngx_str_t *dst);
 static ngx_int_t ngx_rtmp_compliance_json_string(
     ngx_rtmp_compliance_jparse_t *ps, ngx_str_t *dst);
+static ngx_int_t ngx_rtmp_compliance_json_escape(u_char **pp, u_char *last,
+    u_char **op);
+static ngx_int_t ngx_rtmp_compliance_json_unicode(u_char **pp, u_char *last,
+    uint32_t *cp);
+static u_char *ngx_rtmp_compliance_json_put_utf8(u_char *o, uint32_t cp);
 static ngx_int_t ngx_rtmp_compliance_json_hex4(u_char *p, uint32_t *cp);
 static ngx_int_t ngx_rtmp_compliance_json_scalar(
     ngx_rtmp_compliance_jparse_t *ps, ngx_rtmp_compliance_jmember_t *m);
+static ngx_int_t ngx_rtmp_compliance_json_literal(
+    ngx_rtmp_compliance_jparse_t *ps, ngx_rtmp_compliance_jmember_t *m,
+    const char *word, ngx_uint_t type);
 static ngx_int_t ngx_rtmp_compliance_json_number(
     ngx_rtmp_compliance_jparse_t *ps, ngx_rtmp_compliance_jmember_t *m);
+static ngx_int_t ngx_rtmp_compliance_json_integer(u_char *p, u_char *last,
+    ngx_uint_t neg, ngx_rtmp_compliance_jmember_t *m);
+static ngx_int_t ngx_rtmp_compliance_json_real(u_char *p, u_char *last,
+    ngx_rtmp_compliance_jmember_t *m);
 static ngx_int_t ngx_rtmp_compliance_json_skip(
     ngx_rtmp_compliance_jparse_t *ps);
 
@@ -61,10 +77,7 @@ ngx_int_t
 ngx_rtmp_compliance_json_parse(u_char *in, size_t len, u_char *out,
     ngx_rtmp_compliance_jobject_t *obj)
 {
-    u_char                         *start;
-    ngx_uint_t                      i;
-    ngx_rtmp_compliance_jparse_t    ps;
-    ngx_rtmp_compliance_jmember_t  *m;
+    ngx_rtmp_compliance_jparse_t  ps;
 
     ps.p = in;
     ps.last = in + len;
@@ -88,57 +101,9 @@ ngx_rtmp_compliance_json_parse(u_char *in, size_t len, u_char *out,
 
     for ( ;; ) {
 
-        if (obj->n == NGX_RTMP_COMPLIANCE_JSON_MEMBERS) {
+        if (ngx_rtmp_compliance_json_member(&ps, obj) != NGX_OK) {
             return NGX_ERROR;
         }
-
-        m = &obj->member[obj->n];
-
-        if (ngx_rtmp_compliance_json_string(&ps, &m->name) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < obj->n; i++) {
-            if (obj->member[i].name.len == m->name.len
-                && ngx_memcmp(obj->member[i].name.data, m->name.data,
-                              m->name.len)
-                   == 0)
-            {
-                /* a duplicated name: which one counts is ambiguous */
-                return NGX_ERROR;
-            }
-        }
-
-        ngx_rtmp_compliance_json_ws(&ps);
-
-        if (ps.p == ps.last || *ps.p != ':') {
-            return NGX_ERROR;
-        }
-
-        ps.p++;
-        ngx_rtmp_compliance_json_ws(&ps);
-
-        if (ps.p == ps.last) {
-            return NGX_ERROR;
-        }
-
-        if (*ps.p == '[' || *ps.p == '{') {
-            m->type = (*ps.p == '[') ? NGX_RTMP_COMPLIANCE_JSON_ARRAY
-                                     : NGX_RTMP_COMPLIANCE_JSON_OBJECT;
-            start = ps.p;
-
-            if (ngx_rtmp_compliance_json_skip(&ps) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            m->str.data = start;
-            m->str.len = ps.p - start;
-
-        } else if (ngx_rtmp_compliance_json_scalar(&ps, m) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        obj->n++;
 
         ngx_rtmp_compliance_json_ws(&ps);
 
@@ -164,6 +129,65 @@ done:
     ngx_rtmp_compliance_json_ws(&ps);
 
     return ps.p == ps.last ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a member of the top-level object, "name": value, kept in obj */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_member(ngx_rtmp_compliance_jparse_t *ps,
+    ngx_rtmp_compliance_jobject_t *obj)
+{
+    u_char                         *start;
+    ngx_uint_t                      i;
+    ngx_rtmp_compliance_jmember_t  *m;
+
+    if (obj->n == NGX_RTMP_COMPLIANCE_JSON_MEMBERS) {
+        return NGX_ERROR;
+    }
+
+    m = &obj->member[obj->n];
+
+    if (ngx_rtmp_compliance_json_name(ps, &m->name) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < obj->n; i++) {
+        if (obj->member[i].name.len == m->name.len
+            && ngx_memcmp(obj->member[i].name.data, m->name.data,
+                          m->name.len)
+               == 0)
+        {
+            /* a duplicated name: which one counts is ambiguous */
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_rtmp_compliance_json_ws(ps);
+
+    if (ps->p == ps->last) {
+        return NGX_ERROR;
+    }
+
+    if (*ps->p == '[' || *ps->p == '{') {
+        m->type = (*ps->p == '[') ? NGX_RTMP_COMPLIANCE_JSON_ARRAY
+                                  : NGX_RTMP_COMPLIANCE_JSON_OBJECT;
+        start = ps->p;
+
+        if (ngx_rtmp_compliance_json_skip(ps) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        m->str.data = start;
+        m->str.len = ps->p - start;
+
+    } else if (ngx_rtmp_compliance_json_scalar(ps, m) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    obj->n++;
+
+    return NGX_OK;
 }
 
 
@@ -305,15 +329,39 @@ ngx_rtmp_compliance_json_ws(ngx_rtmp_compliance_jparse_t *ps)
 }
 
 
+/*
+ * a member's name and the ":" after it, at ps->p; dst: the name
+ * unescaped at ps->out, or NULL
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_name(ngx_rtmp_compliance_jparse_t *ps,
+    ngx_str_t *dst)
+{
+    if (ngx_rtmp_compliance_json_string(ps, dst) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_rtmp_compliance_json_ws(ps);
+
+    if (ps->p == ps->last || *ps->p != ':') {
+        return NGX_ERROR;
+    }
+
+    ps->p++;
+
+    return NGX_OK;
+}
+
+
 /* a string at ps->p; dst: its value unescaped at ps->out, or NULL */
 
 static ngx_int_t
 ngx_rtmp_compliance_json_string(ngx_rtmp_compliance_jparse_t *ps,
     ngx_str_t *dst)
 {
-    u_char    c, *p, *last, *o, *start;
-    size_t    n;
-    uint32_t  cp, lo;
+    u_char  c, *p, *last, *o, *start;
+    size_t  n;
 
     p = ps->p;
     last = ps->last;
@@ -344,82 +392,10 @@ ngx_rtmp_compliance_json_string(ngx_rtmp_compliance_jparse_t *ps,
         }
 
         if (c == '\\') {
-            if (last - p < 2) {
+            if (ngx_rtmp_compliance_json_escape(&p, last, &o) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            c = p[1];
-            p += 2;
-
-            switch (c) {
-            case '"': case '\\': case '/':
-                break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-
-            case 'u':
-                if (last - p < 4
-                    || ngx_rtmp_compliance_json_hex4(p, &cp) != NGX_OK)
-                {
-                    return NGX_ERROR;
-                }
-
-                p += 4;
-
-                if (cp >= 0xdc00 && cp <= 0xdfff) {
-                    return NGX_ERROR;
-                }
-
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    /* a high surrogate: its low one must follow */
-
-                    if (last - p < 6 || p[0] != '\\' || p[1] != 'u'
-                        || ngx_rtmp_compliance_json_hex4(p + 2, &lo)
-                           != NGX_OK
-                        || lo < 0xdc00 || lo > 0xdfff)
-                    {
-                        return NGX_ERROR;
-                    }
-
-                    p += 6;
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                }
-
-                if (cp == 0) {
-                    return NGX_ERROR;
-                }
-
-                /* as UTF-8: never longer than the escape it came from */
-
-                if (cp < 0x80) {
-                    *o++ = (u_char) cp;
-
-                } else if (cp < 0x800) {
-                    *o++ = (u_char) (0xc0 | (cp >> 6));
-                    *o++ = (u_char) (0x80 | (cp & 0x3f));
-
-                } else if (cp < 0x10000) {
-                    *o++ = (u_char) (0xe0 | (cp >> 12));
-                    *o++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
-                    *o++ = (u_char) (0x80 | (cp & 0x3f));
-
-                } else {
-                    *o++ = (u_char) (0xf0 | (cp >> 18));
-                    *o++ = (u_char) (0x80 | ((cp >> 12) & 0x3f));
-                    *o++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
-                    *o++ = (u_char) (0x80 | (cp & 0x3f));
-                }
-
-                continue;
-
-            default:
-                return NGX_ERROR;
-            }
-
-            *o++ = c;
             continue;
         }
 
@@ -448,6 +424,127 @@ ngx_rtmp_compliance_json_string(ngx_rtmp_compliance_jparse_t *ps,
     }
 
     return NGX_OK;
+}
+
+
+/* the escape at *pp (its "\"), unescaped at *op */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_escape(u_char **pp, u_char *last, u_char **op)
+{
+    u_char    c, *p;
+    uint32_t  cp;
+
+    p = *pp;
+
+    if (last - p < 2) {
+        return NGX_ERROR;
+    }
+
+    c = p[1];
+    p += 2;
+
+    switch (c) {
+    case '"': case '\\': case '/':
+        break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+
+    case 'u':
+        if (ngx_rtmp_compliance_json_unicode(&p, last, &cp) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* as UTF-8: never longer than the escape it came from */
+
+        *op = ngx_rtmp_compliance_json_put_utf8(*op, cp);
+        *pp = p;
+        return NGX_OK;
+
+    default:
+        return NGX_ERROR;
+    }
+
+    *(*op)++ = c;
+    *pp = p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * the four hex digits at *pp of a \u escape, with the low surrogate's
+ * escape that must follow a high one: a code point other than U+0000
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_unicode(u_char **pp, u_char *last, uint32_t *cp)
+{
+    u_char    *p;
+    uint32_t   lo;
+
+    p = *pp;
+
+    if (last - p < 4 || ngx_rtmp_compliance_json_hex4(p, cp) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p += 4;
+
+    if (*cp >= 0xdc00 && *cp <= 0xdfff) {
+        return NGX_ERROR;
+    }
+
+    if (*cp >= 0xd800 && *cp <= 0xdbff) {
+        /* a high surrogate: its low one must follow */
+
+        if (last - p < 6 || p[0] != '\\' || p[1] != 'u'
+            || ngx_rtmp_compliance_json_hex4(p + 2, &lo) != NGX_OK
+            || lo < 0xdc00 || lo > 0xdfff)
+        {
+            return NGX_ERROR;
+        }
+
+        p += 6;
+        *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+    }
+
+    if (*cp == 0) {
+        return NGX_ERROR;
+    }
+
+    *pp = p;
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_rtmp_compliance_json_put_utf8(u_char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        *o++ = (u_char) cp;
+
+    } else if (cp < 0x800) {
+        *o++ = (u_char) (0xc0 | (cp >> 6));
+        *o++ = (u_char) (0x80 | (cp & 0x3f));
+
+    } else if (cp < 0x10000) {
+        *o++ = (u_char) (0xe0 | (cp >> 12));
+        *o++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+        *o++ = (u_char) (0x80 | (cp & 0x3f));
+
+    } else {
+        *o++ = (u_char) (0xf0 | (cp >> 18));
+        *o++ = (u_char) (0x80 | ((cp >> 12) & 0x3f));
+        *o++ = (u_char) (0x80 | ((cp >> 6) & 0x3f));
+        *o++ = (u_char) (0x80 | (cp & 0x3f));
+    }
+
+    return o;
 }
 
 
@@ -500,35 +597,43 @@ ngx_rtmp_compliance_json_scalar(ngx_rtmp_compliance_jparse_t *ps,
         return ngx_rtmp_compliance_json_string(ps, &m->str);
 
     case 't':
-        if (left < 4 || ngx_strncmp(ps->p, "true", 4) != 0) {
-            return NGX_ERROR;
-        }
-
-        m->type = NGX_RTMP_COMPLIANCE_JSON_TRUE;
-        ps->p += 4;
-        return NGX_OK;
+        return ngx_rtmp_compliance_json_literal(ps, m, "true",
+                                                NGX_RTMP_COMPLIANCE_JSON_TRUE);
 
     case 'f':
-        if (left < 5 || ngx_strncmp(ps->p, "false", 5) != 0) {
-            return NGX_ERROR;
-        }
-
-        m->type = NGX_RTMP_COMPLIANCE_JSON_FALSE;
-        ps->p += 5;
-        return NGX_OK;
+        return ngx_rtmp_compliance_json_literal(ps, m, "false",
+                                               NGX_RTMP_COMPLIANCE_JSON_FALSE);
 
     case 'n':
-        if (left < 4 || ngx_strncmp(ps->p, "null", 4) != 0) {
-            return NGX_ERROR;
-        }
-
-        m->type = NGX_RTMP_COMPLIANCE_JSON_NULL;
-        ps->p += 4;
-        return NGX_OK;
+        return ngx_rtmp_compliance_json_literal(ps, m, "null",
+                                                NGX_RTMP_COMPLIANCE_JSON_NULL);
 
     default:
         return ngx_rtmp_compliance_json_number(ps, m);
     }
+}
+
+
+/* true, false or null: the word in full */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_literal(ngx_rtmp_compliance_jparse_t *ps,
+    ngx_rtmp_compliance_jmember_t *m, const char *word, ngx_uint_t type)
+{
+    size_t  len;
+
+    len = ngx_strlen(word);
+
+    if ((size_t) (ps->last - ps->p) < len
+        || ngx_strncmp(ps->p, word, len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    m->type = type;
+    ps->p += len;
+
+    return NGX_OK;
 }
 
 
@@ -539,10 +644,7 @@ ngx_rtmp_compliance_json_number(ngx_rtmp_compliance_jparse_t *ps,
     ngx_rtmp_compliance_jmember_t *m)
 {
     u_char      *p, *last, *start;
-    double       d;
-    uint64_t     u, limit;
     ngx_uint_t   neg, real;
-    u_char       text[NGX_RTMP_COMPLIANCE_JSON_NUMBER + 1];
 
     p = ps->p;
     last = ps->last;
@@ -609,26 +711,50 @@ ngx_rtmp_compliance_json_number(ngx_rtmp_compliance_jparse_t *ps,
     }
 
     if (!real) {
-        /* an integer that fits in 64 bits, as jansson's json_int_t */
-
-        limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
-        u = 0;
-
-        for (p = start + neg; p < ps->p; p++) {
-            if (u > (limit - (*p - '0')) / 10) {
-                return NGX_ERROR;
-            }
-
-            u = u * 10 + (*p - '0');
-        }
-
-        m->type = NGX_RTMP_COMPLIANCE_JSON_INTEGER;
-        m->integer = neg ? (int64_t) (0 - u) : (int64_t) u;
-        return NGX_OK;
+        return ngx_rtmp_compliance_json_integer(start + neg, p, neg, m);
     }
 
-    ngx_memcpy(text, start, p - start);
-    text[p - start] = '\0';
+    return ngx_rtmp_compliance_json_real(start, p, m);
+}
+
+
+/* the digits p..last: an integer that fits in 64 bits, as json_int_t */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_integer(u_char *p, u_char *last, ngx_uint_t neg,
+    ngx_rtmp_compliance_jmember_t *m)
+{
+    uint64_t  u, limit;
+
+    limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    u = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        if (u > (limit - (*p - '0')) / 10) {
+            return NGX_ERROR;
+        }
+
+        u = u * 10 + (*p - '0');
+    }
+
+    m->type = NGX_RTMP_COMPLIANCE_JSON_INTEGER;
+    m->integer = neg ? (int64_t) (0 - u) : (int64_t) u;
+
+    return NGX_OK;
+}
+
+
+/* p..last, checked by the caller, is a number with a fraction or exponent */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_real(u_char *p, u_char *last,
+    ngx_rtmp_compliance_jmember_t *m)
+{
+    double  d;
+    u_char  text[NGX_RTMP_COMPLIANCE_JSON_NUMBER + 1];
+
+    ngx_memcpy(text, p, last - p);
+    text[last - p] = '\0';
 
     d = strtod((char *) text, NULL);
 
@@ -651,6 +777,7 @@ ngx_rtmp_compliance_json_number(ngx_rtmp_compliance_jparse_t *ps,
 static ngx_int_t
 ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
 {
+    uint64_t                       bit;
     ngx_uint_t                     depth, object, want_value;
     uint64_t                       kind[NGX_RTMP_COMPLIANCE_JSON_DEPTH / 64];
     ngx_rtmp_compliance_jmember_t  m;
@@ -693,13 +820,9 @@ ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
             }
 
             object = (*ps->p == '{');
-
-            if (object) {
-                kind[depth / 64] |= (uint64_t) 1 << (depth % 64);
-
-            } else {
-                kind[depth / 64] &= ~((uint64_t) 1 << (depth % 64));
-            }
+            bit = (uint64_t) 1 << (depth % 64);
+            kind[depth / 64] = object ? kind[depth / 64] | bit
+                                      : kind[depth / 64] & ~bit;
 
             depth++;
             ps->p++;
@@ -752,17 +875,10 @@ ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
 
         /* a member of an object: "name": */
 
-        if (ngx_rtmp_compliance_json_string(ps, NULL) != NGX_OK) {
+        if (ngx_rtmp_compliance_json_name(ps, NULL) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        ngx_rtmp_compliance_json_ws(ps);
-
-        if (ps->p == ps->last || *ps->p != ':') {
-            return NGX_ERROR;
-        }
-
-        ps->p++;
         want_value = 1;
     }
 }
