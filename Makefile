@@ -96,9 +96,9 @@ $(TOKEN_TOOL): scripts/compliance-token.c
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljwt -ljansson -lcrypto
 
-$(RTMP_CLIENT): t/client/rtmp_client.c
+$(RTMP_CLIENT): t/client/rtmp_client.c lib/rtmp_proto.c lib/rtmp_proto.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -o $@ $<
+	$(CC) $(TOOL_CFLAGS) -Ilib -o $@ $(filter %.c,$^)
 
 static: | rtmp-src
 	@test -n "$(NGINX_SRC)" || { echo "set NGINX_SRC=DIR"; exit 1; }

@@ -18,7 +18,13 @@
  * status), 2 connect/handshake/protocol error or closed before any status,
  * 3 timeout waiting for an answer, 4 started, then dropped by the server.
  *
- * Build: cc -O2 -g -Wall -Wextra -o build/rtmp-client t/client/rtmp_client.c
+ * The protocol itself (handshake, chunks, control messages, AMF0) is
+ * lib/rtmp_proto.c, which bench/loadgen.c speaks too; this file is the
+ * client around it: the socket, the session's steps and what it prints.
+ *
+ * Build (make tools):
+ *   cc -O2 -g -Wall -Wextra -Ilib -o build/rtmp-client \
+ *       t/client/rtmp_client.c lib/rtmp_proto.c
  */
 
 
@@ -42,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtmp_proto.h"
+
 
 #define EXIT_STARTED        0
 #define EXIT_REJECTED       1
@@ -54,8 +62,6 @@
 #define RC_CLOSED          -2
 #define RC_PROTOCOL        -3
 
-#define HANDSHAKE_SIZE      1536
-#define MAX_CSID            65599
 #define MAX_IN_STREAMS      256
 #define MAX_MESSAGE         (16 * 1024 * 1024)
 #define RBUF_INITIAL        65536
@@ -65,49 +71,13 @@
 #define DRAIN_MS            1000
 
 #define AMF_MAX_NODES       8192
-#define AMF_MAX_DEPTH       32
 #define AMF_MAX_VALUES      32
 
-#define CSID_CONTROL        2
 #define CSID_COMMAND        3
 #define CSID_AUDIO          4
 #define CSID_DATA           5
 #define CSID_VIDEO          6
 #define CSID_STREAM         8
-
-#define MSG_CHUNK_SIZE      1
-#define MSG_ABORT           2
-#define MSG_ACK             3
-#define MSG_USER            4
-#define MSG_ACK_SIZE        5
-#define MSG_BANDWIDTH       6
-#define MSG_AUDIO           8
-#define MSG_VIDEO           9
-#define MSG_AMF3_DATA       15
-#define MSG_AMF3_CMD        17
-#define MSG_AMF0_DATA       18
-#define MSG_AMF0_CMD        20
-#define MSG_AGGREGATE       22
-
-#define UC_STREAM_BEGIN     0
-#define UC_SET_BUFLEN       3
-#define UC_PING_REQUEST     6
-#define UC_PING_RESPONSE    7
-
-#define AMF_NUMBER          0x00
-#define AMF_BOOLEAN         0x01
-#define AMF_STRING          0x02
-#define AMF_OBJECT          0x03
-#define AMF_NULL            0x05
-#define AMF_UNDEFINED       0x06
-#define AMF_REFERENCE       0x07
-#define AMF_ECMA_ARRAY      0x08
-#define AMF_OBJECT_END      0x09
-#define AMF_STRICT_ARRAY    0x0a
-#define AMF_DATE            0x0b
-#define AMF_LONG_STRING     0x0c
-#define AMF_XML_DOC         0x0f
-#define AMF_TYPED_OBJECT    0x10
 
 #define VIDEO_FPS           25
 #define VIDEO_GOP           25
@@ -136,18 +106,6 @@ typedef struct {
 
 
 typedef struct {
-    uint32_t         timestamp;
-    uint32_t         delta;
-    uint32_t         length;
-    uint32_t         received;
-    uint32_t         msid;
-    uint8_t          type;
-    uint8_t          ext;
-    uint8_t         *buf;
-} in_stream_t;
-
-
-typedef struct {
     int              fd;
 
     uint8_t         *rbuf;
@@ -158,11 +116,9 @@ typedef struct {
     uint64_t         in_bytes;
     uint64_t         in_last_ack;
     uint32_t         ack_window;
-    uint32_t         in_chunk;
     uint32_t         out_chunk;
 
-    in_stream_t     *in[MAX_CSID + 1];
-    unsigned         nin;
+    rtmp_chunk_reader_t  in;
 
     double           next_tid;
     double           tid_connect;
@@ -187,31 +143,9 @@ typedef struct {
 } state_t;
 
 
-typedef struct {
-    uint8_t         *data;
-    size_t           len;
-    size_t           cap;
-} buf_t;
-
-
-typedef struct amf_node_s  amf_node_t;
-
-struct amf_node_s {
-    int              type;
-    double           num;
-    const uint8_t   *str;
-    size_t           len;
-    const uint8_t   *key;
-    size_t           klen;
-    amf_node_t      *child;
-    amf_node_t      *next;
-};
-
-
 static conf_t       cf;
 static state_t      st;
-static amf_node_t   amf_pool[AMF_MAX_NODES];
-static int          amf_used;
+static rtmp_amf_t   amf_pool[AMF_MAX_NODES];
 
 
 /*
@@ -347,250 +281,22 @@ xmalloc(size_t size)
 }
 
 
-static uint32_t
-get_be16(const uint8_t *p)
-{
-    return ((uint32_t) p[0] << 8) | p[1];
-}
-
-
-static uint32_t
-get_be24(const uint8_t *p)
-{
-    return ((uint32_t) p[0] << 16) | ((uint32_t) p[1] << 8) | p[2];
-}
-
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
-           | ((uint32_t) p[2] << 8) | p[3];
-}
-
-
-static uint32_t
-get_le32(const uint8_t *p)
-{
-    return ((uint32_t) p[3] << 24) | ((uint32_t) p[2] << 16)
-           | ((uint32_t) p[1] << 8) | p[0];
-}
-
-
-static double
-get_double(const uint8_t *p)
-{
-    int       i;
-    double    d;
-    uint64_t  v;
-
-    v = 0;
-    for (i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-
-    memcpy(&d, &v, sizeof(d));
-
-    return d;
-}
-
-
-/* output buffers */
+/* the buffers exit on a failed allocation, as xmalloc() does */
 
 static void
-buf_reserve(buf_t *b, size_t n)
+buf_check(const rtmp_buf_t *b)
 {
-    size_t    cap;
-    uint8_t  *p;
-
-    if (b->len + n <= b->cap) {
-        return;
-    }
-
-    cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n) {
-        cap *= 2;
-    }
-
-    p = realloc(b->data, cap);
-    if (p == NULL) {
+    if (b->failed) {
         logerr("out of memory");
         exit(EXIT_PROTOCOL);
     }
-
-    b->data = p;
-    b->cap = cap;
 }
 
 
 static void
-buf_put(buf_t *b, const void *p, size_t n)
+amf_name(rtmp_buf_t *b)
 {
-    buf_reserve(b, n);
-    if (n) {
-        memcpy(b->data + b->len, p, n);
-    }
-    b->len += n;
-}
-
-
-static void
-buf_byte(buf_t *b, uint8_t c)
-{
-    buf_put(b, &c, 1);
-}
-
-
-static void
-buf_fill(buf_t *b, uint8_t c, size_t n)
-{
-    buf_reserve(b, n);
-    memset(b->data + b->len, c, n);
-    b->len += n;
-}
-
-
-static void
-buf_be16(buf_t *b, uint32_t v)
-{
-    uint8_t  p[2];
-
-    p[0] = (uint8_t) (v >> 8);
-    p[1] = (uint8_t) v;
-    buf_put(b, p, 2);
-}
-
-
-static void
-buf_be24(buf_t *b, uint32_t v)
-{
-    uint8_t  p[3];
-
-    p[0] = (uint8_t) (v >> 16);
-    p[1] = (uint8_t) (v >> 8);
-    p[2] = (uint8_t) v;
-    buf_put(b, p, 3);
-}
-
-
-static void
-buf_be32(buf_t *b, uint32_t v)
-{
-    uint8_t  p[4];
-
-    p[0] = (uint8_t) (v >> 24);
-    p[1] = (uint8_t) (v >> 16);
-    p[2] = (uint8_t) (v >> 8);
-    p[3] = (uint8_t) v;
-    buf_put(b, p, 4);
-}
-
-
-static void
-buf_le32(buf_t *b, uint32_t v)
-{
-    uint8_t  p[4];
-
-    p[0] = (uint8_t) v;
-    p[1] = (uint8_t) (v >> 8);
-    p[2] = (uint8_t) (v >> 16);
-    p[3] = (uint8_t) (v >> 24);
-    buf_put(b, p, 4);
-}
-
-
-static void
-buf_free(buf_t *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
-
-
-/* AMF0 encoding */
-
-static void
-amf_number(buf_t *b, double d)
-{
-    int       i;
-    uint8_t   p[8];
-    uint64_t  v;
-
-    memcpy(&v, &d, sizeof(v));
-    for (i = 7; i >= 0; i--) {
-        p[i] = (uint8_t) v;
-        v >>= 8;
-    }
-
-    buf_byte(b, AMF_NUMBER);
-    buf_put(b, p, 8);
-}
-
-
-static void
-amf_boolean(buf_t *b, int v)
-{
-    buf_byte(b, AMF_BOOLEAN);
-    buf_byte(b, v ? 1 : 0);
-}
-
-
-static void
-amf_null(buf_t *b)
-{
-    buf_byte(b, AMF_NULL);
-}
-
-
-static void
-amf_string_n(buf_t *b, const char *s, size_t len, int force_long)
-{
-    if (len > 0xffff || force_long) {
-        buf_byte(b, AMF_LONG_STRING);
-        buf_be32(b, (uint32_t) len);
-
-    } else {
-        buf_byte(b, AMF_STRING);
-        buf_be16(b, (uint32_t) len);
-    }
-
-    buf_put(b, s, len);
-}
-
-
-static void
-amf_string(buf_t *b, const char *s)
-{
-    amf_string_n(b, s, strlen(s), 0);
-}
-
-
-static void
-amf_name(buf_t *b)
-{
-    amf_string_n(b, cf.name, cf.name_len, cf.long_string);
-}
-
-
-static void
-amf_key(buf_t *b, const char *key, size_t len)
-{
-    if (len > 0xffff) {
-        len = 0xffff;
-    }
-
-    buf_be16(b, (uint32_t) len);
-    buf_put(b, key, len);
-}
-
-
-static void
-amf_object_end(buf_t *b)
-{
-    buf_be16(b, 0);
-    buf_byte(b, AMF_OBJECT_END);
+    rtmp_amf_string(b, cf.name, cf.name_len, cf.long_string);
 }
 
 
@@ -881,21 +587,20 @@ net_write(const uint8_t *p, size_t len)
 
 /* chunk stream output */
 
-static void
-put_basic_header(buf_t *b, unsigned fmt, uint32_t csid)
+/* writes what b holds and frees it */
+
+static int
+send_out(rtmp_buf_t *b)
 {
-    if (csid < 64) {
-        buf_byte(b, (uint8_t) ((fmt << 6) | csid));
+    int  rc;
 
-    } else if (csid < 320) {
-        buf_byte(b, (uint8_t) (fmt << 6));
-        buf_byte(b, (uint8_t) (csid - 64));
+    buf_check(b);
 
-    } else {
-        buf_byte(b, (uint8_t) ((fmt << 6) | 1));
-        buf_byte(b, (uint8_t) ((csid - 64) & 0xff));
-        buf_byte(b, (uint8_t) ((csid - 64) >> 8));
-    }
+    rc = net_write(b->data, b->len);
+
+    rtmp_buf_free(b);
+
+    return rc;
 }
 
 
@@ -903,65 +608,30 @@ static int
 send_message(uint32_t csid, uint8_t type, uint32_t msid, uint32_t ts,
     const uint8_t *data, size_t len)
 {
-    int     rc, ext;
-    size_t  off, n;
-    buf_t   b;
+    rtmp_buf_t  b;
 
-    if (len > 0xffffff) {
+    memset(&b, 0, sizeof(b));
+
+    if (rtmp_chunk_message(&b, st.out_chunk, csid, type, msid, ts, data, len)
+        != RTMP_OK)
+    {
         logerr("message too large (%zu bytes)", len);
         return RC_PROTOCOL;
     }
 
-    memset(&b, 0, sizeof(b));
-    buf_reserve(&b, len + (len / st.out_chunk + 1) * 7 + 18);
-
-    ext = (ts >= 0xffffff);
-
-    put_basic_header(&b, 0, csid);
-    buf_be24(&b, ext ? 0xffffff : ts);
-    buf_be24(&b, (uint32_t) len);
-    buf_byte(&b, type);
-    buf_le32(&b, msid);
-    if (ext) {
-        buf_be32(&b, ts);
-    }
-
-    off = 0;
-
-    for ( ;; ) {
-        n = len - off;
-        if (n > st.out_chunk) {
-            n = st.out_chunk;
-        }
-
-        buf_put(&b, data + off, n);
-        off += n;
-
-        if (off >= len) {
-            break;
-        }
-
-        put_basic_header(&b, 3, csid);
-        if (ext) {
-            buf_be32(&b, ts);
-        }
-    }
-
-    rc = net_write(b.data, b.len);
-
-    buf_free(&b);
-
-    return rc;
+    return send_out(&b);
 }
 
 
 static int
-send_buf(uint32_t csid, uint8_t type, uint32_t msid, buf_t *b)
+send_buf(uint32_t csid, uint8_t type, uint32_t msid, rtmp_buf_t *b)
 {
     int  rc;
 
+    buf_check(b);
+
     rc = send_message(csid, type, msid, 0, b->data, b->len);
-    buf_free(b);
+    rtmp_buf_free(b);
 
     return rc;
 }
@@ -970,335 +640,24 @@ send_buf(uint32_t csid, uint8_t type, uint32_t msid, buf_t *b)
 static int
 send_control(uint8_t type, uint32_t value)
 {
-    uint8_t  p[4];
+    rtmp_buf_t  b;
 
-    p[0] = (uint8_t) (value >> 24);
-    p[1] = (uint8_t) (value >> 16);
-    p[2] = (uint8_t) (value >> 8);
-    p[3] = (uint8_t) value;
+    memset(&b, 0, sizeof(b));
+    rtmp_control(&b, st.out_chunk, type, value);
 
-    return send_message(CSID_CONTROL, type, 0, 0, p, 4);
+    return send_out(&b);
 }
 
 
 static int
 send_user_control(uint16_t event, const uint8_t *data, size_t len)
 {
-    uint8_t  p[16];
+    rtmp_buf_t  b;
 
-    if (len > sizeof(p) - 2) {
-        len = sizeof(p) - 2;
-    }
+    memset(&b, 0, sizeof(b));
+    rtmp_user_control(&b, st.out_chunk, event, data, len);
 
-    p[0] = (uint8_t) (event >> 8);
-    p[1] = (uint8_t) event;
-    memcpy(p + 2, data, len);
-
-    return send_message(CSID_CONTROL, MSG_USER, 0, 0, p, len + 2);
-}
-
-
-/* AMF0 decoding */
-
-static amf_node_t *
-amf_alloc(int type)
-{
-    amf_node_t  *n;
-
-    if (amf_used >= AMF_MAX_NODES) {
-        return NULL;
-    }
-
-    n = &amf_pool[amf_used++];
-    memset(n, 0, sizeof(*n));
-    n->type = type;
-
-    return n;
-}
-
-
-static amf_node_t *amf_read_value(const uint8_t **pp, const uint8_t *end,
-    int depth);
-
-
-static int
-amf_read_members(const uint8_t **pp, const uint8_t *end, int depth,
-    amf_node_t *parent)
-{
-    size_t           klen;
-    const uint8_t   *p, *key;
-    amf_node_t      *v, *last;
-
-    p = *pp;
-    last = NULL;
-
-    for ( ;; ) {
-
-        if (end - p < 2) {
-            /* unterminated object: accept what we have */
-            p = end;
-            break;
-        }
-
-        klen = get_be16(p);
-
-        if (klen == 0 && (end - p == 2 || p[2] == AMF_OBJECT_END)) {
-            p += (end - p == 2) ? 2 : 3;
-            break;
-        }
-
-        p += 2;
-
-        if ((size_t) (end - p) < klen) {
-            return -1;
-        }
-
-        key = p;
-        p += klen;
-
-        v = amf_read_value(&p, end, depth + 1);
-        if (v == NULL) {
-            return -1;
-        }
-
-        v->key = key;
-        v->klen = klen;
-
-        if (last) {
-            last->next = v;
-        } else {
-            parent->child = v;
-        }
-
-        last = v;
-    }
-
-    *pp = p;
-
-    return 0;
-}
-
-
-static amf_node_t *
-amf_read_value(const uint8_t **pp, const uint8_t *end, int depth)
-{
-    size_t           len;
-    uint32_t         count, i;
-    amf_node_t      *n, *v, *last;
-    const uint8_t   *p;
-
-    p = *pp;
-
-    if (p >= end || depth > AMF_MAX_DEPTH) {
-        return NULL;
-    }
-
-    n = amf_alloc(*p++);
-    if (n == NULL) {
-        return NULL;
-    }
-
-    switch (n->type) {
-
-    case AMF_NUMBER:
-        if (end - p < 8) {
-            return NULL;
-        }
-        n->num = get_double(p);
-        p += 8;
-        break;
-
-    case AMF_BOOLEAN:
-        if (end - p < 1) {
-            return NULL;
-        }
-        n->num = (*p != 0);
-        p++;
-        break;
-
-    case AMF_STRING:
-        if (end - p < 2) {
-            return NULL;
-        }
-        len = get_be16(p);
-        p += 2;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
-        break;
-
-    case AMF_LONG_STRING:
-    case AMF_XML_DOC:
-        if (end - p < 4) {
-            return NULL;
-        }
-        len = get_be32(p);
-        p += 4;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
-        break;
-
-    case AMF_NULL:
-    case AMF_UNDEFINED:
-        break;
-
-    case AMF_REFERENCE:
-        if (end - p < 2) {
-            return NULL;
-        }
-        p += 2;
-        break;
-
-    case AMF_DATE:
-        if (end - p < 10) {
-            return NULL;
-        }
-        n->num = get_double(p);
-        p += 10;
-        break;
-
-    case AMF_TYPED_OBJECT:
-        if (end - p < 2) {
-            return NULL;
-        }
-        len = get_be16(p);
-        p += 2;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
-        if (amf_read_members(&p, end, depth, n) != 0) {
-            return NULL;
-        }
-        break;
-
-    case AMF_ECMA_ARRAY:
-        if (end - p < 4) {
-            return NULL;
-        }
-        p += 4;
-        if (amf_read_members(&p, end, depth, n) != 0) {
-            return NULL;
-        }
-        break;
-
-    case AMF_OBJECT:
-        if (amf_read_members(&p, end, depth, n) != 0) {
-            return NULL;
-        }
-        break;
-
-    case AMF_STRICT_ARRAY:
-        if (end - p < 4) {
-            return NULL;
-        }
-        count = get_be32(p);
-        p += 4;
-        if (count > (size_t) (end - p)) {
-            return NULL;
-        }
-        last = NULL;
-        for (i = 0; i < count; i++) {
-            v = amf_read_value(&p, end, depth + 1);
-            if (v == NULL) {
-                return NULL;
-            }
-            if (last) {
-                last->next = v;
-            } else {
-                n->child = v;
-            }
-            last = v;
-        }
-        break;
-
-    default:
-        /* movieclip, unsupported, recordset, AMF3 switch, garbage */
-        return NULL;
-    }
-
-    *pp = p;
-
-    return n;
-}
-
-
-/* decodes up to max top level values; stops quietly at the first error */
-
-static int
-amf_read_all(const uint8_t *p, size_t len, amf_node_t **vals, int max)
-{
-    int              n;
-    const uint8_t   *end;
-
-    amf_used = 0;
-    end = p + len;
-
-    for (n = 0; n < max && p < end; n++) {
-        vals[n] = amf_read_value(&p, end, 0);
-        if (vals[n] == NULL) {
-            break;
-        }
-    }
-
-    return n;
-}
-
-
-static int
-amf_is_string(const amf_node_t *n)
-{
-    return n && (n->type == AMF_STRING || n->type == AMF_LONG_STRING);
-}
-
-
-static int
-amf_is_object(const amf_node_t *n)
-{
-    return n && (n->type == AMF_OBJECT || n->type == AMF_ECMA_ARRAY
-                 || n->type == AMF_TYPED_OBJECT);
-}
-
-
-static int
-amf_str_eq(const amf_node_t *n, const char *s)
-{
-    size_t  len;
-
-    len = strlen(s);
-
-    return amf_is_string(n) && n->len == len && memcmp(n->str, s, len) == 0;
-}
-
-
-static amf_node_t *
-amf_member(const amf_node_t *obj, const char *key)
-{
-    size_t       len;
-    amf_node_t  *n;
-
-    if (!amf_is_object(obj)) {
-        return NULL;
-    }
-
-    len = strlen(key);
-
-    for (n = obj->child; n; n = n->next) {
-        if (n->klen == len && memcmp(n->key, key, len) == 0) {
-            return n;
-        }
-    }
-
-    return NULL;
+    return send_out(&b);
 }
 
 
@@ -1413,25 +772,25 @@ json_number(double d)
 
 
 static void
-json_value(const amf_node_t *n)
+json_value(const rtmp_amf_t *n)
 {
     size_t             len;
-    const amf_node_t  *c;
+    const rtmp_amf_t  *c;
 
     switch (n->type) {
 
-    case AMF_NUMBER:
-    case AMF_DATE:
+    case RTMP_AMF_NUMBER:
+    case RTMP_AMF_DATE:
         json_number(n->num);
         break;
 
-    case AMF_BOOLEAN:
+    case RTMP_AMF_BOOLEAN:
         fputs(n->num ? "true" : "false", stdout);
         break;
 
-    case AMF_STRING:
-    case AMF_LONG_STRING:
-    case AMF_XML_DOC:
+    case RTMP_AMF_STRING:
+    case RTMP_AMF_LONG_STRING:
+    case RTMP_AMF_XML_DOC:
         /* nginx-rtmp sends fixed-size, NUL padded strings (profile, level) */
         len = n->len;
         while (len && n->str[len - 1] == '\0') {
@@ -1440,9 +799,9 @@ json_value(const amf_node_t *n)
         json_string(n->str, len);
         break;
 
-    case AMF_OBJECT:
-    case AMF_ECMA_ARRAY:
-    case AMF_TYPED_OBJECT:
+    case RTMP_AMF_OBJECT:
+    case RTMP_AMF_ECMA_ARRAY:
+    case RTMP_AMF_TYPED_OBJECT:
         putchar('{');
         for (c = n->child; c; c = c->next) {
             json_string(c->key, c->klen);
@@ -1455,7 +814,7 @@ json_value(const amf_node_t *n)
         putchar('}');
         break;
 
-    case AMF_STRICT_ARRAY:
+    case RTMP_AMF_STRICT_ARRAY:
         putchar('[');
         for (c = n->child; c; c = c->next) {
             json_value(c);
@@ -1476,7 +835,7 @@ json_value(const amf_node_t *n)
 /* prints one status line field, keeping the line a single line */
 
 static void
-print_field(const amf_node_t *n)
+print_field(const rtmp_amf_t *n)
 {
     size_t  i, len;
     int     c;
@@ -1486,7 +845,7 @@ print_field(const amf_node_t *n)
         return;
     }
 
-    if (!amf_is_string(n)) {
+    if (!rtmp_amf_is_string(n)) {
         json_value(n);
         return;
     }
@@ -1517,44 +876,44 @@ print_field(const amf_node_t *n)
 
 
 static void
-handle_status(const amf_node_t *info)
+handle_status(const rtmp_amf_t *info)
 {
     const char        *start;
-    const amf_node_t  *level, *code, *desc;
+    const rtmp_amf_t  *level, *code, *desc;
 
-    level = amf_member(info, "level");
-    code = amf_member(info, "code");
-    desc = amf_member(info, "description");
+    level = rtmp_amf_member(info, "level");
+    code = rtmp_amf_member(info, "code");
+    desc = rtmp_amf_member(info, "description");
 
     fputs("status: ", stdout);
     print_field(level);
     putchar(' ');
     print_field(code);
-    if (desc && (!amf_is_string(desc) || desc->len)) {
+    if (desc && (!rtmp_amf_is_string(desc) || desc->len)) {
         putchar(' ');
         print_field(desc);
     }
     putchar('\n');
 
-    if (amf_str_eq(level, "error")) {
+    if (rtmp_amf_str_eq(level, "error")) {
         st.rejected = 1;
         return;
     }
 
     start = cf.play ? "NetStream.Play.Start" : "NetStream.Publish.Start";
 
-    if (amf_str_eq(code, start)) {
+    if (rtmp_amf_str_eq(code, start)) {
         st.started = 1;
     }
 }
 
 
 static void
-print_metadata(const amf_node_t *obj)
+print_metadata(const rtmp_amf_t *obj)
 {
     fputs("metadata: ", stdout);
 
-    if (amf_is_object(obj)) {
+    if (rtmp_amf_is_object(obj)) {
         json_value(obj);
     } else {
         fputs("{}", stdout);
@@ -1566,16 +925,16 @@ print_metadata(const amf_node_t *obj)
 
 /* incoming messages */
 
-static const amf_node_t *
-find_object(amf_node_t **vals, int nvals, int from, int last)
+static const rtmp_amf_t *
+find_object(rtmp_amf_t **vals, int nvals, int from, int last)
 {
     int                i;
-    const amf_node_t  *found;
+    const rtmp_amf_t  *found;
 
     found = NULL;
 
     for (i = from; i < nvals; i++) {
-        if (amf_is_object(vals[i])) {
+        if (rtmp_amf_is_object(vals[i])) {
             found = vals[i];
             if (!last) {
                 break;
@@ -1592,32 +951,33 @@ on_command(const uint8_t *p, size_t len)
 {
     int                i, nvals, is_error;
     double             tid;
-    amf_node_t        *vals[AMF_MAX_VALUES];
-    const amf_node_t  *info, *code;
+    rtmp_amf_t        *vals[AMF_MAX_VALUES];
+    const rtmp_amf_t  *info, *code;
 
-    nvals = amf_read_all(p, len, vals, AMF_MAX_VALUES);
+    nvals = rtmp_amf_read(p, len, amf_pool, AMF_MAX_NODES, vals,
+                          AMF_MAX_VALUES);
 
-    if (nvals < 1 || !amf_is_string(vals[0])) {
+    if (nvals < 1 || !rtmp_amf_is_string(vals[0])) {
         logv("ignored a malformed command");
         return RC_OK;
     }
 
-    tid = (nvals > 1 && vals[1]->type == AMF_NUMBER) ? vals[1]->num : 0;
+    tid = (nvals > 1 && vals[1]->type == RTMP_AMF_NUMBER) ? vals[1]->num : 0;
 
     logv("command '%.*s' tid=%g", (int) vals[0]->len,
          (const char *) vals[0]->str, tid);
 
-    is_error = amf_str_eq(vals[0], "_error");
+    is_error = rtmp_amf_str_eq(vals[0], "_error");
 
-    if (is_error || amf_str_eq(vals[0], "_result")) {
+    if (is_error || rtmp_amf_str_eq(vals[0], "_result")) {
 
         info = find_object(vals, nvals, 2, 1);
 
         if (tid == st.tid_connect && st.connected == 0) {
-            code = amf_member(info, "code");
+            code = rtmp_amf_member(info, "code");
 
             fputs("connect: ", stdout);
-            if (amf_is_string(code) && code->len) {
+            if (rtmp_amf_is_string(code) && code->len) {
                 print_field(code);
             } else {
                 fputs(is_error ? "_error" : "_result", stdout);
@@ -1625,7 +985,8 @@ on_command(const uint8_t *p, size_t len)
             putchar('\n');
 
             st.connected = (is_error
-                            || amf_str_eq(amf_member(info, "level"), "error"))
+                            || rtmp_amf_str_eq(rtmp_amf_member(info, "level"),
+                                               "error"))
                            ? -1 : 1;
             return RC_OK;
         }
@@ -1634,7 +995,7 @@ on_command(const uint8_t *p, size_t len)
 
             if (!is_error) {
                 for (i = 2; i < nvals; i++) {
-                    if (vals[i]->type == AMF_NUMBER) {
+                    if (vals[i]->type == RTMP_AMF_NUMBER) {
                         break;
                     }
                 }
@@ -1662,7 +1023,7 @@ on_command(const uint8_t *p, size_t len)
         return RC_OK;
     }
 
-    if (amf_str_eq(vals[0], "onStatus")) {
+    if (rtmp_amf_str_eq(vals[0], "onStatus")) {
         info = find_object(vals, nvals, 1, 0);
         if (info) {
             handle_status(info);
@@ -1678,25 +1039,26 @@ static int
 on_data(const uint8_t *p, size_t len)
 {
     int                nvals;
-    amf_node_t        *vals[AMF_MAX_VALUES];
-    const amf_node_t  *info;
+    rtmp_amf_t        *vals[AMF_MAX_VALUES];
+    const rtmp_amf_t  *info;
 
-    nvals = amf_read_all(p, len, vals, AMF_MAX_VALUES);
+    nvals = rtmp_amf_read(p, len, amf_pool, AMF_MAX_NODES, vals,
+                          AMF_MAX_VALUES);
 
-    if (nvals < 1 || !amf_is_string(vals[0])) {
+    if (nvals < 1 || !rtmp_amf_is_string(vals[0])) {
         logv("ignored a malformed data message");
         return RC_OK;
     }
 
     logv("data '%.*s'", (int) vals[0]->len, (const char *) vals[0]->str);
 
-    if (amf_str_eq(vals[0], "onMetaData")) {
+    if (rtmp_amf_str_eq(vals[0], "onMetaData")) {
         print_metadata(nvals > 1 ? vals[1] : NULL);
         return RC_OK;
     }
 
-    if (amf_str_eq(vals[0], "@setDataFrame")) {
-        if (nvals > 1 && amf_str_eq(vals[1], "onMetaData")) {
+    if (rtmp_amf_str_eq(vals[0], "@setDataFrame")) {
+        if (nvals > 1 && rtmp_amf_str_eq(vals[1], "onMetaData")) {
             print_metadata(nvals > 2 ? vals[2] : NULL);
         } else {
             print_metadata(nvals > 1 ? vals[1] : NULL);
@@ -1704,7 +1066,7 @@ on_data(const uint8_t *p, size_t len)
         return RC_OK;
     }
 
-    if (amf_str_eq(vals[0], "onStatus")) {
+    if (rtmp_amf_str_eq(vals[0], "onStatus")) {
         info = find_object(vals, nvals, 1, 0);
         if (info) {
             handle_status(info);
@@ -1728,8 +1090,8 @@ on_aggregate(const uint8_t *p, size_t len)
 
     while (len >= 11) {
         type = p[0];
-        size = get_be24(p + 1);
-        ts = get_be24(p + 4) | ((uint32_t) p[7] << 24);
+        size = rtmp_get_be24(p + 1);
+        ts = rtmp_get_be24(p + 4) | ((uint32_t) p[7] << 24);
 
         if (len - 11 < size) {
             logv("truncated aggregate message");
@@ -1760,80 +1122,69 @@ static int
 on_message(uint8_t type, uint32_t msid, uint32_t ts, const uint8_t *p,
     size_t len, int nested)
 {
-    uint32_t  v;
+    rtmp_message_t  m;
 
     logv("message type=%u msid=%u ts=%u len=%zu", type, msid, ts, len);
 
     switch (type) {
 
-    case MSG_CHUNK_SIZE:
-        if (len < 4) {
+    case RTMP_MSG_CHUNK_SIZE:
+    case RTMP_MSG_ABORT:
+        m.type = type;
+        m.data = p;
+        m.len = len;
+
+        if (rtmp_reader_control(&st.in, &m) != RTMP_OK) {
+            logerr("%s", st.in.error);
             return RC_PROTOCOL;
         }
-        v = get_be32(p) & 0x7fffffff;
-        if (v == 0) {
-            logerr("server set chunk size 0");
-            return RC_PROTOCOL;
-        }
-        st.in_chunk = v;
         return RC_OK;
 
-    case MSG_ABORT:
+    case RTMP_MSG_ACK:
+    case RTMP_MSG_BANDWIDTH:
+        return RC_OK;
+
+    case RTMP_MSG_ACK_SIZE:
         if (len >= 4) {
-            v = get_be32(p);
-            if (v <= MAX_CSID && st.in[v]) {
-                free(st.in[v]->buf);
-                st.in[v]->buf = NULL;
-                st.in[v]->received = 0;
-            }
+            st.ack_window = rtmp_get_be32(p);
         }
         return RC_OK;
 
-    case MSG_ACK:
-    case MSG_BANDWIDTH:
-        return RC_OK;
-
-    case MSG_ACK_SIZE:
-        if (len >= 4) {
-            st.ack_window = get_be32(p);
+    case RTMP_MSG_USER:
+        if (len >= 6 && rtmp_get_be16(p) == RTMP_UC_PING_REQUEST) {
+            return send_user_control(RTMP_UC_PING_RESPONSE, p + 2, 4);
         }
         return RC_OK;
 
-    case MSG_USER:
-        if (len >= 6 && get_be16(p) == UC_PING_REQUEST) {
-            return send_user_control(UC_PING_RESPONSE, p + 2, 4);
-        }
-        return RC_OK;
-
-    case MSG_AUDIO:
+    case RTMP_MSG_AUDIO:
         st.audio++;
         st.media_bytes += len;
         return RC_OK;
 
-    case MSG_VIDEO:
+    case RTMP_MSG_VIDEO:
         st.video++;
         st.media_bytes += len;
         return RC_OK;
 
-    case MSG_AMF3_DATA:
+    case RTMP_MSG_AMF3_DATA:
         if (len > 0 && p[0] == 0) {
             return on_data(p + 1, len - 1);
         }
         return RC_OK;
 
-    case MSG_AMF0_DATA:
+    case RTMP_MSG_AMF0_DATA:
         return on_data(p, len);
 
-    case MSG_AMF3_CMD:
+    case RTMP_MSG_AMF3_CMD:
         if (len > 0 && p[0] == 0) {
             return on_command(p + 1, len - 1);
         }
         return RC_OK;
 
-    case MSG_AMF0_CMD:
+    case RTMP_MSG_AMF0_CMD:
         return on_command(p, len);
 
-    case MSG_AGGREGATE:
+    case RTMP_MSG_AGGREGATE:
         if (!nested) {
             return on_aggregate(p, len);
         }
@@ -1851,171 +1202,32 @@ static int
 process_input(void)
 {
     int             rc;
-    size_t          avail, hlen, mhlen, need, size;
-    uint8_t         fmt;
-    uint32_t        csid, ts, length, msid, received;
-    uint8_t         type, ext;
-    const uint8_t  *p, *h;
-    in_stream_t    *s;
+    size_t          used;
+    rtmp_message_t  m;
 
     for ( ;; ) {
-        p = st.rbuf + st.rpos;
-        avail = st.rlast - st.rpos;
+        rc = rtmp_read_message(&st.in, st.rbuf + st.rpos, st.rlast - st.rpos,
+                               &used, &m);
+        st.rpos += used;
 
-        if (avail < 1) {
+        if (rc == RTMP_AGAIN) {
             break;
         }
 
-        fmt = p[0] >> 6;
-        csid = p[0] & 0x3f;
-        hlen = 1;
-
-        if (csid == 0) {
-            if (avail < 2) {
-                break;
-            }
-            csid = 64 + p[1];
-            hlen = 2;
-
-        } else if (csid == 1) {
-            if (avail < 3) {
-                break;
-            }
-            csid = 64 + p[1] + ((uint32_t) p[2] << 8);
-            hlen = 3;
-        }
-
-        mhlen = (fmt == 0) ? 11 : (fmt == 1) ? 7 : (fmt == 2) ? 3 : 0;
-
-        if (avail < hlen + mhlen) {
-            break;
-        }
-
-        s = st.in[csid];
-
-        if (s == NULL) {
-            if (st.nin >= MAX_IN_STREAMS) {
-                logerr("too many chunk streams");
-                return RC_PROTOCOL;
-            }
-
-            s = xmalloc(sizeof(in_stream_t));
-            memset(s, 0, sizeof(in_stream_t));
-            st.in[csid] = s;
-            st.nin++;
-        }
-
-        h = p + hlen;
-        ts = 0;
-        length = s->length;
-        type = s->type;
-        msid = s->msid;
-
-        if (fmt <= 2) {
-            ts = get_be24(h);
-            ext = (ts == 0xffffff);
-        } else {
-            ext = s->ext;
-        }
-
-        if (fmt <= 1) {
-            length = get_be24(h + 3);
-            type = h[6];
-        }
-
-        if (fmt == 0) {
-            msid = get_le32(h + 7);
-        }
-
-        need = hlen + mhlen + (ext ? 4 : 0);
-        if (avail < need) {
-            break;
-        }
-
-        if (ext) {
-            ts = get_be32(p + hlen + mhlen);
-        }
-
-        received = s->received;
-
-        if (received && fmt != 3) {
-            logerr("chunk type %u in the middle of a message", fmt);
+        if (rc == RTMP_ERROR) {
+            logerr("%s", st.in.error);
             return RC_PROTOCOL;
         }
 
-        if (length > MAX_MESSAGE) {
-            logerr("message too large (%u bytes)", length);
-            return RC_PROTOCOL;
-        }
-
-        size = length - received;
-        if (size > st.in_chunk) {
-            size = st.in_chunk;
-        }
-
-        if (avail < need + size) {
-            if (need + size > RBUF_MAX) {
-                logerr("chunk too large");
-                return RC_PROTOCOL;
-            }
-            break;
-        }
-
-        /* the whole chunk is here: commit */
-
-        if (received == 0) {
-            switch (fmt) {
-            case 0:
-                s->timestamp = ts;
-                s->delta = 0;
-                break;
-            case 1:
-            case 2:
-                s->delta = ts;
-                s->timestamp += ts;
-                break;
-            default:
-                s->timestamp += s->delta;
-                break;
-            }
-
-            if (fmt <= 2) {
-                s->ext = ext;
-            }
-
-            s->length = length;
-            s->type = type;
-            s->msid = msid;
-
-            free(s->buf);
-            s->buf = xmalloc(length);
-        }
-
-        if (size) {
-            memcpy(s->buf + received, p + need, size);
-        }
-
-        s->received += (uint32_t) size;
-        st.rpos += need + size;
-
-        if (s->received == s->length) {
-            s->received = 0;
-
-            rc = on_message(s->type, s->msid, s->timestamp, s->buf,
-                            s->length, 0);
-
-            free(s->buf);
-            s->buf = NULL;
-
-            if (rc != RC_OK) {
-                return rc;
-            }
+        rc = on_message(m.type, m.msid, m.timestamp, m.data, m.len, 0);
+        if (rc != RC_OK) {
+            return rc;
         }
     }
 
     if (st.ack_window && st.in_bytes - st.in_last_ack >= st.ack_window) {
         st.in_last_ack = st.in_bytes;
-        rc = send_control(MSG_ACK, (uint32_t) st.in_bytes);
+        rc = send_control(RTMP_MSG_ACK, (uint32_t) st.in_bytes);
         if (rc == RC_PROTOCOL) {
             return rc;
         }
@@ -2237,7 +1449,7 @@ tid(void)
 static int
 send_connect(void)
 {
-    buf_t   b;
+    rtmp_buf_t   b;
     char   *tcurl;
     size_t  n;
 
@@ -2245,105 +1457,105 @@ send_connect(void)
 
     st.tid_connect = tid();
 
-    amf_string(&b, "connect");
-    amf_number(&b, st.tid_connect);
+    rtmp_amf_str(&b, "connect");
+    rtmp_amf_number(&b, st.tid_connect);
 
-    buf_byte(&b, AMF_OBJECT);
+    rtmp_amf_object(&b);
 
-    amf_key(&b, "app", 3);
-    amf_string(&b, cf.app);
+    rtmp_amf_key(&b, "app", 3);
+    rtmp_amf_str(&b, cf.app);
 
-    amf_key(&b, "type", 4);
-    amf_string(&b, "nonprivate");
+    rtmp_amf_key(&b, "type", 4);
+    rtmp_amf_str(&b, "nonprivate");
 
-    amf_key(&b, "flashVer", 8);
-    amf_string(&b, "FMLE/3.0");
+    rtmp_amf_key(&b, "flashVer", 8);
+    rtmp_amf_str(&b, "FMLE/3.0");
 
-    amf_key(&b, "tcUrl", 5);
+    rtmp_amf_key(&b, "tcUrl", 5);
 
     if (cf.tcurl) {
-        amf_string(&b, cf.tcurl);
+        rtmp_amf_str(&b, cf.tcurl);
 
     } else {
         n = strlen(cf.host) + strlen(cf.port) + strlen(cf.app) + 16;
         tcurl = xmalloc(n);
         snprintf(tcurl, n, "rtmp://%s:%s/%s", cf.host, cf.port, cf.app);
-        amf_string(&b, tcurl);
+        rtmp_amf_str(&b, tcurl);
         free(tcurl);
     }
 
-    amf_object_end(&b);
+    rtmp_amf_object_end(&b);
 
-    return send_buf(CSID_COMMAND, MSG_AMF0_CMD, 0, &b);
+    return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
 }
 
 
 static int
 send_name_command(const char *name)
 {
-    buf_t  b;
+    rtmp_buf_t  b;
 
     memset(&b, 0, sizeof(b));
 
-    amf_string(&b, name);
-    amf_number(&b, tid());
-    amf_null(&b);
+    rtmp_amf_str(&b, name);
+    rtmp_amf_number(&b, tid());
+    rtmp_amf_null(&b);
     amf_name(&b);
 
-    return send_buf(CSID_COMMAND, MSG_AMF0_CMD, 0, &b);
+    return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
 }
 
 
 static int
 send_create_stream(void)
 {
-    buf_t  b;
+    rtmp_buf_t  b;
 
     memset(&b, 0, sizeof(b));
 
     st.tid_create = tid();
 
-    amf_string(&b, "createStream");
-    amf_number(&b, st.tid_create);
-    amf_null(&b);
+    rtmp_amf_str(&b, "createStream");
+    rtmp_amf_number(&b, st.tid_create);
+    rtmp_amf_null(&b);
 
-    return send_buf(CSID_COMMAND, MSG_AMF0_CMD, 0, &b);
+    return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
 }
 
 
 static int
 send_stream_command(void)
 {
-    buf_t  b;
+    rtmp_buf_t  b;
 
     memset(&b, 0, sizeof(b));
 
-    amf_string(&b, cf.play ? "play" : "publish");
-    amf_number(&b, tid());
-    amf_null(&b);
+    rtmp_amf_str(&b, cf.play ? "play" : "publish");
+    rtmp_amf_number(&b, tid());
+    rtmp_amf_null(&b);
     amf_name(&b);
 
     if (!cf.play) {
-        amf_string(&b, "live");
+        rtmp_amf_str(&b, "live");
     }
 
-    return send_buf(CSID_STREAM, MSG_AMF0_CMD, st.stream_id, &b);
+    return send_buf(CSID_STREAM, RTMP_MSG_AMF0_CMD, st.stream_id, &b);
 }
 
 
 static int
 send_delete_stream(void)
 {
-    buf_t  b;
+    rtmp_buf_t  b;
 
     memset(&b, 0, sizeof(b));
 
-    amf_string(&b, "deleteStream");
-    amf_number(&b, tid());
-    amf_null(&b);
-    amf_number(&b, st.stream_id);
+    rtmp_amf_str(&b, "deleteStream");
+    rtmp_amf_number(&b, tid());
+    rtmp_amf_null(&b);
+    rtmp_amf_number(&b, st.stream_id);
 
-    return send_buf(CSID_COMMAND, MSG_AMF0_CMD, 0, &b);
+    return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
 }
 
 
@@ -2351,25 +1563,18 @@ static int
 send_set_buflen(void)
 {
     uint8_t  p[8];
-    uint32_t ms = 3000;
 
-    p[0] = (uint8_t) (st.stream_id >> 24);
-    p[1] = (uint8_t) (st.stream_id >> 16);
-    p[2] = (uint8_t) (st.stream_id >> 8);
-    p[3] = (uint8_t) st.stream_id;
-    p[4] = (uint8_t) (ms >> 24);
-    p[5] = (uint8_t) (ms >> 16);
-    p[6] = (uint8_t) (ms >> 8);
-    p[7] = (uint8_t) ms;
+    rtmp_set_be32(p, st.stream_id);
+    rtmp_set_be32(p + 4, 3000);         /* ms */
 
-    return send_user_control(UC_SET_BUFLEN, p, 8);
+    return send_user_control(RTMP_UC_SET_BUFLEN, p, 8);
 }
 
 
 /* metadata: "K=V,K=V"; a backslash escapes the next character */
 
 static const char *
-meta_token(const char *p, buf_t *out, int stop_eq)
+meta_token(const char *p, rtmp_buf_t *out, int stop_eq)
 {
     out->len = 0;
 
@@ -2377,31 +1582,33 @@ meta_token(const char *p, buf_t *out, int stop_eq)
         if (*p == '\\' && p[1]) {
             p++;
         }
-        buf_byte(out, (uint8_t) *p++);
+        rtmp_buf_byte(out, (uint8_t) *p++);
     }
+
+    buf_check(out);
 
     return p;
 }
 
 
 static void
-meta_value(buf_t *b, const char *v, size_t len)
+meta_value(rtmp_buf_t *b, const char *v, size_t len)
 {
     char    *end, tmp[64];
     double   d;
 
     if (len == 4 && memcmp(v, "true", 4) == 0) {
-        amf_boolean(b, 1);
+        rtmp_amf_boolean(b, 1);
         return;
     }
 
     if (len == 5 && memcmp(v, "false", 5) == 0) {
-        amf_boolean(b, 0);
+        rtmp_amf_boolean(b, 0);
         return;
     }
 
     if (len == 4 && memcmp(v, "null", 4) == 0) {
-        amf_null(b);
+        rtmp_amf_null(b);
         return;
     }
 
@@ -2411,12 +1618,12 @@ meta_value(buf_t *b, const char *v, size_t len)
         errno = 0;
         d = strtod(tmp, &end);
         if (*end == '\0' && errno == 0 && strchr("0123456789+-.", tmp[0])) {
-            amf_number(b, d);
+            rtmp_amf_number(b, d);
             return;
         }
     }
 
-    amf_string_n(b, v, len, 0);
+    rtmp_amf_string(b, v, len, 0);
 }
 
 
@@ -2425,31 +1632,30 @@ send_metadata(void)
 {
     int          n;
     size_t       count_off;
-    buf_t        b, key, val;
+    rtmp_buf_t        b, key, val;
     const char  *p;
 
     memset(&b, 0, sizeof(b));
     memset(&key, 0, sizeof(key));
     memset(&val, 0, sizeof(val));
 
-    amf_string(&b, "@setDataFrame");
-    amf_string(&b, "onMetaData");
+    rtmp_amf_str(&b, "@setDataFrame");
+    rtmp_amf_str(&b, "onMetaData");
 
-    buf_byte(&b, AMF_ECMA_ARRAY);
-    count_off = b.len;
-    buf_be32(&b, 0);
+    count_off = b.len + 1;
+    rtmp_amf_ecma_array(&b, 0);
 
     if (cf.metadata == NULL) {
-        amf_key(&b, "width", 5);
-        amf_number(&b, 320);
-        amf_key(&b, "height", 6);
-        amf_number(&b, 240);
-        amf_key(&b, "framerate", 9);
-        amf_number(&b, VIDEO_FPS);
-        amf_key(&b, "videocodecid", 12);
-        amf_number(&b, 7);
-        amf_key(&b, "audiocodecid", 12);
-        amf_number(&b, 10);
+        rtmp_amf_key(&b, "width", 5);
+        rtmp_amf_number(&b, 320);
+        rtmp_amf_key(&b, "height", 6);
+        rtmp_amf_number(&b, 240);
+        rtmp_amf_key(&b, "framerate", 9);
+        rtmp_amf_number(&b, VIDEO_FPS);
+        rtmp_amf_key(&b, "videocodecid", 12);
+        rtmp_amf_number(&b, 7);
+        rtmp_amf_key(&b, "audiocodecid", 12);
+        rtmp_amf_number(&b, 10);
         n = 5;
 
     } else {
@@ -2466,7 +1672,7 @@ send_metadata(void)
             }
 
             if (key.len) {
-                amf_key(&b, (const char *) key.data, key.len);
+                rtmp_amf_key(&b, (const char *) key.data, key.len);
                 meta_value(&b, val.data ? (const char *) val.data : "",
                            val.len);
                 n++;
@@ -2478,33 +1684,33 @@ send_metadata(void)
         }
     }
 
-    amf_object_end(&b);
+    rtmp_amf_object_end(&b);
+    buf_check(&b);
 
     /* the ECMA array count */
-    b.data[count_off] = (uint8_t) (n >> 24);
-    b.data[count_off + 1] = (uint8_t) (n >> 16);
-    b.data[count_off + 2] = (uint8_t) (n >> 8);
-    b.data[count_off + 3] = (uint8_t) n;
+    rtmp_set_be32(b.data + count_off, (uint32_t) n);
 
-    buf_free(&key);
-    buf_free(&val);
+    rtmp_buf_free(&key);
+    rtmp_buf_free(&val);
 
-    return send_buf(CSID_DATA, MSG_AMF0_DATA, st.stream_id, &b);
+    return send_buf(CSID_DATA, RTMP_MSG_AMF0_DATA, st.stream_id, &b);
 }
 
 
 /* media */
 
 static int
-send_media(uint8_t type, uint32_t ts, buf_t *b)
+send_media(uint8_t type, uint32_t ts, rtmp_buf_t *b)
 {
     int  rc;
 
-    rc = send_message(type == MSG_AUDIO ? CSID_AUDIO : CSID_VIDEO, type,
+    buf_check(b);
+
+    rc = send_message(type == RTMP_MSG_AUDIO ? CSID_AUDIO : CSID_VIDEO, type,
                       st.stream_id, ts, b->data, b->len);
 
     if (rc == RC_OK) {
-        if (type == MSG_AUDIO) {
+        if (type == RTMP_MSG_AUDIO) {
             st.audio++;
         } else {
             st.video++;
@@ -2519,47 +1725,47 @@ send_media(uint8_t type, uint32_t ts, buf_t *b)
 
 
 static void
-put_nal(buf_t *b, const uint8_t *nal, size_t len)
+put_nal(rtmp_buf_t *b, const uint8_t *nal, size_t len)
 {
-    buf_be32(b, (uint32_t) len);
-    buf_put(b, nal, len);
+    rtmp_buf_be32(b, (uint32_t) len);
+    rtmp_buf_put(b, nal, len);
 }
 
 
 static int
-send_video_header(buf_t *b)
+send_video_header(rtmp_buf_t *b)
 {
     static const uint8_t  hdr[] = { 0x17, 0x00, 0x00, 0x00, 0x00 };
 
-    buf_put(b, hdr, sizeof(hdr));
+    rtmp_buf_put(b, hdr, sizeof(hdr));
 
     /* AVCDecoderConfigurationRecord */
-    buf_byte(b, 1);
-    buf_byte(b, avc_sps[1]);
-    buf_byte(b, avc_sps[2]);
-    buf_byte(b, avc_sps[3]);
-    buf_byte(b, 0xff);
-    buf_byte(b, 0xe1);
-    buf_be16(b, sizeof(avc_sps));
-    buf_put(b, avc_sps, sizeof(avc_sps));
-    buf_byte(b, 1);
-    buf_be16(b, sizeof(avc_pps));
-    buf_put(b, avc_pps, sizeof(avc_pps));
+    rtmp_buf_byte(b, 1);
+    rtmp_buf_byte(b, avc_sps[1]);
+    rtmp_buf_byte(b, avc_sps[2]);
+    rtmp_buf_byte(b, avc_sps[3]);
+    rtmp_buf_byte(b, 0xff);
+    rtmp_buf_byte(b, 0xe1);
+    rtmp_buf_be16(b, sizeof(avc_sps));
+    rtmp_buf_put(b, avc_sps, sizeof(avc_sps));
+    rtmp_buf_byte(b, 1);
+    rtmp_buf_be16(b, sizeof(avc_pps));
+    rtmp_buf_put(b, avc_pps, sizeof(avc_pps));
 
-    return send_media(MSG_VIDEO, 0, b);
+    return send_media(RTMP_MSG_VIDEO, 0, b);
 }
 
 
 static int
-send_video_frame(buf_t *b, unsigned long frame, uint32_t ts, size_t target)
+send_video_frame(rtmp_buf_t *b, unsigned long frame, uint32_t ts, size_t target)
 {
     size_t    gop, filler;
 
     gop = frame % VIDEO_GOP;
 
-    buf_byte(b, gop == 0 ? 0x17 : 0x27);
-    buf_byte(b, 0x01);
-    buf_be24(b, 0);
+    rtmp_buf_byte(b, gop == 0 ? 0x17 : 0x27);
+    rtmp_buf_byte(b, 0x01);
+    rtmp_buf_be24(b, 0);
 
     if (gop == 0) {
         put_nal(b, avc_idr, sizeof(avc_idr));
@@ -2572,35 +1778,35 @@ send_video_frame(buf_t *b, unsigned long frame, uint32_t ts, size_t target)
 
     if (target >= b->len + 6) {
         filler = target - b->len - 4;
-        buf_be32(b, (uint32_t) filler);
-        buf_byte(b, 0x0c);
-        buf_fill(b, 0xff, filler - 2);
-        buf_byte(b, 0x80);
+        rtmp_buf_be32(b, (uint32_t) filler);
+        rtmp_buf_byte(b, 0x0c);
+        rtmp_buf_fill(b, 0xff, filler - 2);
+        rtmp_buf_byte(b, 0x80);
     }
 
-    return send_media(MSG_VIDEO, ts, b);
+    return send_media(RTMP_MSG_VIDEO, ts, b);
 }
 
 
 static int
-send_audio_header(buf_t *b)
+send_audio_header(rtmp_buf_t *b)
 {
-    buf_byte(b, 0xaf);
-    buf_byte(b, 0x00);
-    buf_put(b, aac_config, sizeof(aac_config));
+    rtmp_buf_byte(b, 0xaf);
+    rtmp_buf_byte(b, 0x00);
+    rtmp_buf_put(b, aac_config, sizeof(aac_config));
 
-    return send_media(MSG_AUDIO, 0, b);
+    return send_media(RTMP_MSG_AUDIO, 0, b);
 }
 
 
 static int
-send_audio_frame(buf_t *b, uint32_t ts)
+send_audio_frame(rtmp_buf_t *b, uint32_t ts)
 {
-    buf_byte(b, 0xaf);
-    buf_byte(b, 0x01);
-    buf_put(b, aac_silence, sizeof(aac_silence));
+    rtmp_buf_byte(b, 0xaf);
+    rtmp_buf_byte(b, 0x01);
+    rtmp_buf_put(b, aac_silence, sizeof(aac_silence));
 
-    return send_media(MSG_AUDIO, ts, b);
+    return send_media(RTMP_MSG_AUDIO, ts, b);
 }
 
 
@@ -2638,7 +1844,7 @@ publish_loop(void)
     int            rc, paced, vhdr, ahdr, video;
     long           limit;
     size_t         target;
-    buf_t          b;
+    rtmp_buf_t          b;
     int64_t        start, end, due, now;
     uint32_t       ts, vts, ats;
     unsigned long  sent, vframe, aframe;
@@ -2698,12 +1904,12 @@ publish_loop(void)
             while ((now = now_ms()) < due && now < end) {
                 rc = service(due < end ? due : end);
                 if (rc != RC_OK) {
-                    buf_free(&b);
+                    rtmp_buf_free(&b);
                     return dropped(rc);
                 }
 
                 if (st.rejected) {
-                    buf_free(&b);
+                    rtmp_buf_free(&b);
                     return rejected();
                 }
             }
@@ -2731,7 +1937,7 @@ publish_loop(void)
         }
 
         if (rc != RC_OK) {
-            buf_free(&b);
+            rtmp_buf_free(&b);
             return dropped(rc);
         }
 
@@ -2741,17 +1947,17 @@ publish_loop(void)
 
         rc = service(now_ms());
         if (rc != RC_OK) {
-            buf_free(&b);
+            rtmp_buf_free(&b);
             return dropped(rc);
         }
 
         if (st.rejected) {
-            buf_free(&b);
+            rtmp_buf_free(&b);
             return rejected();
         }
     }
 
-    buf_free(&b);
+    rtmp_buf_free(&b);
 
     return client_close();
 }
@@ -2828,17 +2034,12 @@ play_loop(void)
 static int
 handshake(void)
 {
-    int       rc, i;
-    uint8_t   c0c1[1 + HANDSHAKE_SIZE];
-    int64_t   deadline;
+    int             rc;
+    uint8_t         c0c1[RTMP_C0C1_SIZE];
+    int64_t         deadline;
+    const uint8_t  *s1;
 
-    c0c1[0] = 3;
-    memset(c0c1 + 1, 0, 8);
-
-    srand((unsigned) (time(NULL) ^ getpid()));
-    for (i = 9; i < 1 + HANDSHAKE_SIZE; i++) {
-        c0c1[i] = (uint8_t) rand();
-    }
+    rtmp_handshake_c0c1(c0c1, (uint32_t) (time(NULL) ^ getpid()));
 
     rc = net_write(c0c1, sizeof(c0c1));
     if (rc != RC_OK) {
@@ -2847,26 +2048,32 @@ handshake(void)
 
     deadline = now_ms() + cf.timeout;
 
-    while (st.rlast - st.rpos < 1 + 2 * HANDSHAKE_SIZE) {
+    for ( ;; ) {
+        rc = rtmp_handshake_s0s1s2(st.rbuf + st.rpos, st.rlast - st.rpos,
+                                   &s1);
+        if (rc != RTMP_AGAIN) {
+            break;
+        }
+
         rc = net_read(deadline);
         if (rc < 0) {
             return rc;
         }
     }
 
-    if (st.rbuf[st.rpos] != 3) {
+    if (rc == RTMP_ERROR) {
         logerr("unexpected handshake version %u", st.rbuf[st.rpos]);
         return RC_PROTOCOL;
     }
 
     /* C2 echoes S1 */
 
-    rc = net_write(st.rbuf + st.rpos + 1, HANDSHAKE_SIZE);
+    rc = net_write(s1, RTMP_HANDSHAKE_SIZE);
     if (rc != RC_OK) {
         return rc;
     }
 
-    st.rpos += 1 + 2 * HANDSHAKE_SIZE;
+    st.rpos += RTMP_S0S1S2_SIZE;
 
     return RC_OK;
 }
@@ -3032,8 +2239,8 @@ main(int argc, char **argv)
     }
 
     st.fd = -1;
-    st.in_chunk = 128;
-    st.out_chunk = 128;
+    st.out_chunk = RTMP_DEFAULT_CHUNK;
+    rtmp_reader_init(&st.in, MAX_MESSAGE, MAX_IN_STREAMS);
     st.next_tid = 1;
     st.t_conn = now_ms();
 
@@ -3050,8 +2257,8 @@ main(int argc, char **argv)
         return failed(rc);
     }
 
-    if (cf.chunk_size != 128) {
-        rc = send_control(MSG_CHUNK_SIZE, cf.chunk_size);
+    if (cf.chunk_size != RTMP_DEFAULT_CHUNK) {
+        rc = send_control(RTMP_MSG_CHUNK_SIZE, cf.chunk_size);
         if (rc != RC_OK) {
             return failed(rc);
         }
