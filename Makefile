@@ -138,9 +138,9 @@ NODELAY_SO   = $(BUILD)/bench-nodelay.so
 bench: module tools $(LOADGEN) $(NODELAY_SO)
 	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) bench/run
 
-$(LOADGEN): bench/loadgen.c
+$(LOADGEN): bench/loadgen.c lib/rtmp_proto.c lib/rtmp_proto.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -pthread -o $@ $< -lcrypto -lm
+	$(CC) $(TOOL_CFLAGS) -Ilib -pthread -o $@ $(filter %.c,$^) -lcrypto -lm
 
 $(NODELAY_SO): bench/nodelay_preload.c
 	@mkdir -p $(BUILD)

@@ -4,7 +4,8 @@
  *
  * It speaks real RTMP over TCP: the simple handshake, chunked messages in
  * both directions, AMF0 commands (connect, createStream, publish or play)
- * and it reads the server's onStatus.  Every client socket has TCP_NODELAY
+ * and it reads the server's onStatus.  The protocol is lib/rtmp_proto.c,
+ * the test suite's client speaks it too; this file does the sockets.  Every client socket has TCP_NODELAY
  * and TCP_QUICKACK (re-armed after every read): nginx-rtmp never sets
  * TCP_NODELAY, so a client without quick ACKs waits ~40 ms per admission
  * on Nagle + delayed ACK.
@@ -76,11 +77,16 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "rtmp_proto.h"
 
-#define HS_SIZE         1536
+
 #define MAX_CS          16
 #define MAX_MSG         (1024 * 1024)
 #define OUT_CHUNK       4096
+#define CSID_COMMAND    3
+#define CSID_STREAM     8
+#define AMF_NODES       64
+#define AMF_VALUES      8
 #define CONN_TIMEOUT_MS 10000
 #define HARD_LIMIT_S    600
 
@@ -89,20 +95,6 @@ enum { S_CONNECTING = 1, S_HANDSHAKE, S_CONNECT, S_CREATE, S_STATUS, S_LIVE,
        S_DONE };
 
 enum { R_NONE = 0, R_ADMITTED, R_REJECTED, R_ERROR, R_TIMEOUT };
-
-
-typedef struct {
-    int             used;
-    uint32_t        csid;
-    uint32_t        len;
-    uint32_t        have;
-    uint8_t         type;
-    uint32_t        sid;
-    uint32_t        ts;
-    int             ext;
-    uint8_t        *buf;
-    uint32_t        cap;
-} chunkstream_t;
 
 
 typedef struct conn_s {
@@ -118,10 +110,8 @@ typedef struct conn_s {
     uint8_t        *rbuf;
     size_t          rlen;
     size_t          rcap;
-    size_t          hs_have;
-    uint32_t        in_chunk;
     uint32_t        stream_id;
-    chunkstream_t   cs[MAX_CS];
+    rtmp_chunk_reader_t  in;
     char            code[96];
     char            reason[64];
     int             closed;
@@ -419,252 +409,6 @@ self_cpu_ms(void)
 }
 
 
-/* ---------------------------------------------------------------- AMF0 */
-
-typedef struct {
-    uint8_t  *p;
-    uint8_t  *end;
-} amf_t;
-
-
-static void
-w8(uint8_t **p, uint8_t v)
-{
-    *(*p)++ = v;
-}
-
-
-static void
-w16(uint8_t **p, uint16_t v)
-{
-    w8(p, v >> 8);
-    w8(p, v & 0xff);
-}
-
-
-static void
-amf_str(uint8_t **p, const char *s)
-{
-    size_t n = strlen(s);
-
-    w8(p, 0x02);
-    w16(p, (uint16_t) n);
-    memcpy(*p, s, n);
-    *p += n;
-}
-
-
-static void
-amf_num(uint8_t **p, double d)
-{
-    uint64_t v;
-    int      i;
-
-    memcpy(&v, &d, 8);
-    w8(p, 0x00);
-
-    for (i = 7; i >= 0; i--) {
-        w8(p, (v >> (i * 8)) & 0xff);
-    }
-}
-
-
-static void
-amf_key(uint8_t **p, const char *k)
-{
-    size_t n = strlen(k);
-
-    w16(p, (uint16_t) n);
-    memcpy(*p, k, n);
-    *p += n;
-}
-
-
-static int amf_skip(amf_t *a, int depth);
-
-
-static int
-amf_skip_props(amf_t *a, int depth)
-{
-    uint16_t n;
-    int      i;
-
-    for (i = 0; i < 4096; i++) {
-        if (a->end - a->p < 3) {
-            return -1;
-        }
-
-        n = (a->p[0] << 8) | a->p[1];
-
-        if (n == 0 && a->p[2] == 0x09) {
-            a->p += 3;
-            return 0;
-        }
-
-        if (a->end - a->p < 2 + n) {
-            return -1;
-        }
-
-        a->p += 2 + n;
-
-        if (amf_skip(a, depth + 1) != 0) {
-            return -1;
-        }
-    }
-
-    return -1;
-}
-
-
-static int
-amf_skip(amf_t *a, int depth)
-{
-    uint32_t n, i;
-    uint8_t  t;
-
-    if (depth > 16 || a->p >= a->end) {
-        return -1;
-    }
-
-    t = *a->p++;
-
-    switch (t) {
-    case 0x00:
-        if (a->end - a->p < 8) return -1;
-        a->p += 8;
-        return 0;
-    case 0x01:
-        if (a->end - a->p < 1) return -1;
-        a->p += 1;
-        return 0;
-    case 0x02:
-        if (a->end - a->p < 2) return -1;
-        n = (a->p[0] << 8) | a->p[1];
-        if ((uint32_t) (a->end - a->p) < 2 + n) return -1;
-        a->p += 2 + n;
-        return 0;
-    case 0x03:
-        return amf_skip_props(a, depth);
-    case 0x05:
-    case 0x06:
-        return 0;
-    case 0x08:
-        if (a->end - a->p < 4) return -1;
-        a->p += 4;
-        return amf_skip_props(a, depth);
-    case 0x0a:
-        if (a->end - a->p < 4) return -1;
-        n = ((uint32_t) a->p[0] << 24) | (a->p[1] << 16) | (a->p[2] << 8)
-            | a->p[3];
-        a->p += 4;
-        for (i = 0; i < n && i < 4096; i++) {
-            if (amf_skip(a, depth + 1) != 0) return -1;
-        }
-        return 0;
-    case 0x0c:
-        if (a->end - a->p < 4) return -1;
-        n = ((uint32_t) a->p[0] << 24) | (a->p[1] << 16) | (a->p[2] << 8)
-            | a->p[3];
-        if ((uint32_t) (a->end - a->p) < 4 + n) return -1;
-        a->p += 4 + n;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-
-static int
-amf_read_str(amf_t *a, char *out, size_t size)
-{
-    uint16_t n;
-
-    if (a->end - a->p < 3 || a->p[0] != 0x02) {
-        return -1;
-    }
-
-    n = (a->p[1] << 8) | a->p[2];
-    if (a->end - a->p < 3 + n) {
-        return -1;
-    }
-
-    if (out) {
-        size_t m = n < size - 1 ? n : size - 1;
-        memcpy(out, a->p + 3, m);
-        out[m] = '\0';
-    }
-
-    a->p += 3 + n;
-    return 0;
-}
-
-
-static int
-amf_read_num(amf_t *a, double *d)
-{
-    uint64_t v = 0;
-    int      i;
-
-    if (a->end - a->p < 9 || a->p[0] != 0x00) {
-        return -1;
-    }
-
-    for (i = 1; i <= 8; i++) {
-        v = (v << 8) | a->p[i];
-    }
-
-    memcpy(d, &v, 8);
-    a->p += 9;
-    return 0;
-}
-
-
-/* finds string property KEY in the object at a->p (does not advance) */
-
-static int
-amf_obj_get(amf_t *a0, const char *key, char *out, size_t size)
-{
-    amf_t     a = *a0;
-    uint16_t  n;
-    size_t    kl = strlen(key);
-    int       i;
-
-    if (a.p >= a.end || (a.p[0] != 0x03 && a.p[0] != 0x08)) {
-        return -1;
-    }
-
-    a.p += a.p[0] == 0x08 ? 5 : 1;
-
-    for (i = 0; i < 256; i++) {
-        if (a.end - a.p < 3) {
-            return -1;
-        }
-
-        n = (a.p[0] << 8) | a.p[1];
-        if (n == 0 && a.p[2] == 0x09) {
-            return -1;
-        }
-
-        if (a.end - a.p < 2 + n) {
-            return -1;
-        }
-
-        if (n == kl && memcmp(a.p + 2, key, kl) == 0) {
-            a.p += 2 + n;
-            return amf_read_str(&a, out, size);
-        }
-
-        a.p += 2 + n;
-
-        if (amf_skip(&a, 1) != 0) {
-            return -1;
-        }
-    }
-
-    return -1;
-}
-
-
 /* ---------------------------------------------------------------- RTMP out */
 
 static int
@@ -695,33 +439,21 @@ send_all(int fd, const uint8_t *b, size_t n)
 }
 
 
-/* one message on CSID, split in OUT_CHUNK chunks, appended at *p */
+/* appends the command in body to out and sends out */
 
-static void
-put_msg(uint8_t **p, uint32_t csid, uint8_t type, uint32_t sid,
-    const uint8_t *body, uint32_t len)
+static int
+send_command(conn_t *c, rtmp_buf_t *out, uint32_t csid, uint32_t sid,
+    rtmp_buf_t *body)
 {
-    uint32_t off = 0, n;
-
-    w8(p, (uint8_t) csid);  /* fmt 0 */
-    w8(p, 0); w8(p, 0); w8(p, 0);                     /* timestamp */
-    w8(p, (len >> 16) & 0xff); w8(p, (len >> 8) & 0xff); w8(p, len & 0xff);
-    w8(p, type);
-    w8(p, sid & 0xff); w8(p, (sid >> 8) & 0xff);      /* little endian */
-    w8(p, (sid >> 16) & 0xff); w8(p, (sid >> 24) & 0xff);
-
-    for ( ;; ) {
-        n = len - off < OUT_CHUNK ? len - off : OUT_CHUNK;
-        memcpy(*p, body + off, n);
-        *p += n;
-        off += n;
-
-        if (off >= len) {
-            break;
-        }
-
-        w8(p, 0xc0 | (uint8_t) csid);                 /* fmt 3 */
+    if (body->failed
+        || rtmp_chunk_message(out, OUT_CHUNK, csid, RTMP_MSG_AMF0_CMD, sid, 0,
+                              body->data, body->len) != RTMP_OK
+        || out->failed)
+    {
+        return -1;
     }
+
+    return send_all(c->fd, out->data, out->len);
 }
 
 
@@ -739,57 +471,60 @@ quickack(int fd)
 static int
 send_connect(conn_t *c, const uint8_t *s1)
 {
-    uint8_t   out[HS_SIZE + 8192], body[2048], *p, *b;
-    char      tcurl[256];
+    uint8_t     out[RTMP_HANDSHAKE_SIZE + 8192], body[2048];
+    char        tcurl[256];
+    rtmp_buf_t  o, b;
 
-    p = out;
-    memcpy(p, s1, HS_SIZE);          /* C2 echoes S1 */
-    p += HS_SIZE;
+    rtmp_buf_init(&o, out, sizeof(out));
+    rtmp_buf_put(&o, s1, RTMP_HANDSHAKE_SIZE);      /* C2 echoes S1 */
 
-    /* set chunk size */
-    b = body;
-    w8(&b, 0); w8(&b, 0); w8(&b, (OUT_CHUNK >> 8) & 0xff);
-    w8(&b, OUT_CHUNK & 0xff);
-    put_msg(&p, 2, 1, 0, body, 4);
+    rtmp_control(&o, RTMP_DEFAULT_CHUNK, RTMP_MSG_CHUNK_SIZE, OUT_CHUNK);
 
     snprintf(tcurl, sizeof(tcurl), "rtmp://%s:%d/%s", o_host, o_port, o_app);
 
-    b = body;
-    amf_str(&b, "connect");
-    amf_num(&b, 1);
-    w8(&b, 0x03);
-    amf_key(&b, "app"); amf_str(&b, o_app);
-    amf_key(&b, "type"); amf_str(&b, "nonprivate");
-    amf_key(&b, "flashVer"); amf_str(&b, "FMLE/3.0 (compatible; loadgen)");
-    amf_key(&b, "tcUrl"); amf_str(&b, tcurl);
-    w8(&b, 0); w8(&b, 0); w8(&b, 0x09);
-    put_msg(&p, 3, 20, 0, body, (uint32_t) (b - body));
+    rtmp_buf_init(&b, body, sizeof(body));
+    rtmp_amf_str(&b, "connect");
+    rtmp_amf_number(&b, 1);
+    rtmp_amf_object(&b);
+    rtmp_amf_key(&b, "app", 3);
+    rtmp_amf_str(&b, o_app);
+    rtmp_amf_key(&b, "type", 4);
+    rtmp_amf_str(&b, "nonprivate");
+    rtmp_amf_key(&b, "flashVer", 8);
+    rtmp_amf_str(&b, "FMLE/3.0 (compatible; loadgen)");
+    rtmp_amf_key(&b, "tcUrl", 5);
+    rtmp_amf_str(&b, tcurl);
+    rtmp_amf_object_end(&b);
 
-    return send_all(c->fd, out, p - out);
+    return send_command(c, &o, CSID_COMMAND, 0, &b);
 }
 
 
 static int
 send_create(conn_t *c)
 {
-    uint8_t out[256], body[128], *p = out, *b = body;
+    uint8_t     out[256], body[128];
+    rtmp_buf_t  o, b;
 
-    amf_str(&b, "createStream");
-    amf_num(&b, 2);
-    w8(&b, 0x05);
-    put_msg(&p, 3, 20, 0, body, (uint32_t) (b - body));
+    rtmp_buf_init(&o, out, sizeof(out));
+    rtmp_buf_init(&b, body, sizeof(body));
 
-    return send_all(c->fd, out, p - out);
+    rtmp_amf_str(&b, "createStream");
+    rtmp_amf_number(&b, 2);
+    rtmp_amf_null(&b);
+
+    return send_command(c, &o, CSID_COMMAND, 0, &b);
 }
 
 
 static int
 send_start(conn_t *c)
 {
-    uint8_t   out[12288], body[8192], *p = out, *b = body;
-    char      name[6144];
-    int       publish = c->feeder || strcmp(o_mode, "publish") == 0;
+    uint8_t     out[12288], body[8192];
+    char        name[6144];
+    int         publish = c->feeder || strcmp(o_mode, "publish") == 0;
     const char *nm;
+    rtmp_buf_t  o, b;
 
     if (c->feeder) {
         nm = o_feeder;
@@ -816,110 +551,79 @@ send_start(conn_t *c)
         nm = name;
     }
 
-    amf_str(&b, publish ? "publish" : "play");
-    amf_num(&b, 0);
-    w8(&b, 0x05);
-    amf_str(&b, nm);
+    rtmp_buf_init(&o, out, sizeof(out));
+    rtmp_buf_init(&b, body, sizeof(body));
+
+    rtmp_amf_str(&b, publish ? "publish" : "play");
+    rtmp_amf_number(&b, 0);
+    rtmp_amf_null(&b);
+    rtmp_amf_str(&b, nm);
 
     if (publish) {
-        amf_str(&b, "live");
+        rtmp_amf_str(&b, "live");
     } else {
-        amf_num(&b, -2000);
+        rtmp_amf_number(&b, -2000);
     }
 
-    put_msg(&p, 8, 20, c->stream_id, body, (uint32_t) (b - body));
-
-    return send_all(c->fd, out, p - out);
+    return send_command(c, &o, CSID_STREAM, c->stream_id, &b);
 }
 
 
 /* ---------------------------------------------------------------- RTMP in */
 
-static chunkstream_t *
-cs_get(conn_t *c, uint32_t csid)
-{
-    int i, free_i = -1;
-
-    for (i = 0; i < MAX_CS; i++) {
-        if (c->cs[i].used && c->cs[i].csid == csid) {
-            return &c->cs[i];
-        }
-
-        if (!c->cs[i].used && free_i < 0) {
-            free_i = i;
-        }
-    }
-
-    if (free_i < 0) {
-        return NULL;
-    }
-
-    memset(&c->cs[free_i], 0, sizeof(chunkstream_t));
-    c->cs[free_i].used = 1;
-    c->cs[free_i].csid = csid;
-    return &c->cs[free_i];
-}
-
-
 /* returns -1 on a protocol error, 0 otherwise */
 
 static int
-handle_msg(conn_t *c, chunkstream_t *cs)
+handle_msg(conn_t *c, const rtmp_message_t *m)
 {
-    uint8_t   *m = cs->buf;
-    uint32_t   n = cs->len;
-    amf_t      a;
-    char       name[64], level[32];
-    double     txn, sid;
+    int          n;
+    size_t       len;
+    char         level[32];
+    rtmp_amf_t   pool[AMF_NODES], *v[AMF_VALUES], *info;
+    double       txn;
 
-    switch (cs->type) {
+    if (rtmp_reader_control(&c->in, m) != RTMP_OK) {
+        return -1;
+    }
 
-    case 1:     /* set chunk size */
-        if (n >= 4) {
-            c->in_chunk = (((uint32_t) m[0] << 24) | (m[1] << 16) | (m[2] << 8)
-                           | m[3]) & 0x7fffffff;
-            if (c->in_chunk < 1 || c->in_chunk > MAX_MSG) {
-                return -1;
-            }
+    switch (m->type) {
+
+    case RTMP_MSG_USER:     /* answer pings */
+        if (m->len >= 6
+            && rtmp_get_be16(m->data) == RTMP_UC_PING_REQUEST)
+        {
+            uint8_t     out[64];
+            rtmp_buf_t  o;
+
+            rtmp_buf_init(&o, out, sizeof(out));
+            rtmp_user_control(&o, OUT_CHUNK, RTMP_UC_PING_RESPONSE,
+                              m->data + 2, 4);
+            (void) send_all(c->fd, o.data, o.len);
         }
         return 0;
 
-    case 4:     /* user control: answer pings */
-        if (n >= 6 && m[0] == 0 && m[1] == 6) {
-            uint8_t out[64], body[6], *p = out;
-
-            body[0] = 0; body[1] = 7;
-            memcpy(body + 2, m + 2, 4);
-            put_msg(&p, 2, 4, 0, body, 6);
-            (void) send_all(c->fd, out, p - out);
-        }
-        return 0;
-
-    case 20:
+    case RTMP_MSG_AMF0_CMD:
         break;
 
     default:
         return 0;
     }
 
-    a.p = m;
-    a.end = m + n;
+    n = rtmp_amf_read(m->data, m->len, pool, AMF_NODES, v, AMF_VALUES);
 
-    if (amf_read_str(&a, name, sizeof(name)) != 0) {
+    if (n < 1 || v[0]->type != RTMP_AMF_STRING) {
         return -1;
     }
 
-    if (amf_read_num(&a, &txn) != 0) {
-        txn = 0;
+    txn = (n > 1 && v[1]->type == RTMP_AMF_NUMBER) ? v[1]->num : 0;
+
+    if (rtmp_amf_str_eq(v[0], "_error")) {
+        c->result = R_REJECTED;
+        snprintf(c->code, sizeof(c->code), "_error");
+        return 0;
     }
 
-    if (strcmp(name, "_result") == 0 || strcmp(name, "_error") == 0) {
-
-        if (strcmp(name, "_error") == 0) {
-            c->result = R_REJECTED;
-            snprintf(c->code, sizeof(c->code), "_error");
-            return 0;
-        }
+    if (rtmp_amf_str_eq(v[0], "_result")) {
 
         if (c->state == S_CONNECT && txn == 1) {
             c->state = S_CREATE;
@@ -927,11 +631,12 @@ handle_msg(conn_t *c, chunkstream_t *cs)
         }
 
         if (c->state == S_CREATE && txn == 2) {
-            if (amf_skip(&a, 0) != 0 || amf_read_num(&a, &sid) != 0) {
+            /* the command object (null), then the stream id */
+            if (n < 4 || v[3]->type != RTMP_AMF_NUMBER) {
                 return -1;
             }
 
-            c->stream_id = (uint32_t) sid;
+            c->stream_id = (uint32_t) v[3]->num;
             c->state = S_STATUS;
             return send_start(c);
         }
@@ -939,18 +644,22 @@ handle_msg(conn_t *c, chunkstream_t *cs)
         return 0;
     }
 
-    if (strcmp(name, "onStatus") != 0) {
+    if (!rtmp_amf_str_eq(v[0], "onStatus")) {
         return 0;
     }
 
-    if (amf_skip(&a, 0) != 0) {     /* null */
+    if (n < 3) {            /* no null after the transaction id */
         return -1;
     }
 
+    info = (n > 3) ? v[3] : NULL;
+
     level[0] = '\0';
     c->code[0] = '\0';
-    (void) amf_obj_get(&a, "level", level, sizeof(level));
-    (void) amf_obj_get(&a, "code", c->code, sizeof(c->code));
+    (void) rtmp_amf_copy(rtmp_amf_member(info, "level"), level,
+                         sizeof(level));
+    (void) rtmp_amf_copy(rtmp_amf_member(info, "code"), c->code,
+                         sizeof(c->code));
 
     if (c->state == S_LIVE) {
         return 0;
@@ -960,7 +669,8 @@ handle_msg(conn_t *c, chunkstream_t *cs)
         char desc[256], *colon;
 
         desc[0] = '\0';
-        (void) amf_obj_get(&a, "description", desc, sizeof(desc));
+        (void) rtmp_amf_copy(rtmp_amf_member(info, "description"), desc,
+                             sizeof(desc));
         colon = strchr(desc, ':');
         if (colon) {
             *colon = '\0';
@@ -971,9 +681,9 @@ handle_msg(conn_t *c, chunkstream_t *cs)
         return 0;
     }
 
-    n = strlen(c->code);
+    len = strlen(c->code);
 
-    if (n > 6 && strcmp(c->code + n - 6, ".Start") == 0) {
+    if (len > 6 && strcmp(c->code + len - 6, ".Start") == 0) {
         c->result = R_ADMITTED;
     }
 
@@ -986,98 +696,34 @@ handle_msg(conn_t *c, chunkstream_t *cs)
 static int
 parse_chunks(conn_t *c)
 {
-    uint8_t        *p = c->rbuf, *end = c->rbuf + c->rlen, *q;
-    uint32_t        csid, fmt, hl, ts, take;
-    chunkstream_t  *cs;
+    int             rc;
+    size_t          pos, used;
+    rtmp_message_t  m;
 
-    while (p < end && c->result == R_NONE) {
-        q = p;
-        fmt = *q >> 6;
-        csid = *q & 0x3f;
-        q++;
+    pos = 0;
+    rc = RTMP_AGAIN;
 
-        if (csid == 0) {
-            if (end - q < 1) break;
-            csid = 64 + q[0];
-            q++;
-        } else if (csid == 1) {
-            if (end - q < 2) break;
-            csid = 64 + q[0] + q[1] * 256;
-            q += 2;
+    while (c->result == R_NONE) {
+        rc = rtmp_read_message(&c->in, c->rbuf + pos, c->rlen - pos, &used,
+                               &m);
+        pos += used;
+
+        if (rc != RTMP_OK) {
+            break;
         }
 
-        hl = fmt == 0 ? 11 : fmt == 1 ? 7 : fmt == 2 ? 3 : 0;
-        if ((uint32_t) (end - q) < hl) break;
-
-        cs = cs_get(c, csid);
-        if (cs == NULL) {
-            return -1;
-        }
-
-        if (fmt < 3) {
-            ts = ((uint32_t) q[0] << 16) | (q[1] << 8) | q[2];
-            cs->ext = ts == 0xffffff;
-
-            if (fmt <= 1) {
-                if (cs->have) {
-                    return -1;      /* new header amid a message */
-                }
-                cs->len = ((uint32_t) q[3] << 16) | (q[4] << 8) | q[5];
-                cs->type = q[6];
-                if (cs->len > MAX_MSG) {
-                    return -1;
-                }
-            }
-
-            if (fmt == 0) {
-                cs->sid = q[7] | (q[8] << 8) | (q[9] << 16)
-                          | ((uint32_t) q[10] << 24);
-            }
-        }
-
-        q += hl;
-
-        if (cs->ext) {
-            if (end - q < 4) break;
-            q += 4;
-        }
-
-        if (cs->cap < cs->len || cs->buf == NULL) {
-            uint32_t cap = cs->len < 256 ? 256 : cs->len;
-            uint8_t *nb = realloc(cs->buf, cap);
-            if (nb == NULL) {
-                return -1;
-            }
-            cs->buf = nb;
-            cs->cap = cap;
-        }
-
-        take = cs->len - cs->have;
-        if (take > c->in_chunk) {
-            take = c->in_chunk;
-        }
-
-        if ((uint32_t) (end - q) < take) break;
-
-        memcpy(cs->buf + cs->have, q, take);
-        cs->have += take;
-        q += take;
-        p = q;
-
-        if (cs->have == cs->len) {
-            cs->have = 0;
-            if (handle_msg(c, cs) != 0) {
-                return -1;
-            }
+        if (handle_msg(c, &m) != 0) {
+            rc = RTMP_ERROR;
+            break;
         }
     }
 
-    if (p > c->rbuf) {
-        memmove(c->rbuf, p, end - p);
-        c->rlen = end - p;
+    if (pos > 0) {
+        memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+        c->rlen -= pos;
     }
 
-    return 0;
+    return (rc == RTMP_ERROR) ? -1 : 0;
 }
 
 
@@ -1165,17 +811,16 @@ conn_open(worker_t *w, conn_t *c)
 {
     struct sockaddr_in  sin;
     struct epoll_event  ev;
-    int                 one = 1, i;
+    int                 one = 1;
     long                k;
 
-    for (i = 0; i < MAX_CS; i++) {
-        c->cs[i].used = 0;
-        c->cs[i].have = 0;
+    if (c->in.max_streams == 0) {
+        rtmp_reader_init(&c->in, MAX_MSG, MAX_CS);
+    } else {
+        rtmp_reader_reset(&c->in);
     }
 
     c->rlen = 0;
-    c->hs_have = 0;
-    c->in_chunk = 128;
     c->result = R_NONE;
     c->code[0] = '\0';
     c->reason[0] = '\0';
@@ -1247,10 +892,11 @@ static int
 conn_io(worker_t *w, conn_t *c, uint32_t events)
 {
     struct epoll_event  ev;
-    uint8_t             c0c1[1 + HS_SIZE];
-    int                 err = 0, i;
+    uint8_t             c0c1[RTMP_C0C1_SIZE];
+    int                 err = 0, i, rc;
     socklen_t           el = sizeof(err);
     ssize_t             n;
+    const uint8_t      *s1;
 
     if (c->state == S_CONNECTING) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
@@ -1264,11 +910,7 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
             return 1;
         }
 
-        c0c1[0] = 3;
-        memset(c0c1 + 1, 0, 8);
-        for (i = 9; i < 1 + HS_SIZE; i++) {
-            c0c1[i] = (uint8_t) (i * 131 + c->slot);
-        }
+        rtmp_handshake_c0c1(c0c1, (uint32_t) c->slot + 1);
 
         if (send_all(c->fd, c0c1, sizeof(c0c1)) != 0) {
             c->result = R_ERROR;
@@ -1330,19 +972,27 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
         c->rlen += n;
 
         if (c->state == S_HANDSHAKE) {
-            if (c->rlen < 1 + 2 * HS_SIZE) {
+            rc = rtmp_handshake_s0s1s2(c->rbuf, c->rlen, &s1);
+
+            if (rc == RTMP_AGAIN) {
                 continue;
             }
 
-            if (send_connect(c, c->rbuf + 1) != 0) {
+            if (rc == RTMP_ERROR) {
+                c->result = R_ERROR;
+                snprintf(c->code, sizeof(c->code), "handshake");
+                return 1;
+            }
+
+            if (send_connect(c, s1) != 0) {
                 c->result = R_ERROR;
                 snprintf(c->code, sizeof(c->code), "send");
                 return 1;
             }
 
-            memmove(c->rbuf, c->rbuf + 1 + 2 * HS_SIZE,
-                    c->rlen - 1 - 2 * HS_SIZE);
-            c->rlen -= 1 + 2 * HS_SIZE;
+            memmove(c->rbuf, c->rbuf + RTMP_S0S1S2_SIZE,
+                    c->rlen - RTMP_S0S1S2_SIZE);
+            c->rlen -= RTMP_S0S1S2_SIZE;
             c->state = S_CONNECT;
         }
 
