@@ -16,8 +16,10 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include <jansson.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_orders.h"
+#include "ngx_rtmp_compliance_order_json.h"
+#include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_session.h"
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
@@ -54,7 +56,6 @@ static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
 static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_compliance_api_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_compliance_api_commands[] = {
@@ -92,7 +93,7 @@ ngx_module_t  ngx_http_compliance_api_module = {
     NGX_HTTP_MODULE,                        /* module type */
     NULL,                                   /* init master */
     NULL,                                   /* init module */
-    ngx_http_compliance_api_init_process,   /* init process */
+    NULL,                                   /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
     NULL,                                   /* exit process */
@@ -104,15 +105,6 @@ ngx_module_t  ngx_http_compliance_api_module = {
 static ngx_str_t  ngx_http_compliance_api_json = ngx_string("application/json");
 static ngx_str_t  ngx_http_compliance_api_prometheus =
     ngx_string("text/plain; version=0.0.4");
-
-
-/* the rtmp side's timers: this module's init_process runs after events' */
-
-static ngx_int_t
-ngx_http_compliance_api_init_process(ngx_cycle_t *cycle)
-{
-    return ngx_rtmp_compliance_timers_start(cycle);
-}
 
 
 static char *
@@ -168,7 +160,7 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
     ngx_http_core_loc_conf_t  *clcf;
 
     if (ngx_rtmp_compliance_main == NULL
-        || ngx_rtmp_compliance_main->sh == NULL)
+        || ngx_rtmp_compliance_main->zone == NULL)
     {
         return ngx_http_compliance_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "no_zone", "the rtmp block has no \"compliance_zone\"");
@@ -418,10 +410,9 @@ static ngx_int_t
 ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     size_t len)
 {
-    json_t                            *req, *j, *rec;
+    json_t                            *req, *j;
     time_t                             now;
     ngx_int_t                          rc;
-    ngx_uint_t                         hits;
     json_error_t                       err;
     ngx_rtmp_compliance_order_t       *o;
     ngx_rtmp_compliance_order_spec_t   spec;
@@ -451,15 +442,19 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
                                              (char *) detail);
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    o = ngx_rtmp_compliance_order_add_locked(mcf, &spec);
+    rc = ngx_rtmp_compliance_order_create_locked(mcf, &spec,
+                                               NGX_RTMP_COMPLIANCE_ORIGIN_API,
+                                               r->connection->log, &o);
 
     json_decref(req);
 
-    if (o == NULL) {
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
+    j = (rc == NGX_OK) ? ngx_rtmp_compliance_order_json(o) : NULL;
 
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "compliance: order refused, the zone is full");
 
@@ -469,51 +464,13 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
                                              "order; nothing was changed");
     }
 
-    j = ngx_rtmp_compliance_order_json(o);
-    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
-
-    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, r->connection->log)
-             : NGX_ERROR;
-
-    json_decref(rec);
-
     if (rc != NGX_OK) {
-        ngx_rtmp_compliance_order_delete_locked(mcf, o);
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
-
-        json_decref(j);
-
         return ngx_http_compliance_api_error(r,
                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
                                            "state_unwritable", "the state "
                                            "file could not be written; "
                                            "nothing was changed");
     }
-
-    hits = ngx_rtmp_compliance_order_apply_locked(mcf, o);
-
-    if (ngx_rtmp_compliance_fleet_publish_locked(mcf,
-                                             NGX_RTMP_COMPLIANCE_FLEET_CREATE,
-                                             o, r->connection->log)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "compliance: order %uL is in force here but could not "
-                      "be queued for the fleet", o->id);
-    }
-
-    ngx_rtmp_compliance_order_audit_locked("order.create", o,
-                                           r->connection->log);
-
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "compliance: order %uL created: %V %V:%*s until %T, "
-                  "%ui live sessions hit", o->id,
-                  &ngx_rtmp_compliance_actions[o->action],
-                  &ngx_rtmp_compliance_targets[o->kind],
-                  (size_t) o->target_len,
-                  ngx_rtmp_compliance_order_target(o), o->until, hits);
-
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
 
     if (j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -526,19 +483,19 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
 static ngx_int_t
 ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 {
-    json_t                           *j, *rec;
+    json_t                           *j;
     ngx_int_t                         rc;
     ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    o = ngx_rtmp_compliance_order_find_locked(mcf, id);
+    o = ngx_rtmp_compliance_order_find_locked(mcf->zone, id);
 
     if (o == NULL || (o->until && o->until <= ngx_time())) {
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
         return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
                                              "not_found", "no such order in "
                                              "force");
@@ -546,7 +503,7 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 
     if (r->method != NGX_HTTP_DELETE) {
         j = ngx_rtmp_compliance_order_json(o);
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
         if (j == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -555,45 +512,19 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
         return ngx_http_compliance_api_send(r, NGX_HTTP_OK, j);
     }
 
-    rec = json_pack("{s:s, s:I}", "op", "lift", "id", (json_int_t) id);
+    rc = ngx_rtmp_compliance_order_lift_locked(mcf, o,
+                                               NGX_RTMP_COMPLIANCE_ORIGIN_API,
+                                               r->connection->log);
 
-    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, r->connection->log)
-             : NGX_ERROR;
-
-    json_decref(rec);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     if (rc != NGX_OK) {
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
         return ngx_http_compliance_api_error(r,
                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
                                            "state_unwritable", "the state "
                                            "file could not be written; the "
                                            "order stays in force");
     }
-
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "compliance: order %uL lifted: %V %V:%*s", o->id,
-                  &ngx_rtmp_compliance_actions[o->action],
-                  &ngx_rtmp_compliance_targets[o->kind],
-                  (size_t) o->target_len,
-                  ngx_rtmp_compliance_order_target(o));
-
-    ngx_rtmp_compliance_order_audit_locked("order.lift", o,
-                                           r->connection->log);
-
-    if (ngx_rtmp_compliance_fleet_publish_locked(mcf,
-                                             NGX_RTMP_COMPLIANCE_FLEET_LIFT,
-                                             o, r->connection->log)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "compliance: order %uL is lifted here but the lift "
-                      "could not be queued for the fleet", o->id);
-    }
-
-    ngx_rtmp_compliance_order_delete_locked(mcf, o);
-
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
 
     r->headers_out.status = NGX_HTTP_NO_CONTENT;
     r->headers_out.content_length_n = 0;
@@ -620,15 +551,15 @@ ngx_http_compliance_api_orders(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    root = mcf->sh->orders.root;
-    sentinel = mcf->sh->orders.sentinel;
+    root = mcf->zone->sh->orders.root;
+    sentinel = mcf->zone->sh->orders.sentinel;
 
     if (root != sentinel) {
         for (node = ngx_rbtree_min(root, sentinel);
              node;
-             node = ngx_rbtree_next(&mcf->sh->orders, node))
+             node = ngx_rbtree_next(&mcf->zone->sh->orders, node))
         {
             o = (ngx_rtmp_compliance_order_t *) node;
 
@@ -639,14 +570,14 @@ ngx_http_compliance_api_orders(ngx_http_request_t *r)
             j = ngx_rtmp_compliance_order_json(o);
 
             if (j == NULL || json_array_append_new(a, j) != 0) {
-                ngx_shmtx_unlock(&mcf->shpool->mutex);
+                ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
                 json_decref(a);
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
         }
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
 }
@@ -763,10 +694,10 @@ ngx_http_compliance_api_sessions(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    root = mcf->sh->sessions.root;
-    sentinel = mcf->sh->sessions.sentinel;
+    root = mcf->zone->sh->sessions.root;
+    sentinel = mcf->zone->sh->sessions.sentinel;
 
     /* players are counted first, for their publishers' "viewers" */
 
@@ -774,7 +705,7 @@ ngx_http_compliance_api_sessions(ngx_http_request_t *r)
 
         for (node = ngx_rbtree_min(root, sentinel);
              node;
-             node = ngx_rbtree_next(&mcf->sh->sessions, node))
+             node = ngx_rbtree_next(&mcf->zone->sh->sessions, node))
         {
             ss = (ngx_rtmp_compliance_session_t *) node;
 
@@ -801,7 +732,7 @@ ngx_http_compliance_api_sessions(ngx_http_request_t *r)
             j = ngx_http_compliance_api_session_json(ss, viewers);
 
             if (j == NULL || json_array_append_new(a, j) != 0) {
-                ngx_shmtx_unlock(&mcf->shpool->mutex);
+                ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
                 json_decref(a);
                 json_decref(viewers);
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -809,7 +740,7 @@ ngx_http_compliance_api_sessions(ngx_http_request_t *r)
         }
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     json_decref(viewers);
 
@@ -826,12 +757,12 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 
     mcf = ngx_rtmp_compliance_main;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    ss = ngx_rtmp_compliance_session_find_locked(mcf, id);
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
 
     if (ss == NULL) {
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
         return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
                                              "not_found", "no such live "
                                              "session");
@@ -839,7 +770,7 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 
     if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
         ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
-        mcf->sh->marks++;
+        mcf->zone->sh->marks++;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "compliance: session %uL to be dropped by the API",
@@ -848,7 +779,7 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 
     j = ngx_http_compliance_api_session_json(ss, NULL);
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     if (j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -873,9 +804,9 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
 
     mcf = ngx_rtmp_compliance_main;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
-    sh = *mcf->sh;
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+    sh = *mcf->zone->sh;
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     size = 8192 + 2 * NGX_RTMP_COMPLIANCE_REASON_MAX * 128;
 

@@ -17,7 +17,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_amf.h"
 
 
 #define NGX_RTMP_COMPLIANCE_AMF_DEPTH     16

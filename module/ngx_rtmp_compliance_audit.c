@@ -18,14 +18,17 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sys/file.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_zone.h"
+#include "ngx_rtmp_compliance_json.h"
+#include "ngx_rtmp_compliance_key.h"
+#include "ngx_rtmp_compliance_tier.h"
+#include "ngx_rtmp_compliance_audit_format.h"
 
 
-#define NGX_RTMP_COMPLIANCE_AUDIT_RETENTION_MIN  (3 * 365 * 86400)
 #define NGX_RTMP_COMPLIANCE_AUDIT_TAIL           65536
 #define NGX_RTMP_COMPLIANCE_AUDIT_SYNC           1000   /* batch, ms */
 
@@ -68,7 +71,7 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_conf_enum_t              *e;
     ngx_rtmp_compliance_audit_t  *a;
 
-    a = &mcf->audit;
+    a = mcf->audit;
 
     if (a->dir.data) {
         return "is duplicate";
@@ -105,7 +108,7 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
 
             switch (v.data[v.len - 1]) {
             case 'y':
-                unit = 365 * 86400;
+                unit = NGX_RTMP_COMPLIANCE_AUDIT_YEAR_DAYS * 86400;
                 break;
             case 'd':
                 unit = 86400;
@@ -211,12 +214,12 @@ ngx_rtmp_compliance_audit_segment(ngx_rtmp_compliance_audit_t *a,
     ngx_gmtime((time_t) (ms / 1000), &tm);
 
     if (a->rotate) {
-        ngx_sprintf(name, "audit-%4d%02d%02dT%02d.jsonl%Z",
+        ngx_sprintf(name, NGX_RTMP_COMPLIANCE_AUDIT_HOURLY_FMT "%Z",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
                     tm.ngx_tm_hour);
 
     } else {
-        ngx_sprintf(name, "audit-%4d%02d%02d.jsonl%Z",
+        ngx_sprintf(name, NGX_RTMP_COMPLIANCE_AUDIT_DAILY_FMT "%Z",
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
     }
 }
@@ -258,7 +261,7 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_audit_t  *a;
     u_char                        path[NGX_MAX_PATH];
 
-    a = &mcf->audit;
+    a = mcf->audit;
 
     if (a->dir.len == 0) {
         return NGX_OK;
@@ -289,7 +292,7 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
      * servers sharing it) would fork the chain
      */
 
-    ngx_sprintf(path, "%V/.writer%Z", &a->dir);
+    ngx_sprintf(path, "%V/" NGX_RTMP_COMPLIANCE_AUDIT_LOCK "%Z", &a->dir);
 
     fd = ngx_open_file(path, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN,
                        NGX_FILE_OWNER_ACCESS);
@@ -317,8 +320,8 @@ ngx_rtmp_compliance_audit_init(ngx_rtmp_compliance_main_conf_t *mcf,
 
     /* the first worker writes audit.start, with the master's pid */
 
-    mcf->sh->audit_start = 1;
-    mcf->sh->audit_recovered = recovered;
+    mcf->zone->sh->audit_start = 1;
+    mcf->zone->sh->audit_recovered = recovered;
 
     return NGX_OK;
 }
@@ -337,11 +340,11 @@ ngx_rtmp_compliance_audit_test(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_file_info_t   fi;
     u_char            path[NGX_MAX_PATH];
 
-    if (mcf->audit.dir.len == 0 || mcf->audit.dir.len >= NGX_MAX_PATH) {
+    if (mcf->audit->dir.len == 0 || mcf->audit->dir.len >= NGX_MAX_PATH) {
         return NGX_OK;
     }
 
-    ngx_sprintf(path, "%V%Z", &mcf->audit.dir);
+    ngx_sprintf(path, "%V%Z", &mcf->audit->dir);
 
     if (ngx_file_info(path, &fi) != NGX_FILE_ERROR) {
         if (ngx_is_dir(&fi)) {
@@ -354,7 +357,7 @@ ngx_rtmp_compliance_audit_test(ngx_rtmp_compliance_main_conf_t *mcf,
         return NGX_ERROR;
     }
 
-    len = mcf->audit.dir.len;
+    len = mcf->audit->dir.len;
 
     for (slash = path + len - 1; slash > path && *slash != '/'; slash--) {
         /* void */
@@ -365,7 +368,7 @@ ngx_rtmp_compliance_audit_test(ngx_rtmp_compliance_main_conf_t *mcf,
     if (ngx_file_info(path, &fi) == NGX_FILE_ERROR || !ngx_is_dir(&fi)) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_audit_log: \"%V\" cannot be made: "
-                      "\"%s\" is not a directory", &mcf->audit.dir, path);
+                      "\"%s\" is not a directory", &mcf->audit->dir, path);
         return NGX_ERROR;
     }
 
@@ -392,13 +395,13 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_shctx_t  *sh;
     u_char                        newest[64], path[NGX_MAX_PATH];
 
-    sh = mcf->sh;
+    sh = mcf->zone->sh;
     *recovered = 0;
     newest[0] = '\0';
 
-    ngx_sprintf(path, "%V%Z", &mcf->audit.dir);
+    ngx_sprintf(path, "%V%Z", &mcf->audit->dir);
 
-    if (ngx_open_dir((ngx_str_t *) &mcf->audit.dir, &dir) == NGX_ERROR) {
+    if (ngx_open_dir((ngx_str_t *) &mcf->audit->dir, &dir) == NGX_ERROR) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_audit_log: " ngx_open_dir_n " \"%s\" "
                       "failed", path);
@@ -415,9 +418,13 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
         n = ngx_de_namelen(&dir);
         p = ngx_de_name(&dir);
 
-        if (n < 20 || n >= (ssize_t) sizeof(newest)
-            || ngx_strncmp(p, "audit-", 6) != 0
-            || ngx_strncmp(p + n - 6, ".jsonl", 6) != 0)
+        if (n < (ssize_t) NGX_RTMP_COMPLIANCE_AUDIT_DAILY_LEN
+            || n >= (ssize_t) sizeof(newest)
+            || ngx_strncmp(p, NGX_RTMP_COMPLIANCE_AUDIT_PREFIX,
+                           NGX_RTMP_COMPLIANCE_AUDIT_PREFIX_LEN) != 0
+            || ngx_strncmp(p + n - NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN,
+                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX,
+                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN) != 0)
         {
             continue;
         }
@@ -438,7 +445,7 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
 
     ngx_cpystrn(sh->audit_segment, newest, sizeof(sh->audit_segment));
 
-    ngx_sprintf(path, "%V/%s%Z", &mcf->audit.dir, newest);
+    ngx_sprintf(path, "%V/%s%Z", &mcf->audit->dir, newest);
 
     fd = ngx_open_file(path, NGX_FILE_RDWR, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
@@ -522,11 +529,13 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
     rc = NGX_ERROR;
 
     if (json_is_integer(seq) && json_integer_value(seq) > 0
-        && json_is_string(hash) && json_string_length(hash) == 64
+        && json_is_string(hash)
+        && json_string_length(hash) == NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN
         && ngx_hextoi((u_char *) json_string_value(hash), 8) != NGX_ERROR)
     {
         sh->audit_seq = json_integer_value(seq);
-        ngx_memcpy(sh->audit_prev, json_string_value(hash), 64);
+        ngx_memcpy(sh->audit_prev, json_string_value(hash),
+                   NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
         rc = NGX_OK;
     }
 
@@ -561,27 +570,28 @@ ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
     json_t                       *f;
     ngx_rtmp_compliance_audit_t  *a;
 
-    a = &mcf->audit;
+    a = mcf->audit;
     a->fd = NGX_INVALID_FILE;
     a->segment[0] = '\0';
     a->dirty = 0;
 
-    if (a->dir.len == 0 || mcf->sh == NULL) {
+    if (a->dir.len == 0 || mcf->zone->sh == NULL) {
         return NGX_OK;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    if (mcf->sh->audit_start) {
+    if (mcf->zone->sh->audit_start) {
         f = json_pack("{s:i}", "pid", (int) ngx_parent);
 
-        if (f && mcf->sh->audit_recovered) {
+        if (f && mcf->zone->sh->audit_recovered) {
             (void) json_object_set_new(f, "recovered_bytes",
-                                   json_integer(mcf->sh->audit_recovered));
+                                   json_integer(mcf->zone->sh->audit_recovered));
         }
 
         if (f == NULL
-            || ngx_rtmp_compliance_audit_locked("audit.start", f, cycle->log)
+            || ngx_rtmp_compliance_audit_locked(
+                   NGX_RTMP_COMPLIANCE_AUDIT_EV_START, f, cycle->log)
                != NGX_OK)
         {
             ngx_log_error(NGX_LOG_CRIT, cycle->log, 0,
@@ -590,10 +600,10 @@ ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
         }
 
         json_decref(f);
-        mcf->sh->audit_start = 0;
+        mcf->zone->sh->audit_start = 0;
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     return NGX_OK;
 }
@@ -605,7 +615,7 @@ ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
 {
     ngx_rtmp_compliance_audit_t  *a;
 
-    a = &mcf->audit;
+    a = mcf->audit;
 
     if (a->dir.len == 0 || a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH
         || a->sync_ev.timer_set)
@@ -627,10 +637,10 @@ ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
 void
 ngx_rtmp_compliance_audit_exit_process(ngx_rtmp_compliance_main_conf_t *mcf)
 {
-    if (mcf->audit.fd != NGX_INVALID_FILE) {
-        (void) fdatasync(mcf->audit.fd);
-        ngx_close_file(mcf->audit.fd);
-        mcf->audit.fd = NGX_INVALID_FILE;
+    if (mcf->audit->fd != NGX_INVALID_FILE) {
+        (void) fdatasync(mcf->audit->fd);
+        ngx_close_file(mcf->audit->fd);
+        mcf->audit->fd = NGX_INVALID_FILE;
     }
 }
 
@@ -644,13 +654,13 @@ ngx_rtmp_compliance_audit_sync(ngx_event_t *ev)
 
     mcf = ev->data;
 
-    if (mcf->audit.dirty && mcf->audit.fd != NGX_INVALID_FILE) {
-        if (fdatasync(mcf->audit.fd) == -1) {
+    if (mcf->audit->dirty && mcf->audit->fd != NGX_INVALID_FILE) {
+        if (fdatasync(mcf->audit->fd) == -1) {
             ngx_log_error(NGX_LOG_ERR, ev->log, ngx_errno,
                           "compliance_audit_log: fdatasync() failed");
         }
 
-        mcf->audit.dirty = 0;
+        mcf->audit->dirty = 0;
     }
 
     ngx_add_timer(ev, NGX_RTMP_COMPLIANCE_AUDIT_SYNC);
@@ -893,13 +903,13 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_shctx_t  *sh;
     u_char                        segment[32], md[SHA256_DIGEST_LENGTH];
     u_char                        head[128 + 6 * 256];
-    u_char                        prev[sizeof(",\"prev\":\"\"") - 1 + 64];
-    u_char                        hash[sizeof(",\"hash\":\"\"}\n") - 1 + 64];
+    u_char                        prev[NGX_RTMP_COMPLIANCE_AUDIT_PREV_TAIL];
+    u_char                        hash[NGX_RTMP_COMPLIANCE_AUDIT_HASH_TAIL + 1];
     u_char                        path[NGX_MAX_PATH];
     EVP_MD_CTX                   *mdctx;
 
-    a = &mcf->audit;
-    sh = mcf->sh;
+    a = mcf->audit;
+    sh = mcf->zone->sh;
 
     tp = ngx_timeofday();
     ms = (ngx_msec_t) tp->sec * 1000 + tp->msec;
@@ -918,8 +928,11 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     ngx_gmtime((time_t) (ms / 1000), &tm);
 
-    p = ngx_sprintf(head, "{\"seq\":%uL,\"ts\":\"%4d-%02d-%02dT%02d:%02d:"
-                    "%02d.%03MZ\",\"event\":\"%s\",\"node\":\"",
+    p = ngx_sprintf(head, NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY "%uL"
+                    NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY
+                    "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\""
+                    NGX_RTMP_COMPLIANCE_AUDIT_EVENT_KEY "%s\""
+                    NGX_RTMP_COMPLIANCE_AUDIT_NODE_KEY,
                     sh->audit_seq + 1,
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
                     tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
@@ -928,8 +941,10 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                                         ngx_min(a->node.len, 256));
     *p++ = '"';
 
-    ngx_memcpy(prev, ",\"prev\":\"", sizeof(",\"prev\":\"") - 1);
-    ngx_memcpy(prev + sizeof(",\"prev\":\"") - 1, sh->audit_prev, 64);
+    ngx_memcpy(prev, NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY,
+               sizeof(NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY) - 1);
+    ngx_memcpy(prev + sizeof(NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY) - 1,
+               sh->audit_prev, NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
     prev[sizeof(prev) - 1] = '"';
 
     mdctx = ngx_rtmp_compliance_sha256_ctx();
@@ -939,15 +954,19 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         || EVP_DigestUpdate(mdctx, head, p - head) != 1
         || EVP_DigestUpdate(mdctx, members, mlen) != 1
         || EVP_DigestUpdate(mdctx, prev, sizeof(prev)) != 1
-        || EVP_DigestUpdate(mdctx, "}", 1) != 1
+        || EVP_DigestUpdate(mdctx, NGX_RTMP_COMPLIANCE_AUDIT_HASH_CLOSE, 1)
+           != 1
         || EVP_DigestFinal_ex(mdctx, md, NULL) != 1)
     {
         goto failed;
     }
 
-    ngx_memcpy(hash, ",\"hash\":\"", sizeof(",\"hash\":\"") - 1);
-    ngx_hex_dump(hash + sizeof(",\"hash\":\"") - 1, md, SHA256_DIGEST_LENGTH);
-    ngx_memcpy(hash + sizeof(hash) - 3, "\"}\n", 3);
+    ngx_memcpy(hash, NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY,
+               sizeof(NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY) - 1);
+    ngx_hex_dump(hash + sizeof(NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY) - 1, md,
+                 SHA256_DIGEST_LENGTH);
+    ngx_memcpy(hash + sizeof(hash) - 3, NGX_RTMP_COMPLIANCE_AUDIT_END "\n",
+               3);
 
     iov[0].iov_base = head;
     iov[0].iov_len = p - head;
@@ -1048,10 +1067,10 @@ ngx_rtmp_compliance_audit_raw_locked(const char *event,
                                            + NGX_INT64_LEN];
 
     mcf = ngx_rtmp_compliance_main;
-    sh = mcf->sh;
+    sh = mcf->zone->sh;
 
     /* the recheck timer's retry is no record of its own to lose */
-    probe = (ngx_strcmp(event, "audit.resume") == 0);
+    probe = (ngx_strcmp(event, NGX_RTMP_COMPLIANCE_AUDIT_EV_RESUME) == 0);
 
     if (f->failed) {
         /* no memory for the record's fields */
@@ -1063,8 +1082,8 @@ ngx_rtmp_compliance_audit_raw_locked(const char *event,
     if (sh->audit_lost) {
         p = ngx_sprintf(gap, ",\"lost\":%uL", sh->audit_lost);
 
-        if (ngx_rtmp_compliance_audit_write_locked(mcf, "audit.gap", gap,
-                                                   p - gap, log)
+        if (ngx_rtmp_compliance_audit_write_locked(
+                mcf, NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP, gap, p - gap, log)
             != NGX_OK)
         {
             sh->audit_lost += !probe;
@@ -1100,13 +1119,13 @@ ngx_rtmp_compliance_audit_fields(const char *event,
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
+    if (mcf == NULL || mcf->zone == NULL || mcf->audit->dir.len == 0) {
         return NGX_OK;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
     rc = ngx_rtmp_compliance_audit_raw_locked(event, f, log);
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     return rc;
 }
@@ -1126,7 +1145,7 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
+    if (mcf == NULL || mcf->zone == NULL || mcf->audit->dir.len == 0) {
         return NGX_OK;
     }
 
@@ -1161,13 +1180,13 @@ ngx_rtmp_compliance_audit(const char *event, json_t *fields, ngx_log_t *log)
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0) {
+    if (mcf == NULL || mcf->zone == NULL || mcf->audit->dir.len == 0) {
         return NGX_OK;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
     rc = ngx_rtmp_compliance_audit_locked(event, fields, log);
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     return rc;
 }
@@ -1176,8 +1195,8 @@ ngx_rtmp_compliance_audit(const char *event, json_t *fields, ngx_log_t *log)
 ngx_uint_t
 ngx_rtmp_compliance_audit_enabled(void)
 {
-    return ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->sh
-           && ngx_rtmp_compliance_main->audit.dir.len;
+    return ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->zone
+           && ngx_rtmp_compliance_main->audit->dir.len;
 }
 
 
@@ -1190,13 +1209,13 @@ ngx_rtmp_compliance_audit_available(void)
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL || mcf->audit.dir.len == 0
-        || !mcf->audit.refuse)
+    if (mcf == NULL || mcf->zone == NULL || mcf->audit->dir.len == 0
+        || !mcf->audit->refuse)
     {
         return 1;
     }
 
-    return mcf->sh->audit_lost == 0;
+    return mcf->zone->sh->audit_lost == 0;
 }
 
 

@@ -21,10 +21,11 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
-#include <jansson.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_fleet.h"
+#include "ngx_rtmp_compliance_state.h"
+#include "ngx_rtmp_compliance_order_json.h"
 
 
 #define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     100      /* XREAD, ms */
@@ -39,6 +40,7 @@ typedef struct {
 } ngx_rtmp_compliance_redis_t;
 
 
+static void ngx_rtmp_compliance_fleet_tick(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_connect(
     ngx_rtmp_compliance_main_conf_t *mcf);
 static void ngx_rtmp_compliance_fleet_release(
@@ -75,6 +77,7 @@ static void ngx_rtmp_compliance_fleet_cleanup(void *privdata);
 
 
 static ngx_rtmp_compliance_redis_t   ngx_rtmp_compliance_conn;
+static ngx_event_t                   ngx_rtmp_compliance_fleet_tick_ev;
 static ngx_event_t                   ngx_rtmp_compliance_fleet_ev;
 static ngx_event_t                   ngx_rtmp_compliance_fleet_wd;
 static ngx_msec_t                    ngx_rtmp_compliance_fleet_backoff;
@@ -99,7 +102,7 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_rtmp_compliance_fleet_t  *fl;
     u_char                        buf[256];
 
-    fl = &mcf->fleet;
+    fl = mcf->fleet;
 
     if (fl->enabled) {
         return "is duplicate";
@@ -248,59 +251,6 @@ invalid:
 }
 
 
-/* -- the outbox, in the zone: order changes this node has to publish -- */
-
-ngx_int_t
-ngx_rtmp_compliance_outbox_add_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_uint_t what, ngx_str_t *uid, ngx_str_t *json)
-{
-    ngx_rtmp_compliance_outbox_t  *e;
-
-    e = ngx_slab_alloc_locked(mcf->shpool,
-                              sizeof(ngx_rtmp_compliance_outbox_t)
-                              + uid->len + json->len);
-    if (e == NULL) {
-        return NGX_ERROR;
-    }
-
-    e->what = what;
-    e->uid_len = uid->len;
-    e->json_len = json->len;
-    ngx_memcpy(e->data, uid->data, uid->len);
-    ngx_memcpy(e->data + uid->len, json->data, json->len);
-
-    ngx_queue_insert_tail(&mcf->sh->outbox, &e->queue);
-    mcf->sh->noutbox++;
-
-    return NGX_OK;
-}
-
-
-void
-ngx_rtmp_compliance_outbox_remove_locked(
-    ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what, ngx_str_t *uid)
-{
-    ngx_queue_t                   *q;
-    ngx_rtmp_compliance_outbox_t  *e;
-
-    for (q = ngx_queue_head(&mcf->sh->outbox);
-         q != ngx_queue_sentinel(&mcf->sh->outbox);
-         q = ngx_queue_next(q))
-    {
-        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
-
-        if (e->what == what && e->uid_len == uid->len
-            && ngx_memcmp(e->data, uid->data, uid->len) == 0)
-        {
-            ngx_queue_remove(q);
-            ngx_slab_free_locked(mcf->shpool, e);
-            mcf->sh->noutbox--;
-            return;
-        }
-    }
-}
-
-
 /*
  * an order change made through this node's API goes to the outbox and
  * the state file; the zone's mutex is held
@@ -316,7 +266,7 @@ ngx_rtmp_compliance_fleet_publish_locked(
     ngx_int_t   rc;
     ngx_str_t   uid, json;
 
-    if (!mcf->fleet.enabled) {
+    if (!mcf->fleet->enabled) {
         return NGX_OK;
     }
 
@@ -348,7 +298,7 @@ ngx_rtmp_compliance_fleet_publish_locked(
         json.data = (u_char *) s;
         json.len = ngx_strlen(s);
 
-        rc = ngx_rtmp_compliance_outbox_add_locked(mcf, what, &uid, &json);
+        rc = ngx_rtmp_compliance_outbox_add_locked(mcf->zone, what, &uid, &json);
     }
 
     free(s);
@@ -359,15 +309,39 @@ ngx_rtmp_compliance_fleet_publish_locked(
 
 /* -- the connection: one per node, in the worker that owns it -- */
 
-void
-ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
+ngx_int_t
+ngx_rtmp_compliance_fleet_init_process(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *mcf)
 {
-    ngx_pid_t                     owner;
-    ngx_rtmp_compliance_shctx_t  *sh;
-
-    if (!mcf->fleet.enabled) {
-        return;
+    if (!mcf->fleet->enabled || mcf->zone == NULL || !mcf->enabled) {
+        return NGX_OK;
     }
+
+    ngx_rtmp_compliance_fleet_tick_ev.handler = ngx_rtmp_compliance_fleet_tick;
+    ngx_rtmp_compliance_fleet_tick_ev.log = cycle->log;
+    ngx_rtmp_compliance_fleet_tick_ev.data = mcf;
+    ngx_rtmp_compliance_fleet_tick_ev.cancelable = 1;
+
+    ngx_add_timer(&ngx_rtmp_compliance_fleet_tick_ev, mcf->recheck);
+
+    return NGX_OK;
+}
+
+
+/*
+ * every compliance_recheck: the worker that owns the node's connection
+ * keeps it up, another takes it over from a worker that died; the owner's
+ * tick is not cancelable, so that a worker that stops hands it over
+ */
+
+static void
+ngx_rtmp_compliance_fleet_tick(ngx_event_t *ev)
+{
+    ngx_pid_t                         owner;
+    ngx_rtmp_compliance_shctx_t      *sh;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ev->data;
 
     if (ngx_exiting) {
         /* an old worker after a reload: the new ones take over */
@@ -386,9 +360,9 @@ ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
         return;
     }
 
-    sh = mcf->sh;
+    sh = mcf->zone->sh;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
     owner = sh->fleet_owner;
 
@@ -404,45 +378,49 @@ ngx_rtmp_compliance_fleet_tick(ngx_rtmp_compliance_main_conf_t *mcf)
                       "connection", ngx_pid);
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     if (owner == ngx_pid && ngx_rtmp_compliance_conn.ac == NULL
         && !ngx_rtmp_compliance_fleet_ev.timer_set)
     {
         ngx_rtmp_compliance_fleet_connect(mcf);
     }
+
+    ev->cancelable = (owner != ngx_pid);
+
+    ngx_add_timer(ev, mcf->recheck);
 }
 
 
 static void
 ngx_rtmp_compliance_fleet_release(ngx_rtmp_compliance_main_conf_t *mcf)
 {
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    if (mcf->sh->fleet_owner == ngx_pid) {
-        mcf->sh->fleet_owner = 0;
-        mcf->sh->fleet_connected = 0;
+    if (mcf->zone->sh->fleet_owner == ngx_pid) {
+        mcf->zone->sh->fleet_owner = 0;
+        mcf->zone->sh->fleet_connected = 0;
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 }
 
 
 void
 ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf)
 {
-    if (!mcf->fleet.enabled || mcf->sh == NULL) {
+    if (!mcf->fleet->enabled || mcf->zone->sh == NULL) {
         return;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    if (mcf->sh->fleet_owner == ngx_pid) {
-        mcf->sh->fleet_owner = 0;
-        mcf->sh->fleet_connected = 0;
+    if (mcf->zone->sh->fleet_owner == ngx_pid) {
+        mcf->zone->sh->fleet_owner = 0;
+        mcf->zone->sh->fleet_connected = 0;
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     if (ngx_rtmp_compliance_conn.ac) {
         /* no reconnection from a worker that goes */
@@ -468,7 +446,7 @@ ngx_rtmp_compliance_fleet_connect(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_connection_t             *c;
     ngx_rtmp_compliance_fleet_t  *fl;
 
-    fl = &mcf->fleet;
+    fl = mcf->fleet;
 
     ngx_rtmp_compliance_fleet_ev.handler = ngx_rtmp_compliance_fleet_reconnect;
     ngx_rtmp_compliance_fleet_ev.data = mcf;
@@ -544,7 +522,7 @@ static void
 ngx_rtmp_compliance_fleet_wait(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_msec_t extra)
 {
-    ngx_add_timer(&ngx_rtmp_compliance_fleet_wd, mcf->fleet.timeout + extra);
+    ngx_add_timer(&ngx_rtmp_compliance_fleet_wd, mcf->fleet->timeout + extra);
 }
 
 
@@ -569,7 +547,7 @@ ngx_rtmp_compliance_fleet_timeout(ngx_event_t *ev)
     redisAsyncFree(ac);
 
     ngx_snprintf((u_char *) why, sizeof(why), "no answer within %M ms%Z",
-                 mcf->fleet.timeout);
+                 mcf->fleet->timeout);
 
     ngx_rtmp_compliance_fleet_down(mcf, why);
 }
@@ -596,9 +574,9 @@ ngx_rtmp_compliance_fleet_down(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     ngx_rtmp_compliance_shctx_t  *sh;
 
-    sh = mcf->sh;
+    sh = mcf->zone->sh;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
     if (!sh->fleet_down_logged) {
         sh->fleet_down_logged = 1;
@@ -610,7 +588,7 @@ ngx_rtmp_compliance_fleet_down(ngx_rtmp_compliance_main_conf_t *mcf,
 
     sh->fleet_connected = 0;
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     ngx_rtmp_compliance_fleet_backoff = ngx_rtmp_compliance_fleet_backoff
         ? ngx_min(2 * ngx_rtmp_compliance_fleet_backoff,
@@ -647,15 +625,15 @@ ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *cac,
         return;
     }
 
-    if (mcf->fleet.password.len) {
+    if (mcf->fleet->password.len) {
         redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, NULL,
-                          "AUTH %b", mcf->fleet.password.data,
-                          mcf->fleet.password.len);
+                          "AUTH %b", mcf->fleet->password.data,
+                          mcf->fleet->password.len);
     }
 
-    if (mcf->fleet.db) {
+    if (mcf->fleet->db) {
         redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, NULL,
-                          "SELECT %d", (int) mcf->fleet.db);
+                          "SELECT %d", (int) mcf->fleet->db);
     }
 
     redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_setup, mcf, "PING");
@@ -692,23 +670,23 @@ ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac, void *r,
         return;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    mcf->sh->fleet_connected = 1;
+    mcf->zone->sh->fleet_connected = 1;
 
-    if (mcf->sh->fleet_down_logged) {
-        mcf->sh->fleet_down_logged = 0;
+    if (mcf->zone->sh->fleet_down_logged) {
+        mcf->zone->sh->fleet_down_logged = 0;
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "compliance_redis: connected again; catching up from "
-                      "stream id \"%s\"", mcf->sh->fleet_last_id);
+                      "stream id \"%s\"", mcf->zone->sh->fleet_last_id);
 
     } else {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "compliance_redis: connected, stream \"%V\" from id "
-                      "\"%s\"", &mcf->fleet.key, mcf->sh->fleet_last_id);
+                      "\"%s\"", &mcf->fleet->key, mcf->zone->sh->fleet_last_id);
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     ngx_rtmp_compliance_fleet_backoff = 0;
 
@@ -772,10 +750,10 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
     uid_len = 0;
     json_len = 0;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    if (!ngx_queue_empty(&mcf->sh->outbox)) {
-        q = ngx_queue_head(&mcf->sh->outbox);
+    if (!ngx_queue_empty(&mcf->zone->sh->outbox)) {
+        q = ngx_queue_head(&mcf->zone->sh->outbox);
         e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
 
         uid = ngx_alloc(e->uid_len + e->json_len + 1, ngx_cycle->log);
@@ -789,15 +767,15 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
         }
     }
 
-    ngx_cpystrn(last, mcf->sh->fleet_last_id, sizeof(last));
+    ngx_cpystrn(last, mcf->zone->sh->fleet_last_id, sizeof(last));
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     if (uid) {
         redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_xadd,
                           (void *) (uintptr_t) what,
                           "XADD %b * op %s uid %b origin %b order %b",
-                          mcf->fleet.key.data, mcf->fleet.key.len,
+                          mcf->fleet->key.data, mcf->fleet->key.len,
                           what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
                           ? "create" : "lift",
                           uid, uid_len,
@@ -805,8 +783,8 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
                           json, json_len);
 
         /* the callback needs the uid: kept in the context's data chain */
-        mcf->fleet_pending = uid;
-        mcf->fleet_pending_len = uid_len;
+        mcf->fleet->pending = uid;
+        mcf->fleet->pending_len = uid_len;
 
         ngx_rtmp_compliance_fleet_wait(mcf, 0);
         return;
@@ -816,7 +794,7 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
                       "XREAD COUNT %d BLOCK %d STREAMS %b %s",
                       NGX_RTMP_COMPLIANCE_FLEET_COUNT,
                       NGX_RTMP_COMPLIANCE_FLEET_BLOCK,
-                      mcf->fleet.key.data, mcf->fleet.key.len, last);
+                      mcf->fleet->key.data, mcf->fleet->key.len, last);
 
     ngx_rtmp_compliance_fleet_wait(mcf, NGX_RTMP_COMPLIANCE_FLEET_BLOCK);
 }
@@ -836,12 +814,12 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
     mcf = ac->data;
     what = (uintptr_t) privdata;
 
-    uid.data = mcf->fleet_pending;
-    uid.len = mcf->fleet_pending_len;
+    uid.data = mcf->fleet->pending;
+    uid.len = mcf->fleet->pending_len;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_free(mcf->fleet_pending);
-        mcf->fleet_pending = NULL;
+        ngx_free(mcf->fleet->pending);
+        mcf->fleet->pending = NULL;
 
         if (reply) {
             /* READONLY, OOM...: reconnect with backoff, and try again */
@@ -854,9 +832,9 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
         return;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    ngx_rtmp_compliance_outbox_remove_locked(mcf, what, &uid);
+    ngx_rtmp_compliance_outbox_remove_locked(mcf->zone, what, &uid);
 
     rec = json_pack("{s:s, s:s, s:s%}", "op", "published",
                     "what", what == NGX_RTMP_COMPLIANCE_FLEET_CREATE
@@ -875,10 +853,10 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
 
     json_decref(rec);
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
-    ngx_free(mcf->fleet_pending);
-    mcf->fleet_pending = NULL;
+    ngx_free(mcf->fleet->pending);
+    mcf->fleet->pending = NULL;
 
     ngx_rtmp_compliance_fleet_next(mcf);
 }
@@ -913,7 +891,7 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
 
     if (reply->type == REDIS_REPLY_NIL) {
         /* nothing new within the block: caught up */
-        mcf->sh->fleet_lag_ms = 0;
+        mcf->zone->sh->fleet_lag_ms = 0;
     }
 
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1
@@ -924,7 +902,7 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
         entries = reply->element[0]->element[1];
         now = ngx_time();
 
-        ngx_shmtx_lock(&mcf->shpool->mutex);
+        ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
         for (i = 0; i < entries->elements; i++) {
             ngx_rtmp_compliance_fleet_apply_locked(mcf, entries->element[i],
@@ -935,7 +913,7 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
             id = entries->element[entries->elements - 1]->element[0];
 
             rec = json_pack("{s:s, s:s}", "op", "stream", "id",
-                            mcf->sh->fleet_last_id);
+                            mcf->zone->sh->fleet_last_id);
 
             if (rec == NULL
                 || ngx_rtmp_compliance_state_append(mcf, rec,
@@ -951,7 +929,7 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
             json_decref(rec);
         }
 
-        ngx_shmtx_unlock(&mcf->shpool->mutex);
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
     }
 
     ngx_rtmp_compliance_fleet_next(mcf);
@@ -982,16 +960,16 @@ ngx_rtmp_compliance_fleet_own_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     n = ngx_atoof(uid->data + mcf->node.len + 1,
                   uid->len - mcf->node.len - 1);
 
-    if (n == NGX_ERROR || (uint64_t) n < mcf->sh->next_order
+    if (n == NGX_ERROR || (uint64_t) n < mcf->zone->sh->next_order
         || (uint64_t) n >= (uint64_t) INT64_MAX - 1)
     {
         return;
     }
 
-    mcf->sh->next_order = (uint64_t) n + 1;
+    mcf->zone->sh->next_order = (uint64_t) n + 1;
 
     rec = json_pack("{s:s, s:I}", "op", "next",
-                    "id", (json_int_t) mcf->sh->next_order);
+                    "id", (json_int_t) mcf->zone->sh->next_order);
 
     if (rec == NULL
         || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
@@ -999,7 +977,7 @@ ngx_rtmp_compliance_fleet_own_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "compliance_redis: could not record the next order "
-                      "id %uL", mcf->sh->next_order);
+                      "id %uL", mcf->zone->sh->next_order);
     }
 
     json_decref(rec);
@@ -1008,7 +986,7 @@ ngx_rtmp_compliance_fleet_own_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                   "compliance_redis: the stream has \"%V\", published by "
                   "this node with an id it had not reached (a lost or "
                   "older state file?): order ids go on from %uL",
-                  uid, mcf->sh->next_order);
+                  uid, mcf->zone->sh->next_order);
 }
 
 
@@ -1018,16 +996,14 @@ static void
 ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     redisReply *entry, time_t now)
 {
-    char                              *end;
-    json_t                            *j, *rec;
-    size_t                             i;
-    uint64_t                           now_ms;
-    ngx_time_t                        *tp;
-    ngx_str_t                          op, uid, order, field, value;
-    redisReply                        *id, *kv;
-    ngx_rtmp_compliance_order_t       *o;
-    ngx_rtmp_compliance_order_spec_t   spec;
-    u_char                             detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+    char                               *end;
+    size_t                              i;
+    uint64_t                            now_ms;
+    ngx_str_t                           field, value;
+    ngx_time_t                         *tp;
+    redisReply                         *id, *kv;
+    ngx_rtmp_compliance_shctx_t        *sh;
+    ngx_rtmp_compliance_fleet_entry_t   e;
 
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING
@@ -1038,24 +1014,27 @@ ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     id = entry->element[0];
     kv = entry->element[1];
+    sh = mcf->zone->sh;
 
     if (id->len >= NGX_RTMP_COMPLIANCE_STREAM_ID) {
         return;
     }
 
-    ngx_memcpy(mcf->sh->fleet_last_id, id->str, id->len);
-    mcf->sh->fleet_last_id[id->len] = '\0';
-    mcf->sh->fleet_last_ms = (uint64_t) strtoull(id->str, &end, 10);
-    mcf->sh->fleet_entries++;
+    ngx_memcpy(sh->fleet_last_id, id->str, id->len);
+    sh->fleet_last_id[id->len] = '\0';
+    sh->fleet_last_ms = (uint64_t) strtoull(id->str, &end, 10);
+    sh->fleet_entries++;
 
     tp = ngx_timeofday();
     now_ms = (uint64_t) tp->sec * 1000 + tp->msec;
-    mcf->sh->fleet_lag_ms = now_ms > mcf->sh->fleet_last_ms
-                            ? now_ms - mcf->sh->fleet_last_ms : 0;
+    sh->fleet_lag_ms = now_ms > sh->fleet_last_ms
+                       ? now_ms - sh->fleet_last_ms : 0;
 
-    ngx_str_null(&op);
-    ngx_str_null(&uid);
-    ngx_str_null(&order);
+    ngx_memzero(&e, sizeof(ngx_rtmp_compliance_fleet_entry_t));
+
+    e.id.data = (u_char *) id->str;
+    e.id.len = id->len;
+    e.written = (time_t) (sh->fleet_last_ms / 1000);
 
     for (i = 0; i + 1 < kv->elements; i += 2) {
         if (kv->element[i]->type != REDIS_REPLY_STRING
@@ -1070,137 +1049,28 @@ ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         value.len = kv->element[i + 1]->len;
 
         if (field.len == 2 && ngx_strncmp(field.data, "op", 2) == 0) {
-            op = value;
+            e.op = value;
 
         } else if (field.len == 3 && ngx_strncmp(field.data, "uid", 3) == 0) {
-            uid = value;
+            e.uid = value;
 
         } else if (field.len == 5
                    && ngx_strncmp(field.data, "order", 5) == 0)
         {
-            order = value;
+            e.order = value;
         }
     }
 
-    if (uid.len == 0 || uid.len > NGX_RTMP_COMPLIANCE_UID_MAX) {
+    if (e.uid.len == 0 || e.uid.len > NGX_RTMP_COMPLIANCE_UID_MAX) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "compliance_redis: stream entry \"%*s\" has no valid "
-                      "uid, skipped", (size_t) id->len, id->str);
+                      "compliance_redis: stream entry \"%V\" has no valid "
+                      "uid, skipped", &e.id);
         return;
     }
 
-    ngx_rtmp_compliance_fleet_own_locked(mcf, &uid);
+    ngx_rtmp_compliance_fleet_own_locked(mcf, &e.uid);
 
-    o = ngx_rtmp_compliance_order_find_uid_locked(mcf, &uid);
-
-    if (op.len == 4 && ngx_strncmp(op.data, "lift", 4) == 0) {
-
-        if (o == NULL) {
-            return;
-        }
-
-        rec = json_pack("{s:s, s:I}", "op", "lift", "id",
-                        (json_int_t) o->id);
-
-        if (rec == NULL
-            || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
-               != NGX_OK)
-        {
-            json_decref(rec);
-            return;
-        }
-
-        json_decref(rec);
-
-        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "compliance_redis: order \"%V\" lifted by the fleet "
-                      "(local %uL)", &uid, o->id);
-
-        ngx_rtmp_compliance_order_audit_locked("order.lift", o,
-                                               ngx_cycle->log);
-        ngx_rtmp_compliance_order_delete_locked(mcf, o);
-        return;
-    }
-
-    if (!(op.len == 6 && ngx_strncmp(op.data, "create", 6) == 0)) {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "compliance_redis: stream entry \"%*s\" has an unknown "
-                      "op, skipped", (size_t) id->len, id->str);
-        return;
-    }
-
-    if (o) {
-        /* known already: ours, or read before */
-        return;
-    }
-
-    j = json_loadb((char *) order.data, order.len, JSON_REJECT_DUPLICATES,
-                   NULL);
-
-    /* a "duration" counts from when the entry was written, not read */
-
-    if (j == NULL
-        || ngx_rtmp_compliance_order_parse(j, NGX_RTMP_COMPLIANCE_PARSE_FLEET,
-                                           &spec,
-                                           mcf->sh->fleet_last_ms
-                                           ? (time_t) (mcf->sh->fleet_last_ms
-                                                       / 1000)
-                                           : now,
-                                           detail, sizeof(detail))
-           != NGX_OK)
-    {
-        detail[sizeof(detail) - 1] = '\0';
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "compliance_redis: order \"%V\" of stream entry "
-                      "\"%*s\" is not valid (%s), skipped", &uid,
-                      (size_t) id->len, id->str, j ? (char *) detail
-                                                   : "not JSON");
-        json_decref(j);
-        return;
-    }
-
-    if (spec.until && spec.until <= now) {
-        json_decref(j);
-        return;
-    }
-
-    spec.uid = uid;
-
-    o = ngx_rtmp_compliance_order_add_locked(mcf, &spec);
-
-    json_decref(j);
-
-    if (o == NULL) {
-        ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, 0,
-                      "compliance_redis: no room in the zone for order "
-                      "\"%V\"", &uid);
-        return;
-    }
-
-    j = ngx_rtmp_compliance_order_json(o);
-    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
-
-    if (rec == NULL
-        || ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "compliance_redis: order \"%V\" applied but not "
-                      "written to the state file; it comes again from the "
-                      "stream after a restart", &uid);
-    }
-
-    json_decref(rec);
-    json_decref(j);
-
-    (void) ngx_rtmp_compliance_order_apply_locked(mcf, o);
-
-    ngx_rtmp_compliance_order_audit_locked("order.create", o,
-                                           ngx_cycle->log);
-
-    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                  "compliance_redis: order \"%V\" from the fleet applied "
-                  "(local %uL)", &uid, o->id);
+    mcf->fleet->entry(mcf, &e, now);
 }
 
 

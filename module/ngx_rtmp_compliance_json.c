@@ -25,7 +25,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <math.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_json.h"
 
 
 #define NGX_RTMP_COMPLIANCE_JSON_DEPTH    2048

@@ -20,7 +20,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_key.h"
 
 
 #define NGX_RTMP_COMPLIANCE_HMAC_MIN      32

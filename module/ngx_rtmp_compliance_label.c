@@ -16,7 +16,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_label.h"
+#include "ngx_rtmp_compliance_zone.h"
 #include "ngx_rtmp_codec_module.h"
 #include "ngx_rtmp_streams.h"
 

@@ -5,398 +5,413 @@
 
 
 /*
- * Orders as JSON: parsing and checking what the API and the state file
- * give, and writing a stored order out.  The same form is used by both.
+ * The life of an order, in one place: created (through the API or read
+ * from the fleet), applied to the live sessions it hits, lifted, expired.
+ * Each step is the same sequence wherever it starts: the zone, the state
+ * file's journal, the live sessions, the fleet's outbox, the audit log
+ * and the error log, in that order.  The zone's mutex is held.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_orders.h"
+#include "ngx_rtmp_compliance_order_json.h"
+#include "ngx_rtmp_compliance_state.h"
+#include "ngx_rtmp_compliance_fleet.h"
+#include "ngx_rtmp_compliance_audit.h"
 
 
-#define NGX_RTMP_COMPLIANCE_DURATION_MAX  (10 * 366 * 86400)
-
-
-static ngx_int_t ngx_rtmp_compliance_order_str(json_t *obj, const char *name,
-    size_t max, ngx_str_t *s, u_char *detail, size_t size);
-
-
-ngx_str_t  ngx_rtmp_compliance_targets[] = {
-    ngx_string("person"),
-    ngx_string("host"),
-    ngx_string("room"),
-    ngx_string("op"),
-    ngx_string("mcn"),
-    ngx_string("token"),
-    ngx_null_string
-};
-
-
-ngx_str_t  ngx_rtmp_compliance_actions[] = {
-    ngx_null_string,
-    ngx_string("warn"),
-    ngx_string("restrict"),
-    ngx_string("suspend"),
-    ngx_string("ban"),
-    ngx_null_string
-};
-
-
-static ngx_int_t
-ngx_rtmp_compliance_order_str(json_t *obj, const char *name, size_t max,
-    ngx_str_t *s, u_char *detail, size_t size)
-{
-    json_t      *v;
-    size_t       i;
-    const char  *p;
-
-    ngx_str_null(s);
-
-    v = json_object_get(obj, name);
-
-    if (v == NULL || json_is_null(v)) {
-        return NGX_DECLINED;
-    }
-
-    if (!json_is_string(v)) {
-        ngx_snprintf(detail, size, "\"%s\" must be a string%Z", name);
-        return NGX_ERROR;
-    }
-
-    p = json_string_value(v);
-    s->len = json_string_length(v);
-    s->data = (u_char *) p;
-
-    if (s->len > max) {
-        ngx_snprintf(detail, size, "\"%s\" is longer than %uz bytes%Z",
-                     name, max);
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if ((u_char) p[i] < 0x20 || p[i] == 0x7f) {
-            ngx_snprintf(detail, size, "\"%s\" has control characters%Z",
-                         name);
-            return NGX_ERROR;
-        }
-    }
-
-    return s->len ? NGX_OK : NGX_DECLINED;
-}
+static ngx_int_t ngx_rtmp_compliance_order_journal(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
+    ngx_log_t *log);
+static void ngx_rtmp_compliance_order_fleet_create(
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_fleet_entry_t *e, time_t now);
+static void ngx_rtmp_compliance_order_audit_locked(const char *event,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
 
 
 /*
- * fills spec from a JSON object.  mode: NGX_RTMP_COMPLIANCE_PARSE_API (a
- * new order: "duration" allowed, "until" in the future), _STATE (the state
- * file: "id", "created", "uid"), _FLEET (the Redis stream: the API's
- * fields and "created"; an "until" already past is taken, the caller
- * skips such an order).  The strings of spec point into obj.  NGX_ERROR:
- * detail says why.
+ * a new order: NGX_OK with *op set; NGX_DECLINED: the zone is full;
+ * NGX_ERROR: the state file could not be written.  Nothing changed but
+ * for NGX_OK; an order from the fleet is applied even where its journal
+ * fails (it comes again from the stream after a restart).
  */
 
 ngx_int_t
-ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
-    ngx_rtmp_compliance_order_spec_t *spec, time_t now, u_char *detail,
-    size_t size)
+ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_order_spec_t *spec, ngx_uint_t origin,
+    ngx_log_t *log, ngx_rtmp_compliance_order_t **op)
 {
-    u_char      *colon;
-    json_t      *v, *u, *d;
-    ngx_int_t    rc;
-    ngx_str_t    s;
-    ngx_uint_t   i;
-    const char  *key;
-    json_int_t   n;
+    ngx_uint_t                    hits;
+    ngx_rtmp_compliance_order_t  *o;
 
-    static const char  *api_fields[] = {
-        "target", "action", "until", "duration", "reason", "ref", "tier",
-        NULL
-    };
+    o = ngx_rtmp_compliance_order_add_locked(mcf->zone, spec);
 
-    static const char  *state_fields[] = {
-        "id", "target", "action", "created", "until", "reason", "ref",
-        "tier", "uid", NULL
-    };
-
-    static const char  *fleet_fields[] = {
-        "target", "action", "created", "until", "duration", "reason", "ref",
-        "tier", "uid", NULL
-    };
-
-    const char  **fields;
-    ngx_uint_t    stored;
-
-    stored = (mode == NGX_RTMP_COMPLIANCE_PARSE_STATE);
-
-    ngx_memzero(spec, sizeof(ngx_rtmp_compliance_order_spec_t));
-
-    if (!json_is_object(obj)) {
-        ngx_snprintf(detail, size, "an order is a JSON object%Z");
-        return NGX_ERROR;
+    if (o == NULL) {
+        return NGX_DECLINED;
     }
 
-    fields = stored ? state_fields
-             : (mode == NGX_RTMP_COMPLIANCE_PARSE_FLEET) ? fleet_fields
-             : api_fields;
+    if (ngx_rtmp_compliance_order_journal(mcf, o, log) != NGX_OK) {
 
-    json_object_foreach(obj, key, v) {
-        for (i = 0; fields[i]; i++) {
-            if (ngx_strcmp(key, fields[i]) == 0) {
-                break;
-            }
-        }
-
-        if (fields[i] == NULL) {
-            ngx_snprintf(detail, size, "unknown field \"%*s\"%Z",
-                         ngx_min(ngx_strlen(key), 64), key);
+        if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
+            ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
             return NGX_ERROR;
         }
+
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance_redis: order \"%V\" applied but not "
+                      "written to the state file; it comes again from the "
+                      "stream after a restart", &spec->uid);
     }
 
-    /* target */
+    hits = ngx_rtmp_compliance_order_apply_locked(mcf->zone, o);
 
-    rc = ngx_rtmp_compliance_order_str(obj, "target",
-                                       NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16,
-                                       &s, detail, size);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    colon = rc == NGX_OK ? ngx_strlchr(s.data, s.data + s.len, ':') : NULL;
-
-    if (colon == NULL) {
-        ngx_snprintf(detail, size, "\"target\" must be KIND:ID, KIND one of "
-                     "person, host, room, op, mcn, token%Z");
-        return NGX_ERROR;
-    }
-
-    for (i = 0; ngx_rtmp_compliance_targets[i].len; i++) {
-        if ((size_t) (colon - s.data) == ngx_rtmp_compliance_targets[i].len
-            && ngx_strncmp(s.data, ngx_rtmp_compliance_targets[i].data,
-                           colon - s.data) == 0)
-        {
-            break;
-        }
-    }
-
-    spec->target.data = colon + 1;
-    spec->target.len = s.data + s.len - spec->target.data;
-
-    if (ngx_rtmp_compliance_targets[i].len == 0
-        || spec->target.len == 0
-        || spec->target.len > NGX_RTMP_COMPLIANCE_CLAIM_MAX)
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API
+        && ngx_rtmp_compliance_fleet_publish_locked(mcf,
+                                             NGX_RTMP_COMPLIANCE_FLEET_CREATE,
+                                             o, log)
+           != NGX_OK)
     {
-        ngx_snprintf(detail, size, "\"target\" must be KIND:ID, KIND one of "
-                     "person, host, room, op, mcn, token, ID 1 to %d "
-                     "bytes%Z", NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-        return NGX_ERROR;
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance: order %uL is in force here but could not "
+                      "be queued for the fleet", o->id);
     }
 
-    spec->kind = i;
+    ngx_rtmp_compliance_order_audit_locked("order.create", o, log);
 
-    /* action */
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "compliance: order %uL created: %V %V:%*s until %T, "
+                      "%ui live sessions hit", o->id,
+                      &ngx_rtmp_compliance_actions[o->action],
+                      &ngx_rtmp_compliance_targets[o->kind],
+                      (size_t) o->target_len,
+                      ngx_rtmp_compliance_order_target(o), o->until, hits);
 
-    rc = ngx_rtmp_compliance_order_str(obj, "action", 16, &s, detail, size);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "compliance_redis: order \"%V\" from the fleet applied "
+                      "(local %uL)", &spec->uid, o->id);
     }
 
-    for (i = 1; ngx_rtmp_compliance_actions[i].len; i++) {
-        if (s.len == ngx_rtmp_compliance_actions[i].len
-            && ngx_strncmp(s.data, ngx_rtmp_compliance_actions[i].data,
-                           s.len) == 0)
-        {
-            break;
-        }
-    }
-
-    if (ngx_rtmp_compliance_actions[i].len == 0) {
-        ngx_snprintf(detail, size, "\"action\" must be warn, restrict, "
-                     "suspend or ban%Z");
-        return NGX_ERROR;
-    }
-
-    spec->action = i;
-
-    /* texts */
-
-    if (ngx_rtmp_compliance_order_str(obj, "reason",
-                                      NGX_RTMP_COMPLIANCE_REASON_LEN,
-                                      &spec->reason, detail, size)
-        != NGX_OK)
-    {
-        if (spec->reason.len == 0) {
-            ngx_snprintf(detail, size, "\"reason\" is required%Z");
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (ngx_rtmp_compliance_order_str(obj, "ref", NGX_RTMP_COMPLIANCE_REF_LEN,
-                                      &spec->ref, detail, size)
-        == NGX_ERROR)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_rtmp_compliance_order_str(obj, "tier",
-                                       NGX_RTMP_COMPLIANCE_CLAIM_MAX,
-                                       &spec->tier, detail, size);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if ((spec->action == NGX_RTMP_COMPLIANCE_RESTRICT) != (rc == NGX_OK)) {
-        ngx_snprintf(detail, size, "\"tier\" is required for restrict and "
-                     "only for it%Z");
-        return NGX_ERROR;
-    }
-
-    /* times */
-
-    u = json_object_get(obj, "until");
-    d = json_object_get(obj, "duration");
-
-    if (u && json_is_null(u)) {
-        u = NULL;
-    }
-
-    if (u && d) {
-        ngx_snprintf(detail, size, "give \"until\" or \"duration\", "
-                     "not both%Z");
-        return NGX_ERROR;
-    }
-
-    if (spec->action == NGX_RTMP_COMPLIANCE_BAN) {
-        if (u || d) {
-            ngx_snprintf(detail, size, "a ban has no end; lift it with "
-                         "DELETE%Z");
-            return NGX_ERROR;
-        }
-
-    } else if (u == NULL && d == NULL) {
-        ngx_snprintf(detail, size, "\"until\" or \"duration\" is required "
-                     "for %V%Z", &ngx_rtmp_compliance_actions[spec->action]);
-        return NGX_ERROR;
-    }
-
-    if (d) {
-        n = json_is_integer(d) ? json_integer_value(d) : 0;
-
-        if (n <= 0 || n > NGX_RTMP_COMPLIANCE_DURATION_MAX) {
-            ngx_snprintf(detail, size, "\"duration\" must be whole seconds, "
-                         "1 to %d%Z", NGX_RTMP_COMPLIANCE_DURATION_MAX);
-            return NGX_ERROR;
-        }
-
-        spec->until = now + (time_t) n;
-    }
-
-    if (u) {
-        n = json_is_integer(u) ? json_integer_value(u) : 0;
-
-        if (mode == NGX_RTMP_COMPLIANCE_PARSE_API && n <= now) {
-            ngx_snprintf(detail, size, "\"until\" must be epoch seconds in "
-                         "the future%Z");
-            return NGX_ERROR;
-        }
-
-        if (n <= 0 || n > now + NGX_RTMP_COMPLIANCE_DURATION_MAX) {
-            ngx_snprintf(detail, size, "\"until\" is out of range%Z");
-            return NGX_ERROR;
-        }
-
-        spec->until = (time_t) n;
-    }
-
-    spec->created = now;
-
-    if (mode == NGX_RTMP_COMPLIANCE_PARSE_FLEET) {
-        v = json_object_get(obj, "created");
-        if (v && json_is_integer(v) && json_integer_value(v) > 0) {
-            spec->created = (time_t) json_integer_value(v);
-        }
-    }
-
-    if (stored) {
-        v = json_object_get(obj, "id");
-        n = (v && json_is_integer(v)) ? json_integer_value(v) : 0;
-
-        if (n <= 0) {
-            ngx_snprintf(detail, size, "\"id\" is missing%Z");
-            return NGX_ERROR;
-        }
-
-        spec->id = (uint64_t) n;
-
-        v = json_object_get(obj, "created");
-        if (v && json_is_integer(v)) {
-            spec->created = (time_t) json_integer_value(v);
-        }
-
-        if (ngx_rtmp_compliance_order_str(obj, "uid",
-                                          NGX_RTMP_COMPLIANCE_UID_MAX,
-                                          &spec->uid, detail, size)
-            == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-    }
+    *op = o;
 
     return NGX_OK;
 }
 
 
-json_t *
-ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o)
+/* {"op":"create","order":{...}} in the state file */
+
+static ngx_int_t
+ngx_rtmp_compliance_order_journal(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
 {
-    u_char  *p;
-    json_t  *j;
-    u_char   target[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
+    json_t     *j, *rec;
+    ngx_int_t   rc;
 
-    p = ngx_cpymem(target, ngx_rtmp_compliance_targets[o->kind].data,
-                   ngx_rtmp_compliance_targets[o->kind].len);
-    *p++ = ':';
-    p = ngx_cpymem(p, ngx_rtmp_compliance_order_target(o), o->target_len);
+    j = ngx_rtmp_compliance_order_json(o);
+    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
 
-    j = json_pack("{s:I, s:s%, s:s%, s:I, s:o, s:s%, s:s%}",
-                  "id", (json_int_t) o->id,
-                  "target", target, (size_t) (p - target),
-                  "action", ngx_rtmp_compliance_actions[o->action].data,
-                  ngx_rtmp_compliance_actions[o->action].len,
-                  "created", (json_int_t) o->created,
-                  "until", o->until ? json_integer(o->until) : json_null(),
-                  "reason", ngx_rtmp_compliance_order_reason(o),
-                  (size_t) o->reason_len,
-                  "ref", ngx_rtmp_compliance_order_ref(o),
-                  (size_t) o->ref_len);
+    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
 
-    if (j && o->uid_len) {
-        if (json_object_set_new(j, "uid",
-                                json_stringn((char *)
-                                             ngx_rtmp_compliance_order_uid(o),
-                                             o->uid_len))
-            != 0)
+    json_decref(rec);
+    json_decref(j);
+
+    return rc;
+}
+
+
+/*
+ * an order lifted: journaled first (NGX_ERROR: it could not be, and the
+ * order stays in force), then recorded, sent to the fleet where it was
+ * lifted here, and taken out of the zone
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_order_t *o, ngx_uint_t origin, ngx_log_t *log)
+{
+    json_t     *rec;
+    ngx_int_t   rc;
+    ngx_str_t   uid;
+
+    rec = json_pack("{s:s, s:I}", "op", "lift", "id", (json_int_t) o->id);
+
+    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
+
+    json_decref(rec);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "compliance: order %uL lifted: %V %V:%*s", o->id,
+                      &ngx_rtmp_compliance_actions[o->action],
+                      &ngx_rtmp_compliance_targets[o->kind],
+                      (size_t) o->target_len,
+                      ngx_rtmp_compliance_order_target(o));
+
+    } else {
+        uid.data = ngx_rtmp_compliance_order_uid(o);
+        uid.len = o->uid_len;
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "compliance_redis: order \"%V\" lifted by the fleet "
+                      "(local %uL)", &uid, o->id);
+    }
+
+    ngx_rtmp_compliance_order_audit_locked("order.lift", o, log);
+
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API
+        && ngx_rtmp_compliance_fleet_publish_locked(mcf,
+                                             NGX_RTMP_COMPLIANCE_FLEET_LIFT,
+                                             o, log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance: order %uL is lifted here but the lift "
+                      "could not be queued for the fleet", o->id);
+    }
+
+    ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtmp_compliance_order_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    time_t now)
+{
+    ngx_rtmp_compliance_order_t  *o;
+
+    while ((o = ngx_rtmp_compliance_order_expired_locked(mcf->zone, now))) {
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance: order %uL expired: %V %V:%*s",
+                      o->id, &ngx_rtmp_compliance_actions[o->action],
+                      &ngx_rtmp_compliance_targets[o->kind],
+                      (size_t) o->target_len,
+                      ngx_rtmp_compliance_order_target(o));
+
+        ngx_rtmp_compliance_order_audit_locked("order.expire", o,
+                                               ngx_cycle->log);
+        ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
+    }
+}
+
+
+/* an order change of another node, read from the fleet's stream */
+
+void
+ngx_rtmp_compliance_order_fleet_entry(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_fleet_entry_t *e, time_t now)
+{
+    ngx_rtmp_compliance_order_t  *o;
+
+    o = ngx_rtmp_compliance_order_find_uid_locked(mcf->zone, &e->uid);
+
+    if (e->op.len == 4 && ngx_strncmp(e->op.data, "lift", 4) == 0) {
+        if (o) {
+            (void) ngx_rtmp_compliance_order_lift_locked(mcf, o,
+                                             NGX_RTMP_COMPLIANCE_ORIGIN_FLEET,
+                                             ngx_cycle->log);
+        }
+
+        return;
+    }
+
+    if (!(e->op.len == 6 && ngx_strncmp(e->op.data, "create", 6) == 0)) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: stream entry \"%V\" has an unknown "
+                      "op, skipped", &e->id);
+        return;
+    }
+
+    if (o) {
+        /* known already: ours, or read before */
+        return;
+    }
+
+    ngx_rtmp_compliance_order_fleet_create(mcf, e, now);
+}
+
+
+static void
+ngx_rtmp_compliance_order_fleet_create(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_fleet_entry_t *e, time_t now)
+{
+    json_t                            *j;
+    ngx_int_t                          rc;
+    ngx_rtmp_compliance_order_t       *o;
+    ngx_rtmp_compliance_order_spec_t   spec;
+    u_char                             detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    j = json_loadb((char *) e->order.data, e->order.len,
+                   JSON_REJECT_DUPLICATES, NULL);
+
+    /* a "duration" counts from when the entry was written, not read */
+
+    if (j == NULL
+        || ngx_rtmp_compliance_order_parse(j, NGX_RTMP_COMPLIANCE_PARSE_FLEET,
+                                           &spec,
+                                           e->written ? e->written : now,
+                                           detail, sizeof(detail))
+           != NGX_OK)
+    {
+        detail[sizeof(detail) - 1] = '\0';
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: order \"%V\" of stream entry "
+                      "\"%V\" is not valid (%s), skipped", &e->uid,
+                      &e->id, j ? (char *) detail : "not JSON");
+        json_decref(j);
+        return;
+    }
+
+    if (spec.until && spec.until <= now) {
+        json_decref(j);
+        return;
+    }
+
+    spec.uid = e->uid;
+
+    rc = ngx_rtmp_compliance_order_create_locked(mcf, &spec,
+                                             NGX_RTMP_COMPLIANCE_ORIGIN_FLEET,
+                                             ngx_cycle->log, &o);
+
+    json_decref(j);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_CRIT, ngx_cycle->log, 0,
+                      "compliance_redis: no room in the zone for order "
+                      "\"%V\"", &e->uid);
+    }
+}
+
+
+/*
+ * an order just stored marks the live sessions it hits; their workers act
+ * on the next recheck.  Returns how many sessions were hit.
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_order_t *o)
+{
+    ngx_str_t                       app, room, papp, proom;
+    ngx_uint_t                      n;
+    ngx_rbtree_node_t              *node, *pnode, *root, *sentinel;
+    ngx_rtmp_compliance_session_t  *ss, *ps;
+
+    n = 0;
+    root = zone->sh->sessions.root;
+    sentinel = zone->sh->sessions.sentinel;
+
+    if (root == sentinel) {
+        return 0;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&zone->sh->sessions, node))
+    {
+        ss = (ngx_rtmp_compliance_session_t *) node;
+
+        if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER
+            && o->kind != NGX_RTMP_COMPLIANCE_T_ROOM)
         {
-            json_decref(j);
-            return NULL;
+            continue;
+        }
+
+        if (!ngx_rtmp_compliance_order_hits(o, ss)) {
+            continue;
+        }
+
+        n++;
+
+        switch (o->action) {
+
+        case NGX_RTMP_COMPLIANCE_WARN:
+            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                ss->warn++;
+                ss->order = o->id;
+            }
+
+            break;
+
+        case NGX_RTMP_COMPLIANCE_RESTRICT:
+            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                ss->restricted = 1;
+                ss->order = o->id;
+                ss->tier_len = (u_short) ngx_min(o->tier_len,
+                                                 sizeof(ss->tier));
+                ngx_memcpy(ss->tier, ngx_rtmp_compliance_order_tier(o),
+                           ss->tier_len);
+
+                if (ss->room->publisher == ss->id) {
+                    ngx_rtmp_compliance_room_set_tier(ss->room, ss->tier,
+                                                      ss->tier_len);
+                }
+            }
+
+            break;
+
+        default: /* suspend, ban */
+            ss->drop = (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN)
+                       ? NGX_RTMP_COMPLIANCE_TOKEN_REVOKED
+                       : (o->action == NGX_RTMP_COMPLIANCE_BAN)
+                         ? NGX_RTMP_COMPLIANCE_BANNED
+                         : NGX_RTMP_COMPLIANCE_SUSPENDED;
+            ss->order = o->id;
+
+            if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
+                break;
+            }
+
+            /* the room's players go with its publisher */
+
+            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP,
+                                            &app);
+            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM,
+                                            &room);
+
+            for (pnode = ngx_rbtree_min(root, sentinel);
+                 pnode;
+                 pnode = ngx_rbtree_next(&zone->sh->sessions, pnode))
+            {
+                ps = (ngx_rtmp_compliance_session_t *) pnode;
+
+                if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
+                    continue;
+                }
+
+                ngx_rtmp_compliance_session_get(ps,
+                                                NGX_RTMP_COMPLIANCE_S_APP,
+                                                &papp);
+                ngx_rtmp_compliance_session_get(ps,
+                                                NGX_RTMP_COMPLIANCE_S_ROOM,
+                                                &proom);
+
+                if (papp.len == app.len && proom.len == room.len
+                    && ngx_memcmp(papp.data, app.data, app.len) == 0
+                    && ngx_memcmp(proom.data, room.data, room.len) == 0)
+                {
+                    ps->drop = ss->drop;
+                    ps->order = o->id;
+                }
+            }
         }
     }
 
-    if (j && o->tier_len) {
-        if (json_object_set_new(j, "tier",
-                                json_stringn((char *)
-                                             ngx_rtmp_compliance_order_tier(o),
-                                             o->tier_len))
-            != 0)
-        {
-            json_decref(j);
-            return NULL;
-        }
+    if (n) {
+        zone->sh->marks++;
     }
 
-    return j;
+    return n;
 }
 
 
@@ -427,7 +442,7 @@ ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
 
 /* order.create, order.lift, order.expire; the zone's mutex is held */
 
-void
+static void
 ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
 {

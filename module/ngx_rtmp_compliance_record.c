@@ -15,11 +15,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
-#include <jansson.h>
 #include <openssl/evp.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_record.h"
+#include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_cmd_module.h"
 #include "ngx_rtmp_record_module.h"
+#include "ngx_rtmp_compliance_audit_format.h"
 
 
 #define NGX_RTMP_COMPLIANCE_HASH_CHUNK    (1024 * 1024)
@@ -154,7 +155,8 @@ ngx_rtmp_compliance_record_hash(ngx_event_t *ev)
         }
     }
 
-    if (ngx_rtmp_compliance_audit("record.done", job->fields, job->log)
+    if (ngx_rtmp_compliance_audit(NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE,
+                                  job->fields, job->log)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_CRIT, job->log, 0,

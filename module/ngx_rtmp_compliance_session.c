@@ -13,8 +13,10 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_session.h"
+#include "ngx_rtmp_compliance_orders.h"
+#include "ngx_rtmp_compliance_tier.h"
+#include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_cmd_module.h"
 
 
@@ -28,8 +30,6 @@ static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
 static void ngx_rtmp_compliance_poke(ngx_event_t *ev);
 static ngx_uint_t ngx_rtmp_compliance_limits_locked(
     ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec);
-static void ngx_rtmp_compliance_expire_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, time_t now);
 static void ngx_rtmp_compliance_gc_locked(
     ngx_rtmp_compliance_main_conf_t *ctx);
 static void ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o,
@@ -46,70 +46,34 @@ static ngx_msec_t    ngx_rtmp_compliance_interval;
 
 ngx_int_t
 ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
-    ngx_rtmp_compliance_main_conf_t *ctx)
+    ngx_rtmp_compliance_main_conf_t *mcf)
 {
     ngx_queue_init(&ngx_rtmp_compliance_sessions);
 
-    ctx->state_fd = NGX_INVALID_FILE;
-    ngx_rtmp_compliance_main = ctx;
-
-    if (ctx->shm_zone == NULL || !ctx->enabled) {
+    if (mcf->shm_zone == NULL || !mcf->enabled) {
         return NGX_OK;
     }
 
-    ngx_rtmp_compliance_interval = ctx->recheck;
+    ngx_rtmp_compliance_interval = mcf->recheck;
 
     ngx_rtmp_compliance_timer.handler = ngx_rtmp_compliance_recheck;
     ngx_rtmp_compliance_timer.log = cycle->log;
-    ngx_rtmp_compliance_timer.data = ctx;
+    ngx_rtmp_compliance_timer.data = mcf;
     ngx_rtmp_compliance_timer.cancelable = 1;
 
-    ngx_rtmp_compliance_poke_ev.handler = ngx_rtmp_compliance_poke;
-    ngx_rtmp_compliance_poke_ev.log = cycle->log;
-    ngx_rtmp_compliance_poke_ev.data = ctx;
-    ngx_rtmp_compliance_poke_ev.cancelable = 1;
+    ngx_add_timer(&ngx_rtmp_compliance_timer, ngx_rtmp_compliance_interval);
 
-    /* the timers are added by ngx_rtmp_compliance_timers_start() */
+    if (ngx_rtmp_compliance_interval > NGX_RTMP_COMPLIANCE_POKE) {
+        ngx_rtmp_compliance_poke_ev.handler = ngx_rtmp_compliance_poke;
+        ngx_rtmp_compliance_poke_ev.log = cycle->log;
+        ngx_rtmp_compliance_poke_ev.data = mcf;
+        ngx_rtmp_compliance_poke_ev.cancelable = 1;
+
+        ngx_rtmp_compliance_marks = mcf->zone->sh->marks;
+        ngx_add_timer(&ngx_rtmp_compliance_poke_ev, NGX_RTMP_COMPLIANCE_POKE);
+    }
 
     return NGX_OK;
-}
-
-
-/*
- * timers go in once nginx's event module has set up this process's timer
- * tree: in a static nginx our rtmp module's init_process runs before it
- * (core modules come before event modules), so this is called from the
- * http module's init_process, which comes after, in every build
- */
-
-ngx_int_t
-ngx_rtmp_compliance_timers_start(ngx_cycle_t *cycle)
-{
-    ngx_rtmp_compliance_main_conf_t  *ctx;
-
-    ctx = ngx_rtmp_compliance_main;
-
-    if (ctx == NULL || ctx->sh == NULL) {
-        return NGX_OK;
-    }
-
-    if (ngx_rtmp_compliance_timer.handler
-        && !ngx_rtmp_compliance_timer.timer_set)
-    {
-        ngx_add_timer(&ngx_rtmp_compliance_timer,
-                      ngx_rtmp_compliance_interval);
-    }
-
-    if (ngx_rtmp_compliance_poke_ev.handler
-        && ngx_rtmp_compliance_interval > NGX_RTMP_COMPLIANCE_POKE
-        && !ngx_rtmp_compliance_poke_ev.timer_set)
-    {
-        ngx_rtmp_compliance_marks = ctx->sh->marks;
-        ngx_add_timer(&ngx_rtmp_compliance_poke_ev,
-                      NGX_RTMP_COMPLIANCE_POKE);
-    }
-
-    return ngx_rtmp_compliance_audit_timers_start(cycle, ctx);
 }
 
 
@@ -122,7 +86,7 @@ ngx_rtmp_compliance_session_exit_process(void)
 
     ctx = ngx_rtmp_compliance_main;
 
-    if (ctx == NULL || ctx->sh == NULL) {
+    if (ctx == NULL || ctx->zone == NULL) {
         return;
     }
 
@@ -162,7 +126,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL) {
+    if (mcf == NULL || mcf->zone == NULL) {
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
@@ -187,9 +151,9 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
 
     reason = NGX_RTMP_COMPLIANCE_OK;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    o = ngx_rtmp_compliance_order_match_locked(mcf, targets, now);
+    o = ngx_rtmp_compliance_order_match_locked(mcf->zone, targets, now);
 
     if (o && o->action >= NGX_RTMP_COMPLIANCE_SUSPEND) {
         ngx_rtmp_compliance_order_text(o, text, sizeof(text));
@@ -242,7 +206,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     } else {
         /* a player: the room's tier is its live publisher's */
 
-        r = ngx_rtmp_compliance_room_find_locked(mcf, &s->app, &ctx->room);
+        r = ngx_rtmp_compliance_room_find_locked(mcf->zone, &s->app, &ctx->room);
 
         if (r && r->publisher && r->tier_len) {
             tier.data = r->tier;
@@ -291,7 +255,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         subj[NGX_RTMP_COMPLIANCE_S_APP].len = NGX_RTMP_COMPLIANCE_CLAIM_MAX;
     }
 
-    ss = ngx_rtmp_compliance_session_add_locked(mcf, kind, subj);
+    ss = ngx_rtmp_compliance_session_add_locked(mcf->zone, kind, subj);
 
     if (ss == NULL) {
         reason = NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
@@ -344,7 +308,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
 
 done:
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     return reason;
 }
@@ -357,20 +321,20 @@ ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason)
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (mcf == NULL || mcf->sh == NULL) {
+    if (mcf == NULL || mcf->zone == NULL) {
         return;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
     if (reason == NGX_RTMP_COMPLIANCE_OK) {
-        mcf->sh->admitted[kind]++;
+        mcf->zone->sh->admitted[kind]++;
 
     } else {
-        mcf->sh->rejected[kind][reason]++;
+        mcf->zone->sh->rejected[kind][reason]++;
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 }
 
 
@@ -464,13 +428,13 @@ ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c)
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (c->node == NULL || mcf == NULL || mcf->sh == NULL) {
+    if (c->node == NULL || mcf == NULL || mcf->zone == NULL) {
         return;
     }
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
-    ngx_rtmp_compliance_session_delete_locked(mcf, c->node);
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+    ngx_rtmp_compliance_session_delete_locked(mcf->zone, c->node);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     c->node = NULL;
     ngx_queue_remove(&c->queue);
@@ -503,150 +467,6 @@ ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o, u_char *buf,
 }
 
 
-/*
- * an order just stored marks the live sessions it hits; their workers act
- * on the next recheck.  Returns how many sessions were hit.
- */
-
-ngx_uint_t
-ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_rtmp_compliance_order_t *o)
-{
-    ngx_str_t                       app, room, papp, proom;
-    ngx_uint_t                      n;
-    ngx_rbtree_node_t              *node, *pnode, *root, *sentinel;
-    ngx_rtmp_compliance_session_t  *ss, *ps;
-
-    n = 0;
-    root = mcf->sh->sessions.root;
-    sentinel = mcf->sh->sessions.sentinel;
-
-    if (root == sentinel) {
-        return 0;
-    }
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&mcf->sh->sessions, node))
-    {
-        ss = (ngx_rtmp_compliance_session_t *) node;
-
-        if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER
-            && o->kind != NGX_RTMP_COMPLIANCE_T_ROOM)
-        {
-            continue;
-        }
-
-        if (!ngx_rtmp_compliance_order_hits(o, ss)) {
-            continue;
-        }
-
-        n++;
-
-        switch (o->action) {
-
-        case NGX_RTMP_COMPLIANCE_WARN:
-            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-                ss->warn++;
-                ss->order = o->id;
-            }
-
-            break;
-
-        case NGX_RTMP_COMPLIANCE_RESTRICT:
-            if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-                ss->restricted = 1;
-                ss->order = o->id;
-                ss->tier_len = (u_short) ngx_min(o->tier_len,
-                                                 sizeof(ss->tier));
-                ngx_memcpy(ss->tier, ngx_rtmp_compliance_order_tier(o),
-                           ss->tier_len);
-
-                if (ss->room->publisher == ss->id) {
-                    ngx_rtmp_compliance_room_set_tier(ss->room, ss->tier,
-                                                      ss->tier_len);
-                }
-            }
-
-            break;
-
-        default: /* suspend, ban */
-            ss->drop = (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN)
-                       ? NGX_RTMP_COMPLIANCE_TOKEN_REVOKED
-                       : (o->action == NGX_RTMP_COMPLIANCE_BAN)
-                         ? NGX_RTMP_COMPLIANCE_BANNED
-                         : NGX_RTMP_COMPLIANCE_SUSPENDED;
-            ss->order = o->id;
-
-            if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
-                break;
-            }
-
-            /* the room's players go with its publisher */
-
-            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP,
-                                            &app);
-            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM,
-                                            &room);
-
-            for (pnode = ngx_rbtree_min(root, sentinel);
-                 pnode;
-                 pnode = ngx_rbtree_next(&mcf->sh->sessions, pnode))
-            {
-                ps = (ngx_rtmp_compliance_session_t *) pnode;
-
-                if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
-                    continue;
-                }
-
-                ngx_rtmp_compliance_session_get(ps,
-                                                NGX_RTMP_COMPLIANCE_S_APP,
-                                                &papp);
-                ngx_rtmp_compliance_session_get(ps,
-                                                NGX_RTMP_COMPLIANCE_S_ROOM,
-                                                &proom);
-
-                if (papp.len == app.len && proom.len == room.len
-                    && ngx_memcmp(papp.data, app.data, app.len) == 0
-                    && ngx_memcmp(proom.data, room.data, room.len) == 0)
-                {
-                    ps->drop = ss->drop;
-                    ps->order = o->id;
-                }
-            }
-        }
-    }
-
-    if (n) {
-        mcf->sh->marks++;
-    }
-
-    return n;
-}
-
-
-static void
-ngx_rtmp_compliance_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    time_t now)
-{
-    ngx_rtmp_compliance_order_t  *o;
-
-    while ((o = ngx_rtmp_compliance_order_expired_locked(mcf, now))) {
-
-        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "compliance: order %uL expired: %V %V:%*s",
-                      o->id, &ngx_rtmp_compliance_actions[o->action],
-                      &ngx_rtmp_compliance_targets[o->kind],
-                      (size_t) o->target_len,
-                      ngx_rtmp_compliance_order_target(o));
-
-        ngx_rtmp_compliance_order_audit_locked("order.expire", o,
-                                               ngx_cycle->log);
-        ngx_rtmp_compliance_order_delete_locked(mcf, o);
-    }
-}
-
-
 /* sessions of workers that died without closing them */
 
 static void
@@ -655,17 +475,17 @@ ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_rbtree_node_t              *node, *next, *sentinel;
     ngx_rtmp_compliance_session_t  *ss;
 
-    sentinel = mcf->sh->sessions.sentinel;
+    sentinel = mcf->zone->sh->sessions.sentinel;
 
-    if (mcf->sh->sessions.root == sentinel) {
+    if (mcf->zone->sh->sessions.root == sentinel) {
         return;
     }
 
-    for (node = ngx_rbtree_min(mcf->sh->sessions.root, sentinel);
+    for (node = ngx_rbtree_min(mcf->zone->sh->sessions.root, sentinel);
          node;
          node = next)
     {
-        next = ngx_rbtree_next(&mcf->sh->sessions, node);
+        next = ngx_rbtree_next(&mcf->zone->sh->sessions, node);
         ss = (ngx_rtmp_compliance_session_t *) node;
 
         if (ss->pid == ngx_pid
@@ -678,7 +498,7 @@ ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
                       "compliance: session %uL of exited worker %P removed",
                       ss->id, ss->pid);
 
-        ngx_rtmp_compliance_session_delete_locked(mcf, ss);
+        ngx_rtmp_compliance_session_delete_locked(mcf->zone, ss);
     }
 }
 
@@ -789,7 +609,7 @@ ngx_rtmp_compliance_poke(ngx_event_t *ev)
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ev->data;
-    marks = *(volatile ngx_uint_t *) &mcf->sh->marks;
+    marks = *(volatile ngx_uint_t *) &mcf->zone->sh->marks;
 
     if (marks != ngx_rtmp_compliance_marks) {
         ngx_rtmp_compliance_marks = marks;
@@ -839,11 +659,11 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     msec = ngx_current_msec;
     n = 0;
 
-    ngx_shmtx_lock(&mcf->shpool->mutex);
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    ngx_rtmp_compliance_expire_locked(mcf, now);
+    ngx_rtmp_compliance_order_expire_locked(mcf, now);
 
-    if (mcf->sh->audit_lost) {
+    if (mcf->zone->sh->audit_lost) {
         /* is the audit log writable again? */
         f = json_object();
         (void) ngx_rtmp_compliance_audit_locked("audit.resume", f, ev->log);
@@ -876,7 +696,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         c->text[0] = '\0';
         why = NGX_RTMP_COMPLIANCE_OK;
 
-        o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf, ss->order)
+        o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf->zone, ss->order)
                       : NULL;
         if (o) {
             ngx_rtmp_compliance_order_text(o, text, sizeof(text));
@@ -947,7 +767,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         }
     }
 
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     for (i = 0; i < n; i++) {
         c = act[i];
@@ -1000,8 +820,6 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
         ngx_rtmp_finalize_session(s);
     }
 
-    ngx_rtmp_compliance_fleet_tick(mcf);
-
     if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
         return;
     }
@@ -1011,41 +829,4 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
     ngx_add_timer(ev, n == NGX_RTMP_COMPLIANCE_ACT_MAX
                       ? 1 : ngx_rtmp_compliance_interval);
-}
-
-
-/*
- * the tier of a room's live publisher, for a player's admission;
- * NGX_DECLINED: no publisher is live
- */
-
-ngx_int_t
-ngx_rtmp_compliance_room_tier(ngx_str_t *app, ngx_str_t *room, u_char *buf,
-    ngx_str_t *tier)
-{
-    ngx_int_t                         rc;
-    ngx_rtmp_compliance_room_t       *r;
-    ngx_rtmp_compliance_main_conf_t  *mcf;
-
-    mcf = ngx_rtmp_compliance_main;
-
-    if (mcf == NULL || mcf->sh == NULL) {
-        return NGX_DECLINED;
-    }
-
-    rc = NGX_DECLINED;
-
-    ngx_shmtx_lock(&mcf->shpool->mutex);
-
-    r = ngx_rtmp_compliance_room_find_locked(mcf, app, room);
-
-    if (r && r->publisher) {
-        tier->data = ngx_cpymem(buf, r->tier, r->tier_len) - r->tier_len;
-        tier->len = r->tier_len;
-        rc = NGX_OK;
-    }
-
-    ngx_shmtx_unlock(&mcf->shpool->mutex);
-
-    return rc;
 }

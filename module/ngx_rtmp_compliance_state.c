@@ -21,8 +21,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <jansson.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_state.h"
+#include "ngx_rtmp_compliance_order_json.h"
 
 
 #define NGX_RTMP_COMPLIANCE_STATE_LINE_MAX  8192
@@ -196,11 +196,11 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "compliance_state: %ui orders in force loaded from "
-                  "\"%V\"%s", ctx->sh->norders, &ctx->state,
+                  "\"%V\"%s", ctx->zone->sh->norders, &ctx->state,
                   bad ? ", with errors" : "");
 
     if (bad) {
-        ctx->sh->state_errors += bad;
+        ctx->zone->sh->state_errors += bad;
 
         /* keep what could not be read for the operator */
 
@@ -301,19 +301,19 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
             goto done;
         }
 
-        if (spec.id >= ctx->sh->next_order) {
-            ctx->sh->next_order = spec.id + 1;
+        if (spec.id >= ctx->zone->sh->next_order) {
+            ctx->zone->sh->next_order = spec.id + 1;
         }
 
         rc = NGX_OK;
 
         if ((spec.until && spec.until <= now)
-            || ngx_rtmp_compliance_order_find_locked(ctx, spec.id))
+            || ngx_rtmp_compliance_order_find_locked(ctx->zone, spec.id))
         {
             goto done;
         }
 
-        if (ngx_rtmp_compliance_order_add_locked(ctx, &spec) == NULL) {
+        if (ngx_rtmp_compliance_order_add_locked(ctx->zone, &spec) == NULL) {
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "compliance_state: the zone is too small for the "
                           "orders in \"%V\"", &ctx->state);
@@ -331,7 +331,7 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
         if (json_is_string(v)
             && json_string_length(v) < NGX_RTMP_COMPLIANCE_STREAM_ID)
         {
-            ngx_cpystrn(ctx->sh->fleet_last_id,
+            ngx_cpystrn(ctx->zone->sh->fleet_last_id,
                         (u_char *) json_string_value(v),
                         json_string_length(v) + 1);
             rc = NGX_OK;
@@ -347,17 +347,17 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
         rc = NGX_OK;
 
         if (op[0] == 'n') {
-            if ((uint64_t) json_integer_value(v) > ctx->sh->next_order) {
-                ctx->sh->next_order = json_integer_value(v);
+            if ((uint64_t) json_integer_value(v) > ctx->zone->sh->next_order) {
+                ctx->zone->sh->next_order = json_integer_value(v);
             }
 
             goto done;
         }
 
-        o = ngx_rtmp_compliance_order_find_locked(ctx,
+        o = ngx_rtmp_compliance_order_find_locked(ctx->zone,
                                                   json_integer_value(v));
         if (o) {
-            ngx_rtmp_compliance_order_delete_locked(ctx, o);
+            ngx_rtmp_compliance_order_delete_locked(ctx->zone, o);
         }
     }
 
@@ -405,7 +405,7 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
     uid.len = json_string_length(u);
 
     /* one entry per change: a repeated record replaces the earlier one */
-    ngx_rtmp_compliance_outbox_remove_locked(ctx, what, &uid);
+    ngx_rtmp_compliance_outbox_remove_locked(ctx->zone, what, &uid);
 
     if (!add) {
         return NGX_OK;
@@ -430,7 +430,7 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
     json.data = (u_char *) s;
     json.len = ngx_strlen(s);
 
-    rc = ngx_rtmp_compliance_outbox_add_locked(ctx, what, &uid, &json);
+    rc = ngx_rtmp_compliance_outbox_add_locked(ctx->zone, what, &uid, &json);
 
     free(s);
 
@@ -472,7 +472,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
     rc = NGX_OK;
 
     j = json_pack("{s:s, s:I}", "op", "next", "id",
-                  (json_int_t) ctx->sh->next_order);
+                  (json_int_t) ctx->zone->sh->next_order);
 
     if (ngx_rtmp_compliance_state_write(fd, j) != NGX_OK) {
         rc = NGX_ERROR;
@@ -480,13 +480,13 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
 
     json_decref(j);
 
-    root = ctx->sh->orders.root;
-    sentinel = ctx->sh->orders.sentinel;
+    root = ctx->zone->sh->orders.root;
+    sentinel = ctx->zone->sh->orders.sentinel;
 
     if (rc == NGX_OK && root != sentinel) {
         for (node = ngx_rbtree_min(root, sentinel);
              node;
-             node = ngx_rbtree_next(&ctx->sh->orders, node))
+             node = ngx_rbtree_next(&ctx->zone->sh->orders, node))
         {
             o = (ngx_rtmp_compliance_order_t *) node;
 
@@ -503,7 +503,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
         }
     }
 
-    if (rc == NGX_OK && ctx->fleet.enabled) {
+    if (rc == NGX_OK && ctx->zone->fleet) {
         rc = ngx_rtmp_compliance_state_compact_fleet(ctx, fd);
     }
 
@@ -560,13 +560,13 @@ ngx_rtmp_compliance_state_compact_fleet(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_rtmp_compliance_outbox_t  *e;
 
     j = json_pack("{s:s, s:s}", "op", "stream", "id",
-                  ctx->sh->fleet_last_id);
+                  ctx->zone->sh->fleet_last_id);
 
     rc = ngx_rtmp_compliance_state_write(fd, j);
     json_decref(j);
 
-    for (q = ngx_queue_head(&ctx->sh->outbox);
-         rc == NGX_OK && q != ngx_queue_sentinel(&ctx->sh->outbox);
+    for (q = ngx_queue_head(&ctx->zone->sh->outbox);
+         rc == NGX_OK && q != ngx_queue_sentinel(&ctx->zone->sh->outbox);
          q = ngx_queue_next(q))
     {
         e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
@@ -657,7 +657,7 @@ ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
             ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                           "compliance_state: " ngx_open_file_n " \"%V\" "
                           "failed", &ctx->state);
-            ctx->sh->state_errors++;
+            ctx->zone->sh->state_errors++;
             return NGX_ERROR;
         }
     }
@@ -684,7 +684,7 @@ ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
 
         ngx_close_file(ctx->state_fd);
         ctx->state_fd = NGX_INVALID_FILE;
-        ctx->sh->state_errors++;
+        ctx->zone->sh->state_errors++;
         return NGX_ERROR;
     }
 

@@ -18,7 +18,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <openssl/evp.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_token.h"
+#include "ngx_rtmp_compliance_key.h"
+#include "ngx_rtmp_compliance_json.h"
 
 
 #define NGX_RTMP_COMPLIANCE_TIME_MAX      ((int64_t) 1 << 40)
@@ -48,37 +50,19 @@ static ngx_uint_t ngx_rtmp_compliance_claims(
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *pl,
     ngx_str_t *scope, ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl,
     u_char *detail, size_t size, u_char *scratch);
-
-
-ngx_str_t  ngx_rtmp_compliance_reasons[] = {
-    ngx_string("ok"),
-    ngx_string("token_missing"),
-    ngx_string("token_malformed"),
-    ngx_string("token_algorithm"),
-    ngx_string("token_key_unknown"),
-    ngx_string("token_signature"),
-    ngx_string("token_expired"),
-    ngx_string("token_not_yet_valid"),
-    ngx_string("token_issuer"),
-    ngx_string("token_audience"),
-    ngx_string("token_scope"),
-    ngx_string("token_revoked"),
-    ngx_string("room_mismatch"),
-    ngx_string("identity_unverified"),
-    ngx_string("tier_unknown"),
-    ngx_string("tier_forbids_publish"),
-    ngx_string("ai_host_forbidden"),
-    ngx_string("suspended"),
-    ngx_string("banned"),
-    ngx_string("viewer_limit"),
-    ngx_string("viewer_token_required"),
-    ngx_string("internal_error"),
-    ngx_string("operator_drop"),
-    ngx_string("duration_limit"),
-    ngx_string("bitrate_limit"),
-    ngx_string("audit_unavailable"),
-    ngx_null_string
-};
+static ngx_uint_t ngx_rtmp_compliance_claims_time(
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *pl,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_claims_issuer(
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *pl,
+    ngx_pool_t *pool, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_claims_audience(
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_jobject_t *pl,
+    u_char *detail, size_t size, u_char *scratch);
+static ngx_uint_t ngx_rtmp_compliance_claims_subjects(
+    ngx_rtmp_compliance_jobject_t *pl, ngx_pool_t *pool,
+    ngx_rtmp_compliance_claims_t *cl, ngx_uint_t publish, u_char *detail,
+    size_t size);
 
 
 /* the value of NAME in "a=1&NAME=value&b=2", no unescaping */
@@ -484,25 +468,8 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf,
     ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size,
     u_char *scratch)
 {
-    time_t                          now;
-    ngx_int_t                       rc;
-    ngx_str_t                       iss;
-    ngx_uint_t                      publish, jti_bad, aud;
-    ngx_rtmp_compliance_claim_t    *c;
-    ngx_rtmp_compliance_jmember_t  *v;
-
-    ngx_rtmp_compliance_claim_t  claims[] = {
-        { &cl->room, "room", NGX_RTMP_COMPLIANCE_ROOM_MISMATCH },
-        { &cl->sub,  "sub",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
-        { &cl->pid,  "pid",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
-        { &cl->op,   "op",   NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
-        { &cl->idv,  "idv",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
-        { &cl->tier, "tier", NGX_RTMP_COMPLIANCE_TIER_UNKNOWN },
-        { &cl->mcn,  "mcn",  0 },
-        { NULL, NULL, 0 }
-    };
-
-    now = ngx_time();
+    ngx_int_t   rc;
+    ngx_uint_t  reason, jti_bad;
 
     /* the jti first: it is logged with any refusal that follows */
 
@@ -514,7 +481,67 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf,
 
     jti_bad = (rc == NGX_ERROR);
 
-    /* time */
+    reason = ngx_rtmp_compliance_claims_time(cacf, pl, cl, detail, size);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    reason = ngx_rtmp_compliance_claims_issuer(cacf, pl, pool, detail, size);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    reason = ngx_rtmp_compliance_claims_audience(cacf, pl, detail, size,
+                                                 scratch);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    /* scope */
+
+    rc = ngx_rtmp_compliance_claim_str(pl, "scope", pool, &cl->scope);
+
+    if (rc == NGX_ABORT) {
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+    }
+
+    if (rc != NGX_OK
+        || cl->scope.len != scope->len
+        || ngx_strncmp(cl->scope.data, scope->data, scope->len) != 0)
+    {
+        ngx_snprintf(detail, size, "token scope is not \"%V\"%Z", scope);
+        return NGX_RTMP_COMPLIANCE_TOKEN_SCOPE;
+    }
+
+    /* subjects */
+
+    if (jti_bad) {
+        ngx_snprintf(detail, size, "claim \"jti\" is not a string of "
+                     "1 to %d printable bytes%Z",
+                     NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    return ngx_rtmp_compliance_claims_subjects(pl, pool, cl,
+                                         scope->len == sizeof("publish") - 1,
+                                         detail, size);
+}
+
+
+/* exp, nbf and iat: NumericDates, a window that holds now */
+
+static ngx_uint_t
+ngx_rtmp_compliance_claims_time(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_rtmp_compliance_jobject_t *pl, ngx_rtmp_compliance_claims_t *cl,
+    u_char *detail, size_t size)
+{
+    time_t     now;
+    ngx_int_t  rc;
+
+    now = ngx_time();
 
     rc = ngx_rtmp_compliance_claim_time(pl, "exp", &cl->exp);
 
@@ -550,76 +577,109 @@ ngx_rtmp_compliance_claims(ngx_rtmp_compliance_app_conf_t *cacf,
         return NGX_RTMP_COMPLIANCE_TOKEN_NOT_YET_VALID;
     }
 
-    /* issuer and audience */
+    return NGX_RTMP_COMPLIANCE_OK;
+}
 
-    if (cacf->issuer.len) {
-        rc = ngx_rtmp_compliance_claim_str(pl, "iss", pool, &iss);
 
-        if (rc == NGX_ABORT) {
-            return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
-        }
+/* iss, when the application names an issuer */
 
-        if (rc != NGX_OK
-            || iss.len != cacf->issuer.len
-            || ngx_strncmp(iss.data, cacf->issuer.data, iss.len) != 0)
-        {
-            ngx_snprintf(detail, size, "issuer is not \"%V\"%Z",
-                         &cacf->issuer);
-            return NGX_RTMP_COMPLIANCE_TOKEN_ISSUER;
-        }
+static ngx_uint_t
+ngx_rtmp_compliance_claims_issuer(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_rtmp_compliance_jobject_t *pl, ngx_pool_t *pool, u_char *detail,
+    size_t size)
+{
+    ngx_int_t  rc;
+    ngx_str_t  iss;
+
+    if (cacf->issuer.len == 0) {
+        return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    if (cacf->audience.len) {
-        v = ngx_rtmp_compliance_json_get(pl, "aud");
-        aud = 0;
-
-        if (v == NULL) {
-            /* no audience */
-
-        } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_ARRAY) {
-            aud = ngx_rtmp_compliance_json_array_has(&v->str, &cacf->audience,
-                                                     scratch);
-
-        } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_STRING) {
-            aud = v->str.len == cacf->audience.len
-                  && ngx_memcmp(v->str.data, cacf->audience.data,
-                                v->str.len)
-                     == 0;
-        }
-
-        if (!aud) {
-            ngx_snprintf(detail, size, "audience is not \"%V\"%Z",
-                         &cacf->audience);
-            return NGX_RTMP_COMPLIANCE_TOKEN_AUDIENCE;
-        }
-    }
-
-    /* scope */
-
-    rc = ngx_rtmp_compliance_claim_str(pl, "scope", pool, &cl->scope);
+    rc = ngx_rtmp_compliance_claim_str(pl, "iss", pool, &iss);
 
     if (rc == NGX_ABORT) {
         return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
     }
 
     if (rc != NGX_OK
-        || cl->scope.len != scope->len
-        || ngx_strncmp(cl->scope.data, scope->data, scope->len) != 0)
+        || iss.len != cacf->issuer.len
+        || ngx_strncmp(iss.data, cacf->issuer.data, iss.len) != 0)
     {
-        ngx_snprintf(detail, size, "token scope is not \"%V\"%Z", scope);
-        return NGX_RTMP_COMPLIANCE_TOKEN_SCOPE;
+        ngx_snprintf(detail, size, "issuer is not \"%V\"%Z", &cacf->issuer);
+        return NGX_RTMP_COMPLIANCE_TOKEN_ISSUER;
     }
 
-    publish = (scope->len == sizeof("publish") - 1);
+    return NGX_RTMP_COMPLIANCE_OK;
+}
 
-    /* subjects */
 
-    if (jti_bad) {
-        ngx_snprintf(detail, size, "claim \"jti\" is not a string of "
-                     "1 to %d printable bytes%Z",
-                     NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+/*
+ * aud, a string or an array of them, when the application names an
+ * audience; scratch: room for the array's strings unescaped
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_claims_audience(ngx_rtmp_compliance_app_conf_t *cacf,
+    ngx_rtmp_compliance_jobject_t *pl, u_char *detail, size_t size,
+    u_char *scratch)
+{
+    ngx_uint_t                      aud;
+    ngx_rtmp_compliance_jmember_t  *v;
+
+    if (cacf->audience.len == 0) {
+        return NGX_RTMP_COMPLIANCE_OK;
     }
+
+    v = ngx_rtmp_compliance_json_get(pl, "aud");
+    aud = 0;
+
+    if (v == NULL) {
+        /* no audience */
+
+    } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_ARRAY) {
+        aud = ngx_rtmp_compliance_json_array_has(&v->str, &cacf->audience,
+                                                 scratch);
+
+    } else if (v->type == NGX_RTMP_COMPLIANCE_JSON_STRING) {
+        aud = v->str.len == cacf->audience.len
+              && ngx_memcmp(v->str.data, cacf->audience.data, v->str.len)
+                 == 0;
+    }
+
+    if (!aud) {
+        ngx_snprintf(detail, size, "audience is not \"%V\"%Z",
+                     &cacf->audience);
+        return NGX_RTMP_COMPLIANCE_TOKEN_AUDIENCE;
+    }
+
+    return NGX_RTMP_COMPLIANCE_OK;
+}
+
+
+/*
+ * the room and the identity (required of a publish token), the mcn and
+ * the ai flag
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_claims_subjects(ngx_rtmp_compliance_jobject_t *pl,
+    ngx_pool_t *pool, ngx_rtmp_compliance_claims_t *cl, ngx_uint_t publish,
+    u_char *detail, size_t size)
+{
+    ngx_int_t                       rc;
+    ngx_rtmp_compliance_claim_t    *c;
+    ngx_rtmp_compliance_jmember_t  *v;
+
+    ngx_rtmp_compliance_claim_t  claims[] = {
+        { &cl->room, "room", NGX_RTMP_COMPLIANCE_ROOM_MISMATCH },
+        { &cl->sub,  "sub",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->pid,  "pid",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->op,   "op",   NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->idv,  "idv",  NGX_RTMP_COMPLIANCE_IDENTITY_UNVERIFIED },
+        { &cl->tier, "tier", NGX_RTMP_COMPLIANCE_TIER_UNKNOWN },
+        { &cl->mcn,  "mcn",  0 },
+        { NULL, NULL, 0 }
+    };
 
     for (c = claims; c->name; c++) {
 

@@ -14,7 +14,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_zone.h"
 
 
 static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
@@ -24,11 +24,30 @@ static ngx_int_t ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone,
 static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
     uint64_t id);
 static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *app, ngx_str_t *room,
+    ngx_rtmp_compliance_zone_t *zone, ngx_str_t *app, ngx_str_t *room,
     ngx_uint_t create);
 
 
-ngx_rtmp_compliance_main_conf_t  *ngx_rtmp_compliance_main;
+
+ngx_str_t  ngx_rtmp_compliance_targets[] = {
+    ngx_string("person"),
+    ngx_string("host"),
+    ngx_string("room"),
+    ngx_string("op"),
+    ngx_string("mcn"),
+    ngx_string("token"),
+    ngx_null_string
+};
+
+
+ngx_str_t  ngx_rtmp_compliance_actions[] = {
+    ngx_null_string,
+    ngx_string("warn"),
+    ngx_string("restrict"),
+    ngx_string("suspend"),
+    ngx_string("ban"),
+    ngx_null_string
+};
 
 
 char *
@@ -36,8 +55,9 @@ ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtmp_compliance_main_conf_t *ccmcf = conf;
 
-    ssize_t     size;
-    ngx_str_t  *value;
+    ssize_t                      size;
+    ngx_str_t                   *value;
+    ngx_rtmp_compliance_zone_t  *zone;
 
     value = cf->args->elts;
 
@@ -61,6 +81,11 @@ ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_rtmp_compliance_zone_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     ccmcf->shm_zone = ngx_shared_memory_add(cf, &value[1], size,
                                             &ngx_rtmp_compliance_module);
     if (ccmcf->shm_zone == NULL) {
@@ -73,43 +98,45 @@ ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ccmcf->zone = zone;
     ccmcf->shm_zone->init = ngx_rtmp_compliance_init_zone;
-    ccmcf->shm_zone->data = ccmcf;
-    ccmcf->log = &cf->cycle->new_log;
+    ccmcf->shm_zone->data = zone;
 
     return NGX_CONF_OK;
 }
 
 
+/*
+ * builds the zone, or takes over the running server's (a reload): the
+ * orders in it are journaled in the state file of the configuration that
+ * made it, so that file cannot change with a reload, and a zone made
+ * anew by a reload would have to load one: both want a restart.  Loading
+ * the journal into a new zone is the module's (init_module), not ours.
+ */
+
 static ngx_int_t
 ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_rtmp_compliance_main_conf_t  *octx = data;
+    ngx_rtmp_compliance_zone_t  *ozone = data;
 
-    size_t                            len;
-    ngx_rtmp_compliance_shctx_t      *sh;
-    ngx_rtmp_compliance_main_conf_t  *ctx;
+    size_t                        len;
+    ngx_rtmp_compliance_zone_t   *zone;
+    ngx_rtmp_compliance_shctx_t  *sh;
 
-    ctx = shm_zone->data;
+    zone = shm_zone->data;
 
-    if (octx == NULL
+    if (ozone == NULL
         && ngx_rtmp_compliance_zone_resized(shm_zone, shm_zone->shm.log)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (octx) {
-        /*
-         * a reload: keep the orders and sessions; they are journaled in
-         * the running server's state file, which a reload does not load
-         * again, so the file cannot change with it
-         */
-
-        if (octx->state.len != ctx->state.len
-            || (ctx->state.len
-                && ngx_strncmp(octx->state.data, ctx->state.data,
-                               ctx->state.len)
+    if (ozone) {
+        if (ozone->journal.len != zone->journal.len
+            || (zone->journal.len
+                && ngx_strncmp(ozone->journal.data, zone->journal.data,
+                               zone->journal.len)
                    != 0))
         {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
@@ -117,30 +144,40 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                           "(\"%V\" to \"%V\"): the orders in force are "
                           "journaled in the first; restart nginx to use "
                           "another file",
-                          &octx->state, &ctx->state);
+                          &ozone->journal, &zone->journal);
             return NGX_ERROR;
         }
 
-        ctx->sh = octx->sh;
-        ctx->shpool = octx->shpool;
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
 
         return NGX_OK;
     }
 
-    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
+        zone->sh = zone->shpool->data;
         return NGX_OK;
     }
 
-    sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_rtmp_compliance_shctx_t));
+    if (zone->loads && ngx_cycle->conf_ctx && !ngx_test_config) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "compliance_zone \"%V\" is new in this "
+                      "configuration: restart nginx, so that its orders "
+                      "are loaded from the state file and the audit log "
+                      "is opened", &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    sh = ngx_slab_calloc(zone->shpool, sizeof(ngx_rtmp_compliance_shctx_t));
     if (sh == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->sh = sh;
-    ctx->shpool->data = sh;
+    zone->sh = sh;
+    zone->shpool->data = sh;
+    zone->fresh = 1;
 
     ngx_rbtree_init(&sh->orders, &sh->orders_sentinel,
                     ngx_rbtree_insert_value);
@@ -163,36 +200,17 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     len = sizeof(" in compliance_zone \"\"") + shm_zone->shm.name.len;
 
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(ctx->shpool->log_ctx, " in compliance_zone \"%V\"%Z",
+    ngx_sprintf(zone->shpool->log_ctx, " in compliance_zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
-    ctx->shpool->log_nomem = 0;
+    zone->shpool->log_nomem = 0;
 
-    if (ngx_test_config) {
-        /* nginx -t: the running server's files are not ours to touch */
-
-        if (ctx->state.len
-            && ngx_rtmp_compliance_state_test(ctx, shm_zone->shm.log)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        return ngx_rtmp_compliance_audit_test(ctx, shm_zone->shm.log);
-    }
-
-    if (ctx->state.len
-        && ngx_rtmp_compliance_state_load(ctx, shm_zone->shm.log) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_rtmp_compliance_audit_init(ctx, shm_zone->shm.log);
+    return NGX_OK;
 }
 
 
@@ -275,11 +293,11 @@ ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree, uint64_t id)
 
 
 ngx_rtmp_compliance_order_t *
-ngx_rtmp_compliance_order_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_order_find_locked(ngx_rtmp_compliance_zone_t *zone,
     uint64_t id)
 {
     return (ngx_rtmp_compliance_order_t *)
-           ngx_rtmp_compliance_lookup(&ctx->sh->orders, id);
+           ngx_rtmp_compliance_lookup(&zone->sh->orders, id);
 }
 
 
@@ -290,7 +308,7 @@ ngx_rtmp_compliance_order_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
  */
 
 ngx_rtmp_compliance_order_t *
-ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rtmp_compliance_order_spec_t *spec)
 {
     u_char                        *p;
@@ -303,7 +321,7 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
     u_char                         uid[NGX_RTMP_COMPLIANCE_UID_MAX];
 
-    if (spec->id == 0 && ctx->sh->next_order >= (uint64_t) INT64_MAX) {
+    if (spec->id == 0 && zone->sh->next_order >= (uint64_t) INT64_MAX) {
         /* no id left whose next id the state file could hold */
         return NULL;
     }
@@ -318,10 +336,10 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     hash = ngx_crc32_short(key.data, key.len);
 
     t = (ngx_rtmp_compliance_target_t *)
-        ngx_str_rbtree_lookup(&ctx->sh->targets, &key, hash);
+        ngx_str_rbtree_lookup(&zone->sh->targets, &key, hash);
 
     if (t == NULL) {
-        t = ngx_slab_alloc_locked(ctx->shpool,
+        t = ngx_slab_alloc_locked(zone->shpool,
                                   sizeof(ngx_rtmp_compliance_target_t)
                                   + key.len);
         if (t == NULL) {
@@ -334,28 +352,28 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         t->sn.node.key = hash;
         ngx_queue_init(&t->orders);
 
-        ngx_rbtree_insert(&ctx->sh->targets, &t->sn.node);
+        ngx_rbtree_insert(&zone->sh->targets, &t->sn.node);
     }
 
-    id = spec->id ? spec->id : ctx->sh->next_order;
+    id = spec->id ? spec->id : zone->sh->next_order;
 
     if (spec->uid.len == 0) {
         /* made here: NODE:ID is unique in the fleet */
         spec->uid.data = uid;
         spec->uid.len = ngx_snprintf(uid, sizeof(uid), "%V:%uL",
-                                     &ctx->node, id)
+                                     &zone->node, id)
                         - uid;
     }
 
     len = spec->target.len + spec->reason.len + spec->ref.len
           + spec->tier.len + spec->uid.len;
 
-    o = ngx_slab_alloc_locked(ctx->shpool,
+    o = ngx_slab_alloc_locked(zone->shpool,
                               sizeof(ngx_rtmp_compliance_order_t) + len);
     if (o == NULL) {
         if (ngx_queue_empty(&t->orders)) {
-            ngx_rbtree_delete(&ctx->sh->targets, &t->sn.node);
-            ngx_slab_free_locked(ctx->shpool, t);
+            ngx_rbtree_delete(&zone->sh->targets, &t->sn.node);
+            ngx_slab_free_locked(zone->shpool, t);
         }
 
         return NULL;
@@ -364,10 +382,10 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     /* a failed allocation used no id */
 
     if (spec->id == 0) {
-        spec->id = ctx->sh->next_order++;
+        spec->id = zone->sh->next_order++;
 
-    } else if (spec->id >= ctx->sh->next_order) {
-        ctx->sh->next_order = spec->id + 1;
+    } else if (spec->id >= zone->sh->next_order) {
+        zone->sh->next_order = spec->id + 1;
     }
 
     o->id = spec->id;
@@ -405,11 +423,11 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_memcpy(p, spec->uid.data, spec->uid.len);
 
     o->node.key = (ngx_rbtree_key_t) o->id;
-    ngx_rbtree_insert(&ctx->sh->orders, &o->node);
+    ngx_rbtree_insert(&zone->sh->orders, &o->node);
 
     if (o->until) {
         o->expiry.key = (ngx_rbtree_key_t) o->until;
-        ngx_rbtree_insert(&ctx->sh->expiry, &o->expiry);
+        ngx_rbtree_insert(&zone->sh->expiry, &o->expiry);
     }
 
     ngx_queue_insert_tail(&t->orders, &o->queue);
@@ -418,41 +436,41 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     o->uid_node.str.len = o->uid_len;
     o->uid_node.node.key = ngx_crc32_short(o->uid_node.str.data,
                                            o->uid_node.str.len);
-    ngx_rbtree_insert(&ctx->sh->uids, &o->uid_node.node);
+    ngx_rbtree_insert(&zone->sh->uids, &o->uid_node.node);
 
-    ctx->sh->norders++;
-    ctx->sh->generation++;
+    zone->sh->norders++;
+    zone->sh->generation++;
 
     return o;
 }
 
 
 void
-ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rtmp_compliance_order_t *o)
 {
     ngx_rtmp_compliance_target_t  *t;
 
-    ngx_rbtree_delete(&ctx->sh->orders, &o->node);
+    ngx_rbtree_delete(&zone->sh->orders, &o->node);
 
     if (o->until) {
-        ngx_rbtree_delete(&ctx->sh->expiry, &o->expiry);
+        ngx_rbtree_delete(&zone->sh->expiry, &o->expiry);
     }
 
     ngx_queue_remove(&o->queue);
-    ngx_rbtree_delete(&ctx->sh->uids, &o->uid_node.node);
+    ngx_rbtree_delete(&zone->sh->uids, &o->uid_node.node);
 
     t = o->target_node;
 
     if (ngx_queue_empty(&t->orders)) {
-        ngx_rbtree_delete(&ctx->sh->targets, &t->sn.node);
-        ngx_slab_free_locked(ctx->shpool, t);
+        ngx_rbtree_delete(&zone->sh->targets, &t->sn.node);
+        ngx_slab_free_locked(zone->shpool, t);
     }
 
-    ngx_slab_free_locked(ctx->shpool, o);
+    ngx_slab_free_locked(zone->shpool, o);
 
-    ctx->sh->norders--;
-    ctx->sh->generation++;
+    zone->sh->norders--;
+    zone->sh->generation++;
 }
 
 
@@ -460,11 +478,11 @@ ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
 ngx_rtmp_compliance_order_t *
 ngx_rtmp_compliance_order_find_uid_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_str_t *uid)
+    ngx_rtmp_compliance_zone_t *zone, ngx_str_t *uid)
 {
     ngx_str_node_t  *sn;
 
-    sn = ngx_str_rbtree_lookup(&ctx->sh->uids, uid,
+    sn = ngx_str_rbtree_lookup(&zone->sh->uids, uid,
                                ngx_crc32_short(uid->data, uid->len));
     if (sn == NULL) {
         return NULL;
@@ -479,15 +497,15 @@ ngx_rtmp_compliance_order_find_uid_locked(
 
 ngx_rtmp_compliance_order_t *
 ngx_rtmp_compliance_order_expired_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, time_t now)
+    ngx_rtmp_compliance_zone_t *zone, time_t now)
 {
     ngx_rbtree_node_t  *node;
 
-    if (ctx->sh->expiry.root == ctx->sh->expiry.sentinel) {
+    if (zone->sh->expiry.root == zone->sh->expiry.sentinel) {
         return NULL;
     }
 
-    node = ngx_rbtree_min(ctx->sh->expiry.root, ctx->sh->expiry.sentinel);
+    node = ngx_rbtree_min(zone->sh->expiry.root, zone->sh->expiry.sentinel);
 
     if ((time_t) node->key > now) {
         return NULL;
@@ -504,7 +522,7 @@ ngx_rtmp_compliance_order_expired_locked(
  */
 
 ngx_rtmp_compliance_order_t *
-ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *subjects, time_t now)
 {
     u_char                        *p;
@@ -517,7 +535,7 @@ ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
     best = NULL;
 
-    if (ctx->sh->norders == 0) {
+    if (zone->sh->norders == 0) {
         return NULL;
     }
 
@@ -538,7 +556,7 @@ ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         key.len = p - buf;
 
         t = (ngx_rtmp_compliance_target_t *)
-            ngx_str_rbtree_lookup(&ctx->sh->targets, &key,
+            ngx_str_rbtree_lookup(&zone->sh->targets, &key,
                                   ngx_crc32_short(key.data, key.len));
         if (t == NULL) {
             continue;
@@ -566,10 +584,10 @@ ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 
 ngx_rtmp_compliance_session_t *
 ngx_rtmp_compliance_session_find_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, uint64_t id)
+    ngx_rtmp_compliance_zone_t *zone, uint64_t id)
 {
     return (ngx_rtmp_compliance_session_t *)
-           ngx_rtmp_compliance_lookup(&ctx->sh->sessions, id);
+           ngx_rtmp_compliance_lookup(&zone->sh->sessions, id);
 }
 
 
@@ -593,7 +611,7 @@ ngx_rtmp_compliance_room_key(ngx_str_t *app, ngx_str_t *room, u_char *buf,
 
 
 static ngx_rtmp_compliance_room_t *
-ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *app, ngx_str_t *room, ngx_uint_t create)
 {
     uint32_t                     hash;
@@ -605,13 +623,13 @@ ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     hash = ngx_crc32_short(key.data, key.len);
 
     r = (ngx_rtmp_compliance_room_t *)
-        ngx_str_rbtree_lookup(&ctx->sh->rooms, &key, hash);
+        ngx_str_rbtree_lookup(&zone->sh->rooms, &key, hash);
 
     if (r || !create) {
         return r;
     }
 
-    r = ngx_slab_calloc_locked(ctx->shpool,
+    r = ngx_slab_calloc_locked(zone->shpool,
                                sizeof(ngx_rtmp_compliance_room_t) + key.len);
     if (r == NULL) {
         return NULL;
@@ -622,17 +640,17 @@ ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_main_conf_t *ctx,
     r->sn.str.len = key.len;
     r->sn.node.key = hash;
 
-    ngx_rbtree_insert(&ctx->sh->rooms, &r->sn.node);
+    ngx_rbtree_insert(&zone->sh->rooms, &r->sn.node);
 
     return r;
 }
 
 
 ngx_rtmp_compliance_room_t *
-ngx_rtmp_compliance_room_find_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_room_find_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *app, ngx_str_t *room)
 {
-    return ngx_rtmp_compliance_room_get_locked(ctx, app, room, 0);
+    return ngx_rtmp_compliance_room_get_locked(zone, app, room, 0);
 }
 
 
@@ -652,7 +670,7 @@ ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
  */
 
 ngx_rtmp_compliance_session_t *
-ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_uint_t kind, ngx_str_t *subjects)
 {
     u_char                         *p;
@@ -667,7 +685,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         len += subjects[i].len;
     }
 
-    r = ngx_rtmp_compliance_room_get_locked(ctx,
+    r = ngx_rtmp_compliance_room_get_locked(zone,
                                           &subjects[NGX_RTMP_COMPLIANCE_S_APP],
                                           &subjects[NGX_RTMP_COMPLIANCE_S_ROOM],
                                           1);
@@ -675,18 +693,18 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
         return NULL;
     }
 
-    ss = ngx_slab_calloc_locked(ctx->shpool,
+    ss = ngx_slab_calloc_locked(zone->shpool,
                                 sizeof(ngx_rtmp_compliance_session_t) + len);
     if (ss == NULL) {
         if (r->publisher == 0 && r->viewers == 0) {
-            ngx_rbtree_delete(&ctx->sh->rooms, &r->sn.node);
-            ngx_slab_free_locked(ctx->shpool, r);
+            ngx_rbtree_delete(&zone->sh->rooms, &r->sn.node);
+            ngx_slab_free_locked(zone->shpool, r);
         }
 
         return NULL;
     }
 
-    ss->id = ctx->sh->next_session++;
+    ss->id = zone->sh->next_session++;
     ss->pid = ngx_pid;
     ss->kind = (u_char) kind;
     ss->started = ngx_time();
@@ -720,9 +738,9 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_main_conf_t *ctx,
 done:
 
     ss->node.key = (ngx_rbtree_key_t) ss->id;
-    ngx_rbtree_insert(&ctx->sh->sessions, &ss->node);
+    ngx_rbtree_insert(&zone->sh->sessions, &ss->node);
 
-    ctx->sh->nsessions[kind]++;
+    zone->sh->nsessions[kind]++;
 
     return ss;
 }
@@ -730,7 +748,7 @@ done:
 
 void
 ngx_rtmp_compliance_session_delete_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_rtmp_compliance_session_t *ss)
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss)
 {
     ngx_rtmp_compliance_room_t  *r;
 
@@ -746,13 +764,13 @@ ngx_rtmp_compliance_session_delete_locked(
     }
 
     if (r->publisher == 0 && r->viewers == 0) {
-        ngx_rbtree_delete(&ctx->sh->rooms, &r->sn.node);
-        ngx_slab_free_locked(ctx->shpool, r);
+        ngx_rbtree_delete(&zone->sh->rooms, &r->sn.node);
+        ngx_slab_free_locked(zone->shpool, r);
     }
 
-    ngx_rbtree_delete(&ctx->sh->sessions, &ss->node);
-    ctx->sh->nsessions[ss->kind]--;
-    ngx_slab_free_locked(ctx->shpool, ss);
+    ngx_rbtree_delete(&zone->sh->sessions, &ss->node);
+    zone->sh->nsessions[ss->kind]--;
+    ngx_slab_free_locked(zone->shpool, ss);
 }
 
 
@@ -773,4 +791,57 @@ ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
 
     s->data = p;
     s->len = ss->len[n];
+}
+
+
+/* the outbox: order changes this node has to publish to the fleet */
+
+ngx_int_t
+ngx_rtmp_compliance_outbox_add_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_uint_t what, ngx_str_t *uid, ngx_str_t *json)
+{
+    ngx_rtmp_compliance_outbox_t  *e;
+
+    e = ngx_slab_alloc_locked(zone->shpool,
+                              sizeof(ngx_rtmp_compliance_outbox_t)
+                              + uid->len + json->len);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    e->what = what;
+    e->uid_len = uid->len;
+    e->json_len = json->len;
+    ngx_memcpy(e->data, uid->data, uid->len);
+    ngx_memcpy(e->data + uid->len, json->data, json->len);
+
+    ngx_queue_insert_tail(&zone->sh->outbox, &e->queue);
+    zone->sh->noutbox++;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_rtmp_compliance_outbox_remove_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_uint_t what, ngx_str_t *uid)
+{
+    ngx_queue_t                   *q;
+    ngx_rtmp_compliance_outbox_t  *e;
+
+    for (q = ngx_queue_head(&zone->sh->outbox);
+         q != ngx_queue_sentinel(&zone->sh->outbox);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
+
+        if (e->what == what && e->uid_len == uid->len
+            && ngx_memcmp(e->data, uid->data, uid->len) == 0)
+        {
+            ngx_queue_remove(q);
+            ngx_slab_free_locked(zone->shpool, e);
+            zone->sh->noutbox--;
+            return;
+        }
+    }
 }

@@ -1,0 +1,898 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The gate: RTMP connect, publish and play.
+ *
+ * Our AMF handlers for "connect", "publish" and "play" are put in front
+ * of nginx-rtmp's own, so a session is decided on the raw command (tokens
+ * are longer than nginx-rtmp's 256-byte name buffer) before live, record,
+ * exec or notify see it.  A publisher is admitted by its token, its tier
+ * and the orders; a player by ngx_rtmp_compliance_gate_player(), which
+ * any protocol's player goes through.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_rtmp_compliance_gate.h"
+#include "ngx_rtmp_compliance_amf.h"
+#include "ngx_rtmp_compliance_token.h"
+#include "ngx_rtmp_compliance_tier.h"
+#include "ngx_rtmp_compliance_session.h"
+#include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_label.h"
+#include "ngx_rtmp_cmd_module.h"
+
+
+#define NGX_RTMP_COMPLIANCE_LOG_NAME      128
+
+
+static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
+    ngx_rtmp_core_main_conf_t *cmcf, char *name, ngx_rtmp_handler_pt h);
+static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
+    ngx_rtmp_session_t *s);
+static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
+    ngx_rtmp_header_t *h, ngx_chain_t *in);
+static void ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
+    ngx_str_t *args);
+static ngx_uint_t ngx_rtmp_compliance_find_token(
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *args, ngx_str_t *token);
+static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
+    ngx_rtmp_close_stream_t *v);
+static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s,
+    ngx_uint_t play, ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
+    u_char *detail);
+static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
+static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
+static void ngx_rtmp_compliance_log_accepted(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
+static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
+static u_char *ngx_rtmp_compliance_log_field(u_char *p, u_char *last,
+    char *name, ngx_str_t *v);
+
+
+static ngx_rtmp_close_stream_pt  next_close_stream;
+
+static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
+static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
+
+
+/* at postconfiguration: our handlers go in */
+
+ngx_int_t
+ngx_rtmp_compliance_gate_init(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf)
+{
+    ngx_uint_t               i;
+    ngx_rtmp_handler_pt     *eh;
+    ngx_rtmp_amf_handler_t  *h;
+
+    if (ngx_rtmp_compliance_add_amf(cf, cmcf, "connect",
+                                    ngx_rtmp_compliance_connect)
+        != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "releaseStream",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "FCPublish",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "createStream",
+                                       ngx_rtmp_compliance_quickack)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "publish",
+                                       ngx_rtmp_compliance_publish)
+           != NGX_OK
+        || ngx_rtmp_compliance_add_amf(cf, cmcf, "play",
+                                       ngx_rtmp_compliance_play)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* after nginx-rtmp's codec module has built the metadata */
+
+    for (i = 0; i < 2; i++) {
+        h = ngx_array_push(&cmcf->amf);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (i == 0) {
+            ngx_str_set(&h->name, "@setDataFrame");
+
+        } else {
+            ngx_str_set(&h->name, "onMetaData");
+        }
+
+        h->handler = ngx_rtmp_compliance_label;
+    }
+
+    /* after the codec module's own handlers of audio and video */
+
+    eh = ngx_array_push(&cmcf->events[NGX_RTMP_MSG_AUDIO]);
+    if (eh == NULL) {
+        return NGX_ERROR;
+    }
+
+    *eh = ngx_rtmp_compliance_label_av;
+
+    eh = ngx_array_push(&cmcf->events[NGX_RTMP_MSG_VIDEO]);
+    if (eh == NULL) {
+        return NGX_ERROR;
+    }
+
+    *eh = ngx_rtmp_compliance_label_av;
+
+    next_close_stream = ngx_rtmp_close_stream;
+    ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
+
+    return NGX_OK;
+}
+
+
+/* our handler goes first of those for the command */
+
+static ngx_int_t
+ngx_rtmp_compliance_add_amf(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf,
+    char *name, ngx_rtmp_handler_pt handler)
+{
+    ngx_rtmp_amf_handler_t  *h;
+
+    h = ngx_array_push(&cmcf->amf);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = cmcf->amf.elts;
+
+    ngx_memmove(&h[1], &h[0],
+                (cmcf->amf.nelts - 1) * sizeof(ngx_rtmp_amf_handler_t));
+
+    h[0].name.data = (u_char *) name;
+    h[0].name.len = ngx_strlen(name);
+    h[0].handler = handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_rtmp_compliance_ctx_t *
+ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
+{
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(s->connection->pool,
+                          sizeof(ngx_rtmp_compliance_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_rtmp_set_ctx(s, ctx, ngx_rtmp_compliance_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * nginx-rtmp never sets TCP_NODELAY: an encoder waits on Nagle and delayed
+ * ACKs at every step of the handshake of commands (ffmpeg: ~180 ms to
+ * Publish.Start).  Set at connect, with a quick ACK re-armed at each
+ * command until the stream is admitted (Linux clears TCP_QUICKACK).
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+#if (NGX_LINUX) && defined(TCP_QUICKACK)
+    int  on;
+
+    on = 1;
+
+    (void) setsockopt(s->connection->fd, IPPROTO_TCP, TCP_QUICKACK,
+                      (const void *) &on, sizeof(int));
+#endif
+
+    return NGX_OK;
+}
+
+
+/* keep the query parts of tcUrl and app: a token may come in them */
+
+static ngx_int_t
+ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    u_char                     *p, *q;
+    size_t                      len;
+    ngx_int_t                   rc;
+    ngx_str_t                   app, tc_url, a[2], token;
+    ngx_uint_t                  i;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+    ngx_rtmp_compliance_amf_t   at[2];
+
+    static u_char               buf[2 * NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->connection->tcp_nodelay == NGX_TCP_NODELAY_UNSET) {
+        (void) ngx_tcp_nodelay(s->connection);
+    }
+
+    (void) ngx_rtmp_compliance_quickack(s, h, in);
+
+    rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
+                                         at);
+
+    if (rc == NGX_DECLINED) {
+        /* a token there would be too long: publish and play will say so */
+
+        ctx = ngx_rtmp_compliance_get_ctx(s);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->connect_oversize = 1;
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        /* nginx-rtmp's own handler decides on a broken connect */
+        return NGX_OK;
+    }
+
+    len = 0;
+    ngx_str_null(&a[0]);
+    ngx_str_null(&a[1]);
+
+    p = tc_url.len ? ngx_strlchr(tc_url.data, tc_url.data + tc_url.len, '?')
+                   : NULL;
+    if (p) {
+        a[0].data = p + 1;
+        a[0].len = tc_url.data + tc_url.len - a[0].data;
+    }
+
+    p = app.len ? ngx_strlchr(app.data, app.data + app.len, '?') : NULL;
+    if (p) {
+        a[1].data = p + 1;
+        a[1].len = app.data + app.len - a[1].data;
+    }
+
+    /* empty queries count for nothing */
+    len = (a[0].len ? a[0].len + 1 : 0) + (a[1].len ? a[1].len + 1 : 0);
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = ngx_pnalloc(s->connection->pool, len);
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->connect_args.data = q;
+
+    for (i = 0; i < 2; i++) {
+        if (a[i].len) {
+            q = ngx_cpymem(q, a[i].data, a[i].len);
+            *q++ = '&';
+        }
+    }
+
+    ctx->connect_args.len = q - ctx->connect_args.data - 1;
+
+    for (i = 0; i < 2; i++) {
+        if (ngx_rtmp_compliance_arg(&a[i], &ngx_rtmp_compliance_token_arg,
+                                    &token))
+        {
+            ngx_rtmp_compliance_amf_redact(&at[1 - i],
+                                           token.data - (i ? app.data
+                                                           : tc_url.data),
+                                           token.len);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        name, room, args, token;
+    ngx_uint_t                       reason, redact;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+    ngx_rtmp_compliance_amf_t        at;
+    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: publish before connect");
+        return NGX_ERROR;
+    }
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    (void) ngx_rtmp_compliance_quickack(s, h, in);
+
+    if (!cacf->enable) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->admitted = 0;
+    ctx->labelled = 0;
+    ctx->tier = NULL;
+    ctx->why = 0;
+    ngx_str_null(&ctx->room);
+
+    ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
+
+    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
+                                             &at);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: malformed publish command");
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_snprintf(detail, sizeof(detail), "stream name and arguments "
+                     "are longer than %d bytes%Z",
+                     NGX_RTMP_COMPLIANCE_NAME_MAX);
+        return ngx_rtmp_compliance_reject(s, 0, ctx,
+                                          NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED,
+                                          detail);
+    }
+
+    ngx_rtmp_compliance_split_name(&name, &room, &args);
+
+    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (room.len >= NGX_RTMP_MAX_NAME) {
+        /* nginx-rtmp would cut it: the stream would not be the room */
+        ngx_snprintf(detail, sizeof(detail), "room names are at most %d "
+                     "bytes%Z", NGX_RTMP_MAX_NAME - 1);
+        return ngx_rtmp_compliance_reject(s, 0, ctx,
+                                          NGX_RTMP_COMPLIANCE_ROOM_MISMATCH,
+                                          detail);
+    }
+
+    redact = ngx_rtmp_compliance_find_token(ctx, &args, &token);
+
+    if (ctx->node) {
+        /* another publish on the same connection */
+        ngx_rtmp_compliance_session_close(ctx);
+    }
+
+    ctx->kind = NGX_RTMP_COMPLIANCE_PUBLISHER;
+
+    reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
+                                               detail, sizeof(detail));
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+    }
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return ngx_rtmp_compliance_reject(s, 0, ctx, reason, detail);
+    }
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PUBLISHER, reason);
+
+    if (redact) {
+        ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
+                                       token.len);
+    }
+
+    ctx->admitted = 1;
+
+    ngx_rtmp_compliance_log_accepted(s, ctx);
+
+    return NGX_OK;
+}
+
+
+/*
+ * play: players are registered, so that orders on a room reach them and
+ * plays of a suspended room are refused
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        name, room, args, token;
+    ngx_uint_t                       reason;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+    ngx_rtmp_compliance_amf_t        at;
+    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: play before connect");
+        return NGX_ERROR;
+    }
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    if (!cacf->enable) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
+                                             &at);
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: malformed play command");
+        return NGX_ERROR;
+    }
+
+    ngx_rtmp_compliance_split_name(&name, &room, &args);
+
+    if (ctx->node) {
+        ngx_rtmp_compliance_session_close(ctx);
+    }
+
+    ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
+
+    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->tier = NULL;
+    ctx->why = 0;
+    ctx->admitted = 0;
+    ctx->kind = NGX_RTMP_COMPLIANCE_PLAYER;
+
+    if (ngx_rtmp_compliance_find_token(ctx, &args, &token)) {
+        /* a credential: never to be seen by nginx-rtmp and its logs */
+        ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
+                                       token.len);
+    }
+
+    reason = ngx_rtmp_compliance_gate_player(s, cacf, ctx, &token, detail,
+                                             sizeof(detail));
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return ngx_rtmp_compliance_reject(s, 1, ctx, reason, detail);
+    }
+
+    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
+
+    return NGX_OK;
+}
+
+
+/*
+ * a player's admission, whatever its protocol: the audit log must take
+ * it, the room's tier rules (play token, max_viewers) and the orders on
+ * the room must let it in; then it is recorded as admitted
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *token, u_char *detail, size_t size)
+{
+    ngx_uint_t  reason;
+
+    if (!ngx_rtmp_compliance_audit_available()) {
+        ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+        return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    }
+
+    reason = ngx_rtmp_compliance_tier_play_token(cacf, &s->app, &ctx->room,
+                                                 token,
+                                                 ctx->connect_oversize,
+                                                 s->connection->pool,
+                                                 &ctx->claims, detail, size);
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_session_admit(s, cacf, ctx,
+                                                   NGX_RTMP_COMPLIANCE_PLAYER,
+                                                   detail, size);
+    }
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_accept(s, ctx, detail, size);
+    }
+
+    return reason;
+}
+
+
+/* "ROOM?ARGS" */
+
+static void
+ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
+    ngx_str_t *args)
+{
+    u_char  *q;
+
+    *room = *name;
+    ngx_str_null(args);
+
+    q = ngx_strlchr(name->data, name->data + name->len, '?');
+    if (q) {
+        room->len = q - name->data;
+        args->data = q + 1;
+        args->len = name->data + name->len - args->data;
+    }
+}
+
+
+/*
+ * the token of the stream's arguments (1: found there, the caller
+ * redacts it) or, failing that, of the connect URL (0; token is empty
+ * where neither has one)
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_find_token(ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *args, ngx_str_t *token)
+{
+    if (ngx_rtmp_compliance_arg(args, &ngx_rtmp_compliance_token_arg, token))
+    {
+        return 1;
+    }
+
+    if (ngx_rtmp_compliance_arg(&ctx->connect_args,
+                                &ngx_rtmp_compliance_token_arg, token)
+        == NULL)
+    {
+        ngx_str_null(token);
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
+    ngx_rtmp_close_stream_t *v)
+{
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx && ctx->node) {
+        ngx_rtmp_compliance_session_end(s, ctx);
+    }
+
+    return next_close_stream(s, v);
+}
+
+
+static ngx_uint_t
+ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size)
+{
+    ngx_uint_t                     reason;
+    ngx_rtmp_compliance_tier_t    *t;
+    ngx_rtmp_compliance_claims_t  *cl;
+
+    cl = &ctx->claims;
+
+    if (!ngx_rtmp_compliance_audit_available()) {
+        ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+        return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    }
+
+    if (token->len == 0 && ctx->connect_oversize) {
+        ngx_snprintf(detail, size, "the connect URL is longer than %d "
+                     "bytes%Z", NGX_RTMP_COMPLIANCE_NAME_MAX);
+        return NGX_RTMP_COMPLIANCE_TOKEN_MALFORMED;
+    }
+
+    if (token->len == 0) {
+        ngx_snprintf(detail, size, "no token in the stream key or the "
+                     "connect URL%Z");
+        return NGX_RTMP_COMPLIANCE_TOKEN_MISSING;
+    }
+
+    reason = ngx_rtmp_compliance_token_verify(cacf, token,
+                                              &ngx_rtmp_compliance_scope_publish,
+                                              s->connection->pool, cl,
+                                              detail, size);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    if (cl->room.len != room->len
+        || ngx_strncmp(cl->room.data, room->data, room->len) != 0)
+    {
+        ngx_snprintf(detail, size, "token is for another room%Z");
+        return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+    }
+
+    t = ngx_rtmp_compliance_tier_find(cacf, &cl->tier);
+
+    if (t == NULL) {
+        ngx_snprintf(detail, size, "tier \"%V\" is not configured%Z",
+                     &cl->tier);
+        return NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+    }
+
+    ctx->tier = t;
+
+    if (ngx_rtmp_compliance_main && ngx_rtmp_compliance_main->zone) {
+        return ngx_rtmp_compliance_session_admit(s, cacf, ctx,
+                                                 NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                                 detail, size);
+    }
+
+    return ngx_rtmp_compliance_tier_check(t, cl, detail, size);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
+{
+    u_char                        *p, *q;
+    ngx_uint_t                     level;
+    ngx_rtmp_compliance_fields_t   f;
+    ngx_rtmp_compliance_claims_t  *cl;
+    u_char                         desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+    u_char                         name[NGX_RTMP_COMPLIANCE_LOG_NAME + 4];
+    u_char                         fields[4 * NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+    u_char                         buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
+
+    cl = &ctx->claims;
+
+    /* ngx_snprintf() leaves no NUL when it truncates */
+    detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX - 1] = '\0';
+
+    ngx_rtmp_compliance_session_count(play ? NGX_RTMP_COMPLIANCE_PLAYER
+                                           : NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                      reason);
+
+    switch (reason) {
+    case NGX_RTMP_COMPLIANCE_TOKEN_MISSING:
+    case NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED:
+        level = NGX_LOG_INFO;
+        break;
+    case NGX_RTMP_COMPLIANCE_INTERNAL_ERROR:
+    case NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE:
+        level = NGX_LOG_CRIT;
+        break;
+    default:
+        level = NGX_LOG_ERR;
+    }
+
+    p = ngx_rtmp_compliance_log_name(name, &ctx->room);
+    *p = '\0';
+
+    q = ngx_rtmp_compliance_log_field(fields, fields + sizeof(fields), "jti",
+                                      &cl->jti);
+    q = ngx_rtmp_compliance_log_field(q, fields + sizeof(fields), "kid",
+                                      &cl->kid);
+
+    ngx_log_error(level, s->connection->log, 0,
+                  "compliance: %s rejected: %V: %s, app: \"%V\", "
+                  "room: \"%s\"%*s, token: \"sha256:%s\"",
+                  play ? "play" : "publish",
+                  &ngx_rtmp_compliance_reasons[reason], detail, &s->app,
+                  name, (size_t) (q - fields), fields,
+                  cl->hash[0] ? cl->hash : (u_char *) "-");
+
+    ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
+    ngx_rtmp_compliance_audit_session(&f, s, ctx);
+    ngx_rtmp_compliance_field_str(&f, "reason",
+                                  ngx_rtmp_compliance_reasons[reason].data,
+                                  ngx_rtmp_compliance_reasons[reason].len);
+    ngx_rtmp_compliance_field_str(&f, "detail", detail,
+                                  ngx_strlen(detail));
+
+    if (ngx_rtmp_compliance_audit_fields(play ? "play.reject"
+                                              : "publish.reject",
+                                         &f, s->connection->log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
+                      "compliance: the rejection was not audited");
+    }
+
+    ngx_rtmp_compliance_fields_free(&f);
+
+    ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
+                 &ngx_rtmp_compliance_reasons[reason], detail);
+    desc[sizeof(desc) - 1] = '\0';
+
+    ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
+                                 : "NetStream.Publish.Rejected",
+                         "error", (char *) desc);
+
+    return NGX_ERROR;
+}
+
+
+/* the room a session asked for, kept with the session */
+
+static ngx_int_t
+ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
+{
+    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
+
+    if (ctx->room.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * the admission is written to the audit log; with on_error=refuse a
+ * session whose admission cannot be recorded does not go on
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size)
+{
+    ngx_int_t                     rc;
+    ngx_rtmp_compliance_fields_t  f;
+    u_char                        buf[NGX_RTMP_COMPLIANCE_FIELDS_SIZE];
+
+    ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
+    ngx_rtmp_compliance_audit_session(&f, s, ctx);
+
+    rc = ngx_rtmp_compliance_audit_fields(ctx->kind
+                                          == NGX_RTMP_COMPLIANCE_PUBLISHER
+                                          ? "publish.accept" : "play.accept",
+                                          &f, s->connection->log);
+
+    ngx_rtmp_compliance_fields_free(&f);
+
+    if (rc == NGX_OK || ngx_rtmp_compliance_audit_available()) {
+        ctx->start = ngx_current_msec;
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_rtmp_compliance_session_close(ctx);
+
+    ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+
+    return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+}
+
+
+/* "publish accepted" with who and what, in the error log at info */
+
+static void
+ngx_rtmp_compliance_log_accepted(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx)
+{
+    u_char                        *p, *last;
+    ngx_rtmp_compliance_claims_t  *cl;
+
+    static u_char                  line[4096];
+
+    cl = &ctx->claims;
+    p = line;
+    last = line + sizeof(line);
+
+    p = ngx_rtmp_compliance_log_field(p, last, "app", &s->app);
+    p = ngx_rtmp_compliance_log_field(p, last, "room", &ctx->room);
+    p = ngx_rtmp_compliance_log_field(p, last, "host", &cl->sub);
+    p = ngx_rtmp_compliance_log_field(p, last, "person", &cl->pid);
+    p = ngx_rtmp_compliance_log_field(p, last, "op", &cl->op);
+    p = ngx_rtmp_compliance_log_field(p, last, "mcn", &cl->mcn);
+    p = ngx_rtmp_compliance_log_field(p, last, "tier", &ctx->tier->name);
+    p = ngx_slprintf(p, last, ", ai: %s", cl->ai ? "true" : "false");
+    p = ngx_rtmp_compliance_log_field(p, last, "idv", &cl->idv);
+    p = ngx_rtmp_compliance_log_field(p, last, "jti", &cl->jti);
+    p = ngx_rtmp_compliance_log_field(p, last, "kid", &cl->kid);
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "compliance: publish accepted%*s, token: \"sha256:%s\"",
+                  (size_t) (p - line), line, cl->hash);
+}
+
+
+/*
+ * ', NAME: "VALUE"' for a log line, with quotes and backslashes escaped:
+ * claims come from tokens and must not forge other fields
+ */
+
+static u_char *
+ngx_rtmp_compliance_log_field(u_char *p, u_char *last, char *name,
+    ngx_str_t *v)
+{
+    u_char  c, *s, *end;
+
+    p = ngx_slprintf(p, last, ", %s: \"", name);
+
+    end = v->data + v->len;
+
+    for (s = v->data; s < end && last - p > 2; s++) {
+        c = *s;
+
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+
+        } else if (c < 0x20 || c == 0x7f) {
+            c = '?';
+        }
+
+        *p++ = c;
+    }
+
+    if (p < last) {
+        *p++ = '"';
+    }
+
+    return p;
+}
+
+
+/* the stream name as it may go to a log: bounded, printable */
+
+static u_char *
+ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src)
+{
+    size_t   i, n;
+    u_char   c;
+
+    n = ngx_min(src->len, NGX_RTMP_COMPLIANCE_LOG_NAME);
+
+    for (i = 0; i < n; i++) {
+        c = src->data[i];
+        *dst++ = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : c;
+    }
+
+    if (n < src->len) {
+        dst = ngx_cpymem(dst, "...", 3);
+    }
+
+    return dst;
+}

@@ -1,0 +1,21 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+#ifndef _NGX_RTMP_COMPLIANCE_GATE_H_INCLUDED_
+#define _NGX_RTMP_COMPLIANCE_GATE_H_INCLUDED_
+
+
+#include "ngx_rtmp_compliance.h"
+
+
+ngx_int_t ngx_rtmp_compliance_gate_init(ngx_conf_t *cf,
+    ngx_rtmp_core_main_conf_t *cmcf);
+ngx_uint_t ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_str_t *token, u_char *detail, size_t size);
+
+
+#endif /* _NGX_RTMP_COMPLIANCE_GATE_H_INCLUDED_ */

@@ -1,0 +1,26 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+#ifndef _NGX_RTMP_COMPLIANCE_SESSION_H_INCLUDED_
+#define _NGX_RTMP_COMPLIANCE_SESSION_H_INCLUDED_
+
+
+#include "ngx_rtmp_compliance_zone.h"
+
+
+ngx_int_t ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *mcf);
+void ngx_rtmp_compliance_session_exit_process(void);
+ngx_uint_t ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t kind, u_char *detail, size_t size);
+void ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason);
+void ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *ctx);
+void ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
+
+
+#endif /* _NGX_RTMP_COMPLIANCE_SESSION_H_INCLUDED_ */
