@@ -17,6 +17,21 @@ BEGIN {
 
 use Test::Compliance;
 
+# TEST 11 to 13: every block gets a "probe" section (the harness ignores
+# it) unless it has one; a preprocessor that sees it gives a block with
+# probe "location" a location of its own
+block_defaults(probe => 'default');
+
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    return unless $block->probe eq 'location';
+    $block->set_value(http_server_config => <<'EOF');
+location = /preprocessed {
+    return 200 "by the preprocessor";
+}
+EOF
+});
+
 run_tests();
 
 __DATA__
@@ -245,3 +260,49 @@ sub {
 }
 --- error_log eval
 qr/worker process \d+ exited with code 0/
+
+
+
+=== TEST 11: a preprocessor sees a block's evaluated sections; what it sets reaches nginx.conf
+--- config
+application live {
+    live on;
+}
+--- probe eval: 'loc' . 'ation'
+--- post_check eval
+sub {
+    my ($block) = @_;
+    is($block->probe, 'location', 'the probe section, evaluated');
+    my ($status, undef, $body) = http_request('GET', '/preprocessed');
+    is($status, 200, 'the location set by the preprocessor answers');
+    is($body, 'by the preprocessor', 'with its body');
+}
+
+
+
+=== TEST 12: block_defaults() gives a block the section it does not have
+--- config
+application live {
+    live on;
+}
+--- post_check eval
+sub {
+    my ($block) = @_;
+    is($block->probe, 'default', 'the default probe section');
+    my ($status) = http_request('GET', '/preprocessed');
+    is($status, 404, 'no location from the preprocessor');
+}
+
+
+
+=== TEST 13: an empty section keeps the default out
+--- config
+application live {
+    live on;
+}
+--- probe
+--- post_check eval
+sub {
+    my ($block) = @_;
+    is($block->probe, '', 'the probe section stays empty');
+}

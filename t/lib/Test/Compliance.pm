@@ -95,6 +95,13 @@ package Test::Compliance;
 # a string verbatim; returns (status, decoded JSON or undef, body,
 # headers).  http_raw(TEXT): TEXT as is to the http port (use
 # "Connection: close"); returns (status, \%headers, body).
+#
+# Config every block of a file needs is given once, before run_tests():
+# add_block_preprocessor(sub { my ($block) = @_; ... }) (as Test::Nginx's:
+# called with each block once its sections are evaluated, it may set
+# sections with $block->set_value(NAME, VALUE)) or block_defaults(NAME =>
+# TEXT, ...) (the sections a block does not have; an empty section keeps
+# a default out).
 
 use strict;
 use warnings;
@@ -147,6 +154,8 @@ our @EXPORT = qw(
     stop_client
     http_json
     http_raw
+    add_block_preprocessor
+    block_defaults
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -1441,6 +1450,45 @@ sub _run_block_clients {
 }
 
 
+# add_block_preprocessor(sub { my ($block) = @_; ... }): as in
+# Test::Nginx, the sub is called with every block once its sections are
+# evaluated, before the block runs; it may set sections with
+# $block->set_value(NAME, VALUE).  Subs run in the order they were added.
+
+my @Preprocessors;
+
+sub add_block_preprocessor {
+    my ($sub) = @_;
+
+    die "add_block_preprocessor(): not a sub\n" unless ref $sub eq 'CODE';
+
+    push @Preprocessors, $sub;
+}
+
+
+# block_defaults(NAME => VALUE, ...): a preprocessor that gives every block
+# the sections NAME it does not have (VALUE: a text, or a sub called with
+# the block that returns it); an empty section in a block keeps the
+# default out of it
+
+sub block_defaults {
+    my (%defaults) = @_;
+
+    add_block_preprocessor(sub {
+        my ($block) = @_;
+
+        for my $name (sort keys %defaults) {
+            next if defined $block->$name;
+
+            my $value = $defaults{$name};
+            $block->set_value($name,
+                              ref $value eq 'CODE' ? $value->($block)
+                                                   : $value);
+        }
+    });
+}
+
+
 sub run_tests {
     _init();
 
@@ -1453,6 +1501,13 @@ sub run_tests {
 
         unless ($block->is_filtered || eval { $block->run_filters; 1 }) {
             Test::More::fail($block->name . " - sections evaluate");
+            Test::More::diag($@);
+            $Failed = 1;
+            next;
+        }
+
+        unless (eval { $_->($block) for @Preprocessors; 1 }) {
+            Test::More::fail($block->name . " - block preprocessors");
             Test::More::diag($@);
             $Failed = 1;
             next;
