@@ -21,66 +21,27 @@ our $LAST;      # the last token made
 our $Json = JSON::PP->new->canonical(1);
 
 # the application most blocks use: one HMAC key, three tiers
-our $GATE = <<'EOF';
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_tier basic;
-    compliance_tier closed publish=off;
-    compliance_tier robots ai_host=allow;
-}
-EOF
+block_defaults(config => live_app(
+    'compliance_key $TEST_NGINX_KEYS/hs256.key',
+    map({ "compliance_tier $_" } 'basic', 'closed publish=off',
+                                 'robots ai_host=allow')));
 
 
-# a token from the harness (token()), remembered
-sub tok {
-    my $t = token(@_);
+# TOKEN, remembered as made by this file and as the last one
+sub remember {
+    my ($t) = @_;
     push @TOKENS, $t;
     return $LAST = $t;
 }
 
-# a token from "compliance-token sign ARGS", byte for byte
-sub forge {
-    my (@args) = @_;
+# a token from the harness (token()), remembered
+sub tok { return remember(token(@_)) }
 
-    my $bin = $ENV{TEST_COMPLIANCE_TOKEN} || repo_root() . '/build/compliance-token';
-    open my $fh, '-|', $bin, 'sign', @args or die "forge: $bin: $!\n";
-    local $/;
-    my $out = <$fh>;
-    close $fh or die "forge: $bin sign @args failed: $?\n";
-    $out =~ s/\s+\z//;
-
-    push @TOKENS, $out;
-    return $LAST = $out;
-}
-
-# the default publish claims as JSON text, with changes (undef removes)
-sub claims {
-    my (%over) = @_;
-
-    my $now = time;
-    my %c = (
-        scope => 'publish', sub => 'host1', pid => 'person1',
-        room => 'room1', op => 'op1', mcn => 'mcn1', tier => 'basic',
-        idv => 'face', iat => $now, exp => $now + 3600,
-    );
-
-    for my $k (keys %over) {
-        if (defined $over{$k}) { $c{$k} = $over{$k} } else { delete $c{$k} }
-    }
-
-    return $Json->encode(\%c);
-}
+# a token from "compliance-token sign ARGS", byte for byte, remembered
+sub forge { return remember(sign_token(@_)) }
 
 sub b64u { MIME::Base64::encode_base64url($_[0]) }
 sub unb64u { MIME::Base64::decode_base64url($_[0]) }
-
-sub hash12 {
-    my ($t) = @_;
-    return '-' unless defined $t && length $t;
-    return substr(Digest::SHA::sha256_hex($t), 0, 12);
-}
 
 # a token whose length is exactly LEN, padded with an unknown claim
 sub sized_token {
@@ -99,10 +60,7 @@ sub sized_token {
         for my $n ($pad .. $pad + 10) {
             my $t = token(%o, alg => $alg, header => $hdr,
                           claims => { pad => 'p' x $n });
-            if (length $t == $len) {
-                push @TOKENS, $t;
-                return $LAST = $t;
-            }
+            return remember($t) if length $t == $len;
             last if length $t > $len;
         }
     }
@@ -119,7 +77,7 @@ sub pub {
 }
 
 # client output of a refused publish
-sub refused {
+sub refusal {
     my ($reason) = @_;
     return [
         'connect: NetConnection.Connect.Success',
@@ -184,27 +142,11 @@ sub no_leak {
     return [@extra, qr/$alt/];
 }
 
-# the HMAC secret of hs256.key, as the module reads it
-sub hs_secret {
-    my $key = slurp(keys_dir() . '/' . ($_[0] || 'hs256.key'));
-    $key =~ s/\r?\n\z//;
-    return $key;
-}
-
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return undef;
-    local $/;
-    my $text = <$fh>;
-    return $text;
-}
-
 run_tests();
 
 __DATA__
 
 === TEST 1: a valid HS256 token is admitted, nginx-rtmp sees it redacted
---- config eval: $::GATE
 --- publish eval: pub(tok())
 --- status eval: started()
 --- exit_code: 0
@@ -214,7 +156,6 @@ __DATA__
 
 
 === TEST 2: token_missing: no token anywhere (logged at info)
---- config eval: $::GATE
 --- publish
 live/room1
 live/room1?other=1&tokens=2
@@ -234,7 +175,6 @@ publish: name=
 
 
 === TEST 3: token_malformed: not a compact JWS (one, two and four parts)
---- config eval: $::GATE
 --- publish eval
 $::T{one} = 'x' x 60;
 $::T{two} = b64u('{"alg":"HS256"}') . '.' . b64u(claims());
@@ -250,7 +190,6 @@ join "\n", map { pub($::T{$_}) } qw(one two four);
 
 
 === TEST 4: token_malformed: bad base64url in the header and in the claims
---- config eval: $::GATE
 --- publish eval
 # '!' in the header
 my ($h, $p, $s) = split /\./, tok();
@@ -276,13 +215,12 @@ sub { like($::T{std}, qr{[+/=]}, 'the claims are not base64url') }
 
 
 === TEST 5: token_malformed: a duplicated claim
---- config eval: $::GATE
 --- publish eval
 my $c = claims();
 $c =~ s/^\{/{"room":"room1",/;
 pub(forge('--alg', 'HS256', '--key', "$ENV{TEST_NGINX_KEYS}/hs256.key",
           '--claims', $c))
---- status eval: refused('token_malformed')
+--- status eval: refusal('token_malformed')
 --- no_status: NetStream.Publish.Start
 --- exit_code: 1
 --- error_log eval: rejected('token_malformed')
@@ -291,7 +229,6 @@ pub(forge('--alg', 'HS256', '--key', "$ENV{TEST_NGINX_KEYS}/hs256.key",
 
 
 === TEST 6: token_malformed: exp as a string, exp missing
---- config eval: $::GATE
 --- publish eval
 $::T{str} = tok(claims => { exp => '' . (time + 3600) });
 $::T{none} = tok(claims => { exp => undef });
@@ -307,7 +244,6 @@ join "\n", pub($::T{str}), pub($::T{none});
 
 
 === TEST 7: token_malformed: 4,097 bytes (a valid signature); 4,096 admitted
---- config eval: $::GATE
 --- publish eval
 $::T{max} = sized_token(4096);
 $::T{over} = sized_token(4097);
@@ -329,7 +265,6 @@ sub {
 
 
 === TEST 8: token_algorithm: alg none, unsigned
---- config eval: $::GATE
 --- publish eval
 $::T{none} = forge('--alg', 'none', '--claims', claims());
 $::T{nonesig} = forge('--alg', 'none', '--claims', claims()) . 'AAAA';
@@ -417,7 +352,6 @@ join "\n", pub($::T{unknown}), pub($::T{nokid});
 
 
 === TEST 12: token_signature: tampered claims, tampered signature
---- config eval: $::GATE
 --- publish eval
 my ($h, $p, $s) = split /\./, tok(claims => { tier => 'closed' });
 my $c = JSON::PP::decode_json(unb64u($p));
@@ -468,7 +402,6 @@ join "\n", map { pub($::T{$_}) } qw(hs rs rs4096 hsempty);
 
 
 === TEST 14: token_expired: exp an hour ago, and exp 31 s ago (past the leeway)
---- config eval: $::GATE
 --- publish eval
 $::T{hour} = tok(claims => { iat => time - 7200, exp => time - 3600 });
 $::T{edge} = tok(claims => { exp => time - 31 });
@@ -484,7 +417,6 @@ join "\n", pub($::T{hour}), pub($::T{edge});
 
 
 === TEST 15: token_not_yet_valid: nbf and iat in the future
---- config eval: $::GATE
 --- publish eval
 $::T{nbf} = tok(claims => { nbf => time + 600 });
 $::T{iat} = tok(claims => { iat => time + 600 });
@@ -560,7 +492,6 @@ status: status NetStream.Publish.Start
 
 
 === TEST 18: token_scope: a play token, no scope, a list of scopes
---- config eval: $::GATE
 --- publish eval
 $::T{play} = tok(claims => { scope => 'play' });
 $::T{none} = tok(claims => { scope => undef });
@@ -576,7 +507,6 @@ join "\n", map { pub($::T{$_}) } qw(play none many);
 
 
 === TEST 19: room_mismatch: a token for another room, for no room, for a prefix
---- config eval: $::GATE
 --- publish eval
 $::T{other} = tok(claims => { room => 'room2' });
 $::T{none} = tok(claims => { room => undef });
@@ -592,7 +522,6 @@ join "\n", map { pub($::T{$_}) } qw(other none prefix);
 
 
 === TEST 20: identity_unverified: sub, pid, op or idv missing; pid empty
---- config eval: $::GATE
 --- publish eval
 $::T{$_} = tok(claims => { $_ => undef }) for qw(sub pid op idv);
 $::T{emptypid} = tok(claims => { pid => '' });
@@ -608,7 +537,6 @@ join "\n", map { pub($::T{$_}) } qw(sub pid op idv emptypid);
 
 
 === TEST 21: tier_unknown: an unconfigured tier, no tier
---- config eval: $::GATE
 --- publish eval
 $::T{gold} = tok(claims => { tier => 'gold' });
 $::T{none} = tok(claims => { tier => undef });
@@ -624,9 +552,8 @@ join "\n", map { pub($::T{$_}) } qw(gold none case);
 
 
 === TEST 22: tier_forbids_publish: a tier with publish=off
---- config eval: $::GATE
 --- publish eval: pub(tok(claims => { tier => 'closed' }))
---- status eval: refused('tier_forbids_publish')
+--- status eval: refusal('tier_forbids_publish')
 --- no_status: NetStream.Publish.Start
 --- exit_code: 1
 --- error_log eval: rejected('tier_forbids_publish', detail => '.*"closed".*')
@@ -635,9 +562,8 @@ join "\n", map { pub($::T{$_}) } qw(gold none case);
 
 
 === TEST 23: ai_host_forbidden: an AI host in a tier with ai_host=deny (the default)
---- config eval: $::GATE
 --- publish eval: pub(tok(claims => { ai => JSON::PP::true }))
---- status eval: refused('ai_host_forbidden')
+--- status eval: refusal('ai_host_forbidden')
 --- no_status: NetStream.Publish.Start
 --- exit_code: 1
 --- error_log eval: rejected('ai_host_forbidden', detail => '.*"basic".*')
@@ -646,7 +572,6 @@ join "\n", map { pub($::T{$_}) } qw(gold none case);
 
 
 === TEST 24: an AI host is admitted in an ai_host=allow tier, marked ai: true
---- config eval: $::GATE
 --- publish eval
 $::T{ai} = tok(claims => { ai => JSON::PP::true, tier => 'robots' });
 $::T{human} = tok(claims => { ai => JSON::PP::false });
@@ -663,7 +588,6 @@ status: status NetStream.Publish.Start
 
 
 === TEST 25: HS256, HS384 and HS512 are admitted
---- config eval: $::GATE
 --- publish eval
 $::T{$_} = tok(alg => $_, claims => { jti => "j-$_" }) for qw(HS256 HS384 HS512);
 join "\n", map { pub($::T{$_}) } qw(HS256 HS384 HS512);
@@ -792,7 +716,6 @@ status: error NetStream.Publish.Rejected token_signature:
 
 
 === TEST 30: the token in the connect URL (app, tcUrl); the stream key's wins
---- config eval: $::GATE
 --- clients eval
 $::T{app} = tok(claims => { jti => 'via-app' });
 $::T{tc} = tok(claims => { jti => 'via-tcurl' });
@@ -822,7 +745,6 @@ status: error NetStream.Publish.Rejected token_expired:
 
 
 === TEST 31: leeway: exp 10 s ago and nbf/iat 10 s ahead pass the default 30 s
---- config eval: $::GATE
 --- publish eval
 $::T{exp} = tok(claims => { iat => time - 100, exp => time - 10 });
 $::T{nbf} = tok(claims => { nbf => time + 10, iat => time + 10 });

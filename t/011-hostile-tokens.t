@@ -24,64 +24,20 @@ our @TMP;
 
 our $Json = JSON::PP->new->canonical(1);
 
-our $GATE = <<'EOF';
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub kid=rsa;
-    compliance_key $TEST_NGINX_KEYS/ec256.pub kid=ec;
-    compliance_tier basic;
-}
-EOF
+block_defaults(config => live_app(
+    map({ "compliance_key \$TEST_NGINX_KEYS/$_" }
+        'hs256.key', 'rsa.pub kid=rsa', 'ec256.pub kid=ec'),
+    'compliance_tier basic'));
 
 
 sub keyf { keys_dir() . '/' . $_[0] }
 
 sub b64u { MIME::Base64::encode_base64url($_[0]) }
 
-sub hash12 {
-    my ($t) = @_;
-    return '-' unless defined $t && length $t;
-    return substr(Digest::SHA::sha256_hex($t), 0, 12);
-}
-
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return undef;
-    binmode $fh;
-    local $/;
-    return scalar <$fh>;
-}
-
-sub hs_secret {
-    my $key = slurp(keyf('hs256.key'));
-    $key =~ s/\r?\n\z//;
-    return $key;
-}
-
 # HS256 over any bytes as the header and claims parts (already encoded)
 sub hs_sign_parts {
     my ($h, $p) = @_;
     return "$h.$p." . b64u(Digest::SHA::hmac_sha256("$h.$p", hs_secret()));
-}
-
-# the default publish claims (JSON text), with changes; undef removes
-sub claims {
-    my (%over) = @_;
-
-    my $now = time;
-    my %c = (
-        scope => 'publish', sub => 'host1', pid => 'person1',
-        room => 'room1', op => 'op1', mcn => 'mcn1', tier => 'basic',
-        idv => 'face', iat => $now, exp => $now + 3600,
-    );
-
-    for my $k (keys %over) {
-        if (defined $over{$k}) { $c{$k} = $over{$k} } else { delete $c{$k} }
-    }
-
-    return $Json->encode(\%c);
 }
 
 # the default claims with a raw JSON member put first: '"exp":1e300'
@@ -94,17 +50,9 @@ sub claims_with {
 
 # "compliance-token sign ARGS" (byte for byte header and claims)
 sub forge {
-    my (@args) = @_;
-
-    my $bin = $ENV{TEST_COMPLIANCE_TOKEN}
-              || repo_root() . '/build/compliance-token';
-    open my $fh, '-|', $bin, 'sign', @args or die "forge: $!\n";
-    local $/;
-    my $out = <$fh>;
-    close $fh or die "forge: $bin sign @args failed ($?)\n";
-    $out =~ s/\s+\z//;
-    push @TOKENS, $out;
-    return $out;
+    my $t = sign_token(@_);
+    push @TOKENS, $t;
+    return $t;
 }
 
 sub hs256 {
@@ -643,41 +591,34 @@ run_tests();
 __DATA__
 
 === TEST 1: algorithms: none, confusion, mismatches
---- config eval: $::GATE
 --- post_check eval: sub { battery(algorithm_cases()) }
 
 
 
 === TEST 2: header: kid, duplicated names, crit, not an object
---- config eval: $::GATE
 --- post_check eval: sub { battery(header_cases()) }
 
 
 
 === TEST 3: claims of the wrong type, duplicated, not an object
---- config eval: $::GATE
 --- post_check eval: sub { battery(claims_cases()) }
 
 
 
 === TEST 4: huge and odd numbers in the time claims
---- config eval: $::GATE
 --- post_check eval: sub { battery(number_cases()) }
 
 
 
 === TEST 5: 4 KB and 64 KB tokens, characters outside base64url, non-UTF-8
---- config eval: $::GATE
 --- post_check eval: sub { battery(size_and_encoding_cases()) }
 
 
 
 === TEST 6: JSON bombs in the header and in the claims
---- config eval: $::GATE
 --- post_check eval: sub { battery(bomb_cases()) }
 
 
 
 === TEST 7: chunking, odd token= arguments, huge stream names, the connect URL
---- config eval: $::GATE
 --- post_check eval: sub { battery(transport_cases()) }

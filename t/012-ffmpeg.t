@@ -29,15 +29,10 @@ BEGIN {
 
 our @TOKENS;
 
-our $GATE = <<'EOF';
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub;
-    compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big;
-    compliance_tier basic;
-}
-EOF
+block_defaults(config => live_app(
+    'compliance_key $TEST_NGINX_KEYS/rsa.pub',
+    'compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big',
+    'compliance_tier basic'));
 
 
 sub tok {
@@ -45,17 +40,6 @@ sub tok {
     push @TOKENS, $t;
     return $t;
 }
-
-sub hash12 { substr(Digest::SHA::sha256_hex($_[0]), 0, 12) }
-
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return '';
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
-}
-
 
 # ffmpeg(URL, [extra output options]): a 2 s test pattern, H.264 in FLV,
 # published in real time; returns (exit code or "timeout", stderr)
@@ -95,7 +79,7 @@ sub ffmpeg {
         $rc = 'timeout';
     }
 
-    my $stderr = slurp($err);
+    my $stderr = slurp($err) // '';
     unlink $err;
 
     return ($rc, $stderr);
@@ -125,7 +109,7 @@ sub admitted {
 }
 
 # a publish refused: ffmpeg fails and prints "Server error: REASON: ..."
-sub refused {
+sub rejected {
     my ($name, $rc, $stderr, $token, $reason) = @_;
 
     isnt($rc, 0, "$name: ffmpeg fails");
@@ -155,7 +139,6 @@ run_tests();
 __DATA__
 
 === TEST 1: ffmpeg publishes with a valid RS256 token in the URL
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS256', claims => { jti => 'ff-1' });
@@ -170,13 +153,12 @@ sub {
 
 
 === TEST 2: an expired token: ffmpeg shows "Server error: token_expired: ..."
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS256', claims => { iat => time - 7200,
                                              exp => time - 3600 });
     my ($rc, $err) = ffmpeg(url("/room1?token=$t"));
-    refused('expired', $rc, $err, $t, 'token_expired');
+    rejected('expired', $rc, $err, $t, 'token_expired');
     like($err, qr/Server error: token_expired: token expired 36\d\d s ago/,
          'the human text');
     no_leak();
@@ -185,7 +167,6 @@ sub {
 
 
 === TEST 3: a tampered token: ffmpeg shows "Server error: token_signature: ..."
---- config eval: $::GATE
 --- post_check eval
 sub {
     my ($h, $p, $s) = split /\./, tok(alg => 'RS256',
@@ -194,14 +175,13 @@ sub {
     my $t = "$h.$p2.$s";        # room1's claims under room2's signature
     push @::TOKENS, $t;
     my ($rc, $err) = ffmpeg(url("/room1?token=$t"));
-    refused('tampered', $rc, $err, $t, 'token_signature');
+    rejected('tampered', $rc, $err, $t, 'token_signature');
     no_leak();
 }
 
 
 
 === TEST 4: a ~2,000 character token works (stream key in -rtmp_playpath)
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS256', claims => { pad => 'p' x 1000 });
@@ -217,7 +197,6 @@ sub {
 
 
 === TEST 5: a ~4,000 character token works (RS512, RSA-4096, -rtmp_playpath)
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS512', key => 'rsa4096.pem', kid => 'big',
@@ -234,7 +213,6 @@ sub {
 
 
 === TEST 6: ffmpeg's URL limit: ~900 characters in the URL work, ~2,000 are cut by ffmpeg
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS256', claims => { pad => 'p' x 250 });
@@ -260,7 +238,6 @@ sub {
 
 
 === TEST 7: ffmpeg with the token in the connect URL (rtmp://host/live?token=T/room1)
---- config eval: $::GATE
 --- post_check eval
 sub {
     my $t = tok(alg => 'RS256');

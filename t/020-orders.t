@@ -12,95 +12,13 @@ use Time::HiRes ();
 
 our $Recheck = 0.2;     # compliance_recheck 200ms, below
 
-sub rtmp_conf {
-    my ($state) = @_;
-    return "compliance_zone comp 16m;\n"
-         . "compliance_state \$TEST_NGINX_SERVROOT/$state.jsonl;\n";
-}
+our $Config = tiers('basic', 'low', 'off publish=off') . live_app();
 
-our $Config = <<'EOF';
-compliance_tier basic;
-compliance_tier low;
-compliance_tier off publish=off;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
-
-
-# the control API: (status, JSON, body)
-
-
-# the live sessions whose fields equal the given ones
-
-
-# "live/ROOM?token=..." with the claims given over the defaults
-# (room ROOM, sub host1, pid person1, op op1, mcn mcn1, tier basic)
-
-sub stream {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
-sub publisher {
-    my ($room, %claims) = @_;
-    my $ms = delete $claims{duration} || 20000;
-    return start_client('publish', stream($room, %claims), '--duration', $ms);
-}
-
-
-sub player {
-    my ($room, $ms) = @_;
-    return start_client('play', "live/$room", '--duration', $ms || 20000);
-}
-
-
-# POST orders; the stored order or undef (and a failed test)
-
-sub order {
-    my (%o) = @_;
-
-    my ($status, $json, $body) = api('POST', 'orders', \%o);
-
-    Test::More::is($status, 201, "order $o{action} $o{target} is created")
-        or Test::More::diag($body);
-
-    return $status && $status == 201 ? $json : undef;
-}
-
-
-# a refused client run: (exit code, stdout)
-
-sub refused {
-    my ($mode, $target, @args) = @_;
-    my $run = start_client($mode, $target, '--duration', 3000, @args);
-    my $rc = wait_client($run, 15);
-    return ($rc, client_output($run));
-}
-
-
-sub metrics {
-    my ($status, undef, $body) = api('GET', 'metrics');
-    my %m;
-    for my $line (split /\n/, $body) {
-        next if $line =~ /^#/;
-        $m{$1} = $2 if $line =~ /^(\S+)\s+(\S+)$/;
-    }
-    return \%m;
-}
+block_defaults(
+    workers            => 4,
+    config             => $Config,
+    http_server_config => api_location(),
+);
 
 
 # the pid of the worker that logged "compliance: order ID created"
@@ -117,10 +35,7 @@ run_tests();
 __DATA__
 
 === TEST 1: publishers on all workers; orders drop their targets on other workers within the recheck
---- workers: 4
---- rtmp_config eval: rtmp_conf('o1')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o1')
 --- post_check eval
 sub {
     # tokens first, then all clients at once, so that the connections
@@ -235,10 +150,7 @@ sub {
 
 
 === TEST 2: a suspend drops the publisher and the room's players; a room order refuses plays
---- workers: 4
---- rtmp_config eval: rtmp_conf('o2')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o2')
 --- post_check eval
 sub {
     my $pub = publisher('room1', sub => 'h1', pid => 'p1');
@@ -319,10 +231,7 @@ sub {
 
 
 === TEST 3: a person ban follows the person across host accounts
---- workers: 4
---- rtmp_config eval: rtmp_conf('o3')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o3')
 --- post_check eval
 sub {
     my $a = publisher('room1', sub => 'acct-a', pid => 'person-x');
@@ -372,10 +281,7 @@ sub {
 
 
 === TEST 4: a token order refuses its jti, not the account
---- workers: 4
---- rtmp_config eval: rtmp_conf('o4')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o4')
 --- post_check eval
 sub {
     my $live = publisher('room1', sub => 'h1', jti => 'leaked-1');
@@ -422,10 +328,7 @@ sub {
 
 
 === TEST 5: a warning reaches the live publisher and drops nothing
---- workers: 4
---- rtmp_config eval: rtmp_conf('o5')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o5')
 --- post_check eval
 sub {
     my $w = publisher('room1', sub => 'h1', op => 'shop-1', duration => 4000);
@@ -466,10 +369,7 @@ sub {
 
 
 === TEST 6: restrict re-tiers live sessions; a publish=off tier drops them
---- workers: 4
---- rtmp_config eval: rtmp_conf('o6')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o6')
 --- post_check eval
 sub {
     my $p = publisher('room1', sub => 'h1');
@@ -546,10 +446,7 @@ sub {
 
 
 === TEST 7: an order expires by itself; then the host publishes again
---- workers: 4
---- rtmp_config eval: rtmp_conf('o7')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o7')
 --- post_check eval
 sub {
     my $o = order(target => 'host:h1', action => 'suspend', duration => 2,
@@ -581,10 +478,7 @@ sub {
 
 
 === TEST 8: DELETE sessions/ID drops one session
---- workers: 4
---- rtmp_config eval: rtmp_conf('o8')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o8')
 --- post_check eval
 sub {
     my $p = publisher('room1', sub => 'h1');
@@ -633,10 +527,7 @@ sub {
 
 
 === TEST 9: lifting an order lets the host publish again
---- workers: 4
---- rtmp_config eval: rtmp_conf('o9')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o9')
 --- post_check eval
 sub {
     my $o = order(target => 'host:h1', action => 'suspend', duration => 3600,
@@ -689,10 +580,7 @@ sub {
 
 
 === TEST 10: metrics count admissions, rejections by reason, sessions and orders
---- workers: 4
---- rtmp_config eval: rtmp_conf('o10')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('o10')
 --- post_check eval
 sub {
     my $m0 = metrics();
@@ -765,10 +653,8 @@ sub {
 
 
 === TEST 11: with a long compliance_recheck, orders and operator drops still act within a fraction of a second on every worker
---- workers: 4
---- rtmp_config eval: rtmp_conf('o11')
+--- rtmp_config eval: zone_conf('o11')
 --- config eval: (my $c = $::Config) =~ s/compliance_recheck 200ms;/compliance_recheck 30s;/; $c
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my @p = map { publisher("slow$_", sub => "slow$_") } 1 .. 8;

@@ -10,56 +10,10 @@ use Test::Compliance;
 use JSON::PP ();
 use Time::HiRes ();
 
-sub rtmp_conf {
-    my ($state, $size) = @_;
-    return "compliance_zone comp " . ($size || '16m') . ";\n"
-         . "compliance_state \$TEST_NGINX_SERVROOT/$state.jsonl;\n";
-}
-
-our $Config = <<'EOF';
-compliance_tier basic;
-compliance_tier low;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
-
-
-sub read_file {
-    my ($path) = @_;
-    open my $fh, '<', $path or return undef;
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
-}
-
-
-# publishes once and waits: (exit code, stdout)
-
-sub publish_once {
-    my ($stream, $ms) = @_;
-    my $run = start_client('publish', $stream, '--duration', $ms || 1000);
-    my $rc = wait_client($run, 20);
-    return ($rc, client_output($run));
-}
-
-
-sub stream {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . token(claims => { room => $room, %claims });
-}
+block_defaults(
+    config             => tiers('basic', 'low') . live_app(),
+    http_server_config => api_location(),
+);
 
 
 # what must not change: the orders as GET orders shows them, the state
@@ -70,7 +24,7 @@ sub snapshot {
     my ($st, undef, $orders) = api('GET', 'orders');
     my (undef, undef, $metrics) = api('GET', 'metrics');
     $metrics =~ s/^compliance_state_errors_total .*$//m;
-    return { status => $st, orders => $orders, state => read_file($state),
+    return { status => $st, orders => $orders, state => slurp($state),
              metrics => $metrics };
 }
 
@@ -107,9 +61,7 @@ __DATA__
 
 === TEST 1: bad orders, methods and paths change nothing
 --- workers: 2
---- rtmp_config eval: rtmp_conf('e1')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('e1')
 --- post_check eval
 sub {
     my $state = "$ENV{TEST_NGINX_SERVROOT}/e1.jsonl";
@@ -117,10 +69,8 @@ sub {
 
     # a live publisher of host h1, and an order in force, that no bad
     # request may touch
-    my $pub = start_client('publish', stream('room1', sub => 'h1'),
-                           '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 1 }), 'a publisher is live');
+    my $pub = publisher('room1', sub => 'h1');
+    ok(wait_sessions(1), 'a publisher is live');
 
     my ($st, $first) = api('POST', 'orders', { target => 'host:h2',
         action => 'suspend', duration => 600, reason => 'in force' });
@@ -398,9 +348,7 @@ qr/compliance: order \d+ created: suspend host:h7/
 
 === TEST 2: a full zone answers 507 and keeps what it stored
 --- workers: 2
---- rtmp_config eval: rtmp_conf('e2', '256k')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('e2', '256k')
 --- post_check eval
 sub {
     my $state = "$ENV{TEST_NGINX_SERVROOT}/e2.jsonl";
@@ -440,7 +388,7 @@ sub {
         my (undef, undef, $m) = api('GET', 'metrics');
         like($m, qr/^compliance_orders \Q${\ scalar @ids}\E$/m,
              "$what: compliance_orders");
-        my @lines = grep { /"op":"create"/ } split /\n/, ::read_file($state);
+        my @lines = grep { /"op":"create"/ } split /\n/, ::slurp($state);
         is(scalar @lines, scalar(@made), "$what: the state file has every "
                                          . "acknowledged order");
     };
@@ -479,7 +427,8 @@ sub {
     is_deeply([map { $_->{id} } @$list], \@ids, 'GET orders');
 
     # a stored order is in force
-    my ($rc, $out) = ::publish_once(::stream('room1', sub => 'h2'), 2000);
+    my ($rc, $out) = ::once('publish', ::stream('room1', sub => 'h2'),
+                            '--duration', 2000);
     is($rc, 1, 'an order stored in the full zone refuses its host');
     like($out, qr/suspended: suspended until \d+, order $made[1]{id}: 00002r/,
          'with that order');
@@ -488,19 +437,15 @@ sub {
 
 === TEST 3: an unwritable state file: 500 and nothing changed
 --- workers: 2
---- rtmp_config eval: rtmp_conf('e3')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('e3')
 --- post_check eval
 sub {
     my $state = "$ENV{TEST_NGINX_SERVROOT}/e3.jsonl";
     ok(-f $state, 'the master made the state file');
-    my $orig = ::read_file($state);
+    my $orig = ::slurp($state);
 
-    my $pub = start_client('publish', ::stream('room1', sub => 'h1'),
-                           '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 1 }), 'a publisher is live');
+    my $pub = ::publisher('room1', sub => 'h1');
+    ok(wait_sessions(1), 'a publisher is live');
 
     # before any worker opened the file: its path becomes a directory
     rename $state, "$state.saved" or die "rename: $!";
@@ -532,14 +477,14 @@ sub {
     # the operator repairs the path: the next POST works
     rmdir $state or die "rmdir: $!";
     rename "$state.saved", $state or die "rename: $!";
-    is(::read_file($state), $orig, 'the state file was not touched');
+    is(::slurp($state), $orig, 'the state file was not touched');
 
     my $o;
     ($st, $o) = api('POST', 'orders', { target => 'host:h1',
         action => 'suspend', duration => 600, reason => 'works now' });
     is($st, 201, 'after the repair an order is created');
     ok(wait_for(sub { client_done($pub) }, 3), 'and drops the publisher');
-    like(::read_file($state), qr/"op":"create","order":\{"id":$o->{id},/,
+    like(::slurp($state), qr/"op":"create","order":\{"id":$o->{id},/,
          'and is journalled');
 
     # a write that fails (the file is a full device), for a lift too
@@ -565,10 +510,10 @@ sub {
          qr/compliance_state: writing ".*e3\.jsonl" failed \(28: No space left on device\)/,
          'the write error is logged');
 
-    my ($rc, $out) = ::publish_once(::stream('room1', sub => 'h1'), 1000);
+    my ($rc, $out) = ::once('publish', ::stream('room1', sub => 'h1'));
     is($rc, 1, 'the order whose lift failed still refuses its host');
 
-    ($rc, $out) = ::publish_once(::stream('room5', sub => 'h5'), 1000);
+    ($rc, $out) = ::once('publish', ::stream('room5', sub => 'h5'));
     is($rc, 0, 'the ban that failed was never in force');
 
     unlink $state;
@@ -583,7 +528,6 @@ application live {
     compliance on;
     compliance_key $TEST_NGINX_KEYS/hs256.key;
 }
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     for my $c (['GET', 'orders'], ['GET', 'sessions'], ['GET', 'metrics'],
@@ -603,7 +547,7 @@ sub {
 === TEST 5: compliance_state without compliance_zone is refused
 --- rtmp_config
 compliance_state $TEST_NGINX_SERVROOT/e5.jsonl;
---- config eval: $::Config
+--- http_server_config
 --- must_die
 --- error_log
 "compliance_state" requires "compliance_zone" in the rtmp block

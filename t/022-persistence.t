@@ -11,31 +11,10 @@ use JSON::PP ();
 use Time::HiRes ();
 use POSIX ();
 
-sub rtmp_conf {
-    my ($state) = @_;
-    return "compliance_zone comp 16m;\n"
-         . "compliance_state \$TEST_NGINX_SERVROOT/$state.jsonl;\n";
-}
-
-our $Config = <<'EOF';
-compliance_tier basic;
-compliance_tier low;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
+block_defaults(
+    config             => tiers('basic', 'low') . live_app(),
+    http_server_config => api_location(),
+);
 
 
 sub orders {
@@ -53,34 +32,9 @@ sub sans_uid {
 }
 
 
-sub order {
-    my (%o) = @_;
-    my ($st, $json, $body) = api('POST', 'orders', \%o);
-    is($st, 201, "order $o{action} $o{target}") or Test::More::diag($body);
-    return $json;
-}
-
-
 sub state_path {
     my ($name) = @_;
     return "$ENV{TEST_NGINX_SERVROOT}/$name.jsonl";
-}
-
-
-sub read_file {
-    my ($path) = @_;
-    open my $fh, '<', $path or return undef;
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
-}
-
-
-sub write_file {
-    my ($path, $text) = @_;
-    open my $fh, '>', $path or die "$path: $!";
-    print {$fh} $text;
-    close $fh or die "$path: $!";
 }
 
 
@@ -88,26 +42,9 @@ sub write_file {
 
 sub journal {
     my ($path) = @_;
-    my $text = read_file($path);
+    my $text = slurp($path);
     return undef unless defined $text;
     return [map { JSON::PP->new->decode($_) } split /\n/, $text];
-}
-
-
-sub stream {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
-# publishes once: (exit code, stdout)
-
-sub publish_once {
-    my ($room, %claims) = @_;
-    my $run = start_client('publish', stream($room, %claims),
-                           '--duration', 1000);
-    my $rc = wait_client($run, 20);
-    return ($rc, client_output($run));
 }
 
 
@@ -122,9 +59,7 @@ __DATA__
 
 === TEST 1: orders survive a restart; lifted ones do not come back; ids keep increasing
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p1')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p1')
 --- post_check eval
 sub {
     my $path = state_path('p1');
@@ -171,11 +106,11 @@ sub {
     is_deeply([map { $_->{order}{id} } @$j[1 .. $#$j]], [1 .. 4],
               'and holds the orders in force only');
 
-    my ($rc, $out) = publish_once('room1', sub => 'h1');
+    my ($rc, $out) = once('publish', stream('room1', sub => 'h1'));
     is($rc, 1, 'a loaded suspension refuses its host');
     like($out, qr/suspended: suspended until $o[0]{until}, order 1: misleading claims \(ref SAMR-2026-0042\)/,
          'with the same order');
-    ($rc, $out) = publish_once('room2', sub => 'x', pid => 'p9');
+    ($rc, $out) = once('publish', stream('room2', sub => 'x', pid => 'p9'));
     like($out, qr/banned: banned, order 2: fraud/, 'a loaded ban refuses');
 
     my $n = order(target => 'host:h6', action => 'ban', reason => 'after');
@@ -195,15 +130,11 @@ qr/\[(?:error|crit)\] .*compliance_state/
 
 === TEST 2: a crash (SIGKILL of the master and its workers) loses no acknowledged order
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p2')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p2')
 --- post_check eval
 sub {
-    my $pub = start_client('publish', stream('room1', sub => 'h1'),
-                           '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 1 }), 'a publisher is live');
+    my $pub = publisher('room1', sub => 'h1');
+    ok(wait_sessions(1), 'a publisher is live');
 
     my @o;
     for my $i (1 .. 20) {
@@ -232,7 +163,7 @@ sub {
     my (undef, $s) = api('GET', 'sessions');
     is_deeply($s, [], 'no sessions of the killed workers');
 
-    my ($rc, $out) = publish_once('room1', sub => 'h1');
+    my ($rc, $out) = once('publish', stream('room1', sub => 'h1'));
     like($out, qr/banned: banned, order 21: the very last/,
          'the order acknowledged just before the crash is in force');
 
@@ -245,22 +176,18 @@ qr/\[(?:error|crit)\] .*compliance_state/
 
 === TEST 3: a reload keeps orders and live sessions; an order after it drops a session from before it
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p3')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p3')
 --- post_check eval
 sub {
     my $path = state_path('p3');
-    my $pub = start_client('publish', stream('room1', sub => 'h1'),
-                           '--duration', 20000);
-    my $pl = start_client('play', 'live/room1', '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 2 }), 'a publisher and a player');
+    my $pub = publisher('room1', sub => 'h1');
+    my $pl = player('room1');
+    ok(wait_sessions(2), 'a publisher and a player');
     my (undef, $before) = api('GET', 'sessions');
 
     my $o = order(target => 'host:h9', action => 'suspend', duration => 3600,
                   reason => 'before the reload');
-    my $journal = read_file($path);
+    my $journal = slurp($path);
     my $loads = () = error_log_text() =~ /orders in force loaded/g;
 
     my @old = worker_pids();
@@ -280,11 +207,11 @@ sub {
     my %holding = map { $_->{worker} => 1 } @$after;
     is(scalar(grep { kill 0, $_ } keys %holding), scalar keys %holding,
        'which keep running for them');
-    is(read_file($path), $journal, 'a reload does not rewrite the journal');
+    is(slurp($path), $journal, 'a reload does not rewrite the journal');
     my $loads_now = () = error_log_text() =~ /orders in force loaded/g;
     is($loads_now, $loads, 'nor load it again');
 
-    my ($rc, $out) = publish_once('room9', sub => 'h9');
+    my ($rc, $out) = once('publish', stream('room9', sub => 'h9'));
     like($out, qr/suspended: suspended until \d+, order $o->{id}: before the reload/,
          'the order refuses on the new workers');
 
@@ -298,15 +225,13 @@ sub {
        . 'after it');
     ok(wait_for(sub { client_output($pl) =~ /Play\.Rejected banned/ }, 3),
        'its player too');
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions'); !@$s }, 5),
+    ok(wait_sessions(0, 5),
        'no sessions left');
     ok(wait_for(sub { !grep { kill 0, $_ } @old }, 10),
        'the old workers exit once their sessions are gone');
 
-    my $p2 = start_client('publish', stream('room2', sub => 'h2'),
-                          '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 1 }), 'a publisher on a new worker');
+    my $p2 = publisher('room2', sub => 'h2');
+    ok(wait_sessions(1), 'a publisher on a new worker');
     ok(reload_nginx(), 'second reload');
     my $d = order(target => 'host:h2', action => 'suspend', duration => 60,
                   reason => 'second');
@@ -319,9 +244,7 @@ qr/\[(?:error|crit)\] .*compliance_state/
 
 
 === TEST 4: a torn last record is ignored, the rest is loaded
---- rtmp_config eval: rtmp_conf('p4')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p4')
 --- post_check eval
 sub {
     my $path = state_path('p4');
@@ -342,7 +265,7 @@ sub {
     my $torn = '{"op":"create","order":{"id":4,"target":"host:d","act';
 
     ok(stop_nginx(), 'stop');
-    write_file($path, $text . $torn);
+    spew($path, $text . $torn);
     ok(start_nginx(), 'start with a torn last record');
 
     like(error_log_text(),
@@ -359,7 +282,7 @@ sub {
     ok($j, 'the compacted journal is valid JSON lines');
     is_deeply(sans_uid([map { $_->{order} } @$j[1 .. $#$j]]), \@orders,
               'it holds the loaded orders');
-    unlike(read_file($path), qr/"order":\{"id":4,/, 'and not the torn one');
+    unlike(slurp($path), qr/"order":\{"id":4,/, 'and not the torn one');
 
     my $n = order(target => 'host:e', action => 'ban', reason => 'next');
     is($n->{id}, 4, 'the torn id, never acknowledged, is given out');
@@ -369,9 +292,7 @@ sub {
 
 
 === TEST 5: corrupt lines are skipped with an error and the file is kept as PATH.corrupt.TIME
---- rtmp_config eval: rtmp_conf('p5')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p5')
 --- post_check eval
 sub {
     my $path = state_path('p5');
@@ -397,7 +318,7 @@ sub {
 
     ok(stop_nginx(), 'stop');
     unlink glob("$path.corrupt.*");
-    write_file($path, $text);
+    spew($path, $text);
     my $t0 = time;
     ok(start_nginx(), 'start with corrupt lines');
     my $t1 = time;
@@ -418,7 +339,7 @@ sub {
     my ($stamp) = ($corrupt[0] || '') =~ /\.corrupt\.(\d+)$/;
     ok($stamp && $stamp >= $t0 - 1 && $stamp <= $t1 + 1,
        'named PATH.corrupt.TIME');
-    is(read_file($corrupt[0]), $text, 'the copy is the file as it was');
+    is(slurp($corrupt[0]), $text, 'the copy is the file as it was');
     like(error_log_text(),
          qr/compliance_state: a copy of ".*p5\.jsonl" is kept as ".*p5\.jsonl\.corrupt\.\d+"/,
          'the copy is logged');
@@ -444,9 +365,7 @@ sub {
 
 
 === TEST 6: expired orders are not loaded; their ids are not given out again
---- rtmp_config eval: rtmp_conf('p6')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p6')
 --- post_check eval
 sub {
     my $path = state_path('p6');
@@ -462,7 +381,7 @@ sub {
     # and one written as already expired, with the highest id
     my $j = journal($path);
     my $now = time;
-    write_file($path, read_file($path) . json_line({ op => 'create',
+    spew($path, slurp($path) . json_line({ op => 'create',
         order => { id => 9, target => 'host:x', action => 'warn',
                    created => $now - 100, until => $now - 10,
                    reason => 'old', ref => '' } }));
@@ -473,14 +392,14 @@ sub {
     is($st, 404, 'the expired order is gone');
     ($st) = api('GET', 'orders/9');
     is($st, 404, 'so is the one written expired');
-    unlike(read_file($path), qr/"id":(9|$short->{id}),/,
+    unlike(slurp($path), qr/"id":(9|$short->{id}),/,
            'the compacted journal drops them');
     my (undef, undef, $m) = api('GET', 'metrics');
     like($m, qr/^compliance_orders 1$/m, 'compliance_orders 1');
     like($m, qr/^compliance_state_errors_total 0$/m,
          'an expired order is no error');
 
-    my ($rc) = publish_once('room1', sub => 's');
+    my ($rc) = once('publish', stream('room1', sub => 's'));
     is($rc, 0, 'the host of the expired order publishes');
 
     my $n = order(target => 'host:n', action => 'ban', reason => 'n');
@@ -491,14 +410,12 @@ qr/\[(?:error|crit)\] .*compliance_state/
 
 
 === TEST 7: the journal's next id is honoured; a missing state file is created
---- rtmp_config eval: rtmp_conf('p7')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p7')
 --- post_check eval
 sub {
     my $path = state_path('p7');
     ok(stop_nginx(), 'stop');
-    write_file($path, json_line({ op => 'next', id => 100 }));
+    spew($path, json_line({ op => 'next', id => 100 }));
     ok(start_nginx(), 'start');
     my $n = order(target => 'host:a', action => 'ban', reason => 'a');
     is($n->{id}, 100, 'the first order gets the id the journal gives');
@@ -518,16 +435,14 @@ qr/\[(?:error|crit)\] .*compliance_state/
 --- rtmp_config
 compliance_zone comp 16m;
 compliance_state $TEST_NGINX_SERVROOT/no/such/dir/state.jsonl;
---- config eval: $::Config
+--- http_server_config
 --- must_die
 --- error_log eval
 qr/compliance_state: .*no\/such\/dir\/state\.jsonl.* failed/
 
 
 === TEST 9: a write cut short by a full disk does not swallow the next record
---- rtmp_config eval: rtmp_conf('p9')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p9')
 --- post_check eval
 sub {
     my $fs = "$ENV{TEST_NGINX_SERVROOT}/fs9";
@@ -570,7 +485,7 @@ sub {
                'state_unwritable');
 
             my $size = -s $path;
-            my $text = read_file($path);
+            my $text = slurp($path);
             Test::More::note("state file: $size bytes, ends with "
                              . ($text =~ /\n\z/ ? 'a newline'
                                                 : 'a partial record'));
@@ -606,20 +521,16 @@ sub {
 
 === TEST 10: a reload that resizes the zone is refused; orders and sessions carry on
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p10')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p10')
 --- post_check eval
 sub {
-    my $pub = start_client('publish', stream('room1', sub => 'h1'),
-                           '--duration', 20000);
-    ok(wait_for(sub { my (undef, $s) = api('GET', 'sessions');
-                      ref $s && @$s == 1 }), 'a publisher');
+    my $pub = publisher('room1', sub => 'h1');
+    ok(wait_sessions(1), 'a publisher');
     my $o = order(target => 'host:h9', action => 'ban', reason => 'kept');
     my @before = worker_pids();
 
     my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
-    my $text = read_file($conf);
+    my $text = slurp($conf);
     (my $bigger = $text) =~ s/compliance_zone comp \d+m;/compliance_zone comp 32m;/
         or die "no compliance_zone in nginx.conf";
     open my $fh, '>', $conf or die "$conf: $!";
@@ -654,9 +565,7 @@ cannot change its size on reload
 
 === TEST 11: nginx -t while nginx runs does not take the journal from under the workers
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p11')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p11')
 --- post_check eval
 sub {
     my $path = state_path('p11');
@@ -671,7 +580,7 @@ sub {
                         reason => "after -t $_") } 1 .. 4;
     my $ids = [map { $_->{id} } @o, @n];
     is_deeply([map { $_->{id} } @{orders()}], $ids, 'eight orders in force');
-    my $text = read_file($path);
+    my $text = slurp($path);
     like($text, qr/"reason":"after -t 4"/,
          'an order acknowledged after nginx -t is in the state file');
 
@@ -686,7 +595,7 @@ sub {
 --- rtmp_config
 compliance_zone comp 16m;
 compliance_state $TEST_NGINX_SERVROOT/logs;
---- config eval: $::Config
+--- http_server_config
 --- must_die
 --- error_log eval
 qr/compliance_state: ".*\/logs" is not a regular file/
@@ -695,9 +604,7 @@ qr/compliance_state: ".*\/logs" is not a regular file/
 
 === TEST 13: a damaged or unreadable state file: the running server keeps its orders, a start says what is wrong, nothing acknowledged is lost
 --- workers: 2
---- rtmp_config eval: rtmp_conf('p13')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('p13')
 --- post_check eval
 sub {
     my $path = state_path('p13');
@@ -711,12 +618,12 @@ sub {
              . qq({"op":"create","order":{"id":9,"target":"host:\xc3\x28",)
              . qq("action":"ban","until":null,"reason":"r","ref":""}}\n)
              . ('{' x (1024 * 1024)) . "\n";
-    write_file($path, $junk);
+    spew($path, $junk);
 
     ok(reload_nginx(), 'a reload with the damaged file');
     is_deeply([map { $_->{id} } @{orders() || []}], [$o1->{id}, $o2->{id}],
               'the running server keeps its orders');
-    my ($rc, $out) = publish_once('room1', sub => 'h1');
+    my ($rc, $out) = once('publish', stream('room1', sub => 'h1'));
     like($out, qr/Rejected banned: .*order $o1->{id}: one/,
          'and enforces them');
 
@@ -767,19 +674,19 @@ sub {
     # the state file cannot move on reload: the zone's orders are
     # journaled in the first one
     my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
-    my $text = read_file($conf);
+    my $text = slurp($conf);
     (my $other = $text) =~ s/p13\.jsonl/p13-other.jsonl/
         or die "no p13.jsonl in nginx.conf";
-    write_file($conf, $other);
+    spew($conf, $other);
     my @before = worker_pids();
     ok(kill('HUP', nginx_pid()), 'a reload to another state file');
     ok(wait_log(qr/compliance_state cannot change on reload/),
        'is refused, saying why');
-    write_file($conf, $text);
+    spew($conf, $text);
     is("@{[worker_pids()]}", "@before", 'the workers carry on');
     ok(!-e state_path('p13-other'), 'the other file is not made');
     my $o5 = order(target => 'host:h5', action => 'ban', reason => 'five');
-    like(read_file($path), qr/"reason":"five"/,
+    like(slurp($path), qr/"reason":"five"/,
          'orders go on into the first file');
 }
 --- expect_emerg

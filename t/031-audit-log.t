@@ -33,40 +33,27 @@ our %Mounted;           # tmpfs mount points to take down at the end
 
 sub rtmp_conf {
     my ($dir, $opts) = @_;
-    return "compliance_zone comp 16m;\n"
+    return zone_conf()
          . "compliance_audit_log \$TEST_NGINX_SERVROOT/$dir"
          . (defined $opts && length $opts ? " $opts" : '') . ";\n";
 }
 
-our $Tiers = <<'EOF';
-compliance_tier basic ai_host=allow;
-compliance_tier low;
-compliance_tier vip viewer_token=on;
-EOF
+our $Tiers = tiers('basic ai_host=allow', 'low', 'vip viewer_token=on');
 
+# the tiers and application live (its key has kid k1) with more DIRECTIVES
 sub app_conf {
-    my ($extra) = @_;
-    $extra = '' unless defined $extra;
-    return $Tiers . <<"EOF";
-
-application live {
-    live on;
-    compliance on;
-    compliance_key \$TEST_NGINX_KEYS/hs256.key kid=k1;
-    compliance_recheck 200ms;
-$extra}
-EOF
+    my (@directives) = @_;
+    return $Tiers
+           . live_app('compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1',
+                      'compliance_recheck 200ms', @directives);
 }
 
-our $Config = app_conf();
+token_defaults(kid => 'k1');
 
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
+block_defaults(
+    config             => app_conf(),
+    http_server_config => api_location(),
+);
 
 
 #-----------------------------------------------------------------------------
@@ -75,21 +62,6 @@ EOF
 sub audit_dir {
     my ($name) = @_;
     return "$ENV{TEST_NGINX_SERVROOT}/$name";
-}
-
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<:raw', $path or return undef;
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
-}
-
-sub spew {
-    my ($path, $text, $append) = @_;
-    open my $fh, $append ? '>>:raw' : '>:raw', $path or die "$path: $!";
-    print {$fh} $text;
-    close $fh or die "$path: $!";
 }
 
 sub segments {
@@ -361,58 +333,6 @@ our @End = qw(session kind app room host person op mcn tier ai addr
 our @Order = qw(order target action until reason ref tier uid);
 
 
-#-----------------------------------------------------------------------------
-# clients and the API (as t/020-orders.t)
-
-
-sub tok {
-    my ($room, %claims) = @_;
-    return token(kid => 'k1', claims => { room => $room, %claims });
-}
-
-sub stream {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . tok($room, %claims);
-}
-
-sub publisher {
-    my ($room, %claims) = @_;
-    my $ms = delete $claims{duration} || 20000;
-    return start_client('publish', stream($room, %claims), '--duration', $ms);
-}
-
-sub player {
-    my ($room, $ms) = @_;
-    return start_client('play', "live/$room", '--duration', $ms || 20000);
-}
-
-sub order {
-    my (%o) = @_;
-    my ($status, $json, $body) = api('POST', 'orders', \%o);
-    is($status, 201, "order $o{action} $o{target} is created")
-        or Test::More::diag($body);
-    return $status && $status == 201 ? $json : undef;
-}
-
-
-# a client run to its end: (exit code, stdout)
-sub once {
-    my ($mode, $target, @args) = @_;
-    my $run = start_client($mode, $target, '--duration', 1000, @args);
-    my $rc = wait_client($run, 20);
-    return ($rc, client_output($run));
-}
-
-sub metrics {
-    my ($status, undef, $body) = api('GET', 'metrics');
-    my %m;
-    for my $line (split /\n/, $body || '') {
-        next if $line =~ /^#/;
-        $m{$1} = $2 if $line =~ /^(\S+)\s+(\S+)$/;
-    }
-    return \%m;
-}
-
 sub line_count {
     my ($dir) = @_;
     my $n = 0;
@@ -563,8 +483,6 @@ __DATA__
 === TEST 1: admissions, rejections and session ends are recorded with their fields; the token never is
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('audit1', 'node=edge-a fsync=always')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit1');
@@ -592,14 +510,14 @@ sub {
     # a publisher with every claim, a player, a refused player, two
     # refused publishers, a publisher dropped by the operator
     my %tok = (
-        a   => tok('room1', sub => 'h1', pid => 'p1', op => 'op1',
+        a   => room_token('room1', sub => 'h1', pid => 'p1', op => 'op1',
                    mcn => 'mcn1', tier => 'basic', idv => 'face+id2',
                    jti => 'j-a1', ai => JSON::PP::true()),
-        exp => tok('room3', sub => 'h3', pid => 'p3', jti => 'j-exp',
+        exp => room_token('room3', sub => 'h3', pid => 'p3', jti => 'j-exp',
                    iat => time - 7200, exp => time - 3600),
-        vip => tok('room5', sub => 'h5', pid => 'p5', tier => 'vip',
+        vip => room_token('room5', sub => 'h5', pid => 'p5', tier => 'vip',
                    jti => 'j-vip'),
-        b   => tok('room4', sub => 'h4', pid => 'p4', jti => 'j-b'),
+        b   => room_token('room4', sub => 'h4', pid => 'p4', jti => 'j-b'),
     );
 
     my $pa = start_client('publish', "live/room1?token=$tok{a}",
@@ -731,8 +649,6 @@ sub {
 === TEST 2: orders, warnings and drops: order.create, order.lift, order.expire, warn.sent, play.reject, session.end why suspended
 --- workers: 2
 --- rtmp_config eval: rtmp_conf('audit2', 'node=edge-a')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit2');
@@ -850,9 +766,8 @@ sub {
 --- rtmp_config eval: rtmp_conf('audit3', 'node=edge-a')
 --- config eval
 File::Path::mkpath("$ENV{TEST_NGINX_SERVROOT}/rec");
-app_conf("    record all;\n    record_path $ENV{TEST_NGINX_SERVROOT}/rec;\n"
-         . "    record_unique on;\n")
---- http_server_config eval: $::Api
+app_conf('record all', "record_path $ENV{TEST_NGINX_SERVROOT}/rec",
+         'record_unique on')
 --- post_check eval
 sub {
     my $dir = audit_dir('audit3');
@@ -891,8 +806,6 @@ sub {
 === TEST 4: the chain continues from an older segment, across a reload and restarts (rotate=hourly)
 --- workers: 2
 --- rtmp_config eval: old_segment_conf('audit4', 'node=edge-b rotate=hourly retention=1095d fsync=off')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit4');
@@ -981,8 +894,6 @@ sub {
 
 === TEST 5: a torn last line left by a crash is cut at the next start and noted as recovered_bytes
 --- rtmp_config eval: rtmp_conf('audit5', 'node=edge-c')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit5');
@@ -1032,8 +943,6 @@ sub {
 === TEST 6: four workers write one chain: 20 clients at once, no interleaved or partial line
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('audit6', 'node=edge-d fsync=batch')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit6');
@@ -1100,7 +1009,7 @@ sub {
 
 === TEST 7: a retention under 3 years fails nginx -t
 --- rtmp_config eval: rtmp_conf('audit7', 'retention=2y')
---- config eval: $::Config
+--- http_server_config
 --- must_die
 --- error_log
 audit retention "2y" is under the 3 years
@@ -1108,7 +1017,7 @@ audit retention "2y" is under the 3 years
 
 === TEST 8: 1094 days is under 3 years too
 --- rtmp_config eval: rtmp_conf('audit8', 'retention=1094d')
---- config eval: $::Config
+--- http_server_config
 --- must_die
 --- error_log
 audit retention "1094d" is under the 3 years
@@ -1117,8 +1026,6 @@ audit retention "1094d" is under the 3 years
 === TEST 9: on_error=refuse: a full disk refuses publishes and plays with audit_unavailable, then recovers by itself
 --- workers: 2
 --- rtmp_config eval: tmpfs_conf('fs9', '64k', 'node=edge-e')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $mp = audit_dir('fs9');
@@ -1217,8 +1124,6 @@ sub {
 === TEST 10: on_error=continue: sessions are admitted while the disk is full; the loss is counted and recorded
 --- workers: 2
 --- rtmp_config eval: tmpfs_conf('fs10', '64k', 'node=edge-f on_error=continue')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $mp = audit_dir('fs10');
@@ -1280,8 +1185,6 @@ sub {
 === TEST 11: fsync=always: a worker killed with SIGKILL loses no acknowledged admission
 --- workers: 4
 --- rtmp_config eval: rtmp_conf('audit11', 'node=edge-g fsync=always')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit11');
@@ -1335,8 +1238,6 @@ sub {
 
 === TEST 12: stream names that are not UTF-8, or hold quotes and control bytes, are recorded as valid JSON
 --- rtmp_config eval: rtmp_conf('audit12', 'fsync=always')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $dir = audit_dir('audit12');

@@ -16,69 +16,18 @@ use Test::Compliance;
 use JSON::PP ();
 use Time::HiRes ();
 
-our $Zone = "compliance_zone comp 16m;\n";
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
-
 # tiers at server level, one application under them
-our $Config = <<'EOF';
-compliance_tier basic;
-compliance_tier closed publish=off;
-compliance_tier short max_duration=2s;
-compliance_tier long max_duration=60s;
-compliance_tier capped max_bitrate=200k;
-compliance_tier few max_viewers=1;
-compliance_tier vip viewer_token=on;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-
-# the control API
-
-
-sub order {
-    my (%o) = @_;
-
-    my ($status, $json, $body) = api('POST', 'orders', \%o);
-
-    is($status, 201, "order $o{action} $o{target} is created")
-        or diag($body);
-
-    return $status && $status == 201 ? $json : undef;
-}
-
-
-# "APP/ROOM?token=..." for a publisher (room ROOM, claims over the
-# harness defaults: host1, person1, op1, mcn1, tier basic)
-
-sub pub_stream {
-    my ($app, $room, %claims) = @_;
-    return "$app/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
-sub publisher {
-    my ($room, %claims) = @_;
-
-    my $ms = delete $claims{duration} || 20000;
-    my @args = @{delete $claims{args} || []};
-    my $app = delete $claims{app} || 'live';
-
-    return start_client('publish', pub_stream($app, $room, %claims),
-                        '--duration', $ms, @args);
-}
+block_defaults(
+    rtmp_config        => zone_conf(),
+    config             => tiers('basic', 'closed publish=off',
+                                'short max_duration=2s',
+                                'long max_duration=60s',
+                                'capped max_bitrate=200k',
+                                'few max_viewers=1',
+                                'vip viewer_token=on')
+                          . live_app(),
+    http_server_config => api_location(),
+);
 
 
 # a play token: scope play, the room, exp; the publish-only claims out
@@ -99,23 +48,6 @@ sub badsig {
 }
 
 
-sub player {
-    my ($target, $ms, @args) = @_;
-    $target = "live/$target" unless $target =~ m{/};
-    return start_client('play', $target, '--duration', $ms || 20000, @args);
-}
-
-
-# a client that must be refused: (exit code, stdout)
-
-sub refused {
-    my ($mode, $target, @args) = @_;
-    my $run = start_client($mode, $target, '--duration', 3000, @args);
-    my $rc = wait_client($run, 15);
-    return ($rc, client_output($run));
-}
-
-
 # seconds from the start of the block's clients' Publish.Start to an
 # event, from the client's own clock: "closed: ... after_ms=N"
 sub after_ms {
@@ -130,8 +62,7 @@ run_tests();
 __DATA__
 
 === TEST 1: publish=off refuses with tier_forbids_publish; another tier of the same level is admitted
---- rtmp_config eval: $::Zone
---- config eval: $::Config
+--- http_server_config
 --- publish eval
 join "\n",
     "live/room1?token=" . token(claims => { tier => 'closed' }),
@@ -146,9 +77,6 @@ status: status NetStream.Publish.Start
 
 
 === TEST 2: max_duration drops a publisher at its limit; publishers under a longer or no limit stay
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $short = publisher('room1', sub => 'h1', tier => 'short',
@@ -193,9 +121,6 @@ sub {
 
 
 === TEST 3: max_bitrate drops a publisher above it for 3 s; one under it and one in an unlimited tier stay
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $heavy = publisher('room1', sub => 'h1', tier => 'capped',
@@ -239,9 +164,6 @@ sub {
 
 
 === TEST 4: viewer_token=on: plays need a play token for the room
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $now = time;
@@ -358,17 +280,7 @@ sub {
 
 === TEST 5: max_viewers is counted over all workers; one more player is refused on any worker
 --- workers: 4
---- rtmp_config eval: $::Zone
---- config
-compliance_tier basic;
-compliance_tier capped max_viewers=6;
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
---- http_server_config eval: $::Api
+--- config eval: tiers('basic', 'capped max_viewers=6') . live_app()
 --- post_check eval
 sub {
     my $pub = publisher('room1', sub => 'h1', tier => 'capped');
@@ -448,9 +360,6 @@ dropped
 
 
 === TEST 6: plays of a room with a suspend order are refused with suspended
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $o = order(target => 'room:room1', action => 'suspend',
@@ -469,7 +378,6 @@ sub {
 
 
 === TEST 7: restrict orders move a live room to another tier, whose limits then apply
---- rtmp_config eval: $::Zone
 --- config
 compliance_tier basic;
 compliance_tier short4 max_duration=4s;
@@ -482,7 +390,6 @@ application live {
     compliance_key $TEST_NGINX_KEYS/hs256.key;
     compliance_recheck 200ms;
 }
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my %pub = (
@@ -581,11 +488,10 @@ application own {
     compliance_recheck 200ms;
     compliance_tier mine max_viewers=1;
 }
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $short = publisher('room1', tier => 'short', duration => 10000);
-    my $mine = publisher('room2', tier => 'mine', app => 'own',
+    my $mine = publisher('own/room2', tier => 'mine',
                          duration => 10000);
 
     ok(wait_output($short, qr/^status: error NetStream\.Publish\.Rejected duration_limit: live for [23] s, tier "short" allows 2 s$/m, 6),
@@ -600,16 +506,16 @@ sub {
     like($out, qr/Play\.Rejected viewer_limit: tier "mine" allows 1 viewers/,
          'its own tier limits the players');
 
-    ($rc, $out) = refused('publish', pub_stream('own', 'room3',
+    ($rc, $out) = refused('publish', stream('own/room3',
                                                 tier => 'short'));
     is($rc, 1, 'an rtmp-level tier is unknown in "own"');
     like($out, qr/Publish\.Rejected tier_unknown: tier "short" is not configured/,
          'tier_unknown');
-    ($rc, $out) = refused('publish', pub_stream('own', 'room3',
+    ($rc, $out) = refused('publish', stream('own/room3',
                                                 tier => 'basic'));
     like($out, qr/Publish\.Rejected tier_unknown: tier "basic"/,
          'so is "basic"');
-    ($rc, $out) = refused('publish', pub_stream('live', 'room4',
+    ($rc, $out) = refused('publish', stream('live/room4',
                                                 tier => 'mine'));
     like($out, qr/Publish\.Rejected tier_unknown: tier "mine"/,
          '"mine" is unknown in "live"');
@@ -639,11 +545,10 @@ application own {
     live on;
     compliance_tier basic max_duration=2s;
 }
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my $live = publisher('room1', tier => 'basic', duration => 4000);
-    my $own = publisher('room2', tier => 'basic', app => 'own',
+    my $own = publisher('own/room2', tier => 'basic',
                         duration => 10000);
     my $srv = publisher('room3', tier => 'srv', duration => 10000);
 
@@ -662,11 +567,11 @@ sub {
     like($out, qr/Play\.Rejected viewer_limit: tier "srv" allows 1 viewers/,
          'the limits of "srv" apply');
 
-    ($rc, $out) = refused('publish', pub_stream('live', 'room4',
+    ($rc, $out) = refused('publish', stream('live/room4',
                                                 tier => 'rtmponly'));
     like($out, qr/Publish\.Rejected tier_unknown: tier "rtmponly"/,
          'an rtmp-level tier is not seen under a server with tiers');
-    ($rc, $out) = refused('publish', pub_stream('own', 'room4',
+    ($rc, $out) = refused('publish', stream('own/room4',
                                                 tier => 'srv'));
     like($out, qr/Publish\.Rejected tier_unknown: tier "srv"/,
          'a server tier is not seen by an application with its own');
@@ -679,12 +584,8 @@ sub {
 --- rtmp_config
 compliance_tier basic;
 compliance_tier basic max_viewers=5;
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-}
+--- config eval: live_app('compliance_key $TEST_NGINX_KEYS/hs256.key')
+--- http_server_config
 --- must_die
 --- error_log eval
 qr/duplicate tier "basic".* in \S+nginx\.conf:\d+/

@@ -15,16 +15,6 @@ use lib 't/lib';
 use Test::Compliance;
 use JSON::PP ();
 
-our $Zone = "compliance_zone comp 16m;\n";
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
-
 our $Config = <<'EOF';
 compliance_tier basic;
 compliance_tier strict ai_host=deny;
@@ -47,43 +37,13 @@ application nometa {
 }
 EOF
 
+block_defaults(
+    rtmp_config        => zone_conf(),
+    config             => $Config,
+    http_server_config => api_location(),
+);
+
 our $Label = qr/"ai_generated":true,"ai_label":"AI-generated host"/;
-
-
-sub order {
-    my (%o) = @_;
-
-    my ($status, $json, $body) = api('POST', 'orders', \%o);
-
-    is($status, 201, "order $o{action} $o{target} is created")
-        or Test::More::diag($body);
-
-    return $status && $status == 201 ? $json : undef;
-}
-
-
-sub stream {
-    my ($app, $room, %claims) = @_;
-    return "$app/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
-# publisher(APP, ROOM, claims..., duration => MS, args => [...])
-sub publisher {
-    my ($app, $room, %claims) = @_;
-
-    my $ms = delete $claims{duration} || 20000;
-    my @args = @{delete $claims{args} || []};
-
-    return start_client('publish', stream($app, $room, %claims),
-                        '--duration', $ms, @args);
-}
-
-
-sub player {
-    my ($target, $ms) = @_;
-    return start_client('play', $target, '--duration', $ms || 20000);
-}
 
 
 # the metadata lines a client printed, decoded
@@ -118,16 +78,15 @@ run_tests();
 __DATA__
 
 === TEST 1: ai_host_forbidden where the tier denies AI hosts (the default and ai_host=deny); admitted where it allows them
---- rtmp_config eval: $::Zone
---- config eval: $::Config
+--- http_server_config
 --- publish eval
 join "\n",
-    stream('live', 'room1', tier => 'basic', ai => JSON::PP::true),
-    stream('live', 'room1', tier => 'strict', ai => JSON::PP::true),
-    stream('live', 'room1', tier => 'basic', ai => JSON::PP::false),
-    stream('live', 'room1', tier => 'strict'),
-    stream('live', 'room1', tier => 'robots', ai => JSON::PP::true),
-    stream('live', 'room1', tier => 'robots', ai => 'true');
+    stream('live/room1', tier => 'basic', ai => JSON::PP::true),
+    stream('live/room1', tier => 'strict', ai => JSON::PP::true),
+    stream('live/room1', tier => 'basic', ai => JSON::PP::false),
+    stream('live/room1', tier => 'strict'),
+    stream('live/room1', tier => 'robots', ai => JSON::PP::true),
+    stream('live/room1', tier => 'robots', ai => 'true');
 --- status
 status: error NetStream.Publish.Rejected ai_host_forbidden: tier "basic" does not allow AI-generated hosts
 status: error NetStream.Publish.Rejected ai_host_forbidden: tier "strict" does not allow AI-generated hosts
@@ -146,9 +105,6 @@ status: error NetStream.Publish.Rejected token_malformed: claim "ai" is not a bo
 
 
 === TEST 2: an admitted AI host is marked and its stream labelled for every player
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     # a player there before the publisher
@@ -156,9 +112,9 @@ sub {
     ok(wait_output($early, 'status: status NetStream.Play.Start'),
        'an early player waits for the stream');
 
-    my $ai = publisher('live', 'room1', sub => 'bot1', tier => 'robots',
+    my $ai = publisher('live/room1', sub => 'bot1', tier => 'robots',
                        ai => JSON::PP::true);
-    my $human = publisher('live', 'room2', sub => 'human1', tier => 'robots');
+    my $human = publisher('live/room2', sub => 'human1', tier => 'robots');
     ok(wait_for(sub { find_sessions(kind => 'publish') == 2 }),
        'both publishers live');
 
@@ -221,18 +177,15 @@ sub {
 
 
 === TEST 3: the label holds whatever the publisher's own metadata says and whatever the "meta" setting
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my @md = ('--metadata', 'ai_generated=false,ai_label=none,width=640');
     my %pub = (
-        live   => publisher('live', 'room1', tier => 'robots',
+        live   => publisher('live/room1', tier => 'robots',
                             ai => JSON::PP::true, args => \@md),
-        copy   => publisher('copy', 'room1', tier => 'robots',
+        copy   => publisher('copy/room1', tier => 'robots',
                             ai => JSON::PP::true, args => \@md),
-        nometa => publisher('nometa', 'room1', tier => 'robots',
+        nometa => publisher('nometa/room1', tier => 'robots',
                             ai => JSON::PP::true),
     );
     ok(wait_for(sub { find_sessions(kind => 'publish', ai => 1) == 3 }),
@@ -262,12 +215,9 @@ sub {
 
 
 === TEST 4: an AI host that sends no metadata at all
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
-    my $ai = publisher('live', 'room1', tier => 'robots',
+    my $ai = publisher('live/room1', tier => 'robots',
                        ai => JSON::PP::true, args => ['--no-metadata']);
     ok(wait_output($ai, 'status: status NetStream.Publish.Start'),
        'an AI host without metadata is admitted');
@@ -290,14 +240,11 @@ sub {
 
 
 === TEST 5: restrictions of AI sessions: to a tier that allows AI the label stays; to one that denies AI
---- rtmp_config eval: $::Zone
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
-    my $a1 = publisher('live', 'room1', sub => 'bot1', tier => 'robots',
+    my $a1 = publisher('live/room1', sub => 'bot1', tier => 'robots',
                        ai => JSON::PP::true);
-    my $a2 = publisher('live', 'room2', sub => 'bot2', tier => 'robots',
+    my $a2 = publisher('live/room2', sub => 'bot2', tier => 'robots',
                        ai => JSON::PP::true);
     ok(wait_for(sub { find_sessions(kind => 'publish', ai => 1) == 2 }),
        'two AI publishers live');
@@ -317,7 +264,7 @@ sub {
     # a new AI publish under a restriction into a tier that denies AI
     my $o3 = order(target => 'host:bot3', action => 'restrict',
                    tier => 'strict', duration => 600, reason => 'no robots');
-    my $a3 = publisher('live', 'room3', sub => 'bot3', tier => 'robots',
+    my $a3 = publisher('live/room3', sub => 'bot3', tier => 'robots',
                        ai => JSON::PP::true, duration => 3000);
     is(wait_client($a3, 15), 1,
        'a new AI publish restricted to a deny tier is refused');

@@ -15,7 +15,6 @@ use lib 't/lib';
 use Test::Compliance;
 use Digest::SHA ();
 use HTTP::Tiny ();
-use IO::Socket::INET ();
 use JSON::PP ();
 use MIME::Base64 ();
 use POSIX ();
@@ -30,29 +29,11 @@ our $Driver = $ENV{TEST_CHROMEDRIVER} || '/usr/bin/chromedriver';
 our $Reason = '虚假宣传 false price claims';
 our $Ref = 'SAMR-2026-0042';
 
-our $RtmpConf = <<'EOF';
-compliance_zone comp 16m;
-compliance_state $TEST_NGINX_SERVROOT/console.jsonl;
-EOF
+our $RtmpConf = zone_conf('console');
 
-our $Config = <<'EOF';
-compliance_tier basic;
-compliance_tier verified ai_host=allow;
+our $Config = tiers('basic', 'verified ai_host=allow') . live_app();
 
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Locations = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
+our $Locations = api_location() . <<'EOF';
 
 location /console/ {
     compliance_console;
@@ -89,7 +70,7 @@ sub browser_missing {
     $NoBrowser = '';
 
     if (!-x $Chromium || !-x $Driver) {
-        my $out = do { local (@ARGV, $/) = ($log); <> } // '';
+        my $out = slurp($log) // '';
         $out =~ s/\s+\z//;
         $out =~ s/\n/; /g;
         $NoBrowser = "no $Chromium or $Driver, and scripts/install-deps "
@@ -110,17 +91,6 @@ our ($DriverPid, $Wd, $Sid);
 my $Http = HTTP::Tiny->new(timeout => 30, keep_alive => 1);
 my $Json = JSON::PP->new->utf8->canonical->allow_nonref;
 my $ElementKey = 'element-6066-11e4-a52e-4f735466cecf';
-
-
-sub free_port {
-    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                     LocalPort => 0, Proto => 'tcp',
-                                     Listen => 1)
-        or die "no free port: $!\n";
-    my $port = $sock->sockport;
-    close $sock;
-    return $port;
-}
 
 
 # wd(METHOD, PATH[, DATA]): the command's value; dies with the WebDriver
@@ -308,14 +278,6 @@ sub bytes {
 }
 
 
-sub publisher {
-    my ($room, %claims) = @_;
-    my $token = token(claims => { room => $room, %claims });
-    return start_client('publish', "live/$room?token=$token",
-                        '--duration', 60000);
-}
-
-
 #-----------------------------------------------------------------------------
 # the browser block
 #-----------------------------------------------------------------------------
@@ -331,13 +293,16 @@ sub browser_test {
     my $t0 = Time::HiRes::time();
     my $http = 'http://127.0.0.1:' . http_port();
 
-    my $target = publisher('room-7', sub => 'host-7', pid => 'person-7');
+    my $target = publisher('room-7', sub => 'host-7', pid => 'person-7',
+                           duration => 60000);
     my $ai = publisher('ai-room', sub => 'ai-host', pid => 'person-8',
-                       tier => 'verified', ai => JSON::PP::true);
+                       tier => 'verified', ai => JSON::PP::true,
+                       duration => 60000);
     my $xss = publisher('room-x', sub => 'host-x', pid => 'person-9',
-                        op => '<img src=x id=xss>', mcn => '<b>m</b>');
+                        op => '<img src=x id=xss>', mcn => '<b>m</b>',
+                        duration => 60000);
 
-    ok(wait_for(sub { @{sessions()} == 3 }, 15), 'three publishers live');
+    ok(wait_sessions(3, 15), 'three publishers live');
 
     start_browser($root);
     Test::More::note(sprintf 'browser up in %.1f s',

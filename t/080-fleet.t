@@ -24,7 +24,6 @@ use lib 't/lib';
 use Test::Compliance;
 use File::Path ();
 use HTTP::Tiny ();
-use IO::Socket::INET ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
@@ -51,30 +50,6 @@ unless (-x $Redis && -x '/usr/bin/redis-cli') {
 }
 
 our $Root = servroot();                 # makes the harness's servroot
-
-
-# a port below the ephemeral range that nobody listens on
-
-our %UsedPorts = (rtmp_port() => 1, http_port() => 1);
-
-sub free_port {
-    for (1 .. 200) {
-        my $port = 20000 + int(rand(12000));
-        next if $UsedPorts{$port};
-
-        my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                         LocalPort => $port,
-                                         Proto => 'tcp', Listen => 1,
-                                         ReuseAddr => 1)
-            or next;
-        close $sock;
-
-        $UsedPorts{$port} = 1;
-        return $port;
-    }
-
-    die "no free port\n";
-}
 
 
 our $RedisPort = free_port();
@@ -203,24 +178,7 @@ sub stream_entries {
 # the nodes: A is the harness's nginx, B and C are started here
 #-----------------------------------------------------------------------------
 
-our $Config = <<'EOF';
-compliance_tier basic;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
+our $Config = tiers('basic') . live_app();
 
 
 # node C connects through Redis' unix socket, A and B over TCP
@@ -244,6 +202,14 @@ EOF
 }
 
 
+block_defaults(
+    workers            => 2,
+    rtmp_config        => sub { rtmp_conf('a', '$TEST_NGINX_SERVROOT') },
+    config             => $Config,
+    http_server_config => api_location(),
+);
+
+
 our %Node = (
     a => { name => 'a', harness => 1, rtmp => rtmp_port(),
            http => http_port(), root => $Root },
@@ -259,100 +225,25 @@ for my $n (@Node{qw(b c)}) {
 our @Nodes = map { $Node{$_} } qw(a b c);
 
 
-sub subst {
-    my ($text) = @_;
-    $text =~ s{\$(TEST_NGINX_[A-Z0-9_]+)}{
-        defined $ENV{$1} ? $ENV{$1} : "\$$1"
-    }ge;
-    return $text;
-}
-
-
-sub indent {
-    my ($text, $pad) = @_;
-    $text =~ s/^(?=.)/$pad/mg;
-    return $text;
-}
-
-
 # nginx.conf of node B or C, as the harness writes its own
 
 sub node_conf {
     my ($n) = @_;
 
-    my $root = $n->{root};
-    my @modules = split ' ', (defined $ENV{TEST_NGINX_LOAD_MODULES}
-        ? $ENV{TEST_NGINX_LOAD_MODULES}
-        : '/usr/lib/nginx/modules/ngx_rtmp_module.so '
-          . repo_root() . '/build/ngx_rtmp_compliance_module.so');
-    my $level = defined $ENV{TEST_NGINX_LOG_LEVEL} ? $ENV{TEST_NGINX_LOG_LEVEL}
-                                                   : 'info';
-
-    my $conf = "# node $n->{name} of t/080-fleet.t\n";
-    $conf .= "load_module $_;\n" for @modules;
-    $conf .= "user root;\n" if $> == 0;
-    $conf .= <<"EOF";
-worker_processes $n->{workers};
-daemon on;
-master_process on;
-pid logs/nginx.pid;
-lock_file logs/nginx.lock;
-error_log logs/error.log $level;
-
-events {
-    worker_connections 1024;
-}
-
-rtmp {
-${\ indent(rtmp_conf($n->{name}, $root), '    ')}
-    server {
-        listen 127.0.0.1:$n->{rtmp};
-
-${\ indent(subst($Config), '        ')}
-    }
-}
-
-http {
-    access_log logs/access.log;
-    client_body_temp_path $root/tmp/client_body;
-    proxy_temp_path $root/tmp/proxy;
-    fastcgi_temp_path $root/tmp/fastcgi;
-    uwsgi_temp_path $root/tmp/uwsgi;
-    scgi_temp_path $root/tmp/scgi;
-
-    server {
-        listen 127.0.0.1:$n->{http};
-
-${\ indent($Api, '        ')}
-    }
-}
-EOF
-
-    return $conf;
-}
-
-
-sub read_text {
-    my ($path, $offset) = @_;
-    open my $fh, '<', $path or return '';
-    seek $fh, $offset, 0 if $offset;
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
+    return nginx_conf(title => "node $n->{name} of t/080-fleet.t",
+                      root => $n->{root}, rtmp_port => $n->{rtmp},
+                      http_port => $n->{http}, workers => $n->{workers},
+                      rtmp_config => rtmp_conf($n->{name}, $n->{root}),
+                      config => $Config,
+                      http_server_config => api_location());
 }
 
 
 sub node_pid {
     my ($n) = @_;
     return $n->{harness} ? nginx_pid()
-                         : (read_text("$n->{root}/logs/nginx.pid") =~ /(\d+)/)[0];
-}
-
-
-sub listening {
-    my ($port) = @_;
-    return read_text('/proc/net/tcp')
-           =~ /^\s*\d+:\s+${\ sprintf '0100007F:%04X', $port}\s+\S+\s+0A\s/m;
+                         : ((slurp("$n->{root}/logs/nginx.pid") // '')
+                            =~ /(\d+)/)[0];
 }
 
 
@@ -366,9 +257,7 @@ sub node_start {
     File::Path::mkpath("$root/$_") for qw(conf logs tmp);
     unlink "$root/logs/nginx.pid";
 
-    open my $fh, '>', "$root/conf/nginx.conf" or die "$root: $!";
-    print {$fh} node_conf($n);
-    close $fh;
+    spew("$root/conf/nginx.conf", node_conf($n));
 
     # the harness's command line (TEST_NGINX_WRAPPER, TEST_NGINX_BINARY),
     # with this node's prefix
@@ -469,7 +358,7 @@ sub mark { return -s log_path($_[0]) || 0 }
 
 sub log_since {
     my ($n, $mark) = @_;
-    return read_text(log_path($n), $mark || 0);
+    return slurp(log_path($n), $mark || 0) // '';
 }
 
 sub wait_node_log {
@@ -572,20 +461,13 @@ sub sessions_on {
 # publishers on a node
 #-----------------------------------------------------------------------------
 
-sub stream_name {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
 # a background publisher on node N (the harness's client, another port)
 
 our @Publishers;
 
-sub publisher {
+sub publisher_on {
     my ($n, $room, %claims) = @_;
-    my $run = start_client('publish', stream_name($room, %claims),
-                           '-p', $n->{rtmp}, '--duration', 20000);
+    my $run = publisher($room, %claims, args => ['-p', $n->{rtmp}]);
     push @Publishers, $run;
     return $run;
 }
@@ -604,10 +486,9 @@ sub stop_publishers {
 
 sub publish_once {
     my ($n, $room, %claims) = @_;
-    my $run = start_client('publish', stream_name($room, %claims),
-                           '-p', $n->{rtmp}, '--duration', 1000);
-    wait_client($run, 15);
-    return client_output($run);
+    my (undef, $out) = once('publish', stream($room, %claims),
+                            '-p', $n->{rtmp});
+    return $out;
 }
 
 
@@ -654,10 +535,6 @@ run_tests();
 __DATA__
 
 === TEST 1: three nodes on one stream; an order made on node A drops a publisher on node C within 1.5 s
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     fleet_up();
@@ -673,8 +550,8 @@ sub {
     }
 
     # ten publishers on node C, each the target of one order made on A
-    my @runs = map { publisher($::Node{c}, "lat$_", sub => "lat$_",
-                               pid => "plat$_") } 1 .. 10;
+    my @runs = map { publisher_on($::Node{c}, "lat$_", sub => "lat$_",
+                                  pid => "plat$_") } 1 .. 10;
     ok(wait_for(sub { sessions_on($::Node{c}, kind => 'publish') == 10 }, 15),
        'ten publishers live on node C');
 
@@ -747,18 +624,14 @@ compliance_redis: Redis is unreachable
 
 
 === TEST 2: an order written straight to Redis applies on every node; a lift through node B's API lifts it on all
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     fleet_up();
     ok(all_connected(), 'every node is connected');
 
-    my %run = map { $_->{name} => publisher($_, "be-$_->{name}",
-                                            sub => "be-$_->{name}",
-                                            pid => 'p-backend') } @::Nodes;
+    my %run = map { $_->{name} => publisher_on($_, "be-$_->{name}",
+                                               sub => "be-$_->{name}",
+                                               pid => 'p-backend') } @::Nodes;
     ok(wait_for(sub { !grep { !sessions_on($_, person => 'p-backend') }
                             @::Nodes }, 15),
        'person p-backend publishes on A, B and C');
@@ -828,10 +701,6 @@ sub {
 
 
 === TEST 3: Redis down: orders apply locally at once, the outage is logged once per node, a node restarted meanwhile enforces its orders; Redis back: every node converges
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -846,8 +715,8 @@ sub {
     ok(everywhere($_), "$_ is everywhere before the outage")
         for $pre->{uid}, $old->{uid};
 
-    my $pa = publisher($A, 'out-a', sub => 'out-a', pid => 'p-out-a');
-    my $pc = publisher($C, 'out-c', sub => 'out-c', pid => 'p-out-c');
+    my $pa = publisher_on($A, 'out-a', sub => 'out-a', pid => 'p-out-a');
+    my $pc = publisher_on($C, 'out-c', sub => 'out-c', pid => 'p-out-c');
     ok(wait_for(sub { sessions_on($A, host => 'out-a')
                       && sessions_on($C, host => 'out-c') }, 15),
        'publishers on A and C');
@@ -962,10 +831,6 @@ sub {
 
 
 === TEST 4: Redis stops answering (SIGSTOP): orders still apply locally at once and go out when it answers again; no outage is logged
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -973,8 +838,8 @@ sub {
     fleet_up();
     ok(all_connected(), 'every node is connected');
 
-    my $pa = publisher($A, 'slow-a', sub => 'slow-a', pid => 'p-slow-a');
-    my $pc = publisher($C, 'slow-c', sub => 'slow-a2', pid => 'p-slow-c');
+    my $pa = publisher_on($A, 'slow-a', sub => 'slow-a', pid => 'p-slow-a');
+    my $pc = publisher_on($C, 'slow-c', sub => 'slow-a2', pid => 'p-slow-c');
     ok(wait_for(sub { sessions_on($A, host => 'slow-a')
                       && sessions_on($C, host => 'slow-a2') }, 15),
        'publishers on A and C');
@@ -1011,10 +876,6 @@ sub {
 }
 
 === TEST 5: kill -9 of the worker holding node B's connection: another worker takes over, orders still propagate
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1045,7 +906,7 @@ sub {
     ok(wait_for(sub { metrics_on($B)->{compliance_fleet_connected} == 1 }, 5),
        'compliance_fleet_connected 1');
 
-    my $pb = publisher($B, 'kill-b', sub => 'kill-b', pid => 'p-kill-b');
+    my $pb = publisher_on($B, 'kill-b', sub => 'kill-b', pid => 'p-kill-b');
     ok(wait_for(sub { sessions_on($B, host => 'kill-b') }, 10),
        'a publisher on node B');
     my $oa = order_on($A, target => 'host:kill-b', action => 'suspend',
@@ -1059,10 +920,6 @@ sub {
 
 
 === TEST 6: a node that was down catches up from its last stream id
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1073,7 +930,7 @@ sub {
     my $last = stream_entries()->[-1]{id};
     my $path = "$C->{root}/state-c.jsonl";
     ok(wait_for(sub {
-           read_text($path) =~ /^\{"op":"stream","id":"\Q$last\E"\}$/m
+           (slurp($path) // '') =~ /^\{"op":"stream","id":"\Q$last\E"\}$/m
        }, 3), 'node C has read the stream to its end: its state file has '
               . '{"op":"stream","id":"' . $last . '"}');
     ok(node_stop($C), 'node C stops');
@@ -1112,10 +969,6 @@ sub {
 
 
 === TEST 7: Redis restarted empty: new orders still flow; a backend re-publishes lost orders with their uids
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1171,10 +1024,6 @@ sub {
 
 
 === TEST 8: after a reload the draining old worker keeps the connection; when Redis drops meanwhile, the node reconnects
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1189,8 +1038,8 @@ sub {
     # keeps that worker running after the reload
     my @runs;
     my $held = wait_for(sub {
-        push @runs, publisher($B, 'drain' . @runs, sub => 'drain' . @runs,
-                              pid => 'p-drain');
+        push @runs, publisher_on($B, 'drain' . @runs,
+                                 sub => 'drain' . @runs, pid => 'p-drain');
         return wait_for(sub { sessions_on($B, worker => $owner) }, 1);
     }, 15);
     ok($held, "a publisher on node B's worker $owner, which holds the "
@@ -1233,10 +1082,6 @@ sub {
 }
 
 === TEST 9: an XADD refused by Redis (maxmemory) does not stop the node's reading; the change goes out once Redis accepts it
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1273,10 +1118,7 @@ sub {
 
 
 === TEST 10: Redis hangs past compliance_redis timeout= (1s on A, 3s by default): an outage, logged once per node; orders apply locally, and reach every node when it answers again
---- workers: 2
 --- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT', 'timeout=1s')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1285,7 +1127,7 @@ sub {
     fleet_up();
     ok(all_connected(), 'every node is connected');
 
-    my $pc = publisher($C, 'hang-c', sub => 'hang-c', pid => 'p-hang-c');
+    my $pc = publisher_on($C, 'hang-c', sub => 'hang-c', pid => 'p-hang-c');
     ok(wait_for(sub { sessions_on($C, host => 'hang-c') }, 15),
        'a publisher on C');
 
@@ -1303,7 +1145,7 @@ sub {
                            @::Nodes }, 5),
        'compliance_fleet_connected 0 on every node');
 
-    my $pa = publisher($A, 'hang-a', sub => 'hang-a', pid => 'p-hang-a');
+    my $pa = publisher_on($A, 'hang-a', sub => 'hang-a', pid => 'p-hang-a');
     ok(wait_for(sub { sessions_on($A, host => 'hang-a') }, 15),
        'a publisher on A, admitted while Redis hangs');
     my $o = order_on($A, target => 'host:hang-a', action => 'suspend',
@@ -1329,10 +1171,6 @@ sub {
 
 
 === TEST 11: a node that lost its state file goes on with ids past those it published before, so its new orders reach the fleet
---- workers: 2
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
 --- post_check eval
 sub {
     my ($A, $B, $C) = @::Node{qw(a b c)};
@@ -1364,16 +1202,14 @@ sub {
     ok(everywhere($new->{uid}, 0, 5), 'and reaches every node');
     is((by_uid($A, $new->{uid}) || {})->{reason}, 'C after the loss',
        'as itself on node A');
-    like(read_text($path), qr/^\{"id":\d+,"op":"next"\}$|^\{"op":"next","id":\d+\}$/m,
+    like((slurp($path) // ''), qr/^\{"id":\d+,"op":"next"\}$|^\{"op":"next","id":\d+\}$/m,
          'the next id is journaled');
 }
 
 
 
 === TEST 12: the fleet stops cleanly
---- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- workers: 1
 --- post_check eval
 sub {
     fleet_up();

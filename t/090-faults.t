@@ -27,58 +27,15 @@ our $Own;               # the master of our own nginx (TEST 1), if running
 #-----------------------------------------------------------------------------
 # configuration
 
-sub rtmp_conf {
-    my ($state) = @_;
-    return "compliance_zone comp 16m;\n"
-         . (defined $state
-            ? "compliance_state \$TEST_NGINX_SERVROOT/$state.jsonl;\n" : '');
-}
-
-our $Config = <<'EOF';
-compliance_tier basic;
-
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_recheck 200ms;
-}
-EOF
-
-our $Api = <<'EOF';
-location /compliance/ {
-    compliance_api;
-    allow 127.0.0.1;
-    deny all;
-}
-EOF
+block_defaults(
+    workers            => 2,
+    config             => tiers('basic') . live_app(),
+    http_server_config => api_location(),
+);
 
 
 #-----------------------------------------------------------------------------
 # helpers
-
-sub stream {
-    my ($room, %claims) = @_;
-    return "live/$room?token=" . token(claims => { room => $room, %claims });
-}
-
-
-sub slurp {
-    my ($path) = @_;
-    open my $fh, '<', $path or return '';
-    local $/;
-    my $text = <$fh>;
-    return defined $text ? $text : '';
-}
-
-
-sub alive {
-    my ($pid) = @_;
-    return 0 unless $pid && kill(0, $pid);
-    my $stat = slurp("/proc/$pid/stat");
-    return $stat =~ /\)\s+Z\s/ ? 0 : 1;
-}
-
 
 # test 4: once every client has exited, GET sessions is empty
 
@@ -89,7 +46,7 @@ sub no_session_stuck {
     ok(!@left, "$what: every client has exited");
     stop_client($_) for @left;
 
-    ok(wait_for(sub { !@{sessions()} }, 15),
+    ok(wait_sessions(0, 15),
        "$what: no session stuck in GET sessions")
         or Test::More::diag(JSON::PP->new->canonical->encode(sessions()));
 }
@@ -101,7 +58,7 @@ sub no_session_stuck {
 
 sub own_prefix { return servroot() . '/own' }
 
-sub own_log { return slurp(own_prefix() . '/logs/error.log') }
+sub own_log { return slurp(own_prefix() . '/logs/error.log') // '' }
 
 
 sub own_start {
@@ -110,10 +67,7 @@ sub own_start {
     mkdir "$p/$_" for qw(conf logs);
     unlink "$p/logs/nginx.pid";
 
-    my $conf = slurp(servroot() . '/conf/nginx.conf');
-    open my $fh, '>', "$p/conf/nginx.conf" or die "$p/conf/nginx.conf: $!";
-    print {$fh} $conf;
-    close $fh;
+    spew("$p/conf/nginx.conf", slurp(servroot() . '/conf/nginx.conf'));
 
     # the later -p and -c win over the harness's
     my @cmd = nginx_command('-p', "$p/", '-c', "$p/conf/nginx.conf");
@@ -131,7 +85,7 @@ sub own_start {
 
     my $master;
     wait_for(sub {
-        ($master) = slurp("$p/logs/nginx.pid") =~ /(\d+)/;
+        ($master) = (slurp("$p/logs/nginx.pid") // '') =~ /(\d+)/;
         $master && alive($master);
     }, 10) or return 0;
 
@@ -245,10 +199,7 @@ run_tests();
 __DATA__
 
 === TEST 1: SIGKILL of a worker during publish: its clients are closed, its sessions leave the zone, the other worker's stay
---- workers: 2
---- rtmp_config eval: rtmp_conf()
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf()
 --- post_check eval
 sub {
     # our own nginx: the harness must not see the master's alert
@@ -346,10 +297,7 @@ sub {
 
 
 === TEST 2: a reload while 100 clients publish drops none; the zone is kept; orders and new publishes work after it
---- workers: 2
---- rtmp_config eval: rtmp_conf()
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf()
 --- post_check eval
 sub {
     my $n = 100;
@@ -425,10 +373,7 @@ sub {
 
 
 === TEST 3: 1,000 API requests, 200 at a time: no order lost, valid answers, all orders after a restart
---- workers: 2
---- rtmp_config eval: rtmp_conf('f3')
---- config eval: $::Config
---- http_server_config eval: $::Api
+--- rtmp_config eval: zone_conf('f3')
 --- post_check eval
 sub {
     my $json = JSON::PP->new->canonical;

@@ -101,7 +101,20 @@ package Test::Compliance;
 # called with each block once its sections are evaluated, it may set
 # sections with $block->set_value(NAME, VALUE)) or block_defaults(NAME =>
 # TEXT, ...) (the sections a block does not have; an empty section keeps
-# a default out).
+# a default out).  Config pieces: zone_conf(STATE, SIZE), tiers(ARGS...),
+# live_app(DIRECTIVES...), api_location(), nginx_conf(%sections) (for an
+# nginx of the test's own).
+#
+# Helpers the test files share: api(METHOD, PATH, DATA) (the control
+# API), sessions(), find_sessions(FIELD => VALUE), wait_sessions(N),
+# order(%order), metrics(); stream(ROOM or APP/ROOM, %claims),
+# room_token(ROOM, %claims), publisher(TARGET, %claims), player(TARGET,
+# MS), once(MODE, TARGET, @args), refused(MODE, TARGET, @args),
+# wait_output(RUN, TEXT), wait_log(TEXT); claims(%changes) (the default
+# claims as JSON), token_defaults(%opts), sign_token(@args), hash12(TOKEN),
+# hs_secret(KEYFILE);
+# slurp(PATH), spew(PATH, TEXT), free_port(), alive(PID), listening(PORT),
+# nginx_command().
 
 use strict;
 use warnings;
@@ -111,6 +124,7 @@ use Test::Base ();
 our @ISA = ('Test::Base');
 
 use Cwd ();
+use Digest::SHA ();
 use File::Basename ();
 use File::Path ();
 use File::Spec ();
@@ -156,6 +170,30 @@ our @EXPORT = qw(
     http_raw
     add_block_preprocessor
     block_defaults
+    slurp
+    spew
+    free_port
+    alive
+    listening
+    claims
+    token_defaults
+    sign_token
+    hash12
+    hs_secret
+    room_token
+    stream
+    publisher
+    player
+    once
+    refused
+    order
+    metrics
+    wait_sessions
+    zone_conf
+    tiers
+    live_app
+    api_location
+    nginx_conf
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -170,6 +208,7 @@ my $Failed;         # some test of this file failed: keep the servroot
 my $NginxPid;       # the running master, if any
 my @Background;     # running background clients
 my %Cur;            # the current block: block, log_offset, results, conf
+my %UsedPorts;      # ports taken by this file (free_port())
 
 # how many times slower than native nginx runs: every deadline of the
 # harness (wait_for, wait_output, the clients' answer timeout, reaping)
@@ -211,10 +250,10 @@ sub _init {
                        "$RepoRoot/build/compliance-token");
     $Cfg{no_clean} = $ENV{TEST_NGINX_NO_CLEAN};
 
-    my %used;
-    $Cfg{rtmp_port} = _env('TEST_NGINX_RTMP_PORT', _free_port(\%used));
-    $used{$Cfg{rtmp_port}} = 1;
-    $Cfg{http_port} = _env('TEST_NGINX_HTTP_PORT', _free_port(\%used));
+    $Cfg{rtmp_port} = _env('TEST_NGINX_RTMP_PORT', _free_port());
+    $UsedPorts{$Cfg{rtmp_port}} = 1;
+    $Cfg{http_port} = _env('TEST_NGINX_HTTP_PORT', _free_port());
+    $UsedPorts{$Cfg{http_port}} = 1;
 
     my $root = $Cfg{servroot};
 
@@ -231,7 +270,7 @@ sub _init {
         mkdir $path or die "cannot create $path: $!\n" unless -d $path;
     }
 
-    _write_file("$root/html/index.html", "ok\n");
+    spew("$root/html/index.html", "ok\n");
 
     %Vars = (
         TEST_NGINX_RTMP_PORT => $Cfg{rtmp_port},
@@ -251,13 +290,20 @@ sub _init {
 }
 
 
-sub _free_port {
-    my ($used) = @_;
+# free_port(): a port that nobody listens on, below the ephemeral range
+# (so that client sockets never take it), and not one this file already
+# uses or was given
 
-    # below the ephemeral range, so that client sockets never take it
+sub free_port {
+    _init();
+    return _free_port();
+}
+
+
+sub _free_port {
     for (1 .. 200) {
         my $port = 20000 + int(rand(12000));
-        next if $used->{$port};
+        next if $UsedPorts{$port};
 
         my $sock = IO::Socket::INET->new(
             LocalAddr => '127.0.0.1',
@@ -268,6 +314,7 @@ sub _free_port {
         ) or next;
 
         close $sock;
+        $UsedPorts{$port} = 1;
         return $port;
     }
 
@@ -350,20 +397,26 @@ sub _subst {
 # small utilities
 #-----------------------------------------------------------------------------
 
-sub _write_file {
-    my ($path, $text) = @_;
+# spew(PATH, TEXT, APPEND): writes (or appends) TEXT's bytes; dies when it
+# cannot
 
-    open my $fh, '>', $path or die "cannot write $path: $!\n";
+sub spew {
+    my ($path, $text, $append) = @_;
+
+    open my $fh, $append ? '>>:raw' : '>:raw', $path
+        or die "cannot write $path: $!\n";
     print {$fh} $text;
     close $fh or die "cannot write $path: $!\n";
 }
 
 
-sub _read_file {
+# slurp(PATH, OFFSET): the bytes of a file (from OFFSET on), or undef when
+# it cannot be read
+
+sub slurp {
     my ($path, $offset) = @_;
 
-    open my $fh, '<', $path or return '';
-    binmode $fh;
+    open my $fh, '<:raw', $path or return undef;
 
     if ($offset) {
         seek $fh, $offset, 0;
@@ -373,6 +426,12 @@ sub _read_file {
     my $text = <$fh>;
     close $fh;
 
+    return defined $text ? $text : '';
+}
+
+
+sub _read_file {
+    my $text = slurp(@_);
     return defined $text ? $text : '';
 }
 
@@ -425,17 +484,21 @@ sub _reap {
 }
 
 
+# runs a command: (exit code, its output); with SPLIT, (exit code,
+# stdout, stderr)
+
 sub _run_capture {
-    my ($cmd, $timeout) = @_;
+    my ($cmd, $timeout, $split) = @_;
 
     my $out = "$Cfg{servroot}/tmp/cmd.$$.out";
-    my $pid = _spawn($cmd, $out);
+    my $err = $split ? "$Cfg{servroot}/tmp/cmd.$$.err" : undef;
+    my $pid = _spawn($cmd, $out, $err);
     my $rc = _reap($pid, $timeout || 30);
-    my $text = _read_file($out);
+    my @text = map { _read_file($_) } $out, $split ? $err : ();
 
-    unlink $out;
+    unlink $out, $split ? $err : ();
 
-    return ($rc, $text);
+    return ($rc, @text);
 }
 
 
@@ -456,7 +519,9 @@ sub wait_for {
 }
 
 
-sub _alive {
+# alive(PID): the process runs (and is not a zombie)
+
+sub alive {
     my ($pid) = @_;
 
     return 0 unless $pid && kill(0, $pid);
@@ -541,21 +606,28 @@ sub _indent {
 }
 
 
+# nginx.conf for BLOCK (or for none: undef), with the sections in
+# %override instead of the block's; %override may also name another
+# instance's root, rtmp_port and http_port, and a title for the first line
+
 sub _nginx_conf {
     my ($block, %override) = @_;
 
     my $get = sub {
         my ($name) = @_;
         return exists $override{$name} ? _subst($override{$name})
-                                       : _section($block, $name);
+               : $block ? _section($block, $name)
+               : undef;
     };
 
-    my $root = $Cfg{servroot};
+    my $root = $override{root} || $Cfg{servroot};
+    my $rtmp_port = $override{rtmp_port} || $Cfg{rtmp_port};
+    my $http_port = $override{http_port} || $Cfg{http_port};
     my $workers = $get->('workers');
     $workers = 1 unless defined $workers && $workers =~ /\S/;
     $workers =~ s/\s+//g;
 
-    my $conf = "# block: " . $block->name . "\n";
+    my $conf = '# ' . ($override{title} || 'block: ' . $block->name) . "\n";
 
     for my $module (@{$Cfg{modules}}) {
         $conf .= "load_module $module;\n";
@@ -584,7 +656,7 @@ EOF
     $conf .= _indent($get->('rtmp_config'), '    ');
     $conf .= <<"EOF";
     server {
-        listen 127.0.0.1:$Cfg{rtmp_port};
+        listen 127.0.0.1:$rtmp_port;
 
 EOF
     $conf .= _indent($get->('config'), '        ');
@@ -604,7 +676,7 @@ EOF
     $conf .= _indent($get->('http_config'), '    ');
     $conf .= <<"EOF";
     server {
-        listen 127.0.0.1:$Cfg{http_port};
+        listen 127.0.0.1:$http_port;
         server_name localhost;
 
 EOF
@@ -661,6 +733,167 @@ sub find_sessions {
         my $s = $_;
         !grep { !defined $s->{$_} || $s->{$_} ne $want{$_} } keys %want
     } @{sessions()};
+}
+
+
+# wait_sessions(N, SECONDS): true once GET sessions lists N sessions
+
+sub wait_sessions {
+    my ($n, $secs) = @_;
+    return wait_for(sub { @{sessions()} == $n }, $secs);
+}
+
+
+# POST orders: the stored order, or undef (and a failed test)
+
+sub order {
+    my (%o) = @_;
+
+    my ($status, $json, $body) = api('POST', 'orders', \%o);
+
+    Test::More::is($status, 201, "order $o{action} $o{target} is created")
+        or Test::More::diag($body);
+
+    return $status && $status == 201 ? $json : undef;
+}
+
+
+# GET metrics: { name => value }
+
+sub metrics {
+    my (undef, undef, $body) = api('GET', 'metrics');
+
+    my %m;
+
+    for my $line (split /\n/, $body || '') {
+        next if $line =~ /^#/;
+        $m{$1} = $2 if $line =~ /^(\S+)\s+(\S+)$/;
+    }
+
+    return \%m;
+}
+
+
+#-----------------------------------------------------------------------------
+# config the test files share
+#-----------------------------------------------------------------------------
+
+# zone_conf(STATE, SIZE): compliance_zone comp SIZE (16m) and, with STATE,
+# compliance_state $TEST_NGINX_SERVROOT/STATE.jsonl
+
+sub zone_conf {
+    my ($state, $size) = @_;
+
+    return "compliance_zone comp " . ($size || '16m') . ";\n"
+           . (defined $state
+              ? "compliance_state \$TEST_NGINX_SERVROOT/$state.jsonl;\n"
+              : '');
+}
+
+
+# tiers(ARGS...): a "compliance_tier ARGS;" line for each
+
+sub tiers {
+    return join '', map { "compliance_tier $_;\n" } @_;
+}
+
+
+# live_app(DIRECTIVES...): application live with live on, compliance on
+# and the DIRECTIVES (by default the HS256 test key and compliance_recheck
+# 200ms)
+
+sub live_app {
+    my (@lines) = @_ ? @_ : ('compliance_key $TEST_NGINX_KEYS/hs256.key',
+                             'compliance_recheck 200ms');
+
+    return "application live {\n    live on;\n    compliance on;\n"
+           . join('', map { "    $_;\n" } @lines) . "}\n";
+}
+
+
+# api_location(): the control API at $ApiPrefix, for 127.0.0.1 only
+
+sub api_location {
+    return "location $ApiPrefix {\n    compliance_api;\n"
+           . "    allow 127.0.0.1;\n    deny all;\n}\n";
+}
+
+
+# nginx_conf(SECTION => TEXT, ..., root => DIR, rtmp_port => PORT,
+# http_port => PORT, title => TEXT): an nginx.conf as the harness writes
+# it, for another nginx than the block's (sections not given are empty)
+
+sub nginx_conf {
+    my (%sections) = @_;
+    _init();
+    return _nginx_conf(undef, title => 'nginx.conf', %sections);
+}
+
+
+#-----------------------------------------------------------------------------
+# clients the test files share
+#-----------------------------------------------------------------------------
+
+# stream("ROOM" or "APP/ROOM", CLAIM => VALUE, ...): "APP/ROOM?token=..."
+# (APP live) with room_token(ROOM, CLAIMS)
+
+sub stream {
+    my ($target, %claims) = @_;
+
+    my ($app, $room) = $target =~ m{^([^/]+)/(.*)\z}s ? ($1, $2)
+                                                      : ('live', $target);
+
+    return "$app/$room?token=" . room_token($room, %claims);
+}
+
+
+# publisher(TARGET, CLAIMS..., duration => MS, args => [ARGS]): a
+# background publisher of stream(TARGET, CLAIMS) for MS (20000)
+
+sub publisher {
+    my ($target, %claims) = @_;
+
+    my $ms = delete $claims{duration} || 20000;
+    my @args = @{delete $claims{args} || []};
+
+    return start_client('publish', stream($target, %claims),
+                        '--duration', $ms, @args);
+}
+
+
+# player("ROOM" or "APP/NAME?ARGS", MS, ARGS...): a background player
+# (of live/ROOM) for MS (20000)
+
+sub player {
+    my ($target, $ms, @args) = @_;
+
+    $target = "live/$target" unless $target =~ m{/};
+
+    return start_client('play', $target, '--duration', $ms || 20000, @args);
+}
+
+
+# once(MODE, TARGET, ARGS...): a client of 1 s run to its end (20 s at
+# most); refused(MODE, TARGET, ARGS...): a client that is to be refused
+# (3 s if it is not, 15 s at most); both return (exit code, stdout)
+
+sub once {
+    return _client_to_end(1000, 20, @_);
+}
+
+
+sub refused {
+    return _client_to_end(3000, 15, @_);
+}
+
+
+sub _client_to_end {
+    my ($ms, $secs, $mode, $target, @args) = @_;
+
+    my $run = start_client($mode, $target, '--duration', $ms, @args);
+    my $rc = wait_client($run, $secs);
+
+    return ($rc, client_output($run));
 }
 
 
@@ -829,7 +1062,7 @@ sub worker_pids {
 # whether something listens on 127.0.0.1:PORT, without connecting to it
 # (a probe connection would show up in the error log)
 
-sub _listening {
+sub listening {
     my ($port) = @_;
 
     my $text = _read_file('/proc/net/tcp');
@@ -868,7 +1101,7 @@ sub _start_nginx {
     my $pid;
     my $ok = wait_for(sub {
         $pid = nginx_pid();
-        return $pid && _alive($pid);
+        return $pid && alive($pid);
     }, 10);
 
     return (0, "no nginx pid file or master process\n$out") unless $ok;
@@ -880,14 +1113,14 @@ sub _start_nginx {
     # the listening sockets are open before the workers start; a connection
     # made before the workers accept waits in the backlog
     $ok = wait_for(sub {
-        return 0 unless _alive($pid);
+        return 0 unless alive($pid);
         return scalar(worker_pids($pid)) >= $want
-               && _listening($Cfg{rtmp_port});
+               && listening($Cfg{rtmp_port});
     }, 10);
 
     unless ($ok) {
         return (0, "nginx master $pid has not started $want worker(s)\n$out")
-            if _alive($pid);
+            if alive($pid);
         $NginxPid = undef;
         return (0, "nginx master $pid exited\n$out");
     }
@@ -908,16 +1141,27 @@ sub _stop_nginx {
     kill 'QUIT', $pid;
 
     my $gone = wait_for(sub {
-        return !_alive($pid) && !grep { _alive($_) } @workers;
+        return !alive($pid) && !grep { alive($_) } @workers;
     }, 15);
 
     return (1, '') if $gone;
 
-    my @left = grep { _alive($_) } $pid, @workers;
+    my @left = grep { alive($_) } $pid, @workers;
     kill 'KILL', @left;
-    wait_for(sub { !grep { _alive($_) } @left }, 5);
+    wait_for(sub { !grep { alive($_) } @left }, 5);
 
     return (0, "nginx did not stop within 15 s after SIGQUIT (killed @left)");
+}
+
+
+# the block's nginx.conf with other sections (as reload_nginx takes them)
+
+sub _rewrite_conf {
+    my ($block, %override) = @_;
+
+    $Cur{workers} = $override{workers} if defined $override{workers};
+    $Cur{conf} = _nginx_conf($block, %override);
+    spew("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
 }
 
 
@@ -931,11 +1175,7 @@ sub reload_nginx {
     my $block = $Cur{block} or die "reload_nginx() outside of a block\n";
     my $pid = $NginxPid or die "reload_nginx(): nginx is not running\n";
 
-    if (%override) {
-        $Cur{workers} = $override{workers} if defined $override{workers};
-        $Cur{conf} = _nginx_conf($block, %override);
-        _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
-    }
+    _rewrite_conf($block, %override) if %override;
 
     my %old = map { $_->{pid} => 1 } _workers($pid);
     my $want = _block_workers();
@@ -1386,7 +1626,7 @@ sub _run_block {
     $Cur{workers} =~ s/\s+//g if defined $Cur{workers};
 
     $Cur{conf} = _nginx_conf($block);
-    _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
+    spew("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
 
     if (defined $block->must_die) {
         _run_must_die($block);
@@ -1536,11 +1776,11 @@ sub _cleanup {
 END {
     # a test file that died must not leave nginx or clients behind
     kill 'KILL', map { $_->{pid} } @Background if @Background;
-    if ($NginxPid && _alive($NginxPid)) {
+    if ($NginxPid && alive($NginxPid)) {
         my @workers = map { $_->{pid} } _workers($NginxPid);
         kill 'QUIT', $NginxPid;
-        wait_for(sub { !_alive($NginxPid) }, 5);
-        kill 'KILL', grep { _alive($_) } $NginxPid, @workers;
+        wait_for(sub { !alive($NginxPid) }, 5);
+        kill 'KILL', grep { alive($_) } $NginxPid, @workers;
     }
 }
 
@@ -1557,6 +1797,58 @@ my %DefaultKey = (
 );
 
 
+# token_defaults(OPTION => VALUE, ...): what token() takes for the options
+# a call does not give (e.g. kid => "k1" for a file whose key has a kid)
+
+our %TokenDefaults;
+
+sub token_defaults {
+    %TokenDefaults = @_;
+}
+
+
+# the default publish claims, changed by %$over (a claim given as undef
+# is removed)
+
+sub _claims {
+    my ($over, $now) = @_;
+
+    $now = time unless defined $now;
+
+    my %c = (
+        scope => 'publish',
+        sub   => 'host1',
+        pid   => 'person1',
+        room  => 'room1',
+        op    => 'op1',
+        mcn   => 'mcn1',
+        tier  => 'basic',
+        idv   => 'face',
+        iat   => $now,
+        exp   => $now + 3600,
+    );
+
+    for my $k (keys %{$over || {}}) {
+        if (defined $over->{$k}) {
+            $c{$k} = $over->{$k};
+        } else {
+            delete $c{$k};
+        }
+    }
+
+    return \%c;
+}
+
+
+# claims(CLAIM => VALUE, ...): the default publish claims (as token()
+# makes them) with changes, as canonical JSON text
+
+sub claims {
+    my (%over) = @_;
+    return JSON::PP->new->canonical(1)->encode(_claims(\%over));
+}
+
+
 # token(alg => "HS256", key => FILE, kid => ID, header => {...} or JSON,
 #       claims => {...}, raw_claims => JSON, now => EPOCH): a JWT from
 # build/compliance-token.  claims are merged into the defaults (a claim
@@ -1565,7 +1857,7 @@ my %DefaultKey = (
 # the algorithm (hs256.key, rsa.pem, ec256.pem, ec384.pem, ec521.pem).
 
 sub token {
-    my (%opt) = @_;
+    my (%opt) = (%TokenDefaults, @_);
 
     _init();
 
@@ -1574,57 +1866,71 @@ sub token {
     $key = "$Cfg{keys}/$key" unless $key =~ m{/};
 
     my $json = JSON::PP->new->canonical(1);
-    my $claims;
+    my $claims = defined $opt{raw_claims}
+                 ? $opt{raw_claims}
+                 : $json->encode(_claims($opt{claims}, $opt{now}));
 
-    if (defined $opt{raw_claims}) {
-        $claims = $opt{raw_claims};
-
-    } else {
-        my $now = defined $opt{now} ? $opt{now} : time;
-        my %c = (
-            scope => 'publish',
-            sub   => 'host1',
-            pid   => 'person1',
-            room  => 'room1',
-            op    => 'op1',
-            mcn   => 'mcn1',
-            tier  => 'basic',
-            idv   => 'face',
-            iat   => $now,
-            exp   => $now + 3600,
-        );
-
-        my $over = $opt{claims} || {};
-
-        for my $k (keys %$over) {
-            if (defined $over->{$k}) {
-                $c{$k} = $over->{$k};
-            } else {
-                delete $c{$k};
-            }
-        }
-
-        $claims = $json->encode(\%c);
-    }
-
-    my @cmd = ($Cfg{token}, 'sign', '--alg', $alg, '--key', $key);
-    push @cmd, '--kid', $opt{kid} if defined $opt{kid};
+    my @args = ('--alg', $alg, '--key', $key);
+    push @args, '--kid', $opt{kid} if defined $opt{kid};
 
     if (defined $opt{header}) {
-        push @cmd, '--header',
+        push @args, '--header',
              ref $opt{header} ? $json->encode($opt{header}) : $opt{header};
     }
 
-    push @cmd, '--claims', $claims;
+    return sign_token(@args, '--claims', $claims);
+}
 
-    my ($rc, $out) = _run_capture(\@cmd, 30);
 
-    die "token(): @cmd failed ($rc): $out\n" if $rc ne '0';
+# sign_token(ARGS...): the token "compliance-token sign ARGS" prints, byte
+# for byte (its warnings on stderr are not part of it); dies when it fails
+
+sub sign_token {
+    my (@args) = @_;
+
+    _init();
+
+    my @cmd = ($Cfg{token}, 'sign', @args);
+    my ($rc, $out, $err) = _run_capture(\@cmd, 30, 1);
+
+    die "@cmd failed ($rc): $err\n" if $rc ne '0';
 
     $out =~ s/\s+\z//;
-    $out =~ s/^.*\n//s;     # the token is the last line
 
     return $out;
+}
+
+
+# hash12(TOKEN): the first 12 hex digits of its SHA-256, as the error log
+# names a token; "-" for none
+
+sub hash12 {
+    my ($t) = @_;
+    return '-' unless defined $t && length $t;
+    return substr(Digest::SHA::sha256_hex($t), 0, 12);
+}
+
+
+# hs_secret(NAME): the HMAC secret of key file NAME (hs256.key) of the
+# key directory, as the module reads it (without its last line end)
+
+sub hs_secret {
+    my ($name) = @_;
+
+    my $key = slurp(keys_dir() . '/' . ($name || 'hs256.key'));
+    die "hs_secret(): no key " . ($name || 'hs256.key') . "\n"
+        unless defined $key;
+    $key =~ s/\r?\n\z//;
+
+    return $key;
+}
+
+
+# room_token(ROOM, CLAIM => VALUE, ...): token() for a publisher of ROOM
+
+sub room_token {
+    my ($room, %claims) = @_;
+    return token(claims => { room => $room, %claims });
 }
 
 
@@ -1638,16 +1944,7 @@ sub token {
 sub http_request {
     my ($method, $path, $body, $headers) = @_;
 
-    _init();
-
     $body = '' unless defined $body;
-
-    my $sock = IO::Socket::INET->new(
-        PeerAddr => '127.0.0.1',
-        PeerPort => $Cfg{http_port},
-        Proto    => 'tcp',
-        Timeout  => 10,
-    ) or die "http_request(): cannot connect: $!\n";
 
     my $req = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
 
@@ -1660,8 +1957,48 @@ sub http_request {
         if length $body || $method =~ /^(?:POST|PUT|PATCH)$/;
     $req .= "Connection: close\r\n\r\n$body";
 
+    my ($status, $lines, $rbody) = _http_exchange($req,
+                                                  "http_request($method $path)");
+
+    my %h;
+    for my $line (@$lines) {
+        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
+        $k = lc $k;
+        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
+    }
+
+    return ($status, \%h, $rbody);
+}
+
+
+# REQ verbatim to the http port, the answer read until the server closes
+# or 10 s pass (a timeout is told when WHO is given): (status, [header
+# lines], body)
+
+sub _http_exchange {
+    my ($req, $who) = @_;
+
+    _init();
+
+    my $sock = IO::Socket::INET->new(
+        PeerAddr => '127.0.0.1',
+        PeerPort => $Cfg{http_port},
+        Proto    => 'tcp',
+        Timeout  => 10,
+    ) or die(($who || 'http_raw()') . ": cannot connect: $!\n");
+
     binmode $sock;
-    print {$sock} $req;
+
+    {
+        local $SIG{PIPE} = 'IGNORE';
+        my $off = 0;
+
+        while ($off < length $req) {
+            my $n = syswrite($sock, $req, length($req) - $off, $off);
+            last unless $n;     # the server may answer and close early
+            $off += $n;
+        }
+    }
 
     my $resp = '';
     my $deadline = Time::HiRes::time() + 10;
@@ -1670,7 +2007,7 @@ sub http_request {
         my $left = $deadline - Time::HiRes::time();
 
         if ($left <= 0) {
-            Test::More::diag("http_request($method $path): timed out");
+            Test::More::diag("$who: timed out") if defined $who;
             last;
         }
 
@@ -1692,14 +2029,7 @@ sub http_request {
     my ($status_line, @lines) = split /\r\n/, $head;
     my ($status) = ($status_line || '') =~ m{^HTTP/\S+\s+(\d+)};
 
-    my %h;
-    for my $line (@lines) {
-        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
-        $k = lc $k;
-        $h{$k} = exists $h{$k} ? "$h{$k}, $v" : $v;
-    }
-
-    return ($status, \%h, $rbody);
+    return ($status, \@lines, $rbody);
 }
 
 
@@ -1722,7 +2052,7 @@ sub stop_nginx {
 sub start_nginx {
     my $block = $Cur{block} or die "start_nginx() outside of a block\n";
 
-    if ($NginxPid && _alive($NginxPid)) {
+    if ($NginxPid && alive($NginxPid)) {
         Test::More::diag("start_nginx(): nginx $NginxPid is running");
         return 0;
     }
@@ -1743,11 +2073,7 @@ sub restart_nginx {
 
     stop_nginx() or return 0;
 
-    if (%override) {
-        $Cur{workers} = $override{workers} if defined $override{workers};
-        $Cur{conf} = _nginx_conf($block, %override);
-        _write_file("$Cfg{servroot}/conf/nginx.conf", $Cur{conf});
-    }
+    _rewrite_conf($block, %override) if %override;
 
     return start_nginx();
 }
@@ -1760,18 +2086,18 @@ sub restart_nginx {
 sub kill_nginx {
     my $pid = $NginxPid || nginx_pid();
 
-    return 0 unless $pid && _alive($pid);
+    return 0 unless $pid && alive($pid);
 
     my @workers = map { $_->{pid} } _workers($pid);
 
     kill 'KILL', $pid;
-    wait_for(sub { !_alive($pid) }, 5);
+    wait_for(sub { !alive($pid) }, 5);
 
     kill 'KILL', @workers if @workers;
 
     $NginxPid = undef;
 
-    return wait_for(sub { !grep { _alive($_) } $pid, @workers }, 5);
+    return wait_for(sub { !grep { alive($_) } $pid, @workers }, 5);
 }
 
 
@@ -1881,55 +2207,10 @@ sub http_json {
 sub http_raw {
     my ($req) = @_;
 
-    _init();
-
-    my $sock = IO::Socket::INET->new(
-        PeerAddr => '127.0.0.1',
-        PeerPort => $Cfg{http_port},
-        Proto    => 'tcp',
-        Timeout  => 10,
-    ) or die "http_raw(): cannot connect: $!\n";
-
-    binmode $sock;
-
-    {
-        local $SIG{PIPE} = 'IGNORE';
-        my $off = 0;
-
-        while ($off < length $req) {
-            my $n = syswrite($sock, $req, length($req) - $off, $off);
-            last unless $n;     # the server may answer and close early
-            $off += $n;
-        }
-    }
-
-    my $resp = '';
-    my $deadline = Time::HiRes::time() + 10;
-
-    for (;;) {
-        my $left = $deadline - Time::HiRes::time();
-        last if $left <= 0;
-
-        my $rin = '';
-        vec($rin, fileno($sock), 1) = 1;
-        next unless select(my $rout = $rin, undef, undef, $left);
-
-        my $n = sysread($sock, my $buf, 65536);
-        last unless $n;
-        $resp .= $buf;
-    }
-
-    close $sock;
-
-    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
-    $head = '' unless defined $head;
-    $rbody = '' unless defined $rbody;
-
-    my ($status_line, @lines) = split /\r\n/, $head;
-    my ($status) = ($status_line || '') =~ m{^HTTP/\S+\s+(\d+)};
+    my ($status, $lines, $rbody) = _http_exchange($req);
 
     my %h;
-    for my $line (@lines) {
+    for my $line (@$lines) {
         my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/ or next;
         $h{lc $k} = $v;
     }
