@@ -47,7 +47,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <openssl/hmac.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_token.h"
+#include "ngx_rtmp_compliance_key.h"
 #include "fuzz.h"
 
 
@@ -289,13 +290,45 @@ fuzz_check_claim(ngx_str_t *s, size_t max, const char *name)
 }
 
 
+/*
+ * the index in keys (the list fuzz_load_keys() loaded, in its order) of
+ * the key named kid, "" for the key without one; -1: none
+ */
+
+static ngx_int_t
+fuzz_key_index(fuzz_key_t *keys, ngx_str_t *kid)
+{
+    ngx_int_t  i;
+    char       name[NGX_RTMP_COMPLIANCE_KID_MAX + 1];
+
+    FUZZ_CHECK(kid->len <= NGX_RTMP_COMPLIANCE_KID_MAX, "kid of %zu bytes",
+               kid->len);
+
+    /* a claim has no NUL: fuzz_check_claim() found no control character */
+
+    if (kid->len) {
+        ngx_memcpy(name, kid->data, kid->len);
+    }
+
+    name[kid->len] = '\0';
+
+    for (i = 0; keys[i].kid != NULL; i++) {
+        if (strcmp(keys[i].kid, name) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
 static void
 fuzz_check_result(ngx_rtmp_compliance_app_conf_t *cacf, ngx_uint_t reason,
     ngx_str_t *scope, ngx_rtmp_compliance_claims_t *cl, u_char *detail,
     size_t size)
 {
     time_t                      now;
-    ngx_uint_t                  i;
+    ngx_int_t                   i;
     ngx_rtmp_compliance_key_t  *k;
 
     FUZZ_CHECK(reason < NGX_RTMP_COMPLIANCE_REASON_MAX, "reason %lu",
@@ -342,21 +375,17 @@ fuzz_check_result(ngx_rtmp_compliance_app_conf_t *cacf, ngx_uint_t reason,
     fuzz_check_claim(&cl->jti, NGX_RTMP_COMPLIANCE_CLAIM_MAX, "jti");
     fuzz_check_claim(&cl->kid, NGX_RTMP_COMPLIANCE_KID_MAX, "kid");
 
-    k = cacf->keys->elts;
+    /* the key of the kid by the harness's own list, not the module's */
 
-    for (i = 0; i < cacf->keys->nelts; i++) {
-        if (k[i].kid.len == cl->kid.len
-            && (cl->kid.len == 0
-                || ngx_strncmp(k[i].kid.data, cl->kid.data, cl->kid.len)
-                   == 0))
-        {
-            break;
-        }
-    }
+    i = fuzz_key_index(cacf == &fuzz_conf[0] ? fuzz_keys_a : fuzz_keys_b,
+                       &cl->kid);
 
-    FUZZ_CHECK(i < cacf->keys->nelts, "accepted with no key of its kid");
-    FUZZ_CHECK(ngx_rtmp_compliance_algs[cl->alg].family == k[i].family
-               && (k[i].alg == 0 || k[i].alg == cl->alg),
+    FUZZ_CHECK(i >= 0, "accepted with no key of its kid");
+
+    k = (ngx_rtmp_compliance_key_t *) cacf->keys->elts + i;
+
+    FUZZ_CHECK(ngx_rtmp_compliance_algs[cl->alg].family == k->family
+               && (k->alg == 0 || k->alg == cl->alg),
                "accepted with a key of another algorithm");
 }
 
