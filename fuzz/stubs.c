@@ -132,6 +132,19 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
 
 
 /*
+ * module.c: the reasons' strings (fuzz_token prints them), made from the
+ * header's one list as module.c makes them
+ */
+
+#define NGX_RTMP_COMPLIANCE_FUZZ_REASON(name, text)  ngx_string(text),
+
+ngx_str_t  ngx_rtmp_compliance_reasons[] = {
+    NGX_RTMP_COMPLIANCE_REASONS(NGX_RTMP_COMPLIANCE_FUZZ_REASON)
+    ngx_null_string
+};
+
+
+/*
  * what nginx's start-up does for these files: the page size
  * (ngx_os_init) and the cached time (ngx_time_init); the time is not
  * updated afterwards, as in a worker between two events
