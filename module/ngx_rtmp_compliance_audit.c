@@ -25,7 +25,6 @@
 #include "ngx_rtmp_compliance_zone.h"
 #include "ngx_rtmp_compliance_json.h"
 #include "ngx_rtmp_compliance_key.h"
-#include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_audit_format.h"
 
 
@@ -1216,55 +1215,4 @@ ngx_rtmp_compliance_audit_available(void)
     }
 
     return mcf->zone->sh->audit_lost == 0;
-}
-
-
-/* the subjects of a session, as the records of its events carry them */
-
-void
-ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
-    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx)
-{
-    ngx_str_t                     *tier;
-    ngx_rtmp_compliance_claims_t  *cl;
-    u_char                         token[NGX_RTMP_COMPLIANCE_HASH_LEN + 8];
-
-    cl = &ctx->claims;
-    tier = ctx->tier ? &ctx->tier->name : &cl->tier;
-
-    if (ctx->node) {
-        ngx_rtmp_compliance_field_int(f, "session", (int64_t) ctx->id);
-
-    } else {
-        ngx_rtmp_compliance_field_lit(f, "session", "null");
-    }
-
-#define ngx_rtmp_compliance_field(name, str)                                  \
-    ngx_rtmp_compliance_field_str(f, name, (str).data, (str).len)
-
-    ngx_rtmp_compliance_field("app", s->app);
-    ngx_rtmp_compliance_field("room", ctx->room);
-    ngx_rtmp_compliance_field("host", cl->sub);
-    ngx_rtmp_compliance_field("person", cl->pid);
-    ngx_rtmp_compliance_field("op", cl->op);
-    ngx_rtmp_compliance_field("mcn", cl->mcn);
-    ngx_rtmp_compliance_field("tier", *tier);
-    ngx_rtmp_compliance_field_lit(f, "ai", cl->ai ? "true" : "false");
-    ngx_rtmp_compliance_field("idv", cl->idv);
-    ngx_rtmp_compliance_field("jti", cl->jti);
-    ngx_rtmp_compliance_field("kid", cl->kid);
-
-#undef ngx_rtmp_compliance_field
-
-    if (cl->hash[0]) {
-        ngx_rtmp_compliance_field_str(f, "token", token,
-                                      ngx_sprintf(token, "sha256:%s", cl->hash)
-                                      - token);
-
-    } else {
-        ngx_rtmp_compliance_field_str(f, "token", NULL, 0);
-    }
-
-    ngx_rtmp_compliance_field_str(f, "addr", s->connection->addr_text.data,
-                                  s->connection->addr_text.len);
 }

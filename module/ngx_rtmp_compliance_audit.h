@@ -60,8 +60,6 @@ void ngx_rtmp_compliance_field_lit(ngx_rtmp_compliance_fields_t *f,
     const char *key, const char *text);
 ngx_int_t ngx_rtmp_compliance_audit_fields(const char *event,
     ngx_rtmp_compliance_fields_t *f, ngx_log_t *log);
-void ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
-    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx);
 
 char *ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

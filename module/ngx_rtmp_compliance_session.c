@@ -26,7 +26,24 @@
 #define NGX_RTMP_COMPLIANCE_POKE          50     /* ms */
 
 
+static ngx_uint_t ngx_rtmp_compliance_session_orders_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t kind, ngx_rtmp_compliance_order_t **op, u_char *detail,
+    size_t size);
+static ngx_uint_t ngx_rtmp_compliance_session_register_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t kind,
+    ngx_rtmp_compliance_order_t *o, u_char *detail, size_t size);
 static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
+static void ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *c);
+static ngx_uint_t ngx_rtmp_compliance_verdict_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *c,
+    time_t now, ngx_msec_t msec);
+static ngx_uint_t ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c);
+static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *c);
+static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *c,
+    ngx_uint_t reason);
 static void ngx_rtmp_compliance_poke(ngx_event_t *ev);
 static ngx_uint_t ngx_rtmp_compliance_limits_locked(
     ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec);
@@ -102,8 +119,8 @@ ngx_rtmp_compliance_session_exit_process(void)
 
 
 /*
- * admission against the orders, then the session goes into the registry;
- * a restrict order may change the tier
+ * admission against the orders and the tier, then the session goes into
+ * the registry; a restrict order may change the tier
  */
 
 ngx_uint_t
@@ -111,18 +128,11 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t kind, u_char *detail, size_t size)
 {
-    time_t                            now;
-    ngx_str_t                         subj[NGX_RTMP_COMPLIANCE_S_MAX];
-    ngx_str_t                         targets[NGX_RTMP_COMPLIANCE_T_MAX];
-    ngx_str_t                         tier;
     ngx_uint_t                        reason;
     ngx_rtmp_compliance_room_t       *r;
     ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_tier_t       *t;
-    ngx_rtmp_compliance_claims_t     *cl;
-    ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
-    u_char                            text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
     mcf = ngx_rtmp_compliance_main;
 
@@ -130,51 +140,104 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    cl = &ctx->claims;
-    now = ngx_time();
-
-    targets[NGX_RTMP_COMPLIANCE_T_PERSON] = cl->pid;
-    targets[NGX_RTMP_COMPLIANCE_T_HOST] = cl->sub;
-    targets[NGX_RTMP_COMPLIANCE_T_ROOM] = ctx->room;
-    targets[NGX_RTMP_COMPLIANCE_T_OP] = cl->op;
-    targets[NGX_RTMP_COMPLIANCE_T_MCN] = cl->mcn;
-    targets[NGX_RTMP_COMPLIANCE_T_TOKEN] = cl->jti;
-
-    if (kind == NGX_RTMP_COMPLIANCE_PLAYER) {
-        /* a player is refused by orders on the room only */
-        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_PERSON]);
-        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_HOST]);
-        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_OP]);
-        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_MCN]);
-        ngx_str_null(&targets[NGX_RTMP_COMPLIANCE_T_TOKEN]);
-    }
-
-    reason = NGX_RTMP_COMPLIANCE_OK;
-
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    o = ngx_rtmp_compliance_order_match_locked(mcf->zone, targets, now);
+    reason = ngx_rtmp_compliance_session_orders_locked(mcf, cacf, ctx, kind,
+                                                       &o, detail, size);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        goto done;
+    }
+
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        reason = ngx_rtmp_compliance_tier_check(ctx->tier, &ctx->claims,
+                                                detail, size);
+
+    } else {
+        /* a player: the room's tier is its live publisher's */
+
+        r = ngx_rtmp_compliance_room_find_locked(mcf->zone, &s->app,
+                                                 &ctx->room);
+
+        reason = ngx_rtmp_compliance_tier_player_locked(cacf, r,
+                                                        &ctx->claims, 1, &t,
+                                                        detail, size);
+        if (t) {
+            ctx->tier = t;
+        }
+    }
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_session_register_locked(mcf, s, ctx,
+                                                             kind, o, detail,
+                                                             size);
+    }
+
+done:
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    return reason;
+}
+
+
+/*
+ * the order in force that matches the session's subjects (*op, or NULL):
+ * a suspension, ban or revoked token refuses it; a restriction moves a
+ * publisher to its tier
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_session_orders_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t kind, ngx_rtmp_compliance_order_t **op, u_char *detail,
+    size_t size)
+{
+    ngx_str_t                      targets[NGX_RTMP_COMPLIANCE_T_MAX];
+    ngx_str_t                      tier;
+    ngx_rtmp_compliance_order_t   *o;
+    ngx_rtmp_compliance_tier_t    *t;
+    ngx_rtmp_compliance_claims_t  *cl;
+    u_char                         text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    cl = &ctx->claims;
+
+    ngx_memzero(targets, sizeof(targets));
+
+    targets[NGX_RTMP_COMPLIANCE_T_ROOM] = ctx->room;
+
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        /* a player is refused by orders on the room only */
+        targets[NGX_RTMP_COMPLIANCE_T_PERSON] = cl->pid;
+        targets[NGX_RTMP_COMPLIANCE_T_HOST] = cl->sub;
+        targets[NGX_RTMP_COMPLIANCE_T_OP] = cl->op;
+        targets[NGX_RTMP_COMPLIANCE_T_MCN] = cl->mcn;
+        targets[NGX_RTMP_COMPLIANCE_T_TOKEN] = cl->jti;
+    }
+
+    o = ngx_rtmp_compliance_order_match_locked(mcf->zone, targets,
+                                               ngx_time());
+    *op = o;
 
     if (o && o->action >= NGX_RTMP_COMPLIANCE_SUSPEND) {
         ngx_rtmp_compliance_order_text(o, text, sizeof(text));
 
         if (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN) {
-            reason = NGX_RTMP_COMPLIANCE_TOKEN_REVOKED;
             ngx_snprintf(detail, size, "token revoked, order %uL: %s%Z",
                          o->id, text);
-
-        } else if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
-            reason = NGX_RTMP_COMPLIANCE_BANNED;
-            ngx_snprintf(detail, size, "banned, order %uL: %s%Z",
-                         o->id, text);
-
-        } else {
-            reason = NGX_RTMP_COMPLIANCE_SUSPENDED;
-            ngx_snprintf(detail, size, "suspended until %T, order %uL: %s%Z",
-                         o->until, o->id, text);
+            return NGX_RTMP_COMPLIANCE_TOKEN_REVOKED;
         }
 
-        goto done;
+        if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
+            ngx_snprintf(detail, size, "banned, order %uL: %s%Z",
+                         o->id, text);
+            return NGX_RTMP_COMPLIANCE_BANNED;
+        }
+
+        ngx_snprintf(detail, size, "suspended until %T, order %uL: %s%Z",
+                     o->until, o->id, text);
+        return NGX_RTMP_COMPLIANCE_SUSPENDED;
     }
 
     if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT
@@ -186,52 +249,32 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         t = ngx_rtmp_compliance_tier_find(cacf, &tier);
 
         if (t == NULL) {
-            reason = NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
             ngx_snprintf(detail, size, "restricted to tier \"%V\" by order "
                          "%uL, and that tier is not configured%Z",
                          &tier, o->id);
-            goto done;
+            return NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
         }
 
         ctx->tier = t;
     }
 
-    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-        reason = ngx_rtmp_compliance_tier_check(ctx->tier, cl, detail, size);
+    return NGX_RTMP_COMPLIANCE_OK;
+}
 
-        if (reason != NGX_RTMP_COMPLIANCE_OK) {
-            goto done;
-        }
 
-    } else {
-        /* a player: the room's tier is its live publisher's */
+/* the admitted session goes into the zone and the worker's registry */
 
-        r = ngx_rtmp_compliance_room_find_locked(mcf->zone, &s->app, &ctx->room);
+static ngx_uint_t
+ngx_rtmp_compliance_session_register_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t kind,
+    ngx_rtmp_compliance_order_t *o, u_char *detail, size_t size)
+{
+    ngx_str_t                       subj[NGX_RTMP_COMPLIANCE_S_MAX];
+    ngx_rtmp_compliance_claims_t   *cl;
+    ngx_rtmp_compliance_session_t  *ss;
 
-        if (r && r->publisher && r->tier_len) {
-            tier.data = r->tier;
-            tier.len = r->tier_len;
-
-            t = ngx_rtmp_compliance_tier_find(cacf, &tier);
-
-            if (t && t->viewer_token && cl->scope.len == 0) {
-                reason = NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
-                ngx_snprintf(detail, size, "tier \"%V\" of the room needs "
-                             "a play token%Z", &t->name);
-                goto done;
-            }
-
-            if (t && t->max_viewers && r->viewers >= t->max_viewers) {
-                reason = NGX_RTMP_COMPLIANCE_VIEWER_LIMIT;
-                ngx_snprintf(detail, size, "tier \"%V\" allows %ui "
-                             "viewers and the room has them%Z", &t->name,
-                             t->max_viewers);
-                goto done;
-            }
-
-            ctx->tier = t;
-        }
-    }
+    cl = &ctx->claims;
 
     subj[NGX_RTMP_COMPLIANCE_S_APP] = s->app;
     subj[NGX_RTMP_COMPLIANCE_S_ROOM] = ctx->room;
@@ -258,9 +301,8 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ss = ngx_rtmp_compliance_session_add_locked(mcf->zone, kind, subj);
 
     if (ss == NULL) {
-        reason = NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
         ngx_snprintf(detail, size, "the compliance zone is full%Z");
-        goto done;
+        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
     }
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
@@ -270,24 +312,20 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
             ss->room->ai = cl->ai;
         }
 
+        if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT) {
+            ss->restricted = 1;
+            ss->order = o->id;
+            ss->tier_len = (u_short) ctx->tier->name.len;
+            ngx_memcpy(ss->tier, ctx->tier->name.data, ss->tier_len);
+        }
+
+        if (o && o->action == NGX_RTMP_COMPLIANCE_WARN) {
+            ss->warn = 1;
+            ss->order = o->id;
+        }
+
     } else {
         ss->ai = ss->room->publisher ? ss->room->ai : 0;
-    }
-
-    if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT
-        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
-    {
-        ss->restricted = 1;
-        ss->order = o->id;
-        ss->tier_len = (u_short) ctx->tier->name.len;
-        ngx_memcpy(ss->tier, ctx->tier->name.data, ss->tier_len);
-    }
-
-    if (o && o->action == NGX_RTMP_COMPLIANCE_WARN
-        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
-    {
-        ss->warn = 1;
-        ss->order = o->id;
     }
 
     ctx->node = ss;
@@ -306,11 +344,7 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     /* the worker now enforces on a live session, even while it stops */
     ngx_rtmp_compliance_timer.cancelable = 0;
 
-done:
-
-    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
-
-    return reason;
+    return NGX_RTMP_COMPLIANCE_OK;
 }
 
 
@@ -513,37 +547,25 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
     ngx_msec_t msec)
 {
     uint64_t                         rate;
-    ngx_str_t                        tier;
+    ngx_uint_t                       why;
     ngx_msec_t                       elapsed;
     ngx_rtmp_compliance_tier_t      *t;
-    ngx_rtmp_compliance_room_t      *r;
     ngx_rtmp_compliance_session_t   *ss;
     ngx_rtmp_compliance_app_conf_t  *cacf;
 
     ss = c->node;
 
     if (c->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
-        r = ss->room;
-
-        if (r->publisher == 0 || r->tier_len == 0) {
-            return NGX_RTMP_COMPLIANCE_OK;
-        }
-
         cacf = ngx_rtmp_get_module_app_conf(c->session,
                                             ngx_rtmp_compliance_module);
-        tier.data = r->tier;
-        tier.len = r->tier_len;
 
-        t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
+        why = ngx_rtmp_compliance_tier_player_locked(cacf, ss->room,
+                                                     &c->claims, 0, &t,
+                                                     c->text,
+                                                     sizeof(c->text));
+        c->text[sizeof(c->text) - 1] = '\0';
 
-        if (t && t->viewer_token && c->claims.scope.len == 0) {
-            ngx_snprintf(c->text, sizeof(c->text), "tier \"%V\" of the room "
-                         "needs a play token%Z", &t->name);
-            c->text[sizeof(c->text) - 1] = '\0';
-            return NGX_RTMP_COMPLIANCE_VIEWER_TOKEN_REQUIRED;
-        }
-
-        return NGX_RTMP_COMPLIANCE_OK;
+        return why;
     }
 
     t = c->tier;
@@ -630,25 +652,23 @@ ngx_rtmp_compliance_poke(ngx_event_t *ev)
 }
 
 
+/*
+ * every compliance_recheck (or at once, when sessions were marked): each
+ * live session of this worker is accounted (its traffic), judged (what
+ * its order, tier and limits say) and acted on (dropped or warned) after
+ * the lock is released
+ */
+
 static void
 ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 {
     time_t                            now;
     json_t                           *f;
-    ngx_str_t                         tier;
     ngx_uint_t                        i, n, why;
     ngx_msec_t                        msec;
     ngx_queue_t                      *q;
-    ngx_rtmp_session_t               *s;
     ngx_rtmp_compliance_ctx_t        *c;
-    ngx_rtmp_compliance_tier_t       *t;
-    ngx_rtmp_compliance_order_t      *o;
-    ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
-    ngx_rtmp_compliance_app_conf_t   *cacf;
-    u_char                            text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
-    u_char                            desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX
-                                           + 64];
 
     /* at most this many sessions are acted on per tick */
     ngx_rtmp_compliance_ctx_t        *act[NGX_RTMP_COMPLIANCE_ACT_MAX];
@@ -680,77 +700,14 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
          q = ngx_queue_next(q))
     {
         c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
-        ss = c->node;
-        s = c->session;
 
-        /* traffic */
-
-        ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
-        c->in_bytes = s->in_bytes;
-        ss->bytes_out = s->connection->sent;
+        ngx_rtmp_compliance_account(c);
 
         if (c->dropping) {
             continue;
         }
 
-        c->text[0] = '\0';
-        why = NGX_RTMP_COMPLIANCE_OK;
-
-        o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf->zone, ss->order)
-                      : NULL;
-        if (o) {
-            ngx_rtmp_compliance_order_text(o, text, sizeof(text));
-            ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
-                         o->id, text);
-            c->text[sizeof(c->text) - 1] = '\0';
-        }
-
-        if (ss->drop) {
-            why = ss->drop;
-
-            if (why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP) {
-                ngx_snprintf(c->text, sizeof(c->text), "dropped through "
-                             "the control API%Z");
-                c->text[sizeof(c->text) - 1] = '\0';
-            }
-
-        } else if (ss->restricted && ss->tier_len
-                   && (c->tier == NULL
-                       || c->tier->name.len != ss->tier_len
-                       || ngx_strncmp(c->tier->name.data, ss->tier,
-                                      ss->tier_len) != 0))
-        {
-            tier.data = ss->tier;
-            tier.len = ss->tier_len;
-
-            cacf = ngx_rtmp_get_module_app_conf(s,
-                                                ngx_rtmp_compliance_module);
-            t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
-
-            ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
-                          "compliance: session %uL restricted to tier "
-                          "\"%V\" by order %uL%s", ss->id, &tier, ss->order,
-                          t ? "" : ", a tier this application does not "
-                                   "have");
-
-            if (t == NULL) {
-                why = NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
-
-            } else if (!t->publish) {
-                why = NGX_RTMP_COMPLIANCE_TIER_FORBIDS_PUBLISH;
-
-            } else if (c->claims.ai && !t->ai_host) {
-                why = NGX_RTMP_COMPLIANCE_AI_HOST_FORBIDDEN;
-
-            } else {
-                c->tier = t;
-                c->over_since = 0;
-            }
-        }
-
-        if (why == NGX_RTMP_COMPLIANCE_OK) {
-            why = ngx_rtmp_compliance_limits_locked(c, now, msec);
-        }
+        why = ngx_rtmp_compliance_verdict_locked(mcf, c, now, msec);
 
         if (why != NGX_RTMP_COMPLIANCE_OK) {
             c->dropping = 1;
@@ -760,8 +717,8 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             continue;
         }
 
-        if (ss->warn != c->warned) {
-            c->warned = ss->warn;
+        if (c->node->warn != c->warned) {
+            c->warned = c->node->warn;
             act[n] = c;
             reason[n++] = NGX_RTMP_COMPLIANCE_OK;
         }
@@ -770,54 +727,12 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
     for (i = 0; i < n; i++) {
-        c = act[i];
-        s = c->session;
-
         if (reason[i] == NGX_RTMP_COMPLIANCE_OK) {
-            ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
-                          "compliance: warning sent to session %uL, "
-                          "room: \"%V\", %s", c->id, &c->room, c->text);
+            ngx_rtmp_compliance_warn(act[i]);
 
-            ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
-            desc[sizeof(desc) - 1] = '\0';
-
-            ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
-                                 (char *) desc);
-
-            f = json_pack("{s:I, s:s%, s:I, s:s}",
-                          "session", (json_int_t) c->id,
-                          "room", c->room.data, c->room.len,
-                          "order", (json_int_t) c->node->order,
-                          "text", (char *) c->text);
-
-            if (f == NULL
-                || ngx_rtmp_compliance_audit("warn.sent", f,
-                                             s->connection->log)
-                   != NGX_OK)
-            {
-                ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
-                              "compliance: a warning was not audited");
-            }
-
-            json_decref(f);
-            continue;
+        } else {
+            ngx_rtmp_compliance_drop(act[i], reason[i]);
         }
-
-        ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
-                      "compliance: session %uL dropped: %V, room: \"%V\", %s",
-                      c->id, &ngx_rtmp_compliance_reasons[reason[i]],
-                      &c->room, c->text);
-
-        ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
-                     &ngx_rtmp_compliance_reasons[reason[i]], c->text);
-        desc[sizeof(desc) - 1] = '\0';
-
-        ngx_rtmp_send_status(s, c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
-                                ? "NetStream.Publish.Rejected"
-                                : "NetStream.Play.Rejected",
-                             "error", (char *) desc);
-
-        ngx_rtmp_finalize_session(s);
     }
 
     if (ngx_exiting && ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
@@ -829,4 +744,236 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
     ngx_add_timer(ev, n == NGX_RTMP_COMPLIANCE_ACT_MAX
                       ? 1 : ngx_rtmp_compliance_interval);
+}
+
+
+/* the session's traffic since the last look, into the zone */
+
+static void
+ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *c)
+{
+    ngx_rtmp_session_t             *s;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    ss = c->node;
+    s = c->session;
+
+    ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
+    c->in_bytes = s->in_bytes;
+    ss->bytes_out = s->connection->sent;
+}
+
+
+/*
+ * what the session's order, a drop through the API, a restriction to
+ * another tier or the tier's limits say: NGX_RTMP_COMPLIANCE_OK, or the
+ * reason to drop it, with c->text saying why
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec)
+{
+    ngx_uint_t                      why;
+    ngx_rtmp_compliance_order_t    *o;
+    ngx_rtmp_compliance_session_t  *ss;
+    u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    ss = c->node;
+
+    c->text[0] = '\0';
+
+    o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf->zone,
+                                                          ss->order)
+                  : NULL;
+    if (o) {
+        ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+        ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
+                     o->id, text);
+        c->text[sizeof(c->text) - 1] = '\0';
+    }
+
+    if (ss->drop) {
+        why = ss->drop;
+
+        if (why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP) {
+            ngx_snprintf(c->text, sizeof(c->text), "dropped through "
+                         "the control API%Z");
+            c->text[sizeof(c->text) - 1] = '\0';
+        }
+
+        return why;
+    }
+
+    if (ss->restricted && ss->tier_len
+        && (c->tier == NULL
+            || c->tier->name.len != ss->tier_len
+            || ngx_strncmp(c->tier->name.data, ss->tier, ss->tier_len) != 0))
+    {
+        why = ngx_rtmp_compliance_retier(c);
+
+        if (why != NGX_RTMP_COMPLIANCE_OK) {
+            return why;
+        }
+    }
+
+    return ngx_rtmp_compliance_limits_locked(c, now, msec);
+}
+
+
+/* a restrict order moved a live publisher to another tier */
+
+static ngx_uint_t
+ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c)
+{
+    ngx_str_t                        tier;
+    ngx_uint_t                       why;
+    ngx_rtmp_session_t              *s;
+    ngx_rtmp_compliance_tier_t      *t;
+    ngx_rtmp_compliance_session_t   *ss;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    ss = c->node;
+    s = c->session;
+
+    tier.data = ss->tier;
+    tier.len = ss->tier_len;
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+    t = cacf ? ngx_rtmp_compliance_tier_find(cacf, &tier) : NULL;
+
+    ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                  "compliance: session %uL restricted to tier \"%V\" by "
+                  "order %uL%s", ss->id, &tier, ss->order,
+                  t ? "" : ", a tier this application does not have");
+
+    if (t == NULL) {
+        return NGX_RTMP_COMPLIANCE_TIER_UNKNOWN;
+    }
+
+    /* the order's text stays what the session is told */
+    why = ngx_rtmp_compliance_tier_check(t, &c->claims, detail,
+                                         sizeof(detail));
+
+    if (why == NGX_RTMP_COMPLIANCE_OK) {
+        c->tier = t;
+        c->over_since = 0;
+    }
+
+    return why;
+}
+
+
+static void
+ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *c)
+{
+    json_t              *f;
+    ngx_rtmp_session_t  *s;
+    u_char               desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+
+    s = c->session;
+
+    ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                  "compliance: warning sent to session %uL, "
+                  "room: \"%V\", %s", c->id, &c->room, c->text);
+
+    ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
+    desc[sizeof(desc) - 1] = '\0';
+
+    ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
+                         (char *) desc);
+
+    f = json_pack("{s:I, s:s%, s:I, s:s}",
+                  "session", (json_int_t) c->id,
+                  "room", c->room.data, c->room.len,
+                  "order", (json_int_t) c->node->order,
+                  "text", (char *) c->text);
+
+    if (f == NULL
+        || ngx_rtmp_compliance_audit("warn.sent", f, s->connection->log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
+                      "compliance: a warning was not audited");
+    }
+
+    json_decref(f);
+}
+
+
+static void
+ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *c, ngx_uint_t reason)
+{
+    ngx_rtmp_session_t  *s;
+    u_char               desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+
+    s = c->session;
+
+    ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
+                  "compliance: session %uL dropped: %V, room: \"%V\", %s",
+                  c->id, &ngx_rtmp_compliance_reasons[reason], &c->room,
+                  c->text);
+
+    ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
+                 &ngx_rtmp_compliance_reasons[reason], c->text);
+    desc[sizeof(desc) - 1] = '\0';
+
+    ngx_rtmp_send_status(s, c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+                            ? "NetStream.Publish.Rejected"
+                            : "NetStream.Play.Rejected",
+                         "error", (char *) desc);
+
+    ngx_rtmp_finalize_session(s);
+}
+
+
+/* the subjects of a session, as the records of its events carry them */
+
+void
+ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
+    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx)
+{
+    ngx_str_t                     *tier;
+    ngx_rtmp_compliance_claims_t  *cl;
+    u_char                         token[NGX_RTMP_COMPLIANCE_HASH_LEN + 8];
+
+    cl = &ctx->claims;
+    tier = ctx->tier ? &ctx->tier->name : &cl->tier;
+
+    if (ctx->node) {
+        ngx_rtmp_compliance_field_int(f, "session", (int64_t) ctx->id);
+
+    } else {
+        ngx_rtmp_compliance_field_lit(f, "session", "null");
+    }
+
+#define ngx_rtmp_compliance_field(name, str)                                  \
+    ngx_rtmp_compliance_field_str(f, name, (str).data, (str).len)
+
+    ngx_rtmp_compliance_field("app", s->app);
+    ngx_rtmp_compliance_field("room", ctx->room);
+    ngx_rtmp_compliance_field("host", cl->sub);
+    ngx_rtmp_compliance_field("person", cl->pid);
+    ngx_rtmp_compliance_field("op", cl->op);
+    ngx_rtmp_compliance_field("mcn", cl->mcn);
+    ngx_rtmp_compliance_field("tier", *tier);
+    ngx_rtmp_compliance_field_lit(f, "ai", cl->ai ? "true" : "false");
+    ngx_rtmp_compliance_field("idv", cl->idv);
+    ngx_rtmp_compliance_field("jti", cl->jti);
+    ngx_rtmp_compliance_field("kid", cl->kid);
+
+#undef ngx_rtmp_compliance_field
+
+    if (cl->hash[0]) {
+        ngx_rtmp_compliance_field_str(f, "token", token,
+                                      ngx_sprintf(token, "sha256:%s", cl->hash)
+                                      - token);
+
+    } else {
+        ngx_rtmp_compliance_field_str(f, "token", NULL, 0);
+    }
+
+    ngx_rtmp_compliance_field_str(f, "addr", s->connection->addr_text.data,
+                                  s->connection->addr_text.len);
 }

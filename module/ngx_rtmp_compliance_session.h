@@ -9,6 +9,7 @@
 
 
 #include "ngx_rtmp_compliance_zone.h"
+#include "ngx_rtmp_compliance_audit.h"
 
 
 ngx_int_t ngx_rtmp_compliance_session_init_process(ngx_cycle_t *cycle,
@@ -21,6 +22,8 @@ void ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason);
 void ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *ctx);
 void ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx);
+void ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
+    ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx);
 
 
 #endif /* _NGX_RTMP_COMPLIANCE_SESSION_H_INCLUDED_ */
