@@ -92,9 +92,9 @@ $(AUDIT_TOOL): scripts/compliance-audit.c
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljansson -lcrypto
 
-$(TOKEN_TOOL): scripts/compliance-token.c
+$(TOKEN_TOOL): scripts/compliance-token.c lib/jws_sign.c lib/jws_sign.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljwt -ljansson -lcrypto
+	$(CC) $(TOOL_CFLAGS) -Ilib -o $@ $(filter %.c,$^) -ljwt -ljansson -lcrypto
 
 $(RTMP_CLIENT): t/client/rtmp_client.c lib/rtmp_proto.c lib/rtmp_proto.h
 	@mkdir -p $(BUILD)

@@ -10,9 +10,13 @@
  * "publish" and "play" build the standard claims and sign them with libjwt,
  * the way a platform using libjwt would issue them.
  *
- * Build:
- *   cc -O2 -g -Wall -Wextra -o build/compliance-token \
- *       scripts/compliance-token.c -ljwt -ljansson -lcrypto
+ * The algorithms, the keys, the signatures and base64url are
+ * lib/jws_sign.c, which loadgen's "mint" uses too; this file is the
+ * command line, the files and libjwt.
+ *
+ * Build (make tools):
+ *   cc -O2 -g -Wall -Wextra -Ilib -o build/compliance-token \
+ *       scripts/compliance-token.c lib/jws_sign.c -ljwt -ljansson -lcrypto
  */
 
 
@@ -29,13 +33,12 @@
 #include <jansson.h>
 #include <jwt.h>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
+
+#include "jws_sign.h"
 
 
 #define CT_PROG             "compliance-token"
@@ -51,24 +54,6 @@
 #define CT_JTI_BYTES        8
 
 
-typedef enum {
-    CT_KIND_NONE = 0,
-    CT_KIND_HMAC,
-    CT_KIND_RSA,
-    CT_KIND_EC
-} ct_kind_e;
-
-
-typedef struct {
-    const char         *name;
-    ct_kind_e           kind;
-    jwt_alg_t           jwt_alg;
-    const EVP_MD     *(*md)(void);
-    int                 curve_nid;      /* ES: the curve JWS requires */
-    size_t              half;           /* ES: bytes of R and of S */
-} ct_alg_t;
-
-
 typedef struct {
     unsigned char      *data;
     size_t              len;
@@ -78,10 +63,7 @@ typedef struct {
 
 typedef struct {
     ct_buf_t            file;           /* the key file's bytes */
-    const unsigned char *secret;        /* HS: file bytes, EOL stripped */
-    size_t              secret_len;
-    EVP_PKEY           *pkey;           /* RS, ES: the private key */
-    size_t              ec_half;        /* ES: R/S size of the key's curve */
+    jws_key_t           jws;            /* HS: its secret is in file */
 } ct_key_t;
 
 
@@ -117,7 +99,7 @@ enum {
 typedef struct {
     unsigned char       seen[CT_OPT_LAST - CT_OPT_ALG];
 
-    const ct_alg_t     *alg;
+    const jws_alg_t    *alg;
     const char         *key_file;
     const char         *kid;
     int                 raw_secret;
@@ -148,37 +130,26 @@ typedef struct {
 
 static int ct_error(const char *fmt, ...);
 static int ct_ossl_error(const char *fmt, ...);
+static int ct_jws_error(const jws_err_t *err);
 static int ct_usage_error(const char *fmt, ...);
 static void ct_help(FILE *out);
 
-static const ct_alg_t *ct_find_alg(const char *name);
 static int ct_parse_long(const char *opt, const char *s, long *out);
 
 static int ct_buf_reserve(ct_buf_t *b, size_t more);
 static int ct_buf_add(ct_buf_t *b, const void *p, size_t n);
 static int ct_buf_add_str(ct_buf_t *b, const char *s);
-static int ct_buf_add_json_string(ct_buf_t *b, const char *s);
-static int ct_buf_add_b64url(ct_buf_t *b, const unsigned char *p, size_t n);
 static void ct_buf_free(ct_buf_t *b);
 static int ct_read_file(const char *path, size_t max, const char *what,
     ct_buf_t *out);
 
-static int ct_b64url_decode(const char *in, size_t len, ct_buf_t *out,
-    const char **err);
-
 static int ct_parse_opts(const char *cmd, const struct option *longopts,
     int argc, char **argv, ct_opts_t *o);
-static int ct_check_key_opts(ct_opts_t *o);
+static int ct_begin(const char *cmd, const struct option *longopts,
+    int argc, char **argv, ct_opts_t *o);
 
-static int ct_pem_no_password(char *buf, int size, int rwflag, void *u);
-static int ct_ec_curve_nid(EVP_PKEY *pkey);
 static int ct_load_key(ct_opts_t *o, ct_key_t *key);
 static void ct_key_free(ct_key_t *key);
-
-static int ct_sign_input(const ct_alg_t *alg, ct_key_t *key,
-    const unsigned char *in, size_t len, ct_buf_t *sig);
-static int ct_ecdsa_der_to_raw(const unsigned char *der, size_t len,
-    size_t half, ct_buf_t *out);
 
 static int ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt);
 static int ct_jwt_add(jwt_t *jwt, const char *name, const char *val);
@@ -195,22 +166,6 @@ static int ct_cmd_sign(int argc, char **argv);
 static int ct_cmd_publish(int argc, char **argv);
 static int ct_cmd_play(int argc, char **argv);
 static int ct_cmd_decode(int argc, char **argv);
-
-
-static const ct_alg_t  ct_algs[] = {
-    { "HS256", CT_KIND_HMAC, JWT_ALG_HS256, EVP_sha256, NID_undef, 0 },
-    { "HS384", CT_KIND_HMAC, JWT_ALG_HS384, EVP_sha384, NID_undef, 0 },
-    { "HS512", CT_KIND_HMAC, JWT_ALG_HS512, EVP_sha512, NID_undef, 0 },
-    { "RS256", CT_KIND_RSA, JWT_ALG_RS256, EVP_sha256, NID_undef, 0 },
-    { "RS384", CT_KIND_RSA, JWT_ALG_RS384, EVP_sha384, NID_undef, 0 },
-    { "RS512", CT_KIND_RSA, JWT_ALG_RS512, EVP_sha512, NID_undef, 0 },
-    { "ES256", CT_KIND_EC, JWT_ALG_ES256, EVP_sha256,
-      NID_X9_62_prime256v1, 32 },
-    { "ES384", CT_KIND_EC, JWT_ALG_ES384, EVP_sha384, NID_secp384r1, 48 },
-    { "ES512", CT_KIND_EC, JWT_ALG_ES512, EVP_sha512, NID_secp521r1, 66 },
-    { "none", CT_KIND_NONE, JWT_ALG_NONE, NULL, NID_undef, 0 },
-    { NULL, CT_KIND_NONE, JWT_ALG_NONE, NULL, NID_undef, 0 }
-};
 
 
 #define CT_COMMON_OPTIONS                                                    \
@@ -258,9 +213,6 @@ static const struct option  ct_play_options[] = {
     { NULL, 0, NULL, 0 }
 };
 
-
-static const char  ct_b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static int  ct_stdin_used;
 
@@ -398,6 +350,19 @@ ct_ossl_error(const char *fmt, ...)
 }
 
 
+/* a failure of lib/jws_sign, with OpenSSL's reason where it has one */
+
+static int
+ct_jws_error(const jws_err_t *err)
+{
+    if (err->openssl) {
+        return ct_ossl_error("%s", err->text);
+    }
+
+    return ct_error("%s", err->text);
+}
+
+
 static int
 ct_usage_error(const char *fmt, ...)
 {
@@ -412,21 +377,6 @@ ct_usage_error(const char *fmt, ...)
     fputs("\nTry \"" CT_PROG " --help\".\n", stderr);
 
     return CT_USAGE;
-}
-
-
-static const ct_alg_t *
-ct_find_alg(const char *name)
-{
-    const ct_alg_t  *a;
-
-    for (a = ct_algs; a->name != NULL; a++) {
-        if (strcmp(a->name, name) == 0) {
-            return a;
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -513,94 +463,6 @@ ct_buf_add_str(ct_buf_t *b, const char *s)
 }
 
 
-/*
- * appends s as a JSON string literal: '"' and '\\' and control characters
- * are escaped, every other byte is copied as is
- */
-
-static int
-ct_buf_add_json_string(ct_buf_t *b, const char *s)
-{
-    char                  esc[8];
-    const unsigned char  *p;
-
-    if (ct_buf_add(b, "\"", 1) != CT_OK) {
-        return CT_ERROR;
-    }
-
-    for (p = (const unsigned char *) s; *p; p++) {
-
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char) *p;
-            esc[2] = '\0';
-
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", *p);
-
-        } else {
-            esc[0] = (char) *p;
-            esc[1] = '\0';
-        }
-
-        if (ct_buf_add_str(b, esc) != CT_OK) {
-            return CT_ERROR;
-        }
-    }
-
-    return ct_buf_add(b, "\"", 1);
-}
-
-
-/* appends the unpadded base64url encoding of p */
-
-static int
-ct_buf_add_b64url(ct_buf_t *b, const unsigned char *p, size_t n)
-{
-    size_t          i, out;
-    unsigned char  *d;
-    unsigned long   v;
-
-    if (n > (SIZE_MAX / 4) * 3 - 3) {
-        return ct_error("out of memory");
-    }
-
-    out = (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0);
-
-    if (ct_buf_reserve(b, out) != CT_OK) {
-        return CT_ERROR;
-    }
-
-    d = b->data + b->len;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8)
-            | p[i + 2];
-        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
-        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
-        *d++ = ct_b64url_alphabet[(v >> 6) & 0x3f];
-        *d++ = ct_b64url_alphabet[v & 0x3f];
-    }
-
-    if (n - i == 1) {
-        v = (unsigned long) p[i] << 16;
-        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
-        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
-
-    } else if (n - i == 2) {
-        v = ((unsigned long) p[i] << 16) | ((unsigned long) p[i + 1] << 8);
-        *d++ = ct_b64url_alphabet[(v >> 18) & 0x3f];
-        *d++ = ct_b64url_alphabet[(v >> 12) & 0x3f];
-        *d++ = ct_b64url_alphabet[(v >> 6) & 0x3f];
-    }
-
-    b->len += out;
-    b->data[b->len] = '\0';
-
-    return CT_OK;
-}
-
-
 static void
 ct_buf_free(ct_buf_t *b)
 {
@@ -608,82 +470,6 @@ ct_buf_free(ct_buf_t *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
-}
-
-
-/* strict unpadded base64url; on failure *err says why */
-
-static int
-ct_b64url_decode(const char *in, size_t len, ct_buf_t *out, const char **err)
-{
-    size_t          i;
-    unsigned long   v;
-    unsigned int    n;
-    unsigned char   c, byte;
-    const char     *pos;
-
-    if (len % 4 == 1) {
-        *err = "impossible base64url length";
-        return CT_ERROR;
-    }
-
-    if (ct_buf_reserve(out, len / 4 * 3 + 3) != CT_OK) {
-        *err = "out of memory";
-        return CT_ERROR;
-    }
-
-    v = 0;
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) in[i];
-
-        if (c == '=') {
-            *err = "base64url padding \"=\" is not allowed in JWS";
-            return CT_ERROR;
-        }
-
-        pos = (c != '\0') ? strchr(ct_b64url_alphabet, c) : NULL;
-
-        if (pos == NULL) {
-            *err = "byte outside the base64url alphabet";
-            return CT_ERROR;
-        }
-
-        v = (v << 6) | (unsigned long) (pos - ct_b64url_alphabet);
-        n++;
-
-        if (n == 4) {
-            byte = (unsigned char) (v >> 16);
-            (void) ct_buf_add(out, &byte, 1);
-            byte = (unsigned char) (v >> 8);
-            (void) ct_buf_add(out, &byte, 1);
-            byte = (unsigned char) v;
-            (void) ct_buf_add(out, &byte, 1);
-            v = 0;
-            n = 0;
-        }
-    }
-
-    /* the reserve above guarantees the appends cannot fail */
-
-    if (n == 2) {
-        byte = (unsigned char) (v >> 4);
-        (void) ct_buf_add(out, &byte, 1);
-
-    } else if (n == 3) {
-        byte = (unsigned char) (v >> 10);
-        (void) ct_buf_add(out, &byte, 1);
-        byte = (unsigned char) (v >> 2);
-        (void) ct_buf_add(out, &byte, 1);
-    }
-
-    if (out->data == NULL) {
-        *err = "out of memory";
-        return CT_ERROR;
-    }
-
-    return CT_OK;
 }
 
 
@@ -804,7 +590,7 @@ ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
         switch (c) {
 
         case CT_OPT_ALG:
-            o->alg = ct_find_alg(arg);
+            o->alg = jws_alg(arg);
             if (o->alg == NULL) {
                 return ct_usage_error("%s: unknown algorithm \"%s\"", cmd,
                                       arg);
@@ -920,14 +706,32 @@ ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
 }
 
 
+/*
+ * the start of every signing command: its options, --help (o->help: the
+ * command has nothing more to do), --alg and --key
+ */
+
 static int
-ct_check_key_opts(ct_opts_t *o)
+ct_begin(const char *cmd, const struct option *longopts, int argc,
+    char **argv, ct_opts_t *o)
 {
+    int  rc;
+
+    rc = ct_parse_opts(cmd, longopts, argc, argv, o);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o->help) {
+        ct_help(stdout);
+        return CT_OK;
+    }
+
     if (o->alg == NULL) {
         return ct_usage_error("--alg is required");
     }
 
-    if (o->key_file == NULL && o->alg->kind != CT_KIND_NONE) {
+    if (o->key_file == NULL && o->alg->kind != JWS_KIND_NONE) {
         return ct_usage_error("--key is required for %s", o->alg->name);
     }
 
@@ -935,65 +739,16 @@ ct_check_key_opts(ct_opts_t *o)
 }
 
 
-/* never prompt for a passphrase: encrypted keys are an error */
-
-static int
-ct_pem_no_password(char *buf, int size, int rwflag, void *u)
-{
-    (void) buf;
-    (void) size;
-    (void) rwflag;
-    (void) u;
-
-    return -1;
-}
-
-
-static int
-ct_ec_curve_nid(EVP_PKEY *pkey)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    int     nid;
-    char    name[80];
-    size_t  len;
-
-    if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1) {
-        return NID_undef;
-    }
-
-    nid = OBJ_sn2nid(name);
-
-    if (nid == NID_undef) {
-        nid = EC_curve_nist2nid(name);
-    }
-
-    return nid;
-#else
-    const EC_KEY  *ec;
-
-    ec = EVP_PKEY_get0_EC_KEY(pkey);
-    if (ec == NULL) {
-        return NID_undef;
-    }
-
-    return EC_GROUP_get_curve_name(EC_KEY_get0_group(ec));
-#endif
-}
-
-
 static int
 ct_load_key(ct_opts_t *o, ct_key_t *key)
 {
-    int              nid, bits;
-    BIO             *bio;
-    size_t           n;
-    const ct_alg_t  *alg;
+    unsigned   flags;
+    jws_err_t  err;
 
     memset(key, 0, sizeof(ct_key_t));
 
-    alg = o->alg;
-
-    if (alg->kind == CT_KIND_NONE) {
+    if (o->alg->kind == JWS_KIND_NONE) {
+        key->jws.alg = o->alg;
         return CT_OK;
     }
 
@@ -1003,75 +758,20 @@ ct_load_key(ct_opts_t *o, ct_key_t *key)
         return CT_ERROR;
     }
 
-    if (alg->kind == CT_KIND_HMAC) {
-        n = key->file.len;
+    flags = o->raw_secret ? JWS_RAW_SECRET : 0;
 
-        if (!o->raw_secret) {
-            if (n >= 2 && key->file.data[n - 2] == '\r'
-                && key->file.data[n - 1] == '\n')
-            {
-                n -= 2;
-
-            } else if (n >= 1 && key->file.data[n - 1] == '\n') {
-                n -= 1;
-            }
-        }
-
-        key->secret = key->file.data;
-        key->secret_len = n;
-
-        return CT_OK;
+    if (jws_key_load(&key->jws, o->alg, key->file.data, key->file.len, flags,
+                     o->key_file, &err)
+        != JWS_OK)
+    {
+        return ct_jws_error(&err);
     }
 
-    if (key->file.len > INT_MAX) {
-        return ct_error("key file \"%s\" is too large", o->key_file);
-    }
-
-    bio = BIO_new_mem_buf(key->file.data, (int) key->file.len);
-    if (bio == NULL) {
-        return ct_ossl_error("BIO_new_mem_buf() failed");
-    }
-
-    key->pkey = PEM_read_bio_PrivateKey(bio, NULL, ct_pem_no_password, NULL);
-    BIO_free(bio);
-
-    if (key->pkey == NULL) {
-        return ct_ossl_error("\"%s\" is not an unencrypted PEM private "
-                             "key", o->key_file);
-    }
-
-    if (alg->kind == CT_KIND_RSA) {
-        if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_RSA) {
-            return ct_error("%s needs an RSA private key, \"%s\" is not one",
-                            alg->name, o->key_file);
-        }
-
-        return CT_OK;
-    }
-
-    /* CT_KIND_EC */
-
-    if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_EC) {
-        return ct_error("%s needs an EC private key, \"%s\" is not one",
-                        alg->name, o->key_file);
-    }
-
-    nid = ct_ec_curve_nid(key->pkey);
-    bits = EVP_PKEY_bits(key->pkey);
-
-    if (bits <= 0) {
-        return ct_ossl_error("cannot get the size of the EC key \"%s\"",
-                             o->key_file);
-    }
-
-    key->ec_half = ((size_t) bits + 7) / 8;
-
-    if (nid != alg->curve_nid && !o->key_mismatch) {
-        return ct_error("%s needs a key on curve %s, \"%s\" is on %s "
-                        "(sign --allow-key-mismatch forges such tokens)",
-                        alg->name, OBJ_nid2sn(alg->curve_nid), o->key_file,
-                        nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown "
-                        "curve");
+    if (!o->key_mismatch
+        && jws_key_check_curve(&key->jws, o->key_file, &err) != JWS_OK)
+    {
+        return ct_error("%s (sign --allow-key-mismatch forges such tokens)",
+                        err.text);
     }
 
     return CT_OK;
@@ -1081,10 +781,7 @@ ct_load_key(ct_opts_t *o, ct_key_t *key)
 static void
 ct_key_free(ct_key_t *key)
 {
-    if (key->pkey) {
-        EVP_PKEY_free(key->pkey);
-        key->pkey = NULL;
-    }
+    jws_key_free(&key->jws);
 
     if (key->file.data) {
         OPENSSL_cleanse(key->file.data, key->file.cap);
@@ -1094,159 +791,19 @@ ct_key_free(ct_key_t *key)
 }
 
 
-/* signs the JWS signing input "header.payload" with OpenSSL EVP */
-
-static int
-ct_sign_input(const ct_alg_t *alg, ct_key_t *key, const unsigned char *in,
-    size_t len, ct_buf_t *sig)
-{
-    int                   rc;
-    size_t                siglen;
-    EVP_PKEY             *pkey, *hmac;
-    EVP_MD_CTX           *ctx;
-    unsigned char        *raw;
-    static unsigned char  empty;
-
-    if (alg->kind == CT_KIND_NONE) {
-        return CT_OK;
-    }
-
-    rc = CT_ERROR;
-    hmac = NULL;
-    raw = NULL;
-
-    if (alg->kind == CT_KIND_HMAC) {
-        /* an empty secret is allowed: tests forge such tokens */
-        hmac = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL,
-                                            key->secret_len ? key->secret
-                                                            : &empty,
-                                            key->secret_len);
-        if (hmac == NULL) {
-            return ct_ossl_error("cannot create the HMAC key");
-        }
-
-        pkey = hmac;
-
-    } else {
-        pkey = key->pkey;
-    }
-
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        ct_ossl_error("EVP_MD_CTX_new() failed");
-        goto done;
-    }
-
-    if (EVP_DigestSignInit(ctx, NULL, alg->md(), NULL, pkey) != 1
-        || EVP_DigestSignUpdate(ctx, in, len) != 1
-        || EVP_DigestSignFinal(ctx, NULL, &siglen) != 1)
-    {
-        ct_ossl_error("%s signing failed", alg->name);
-        goto done;
-    }
-
-    raw = malloc(siglen ? siglen : 1);
-    if (raw == NULL) {
-        ct_error("out of memory");
-        goto done;
-    }
-
-    if (EVP_DigestSignFinal(ctx, raw, &siglen) != 1) {
-        ct_ossl_error("%s signing failed", alg->name);
-        goto done;
-    }
-
-    if (alg->kind == CT_KIND_EC) {
-        /* OpenSSL gives DER ECDSA-Sig-Value, JWS wants raw R || S */
-        rc = ct_ecdsa_der_to_raw(raw, siglen, key->ec_half, sig);
-
-    } else {
-        rc = ct_buf_add(sig, raw, siglen);
-    }
-
-done:
-
-    free(raw);
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(hmac);
-
-    return rc;
-}
-
-
-static int
-ct_ecdsa_der_to_raw(const unsigned char *der, size_t len, size_t half,
-    ct_buf_t *out)
-{
-    int                   rc;
-    ECDSA_SIG            *es;
-    const BIGNUM         *r, *s;
-    const unsigned char  *p;
-
-    if (len > LONG_MAX) {
-        return ct_error("ECDSA signature too large");
-    }
-
-    p = der;
-    es = d2i_ECDSA_SIG(NULL, &p, (long) len);
-    if (es == NULL) {
-        return ct_ossl_error("cannot parse the DER ECDSA signature");
-    }
-
-    ECDSA_SIG_get0(es, &r, &s);
-
-    rc = CT_ERROR;
-
-    if ((size_t) BN_num_bytes(r) > half || (size_t) BN_num_bytes(s) > half) {
-        ct_error("ECDSA signature does not fit %zu-byte R/S halves", half);
-        goto done;
-    }
-
-    if (ct_buf_reserve(out, 2 * half) != CT_OK) {
-        goto done;
-    }
-
-    if (BN_bn2binpad(r, out->data + out->len, (int) half) != (int) half
-        || BN_bn2binpad(s, out->data + out->len + half, (int) half)
-           != (int) half)
-    {
-        ct_ossl_error("BN_bn2binpad() failed");
-        goto done;
-    }
-
-    out->len += 2 * half;
-    out->data[out->len] = '\0';
-
-    rc = CT_OK;
-
-done:
-
-    ECDSA_SIG_free(es);
-
-    return rc;
-}
-
-
 static int
 ct_cmd_sign(int argc, char **argv)
 {
     int        rc;
-    ct_buf_t   header, claims, token, sig;
+    char      *token;
+    size_t     len;
+    ct_buf_t   header, claims;
     ct_key_t   key;
     ct_opts_t  o;
+    jws_err_t  err;
 
-    rc = ct_parse_opts("sign", ct_sign_options, argc, argv, &o);
-    if (rc != CT_OK) {
-        return rc;
-    }
-
-    if (o.help) {
-        ct_help(stdout);
-        return CT_OK;
-    }
-
-    rc = ct_check_key_opts(&o);
-    if (rc != CT_OK) {
+    rc = ct_begin("sign", ct_sign_options, argc, argv, &o);
+    if (rc != CT_OK || o.help) {
         return rc;
     }
 
@@ -1265,9 +822,8 @@ ct_cmd_sign(int argc, char **argv)
 
     memset(&header, 0, sizeof(ct_buf_t));
     memset(&claims, 0, sizeof(ct_buf_t));
-    memset(&token, 0, sizeof(ct_buf_t));
-    memset(&sig, 0, sizeof(ct_buf_t));
     memset(&key, 0, sizeof(ct_key_t));
+    token = NULL;
 
     rc = CT_ERROR;
 
@@ -1287,24 +843,14 @@ ct_cmd_sign(int argc, char **argv)
         }
 
     } else {
-        if (ct_buf_add_str(&header, "{\"alg\":\"") != CT_OK
-            || ct_buf_add_str(&header, o.alg->name) != CT_OK
-            || ct_buf_add_str(&header, "\",\"typ\":\"JWT\"") != CT_OK)
-        {
+        len = jws_header(NULL, 0, o.alg->name, o.kid);
+
+        if (ct_buf_reserve(&header, len) != CT_OK) {
             goto done;
         }
 
-        if (o.kid) {
-            if (ct_buf_add_str(&header, ",\"kid\":") != CT_OK
-                || ct_buf_add_json_string(&header, o.kid) != CT_OK)
-            {
-                goto done;
-            }
-        }
-
-        if (ct_buf_add(&header, "}", 1) != CT_OK) {
-            goto done;
-        }
+        header.len = jws_header((char *) header.data, header.cap,
+                                o.alg->name, o.kid);
     }
 
     /* the claims, byte for byte */
@@ -1327,26 +873,15 @@ ct_cmd_sign(int argc, char **argv)
         goto done;
     }
 
-    /* signing input: b64url(header) "." b64url(claims) */
-
-    if (ct_buf_add_b64url(&token, header.data, header.len) != CT_OK
-        || ct_buf_add(&token, ".", 1) != CT_OK
-        || ct_buf_add_b64url(&token, claims.data, claims.len) != CT_OK)
+    if (jws_compact(&key.jws, header.data, header.len, claims.data,
+                    claims.len, &token, &len, &err)
+        != JWS_OK)
     {
+        ct_jws_error(&err);
         goto done;
     }
 
-    if (ct_sign_input(o.alg, &key, token.data, token.len, &sig) != CT_OK) {
-        goto done;
-    }
-
-    if (ct_buf_add(&token, ".", 1) != CT_OK
-        || ct_buf_add_b64url(&token, sig.data, sig.len) != CT_OK)
-    {
-        goto done;
-    }
-
-    if (printf("%s\n", (char *) token.data) < 0 || fflush(stdout) != 0) {
+    if (printf("%s\n", token) < 0 || fflush(stdout) != 0) {
         ct_error("cannot write the token: %s", strerror(errno));
         goto done;
     }
@@ -1355,11 +890,10 @@ ct_cmd_sign(int argc, char **argv)
 
 done:
 
+    free(token);
     ct_key_free(&key);
     ct_buf_free(&header);
     ct_buf_free(&claims);
-    ct_buf_free(&token);
-    ct_buf_free(&sig);
 
     return rc;
 }
@@ -1438,14 +972,14 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
 
     switch (o->alg->kind) {
 
-    case CT_KIND_NONE:
+    case JWS_KIND_NONE:
         data = NULL;
         len = 0;
         break;
 
-    case CT_KIND_HMAC:
-        data = key->secret;
-        len = (int) key->secret_len;
+    case JWS_KIND_HMAC:
+        data = key->jws.secret;
+        len = (int) key->jws.secret_len;
         break;
 
     default: /* RSA, EC: libjwt parses the PEM itself */
@@ -1459,11 +993,11 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
      * libjwt 1.10 still encodes the token, as an unsigned "alg":"none" one
      */
 
-    rc = jwt_set_alg(jwt, o->alg->jwt_alg, data, len);
+    rc = jwt_set_alg(jwt, jwt_str_alg(o->alg->name), data, len);
     if (rc != 0) {
         return ct_error("libjwt: jwt_set_alg(%s) failed: %s%s", o->alg->name,
                         strerror(rc),
-                        (o->alg->kind == CT_KIND_HMAC && len == 0)
+                        (o->alg->kind == JWS_KIND_HMAC && len == 0)
                         ? " (libjwt refuses an empty secret; \"sign\" "
                           "forges such tokens)" : "");
     }
@@ -1479,7 +1013,7 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
 
     /* guard: ES signatures must be raw R||S of the curve's size */
 
-    if (o->alg->kind == CT_KIND_EC) {
+    if (o->alg->kind == JWS_KIND_EC) {
         dot = strrchr(token, '.');
         siglen = dot ? strlen(dot + 1) : 0;
 
@@ -1515,18 +1049,8 @@ ct_cmd_publish(int argc, char **argv)
     ct_opts_t      o;
     unsigned char  rnd[CT_JTI_BYTES];
 
-    rc = ct_parse_opts("publish", ct_publish_options, argc, argv, &o);
-    if (rc != CT_OK) {
-        return rc;
-    }
-
-    if (o.help) {
-        ct_help(stdout);
-        return CT_OK;
-    }
-
-    rc = ct_check_key_opts(&o);
-    if (rc != CT_OK) {
+    rc = ct_begin("publish", ct_publish_options, argc, argv, &o);
+    if (rc != CT_OK || o.help) {
         return rc;
     }
 
@@ -1631,18 +1155,8 @@ ct_cmd_play(int argc, char **argv)
     ct_key_t   key;
     ct_opts_t  o;
 
-    rc = ct_parse_opts("play", ct_play_options, argc, argv, &o);
-    if (rc != CT_OK) {
-        return rc;
-    }
-
-    if (o.help) {
-        ct_help(stdout);
-        return CT_OK;
-    }
-
-    rc = ct_check_key_opts(&o);
-    if (rc != CT_OK) {
+    rc = ct_begin("play", ct_play_options, argc, argv, &o);
+    if (rc != CT_OK || o.help) {
         return rc;
     }
 
@@ -1696,11 +1210,20 @@ done:
 static int
 ct_decode_part(const char *label, const char *p, size_t len, ct_buf_t *out)
 {
+    size_t       n;
     const char  *err;
 
-    if (ct_b64url_decode(p, len, out, &err) != CT_OK) {
+    if (ct_buf_reserve(out, JWS_B64URL_DECODED(len)) != CT_OK) {
+        return CT_ERROR;
+    }
+
+    err = jws_b64url_decode(out->data + out->len, &n, p, len);
+    if (err) {
         return ct_error("malformed token: %s: %s", label, err);
     }
+
+    out->len += n;
+    out->data[out->len] = '\0';
 
     return CT_OK;
 }
@@ -1910,7 +1433,7 @@ ct_cmd_decode(int argc, char **argv)
             goto done;
         }
 
-        if (tok[i] == '\0' || strchr(ct_b64url_alphabet, tok[i]) == NULL) {
+        if (jws_b64url_value((unsigned char) tok[i]) < 0) {
             ct_error("malformed token: byte 0x%02x at offset %zu is not "
                      "base64url or \".\"", (unsigned char) tok[i], i);
             goto done;
