@@ -138,7 +138,8 @@ NODELAY_SO   = $(BUILD)/bench-nodelay.so
 bench: module tools $(LOADGEN) $(NODELAY_SO)
 	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) bench/run
 
-$(LOADGEN): bench/loadgen.c lib/rtmp_proto.c lib/rtmp_proto.h
+$(LOADGEN): bench/loadgen.c lib/rtmp_proto.c lib/rtmp_proto.h \
+            lib/jws_sign.c lib/jws_sign.h
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -Ilib -pthread -o $@ $(filter %.c,$^) -lcrypto -lm
 

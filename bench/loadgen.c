@@ -5,7 +5,8 @@
  * It speaks real RTMP over TCP: the simple handshake, chunked messages in
  * both directions, AMF0 commands (connect, createStream, publish or play)
  * and it reads the server's onStatus.  The protocol is lib/rtmp_proto.c,
- * the test suite's client speaks it too; this file does the sockets.  Every client socket has TCP_NODELAY
+ * the test suite's client speaks it too; this file does the sockets.
+ * "mint" signs with lib/jws_sign.c, as compliance-token does.  Every client socket has TCP_NODELAY
  * and TCP_QUICKACK (re-armed after every read): nginx-rtmp never sets
  * TCP_NODELAY, so a client without quick ACKs waits ~40 ms per admission
  * on Nagle + delayed ACK.
@@ -70,13 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/bio.h>
-#include <openssl/ec.h>
-#include <openssl/ecdsa.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
-
+#include "jws_sign.h"
 #include "rtmp_proto.h"
 
 
@@ -1814,74 +1809,36 @@ cmd_drop(void)
 
 /* ---------------------------------------------------------------- mint */
 
-static size_t
-b64url(const uint8_t *in, size_t n, char *out)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t   i, o = 0;
-    uint32_t v;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-        out[o++] = tab[v & 63];
-    }
-
-    if (n - i == 1) {
-        v = in[i] << 16;
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-    } else if (n - i == 2) {
-        v = (in[i] << 16) | (in[i + 1] << 8);
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-    }
-
-    out[o] = '\0';
-    return o;
-}
-
+#define MINT_KEY_MAX    (1024 * 1024)
 
 static int
 cmd_mint(void)
 {
-    FILE           *f;
-    EVP_PKEY       *pk = NULL;
-    uint8_t         secret[4096], sig[1024], der[1024];
-    size_t          slen = 0, siglen;
-    char            hdr[256], claims[2048], input[8192], b64[4096], room[128];
-    char            sigb64[2048];
-    int             i, hs;
-    long            now = (long) time(NULL);
-    EVP_MD_CTX     *md;
+    FILE             *f;
+    int               i;
+    long              now = (long) time(NULL);
+    char              hdr[256], claims[2048], room[128], *token;
+    size_t            klen, len;
+    uint8_t          *kbuf;
+    jws_key_t         key;
+    jws_err_t         err;
+    const jws_alg_t  *alg;
 
     if (o_key == NULL) {
         die("mint: --key needed");
     }
-
-    hs = strncmp(o_alg, "HS", 2) == 0;
 
     f = fopen(o_key, "r");
     if (f == NULL) {
         die("cannot open %s", o_key);
     }
 
-    if (hs) {
-        slen = fread(secret, 1, sizeof(secret), f);
-        if (slen > 0 && secret[slen - 1] == '\n') slen--;
-        if (slen > 0 && secret[slen - 1] == '\r') slen--;
-
-    } else {
-        pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-        if (pk == NULL) {
-            die("cannot read the private key %s", o_key);
-        }
+    kbuf = malloc(MINT_KEY_MAX);
+    if (kbuf == NULL) {
+        die("out of memory");
     }
 
+    klen = fread(kbuf, 1, MINT_KEY_MAX, f);
     fclose(f);
 
     if (strcmp(o_alg, "HS256") && strcmp(o_alg, "RS256")
@@ -1890,18 +1847,21 @@ cmd_mint(void)
         die("mint: HS256, RS256 or ES256");
     }
 
-    if (o_kid) {
-        snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\","
-                 "\"kid\":\"%s\"}", o_alg, o_kid);
-    } else {
-        snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", o_alg);
+    alg = jws_alg(o_alg);
+
+    if (jws_key_load(&key, alg, kbuf, klen, 0, o_key, &err) != JWS_OK
+        || jws_key_check_curve(&key, o_key, &err) != JWS_OK)
+    {
+        die("%s", err.text);
+    }
+
+    if (jws_header(hdr, sizeof(hdr), o_alg, o_kid) >= sizeof(hdr)) {
+        die("mint: --kid too long");
     }
 
     if (o_groups <= 0) {
         o_groups = o_n;
     }
-
-    md = EVP_MD_CTX_new();
 
     for (i = 0; i < o_n; i++) {
         if (strcmp(o_scope, "play") == 0) {
@@ -1919,54 +1879,19 @@ cmd_mint(void)
                      i, i % o_groups, room, o_tier, now, now + o_ttl, i);
         }
 
-        b64url((uint8_t *) hdr, strlen(hdr), b64);
-        snprintf(input, sizeof(input), "%s.", b64);
-        b64url((uint8_t *) claims, strlen(claims), b64);
-        strncat(input, b64, sizeof(input) - strlen(input) - 1);
-
-        if (hs) {
-            unsigned int ml = 0;
-
-            HMAC(EVP_sha256(), secret, (int) slen, (uint8_t *) input,
-                 strlen(input), sig, &ml);
-            siglen = ml;
-
-        } else {
-            siglen = sizeof(der);
-
-            if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1
-                || EVP_DigestSign(md, der, &siglen, (uint8_t *) input,
-                                  strlen(input)) != 1)
-            {
-                die("signing failed");
-            }
-
-            if (o_alg[0] == 'R') {
-                memcpy(sig, der, siglen);
-
-            } else {
-                const uint8_t   *dp = der;
-                ECDSA_SIG       *es = d2i_ECDSA_SIG(NULL, &dp, (long) siglen);
-                const BIGNUM    *r, *s;
-
-                if (es == NULL) {
-                    die("bad ECDSA signature");
-                }
-
-                ECDSA_SIG_get0(es, &r, &s);
-                BN_bn2binpad(r, sig, 32);
-                BN_bn2binpad(s, sig + 32, 32);
-                ECDSA_SIG_free(es);
-                siglen = 64;
-            }
+        if (jws_compact(&key, hdr, strlen(hdr), claims, strlen(claims),
+                        &token, &len, &err)
+            != JWS_OK)
+        {
+            die("signing failed: %s", err.text);
         }
 
-        b64url(sig, siglen, sigb64);
-        printf("%s %s.%s\n", room, input, sigb64);
+        printf("%s %s\n", room, token);
+        free(token);
     }
 
-    EVP_MD_CTX_free(md);
-    EVP_PKEY_free(pk);
+    jws_key_free(&key);
+    free(kbuf);
 
     return 0;
 }
