@@ -22,31 +22,121 @@
 #include "ngx_rtmp_streams.h"
 
 
+/* the values of the labelled onMetaData, taken from the codec module's */
+
+typedef struct {
+    double                      width;
+    double                      height;
+    double                      duration;
+    double                      frame_rate;
+    double                      video_data_rate;
+    double                      video_codec_id;
+    double                      audio_data_rate;
+    double                      audio_codec_id;
+    u_char                      profile[32];
+    u_char                      level[32];
+    u_char                      ai;
+} ngx_rtmp_compliance_label_meta_t;
+
+
+static ngx_int_t ngx_rtmp_compliance_label_stream(ngx_rtmp_session_t *s,
+    ngx_uint_t av);
 static ngx_int_t ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
     ngx_rtmp_codec_ctx_t *codec);
+
+
+static ngx_rtmp_compliance_label_meta_t  ngx_rtmp_compliance_label_v;
+
+
+/* the codec module's onMetaData fields, and the label */
+
+static ngx_rtmp_amf_elt_t  ngx_rtmp_compliance_label_inf[] = {
+
+    { NGX_RTMP_AMF_STRING,
+      ngx_string("Server"),
+      "NGINX RTMP (github.com/arut/nginx-rtmp-module)", 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("width"),
+      &ngx_rtmp_compliance_label_v.width, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("height"),
+      &ngx_rtmp_compliance_label_v.height, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("displayWidth"),
+      &ngx_rtmp_compliance_label_v.width, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("displayHeight"),
+      &ngx_rtmp_compliance_label_v.height, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("duration"),
+      &ngx_rtmp_compliance_label_v.duration, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("framerate"),
+      &ngx_rtmp_compliance_label_v.frame_rate, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("fps"),
+      &ngx_rtmp_compliance_label_v.frame_rate, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("videodatarate"),
+      &ngx_rtmp_compliance_label_v.video_data_rate, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("videocodecid"),
+      &ngx_rtmp_compliance_label_v.video_codec_id, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("audiodatarate"),
+      &ngx_rtmp_compliance_label_v.audio_data_rate, 0 },
+
+    { NGX_RTMP_AMF_NUMBER,
+      ngx_string("audiocodecid"),
+      &ngx_rtmp_compliance_label_v.audio_codec_id, 0 },
+
+    { NGX_RTMP_AMF_STRING,
+      ngx_string("profile"),
+      &ngx_rtmp_compliance_label_v.profile,
+      sizeof(ngx_rtmp_compliance_label_v.profile) },
+
+    { NGX_RTMP_AMF_STRING,
+      ngx_string("level"),
+      &ngx_rtmp_compliance_label_v.level,
+      sizeof(ngx_rtmp_compliance_label_v.level) },
+
+    { NGX_RTMP_AMF_BOOLEAN,
+      ngx_string("ai_generated"),
+      &ngx_rtmp_compliance_label_v.ai, 0 },
+
+    { NGX_RTMP_AMF_STRING,
+      ngx_string("ai_label"),
+      "AI-generated host", 0 },
+};
+
+
+static ngx_rtmp_amf_elt_t  ngx_rtmp_compliance_label_elts[] = {
+
+    { NGX_RTMP_AMF_STRING,
+      ngx_null_string,
+      "onMetaData", 0 },
+
+    { NGX_RTMP_AMF_OBJECT,
+      ngx_null_string,
+      ngx_rtmp_compliance_label_inf, sizeof(ngx_rtmp_compliance_label_inf) },
+};
 
 
 ngx_int_t
 ngx_rtmp_compliance_label(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
 {
-    ngx_rtmp_codec_ctx_t       *codec;
-    ngx_rtmp_compliance_ctx_t  *ctx;
-
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
-    if (ctx == NULL || !ctx->admitted || !ctx->claims.ai) {
-        return NGX_OK;
-    }
-
-    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
-    if (codec == NULL) {
-        return NGX_OK;
-    }
-
-    ctx->labelled = 1;
-
-    return ngx_rtmp_compliance_label_meta(s, codec);
+    return ngx_rtmp_compliance_label_stream(s, 0);
 }
 
 
@@ -60,24 +150,44 @@ ngx_int_t
 ngx_rtmp_compliance_label_av(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
 {
+    return ngx_rtmp_compliance_label_stream(s, 1);
+}
+
+
+/*
+ * the stream of a session admitted with a token that says "ai": true
+ * gets the label: at its metadata (av 0), or at its publisher's first
+ * audio or video message if no metadata came before (av 1)
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_label_stream(ngx_rtmp_session_t *s, ngx_uint_t av)
+{
     ngx_rtmp_codec_ctx_t       *codec;
     ngx_rtmp_compliance_ctx_t  *ctx;
 
     ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
 
-    if (ctx == NULL || ctx->labelled || !ctx->admitted || !ctx->claims.ai
-        || ctx->kind != NGX_RTMP_COMPLIANCE_PUBLISHER)
-    {
+    if (ctx == NULL || !ctx->admitted || !ctx->claims.ai) {
+        return NGX_OK;
+    }
+
+    if (av) {
+        if (ctx->labelled || ctx->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
+            return NGX_OK;
+        }
+
+        /* the first audio or video message decides, once */
+        ctx->labelled = 1;
+    }
+
+    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
+
+    if (codec == NULL || (av && codec->meta)) {
         return NGX_OK;
     }
 
     ctx->labelled = 1;
-
-    codec = ngx_rtmp_get_module_ctx(s, ngx_rtmp_codec_module);
-
-    if (codec == NULL || codec->meta) {
-        return NGX_OK;
-    }
 
     return ngx_rtmp_compliance_label_meta(s, codec);
 }
@@ -87,101 +197,12 @@ static ngx_int_t
 ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
     ngx_rtmp_codec_ctx_t *codec)
 {
-    ngx_int_t                   rc;
-    ngx_rtmp_header_t           mh;
-    ngx_rtmp_core_srv_conf_t   *cscf;
+    ngx_int_t                          rc;
+    ngx_rtmp_header_t                  mh;
+    ngx_rtmp_core_srv_conf_t          *cscf;
+    ngx_rtmp_compliance_label_meta_t  *v;
 
-    static struct {
-        double                  width;
-        double                  height;
-        double                  duration;
-        double                  frame_rate;
-        double                  video_data_rate;
-        double                  video_codec_id;
-        double                  audio_data_rate;
-        double                  audio_codec_id;
-        u_char                  profile[32];
-        u_char                  level[32];
-        u_char                  ai;
-    }                           v;
-
-    static ngx_rtmp_amf_elt_t   out_inf[] = {
-
-        { NGX_RTMP_AMF_STRING,
-          ngx_string("Server"),
-          "NGINX RTMP (github.com/arut/nginx-rtmp-module)", 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("width"),
-          &v.width, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("height"),
-          &v.height, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("displayWidth"),
-          &v.width, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("displayHeight"),
-          &v.height, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("duration"),
-          &v.duration, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("framerate"),
-          &v.frame_rate, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("fps"),
-          &v.frame_rate, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("videodatarate"),
-          &v.video_data_rate, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("videocodecid"),
-          &v.video_codec_id, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("audiodatarate"),
-          &v.audio_data_rate, 0 },
-
-        { NGX_RTMP_AMF_NUMBER,
-          ngx_string("audiocodecid"),
-          &v.audio_codec_id, 0 },
-
-        { NGX_RTMP_AMF_STRING,
-          ngx_string("profile"),
-          &v.profile, sizeof(v.profile) },
-
-        { NGX_RTMP_AMF_STRING,
-          ngx_string("level"),
-          &v.level, sizeof(v.level) },
-
-        { NGX_RTMP_AMF_BOOLEAN,
-          ngx_string("ai_generated"),
-          &v.ai, 0 },
-
-        { NGX_RTMP_AMF_STRING,
-          ngx_string("ai_label"),
-          "AI-generated host", 0 },
-    };
-
-    static ngx_rtmp_amf_elt_t   out_elts[] = {
-
-        { NGX_RTMP_AMF_STRING,
-          ngx_null_string,
-          "onMetaData", 0 },
-
-        { NGX_RTMP_AMF_OBJECT,
-          ngx_null_string,
-          out_inf, sizeof(out_inf) },
-    };
+    v = &ngx_rtmp_compliance_label_v;
 
     cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
 
@@ -190,20 +211,22 @@ ngx_rtmp_compliance_label_meta(ngx_rtmp_session_t *s,
         codec->meta = NULL;
     }
 
-    v.width = codec->width;
-    v.height = codec->height;
-    v.duration = codec->duration;
-    v.frame_rate = codec->frame_rate;
-    v.video_data_rate = codec->video_data_rate;
-    v.video_codec_id = codec->video_codec_id;
-    v.audio_data_rate = codec->audio_data_rate;
-    v.audio_codec_id = codec->audio_codec_id;
-    ngx_memcpy(v.profile, codec->profile, sizeof(codec->profile));
-    ngx_memcpy(v.level, codec->level, sizeof(codec->level));
-    v.ai = 1;
+    v->width = codec->width;
+    v->height = codec->height;
+    v->duration = codec->duration;
+    v->frame_rate = codec->frame_rate;
+    v->video_data_rate = codec->video_data_rate;
+    v->video_codec_id = codec->video_codec_id;
+    v->audio_data_rate = codec->audio_data_rate;
+    v->audio_codec_id = codec->audio_codec_id;
+    ngx_memcpy(v->profile, codec->profile, sizeof(codec->profile));
+    ngx_memcpy(v->level, codec->level, sizeof(codec->level));
+    v->ai = 1;
 
-    rc = ngx_rtmp_append_amf(s, &codec->meta, NULL, out_elts,
-                             sizeof(out_elts) / sizeof(out_elts[0]));
+    rc = ngx_rtmp_append_amf(s, &codec->meta, NULL,
+                             ngx_rtmp_compliance_label_elts,
+                             sizeof(ngx_rtmp_compliance_label_elts)
+                             / sizeof(ngx_rtmp_compliance_label_elts[0]));
     if (rc != NGX_OK || codec->meta == NULL) {
         return NGX_ERROR;
     }
