@@ -31,6 +31,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_compliance_api_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_orders_resource(
+    ngx_http_request_t *r, uint64_t id);
 static void ngx_http_compliance_api_post(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_body(ngx_http_request_t *r,
     u_char **body, size_t *len);
@@ -201,47 +203,10 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
     n = res.len;
 
     if (n == 6 && ngx_strncmp(res.data, "orders", 6) == 0) {
+        rc = ngx_http_compliance_api_orders_resource(r, id);
 
-        if (id) {
-            if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE)) {
-                ngx_http_discard_request_body(r);
-                return ngx_http_compliance_api_order(r, id);
-            }
-
-        } else if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-            ngx_http_discard_request_body(r);
-            return ngx_http_compliance_api_orders(r);
-
-        } else if (r->method == NGX_HTTP_POST) {
-
-            if (!ngx_http_compliance_api_is_json(r)) {
-                ngx_http_discard_request_body(r);
-                return ngx_http_compliance_api_error(r,
-                           NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                           "unsupported_media_type", "an order is sent as "
-                           "Content-Type: application/json");
-            }
-
-            if (r->headers_in.content_length_n
-                > NGX_HTTP_COMPLIANCE_API_BODY_MAX)
-            {
-                ngx_http_discard_request_body(r);
-                return ngx_http_compliance_api_error(r,
-                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                           "body_too_large", "a request body is at most "
-                           "65536 bytes");
-            }
-
-            r->request_body_in_single_buf = 1;
-
-            rc = ngx_http_read_client_request_body(r,
-                                               ngx_http_compliance_api_post);
-
-            if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-                return rc;
-            }
-
-            return NGX_DONE;
+        if (rc != NGX_DECLINED) {
+            return rc;
         }
 
         goto not_allowed;
@@ -283,6 +248,59 @@ not_allowed:
     return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_ALLOWED,
                                          "method_not_allowed",
                                          "this method is not allowed here");
+}
+
+
+/* orders, orders/ID; NGX_DECLINED: the method is not allowed */
+
+static ngx_int_t
+ngx_http_compliance_api_orders_resource(ngx_http_request_t *r, uint64_t id)
+{
+    ngx_int_t  rc;
+
+    if (id) {
+        if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE)) {
+            ngx_http_discard_request_body(r);
+            return ngx_http_compliance_api_order(r, id);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_compliance_api_orders(r);
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_DECLINED;
+    }
+
+    if (!ngx_http_compliance_api_is_json(r)) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_compliance_api_error(r,
+                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                   "unsupported_media_type", "an order is sent as "
+                   "Content-Type: application/json");
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_COMPLIANCE_API_BODY_MAX) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_compliance_api_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                   "body_too_large", "a request body is at most "
+                   "65536 bytes");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_compliance_api_post);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
 }
 
 

@@ -28,6 +28,9 @@ static ngx_int_t ngx_rtmp_compliance_order_journal(
 static void ngx_rtmp_compliance_order_fleet_create(
     ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_fleet_entry_t *e, time_t now);
+static void ngx_rtmp_compliance_order_players_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
 
@@ -302,10 +305,9 @@ ngx_uint_t
 ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rtmp_compliance_order_t *o)
 {
-    ngx_str_t                       app, room, papp, proom;
     ngx_uint_t                      n;
-    ngx_rbtree_node_t              *node, *pnode, *root, *sentinel;
-    ngx_rtmp_compliance_session_t  *ss, *ps;
+    ngx_rbtree_node_t              *node, *root, *sentinel;
+    ngx_rtmp_compliance_session_t  *ss;
 
     n = 0;
     root = zone->sh->sessions.root;
@@ -373,37 +375,7 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
             }
 
             /* the room's players go with its publisher */
-
-            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP,
-                                            &app);
-            ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM,
-                                            &room);
-
-            for (pnode = ngx_rbtree_min(root, sentinel);
-                 pnode;
-                 pnode = ngx_rbtree_next(&zone->sh->sessions, pnode))
-            {
-                ps = (ngx_rtmp_compliance_session_t *) pnode;
-
-                if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
-                    continue;
-                }
-
-                ngx_rtmp_compliance_session_get(ps,
-                                                NGX_RTMP_COMPLIANCE_S_APP,
-                                                &papp);
-                ngx_rtmp_compliance_session_get(ps,
-                                                NGX_RTMP_COMPLIANCE_S_ROOM,
-                                                &proom);
-
-                if (papp.len == app.len && proom.len == room.len
-                    && ngx_memcmp(papp.data, app.data, app.len) == 0
-                    && ngx_memcmp(proom.data, room.data, room.len) == 0)
-                {
-                    ps->drop = ss->drop;
-                    ps->order = o->id;
-                }
-            }
+            ngx_rtmp_compliance_order_players_locked(zone, ss, o);
         }
     }
 
@@ -412,6 +384,48 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     return n;
+}
+
+
+/* the players of a dropped publisher's room are dropped with it */
+
+static void
+ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o)
+{
+    ngx_str_t                       app, room, papp, proom;
+    ngx_rbtree_node_t              *pnode, *root, *sentinel;
+    ngx_rtmp_compliance_session_t  *ps;
+
+    root = zone->sh->sessions.root;
+    sentinel = zone->sh->sessions.sentinel;
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP, &app);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
+
+    for (pnode = ngx_rbtree_min(root, sentinel);
+         pnode;
+         pnode = ngx_rbtree_next(&zone->sh->sessions, pnode))
+    {
+        ps = (ngx_rtmp_compliance_session_t *) pnode;
+
+        if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
+            continue;
+        }
+
+        ngx_rtmp_compliance_session_get(ps, NGX_RTMP_COMPLIANCE_S_APP,
+                                        &papp);
+        ngx_rtmp_compliance_session_get(ps, NGX_RTMP_COMPLIANCE_S_ROOM,
+                                        &proom);
+
+        if (papp.len == app.len && proom.len == room.len
+            && ngx_memcmp(papp.data, app.data, app.len) == 0
+            && ngx_memcmp(proom.data, room.data, room.len) == 0)
+        {
+            ps->drop = ss->drop;
+            ps->order = o->id;
+        }
+    }
 }
 
 

@@ -25,6 +25,8 @@ typedef struct {
 } ngx_rtmp_compliance_tier_flag_t;
 
 
+static ngx_int_t ngx_rtmp_compliance_tier_param(
+    ngx_rtmp_compliance_tier_t *tier, ngx_str_t *param);
 static ngx_int_t ngx_rtmp_compliance_parse_rate(ngx_str_t *s, size_t *rate);
 static ngx_int_t ngx_rtmp_compliance_tier_of_room(ngx_str_t *app,
     ngx_str_t *room, u_char *buf, ngx_str_t *tier);
@@ -65,13 +67,10 @@ ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtmp_compliance_app_conf_t *cacf = conf;
 
-    time_t                            sec;
-    ngx_int_t                         n;
-    ngx_str_t                        *value, v;
-    ngx_uint_t                        i, j;
-    ngx_conf_enum_t                  *e;
-    ngx_rtmp_compliance_tier_t       *tier, *t;
-    ngx_rtmp_compliance_tier_flag_t  *p;
+    ngx_int_t                    rc;
+    ngx_str_t                   *value;
+    ngx_uint_t                   i;
+    ngx_rtmp_compliance_tier_t  *tier, *t;
 
     value = cf->args->elts;
 
@@ -116,95 +115,109 @@ ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 2; i < cf->args->nelts; i++) {
 
-        for (p = ngx_rtmp_compliance_tier_flags; p->name.len; p++) {
-            if (value[i].len > p->name.len
-                && ngx_strncmp(value[i].data, p->name.data, p->name.len) == 0)
-            {
-                break;
-            }
-        }
+        rc = ngx_rtmp_compliance_tier_param(tier, &value[i]);
 
-        if (p->name.len) {
-            v.data = value[i].data + p->name.len;
-            v.len = value[i].len - p->name.len;
-
-            for (e = p->values; e->name.len; e++) {
-                if (e->name.len == v.len
-                    && ngx_strncmp(e->name.data, v.data, v.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (e->name.len == 0) {
-                goto invalid;
-            }
-
-            *(ngx_flag_t *) ((char *) tier + p->offset) = e->value;
+        if (rc == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "max_viewers=", 12) == 0) {
-            n = ngx_atoi(value[i].data + 12, value[i].len - 12);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in tier \"%V\"",
+                               &value[i], &value[1]);
 
-            tier->max_viewers = n;
-            continue;
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in tier \"%V\"",
+                               &value[i], &value[1]);
         }
 
-        if (ngx_strncmp(value[i].data, "max_duration=", 13) == 0) {
-            v.data = value[i].data + 13;
-            v.len = value[i].len - 13;
-
-            sec = ngx_parse_time(&v, 1);
-            if (sec == (time_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-            tier->max_duration = sec;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "max_bitrate=", 12) == 0) {
-            v.data = value[i].data + 12;
-            v.len = value[i].len - 12;
-
-            if (ngx_rtmp_compliance_parse_rate(&v, &tier->max_bitrate)
-                != NGX_OK)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        goto invalid;
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    for (j = 0; j < sizeof("max_duration=") && j < value[i].len; j++) {
-        if (value[i].data[j] == '=') {
+/*
+ * one NAME=VALUE of compliance_tier: NGX_OK; NGX_DECLINED, not a
+ * parameter; NGX_ERROR, a parameter with a bad value
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_tier_param(ngx_rtmp_compliance_tier_t *tier,
+    ngx_str_t *param)
+{
+    time_t                            sec;
+    ngx_int_t                         n;
+    ngx_str_t                         v;
+    ngx_uint_t                        j;
+    ngx_conf_enum_t                  *e;
+    ngx_rtmp_compliance_tier_flag_t  *p;
+
+    for (p = ngx_rtmp_compliance_tier_flags; p->name.len; p++) {
+        if (param->len > p->name.len
+            && ngx_strncmp(param->data, p->name.data, p->name.len) == 0)
+        {
             break;
         }
     }
 
-    if (j < value[i].len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\" in tier \"%V\"",
-                           &value[i], &value[1]);
+    if (p->name.len) {
+        v.data = param->data + p->name.len;
+        v.len = param->len - p->name.len;
 
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\" in tier \"%V\"",
-                           &value[i], &value[1]);
+        for (e = p->values; e->name.len; e++) {
+            if (e->name.len == v.len
+                && ngx_strncmp(e->name.data, v.data, v.len) == 0)
+            {
+                *(ngx_flag_t *) ((char *) tier + p->offset) = e->value;
+                return NGX_OK;
+            }
+        }
+
+        return NGX_ERROR;
     }
 
-    return NGX_CONF_ERROR;
+    if (ngx_strncmp(param->data, "max_viewers=", 12) == 0) {
+        n = ngx_atoi(param->data + 12, param->len - 12);
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        tier->max_viewers = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(param->data, "max_duration=", 13) == 0) {
+        v.data = param->data + 13;
+        v.len = param->len - 13;
+
+        sec = ngx_parse_time(&v, 1);
+        if (sec == (time_t) NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        tier->max_duration = sec;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(param->data, "max_bitrate=", 12) == 0) {
+        v.data = param->data + 12;
+        v.len = param->len - 12;
+
+        return ngx_rtmp_compliance_parse_rate(&v, &tier->max_bitrate);
+    }
+
+    /* "invalid value" where it looks like NAME=VALUE, as before */
+
+    for (j = 0; j < sizeof("max_duration=") && j < param->len; j++) {
+        if (param->data[j] == '=') {
+            break;
+        }
+    }
+
+    return (j < param->len) ? NGX_ERROR : NGX_DECLINED;
 }
 
 

@@ -21,6 +21,11 @@ static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone,
     ngx_log_t *log);
+static ngx_rtmp_compliance_target_t *ngx_rtmp_compliance_target_get_locked(
+    ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_order_spec_t *spec);
+static void ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
+    ngx_rtmp_compliance_order_spec_t *spec);
 static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
     uint64_t id);
 static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
@@ -311,14 +316,10 @@ ngx_rtmp_compliance_order_t *
 ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rtmp_compliance_order_spec_t *spec)
 {
-    u_char                        *p;
     size_t                         len;
-    uint32_t                       hash;
-    ngx_str_t                      key;
+    uint64_t                       id;
     ngx_rtmp_compliance_order_t   *o;
     ngx_rtmp_compliance_target_t  *t;
-    uint64_t                       id;
-    u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
     u_char                         uid[NGX_RTMP_COMPLIANCE_UID_MAX];
 
     if (spec->id == 0 && zone->sh->next_order >= (uint64_t) INT64_MAX) {
@@ -326,33 +327,9 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
         return NULL;
     }
 
-    p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[spec->kind].data,
-                   ngx_rtmp_compliance_targets[spec->kind].len);
-    *p++ = ':';
-    p = ngx_cpymem(p, spec->target.data, spec->target.len);
-
-    key.data = buf;
-    key.len = p - buf;
-    hash = ngx_crc32_short(key.data, key.len);
-
-    t = (ngx_rtmp_compliance_target_t *)
-        ngx_str_rbtree_lookup(&zone->sh->targets, &key, hash);
-
+    t = ngx_rtmp_compliance_target_get_locked(zone, spec);
     if (t == NULL) {
-        t = ngx_slab_alloc_locked(zone->shpool,
-                                  sizeof(ngx_rtmp_compliance_target_t)
-                                  + key.len);
-        if (t == NULL) {
-            return NULL;
-        }
-
-        ngx_memcpy(t->data, key.data, key.len);
-        t->sn.str.data = t->data;
-        t->sn.str.len = key.len;
-        t->sn.node.key = hash;
-        ngx_queue_init(&t->orders);
-
-        ngx_rbtree_insert(&zone->sh->targets, &t->sn.node);
+        return NULL;
     }
 
     id = spec->id ? spec->id : zone->sh->next_order;
@@ -388,6 +365,86 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
         zone->sh->next_order = spec->id + 1;
     }
 
+    ngx_rtmp_compliance_order_copy(o, spec);
+    o->target_node = t;
+
+    o->node.key = (ngx_rbtree_key_t) o->id;
+    ngx_rbtree_insert(&zone->sh->orders, &o->node);
+
+    if (o->until) {
+        o->expiry.key = (ngx_rbtree_key_t) o->until;
+        ngx_rbtree_insert(&zone->sh->expiry, &o->expiry);
+    }
+
+    ngx_queue_insert_tail(&t->orders, &o->queue);
+
+    o->uid_node.str.data = ngx_rtmp_compliance_order_uid(o);
+    o->uid_node.str.len = o->uid_len;
+    o->uid_node.node.key = ngx_crc32_short(o->uid_node.str.data,
+                                           o->uid_node.str.len);
+    ngx_rbtree_insert(&zone->sh->uids, &o->uid_node.node);
+
+    zone->sh->norders++;
+    zone->sh->generation++;
+
+    return o;
+}
+
+
+/* the orders of one target ("kind:id"), made where there are none yet */
+
+static ngx_rtmp_compliance_target_t *
+ngx_rtmp_compliance_target_get_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_order_spec_t *spec)
+{
+    u_char                        *p;
+    uint32_t                       hash;
+    ngx_str_t                      key;
+    ngx_rtmp_compliance_target_t  *t;
+    u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
+
+    p = ngx_cpymem(buf, ngx_rtmp_compliance_targets[spec->kind].data,
+                   ngx_rtmp_compliance_targets[spec->kind].len);
+    *p++ = ':';
+    p = ngx_cpymem(p, spec->target.data, spec->target.len);
+
+    key.data = buf;
+    key.len = p - buf;
+    hash = ngx_crc32_short(key.data, key.len);
+
+    t = (ngx_rtmp_compliance_target_t *)
+        ngx_str_rbtree_lookup(&zone->sh->targets, &key, hash);
+
+    if (t) {
+        return t;
+    }
+
+    t = ngx_slab_alloc_locked(zone->shpool,
+                              sizeof(ngx_rtmp_compliance_target_t) + key.len);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(t->data, key.data, key.len);
+    t->sn.str.data = t->data;
+    t->sn.str.len = key.len;
+    t->sn.node.key = hash;
+    ngx_queue_init(&t->orders);
+
+    ngx_rbtree_insert(&zone->sh->targets, &t->sn.node);
+
+    return t;
+}
+
+
+/* the spec's fields and strings into the order's one allocation */
+
+static void
+ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
+    ngx_rtmp_compliance_order_spec_t *spec)
+{
+    u_char  *p;
+
     o->id = spec->id;
     o->created = spec->created;
     o->until = spec->until;
@@ -398,7 +455,6 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     o->ref_len = (u_short) spec->ref.len;
     o->tier_len = (u_short) spec->tier.len;
     o->uid_len = (u_short) spec->uid.len;
-    o->target_node = t;
 
     /* empty strings may have no data: nothing is copied for them */
 
@@ -421,27 +477,6 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     ngx_memcpy(p, spec->uid.data, spec->uid.len);
-
-    o->node.key = (ngx_rbtree_key_t) o->id;
-    ngx_rbtree_insert(&zone->sh->orders, &o->node);
-
-    if (o->until) {
-        o->expiry.key = (ngx_rbtree_key_t) o->until;
-        ngx_rbtree_insert(&zone->sh->expiry, &o->expiry);
-    }
-
-    ngx_queue_insert_tail(&t->orders, &o->queue);
-
-    o->uid_node.str.data = ngx_rtmp_compliance_order_uid(o);
-    o->uid_node.str.len = o->uid_len;
-    o->uid_node.node.key = ngx_crc32_short(o->uid_node.str.data,
-                                           o->uid_node.str.len);
-    ngx_rbtree_insert(&zone->sh->uids, &o->uid_node.node);
-
-    zone->sh->norders++;
-    zone->sh->generation++;
-
-    return o;
 }
 
 
