@@ -40,6 +40,10 @@ typedef struct {
 } ngx_rtmp_compliance_redis_t;
 
 
+static ngx_int_t ngx_rtmp_compliance_redis_address(ngx_conf_t *cf,
+    ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *addr);
+static ngx_int_t ngx_rtmp_compliance_redis_password(ngx_conf_t *cf,
+    ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *file);
 static void ngx_rtmp_compliance_fleet_tick(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_connect(
     ngx_rtmp_compliance_main_conf_t *mcf);
@@ -94,13 +98,9 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_rtmp_compliance_main_conf_t *mcf = conf;
 
     u_char                       *p;
-    ssize_t                       n;
-    ngx_fd_t                      fd;
     ngx_str_t                    *value, prefix, file;
-    ngx_url_t                     u;
     ngx_uint_t                    i;
     ngx_rtmp_compliance_fleet_t  *fl;
-    u_char                        buf[256];
 
     fl = mcf->fleet;
 
@@ -113,41 +113,8 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_set(&prefix, "compliance");
     fl->db = 0;
 
-    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        fl->unix_path.len = value[1].len - 5;
-        fl->unix_path.data = ngx_pnalloc(cf->pool, fl->unix_path.len + 1);
-        if (fl->unix_path.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_cpystrn(fl->unix_path.data, value[1].data + 5,
-                    fl->unix_path.len + 1);
-
-    } else {
-        /* resolved now: hiredis would resolve a name with a blocking call */
-
-        ngx_memzero(&u, sizeof(ngx_url_t));
-        u.url = value[1];
-        u.default_port = 6379;
-
-        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Redis address \"%V\"%s%s",
-                               &value[1], u.err ? ": " : "",
-                               u.err ? u.err : "");
-            return NGX_CONF_ERROR;
-        }
-
-        fl->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-        if (fl->host.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        fl->host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
-                                     u.addrs[0].socklen, fl->host.data,
-                                     NGX_SOCKADDR_STRLEN, 0);
-        fl->host.data[fl->host.len] = '\0';
-        fl->port = u.port;
+    if (ngx_rtmp_compliance_redis_address(cf, fl, &value[1]) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     for (i = 2; i < cf->args->nelts; i++) {
@@ -188,38 +155,12 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             file.data = value[i].data + 9;
             file.len = value[i].len - 9;
 
-            if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+            if (ngx_rtmp_compliance_redis_password(cf, fl, &file)
+                != NGX_OK)
+            {
                 return NGX_CONF_ERROR;
             }
 
-            fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-            if (fd == NGX_INVALID_FILE) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                                   ngx_open_file_n " \"%V\" failed", &file);
-                return NGX_CONF_ERROR;
-            }
-
-            n = ngx_read_fd(fd, buf, sizeof(buf));
-            ngx_close_file(fd);
-
-            while (n > 0 && (buf[n - 1] == LF || buf[n - 1] == CR)) {
-                n--;
-            }
-
-            if (n <= 0 || n == (ssize_t) sizeof(buf)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "Redis password file \"%V\" is empty or "
-                                   "too long", &file);
-                return NGX_CONF_ERROR;
-            }
-
-            fl->password.data = ngx_pnalloc(cf->pool, n);
-            if (fl->password.data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_memcpy(fl->password.data, buf, n);
-            fl->password.len = n;
             continue;
         }
 
@@ -248,6 +189,103 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * HOST:PORT, resolved now (hiredis would resolve a name with a blocking
+ * call), or unix:PATH
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_redis_address(ngx_conf_t *cf,
+    ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *addr)
+{
+    ngx_url_t  u;
+
+    if (ngx_strncmp(addr->data, "unix:", 5) == 0) {
+        fl->unix_path.len = addr->len - 5;
+        fl->unix_path.data = ngx_pnalloc(cf->pool, fl->unix_path.len + 1);
+        if (fl->unix_path.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn(fl->unix_path.data, addr->data + 5,
+                    fl->unix_path.len + 1);
+
+    } else {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        u.url = *addr;
+        u.default_port = 6379;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Redis address \"%V\"%s%s",
+                               addr, u.err ? ": " : "",
+                               u.err ? u.err : "");
+            return NGX_ERROR;
+        }
+
+        fl->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (fl->host.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        fl->host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                     u.addrs[0].socklen, fl->host.data,
+                                     NGX_SOCKADDR_STRLEN, 0);
+        fl->host.data[fl->host.len] = '\0';
+        fl->port = u.port;
+    }
+
+    return NGX_OK;
+}
+
+
+/* password=FILE: the password is the file's first line */
+
+static ngx_int_t
+ngx_rtmp_compliance_redis_password(ngx_conf_t *cf,
+    ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *file)
+{
+    ssize_t   n;
+    ngx_fd_t  fd;
+    u_char    buf[256];
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", file);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+    ngx_close_file(fd);
+
+    while (n > 0 && (buf[n - 1] == LF || buf[n - 1] == CR)) {
+        n--;
+    }
+
+    if (n <= 0 || n == (ssize_t) sizeof(buf)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "Redis password file \"%V\" is empty or "
+                           "too long", file);
+        return NGX_ERROR;
+    }
+
+    fl->password.data = ngx_pnalloc(cf->pool, n);
+    if (fl->password.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(fl->password.data, buf, n);
+    fl->password.len = n;
+
+    return NGX_OK;
 }
 
 
@@ -298,7 +336,8 @@ ngx_rtmp_compliance_fleet_publish_locked(
         json.data = (u_char *) s;
         json.len = ngx_strlen(s);
 
-        rc = ngx_rtmp_compliance_outbox_add_locked(mcf->zone, what, &uid, &json);
+        rc = ngx_rtmp_compliance_outbox_add_locked(mcf->zone, what, &uid,
+                                                   &json);
     }
 
     free(s);
@@ -313,16 +352,20 @@ ngx_int_t
 ngx_rtmp_compliance_fleet_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *mcf)
 {
+    ngx_event_t  *ev;
+
     if (!mcf->fleet->enabled || mcf->zone == NULL || !mcf->enabled) {
         return NGX_OK;
     }
 
-    ngx_rtmp_compliance_fleet_tick_ev.handler = ngx_rtmp_compliance_fleet_tick;
-    ngx_rtmp_compliance_fleet_tick_ev.log = cycle->log;
-    ngx_rtmp_compliance_fleet_tick_ev.data = mcf;
-    ngx_rtmp_compliance_fleet_tick_ev.cancelable = 1;
+    ev = &ngx_rtmp_compliance_fleet_tick_ev;
 
-    ngx_add_timer(&ngx_rtmp_compliance_fleet_tick_ev, mcf->recheck);
+    ev->handler = ngx_rtmp_compliance_fleet_tick;
+    ev->log = cycle->log;
+    ev->data = mcf;
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, mcf->recheck);
 
     return NGX_OK;
 }

@@ -635,9 +635,9 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     }
 
     reason = ngx_rtmp_compliance_token_verify(cacf, token,
-                                              &ngx_rtmp_compliance_scope_publish,
-                                              s->connection->pool, cl,
-                                              detail, size);
+                                          &ngx_rtmp_compliance_scope_publish,
+                                          s->connection->pool, cl, detail,
+                                          size);
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return reason;
     }
