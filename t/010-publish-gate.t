@@ -20,6 +20,16 @@ our $LAST;      # the last token made
 
 our $Json = JSON::PP->new->canonical(1);
 
+# a block's "app" section: the directives of application live (which has
+# live on and compliance on), instead of a whole config
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    my $app = $block->app;
+    return unless defined $app;
+    $block->set_value(config => live_app(map { s/;\s*\z//r }
+                                         grep { /\S/ } split /\n/, $app));
+});
+
 # the application most blocks use: one HMAC key, three tiers
 block_defaults(config => live_app(
     'compliance_key $TEST_NGINX_KEYS/hs256.key',
@@ -281,13 +291,9 @@ join "\n", map { pub($::T{$_}) } qw(none nonesig upper);
 
 
 === TEST 9: token_algorithm: alg confusion, HS256 keyed with the RSA public key PEM
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/rsa.pub;
+compliance_tier basic;
 --- publish eval
 my $pub = "$ENV{TEST_NGINX_KEYS}/rsa.pub";
 $::T{strip} = forge('--alg', 'HS256', '--key', $pub, '--claims', claims());
@@ -306,13 +312,9 @@ join "\n", map { pub($::T{$_}) } qw(strip raw hs512);
 
 
 === TEST 10: token_algorithm: alg confusion against an EC key, and ES384 on a P-256 key
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/ec256.pub;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/ec256.pub;
+compliance_tier basic;
 --- publish eval
 $::T{hs} = forge('--alg', 'HS256', '--key', "$ENV{TEST_NGINX_KEYS}/ec256.pub",
                '--raw-secret', '--claims', claims());
@@ -329,14 +331,10 @@ join "\n", map { pub($::T{$_}) } qw(hs es384 rs);
 
 
 === TEST 11: token_key_unknown: unknown kid; no kid when every key has one
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1;
-    compliance_key $TEST_NGINX_KEYS/hs256b.key kid=k2;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1;
+compliance_key $TEST_NGINX_KEYS/hs256b.key kid=k2;
+compliance_tier basic;
 --- publish eval
 $::T{unknown} = tok(kid => 'k3');
 $::T{nokid} = tok();
@@ -373,15 +371,11 @@ join "\n", pub($::T{claims}), pub($::T{sig});
 
 
 === TEST 13: token_signature: signed with another key
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub kid=rsa;
-    compliance_key $TEST_NGINX_KEYS/ec256.pub kid=ec;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key;
+compliance_key $TEST_NGINX_KEYS/rsa.pub kid=rsa;
+compliance_key $TEST_NGINX_KEYS/ec256.pub kid=ec;
+compliance_tier basic;
 --- publish eval
 $::T{hs} = tok(key => 'hs256b.key');
 $::T{rs} = tok(alg => 'RS256', key => 'rsa2.pem', kid => 'rsa');
@@ -432,14 +426,10 @@ join "\n", pub($::T{nbf}), pub($::T{iat});
 
 
 === TEST 16: token_issuer: another issuer, none; the right one admitted
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_issuer live.example.com;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key;
+compliance_issuer live.example.com;
+compliance_tier basic;
 --- publish eval
 $::T{other} = tok(claims => { iss => 'live.example.org' });
 $::T{none} = tok();
@@ -460,14 +450,10 @@ status: status NetStream.Publish.Start
 
 
 === TEST 17: token_audience: string and array forms; a matching array admits
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_audience ingest.example.com;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key;
+compliance_audience ingest.example.com;
+compliance_tier basic;
 --- publish eval
 $::T{str} = tok(claims => { aud => 'cdn.example.com' });
 $::T{arr} = tok(claims => { aud => ['cdn.example.com', 'api.example.com'] });
@@ -600,14 +586,10 @@ join "\n", map { pub($::T{$_}) } qw(HS256 HS384 HS512);
 
 
 === TEST 26: RS256, RS384 and RS512 are admitted, RSA-2048 and RSA-4096
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub;
-    compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/rsa.pub;
+compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big;
+compliance_tier basic;
 --- publish eval
 $::T{$_} = tok(alg => $_) for qw(RS256 RS384 RS512);
 $::T{big} = tok(alg => 'RS512', key => 'rsa4096.pem', kid => 'big');
@@ -622,15 +604,11 @@ join "\n", map { pub($::T{$_}) } qw(RS256 RS384 RS512 big);
 
 
 === TEST 27: ES256, ES384 and ES512 are admitted, each with its curve
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/ec256.pub kid=p256;
-    compliance_key $TEST_NGINX_KEYS/ec384.pub kid=p384;
-    compliance_key $TEST_NGINX_KEYS/ec521.pub kid=p521;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/ec256.pub kid=p256;
+compliance_key $TEST_NGINX_KEYS/ec384.pub kid=p384;
+compliance_key $TEST_NGINX_KEYS/ec521.pub kid=p521;
+compliance_tier basic;
 --- publish eval
 $::T{ES256} = tok(alg => 'ES256', kid => 'p256');
 $::T{ES384} = tok(alg => 'ES384', kid => 'p384');
@@ -647,14 +625,10 @@ join "\n", map { pub($::T{$_}) } qw(ES256 ES384 ES512);
 
 
 === TEST 28: ~2,000 and ~4,000 character tokens (padded claims) are admitted
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub;
-    compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/rsa.pub;
+compliance_key $TEST_NGINX_KEYS/rsa4096.pub kid=big;
+compliance_tier basic;
 --- publish eval
 $::T{t2k} = tok(alg => 'RS256', claims => { pad => 'p' x 1000 });
 $::T{t4k} = tok(alg => 'RS512', key => 'rsa4096.pem', kid => 'big',
@@ -678,16 +652,12 @@ sub {
 
 
 === TEST 29: key rotation by kid: each kid admitted, unknown kid refused
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key kid=2026a;
-    compliance_key $TEST_NGINX_KEYS/hs256b.key kid=2026b;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub kid=2026r;
-    compliance_key $TEST_NGINX_KEYS/rsa2.pub;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key kid=2026a;
+compliance_key $TEST_NGINX_KEYS/hs256b.key kid=2026b;
+compliance_key $TEST_NGINX_KEYS/rsa.pub kid=2026r;
+compliance_key $TEST_NGINX_KEYS/rsa2.pub;
+compliance_tier basic;
 --- publish eval
 $::T{a} = tok(kid => '2026a');
 $::T{b} = tok(key => 'hs256b.key', kid => '2026b');
@@ -760,14 +730,10 @@ status: status NetStream.Publish.Start
 
 
 === TEST 32: leeway: with compliance_leeway 0s the same tokens are refused
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key;
-    compliance_tier basic;
-    compliance_leeway 0s;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key;
+compliance_tier basic;
+compliance_leeway 0s;
 --- publish eval
 $::T{exp} = tok(claims => { iat => time - 100, exp => time - 10 });
 $::T{nbf} = tok(claims => { nbf => time + 10 });
@@ -857,14 +823,10 @@ sub {
 
 
 === TEST 34: the credential is never logged, only its jti, kid and sha256 prefix
---- config
-application live {
-    live on;
-    compliance on;
-    compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1;
-    compliance_key $TEST_NGINX_KEYS/rsa.pub kid=k2;
-    compliance_tier basic;
-}
+--- app
+compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1;
+compliance_key $TEST_NGINX_KEYS/rsa.pub kid=k2;
+compliance_tier basic;
 --- clients eval
 $::T{ok} = tok(kid => 'k1', claims => { jti => 'jti-ok-1' });
 $::T{sig} = tok(kid => 'k2', alg => 'RS256', key => 'rsa2.pem',
