@@ -386,6 +386,18 @@ sub tmpfs_conf {
     return rtmp_conf("$name/audit", $opts);
 }
 
+# the mount point of tmpfs_conf(NAME) and its audit/ dir; none (and a
+# skipped test) without tmpfs mounts
+sub tmpfs_dirs {
+    my ($name) = @_;
+    unless ($CanMount) {
+        Test::More->builder->skip('needs root and tmpfs mounts');
+        return;
+    }
+    my $mp = audit_dir($name);
+    return ($mp, "$mp/audit");
+}
+
 # fills the file system of DIR; the filler's path
 sub fill {
     my ($mp) = @_;
@@ -1028,13 +1040,7 @@ audit retention "1094d" is under the 3 years
 --- rtmp_config eval: tmpfs_conf('fs9', '64k', 'node=edge-e')
 --- post_check eval
 sub {
-    my $mp = audit_dir('fs9');
-    my $dir = "$mp/audit";
-
-    unless ($::CanMount) {
-        Test::More->builder->skip('needs root and tmpfs mounts');
-        return;
-    }
+    my ($mp, $dir) = tmpfs_dirs('fs9') or return;
 
     ok(started($dir), 'audit.start is written');
     my $live = publisher('live1', sub => 'hl', pid => 'pl', duration => 30000);
@@ -1126,13 +1132,7 @@ sub {
 --- rtmp_config eval: tmpfs_conf('fs10', '64k', 'node=edge-f on_error=continue')
 --- post_check eval
 sub {
-    my $mp = audit_dir('fs10');
-    my $dir = "$mp/audit";
-
-    unless ($::CanMount) {
-        Test::More->builder->skip('needs root and tmpfs mounts');
-        return;
-    }
+    my ($mp, $dir) = tmpfs_dirs('fs10') or return;
 
     ok(started($dir), 'audit.start is written');
     my $filler = fill($mp);

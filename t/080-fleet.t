@@ -521,6 +521,25 @@ sub all_connected {
 }
 
 
+# nodes B and C up and every node connected (a test): nodes A, B and C
+
+sub fleet_ready {
+    fleet_up();
+    Test::More::ok(all_connected(), 'every node is connected');
+    return @Node{qw(a b c)};
+}
+
+
+# the workers of node N that logged that they hold its connection, since
+# MARK, in order
+
+sub connection_owners {
+    my ($n, $mark) = @_;
+    return log_since($n, $mark)
+           =~ /compliance_redis: worker (\d+) holds this node's connection/g;
+}
+
+
 sub percentile {
     my ($p, @v) = @_;
     @v = sort { $a <=> $b } @v;
@@ -626,8 +645,7 @@ compliance_redis: Redis is unreachable
 === TEST 2: an order written straight to Redis applies on every node; a lift through node B's API lifts it on all
 --- post_check eval
 sub {
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    fleet_ready();
 
     my %run = map { $_->{name} => publisher_on($_, "be-$_->{name}",
                                                sub => "be-$_->{name}",
@@ -703,10 +721,7 @@ sub {
 === TEST 3: Redis down: orders apply locally at once, the outage is logged once per node, a node restarted meanwhile enforces its orders; Redis back: every node converges
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my $pre = order_on($B, target => 'person:p-pre', action => 'ban',
                        reason => 'before the outage');
@@ -833,10 +848,7 @@ sub {
 === TEST 4: Redis stops answering (SIGSTOP): orders still apply locally at once and go out when it answers again; no outage is logged
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my $pa = publisher_on($A, 'slow-a', sub => 'slow-a', pid => 'p-slow-a');
     my $pc = publisher_on($C, 'slow-c', sub => 'slow-a2', pid => 'p-slow-c');
@@ -878,13 +890,9 @@ sub {
 === TEST 5: kill -9 of the worker holding node B's connection: another worker takes over, orders still propagate
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
+    my ($A, $B, $C) = fleet_ready();
 
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
-
-    my @owners = log_since($B) =~ /compliance_redis: worker (\d+) holds this node's connection/g;
-    my $owner = $owners[-1];
+    my $owner = (connection_owners($B))[-1];
     ok($owner && kill(0, $owner), "worker $owner holds node B's connection")
         or return;
     ok((grep { $_ == $owner } worker_pids(node_pid($B))),
@@ -896,7 +904,7 @@ sub {
 
     my $new;
     ok(wait_for(sub {
-           ($new) = log_since($B, $mark) =~ /compliance_redis: worker (\d+) holds this node's connection/;
+           ($new) = connection_owners($B, $mark);
            return $new;
        }, 5), 'another worker takes the connection over');
     isnt($new, $owner, "worker $new, not the killed one");
@@ -922,10 +930,7 @@ sub {
 === TEST 6: a node that was down catches up from its last stream id
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my $last = stream_entries()->[-1]{id};
     my $path = "$C->{root}/state-c.jsonl";
@@ -971,10 +976,7 @@ sub {
 === TEST 7: Redis restarted empty: new orders still flow; a backend re-publishes lost orders with their uids
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     ok(node_stop($C), 'node C stops');
     my $lost = order_on($A, target => 'host:lost', action => 'ban',
@@ -1026,13 +1028,9 @@ sub {
 === TEST 8: after a reload the draining old worker keeps the connection; when Redis drops meanwhile, the node reconnects
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
+    my ($A, $B, $C) = fleet_ready();
 
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
-
-    my @owners = log_since($B) =~ /compliance_redis: worker (\d+) holds this node's connection/g;
-    my $owner = $owners[-1];
+    my $owner = (connection_owners($B))[-1];
 
     # live publishers on node B until one is on the owner's worker: it
     # keeps that worker running after the reload
@@ -1084,10 +1082,7 @@ sub {
 === TEST 9: an XADD refused by Redis (maxmemory) does not stop the node's reading; the change goes out once Redis accepts it
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my $mark = mark($B);
     is(redis('CONFIG', 'SET', 'maxmemory', '1'), 'OK',
@@ -1121,11 +1116,8 @@ sub {
 --- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT', 'timeout=1s')
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
     # nodes B and C keep the default timeout (3s)
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my $pc = publisher_on($C, 'hang-c', sub => 'hang-c', pid => 'p-hang-c');
     ok(wait_for(sub { sessions_on($C, host => 'hang-c') }, 15),
@@ -1173,10 +1165,7 @@ sub {
 === TEST 11: a node that lost its state file goes on with ids past those it published before, so its new orders reach the fleet
 --- post_check eval
 sub {
-    my ($A, $B, $C) = @::Node{qw(a b c)};
-
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    my ($A, $B, $C) = fleet_ready();
 
     my @old = map { order_on($C, target => "host:lost-state-$_",
                              action => 'suspend', duration => 600,
@@ -1212,8 +1201,7 @@ sub {
 --- workers: 1
 --- post_check eval
 sub {
-    fleet_up();
-    ok(all_connected(), 'every node is connected');
+    fleet_ready();
 
     for my $n (@::Node{qw(b c)}) {
         ok(node_stop($n), "node $n->{name} stops on SIGQUIT");
