@@ -14,7 +14,6 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
-use Digest::SHA ();
 use POSIX ();
 
 BEGIN {

@@ -13,7 +13,6 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
-use JSON::PP ();
 use Time::HiRes ();
 
 # tiers at server level, one application under them

@@ -181,10 +181,10 @@ sub stream_entries {
 our $Config = tiers('basic') . live_app();
 
 
-# node C connects through Redis' unix socket, A and B over TCP
-
-# EXTRA: more compliance_redis parameters (node A's block gives them;
-# nodes B and C take $RedisExtra)
+# the rtmp{} config of node NAME, its files under ROOT: node C connects
+# through Redis' unix socket, A and B over TCP; EXTRA: more
+# compliance_redis parameters (node A's block gives them; nodes B and C
+# take $RedisExtra)
 
 our $RedisExtra = '';
 
