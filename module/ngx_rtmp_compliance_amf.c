@@ -25,10 +25,8 @@
 
 static ngx_int_t ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a,
     u_char *dst, size_t n);
-static ngx_int_t ngx_rtmp_compliance_amf_u16(ngx_rtmp_compliance_amf_t *a,
-    size_t *n);
-static ngx_int_t ngx_rtmp_compliance_amf_u32(ngx_rtmp_compliance_amf_t *a,
-    size_t *n);
+static ngx_int_t ngx_rtmp_compliance_amf_uint(ngx_rtmp_compliance_amf_t *a,
+    size_t len, size_t *n);
 static ngx_int_t ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a,
     ngx_uint_t depth);
 static ngx_int_t ngx_rtmp_compliance_amf_skip_props(
@@ -91,32 +89,24 @@ ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a, u_char *dst,
 }
 
 
-static ngx_int_t
-ngx_rtmp_compliance_amf_u16(ngx_rtmp_compliance_amf_t *a, size_t *n)
-{
-    u_char  b[2];
-
-    if (ngx_rtmp_compliance_amf_get(a, b, 2) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    *n = ((size_t) b[0] << 8) | b[1];
-
-    return NGX_OK;
-}
-
+/* a big-endian unsigned integer of len bytes: 2 (a length) or 4 */
 
 static ngx_int_t
-ngx_rtmp_compliance_amf_u32(ngx_rtmp_compliance_amf_t *a, size_t *n)
+ngx_rtmp_compliance_amf_uint(ngx_rtmp_compliance_amf_t *a, size_t len,
+    size_t *n)
 {
+    size_t  i;
     u_char  b[4];
 
-    if (ngx_rtmp_compliance_amf_get(a, b, 4) != NGX_OK) {
+    if (ngx_rtmp_compliance_amf_get(a, b, len) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    *n = ((size_t) b[0] << 24) | ((size_t) b[1] << 16)
-         | ((size_t) b[2] << 8) | b[3];
+    *n = 0;
+
+    for (i = 0; i < len; i++) {
+        *n = (*n << 8) | b[i];
+    }
 
     return NGX_OK;
 }
@@ -145,7 +135,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         return ngx_rtmp_compliance_amf_get(a, NULL, 1);
 
     case NGX_RTMP_AMF0_STRING:
-        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK) {
+        if (ngx_rtmp_compliance_amf_uint(a, 2, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -153,7 +143,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
 
     case NGX_RTMP_AMF0_LONG_STRING:
     case NGX_RTMP_AMF0_XML_DOC:
-        if (ngx_rtmp_compliance_amf_u32(a, &n) != NGX_OK) {
+        if (ngx_rtmp_compliance_amf_uint(a, 4, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -177,7 +167,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         return ngx_rtmp_compliance_amf_skip_props(a, depth);
 
     case NGX_RTMP_AMF0_TYPED_OBJECT:
-        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK
+        if (ngx_rtmp_compliance_amf_uint(a, 2, &n) != NGX_OK
             || ngx_rtmp_compliance_amf_get(a, NULL, n) != NGX_OK)
         {
             return NGX_ERROR;
@@ -189,7 +179,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         return ngx_rtmp_compliance_amf_skip_props(a, depth);
 
     case NGX_RTMP_AMF0_STRICT_ARRAY:
-        if (ngx_rtmp_compliance_amf_u32(a, &n) != NGX_OK) {
+        if (ngx_rtmp_compliance_amf_uint(a, 4, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -215,7 +205,7 @@ ngx_rtmp_compliance_amf_skip_props(ngx_rtmp_compliance_amf_t *a,
     size_t  n;
 
     for ( ;; ) {
-        if (ngx_rtmp_compliance_amf_u16(a, &n) != NGX_OK) {
+        if (ngx_rtmp_compliance_amf_uint(a, 2, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -251,10 +241,10 @@ ngx_rtmp_compliance_amf_string(ngx_rtmp_compliance_amf_t *a, u_char type,
     ngx_int_t  rc;
 
     if (type == NGX_RTMP_AMF0_STRING) {
-        rc = ngx_rtmp_compliance_amf_u16(a, &n);
+        rc = ngx_rtmp_compliance_amf_uint(a, 2, &n);
 
     } else if (type == NGX_RTMP_AMF0_LONG_STRING) {
-        rc = ngx_rtmp_compliance_amf_u32(a, &n);
+        rc = ngx_rtmp_compliance_amf_uint(a, 4, &n);
 
     } else {
         return NGX_ERROR;
@@ -363,7 +353,7 @@ ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
     }
 
     for ( ;; ) {
-        if (ngx_rtmp_compliance_amf_u16(&a, &n) != NGX_OK) {
+        if (ngx_rtmp_compliance_amf_uint(&a, 2, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 
