@@ -20,6 +20,8 @@
 #define _NGX_RTMP_COMPLIANCE_FUZZ_H_INCLUDED_
 
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,6 +40,16 @@ void ngx_rtmp_compliance_fuzz_init(void);
 ngx_pool_t *ngx_rtmp_compliance_fuzz_pool(void);
 
 #endif
+
+
+/*
+ * libFuzzer's entry points; stubs.c has a weak LLVMFuzzerInitialize()
+ * that does only ngx_rtmp_compliance_fuzz_init(), for a target that
+ * needs nothing more
+ */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
 #define FUZZ_CHECK(cond, ...)                                                \
