@@ -71,15 +71,23 @@ ngx_rtmp_compliance_fuzz_vlog(ngx_uint_t level, const char *what,
 }
 
 
+/* the body of a log function: its arguments after fmt to fuzz_vlog() */
+
+#define FUZZ_VLOG(level, what, err, fmt)                                     \
+    do {                                                                     \
+        va_list  args;                                                       \
+                                                                             \
+        va_start(args, fmt);                                                 \
+        ngx_rtmp_compliance_fuzz_vlog(level, what, err, fmt, args);          \
+        va_end(args);                                                        \
+    } while (0)
+
+
 void
 ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
     const char *fmt, ...)
 {
-    va_list  args;
-
-    va_start(args, fmt);
-    ngx_rtmp_compliance_fuzz_vlog(level, "log", err, fmt, args);
-    va_end(args);
+    FUZZ_VLOG(level, "log", err, fmt);
 }
 
 
@@ -87,11 +95,7 @@ void ngx_cdecl
 ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
     const char *fmt, ...)
 {
-    va_list  args;
-
-    va_start(args, fmt);
-    ngx_rtmp_compliance_fuzz_vlog(level, "conf", err, fmt, args);
-    va_end(args);
+    FUZZ_VLOG(level, "conf", err, fmt);
 }
 
 
@@ -175,6 +179,20 @@ ngx_rtmp_compliance_fuzz_init(void)
     ngx_time_init();
 
     ngx_rtmp_compliance_fuzz_cycle.log = &ngx_rtmp_compliance_fuzz_log;
+}
+
+
+/*
+ * libFuzzer's set-up for a target that needs only nginx's (fuzz_amf); a
+ * target with more to set up defines its own, which takes this one's
+ * place
+ */
+
+__attribute__((weak)) int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    ngx_rtmp_compliance_fuzz_init();
+    return 0;
 }
 
 
