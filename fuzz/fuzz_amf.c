@@ -35,7 +35,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_amf.h"
+#include "ngx_rtmp_compliance_token.h"
 #include "fuzz.h"
 
 
@@ -283,17 +284,7 @@ fuzz_check_read(fuzz_chain_t *c, const u_char *body, size_t len,
 }
 
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    ngx_rtmp_compliance_fuzz_init();
-    return 0;
-}
-
+/* the set-up is the weak LLVMFuzzerInitialize() of stubs.c */
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
