@@ -195,10 +195,6 @@ fuzz_load_keys(ngx_rtmp_compliance_app_conf_t *cacf, fuzz_key_t *keys,
 }
 
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
