@@ -36,19 +36,19 @@ static ngx_uint_t ngx_rtmp_compliance_session_register_locked(
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t kind,
     ngx_rtmp_compliance_order_t *o, u_char *detail, size_t size);
 static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
-static void ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *c);
+static void ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *ctx);
 static ngx_uint_t ngx_rtmp_compliance_verdict_locked(
-    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *c,
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *ctx,
     time_t now, ngx_msec_t msec);
-static ngx_uint_t ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c);
-static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *c);
-static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *c,
+static ngx_uint_t ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *ctx);
+static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx);
+static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t reason);
 static void ngx_rtmp_compliance_poke(ngx_event_t *ev);
 static ngx_uint_t ngx_rtmp_compliance_limits_locked(
-    ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec);
+    ngx_rtmp_compliance_ctx_t *ctx, time_t now, ngx_msec_t msec);
 static void ngx_rtmp_compliance_gc_locked(
-    ngx_rtmp_compliance_main_conf_t *ctx);
+    ngx_rtmp_compliance_main_conf_t *mcf);
 static void ngx_rtmp_compliance_order_text(ngx_rtmp_compliance_order_t *o,
     u_char *buf, size_t size);
 
@@ -98,12 +98,12 @@ void
 ngx_rtmp_compliance_session_exit_process(void)
 {
     ngx_queue_t                      *q;
-    ngx_rtmp_compliance_ctx_t        *c;
-    ngx_rtmp_compliance_main_conf_t  *ctx;
+    ngx_rtmp_compliance_ctx_t        *ctx;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    ctx = ngx_rtmp_compliance_main;
+    mcf = ngx_rtmp_compliance_main;
 
-    if (ctx == NULL || ctx->zone == NULL) {
+    if (mcf == NULL || mcf->zone == NULL) {
         return;
     }
 
@@ -111,9 +111,9 @@ ngx_rtmp_compliance_session_exit_process(void)
 
     while (!ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
         q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
-        c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
+        ctx = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
 
-        ngx_rtmp_compliance_session_end(c->session, c);
+        ngx_rtmp_compliance_session_end(ctx->session, ctx);
     }
 }
 
@@ -376,7 +376,7 @@ ngx_rtmp_compliance_session_count(ngx_uint_t kind, ngx_uint_t reason)
 
 void
 ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *c)
+    ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_str_t                       v, *why;
     ngx_uint_t                      i;
@@ -399,17 +399,17 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
         { "mcn", NGX_RTMP_COMPLIANCE_S_MCN }
     };
 
-    ss = c->node;
+    ss = ctx->node;
 
-    ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
-    c->in_bytes = s->in_bytes;
+    ss->bytes_in += (uint32_t) (s->in_bytes - ctx->in_bytes);
+    ctx->in_bytes = s->in_bytes;
     ss->bytes_out = s->connection->sent;
 
     ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
 
-    ngx_rtmp_compliance_field_int(&f, "session", (int64_t) c->id);
-    ngx_rtmp_compliance_field_str(&f, "kind", kind[c->kind].data,
-                                  kind[c->kind].len);
+    ngx_rtmp_compliance_field_int(&f, "session", (int64_t) ctx->id);
+    ngx_rtmp_compliance_field_str(&f, "kind", kind[ctx->kind].data,
+                                  kind[ctx->kind].len);
     ngx_rtmp_compliance_field_str(&f, "app", s->app.data, s->app.len);
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -433,11 +433,11 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_field_str(&f, "addr", v.data, v.len);
 
     ngx_rtmp_compliance_field_int(&f, "duration_ms",
-                                  (int64_t) (ngx_current_msec - c->start));
+                                  (int64_t) (ngx_current_msec - ctx->start));
     ngx_rtmp_compliance_field_int(&f, "bytes_in", (int64_t) ss->bytes_in);
     ngx_rtmp_compliance_field_int(&f, "bytes_out", (int64_t) ss->bytes_out);
 
-    why = c->why ? &ngx_rtmp_compliance_reasons[c->why] : &closed;
+    why = ctx->why ? &ngx_rtmp_compliance_reasons[ctx->why] : &closed;
     ngx_rtmp_compliance_field_str(&f, "why", why->data, why->len);
 
     if (ngx_rtmp_compliance_audit_fields("session.end", &f,
@@ -446,32 +446,32 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     {
         ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
                       "compliance: the end of session %uL was not audited",
-                      c->id);
+                      ctx->id);
     }
 
     ngx_rtmp_compliance_fields_free(&f);
 
-    ngx_rtmp_compliance_session_close(c);
+    ngx_rtmp_compliance_session_close(ctx);
 }
 
 
 void
-ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *c)
+ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (c->node == NULL || mcf == NULL || mcf->zone == NULL) {
+    if (ctx->node == NULL || mcf == NULL || mcf->zone == NULL) {
         return;
     }
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
-    ngx_rtmp_compliance_session_delete_locked(mcf->zone, c->node);
+    ngx_rtmp_compliance_session_delete_locked(mcf->zone, ctx->node);
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
-    c->node = NULL;
-    ngx_queue_remove(&c->queue);
+    ctx->node = NULL;
+    ngx_queue_remove(&ctx->queue);
 
     /* a worker with no live session left does not hold up a stop */
     if (ngx_queue_empty(&ngx_rtmp_compliance_sessions)) {
@@ -539,11 +539,11 @@ ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
 
 /*
  * the limits of a session's tier; NGX_RTMP_COMPLIANCE_OK or the reason
- * to drop it, with c->text saying why
+ * to drop it, with ctx->text saying why
  */
 
 static ngx_uint_t
-ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
+ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *ctx, time_t now,
     ngx_msec_t msec)
 {
     uint64_t                         rate;
@@ -553,66 +553,66 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *c, time_t now,
     ngx_rtmp_compliance_session_t   *ss;
     ngx_rtmp_compliance_app_conf_t  *cacf;
 
-    ss = c->node;
+    ss = ctx->node;
 
-    if (c->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
-        cacf = ngx_rtmp_get_module_app_conf(c->session,
+    if (ctx->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
+        cacf = ngx_rtmp_get_module_app_conf(ctx->session,
                                             ngx_rtmp_compliance_module);
 
         why = ngx_rtmp_compliance_tier_player_locked(cacf, ss->room,
-                                                     &c->claims, 0, &t,
-                                                     c->text,
-                                                     sizeof(c->text));
-        c->text[sizeof(c->text) - 1] = '\0';
+                                                     &ctx->claims, 0, &t,
+                                                     ctx->text,
+                                                     sizeof(ctx->text));
+        ctx->text[sizeof(ctx->text) - 1] = '\0';
 
         return why;
     }
 
-    t = c->tier;
+    t = ctx->tier;
 
     if (t == NULL) {
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
     if (t->max_duration && now - ss->started >= t->max_duration) {
-        ngx_snprintf(c->text, sizeof(c->text), "live for %T s, tier \"%V\" "
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "live for %T s, tier \"%V\" "
                      "allows %T s%Z", now - ss->started, &t->name,
                      t->max_duration);
-        c->text[sizeof(c->text) - 1] = '\0';
+        ctx->text[sizeof(ctx->text) - 1] = '\0';
         return NGX_RTMP_COMPLIANCE_DURATION_LIMIT;
     }
 
     /* inbound bitrate over the last second or more */
 
-    elapsed = msec - c->rate_msec;
+    elapsed = msec - ctx->rate_msec;
 
     if (elapsed < 1000) {
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    rate = (ss->bytes_in - c->rate_bytes) * 8 * 1000 / elapsed;
+    rate = (ss->bytes_in - ctx->rate_bytes) * 8 * 1000 / elapsed;
 
-    c->rate_msec = msec;
-    c->rate_bytes = ss->bytes_in;
+    ctx->rate_msec = msec;
+    ctx->rate_bytes = ss->bytes_in;
 
     if (t->max_bitrate == 0 || rate <= t->max_bitrate) {
-        c->over_since = 0;
+        ctx->over_since = 0;
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    if (c->over_since == 0) {
-        c->over_since = now;
+    if (ctx->over_since == 0) {
+        ctx->over_since = now;
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    if (now - c->over_since < NGX_RTMP_COMPLIANCE_BITRATE_GRACE) {
+    if (now - ctx->over_since < NGX_RTMP_COMPLIANCE_BITRATE_GRACE) {
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    ngx_snprintf(c->text, sizeof(c->text), "%uL bit/s for %T s, tier \"%V\" "
-                 "allows %uz%Z", rate, now - c->over_since, &t->name,
-                 t->max_bitrate);
-    c->text[sizeof(c->text) - 1] = '\0';
+    ngx_snprintf(ctx->text, sizeof(ctx->text), "%uL bit/s for %T s, tier "
+                 "\"%V\" allows %uz%Z", rate, now - ctx->over_since,
+                 &t->name, t->max_bitrate);
+    ctx->text[sizeof(ctx->text) - 1] = '\0';
 
     return NGX_RTMP_COMPLIANCE_BITRATE_LIMIT;
 }
@@ -667,7 +667,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
     ngx_uint_t                        i, n, why;
     ngx_msec_t                        msec;
     ngx_queue_t                      *q;
-    ngx_rtmp_compliance_ctx_t        *c;
+    ngx_rtmp_compliance_ctx_t        *ctx;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     /* at most this many sessions are acted on per tick */
@@ -699,27 +699,27 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
          && n < NGX_RTMP_COMPLIANCE_ACT_MAX;
          q = ngx_queue_next(q))
     {
-        c = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
+        ctx = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
 
-        ngx_rtmp_compliance_account(c);
+        ngx_rtmp_compliance_account(ctx);
 
-        if (c->dropping) {
+        if (ctx->dropping) {
             continue;
         }
 
-        why = ngx_rtmp_compliance_verdict_locked(mcf, c, now, msec);
+        why = ngx_rtmp_compliance_verdict_locked(mcf, ctx, now, msec);
 
         if (why != NGX_RTMP_COMPLIANCE_OK) {
-            c->dropping = 1;
-            c->why = why;
-            act[n] = c;
+            ctx->dropping = 1;
+            ctx->why = why;
+            act[n] = ctx;
             reason[n++] = why;
             continue;
         }
 
-        if (c->node->warn != c->warned) {
-            c->warned = c->node->warn;
-            act[n] = c;
+        if (ctx->node->warn != ctx->warned) {
+            ctx->warned = ctx->node->warn;
+            act[n] = ctx;
             reason[n++] = NGX_RTMP_COMPLIANCE_OK;
         }
     }
@@ -750,16 +750,16 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 /* the session's traffic since the last look, into the zone */
 
 static void
-ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *c)
+ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_rtmp_session_t             *s;
     ngx_rtmp_compliance_session_t  *ss;
 
-    ss = c->node;
-    s = c->session;
+    ss = ctx->node;
+    s = ctx->session;
 
-    ss->bytes_in += (uint32_t) (s->in_bytes - c->in_bytes);
-    c->in_bytes = s->in_bytes;
+    ss->bytes_in += (uint32_t) (s->in_bytes - ctx->in_bytes);
+    ctx->in_bytes = s->in_bytes;
     ss->bytes_out = s->connection->sent;
 }
 
@@ -767,64 +767,64 @@ ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *c)
 /*
  * what the session's order, a drop through the API, a restriction to
  * another tier or the tier's limits say: NGX_RTMP_COMPLIANCE_OK, or the
- * reason to drop it, with c->text saying why
+ * reason to drop it, with ctx->text saying why
  */
 
 static ngx_uint_t
 ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_rtmp_compliance_ctx_t *c, time_t now, ngx_msec_t msec)
+    ngx_rtmp_compliance_ctx_t *ctx, time_t now, ngx_msec_t msec)
 {
     ngx_uint_t                      why;
     ngx_rtmp_compliance_order_t    *o;
     ngx_rtmp_compliance_session_t  *ss;
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
-    ss = c->node;
+    ss = ctx->node;
 
-    c->text[0] = '\0';
+    ctx->text[0] = '\0';
 
     o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf->zone,
                                                           ss->order)
                   : NULL;
     if (o) {
         ngx_rtmp_compliance_order_text(o, text, sizeof(text));
-        ngx_snprintf(c->text, sizeof(c->text), "order %uL: %s%Z",
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "order %uL: %s%Z",
                      o->id, text);
-        c->text[sizeof(c->text) - 1] = '\0';
+        ctx->text[sizeof(ctx->text) - 1] = '\0';
     }
 
     if (ss->drop) {
         why = ss->drop;
 
         if (why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP) {
-            ngx_snprintf(c->text, sizeof(c->text), "dropped through "
+            ngx_snprintf(ctx->text, sizeof(ctx->text), "dropped through "
                          "the control API%Z");
-            c->text[sizeof(c->text) - 1] = '\0';
+            ctx->text[sizeof(ctx->text) - 1] = '\0';
         }
 
         return why;
     }
 
     if (ss->restricted && ss->tier_len
-        && (c->tier == NULL
-            || c->tier->name.len != ss->tier_len
-            || ngx_strncmp(c->tier->name.data, ss->tier, ss->tier_len) != 0))
+        && (ctx->tier == NULL
+            || ctx->tier->name.len != ss->tier_len
+            || ngx_strncmp(ctx->tier->name.data, ss->tier, ss->tier_len) != 0))
     {
-        why = ngx_rtmp_compliance_retier(c);
+        why = ngx_rtmp_compliance_retier(ctx);
 
         if (why != NGX_RTMP_COMPLIANCE_OK) {
             return why;
         }
     }
 
-    return ngx_rtmp_compliance_limits_locked(c, now, msec);
+    return ngx_rtmp_compliance_limits_locked(ctx, now, msec);
 }
 
 
 /* a restrict order moved a live publisher to another tier */
 
 static ngx_uint_t
-ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c)
+ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_str_t                        tier;
     ngx_uint_t                       why;
@@ -834,8 +834,8 @@ ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c)
     ngx_rtmp_compliance_app_conf_t  *cacf;
     u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
-    ss = c->node;
-    s = c->session;
+    ss = ctx->node;
+    s = ctx->session;
 
     tier.data = ss->tier;
     tier.len = ss->tier_len;
@@ -853,12 +853,12 @@ ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c)
     }
 
     /* the order's text stays what the session is told */
-    why = ngx_rtmp_compliance_tier_check(t, &c->claims, detail,
+    why = ngx_rtmp_compliance_tier_check(t, &ctx->claims, detail,
                                          sizeof(detail));
 
     if (why == NGX_RTMP_COMPLIANCE_OK) {
-        c->tier = t;
-        c->over_since = 0;
+        ctx->tier = t;
+        ctx->over_since = 0;
     }
 
     return why;
@@ -866,29 +866,29 @@ ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *c)
 
 
 static void
-ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *c)
+ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx)
 {
     json_t              *f;
     ngx_rtmp_session_t  *s;
     u_char               desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
 
-    s = c->session;
+    s = ctx->session;
 
     ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
                   "compliance: warning sent to session %uL, "
-                  "room: \"%V\", %s", c->id, &c->room, c->text);
+                  "room: \"%V\", %s", ctx->id, &ctx->room, ctx->text);
 
-    ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", c->text);
+    ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", ctx->text);
     desc[sizeof(desc) - 1] = '\0';
 
     ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
                          (char *) desc);
 
     f = json_pack("{s:I, s:s%, s:I, s:s}",
-                  "session", (json_int_t) c->id,
-                  "room", c->room.data, c->room.len,
-                  "order", (json_int_t) c->node->order,
-                  "text", (char *) c->text);
+                  "session", (json_int_t) ctx->id,
+                  "room", ctx->room.data, ctx->room.len,
+                  "order", (json_int_t) ctx->node->order,
+                  "text", (char *) ctx->text);
 
     if (f == NULL
         || ngx_rtmp_compliance_audit("warn.sent", f, s->connection->log)
@@ -903,23 +903,23 @@ ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *c)
 
 
 static void
-ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *c, ngx_uint_t reason)
+ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason)
 {
     ngx_rtmp_session_t  *s;
     u_char               desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
 
-    s = c->session;
+    s = ctx->session;
 
     ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
                   "compliance: session %uL dropped: %V, room: \"%V\", %s",
-                  c->id, &ngx_rtmp_compliance_reasons[reason], &c->room,
-                  c->text);
+                  ctx->id, &ngx_rtmp_compliance_reasons[reason], &ctx->room,
+                  ctx->text);
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
-                 &ngx_rtmp_compliance_reasons[reason], c->text);
+                 &ngx_rtmp_compliance_reasons[reason], ctx->text);
     desc[sizeof(desc) - 1] = '\0';
 
-    ngx_rtmp_send_status(s, c->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+    ngx_rtmp_send_status(s, ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
                             ? "NetStream.Publish.Rejected"
                             : "NetStream.Play.Rejected",
                          "error", (char *) desc);

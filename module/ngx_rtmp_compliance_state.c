@@ -28,18 +28,24 @@
 #define NGX_RTMP_COMPLIANCE_STATE_LINE_MAX  8192
 
 
+static ngx_uint_t ngx_rtmp_compliance_state_replay(
+    ngx_rtmp_compliance_main_conf_t *mcf, u_char *buf, off_t size,
+    time_t now, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_state_keep(
+    ngx_rtmp_compliance_main_conf_t *mcf, off_t size, time_t now,
+    ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_apply(
-    ngx_rtmp_compliance_main_conf_t *ctx, u_char *line, size_t len,
+    ngx_rtmp_compliance_main_conf_t *mcf, u_char *line, size_t len,
     time_t now, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_outbox(
-    ngx_rtmp_compliance_main_conf_t *ctx, json_t *j, ngx_uint_t add);
+    ngx_rtmp_compliance_main_conf_t *mcf, json_t *j, ngx_uint_t add);
 static ngx_int_t ngx_rtmp_compliance_state_compact(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j);
 static ngx_int_t ngx_rtmp_compliance_state_regular(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_log_t *log);
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_compact_fleet(
-    ngx_rtmp_compliance_main_conf_t *ctx, ngx_fd_t fd);
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_fd_t fd);
 
 
 /*
@@ -48,7 +54,7 @@ static ngx_int_t ngx_rtmp_compliance_state_compact_fleet(
  */
 
 ngx_int_t
-ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
     u_char           *slash;
@@ -56,16 +62,16 @@ ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_file_info_t   fi;
     u_char            dir[NGX_MAX_PATH];
 
-    slash = ngx_strlchr(ctx->state.data, ctx->state.data + ctx->state.len,
+    slash = ngx_strlchr(mcf->state.data, mcf->state.data + mcf->state.len,
                         '/');
 
-    if (slash && ctx->state.len < NGX_MAX_PATH) {
-        for (slash = ctx->state.data + ctx->state.len - 1; *slash != '/';
+    if (slash && mcf->state.len < NGX_MAX_PATH) {
+        for (slash = mcf->state.data + mcf->state.len - 1; *slash != '/';
              slash--)
         { /* void */ }
 
-        ngx_cpystrn(dir, ctx->state.data,
-                    ngx_max(slash - ctx->state.data, 1) + 1);
+        ngx_cpystrn(dir, mcf->state.data,
+                    ngx_max(slash - mcf->state.data, 1) + 1);
 
         if (ngx_file_info(dir, &fi) == NGX_FILE_ERROR
             || !ngx_is_dir(&fi))
@@ -73,16 +79,16 @@ ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
             ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                           "compliance_state: the directory of \"%V\" is "
                           "not usable: " ngx_file_info_n " \"%s\" failed",
-                          &ctx->state, dir);
+                          &mcf->state, dir);
             return NGX_ERROR;
         }
     }
 
-    if (ngx_rtmp_compliance_state_regular(ctx, log) != NGX_OK) {
+    if (ngx_rtmp_compliance_state_regular(mcf, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(mcf->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
         if (ngx_errno == NGX_ENOENT) {
@@ -91,7 +97,7 @@ ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
 
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_state: " ngx_open_file_n " \"%V\" "
-                      "failed", &ctx->state);
+                      "failed", &mcf->state);
         return NGX_ERROR;
     }
 
@@ -102,41 +108,40 @@ ngx_rtmp_compliance_state_test(ngx_rtmp_compliance_main_conf_t *ctx,
 
 
 ngx_int_t
-ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
-    u_char           *buf, *p, *last, *nl;
+    u_char           *buf;
     off_t             size;
     time_t            now;
     ssize_t           n;
     ngx_fd_t          fd;
-    ngx_uint_t        lines, bad;
+    ngx_uint_t        bad;
     ngx_file_info_t   fi;
-    ngx_copy_file_t   cp;
 
     now = ngx_time();
 
-    if (ngx_rtmp_compliance_state_regular(ctx, log) != NGX_OK) {
+    if (ngx_rtmp_compliance_state_regular(mcf, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(ctx->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(mcf->state.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
         if (ngx_errno != NGX_ENOENT) {
             ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                           "compliance_state: " ngx_open_file_n " \"%V\" "
-                          "failed", &ctx->state);
+                          "failed", &mcf->state);
             return NGX_ERROR;
         }
 
-        return ngx_rtmp_compliance_state_compact(ctx, log);
+        return ngx_rtmp_compliance_state_compact(mcf, log);
     }
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_state: " ngx_fd_info_n " \"%V\" failed",
-                      &ctx->state);
+                      &mcf->state);
         ngx_close_file(fd);
         return NGX_ERROR;
     }
@@ -155,10 +160,40 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
     if (n != (ssize_t) size) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_state: " ngx_read_fd_n " \"%V\" failed",
-                      &ctx->state);
+                      &mcf->state);
         ngx_free(buf);
         return NGX_ERROR;
     }
+
+    bad = ngx_rtmp_compliance_state_replay(mcf, buf, size, now, log);
+
+    ngx_free(buf);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "compliance_state: %ui orders in force loaded from "
+                  "\"%V\"%s", mcf->zone->sh->norders, &mcf->state,
+                  bad ? ", with errors" : "");
+
+    if (bad) {
+        mcf->zone->sh->state_errors += bad;
+
+        if (ngx_rtmp_compliance_state_keep(mcf, size, now, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_rtmp_compliance_state_compact(mcf, log);
+}
+
+
+/* every record of the journal in buf; the number of bad ones */
+
+static ngx_uint_t
+ngx_rtmp_compliance_state_replay(ngx_rtmp_compliance_main_conf_t *mcf,
+    u_char *buf, off_t size, time_t now, ngx_log_t *log)
+{
+    u_char      *p, *last, *nl;
+    ngx_uint_t   lines, bad;
 
     lines = 0;
     bad = 0;
@@ -171,7 +206,7 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
             /* a record cut by a crash was never acknowledged */
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "compliance_state: \"%V\" ends with a partial "
-                          "record of %uz bytes, ignored", &ctx->state,
+                          "record of %uz bytes, ignored", &mcf->state,
                           (size_t) (last - p));
             break;
         }
@@ -182,54 +217,54 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
             continue;
         }
 
-        if (ngx_rtmp_compliance_state_apply(ctx, p, nl - p, now, log)
+        if (ngx_rtmp_compliance_state_apply(mcf, p, nl - p, now, log)
             != NGX_OK)
         {
             bad++;
             ngx_log_error(NGX_LOG_ERR, log, 0,
                           "compliance_state: \"%V\" line %ui is not a "
-                          "valid record, skipped", &ctx->state, lines);
+                          "valid record, skipped", &mcf->state, lines);
         }
     }
 
+    return bad;
+}
+
+
+/* what could not be read is kept for the operator: PATH.corrupt.TIME */
+
+static ngx_int_t
+ngx_rtmp_compliance_state_keep(ngx_rtmp_compliance_main_conf_t *mcf,
+    off_t size, time_t now, ngx_log_t *log)
+{
+    u_char           *buf;
+    ngx_copy_file_t   cp;
+
+    buf = ngx_alloc(mcf->state.len + sizeof(".corrupt.") + NGX_TIME_T_LEN,
+                    log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(buf, "%V.corrupt.%T%Z", &mcf->state, now);
+
+    cp.size = size;
+    cp.buf_size = 65536;
+    cp.access = NGX_FILE_OWNER_ACCESS;
+    cp.time = -1;
+    cp.log = log;
+
+    if (ngx_copy_file(mcf->state.data, buf, &cp) != NGX_OK) {
+        ngx_free(buf);
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "compliance_state: a copy of \"%V\" is kept as \"%s\"",
+                  &mcf->state, buf);
     ngx_free(buf);
 
-    ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "compliance_state: %ui orders in force loaded from "
-                  "\"%V\"%s", ctx->zone->sh->norders, &ctx->state,
-                  bad ? ", with errors" : "");
-
-    if (bad) {
-        ctx->zone->sh->state_errors += bad;
-
-        /* keep what could not be read for the operator */
-
-        buf = ngx_alloc(ctx->state.len + sizeof(".corrupt.") + NGX_TIME_T_LEN,
-                        log);
-        if (buf == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_sprintf(buf, "%V.corrupt.%T%Z", &ctx->state, now);
-
-        cp.size = size;
-        cp.buf_size = 65536;
-        cp.access = NGX_FILE_OWNER_ACCESS;
-        cp.time = -1;
-        cp.log = log;
-
-        if (ngx_copy_file(ctx->state.data, buf, &cp) != NGX_OK) {
-            ngx_free(buf);
-            return NGX_ERROR;
-        }
-
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "compliance_state: a copy of \"%V\" is kept as \"%s\"",
-                      &ctx->state, buf);
-        ngx_free(buf);
-    }
-
-    return ngx_rtmp_compliance_state_compact(ctx, log);
+    return NGX_OK;
 }
 
 
@@ -239,12 +274,12 @@ ngx_rtmp_compliance_state_load(ngx_rtmp_compliance_main_conf_t *ctx,
  */
 
 static ngx_int_t
-ngx_rtmp_compliance_state_regular(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_regular(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
     ngx_file_info_t  fi;
 
-    if (ngx_file_info(ctx->state.data, &fi) == NGX_FILE_ERROR) {
+    if (ngx_file_info(mcf->state.data, &fi) == NGX_FILE_ERROR) {
         /* open() reports what went wrong */
         return NGX_OK;
     }
@@ -252,7 +287,7 @@ ngx_rtmp_compliance_state_regular(ngx_rtmp_compliance_main_conf_t *ctx,
     if (!ngx_is_file(&fi)) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "compliance_state: \"%V\" is not a regular file",
-                      &ctx->state);
+                      &mcf->state);
         return NGX_ERROR;
     }
 
@@ -261,7 +296,7 @@ ngx_rtmp_compliance_state_regular(ngx_rtmp_compliance_main_conf_t *ctx,
 
 
 static ngx_int_t
-ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *mcf,
     u_char *line, size_t len, time_t now, ngx_log_t *log)
 {
     json_t                            *j, *v;
@@ -301,29 +336,29 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
             goto done;
         }
 
-        if (spec.id >= ctx->zone->sh->next_order) {
-            ctx->zone->sh->next_order = spec.id + 1;
+        if (spec.id >= mcf->zone->sh->next_order) {
+            mcf->zone->sh->next_order = spec.id + 1;
         }
 
         rc = NGX_OK;
 
         if ((spec.until && spec.until <= now)
-            || ngx_rtmp_compliance_order_find_locked(ctx->zone, spec.id))
+            || ngx_rtmp_compliance_order_find_locked(mcf->zone, spec.id))
         {
             goto done;
         }
 
-        if (ngx_rtmp_compliance_order_add_locked(ctx->zone, &spec) == NULL) {
+        if (ngx_rtmp_compliance_order_add_locked(mcf->zone, &spec) == NULL) {
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "compliance_state: the zone is too small for the "
-                          "orders in \"%V\"", &ctx->state);
+                          "orders in \"%V\"", &mcf->state);
             rc = NGX_ERROR;
         }
 
     } else if (ngx_strcmp(op, "outbox") == 0
                || ngx_strcmp(op, "published") == 0)
     {
-        rc = ngx_rtmp_compliance_state_outbox(ctx, j, op[0] == 'o');
+        rc = ngx_rtmp_compliance_state_outbox(mcf, j, op[0] == 'o');
 
     } else if (ngx_strcmp(op, "stream") == 0) {
         v = json_object_get(j, "id");
@@ -331,7 +366,7 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
         if (json_is_string(v)
             && json_string_length(v) < NGX_RTMP_COMPLIANCE_STREAM_ID)
         {
-            ngx_cpystrn(ctx->zone->sh->fleet_last_id,
+            ngx_cpystrn(mcf->zone->sh->fleet_last_id,
                         (u_char *) json_string_value(v),
                         json_string_length(v) + 1);
             rc = NGX_OK;
@@ -347,17 +382,17 @@ ngx_rtmp_compliance_state_apply(ngx_rtmp_compliance_main_conf_t *ctx,
         rc = NGX_OK;
 
         if (op[0] == 'n') {
-            if ((uint64_t) json_integer_value(v) > ctx->zone->sh->next_order) {
-                ctx->zone->sh->next_order = json_integer_value(v);
+            if ((uint64_t) json_integer_value(v) > mcf->zone->sh->next_order) {
+                mcf->zone->sh->next_order = json_integer_value(v);
             }
 
             goto done;
         }
 
-        o = ngx_rtmp_compliance_order_find_locked(ctx->zone,
+        o = ngx_rtmp_compliance_order_find_locked(mcf->zone,
                                                   json_integer_value(v));
         if (o) {
-            ngx_rtmp_compliance_order_delete_locked(ctx->zone, o);
+            ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
         }
     }
 
@@ -372,7 +407,7 @@ done:
 /* an outbox record: an order change to publish, or one published */
 
 static ngx_int_t
-ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *mcf,
     json_t *j, ngx_uint_t add)
 {
     char        *s;
@@ -405,7 +440,7 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
     uid.len = json_string_length(u);
 
     /* one entry per change: a repeated record replaces the earlier one */
-    ngx_rtmp_compliance_outbox_remove_locked(ctx->zone, what, &uid);
+    ngx_rtmp_compliance_outbox_remove_locked(mcf->zone, what, &uid);
 
     if (!add) {
         return NGX_OK;
@@ -430,7 +465,7 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
     json.data = (u_char *) s;
     json.len = ngx_strlen(s);
 
-    rc = ngx_rtmp_compliance_outbox_add_locked(ctx->zone, what, &uid, &json);
+    rc = ngx_rtmp_compliance_outbox_add_locked(mcf->zone, what, &uid, &json);
 
     free(s);
 
@@ -441,7 +476,7 @@ ngx_rtmp_compliance_state_outbox(ngx_rtmp_compliance_main_conf_t *ctx,
 /* rewrite the journal with the orders in force */
 
 static ngx_int_t
-ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_log_t *log)
 {
     u_char                       *tmp;
@@ -452,12 +487,12 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_core_conf_t              *ccf;
     ngx_rtmp_compliance_order_t  *o;
 
-    tmp = ngx_alloc(ctx->state.len + sizeof(".tmp"), log);
+    tmp = ngx_alloc(mcf->state.len + sizeof(".tmp"), log);
     if (tmp == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(tmp, "%V.tmp%Z", &ctx->state);
+    ngx_sprintf(tmp, "%V.tmp%Z", &mcf->state);
 
     fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
                        NGX_FILE_OWNER_ACCESS);
@@ -472,7 +507,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
     rc = NGX_OK;
 
     j = json_pack("{s:s, s:I}", "op", "next", "id",
-                  (json_int_t) ctx->zone->sh->next_order);
+                  (json_int_t) mcf->zone->sh->next_order);
 
     if (ngx_rtmp_compliance_state_write(fd, j) != NGX_OK) {
         rc = NGX_ERROR;
@@ -480,13 +515,13 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
 
     json_decref(j);
 
-    root = ctx->zone->sh->orders.root;
-    sentinel = ctx->zone->sh->orders.sentinel;
+    root = mcf->zone->sh->orders.root;
+    sentinel = mcf->zone->sh->orders.sentinel;
 
     if (rc == NGX_OK && root != sentinel) {
         for (node = ngx_rbtree_min(root, sentinel);
              node;
-             node = ngx_rbtree_next(&ctx->zone->sh->orders, node))
+             node = ngx_rbtree_next(&mcf->zone->sh->orders, node))
         {
             o = (ngx_rtmp_compliance_order_t *) node;
 
@@ -503,8 +538,8 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
         }
     }
 
-    if (rc == NGX_OK && ctx->zone->fleet) {
-        rc = ngx_rtmp_compliance_state_compact_fleet(ctx, fd);
+    if (rc == NGX_OK && mcf->zone->fleet) {
+        rc = ngx_rtmp_compliance_state_compact_fleet(mcf, fd);
     }
 
     if (rc == NGX_OK && fsync(fd) == -1) {
@@ -512,7 +547,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
     }
 
     if (rc == NGX_OK && geteuid() == 0) {
-        ccf = (ngx_core_conf_t *) ngx_get_conf(ctx->cycle->conf_ctx,
+        ccf = (ngx_core_conf_t *) ngx_get_conf(mcf->cycle->conf_ctx,
                                                ngx_core_module);
 
         if (ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
@@ -534,10 +569,10 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
         return NGX_ERROR;
     }
 
-    if (ngx_rename_file(tmp, ctx->state.data) == NGX_FILE_ERROR) {
+    if (ngx_rename_file(tmp, mcf->state.data) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_state: " ngx_rename_file_n " \"%s\" to "
-                      "\"%V\" failed", tmp, &ctx->state);
+                      "\"%V\" failed", tmp, &mcf->state);
         ngx_free(tmp);
         return NGX_ERROR;
     }
@@ -551,7 +586,7 @@ ngx_rtmp_compliance_state_compact(ngx_rtmp_compliance_main_conf_t *ctx,
 /* the fleet's part of a compacted journal: the stream id, the outbox */
 
 static ngx_int_t
-ngx_rtmp_compliance_state_compact_fleet(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_compact_fleet(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_fd_t fd)
 {
     json_t                        *j, *o;
@@ -560,13 +595,13 @@ ngx_rtmp_compliance_state_compact_fleet(ngx_rtmp_compliance_main_conf_t *ctx,
     ngx_rtmp_compliance_outbox_t  *e;
 
     j = json_pack("{s:s, s:s}", "op", "stream", "id",
-                  ctx->zone->sh->fleet_last_id);
+                  mcf->zone->sh->fleet_last_id);
 
     rc = ngx_rtmp_compliance_state_write(fd, j);
     json_decref(j);
 
-    for (q = ngx_queue_head(&ctx->zone->sh->outbox);
-         rc == NGX_OK && q != ngx_queue_sentinel(&ctx->zone->sh->outbox);
+    for (q = ngx_queue_head(&mcf->zone->sh->outbox);
+         rc == NGX_OK && q != ngx_queue_sentinel(&mcf->zone->sh->outbox);
          q = ngx_queue_next(q))
     {
         e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
@@ -627,64 +662,64 @@ ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j)
  */
 
 ngx_int_t
-ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *ctx,
+ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *mcf,
     json_t *j, ngx_log_t *log)
 {
     off_t            size;
     ngx_err_t        err;
     ngx_file_info_t  fi, ofi;
 
-    if (ctx->state.len == 0) {
+    if (mcf->state.len == 0) {
         return NGX_OK;
     }
 
     /* the file may have been replaced (a new master compacted it) */
 
-    if (ctx->state_fd != NGX_INVALID_FILE
-        && (ngx_file_info(ctx->state.data, &fi) == NGX_FILE_ERROR
-            || ngx_fd_info(ctx->state_fd, &ofi) == NGX_FILE_ERROR
+    if (mcf->state_fd != NGX_INVALID_FILE
+        && (ngx_file_info(mcf->state.data, &fi) == NGX_FILE_ERROR
+            || ngx_fd_info(mcf->state_fd, &ofi) == NGX_FILE_ERROR
             || ngx_file_uniq(&fi) != ngx_file_uniq(&ofi)))
     {
-        ngx_close_file(ctx->state_fd);
-        ctx->state_fd = NGX_INVALID_FILE;
+        ngx_close_file(mcf->state_fd);
+        mcf->state_fd = NGX_INVALID_FILE;
     }
 
-    if (ctx->state_fd == NGX_INVALID_FILE) {
-        ctx->state_fd = ngx_open_file(ctx->state.data, NGX_FILE_APPEND,
+    if (mcf->state_fd == NGX_INVALID_FILE) {
+        mcf->state_fd = ngx_open_file(mcf->state.data, NGX_FILE_APPEND,
                                       NGX_FILE_CREATE_OR_OPEN,
                                       NGX_FILE_OWNER_ACCESS);
-        if (ctx->state_fd == NGX_INVALID_FILE) {
+        if (mcf->state_fd == NGX_INVALID_FILE) {
             ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                           "compliance_state: " ngx_open_file_n " \"%V\" "
-                          "failed", &ctx->state);
-            ctx->zone->sh->state_errors++;
+                          "failed", &mcf->state);
+            mcf->zone->sh->state_errors++;
             return NGX_ERROR;
         }
     }
 
-    size = lseek(ctx->state_fd, 0, SEEK_END);
+    size = lseek(mcf->state_fd, 0, SEEK_END);
 
     if (size == -1
-        || ngx_rtmp_compliance_state_write(ctx->state_fd, j) != NGX_OK
-        || fdatasync(ctx->state_fd) == -1)
+        || ngx_rtmp_compliance_state_write(mcf->state_fd, j) != NGX_OK
+        || fdatasync(mcf->state_fd) == -1)
     {
         err = ngx_errno;
 
         /* a record cut short must not swallow the next one */
 
-        if (size != -1 && ftruncate(ctx->state_fd, size) == -1) {
+        if (size != -1 && ftruncate(mcf->state_fd, size) == -1) {
             ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                           "compliance_state: ftruncate(\"%V\") failed",
-                          &ctx->state);
+                          &mcf->state);
         }
 
         ngx_log_error(NGX_LOG_ERR, log, err,
                       "compliance_state: writing \"%V\" failed",
-                      &ctx->state);
+                      &mcf->state);
 
-        ngx_close_file(ctx->state_fd);
-        ctx->state_fd = NGX_INVALID_FILE;
-        ctx->zone->sh->state_errors++;
+        ngx_close_file(mcf->state_fd);
+        mcf->state_fd = NGX_INVALID_FILE;
+        mcf->zone->sh->state_errors++;
         return NGX_ERROR;
     }
 
