@@ -322,19 +322,29 @@ sub _free_port {
 }
 
 
+# build/rtmp-client, (re)built as the Makefile does when one of its
+# sources is newer: t/client/rtmp_client.c and the RTMP code it shares
+# with bench/loadgen.c, lib/rtmp_proto.c and .h
+
 sub _build_client {
     my $bin = $Cfg{client};
     my $src = "$RepoRoot/t/client/rtmp_client.c";
+    my $lib = "$RepoRoot/lib";
 
     return if $ENV{TEST_RTMP_CLIENT};
     return unless -f $src;
-    return if -x $bin && (stat $bin)[9] >= (stat $src)[9];
+
+    my @srcs = ($src, grep { -f } "$lib/rtmp_proto.c");
+    my @deps = (@srcs, grep { -f } "$lib/rtmp_proto.h");
+
+    return if -x $bin && !grep { (stat $_)[9] > (stat $bin)[9] } @deps;
 
     File::Path::mkpath(File::Basename::dirname($bin));
 
     # build aside and rename, so that parallel test files do not race
     my $tmp = "$bin.tmp.$$";
-    my @cmd = (_env('CC', 'cc'), qw(-O2 -g -Wall -Wextra -o), $tmp, $src);
+    my @cmd = (_env('CC', 'cc'), qw(-O2 -g -Wall -Wextra), "-I$lib",
+               '-o', $tmp, @srcs);
 
     if (system(@cmd) != 0 || !rename($tmp, $bin)) {
         unlink $tmp;
