@@ -504,9 +504,7 @@ send_create(conn_t *c)
     rtmp_buf_init(&o, out, sizeof(out));
     rtmp_buf_init(&b, body, sizeof(body));
 
-    rtmp_amf_str(&b, "createStream");
-    rtmp_amf_number(&b, 2);
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, "createStream", 2);
 
     return send_command(c, &o, CSID_COMMAND, 0, &b);
 }
@@ -549,9 +547,7 @@ send_start(conn_t *c)
     rtmp_buf_init(&o, out, sizeof(out));
     rtmp_buf_init(&b, body, sizeof(body));
 
-    rtmp_amf_str(&b, publish ? "publish" : "play");
-    rtmp_amf_number(&b, 0);
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, publish ? "publish" : "play", 0);
     rtmp_amf_str(&b, nm);
 
     if (publish) {

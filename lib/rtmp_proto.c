@@ -28,6 +28,7 @@ typedef struct {
 } rtmp_amf_ctx_t;
 
 
+static void rtmp_buf_be(rtmp_buf_t *b, uint32_t v, size_t n);
 static void rtmp_basic_header(rtmp_buf_t *b, unsigned fmt, uint32_t csid);
 static rtmp_chunk_stream_t *rtmp_reader_stream(rtmp_chunk_reader_t *r,
     uint32_t csid);
@@ -41,6 +42,8 @@ static int rtmp_reader_error(rtmp_chunk_reader_t *r, const char *fmt, ...)
 static rtmp_amf_t *rtmp_amf_alloc(rtmp_amf_ctx_t *ctx, int type);
 static int rtmp_amf_read_members(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
     const uint8_t *end, int depth, rtmp_amf_t *parent);
+static int rtmp_amf_read_string(const uint8_t **pp, const uint8_t *end,
+    size_t size, rtmp_amf_t *n);
 static rtmp_amf_t *rtmp_amf_read_value(rtmp_amf_ctx_t *ctx,
     const uint8_t **pp, const uint8_t *end, int depth);
 
@@ -196,36 +199,40 @@ rtmp_buf_fill(rtmp_buf_t *b, uint8_t c, size_t n)
 }
 
 
+/* the n low bytes of v, most significant first */
+
+static void
+rtmp_buf_be(rtmp_buf_t *b, uint32_t v, size_t n)
+{
+    size_t   i;
+    uint8_t  p[4];
+
+    for (i = 0; i < n; i++) {
+        p[i] = (uint8_t) (v >> (8 * (n - 1 - i)));
+    }
+
+    rtmp_buf_put(b, p, n);
+}
+
+
 void
 rtmp_buf_be16(rtmp_buf_t *b, uint32_t v)
 {
-    uint8_t  p[2];
-
-    p[0] = (uint8_t) (v >> 8);
-    p[1] = (uint8_t) v;
-    rtmp_buf_put(b, p, 2);
+    rtmp_buf_be(b, v, 2);
 }
 
 
 void
 rtmp_buf_be24(rtmp_buf_t *b, uint32_t v)
 {
-    uint8_t  p[3];
-
-    p[0] = (uint8_t) (v >> 16);
-    p[1] = (uint8_t) (v >> 8);
-    p[2] = (uint8_t) v;
-    rtmp_buf_put(b, p, 3);
+    rtmp_buf_be(b, v, 3);
 }
 
 
 void
 rtmp_buf_be32(rtmp_buf_t *b, uint32_t v)
 {
-    uint8_t  p[4];
-
-    rtmp_set_be32(p, v);
-    rtmp_buf_put(b, p, 4);
+    rtmp_buf_be(b, v, 4);
 }
 
 
@@ -789,6 +796,15 @@ rtmp_amf_str(rtmp_buf_t *b, const char *s)
 
 
 void
+rtmp_amf_command(rtmp_buf_t *b, const char *name, double tid)
+{
+    rtmp_amf_str(b, name);
+    rtmp_amf_number(b, tid);
+    rtmp_amf_null(b);
+}
+
+
+void
 rtmp_amf_key(rtmp_buf_t *b, const char *key, size_t len)
 {
     if (len > 0xffff) {
@@ -900,11 +916,41 @@ rtmp_amf_read_members(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
 }
 
 
+/* a length of size (2 or 4) bytes and as many bytes of text */
+
+static int
+rtmp_amf_read_string(const uint8_t **pp, const uint8_t *end, size_t size,
+    rtmp_amf_t *n)
+{
+    size_t          len;
+    const uint8_t  *p;
+
+    p = *pp;
+
+    if ((size_t) (end - p) < size) {
+        return RTMP_ERROR;
+    }
+
+    len = (size == 2) ? rtmp_get_be16(p) : rtmp_get_be32(p);
+    p += size;
+
+    if ((size_t) (end - p) < len) {
+        return RTMP_ERROR;
+    }
+
+    n->str = p;
+    n->len = len;
+    *pp = p + len;
+
+    return RTMP_OK;
+}
+
+
 static rtmp_amf_t *
 rtmp_amf_read_value(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
     const uint8_t *end, int depth)
 {
-    size_t          len;
+    size_t          size;
     uint32_t        count, i;
     rtmp_amf_t     *n, *v, *last;
     const uint8_t  *p;
@@ -923,11 +969,14 @@ rtmp_amf_read_value(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
     switch (n->type) {
 
     case RTMP_AMF_NUMBER:
-        if (end - p < 8) {
+    case RTMP_AMF_DATE:
+        /* a date is a number and a 2-byte time zone */
+        size = (n->type == RTMP_AMF_DATE) ? 10 : 8;
+        if ((size_t) (end - p) < size) {
             return NULL;
         }
         n->num = rtmp_get_double(p);
-        p += 8;
+        p += size;
         break;
 
     case RTMP_AMF_BOOLEAN:
@@ -939,32 +988,16 @@ rtmp_amf_read_value(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
         break;
 
     case RTMP_AMF_STRING:
-        if (end - p < 2) {
+        if (rtmp_amf_read_string(&p, end, 2, n) != RTMP_OK) {
             return NULL;
         }
-        len = rtmp_get_be16(p);
-        p += 2;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
         break;
 
     case RTMP_AMF_LONG_STRING:
     case RTMP_AMF_XML_DOC:
-        if (end - p < 4) {
+        if (rtmp_amf_read_string(&p, end, 4, n) != RTMP_OK) {
             return NULL;
         }
-        len = rtmp_get_be32(p);
-        p += 4;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
         break;
 
     case RTMP_AMF_NULL:
@@ -978,42 +1011,24 @@ rtmp_amf_read_value(rtmp_amf_ctx_t *ctx, const uint8_t **pp,
         p += 2;
         break;
 
-    case RTMP_AMF_DATE:
-        if (end - p < 10) {
-            return NULL;
-        }
-        n->num = rtmp_get_double(p);
-        p += 10;
-        break;
-
     case RTMP_AMF_TYPED_OBJECT:
-        if (end - p < 2) {
-            return NULL;
-        }
-        len = rtmp_get_be16(p);
-        p += 2;
-        if ((size_t) (end - p) < len) {
-            return NULL;
-        }
-        n->str = p;
-        n->len = len;
-        p += len;
-        if (rtmp_amf_read_members(ctx, &p, end, depth, n) != RTMP_OK) {
-            return NULL;
-        }
-        break;
-
     case RTMP_AMF_ECMA_ARRAY:
-        if (end - p < 4) {
-            return NULL;
-        }
-        p += 4;
-        if (rtmp_amf_read_members(ctx, &p, end, depth, n) != RTMP_OK) {
-            return NULL;
-        }
-        break;
-
     case RTMP_AMF_OBJECT:
+        /* a typed object's class name; an ECMA array's count, unused */
+
+        if (n->type == RTMP_AMF_TYPED_OBJECT
+            && rtmp_amf_read_string(&p, end, 2, n) != RTMP_OK)
+        {
+            return NULL;
+        }
+
+        if (n->type == RTMP_AMF_ECMA_ARRAY) {
+            if (end - p < 4) {
+                return NULL;
+            }
+            p += 4;
+        }
+
         if (rtmp_amf_read_members(ctx, &p, end, depth, n) != RTMP_OK) {
             return NULL;
         }

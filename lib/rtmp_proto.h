@@ -224,6 +224,8 @@ void rtmp_amf_null(rtmp_buf_t *b);
 void rtmp_amf_string(rtmp_buf_t *b, const char *s, size_t len,
     int force_long);
 void rtmp_amf_str(rtmp_buf_t *b, const char *s);
+/* a command's name, its transaction id and a null command object */
+void rtmp_amf_command(rtmp_buf_t *b, const char *name, double tid);
 /* an object member's name (at most 0xffff bytes: longer is cut) */
 void rtmp_amf_key(rtmp_buf_t *b, const char *key, size_t len);
 void rtmp_amf_object(rtmp_buf_t *b);

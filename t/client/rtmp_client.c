@@ -84,6 +84,12 @@
 #define AUDIO_RATE          44100
 #define AUDIO_SAMPLES       1024
 
+#define AVC_IDR_9C          18
+#define AVC_IDR_MB          69
+#define AVC_IDR_SIZE        (sizeof(avc_idr_head) + AVC_IDR_9C + 1          \
+                             + AVC_IDR_MB * sizeof(avc_idr_mb)              \
+                             + sizeof(avc_idr_tail))
+
 
 typedef struct {
     const char      *host;
@@ -164,33 +170,21 @@ static const uint8_t  avc_pps[] = {
     0x68, 0xce, 0x0f, 0xc8,
 };
 
-static const uint8_t  avc_idr[] = {
+/*
+ * The IDR slice: its header, then the macroblocks of the black frame,
+ * which code alike (18 bytes 0x9c, 0x9d, then a 3-byte pattern 69 times),
+ * and the end; avc_idr_init() writes it out into avc_idr.
+ */
+
+static const uint8_t  avc_idr_head[] = {
     0x65, 0x88, 0x84, 0x0c, 0xff, 0xff, 0xfc, 0x3d, 0x14, 0x00,
-    0x04, 0x5b, 0x7c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c,
-    0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c, 0x9c,
-    0x9c, 0x9d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7,
-    0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d,
-    0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75, 0xd7, 0x5d, 0x75,
-    0xd7, 0x5e,
+    0x04, 0x5b, 0x7c,
 };
+
+static const uint8_t  avc_idr_mb[] = { 0x75, 0xd7, 0x5d };
+static const uint8_t  avc_idr_tail[] = { 0x75, 0xd7, 0x5e };
+
+static uint8_t  avc_idr[AVC_IDR_SIZE];
 
 static const uint8_t  avc_p[24][7] = {
     { 0x41, 0x9a, 0x20, 0x33, 0xc0, 0x25, 0xb0 },
@@ -237,19 +231,26 @@ now_ms(void)
 
 
 static void
+log_args(const char *fmt, va_list args)
+{
+    fprintf(stderr, "rtmp-client: ");
+    vfprintf(stderr, fmt, args);
+    fprintf(stderr, "\n");
+}
+
+
+/* the protocol trace of -v */
+
+static void
 logv(const char *fmt, ...)
 {
     va_list  args;
 
-    if (!cf.verbose) {
-        return;
+    if (cf.verbose) {
+        va_start(args, fmt);
+        log_args(fmt, args);
+        va_end(args);
     }
-
-    va_start(args, fmt);
-    fprintf(stderr, "rtmp-client: ");
-    vfprintf(stderr, fmt, args);
-    fprintf(stderr, "\n");
-    va_end(args);
 }
 
 
@@ -259,9 +260,7 @@ logerr(const char *fmt, ...)
     va_list  args;
 
     va_start(args, fmt);
-    fprintf(stderr, "rtmp-client: ");
-    vfprintf(stderr, fmt, args);
-    fprintf(stderr, "\n");
+    log_args(fmt, args);
     va_end(args);
 }
 
@@ -704,29 +703,23 @@ utf8_seq(const uint8_t *p, size_t len)
 static void
 json_string(const uint8_t *p, size_t len)
 {
-    size_t   i, n;
-    uint8_t  c;
+    size_t       i, n;
+    uint8_t      c;
+    const char  *e;
+
+    /* the characters with a short escape, and their escapes */
+    static const char  esc_in[] = "\"\\\n\r\t";
+    static const char  esc_out[] = "\"\\nrt";
 
     putchar('"');
 
     for (i = 0; i < len; i++) {
         c = p[i];
 
-        switch (c) {
-        case '"':
-            fputs("\\\"", stdout);
-            continue;
-        case '\\':
-            fputs("\\\\", stdout);
-            continue;
-        case '\n':
-            fputs("\\n", stdout);
-            continue;
-        case '\r':
-            fputs("\\r", stdout);
-            continue;
-        case '\t':
-            fputs("\\t", stdout);
+        e = (c != '\0') ? strchr(esc_in, c) : NULL;
+        if (e) {
+            putchar('\\');
+            putchar(esc_out[e - esc_in]);
             continue;
         }
 
@@ -946,6 +939,20 @@ find_object(rtmp_amf_t **vals, int nvals, int from, int last)
 }
 
 
+/* onStatus, as a command or as data: its first object */
+
+static void
+on_status(rtmp_amf_t **vals, int nvals)
+{
+    const rtmp_amf_t  *info;
+
+    info = find_object(vals, nvals, 1, 0);
+    if (info) {
+        handle_status(info);
+    }
+}
+
+
 static int
 on_command(const uint8_t *p, size_t len)
 {
@@ -1024,11 +1031,7 @@ on_command(const uint8_t *p, size_t len)
     }
 
     if (rtmp_amf_str_eq(vals[0], "onStatus")) {
-        info = find_object(vals, nvals, 1, 0);
-        if (info) {
-            handle_status(info);
-        }
-        return RC_OK;
+        on_status(vals, nvals);
     }
 
     return RC_OK;
@@ -1038,9 +1041,8 @@ on_command(const uint8_t *p, size_t len)
 static int
 on_data(const uint8_t *p, size_t len)
 {
-    int                nvals;
-    rtmp_amf_t        *vals[AMF_MAX_VALUES];
-    const rtmp_amf_t  *info;
+    int          nvals;
+    rtmp_amf_t  *vals[AMF_MAX_VALUES];
 
     nvals = rtmp_amf_read(p, len, amf_pool, AMF_MAX_NODES, vals,
                           AMF_MAX_VALUES);
@@ -1067,10 +1069,7 @@ on_data(const uint8_t *p, size_t len)
     }
 
     if (rtmp_amf_str_eq(vals[0], "onStatus")) {
-        info = find_object(vals, nvals, 1, 0);
-        if (info) {
-            handle_status(info);
-        }
+        on_status(vals, nvals);
     }
 
     return RC_OK;
@@ -1157,32 +1156,31 @@ on_message(uint8_t type, uint32_t msid, uint32_t ts, const uint8_t *p,
         return RC_OK;
 
     case RTMP_MSG_AUDIO:
-        st.audio++;
-        st.media_bytes += len;
-        return RC_OK;
-
     case RTMP_MSG_VIDEO:
-        st.video++;
+        if (type == RTMP_MSG_AUDIO) {
+            st.audio++;
+        } else {
+            st.video++;
+        }
         st.media_bytes += len;
         return RC_OK;
 
     case RTMP_MSG_AMF3_DATA:
-        if (len > 0 && p[0] == 0) {
-            return on_data(p + 1, len - 1);
+    case RTMP_MSG_AMF3_CMD:
+        /* AMF0 in an AMF3 message: after a 0 byte */
+        if (len == 0 || p[0] != 0) {
+            return RC_OK;
         }
-        return RC_OK;
+        p++;
+        len--;
+        /* fall through */
 
     case RTMP_MSG_AMF0_DATA:
-        return on_data(p, len);
-
-    case RTMP_MSG_AMF3_CMD:
-        if (len > 0 && p[0] == 0) {
-            return on_command(p + 1, len - 1);
-        }
-        return RC_OK;
-
     case RTMP_MSG_AMF0_CMD:
-        return on_command(p, len);
+        if (type == RTMP_MSG_AMF0_CMD || type == RTMP_MSG_AMF3_CMD) {
+            return on_command(p, len);
+        }
+        return on_data(p, len);
 
     case RTMP_MSG_AGGREGATE:
         if (!nested) {
@@ -1342,6 +1340,22 @@ cond_started(void)
 }
 
 
+/* sends a command, then reads until its answer (cond) */
+
+static int
+request(int (*command)(void), int (*cond)(void))
+{
+    int  rc;
+
+    rc = command();
+    if (rc != RC_OK) {
+        return rc;
+    }
+
+    return wait_for(cond, cf.timeout);
+}
+
+
 /* ending */
 
 static int
@@ -1449,9 +1463,9 @@ tid(void)
 static int
 send_connect(void)
 {
+    char        *tcurl;
+    size_t       n;
     rtmp_buf_t   b;
-    char   *tcurl;
-    size_t  n;
 
     memset(&b, 0, sizeof(b));
 
@@ -1497,9 +1511,7 @@ send_name_command(const char *name)
 
     memset(&b, 0, sizeof(b));
 
-    rtmp_amf_str(&b, name);
-    rtmp_amf_number(&b, tid());
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, name, tid());
     amf_name(&b);
 
     return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
@@ -1515,9 +1527,7 @@ send_create_stream(void)
 
     st.tid_create = tid();
 
-    rtmp_amf_str(&b, "createStream");
-    rtmp_amf_number(&b, st.tid_create);
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, "createStream", st.tid_create);
 
     return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
 }
@@ -1530,9 +1540,7 @@ send_stream_command(void)
 
     memset(&b, 0, sizeof(b));
 
-    rtmp_amf_str(&b, cf.play ? "play" : "publish");
-    rtmp_amf_number(&b, tid());
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, cf.play ? "play" : "publish", tid());
     amf_name(&b);
 
     if (!cf.play) {
@@ -1550,9 +1558,7 @@ send_delete_stream(void)
 
     memset(&b, 0, sizeof(b));
 
-    rtmp_amf_str(&b, "deleteStream");
-    rtmp_amf_number(&b, tid());
-    rtmp_amf_null(&b);
+    rtmp_amf_command(&b, "deleteStream", tid());
     rtmp_amf_number(&b, st.stream_id);
 
     return send_buf(CSID_COMMAND, RTMP_MSG_AMF0_CMD, 0, &b);
@@ -1632,7 +1638,7 @@ send_metadata(void)
 {
     int          n;
     size_t       count_off;
-    rtmp_buf_t        b, key, val;
+    rtmp_buf_t   b, key, val;
     const char  *p;
 
     memset(&b, 0, sizeof(b));
@@ -1721,6 +1727,30 @@ send_media(uint8_t type, uint32_t ts, rtmp_buf_t *b)
     b->len = 0;
 
     return rc;
+}
+
+
+static void
+avc_idr_init(void)
+{
+    int       i;
+    uint8_t  *p;
+
+    p = avc_idr;
+
+    memcpy(p, avc_idr_head, sizeof(avc_idr_head));
+    p += sizeof(avc_idr_head);
+
+    memset(p, 0x9c, AVC_IDR_9C);
+    p += AVC_IDR_9C;
+    *p++ = 0x9d;
+
+    for (i = 0; i < AVC_IDR_MB; i++) {
+        memcpy(p, avc_idr_mb, sizeof(avc_idr_mb));
+        p += sizeof(avc_idr_mb);
+    }
+
+    memcpy(p, avc_idr_tail, sizeof(avc_idr_tail));
 }
 
 
@@ -1838,13 +1868,51 @@ client_close(void)
 }
 
 
+static int publish_tags(rtmp_buf_t *b);
+
+
+/* what the server says until deadline: -1, or the exit code of the end */
+
+static int
+publish_service(int64_t deadline)
+{
+    int  rc;
+
+    rc = service(deadline);
+    if (rc != RC_OK) {
+        return dropped(rc);
+    }
+
+    if (st.rejected) {
+        return rejected();
+    }
+
+    return -1;
+}
+
+
 static int
 publish_loop(void)
 {
-    int            rc, paced, vhdr, ahdr, video;
+    int         code;
+    rtmp_buf_t  b;
+
+    memset(&b, 0, sizeof(b));
+
+    code = publish_tags(&b);
+
+    rtmp_buf_free(&b);
+
+    return code;
+}
+
+
+static int
+publish_tags(rtmp_buf_t *b)
+{
+    int            rc, code, paced, vhdr, ahdr, video;
     long           limit;
     size_t         target;
-    rtmp_buf_t          b;
     int64_t        start, end, due, now;
     uint32_t       ts, vts, ats;
     unsigned long  sent, vframe, aframe;
@@ -1854,8 +1922,6 @@ publish_loop(void)
 
     target = (size_t) (cf.bitrate * 1000 / 8);
     target = target > 300 ? (target - 300) / VIDEO_FPS : 0;
-
-    memset(&b, 0, sizeof(b));
 
     if (!cf.no_metadata) {
         rc = send_metadata();
@@ -1902,15 +1968,9 @@ publish_loop(void)
             due = start + ts;
 
             while ((now = now_ms()) < due && now < end) {
-                rc = service(due < end ? due : end);
-                if (rc != RC_OK) {
-                    rtmp_buf_free(&b);
-                    return dropped(rc);
-                }
-
-                if (st.rejected) {
-                    rtmp_buf_free(&b);
-                    return rejected();
+                code = publish_service(due < end ? due : end);
+                if (code >= 0) {
+                    return code;
                 }
             }
 
@@ -1920,24 +1980,23 @@ publish_loop(void)
         }
 
         if (!vhdr) {
-            rc = send_video_header(&b);
+            rc = send_video_header(b);
             vhdr = 1;
 
         } else if (!ahdr) {
-            rc = send_audio_header(&b);
+            rc = send_audio_header(b);
             ahdr = 1;
 
         } else if (video) {
-            rc = send_video_frame(&b, vframe, ts, target);
+            rc = send_video_frame(b, vframe, ts, target);
             vframe++;
 
         } else {
-            rc = send_audio_frame(&b, ts);
+            rc = send_audio_frame(b, ts);
             aframe++;
         }
 
         if (rc != RC_OK) {
-            rtmp_buf_free(&b);
             return dropped(rc);
         }
 
@@ -1945,19 +2004,11 @@ publish_loop(void)
 
         /* whatever the server said meanwhile */
 
-        rc = service(now_ms());
-        if (rc != RC_OK) {
-            rtmp_buf_free(&b);
-            return dropped(rc);
-        }
-
-        if (st.rejected) {
-            rtmp_buf_free(&b);
-            return rejected();
+        code = publish_service(now_ms());
+        if (code >= 0) {
+            return code;
         }
     }
-
-    rtmp_buf_free(&b);
 
     return client_close();
 }
@@ -2162,6 +2213,8 @@ main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
 
+    avc_idr_init();
+
     cf.host = "127.0.0.1";
     cf.port = "1935";
     cf.tags = -1;
@@ -2265,10 +2318,7 @@ main(int argc, char **argv)
         st.out_chunk = cf.chunk_size;
     }
 
-    rc = send_connect();
-    if (rc == RC_OK) {
-        rc = wait_for(cond_connected, cf.timeout);
-    }
+    rc = request(send_connect, cond_connected);
     if (rc != RC_OK || st.rejected) {
         return failed(rc);
     }
@@ -2288,10 +2338,7 @@ main(int argc, char **argv)
         }
     }
 
-    rc = send_create_stream();
-    if (rc == RC_OK) {
-        rc = wait_for(cond_created, cf.timeout);
-    }
+    rc = request(send_create_stream, cond_created);
     if (rc != RC_OK || st.rejected) {
         return failed(rc);
     }
@@ -2310,10 +2357,7 @@ main(int argc, char **argv)
 
     st.t_cmd = now_ms();
 
-    rc = send_stream_command();
-    if (rc == RC_OK) {
-        rc = wait_for(cond_started, cf.timeout);
-    }
+    rc = request(send_stream_command, cond_started);
     if (rc != RC_OK || st.rejected) {
         return failed(rc);
     }
