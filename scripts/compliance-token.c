@@ -125,9 +125,18 @@ typedef struct {
     const char         *jti;
 
     int                 help;
+
+    long                iat;            /* set by ct_times() */
+    long                exp;
+    long                nbf;
 } ct_opts_t;
 
 
+/* adds a command's claims to jwt */
+typedef int (*ct_claims_pt)(ct_opts_t *o, jwt_t *jwt);
+
+
+static void ct_message(const char *fmt, va_list args);
 static int ct_error(const char *fmt, ...);
 static int ct_ossl_error(const char *fmt, ...);
 static int ct_jws_error(const jws_err_t *err);
@@ -151,10 +160,14 @@ static int ct_begin(const char *cmd, const struct option *longopts,
 static int ct_load_key(ct_opts_t *o, ct_key_t *key);
 static void ct_key_free(ct_key_t *key);
 
+static int ct_jwt_token(ct_opts_t *o, ct_claims_pt claims);
 static int ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt);
 static int ct_jwt_add(jwt_t *jwt, const char *name, const char *val);
 static int ct_jwt_add_int(jwt_t *jwt, const char *name, long val);
+static int ct_times(ct_opts_t *o);
 static int ct_time_add(time_t now, long delta, const char *opt, long *out);
+static int ct_publish_claims(ct_opts_t *o, jwt_t *jwt);
+static int ct_play_claims(ct_opts_t *o, jwt_t *jwt);
 
 static int ct_decode_part(const char *label, const char *p, size_t len,
     ct_buf_t *out);
@@ -306,15 +319,23 @@ ct_help(FILE *out)
 }
 
 
+/* "compliance-token: " and the message, on stderr */
+
+static void
+ct_message(const char *fmt, va_list args)
+{
+    fputs(CT_PROG ": ", stderr);
+    vfprintf(stderr, fmt, args);
+}
+
+
 static int
 ct_error(const char *fmt, ...)
 {
     va_list  args;
 
-    fputs(CT_PROG ": ", stderr);
-
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    ct_message(fmt, args);
     va_end(args);
 
     fputc('\n', stderr);
@@ -330,10 +351,8 @@ ct_ossl_error(const char *fmt, ...)
     va_list        args;
     unsigned long  e;
 
-    fputs(CT_PROG ": ", stderr);
-
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    ct_message(fmt, args);
     va_end(args);
 
     e = ERR_peek_last_error();
@@ -368,10 +387,8 @@ ct_usage_error(const char *fmt, ...)
 {
     va_list  args;
 
-    fputs(CT_PROG ": ", stderr);
-
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    ct_message(fmt, args);
     va_end(args);
 
     fputs("\nTry \"" CT_PROG " --help\".\n", stderr);
@@ -931,6 +948,31 @@ ct_jwt_add_int(jwt_t *jwt, const char *name, long val)
 }
 
 
+/* iat (now), exp (now + --ttl) and, with --nbf-in, nbf */
+
+static int
+ct_times(ct_opts_t *o)
+{
+    int     rc;
+    time_t  now;
+
+    now = time(NULL);
+
+    o->iat = (long) now;
+
+    rc = ct_time_add(now, o->ttl, "--ttl", &o->exp);
+    if (rc != CT_OK) {
+        return rc;
+    }
+
+    if (o->seen[CT_OPT_NBF_IN - CT_OPT_ALG]) {
+        return ct_time_add(now, o->nbf_in, "--nbf-in", &o->nbf);
+    }
+
+    return CT_OK;
+}
+
+
 static int
 ct_time_add(time_t now, long delta, const char *opt, long *out)
 {
@@ -947,6 +989,39 @@ ct_time_add(time_t now, long delta, const char *opt, long *out)
     *out = t + delta;
 
     return CT_OK;
+}
+
+
+/* a token built with libjwt: the key, the command's claims, the signature */
+
+static int
+ct_jwt_token(ct_opts_t *o, ct_claims_pt claims)
+{
+    int        rc;
+    jwt_t     *jwt;
+    ct_key_t   key;
+
+    if (ct_load_key(o, &key) != CT_OK) {
+        ct_key_free(&key);
+        return CT_ERROR;
+    }
+
+    rc = jwt_new(&jwt);
+    if (rc != 0) {
+        ct_key_free(&key);
+        return ct_error("libjwt: jwt_new() failed: %s", strerror(rc));
+    }
+
+    rc = claims(o, jwt);
+
+    if (rc == CT_OK) {
+        rc = ct_jwt_issue(o, &key, jwt);
+    }
+
+    jwt_free(jwt);
+    ct_key_free(&key);
+
+    return rc;
 }
 
 
@@ -1040,12 +1115,8 @@ static int
 ct_cmd_publish(int argc, char **argv)
 {
     int            rc;
-    long           iat, exp, nbf;
     char           jti[2 * CT_JTI_BYTES + 1];
-    jwt_t         *jwt;
-    time_t         now;
     size_t         i;
-    ct_key_t       key;
     ct_opts_t      o;
     unsigned char  rnd[CT_JTI_BYTES];
 
@@ -1061,22 +1132,9 @@ ct_cmd_publish(int argc, char **argv)
                               "and --idv are required");
     }
 
-    now = time(NULL);
-
-    iat = (long) now;
-
-    rc = ct_time_add(now, o.ttl, "--ttl", &exp);
+    rc = ct_times(&o);
     if (rc != CT_OK) {
         return rc;
-    }
-
-    nbf = 0;
-
-    if (o.seen[CT_OPT_NBF_IN - CT_OPT_ALG]) {
-        rc = ct_time_add(now, o.nbf_in, "--nbf-in", &nbf);
-        if (rc != CT_OK) {
-            return rc;
-        }
     }
 
     if (o.jti == NULL) {
@@ -1091,57 +1149,43 @@ ct_cmd_publish(int argc, char **argv)
         o.jti = jti;
     }
 
-    if (ct_load_key(&o, &key) != CT_OK) {
-        ct_key_free(&key);
+    return ct_jwt_token(&o, ct_publish_claims);
+}
+
+
+static int
+ct_publish_claims(ct_opts_t *o, jwt_t *jwt)
+{
+    if (ct_jwt_add(jwt, "scope", "publish") != CT_OK
+        || ct_jwt_add(jwt, "sub", o->sub) != CT_OK
+        || ct_jwt_add(jwt, "pid", o->pid) != CT_OK
+        || ct_jwt_add(jwt, "room", o->room) != CT_OK
+        || ct_jwt_add(jwt, "op", o->op) != CT_OK
+        || (o->mcn && ct_jwt_add(jwt, "mcn", o->mcn) != CT_OK)
+        || ct_jwt_add(jwt, "tier", o->tier) != CT_OK
+        || ct_jwt_add(jwt, "idv", o->idv) != CT_OK)
+    {
         return CT_ERROR;
     }
 
-    rc = jwt_new(&jwt);
-    if (rc != 0) {
-        ct_key_free(&key);
-        return ct_error("libjwt: jwt_new() failed: %s", strerror(rc));
-    }
-
-    rc = CT_ERROR;
-
-    if (ct_jwt_add(jwt, "scope", "publish") != CT_OK
-        || ct_jwt_add(jwt, "sub", o.sub) != CT_OK
-        || ct_jwt_add(jwt, "pid", o.pid) != CT_OK
-        || ct_jwt_add(jwt, "room", o.room) != CT_OK
-        || ct_jwt_add(jwt, "op", o.op) != CT_OK
-        || (o.mcn && ct_jwt_add(jwt, "mcn", o.mcn) != CT_OK)
-        || ct_jwt_add(jwt, "tier", o.tier) != CT_OK
-        || ct_jwt_add(jwt, "idv", o.idv) != CT_OK)
-    {
-        goto done;
-    }
-
-    if (o.ai) {
+    if (o->ai) {
         if (jwt_add_grant_bool(jwt, "ai", 1) != 0) {
-            ct_error("libjwt: cannot add claim \"ai\"");
-            goto done;
+            return ct_error("libjwt: cannot add claim \"ai\"");
         }
     }
 
-    if (ct_jwt_add_int(jwt, "iat", iat) != CT_OK
-        || ct_jwt_add_int(jwt, "exp", exp) != CT_OK
-        || (o.seen[CT_OPT_NBF_IN - CT_OPT_ALG]
-            && ct_jwt_add_int(jwt, "nbf", nbf) != CT_OK)
-        || (o.iss && ct_jwt_add(jwt, "iss", o.iss) != CT_OK)
-        || (o.aud && ct_jwt_add(jwt, "aud", o.aud) != CT_OK)
-        || ct_jwt_add(jwt, "jti", o.jti) != CT_OK)
+    if (ct_jwt_add_int(jwt, "iat", o->iat) != CT_OK
+        || ct_jwt_add_int(jwt, "exp", o->exp) != CT_OK
+        || (o->seen[CT_OPT_NBF_IN - CT_OPT_ALG]
+            && ct_jwt_add_int(jwt, "nbf", o->nbf) != CT_OK)
+        || (o->iss && ct_jwt_add(jwt, "iss", o->iss) != CT_OK)
+        || (o->aud && ct_jwt_add(jwt, "aud", o->aud) != CT_OK)
+        || ct_jwt_add(jwt, "jti", o->jti) != CT_OK)
     {
-        goto done;
+        return CT_ERROR;
     }
 
-    rc = ct_jwt_issue(&o, &key, jwt);
-
-done:
-
-    jwt_free(jwt);
-    ct_key_free(&key);
-
-    return rc;
+    return CT_OK;
 }
 
 
@@ -1149,10 +1193,6 @@ static int
 ct_cmd_play(int argc, char **argv)
 {
     int        rc;
-    long       iat, exp;
-    jwt_t     *jwt;
-    time_t     now;
-    ct_key_t   key;
     ct_opts_t  o;
 
     rc = ct_begin("play", ct_play_options, argc, argv, &o);
@@ -1164,46 +1204,30 @@ ct_cmd_play(int argc, char **argv)
         return ct_usage_error("play: --room is required");
     }
 
-    now = time(NULL);
-    iat = (long) now;
-
-    rc = ct_time_add(now, o.ttl, "--ttl", &exp);
+    rc = ct_times(&o);
     if (rc != CT_OK) {
         return rc;
     }
 
-    if (ct_load_key(&o, &key) != CT_OK) {
-        ct_key_free(&key);
+    return ct_jwt_token(&o, ct_play_claims);
+}
+
+
+static int
+ct_play_claims(ct_opts_t *o, jwt_t *jwt)
+{
+    if (ct_jwt_add(jwt, "scope", "play") != CT_OK
+        || ct_jwt_add(jwt, "room", o->room) != CT_OK
+        || (o->sub && ct_jwt_add(jwt, "sub", o->sub) != CT_OK)
+        || ct_jwt_add_int(jwt, "exp", o->exp) != CT_OK
+        || ct_jwt_add_int(jwt, "iat", o->iat) != CT_OK
+        || (o->iss && ct_jwt_add(jwt, "iss", o->iss) != CT_OK)
+        || (o->aud && ct_jwt_add(jwt, "aud", o->aud) != CT_OK))
+    {
         return CT_ERROR;
     }
 
-    rc = jwt_new(&jwt);
-    if (rc != 0) {
-        ct_key_free(&key);
-        return ct_error("libjwt: jwt_new() failed: %s", strerror(rc));
-    }
-
-    rc = CT_ERROR;
-
-    if (ct_jwt_add(jwt, "scope", "play") != CT_OK
-        || ct_jwt_add(jwt, "room", o.room) != CT_OK
-        || (o.sub && ct_jwt_add(jwt, "sub", o.sub) != CT_OK)
-        || ct_jwt_add_int(jwt, "exp", exp) != CT_OK
-        || ct_jwt_add_int(jwt, "iat", iat) != CT_OK
-        || (o.iss && ct_jwt_add(jwt, "iss", o.iss) != CT_OK)
-        || (o.aud && ct_jwt_add(jwt, "aud", o.aud) != CT_OK))
-    {
-        goto done;
-    }
-
-    rc = ct_jwt_issue(&o, &key, jwt);
-
-done:
-
-    jwt_free(jwt);
-    ct_key_free(&key);
-
-    return rc;
+    return CT_OK;
 }
 
 
