@@ -73,6 +73,8 @@ static void ngx_rtmp_compliance_fleet_apply_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, redisReply *entry, time_t now);
 static void ngx_rtmp_compliance_fleet_read_handler(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_write_handler(ngx_event_t *ev);
+static void ngx_rtmp_compliance_fleet_event(void *privdata,
+    ngx_uint_t write, ngx_uint_t add);
 static void ngx_rtmp_compliance_fleet_add_read(void *privdata);
 static void ngx_rtmp_compliance_fleet_del_read(void *privdata);
 static void ngx_rtmp_compliance_fleet_add_write(void *privdata);
@@ -1137,47 +1139,56 @@ ngx_rtmp_compliance_fleet_write_handler(ngx_event_t *ev)
 }
 
 
+/* hiredis's four hooks: one of the connection's events in or out */
+
+static void
+ngx_rtmp_compliance_fleet_event(void *privdata, ngx_uint_t write,
+    ngx_uint_t add)
+{
+    ngx_event_t                  *ev;
+    ngx_rtmp_compliance_redis_t  *r = privdata;
+
+    if (r->c == NULL) {
+        return;
+    }
+
+    ev = write ? r->c->write : r->c->read;
+
+    if (add && !ev->active) {
+        (void) ngx_add_event(ev, write ? NGX_WRITE_EVENT : NGX_READ_EVENT,
+                             NGX_LEVEL_EVENT);
+
+    } else if (!add && ev->active) {
+        (void) ngx_del_event(ev, write ? NGX_WRITE_EVENT : NGX_READ_EVENT, 0);
+    }
+}
+
+
 static void
 ngx_rtmp_compliance_fleet_add_read(void *privdata)
 {
-    ngx_rtmp_compliance_redis_t  *r = privdata;
-
-    if (r->c && !r->c->read->active) {
-        (void) ngx_add_event(r->c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_rtmp_compliance_fleet_event(privdata, 0, 1);
 }
 
 
 static void
 ngx_rtmp_compliance_fleet_del_read(void *privdata)
 {
-    ngx_rtmp_compliance_redis_t  *r = privdata;
-
-    if (r->c && r->c->read->active) {
-        (void) ngx_del_event(r->c->read, NGX_READ_EVENT, 0);
-    }
+    ngx_rtmp_compliance_fleet_event(privdata, 0, 0);
 }
 
 
 static void
 ngx_rtmp_compliance_fleet_add_write(void *privdata)
 {
-    ngx_rtmp_compliance_redis_t  *r = privdata;
-
-    if (r->c && !r->c->write->active) {
-        (void) ngx_add_event(r->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_rtmp_compliance_fleet_event(privdata, 1, 1);
 }
 
 
 static void
 ngx_rtmp_compliance_fleet_del_write(void *privdata)
 {
-    ngx_rtmp_compliance_redis_t  *r = privdata;
-
-    if (r->c && r->c->write->active) {
-        (void) ngx_del_event(r->c->write, NGX_WRITE_EVENT, 0);
-    }
+    ngx_rtmp_compliance_fleet_event(privdata, 1, 0);
 }
 
 

@@ -39,6 +39,9 @@ static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
+    const char *what, ngx_rtmp_compliance_app_conf_t **cacfp,
+    ngx_rtmp_compliance_ctx_t **ctxp);
 static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
@@ -317,6 +320,33 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 }
 
 
+/*
+ * a publish or play begins: NGX_OK, with the application's conf and the
+ * session's ctx; NGX_DECLINED where compliance is off in the application
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, const char *what,
+    ngx_rtmp_compliance_app_conf_t **cacfp, ngx_rtmp_compliance_ctx_t **ctxp)
+{
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: %s before connect", what);
+        return NGX_ERROR;
+    }
+
+    *cacfp = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    if (!(*cacfp)->enable) {
+        return NGX_DECLINED;
+    }
+
+    *ctxp = ngx_rtmp_compliance_get_ctx(s);
+
+    return (*ctxp == NULL) ? NGX_ERROR : NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
@@ -331,23 +361,11 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
 
-    if (s->app_conf == NULL) {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "compliance: publish before connect");
-        return NGX_ERROR;
-    }
-
-    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
-
     (void) ngx_rtmp_compliance_quickack(s, h, in);
 
-    if (!cacf->enable) {
-        return NGX_OK;
-    }
-
-    ctx = ngx_rtmp_compliance_get_ctx(s);
-    if (ctx == NULL) {
-        return NGX_ERROR;
+    rc = ngx_rtmp_compliance_gate_begin(s, "publish", &cacf, &ctx);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
 
     ctx->admitted = 0;
@@ -445,21 +463,9 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
 
-    if (s->app_conf == NULL) {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "compliance: play before connect");
-        return NGX_ERROR;
-    }
-
-    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
-
-    if (!cacf->enable) {
-        return NGX_OK;
-    }
-
-    ctx = ngx_rtmp_compliance_get_ctx(s);
-    if (ctx == NULL) {
-        return NGX_ERROR;
+    rc = ngx_rtmp_compliance_gate_begin(s, "play", &cacf, &ctx);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,

@@ -25,6 +25,8 @@ static ngx_int_t ngx_rtmp_compliance_order_fields(json_t *obj,
     ngx_uint_t mode, u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_target_kind(json_t *obj,
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_order_name(ngx_str_t *names,
+    ngx_uint_t first, u_char *name, size_t len);
 static ngx_int_t ngx_rtmp_compliance_order_action(json_t *obj,
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_texts(json_t *obj,
@@ -149,14 +151,8 @@ ngx_rtmp_compliance_order_target_kind(json_t *obj,
         return NGX_ERROR;
     }
 
-    for (i = 0; ngx_rtmp_compliance_targets[i].len; i++) {
-        if ((size_t) (colon - s.data) == ngx_rtmp_compliance_targets[i].len
-            && ngx_strncmp(s.data, ngx_rtmp_compliance_targets[i].data,
-                           colon - s.data) == 0)
-        {
-            break;
-        }
-    }
+    i = ngx_rtmp_compliance_order_name(ngx_rtmp_compliance_targets, 0,
+                                       s.data, colon - s.data);
 
     spec->target.data = colon + 1;
     spec->target.len = s.data + s.len - spec->target.data;
@@ -177,6 +173,26 @@ ngx_rtmp_compliance_order_target_kind(json_t *obj,
 }
 
 
+/* the index of a name in a table that ends with an empty one */
+
+static ngx_uint_t
+ngx_rtmp_compliance_order_name(ngx_str_t *names, ngx_uint_t first,
+    u_char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = first; names[i].len; i++) {
+        if (names[i].len == len
+            && ngx_strncmp(names[i].data, name, len) == 0)
+        {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
 static ngx_int_t
 ngx_rtmp_compliance_order_action(json_t *obj,
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size)
@@ -190,14 +206,8 @@ ngx_rtmp_compliance_order_action(json_t *obj,
         return NGX_ERROR;
     }
 
-    for (i = 1; ngx_rtmp_compliance_actions[i].len; i++) {
-        if (s.len == ngx_rtmp_compliance_actions[i].len
-            && ngx_strncmp(s.data, ngx_rtmp_compliance_actions[i].data,
-                           s.len) == 0)
-        {
-            break;
-        }
-    }
+    i = ngx_rtmp_compliance_order_name(ngx_rtmp_compliance_actions, 1,
+                                       s.data, s.len);
 
     if (ngx_rtmp_compliance_actions[i].len == 0) {
         ngx_snprintf(detail, size, "\"action\" must be warn, restrict, "

@@ -25,6 +25,9 @@
 static ngx_int_t ngx_rtmp_compliance_order_journal(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
     ngx_log_t *log);
+static void ngx_rtmp_compliance_order_publish_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
+    ngx_uint_t what, ngx_log_t *log);
 static void ngx_rtmp_compliance_order_fleet_create(
     ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_fleet_entry_t *e, time_t now);
@@ -71,15 +74,10 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     hits = ngx_rtmp_compliance_order_apply_locked(mcf->zone, o);
 
-    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API
-        && ngx_rtmp_compliance_fleet_publish_locked(mcf,
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
+        ngx_rtmp_compliance_order_publish_locked(mcf, o,
                                              NGX_RTMP_COMPLIANCE_FLEET_CREATE,
-                                             o, log)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "compliance: order %uL is in force here but could not "
-                      "be queued for the fleet", o->id);
+                                             log);
     }
 
     ngx_rtmp_compliance_order_audit_locked("order.create", o, log);
@@ -126,6 +124,31 @@ ngx_rtmp_compliance_order_journal(ngx_rtmp_compliance_main_conf_t *mcf,
 }
 
 
+/* a change made here goes to the fleet; it stays in force here if not */
+
+static void
+ngx_rtmp_compliance_order_publish_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_order_t *o, ngx_uint_t what, ngx_log_t *log)
+{
+    if (ngx_rtmp_compliance_fleet_publish_locked(mcf, what, o, log)
+        == NGX_OK)
+    {
+        return;
+    }
+
+    if (what == NGX_RTMP_COMPLIANCE_FLEET_CREATE) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance: order %uL is in force here but could not "
+                      "be queued for the fleet", o->id);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "compliance: order %uL is lifted here but the lift "
+                      "could not be queued for the fleet", o->id);
+    }
+}
+
+
 /*
  * an order lifted: journaled first (NGX_ERROR: it could not be, and the
  * order stays in force), then recorded, sent to the fleet where it was
@@ -169,15 +192,10 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     ngx_rtmp_compliance_order_audit_locked("order.lift", o, log);
 
-    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API
-        && ngx_rtmp_compliance_fleet_publish_locked(mcf,
+    if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
+        ngx_rtmp_compliance_order_publish_locked(mcf, o,
                                              NGX_RTMP_COMPLIANCE_FLEET_LIFT,
-                                             o, log)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "compliance: order %uL is lifted here but the lift "
-                      "could not be queued for the fleet", o->id);
+                                             log);
     }
 
     ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);

@@ -26,6 +26,9 @@ static ngx_rtmp_compliance_target_t *ngx_rtmp_compliance_target_get_locked(
     ngx_rtmp_compliance_order_spec_t *spec);
 static void ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
     ngx_rtmp_compliance_order_spec_t *spec);
+static ngx_str_node_t *ngx_rtmp_compliance_node_get_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rbtree_t *tree, ngx_str_t *key,
+    size_t data_off, ngx_uint_t create);
 static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
     uint64_t id);
 static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
@@ -398,7 +401,6 @@ ngx_rtmp_compliance_target_get_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rtmp_compliance_order_spec_t *spec)
 {
     u_char                        *p;
-    uint32_t                       hash;
     ngx_str_t                      key;
     ngx_rtmp_compliance_target_t  *t;
     u_char                         buf[NGX_RTMP_COMPLIANCE_CLAIM_MAX + 16];
@@ -410,28 +412,16 @@ ngx_rtmp_compliance_target_get_locked(ngx_rtmp_compliance_zone_t *zone,
 
     key.data = buf;
     key.len = p - buf;
-    hash = ngx_crc32_short(key.data, key.len);
 
     t = (ngx_rtmp_compliance_target_t *)
-        ngx_str_rbtree_lookup(&zone->sh->targets, &key, hash);
+        ngx_rtmp_compliance_node_get_locked(zone, &zone->sh->targets, &key,
+                                       offsetof(ngx_rtmp_compliance_target_t,
+                                                data), 1);
 
-    if (t) {
-        return t;
+    if (t && t->orders.next == NULL) {
+        /* just made */
+        ngx_queue_init(&t->orders);
     }
-
-    t = ngx_slab_alloc_locked(zone->shpool,
-                              sizeof(ngx_rtmp_compliance_target_t) + key.len);
-    if (t == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(t->data, key.data, key.len);
-    t->sn.str.data = t->data;
-    t->sn.str.len = key.len;
-    t->sn.node.key = hash;
-    ngx_queue_init(&t->orders);
-
-    ngx_rbtree_insert(&zone->sh->targets, &t->sn.node);
 
     return t;
 }
@@ -649,35 +639,54 @@ static ngx_rtmp_compliance_room_t *
 ngx_rtmp_compliance_room_get_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *app, ngx_str_t *room, ngx_uint_t create)
 {
-    uint32_t                     hash;
-    ngx_str_t                    key;
-    ngx_rtmp_compliance_room_t  *r;
-    u_char                       buf[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 1];
+    ngx_str_t  key;
+    u_char     buf[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 1];
 
     ngx_rtmp_compliance_room_key(app, room, buf, &key);
-    hash = ngx_crc32_short(key.data, key.len);
 
-    r = (ngx_rtmp_compliance_room_t *)
-        ngx_str_rbtree_lookup(&zone->sh->rooms, &key, hash);
+    return (ngx_rtmp_compliance_room_t *)
+           ngx_rtmp_compliance_node_get_locked(zone, &zone->sh->rooms, &key,
+                                         offsetof(ngx_rtmp_compliance_room_t,
+                                                  data), create);
+}
 
-    if (r || !create) {
-        return r;
+
+/*
+ * a node of a tree keyed by a string (a target, a room) that holds its
+ * key at data_off; made, zeroed, where create says so and there is none
+ */
+
+static ngx_str_node_t *
+ngx_rtmp_compliance_node_get_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rbtree_t *tree, ngx_str_t *key, size_t data_off, ngx_uint_t create)
+{
+    u_char          *data;
+    uint32_t         hash;
+    ngx_str_node_t  *sn;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    sn = ngx_str_rbtree_lookup(tree, key, hash);
+
+    if (sn || !create) {
+        return sn;
     }
 
-    r = ngx_slab_calloc_locked(zone->shpool,
-                               sizeof(ngx_rtmp_compliance_room_t) + key.len);
-    if (r == NULL) {
+    sn = ngx_slab_calloc_locked(zone->shpool, data_off + key->len);
+    if (sn == NULL) {
         return NULL;
     }
 
-    ngx_memcpy(r->data, key.data, key.len);
-    r->sn.str.data = r->data;
-    r->sn.str.len = key.len;
-    r->sn.node.key = hash;
+    data = (u_char *) sn + data_off;
+    ngx_memcpy(data, key->data, key->len);
 
-    ngx_rbtree_insert(&zone->sh->rooms, &r->sn.node);
+    sn->str.data = data;
+    sn->str.len = key->len;
+    sn->node.key = hash;
 
-    return r;
+    ngx_rbtree_insert(tree, &sn->node);
+
+    return sn;
 }
 
 
