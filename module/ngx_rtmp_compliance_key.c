@@ -28,8 +28,8 @@
 #define NGX_RTMP_COMPLIANCE_KEY_FILE_MAX  65536
 
 
-static u_char *ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file,
-    size_t *sizep);
+static u_char *ngx_rtmp_compliance_key_read(ngx_conf_t *cf,
+    ngx_rtmp_compliance_key_t *key, size_t *sizep);
 static char *ngx_rtmp_compliance_key_hmac(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, u_char *p, size_t size, ngx_str_t *alg,
     ngx_uint_t pinned);
@@ -112,7 +112,7 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
         }
     }
 
-    p = ngx_rtmp_compliance_key_read(cf, &key->file, &size);
+    p = ngx_rtmp_compliance_key_read(cf, key, &size);
     if (p == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -128,7 +128,8 @@ ngx_rtmp_compliance_key_load(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
 /* the whole key file, read into the configuration pool */
 
 static u_char *
-ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
+ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_rtmp_compliance_key_t *key,
+    size_t *sizep)
 {
     size_t           size;
     u_char          *p;
@@ -136,16 +137,16 @@ ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
     ngx_fd_t         fd;
     ngx_file_info_t  fi;
 
-    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(key->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", file);
+                           ngx_open_file_n " \"%V\" failed", &key->file);
         return NULL;
     }
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", file);
+                           ngx_fd_info_n " \"%V\" failed", &key->file);
         ngx_close_file(fd);
         return NULL;
     }
@@ -154,7 +155,7 @@ ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
 
     if (size == 0 || size > NGX_RTMP_COMPLIANCE_KEY_FILE_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%V\" is %s", file,
+                           "key file \"%V\" is %s", &key->file,
                            size ? "too large" : "empty");
         ngx_close_file(fd);
         return NULL;
@@ -170,7 +171,7 @@ ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
 
     if (n == -1 || (size_t) n != size) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", file);
+                           ngx_read_fd_n " \"%V\" failed", &key->file);
         ngx_close_file(fd);
         return NULL;
     }
