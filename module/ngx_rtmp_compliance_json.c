@@ -65,6 +65,8 @@ static ngx_int_t ngx_rtmp_compliance_json_real(u_char *p, u_char *last,
     ngx_rtmp_compliance_jmember_t *m);
 static ngx_int_t ngx_rtmp_compliance_json_skip(
     ngx_rtmp_compliance_jparse_t *ps);
+static ngx_int_t ngx_rtmp_compliance_json_open(
+    ngx_rtmp_compliance_jparse_t *ps, uint64_t *kind, ngx_uint_t depth);
 
 
 /*
@@ -777,7 +779,6 @@ ngx_rtmp_compliance_json_real(u_char *p, u_char *last,
 static ngx_int_t
 ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
 {
-    uint64_t                       bit;
     ngx_uint_t                     depth, object, want_value;
     uint64_t                       kind[NGX_RTMP_COMPLIANCE_JSON_DEPTH / 64];
     ngx_rtmp_compliance_jmember_t  m;
@@ -815,23 +816,13 @@ ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
                 continue;
             }
 
-            if (depth == NGX_RTMP_COMPLIANCE_JSON_DEPTH) {
+            object = (*ps->p == '{');
+
+            if (ngx_rtmp_compliance_json_open(ps, kind, depth) != NGX_OK) {
                 return NGX_ERROR;
             }
-
-            object = (*ps->p == '{');
-            bit = (uint64_t) 1 << (depth % 64);
-            kind[depth / 64] = object ? kind[depth / 64] | bit
-                                      : kind[depth / 64] & ~bit;
 
             depth++;
-            ps->p++;
-
-            ngx_rtmp_compliance_json_ws(ps);
-
-            if (ps->p == ps->last) {
-                return NGX_ERROR;
-            }
 
             if (*ps->p == (object ? '}' : ']')) {
                 /* empty: its end is taken below */
@@ -881,4 +872,31 @@ ngx_rtmp_compliance_json_skip(ngx_rtmp_compliance_jparse_t *ps)
 
         want_value = 1;
     }
+}
+
+
+/*
+ * opens the array or object at ps->p, at depth: its kind is noted in
+ * kind, the whitespace after "[" or "{" passed; NGX_ERROR: too deep, or
+ * the text ends
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_json_open(ngx_rtmp_compliance_jparse_t *ps,
+    uint64_t *kind, ngx_uint_t depth)
+{
+    uint64_t  bit;
+
+    if (depth == NGX_RTMP_COMPLIANCE_JSON_DEPTH) {
+        return NGX_ERROR;
+    }
+
+    bit = (uint64_t) 1 << (depth % 64);
+    kind[depth / 64] = (*ps->p == '{') ? kind[depth / 64] | bit
+                                       : kind[depth / 64] & ~bit;
+
+    ps->p++;
+    ngx_rtmp_compliance_json_ws(ps);
+
+    return ps->p == ps->last ? NGX_ERROR : NGX_OK;
 }
