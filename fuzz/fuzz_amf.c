@@ -284,18 +284,93 @@ fuzz_check_read(fuzz_chain_t *c, const u_char *body, size_t len,
 }
 
 
+/*
+ * publish, play: the stream name read from the chain c of body into buf
+ * of bsize bytes, its token redacted; expect: the body as it must be
+ * after the redaction
+ */
+
+static void
+fuzz_stream_name(fuzz_chain_t *c, const u_char *body, size_t len,
+    u_char *buf, size_t bsize, u_char *expect)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  name, args;
+    ngx_rtmp_compliance_amf_t  at;
+
+    ngx_memzero(&at, sizeof(at));
+
+    rc = ngx_rtmp_compliance_amf_stream_name(c->chain, buf, bsize, &name,
+                                             &at);
+
+    FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED || rc == NGX_ERROR,
+               "stream_name returned %ld", (long) rc);
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    fuzz_check_read(c, body, len, &name, buf, bsize, &at);
+
+    fuzz_query(&name, &args);
+    fuzz_redact(c, expect, len, &name, &at, &args);
+}
+
+
+/* connect: the token in tcUrl's query, then in app's */
+
+static void
+fuzz_connect(fuzz_chain_t *c, const u_char *body, size_t len, u_char *buf,
+    size_t bsize, u_char *expect)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  app, tc_url, args;
+    ngx_rtmp_compliance_amf_t  at[2];
+
+    ngx_memzero(at, sizeof(at));
+
+    rc = ngx_rtmp_compliance_amf_connect(c->chain, buf, bsize, &app,
+                                         &tc_url, at);
+
+    FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED || rc == NGX_ERROR,
+               "amf_connect returned %ld", (long) rc);
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    if (app.len) {
+        fuzz_check_read(c, body, len, &app, buf, bsize / 2, &at[0]);
+    }
+
+    if (tc_url.len) {
+        fuzz_check_read(c, body, len, &tc_url, buf + bsize / 2, bsize / 2,
+                        &at[1]);
+    }
+
+    /* the two redactions could overlap only if they were wrong */
+
+    if (tc_url.len) {
+        fuzz_query(&tc_url, &args);
+        fuzz_redact(c, expect, len, &tc_url, &at[1], &args);
+    }
+
+    if (app.len) {
+        fuzz_query(&app, &args);
+        fuzz_redact(c, expect, len, &app, &at[0], &args);
+    }
+}
+
+
 /* the set-up is the weak LLVMFuzzerInitialize() of stubs.c */
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char                     op, *buf, *expect, *got;
-    size_t                     bsize, nlens, len;
-    ngx_int_t                  rc;
-    ngx_str_t                  name, app, tc_url, args;
-    fuzz_chain_t               c;
-    const u_char              *lens, *body;
-    ngx_rtmp_compliance_amf_t  at[2];
+    u_char         op, *buf, *expect, *got;
+    size_t         bsize, nlens, len;
+    fuzz_chain_t   c;
+    const u_char  *lens, *body;
 
     if (size < 1) {
         return 0;
@@ -355,57 +430,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(buf && expect && got, "malloc");
 
     memcpy(expect, body, len);
-    ngx_memzero(at, sizeof(at));
 
     if ((op & 1) == 0) {
-
-        /* publish, play */
-
-        rc = ngx_rtmp_compliance_amf_stream_name(c.chain, buf, bsize, &name,
-                                                 &at[0]);
-
-        FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED || rc == NGX_ERROR,
-                   "stream_name returned %ld", (long) rc);
-
-        if (rc == NGX_OK) {
-            fuzz_check_read(&c, body, len, &name, buf, bsize, &at[0]);
-
-            fuzz_query(&name, &args);
-            fuzz_redact(&c, expect, len, &name, &at[0], &args);
-        }
+        fuzz_stream_name(&c, body, len, buf, bsize, expect);
 
     } else {
-
-        /* connect: the token in tcUrl's query, then in app's */
-
-        rc = ngx_rtmp_compliance_amf_connect(c.chain, buf, bsize, &app,
-                                             &tc_url, at);
-
-        FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED || rc == NGX_ERROR,
-                   "amf_connect returned %ld", (long) rc);
-
-        if (rc == NGX_OK) {
-            if (app.len) {
-                fuzz_check_read(&c, body, len, &app, buf, bsize / 2, &at[0]);
-            }
-
-            if (tc_url.len) {
-                fuzz_check_read(&c, body, len, &tc_url, buf + bsize / 2,
-                                bsize / 2, &at[1]);
-            }
-
-            /* the two redactions could overlap only if they were wrong */
-
-            if (tc_url.len) {
-                fuzz_query(&tc_url, &args);
-                fuzz_redact(&c, expect, len, &tc_url, &at[1], &args);
-            }
-
-            if (app.len) {
-                fuzz_query(&app, &args);
-                fuzz_redact(&c, expect, len, &app, &at[0], &args);
-            }
-        }
+        fuzz_connect(&c, body, len, buf, bsize, expect);
     }
 
     fuzz_chain_flatten(&c, got, len);
