@@ -6,22 +6,23 @@
 # headers (-MMD) and on the flags (fuzz-flags, rewritten only when they
 # change).  Each target links what it needs:
 #
-#   fuzz_amf, fuzz_token, fuzz_order  the parsers (MODULE) on NGX_CORE
-#   fuzz_state   the state file's loader and the zone (MODULE_STATE) on
-#                NGX_CORE and NGX_STATE (slab, mutex, files)
+#   fuzz_amf, fuzz_token  the parsers (MOD_PARSE) on NGX_CORE
+#   fuzz_order   the order JSON and the zone (MOD_ORDER) on NGX_CORE and
+#                NGX_ZONE (slab, mutex, rbtree), with stubs_zone.c
+#   fuzz_state   the state file's loader too (MOD_STATE), and NGX_FILES,
+#                with stubs_zone.c and stubs_state.c
 #   fuzz_audit   scripts/compliance-audit.c alone, built with
 #                -DCOMPLIANCE_AUDIT_FUZZ (its main() renamed), no nginx
 
 NGX_CORE   = core/ngx_string.c core/ngx_palloc.c core/ngx_array.c \
              core/ngx_times.c os/unix/ngx_time.c os/unix/ngx_alloc.c
-NGX_STATE  = core/ngx_slab.c core/ngx_shmtx.c core/ngx_rbtree.c \
-             core/ngx_crc32.c core/ngx_parse.c core/ngx_file.c \
-             os/unix/ngx_files.c
-MODULE     = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
-             ngx_rtmp_compliance_json.c \
-             ngx_rtmp_compliance_key.c ngx_rtmp_compliance_orders.c
-MODULE_STATE = ngx_rtmp_compliance_orders.c ngx_rtmp_compliance_state.c \
-             ngx_rtmp_compliance_zone.c ngx_rtmp_compliance_fleet.c
+NGX_ZONE   = core/ngx_slab.c core/ngx_shmtx.c core/ngx_rbtree.c \
+             core/ngx_crc32.c core/ngx_parse.c
+NGX_FILES  = core/ngx_file.c os/unix/ngx_files.c
+MOD_PARSE  = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
+             ngx_rtmp_compliance_json.c ngx_rtmp_compliance_key.c
+MOD_ORDER  = ngx_rtmp_compliance_order_json.c ngx_rtmp_compliance_zone.c
+MOD_STATE  = $(MOD_ORDER) ngx_rtmp_compliance_state.c
 TARGETS    = fuzz_amf fuzz_token fuzz_order fuzz_state fuzz_audit
 
 # UBSan stops at its first report (run.sh and the test set
@@ -43,18 +44,22 @@ INCS       = -I$(NGX_SRC)/src/core -I$(NGX_SRC)/src/event \
              -I$(NGX_SRC)/src/event/modules -I$(NGX_SRC)/src/os/unix \
              -I$(NGX_OBJS) -I$(RTMP_SRC) -I$(TOP)/module -I$(TOP)/fuzz
 
-NGX_OBJ    = $(addprefix $(B)/obj/nginx/,$(notdir $(NGX_CORE:.c=.o)))
-STATE_NGX_OBJ = $(addprefix $(B)/obj/nginx/,$(notdir $(NGX_STATE:.c=.o)))
-MODULE_OBJ = $(addprefix $(B)/obj/module/,$(MODULE:.c=.o))
-STATE_MODULE_OBJ = $(addprefix $(B)/obj/module/,$(MODULE_STATE:.c=.o))
+# the objects of nginx's and the module's sources
+ngx_obj    = $(addprefix $(B)/obj/nginx/,$(notdir $(1:.c=.o)))
+mod_obj    = $(addprefix $(B)/obj/module/,$(1:.c=.o))
+fuzz_obj   = $(addprefix $(B)/obj/fuzz/,$(addsuffix .o,$(1)))
 
-PARSER_OBJ = $(NGX_OBJ) $(MODULE_OBJ) $(B)/obj/fuzz/stubs.o \
-             $(B)/obj/fuzz/stubs_zone.o
-STATE_OBJ  = $(NGX_OBJ) $(STATE_NGX_OBJ) $(STATE_MODULE_OBJ) \
-             $(B)/obj/fuzz/stubs.o $(B)/obj/fuzz/stubs_state.o
+PARSE_OBJ  = $(call ngx_obj,$(NGX_CORE)) $(call mod_obj,$(MOD_PARSE)) \
+             $(call fuzz_obj,stubs)
+ORDER_OBJ  = $(call ngx_obj,$(NGX_CORE) $(NGX_ZONE)) \
+             $(call mod_obj,$(MOD_ORDER)) $(call fuzz_obj,stubs stubs_zone)
+STATE_OBJ  = $(call ngx_obj,$(NGX_CORE) $(NGX_ZONE) $(NGX_FILES)) \
+             $(call mod_obj,$(MOD_STATE)) \
+             $(call fuzz_obj,stubs stubs_zone stubs_state)
 AUDIT_OBJ  = $(B)/obj/tool/compliance-audit.o
 
-vpath %.c $(addprefix $(NGX_SRC)/src/,$(sort $(dir $(NGX_CORE) $(NGX_STATE))))
+vpath %.c $(addprefix $(NGX_SRC)/src/,\
+            $(sort $(dir $(NGX_CORE) $(NGX_ZONE) $(NGX_FILES))))
 
 .PHONY: all
 all: $(addprefix $(B)/,$(TARGETS))
@@ -77,12 +82,10 @@ $(B)/obj/tool/compliance-audit.o: $(TOP)/scripts/compliance-audit.c \
 	@mkdir -p $(@D)
 	$(CC) -c $(CFLAGS) $(WARN) -DCOMPLIANCE_AUDIT_FUZZ -o $@ $<
 
-$(B)/fuzz_amf $(B)/fuzz_token $(B)/fuzz_order: $(PARSER_OBJ)
+$(B)/fuzz_amf $(B)/fuzz_token: $(PARSE_OBJ)
+$(B)/fuzz_order: $(ORDER_OBJ)
 $(B)/fuzz_state: $(STATE_OBJ)
 $(B)/fuzz_audit: $(AUDIT_OBJ)
-
-# fleet.c (the outbox) is linked; its connection to Redis is never made
-$(B)/fuzz_state: LIBS += -lhiredis
 
 $(B)/fuzz_%: $(B)/obj/fuzz/fuzz_%.o
 	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS)

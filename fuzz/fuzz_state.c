@@ -9,14 +9,17 @@
  * way nginx runs it when it makes a new zone: the input is the file's
  * bytes (JSON lines: next, create, lift, outbox, published, stream).
  *
- * The zone is made as nginx makes it: the "compliance_zone" directive's
- * handler (ngx_rtmp_compliance_zone) with "compliance_zone fuzz SIZE",
- * then what ngx_init_cycle() does (zeroed memory, the slab pool as
- * ngx_init_zone_pool() sets it up), then the zone's own init function,
- * which loads the state file.  SIZE is 64 pages, the smallest the
- * directive takes, so that a file of some tens of kilobytes fills it and
- * "the zone is too small" is reached.  The fleet is on (compliance_redis),
- * so the outbox and the stream position are kept and written back.
+ * The zone is made as nginx makes it (stubs_zone.c): the
+ * "compliance_zone" directive's handler (ngx_rtmp_compliance_zone) with
+ * "compliance_zone fuzz SIZE", what the module's postconfiguration tells
+ * the zone, then what ngx_init_cycle() does (zeroed memory, the slab pool
+ * as ngx_init_zone_pool() sets it up, the zone's own init); then, as the
+ * module's init_module does for a zone just made, the state file is
+ * loaded into it.  SIZE is 64 pages, the smallest the directive takes,
+ * so that a file of some tens of kilobytes fills it and "the zone is too
+ * small" is reached.  The fleet is on (compliance_redis: the zone keeps
+ * the fleet's part), so the outbox and the stream position are kept and
+ * written back.
  *
  * The file is written to a private temporary directory made once per
  * process (in /dev/shm when there is one, else $TMPDIR or /tmp; removed
@@ -39,18 +42,19 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_zone.h"
+#include "ngx_rtmp_compliance_state.h"
 #include "fuzz.h"
+#include "fuzz_zone.h"
 
 
 #define FUZZ_STATE_NOW    1772323200        /* 2026-03-01T00:00:00Z */
-#define FUZZ_STATE_PAGES  64                /* compliance_zone's minimum */
 
 
 typedef struct {
     ngx_pool_t                       *pool;
     ngx_rtmp_compliance_main_conf_t   mcf;
-    ngx_int_t                         rc;          /* of the zone's init */
+    ngx_int_t                         rc;          /* of the load */
 } fuzz_state_zone_t;
 
 
@@ -76,20 +80,12 @@ static void            *fuzz_state_conf_ctx[1];
 static ngx_core_conf_t  fuzz_state_ccf;
 
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     const char  *tmp;
 
     ngx_rtmp_compliance_fuzz_init();
-
-    /* main() and ngx_init_cycle() */
-    ngx_pid = getpid();
-    ngx_slab_sizes_init();
 
     /* a fixed "now": orders end relative to it */
     ((ngx_time_t *) ngx_cached_time)->sec = FUZZ_STATE_NOW;
@@ -161,13 +157,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(z1.rc == NGX_OK, "the load failed");
     FUZZ_CHECK(ngx_rtmp_compliance_fuzz_alerts == 0, "an alert was logged");
 
-    bad = z1.mcf.sh->state_errors;
+    bad = z1.mcf.zone->sh->state_errors;
     corrupt = fuzz_state_read(fuzz_state_corrupt, &nc);
 
     FUZZ_TRACE("state: %lu orders, next %lu, %lu outbox, %lu bad lines",
-               (unsigned long) z1.mcf.sh->norders,
-               (unsigned long) z1.mcf.sh->next_order,
-               (unsigned long) z1.mcf.sh->noutbox, (unsigned long) bad);
+               (unsigned long) z1.mcf.zone->sh->norders,
+               (unsigned long) z1.mcf.zone->sh->next_order,
+               (unsigned long) z1.mcf.zone->sh->noutbox, (unsigned long) bad);
 
     if (bad) {
         FUZZ_CHECK(corrupt != NULL, "%lu bad lines, no .corrupt copy",
@@ -196,9 +192,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     FUZZ_CHECK(z2.rc == NGX_OK, "the compacted file does not load");
     FUZZ_CHECK(ngx_rtmp_compliance_fuzz_alerts == 0, "an alert was logged");
-    FUZZ_CHECK(z2.mcf.sh->state_errors == 0,
+    FUZZ_CHECK(z2.mcf.zone->sh->state_errors == 0,
                "the compacted file has %lu bad lines: %.*s",
-               (unsigned long) z2.mcf.sh->state_errors, (int) n1, f1);
+               (unsigned long) z2.mcf.zone->sh->state_errors, (int) n1, f1);
     FUZZ_CHECK(access(fuzz_state_corrupt, F_OK) != 0,
                "a .corrupt copy of the compacted file");
 
@@ -285,18 +281,17 @@ fuzz_state_unlink(const char *path)
 }
 
 
-/* nginx's start with "compliance_zone" and "compliance_state PATH" */
+/*
+ * nginx's start with "compliance_zone", "compliance_state PATH" and
+ * "compliance_redis": the zone, then the module's init_module, which
+ * loads the journal into a zone just made
+ */
 
 static void
 fuzz_state_load(fuzz_state_zone_t *z)
 {
-    char                             *rv;
-    ngx_str_t                        *value;
-    ngx_conf_t                        cf;
-    ngx_shm_zone_t                   *shm_zone;
-    ngx_slab_pool_t                  *sp;
+    ngx_int_t                         rc;
     ngx_rtmp_compliance_main_conf_t  *mcf;
-    u_char                            size[NGX_SIZE_T_LEN + 1];
 
     z->pool = ngx_rtmp_compliance_fuzz_pool();
 
@@ -308,64 +303,21 @@ fuzz_state_load(fuzz_state_zone_t *z)
     ngx_str_set(&mcf->node, "fuzz");
     mcf->cycle = &fuzz_state_cycle;
     mcf->state_fd = NGX_INVALID_FILE;
-    mcf->audit.fd = NGX_INVALID_FILE;
-    mcf->fleet.enabled = 1;
 
-    /* compliance_zone fuzz SIZE; */
+    rc = ngx_rtmp_compliance_fuzz_zone(mcf, z->pool, 1);
 
-    ngx_memzero(&cf, sizeof(ngx_conf_t));
-    cf.pool = z->pool;
-    cf.cycle = (ngx_cycle_t *) ngx_cycle;
-    cf.log = &ngx_rtmp_compliance_fuzz_log;
+    FUZZ_CHECK(rc == NGX_OK, "the zone's init failed");
+    FUZZ_CHECK(mcf->zone->fresh, "a new zone is not marked fresh");
 
-    cf.args = ngx_array_create(z->pool, 3, sizeof(ngx_str_t));
-    FUZZ_CHECK(cf.args != NULL, "ngx_array_create");
-
-    value = ngx_array_push_n(cf.args, 3);
-    FUZZ_CHECK(value != NULL, "ngx_array_push_n");
-
-    ngx_str_set(&value[0], "compliance_zone");
-    ngx_str_set(&value[1], "fuzz");
-    value[2].data = size;
-    value[2].len = ngx_sprintf(size, "%uz", FUZZ_STATE_PAGES * ngx_pagesize)
-                   - size;
-
-    rv = ngx_rtmp_compliance_zone(&cf, NULL, mcf);
-    FUZZ_CHECK(rv == NGX_CONF_OK, "compliance_zone: %s", rv);
-
-    /* ngx_init_cycle(): ngx_shm_alloc(), ngx_init_zone_pool(), init */
-
-    shm_zone = mcf->shm_zone;
-
-    shm_zone->shm.addr = calloc(1, shm_zone->shm.size);
-    FUZZ_CHECK(shm_zone->shm.addr != NULL, "calloc");
-
-    shm_zone->shm.log = &ngx_rtmp_compliance_fuzz_log;
-
-    sp = (ngx_slab_pool_t *) shm_zone->shm.addr;
-    sp->end = shm_zone->shm.addr + shm_zone->shm.size;
-    sp->min_shift = 3;
-    sp->addr = shm_zone->shm.addr;
-
-    FUZZ_CHECK(ngx_shmtx_create(&sp->mutex, &sp->lock, NULL) == NGX_OK,
-               "ngx_shmtx_create");
-
-    ngx_slab_init(sp);
-
-    z->rc = shm_zone->init(shm_zone, NULL);
+    z->rc = ngx_rtmp_compliance_state_load(mcf,
+                                           &ngx_rtmp_compliance_fuzz_log);
 }
 
 
 static void
 fuzz_state_free(fuzz_state_zone_t *z)
 {
-    ngx_slab_pool_t  *sp;
-
-    sp = (ngx_slab_pool_t *) z->mcf.shm_zone->shm.addr;
-
-    ngx_shmtx_destroy(&sp->mutex);
-    free(sp);
-
+    ngx_rtmp_compliance_fuzz_zone_free(&z->mcf);
     ngx_destroy_pool(z->pool);
 }
 
@@ -380,7 +332,7 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_rtmp_compliance_order_t   *o;
     ngx_rtmp_compliance_shctx_t   *sh;
 
-    sh = mcf->sh;
+    sh = mcf->zone->sh;
     n = 0;
 
     if (sh->orders.root != sh->orders.sentinel) {
@@ -410,7 +362,8 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
             uid.data = ngx_rtmp_compliance_order_uid(o);
             uid.len = o->uid_len;
 
-            FUZZ_CHECK(ngx_rtmp_compliance_order_find_uid_locked(mcf, &uid)
+            FUZZ_CHECK(ngx_rtmp_compliance_order_find_uid_locked(mcf->zone,
+                                                          &uid)
                        != NULL, "order %lu is not found by its uid",
                        (unsigned long) o->id);
             n++;
@@ -450,8 +403,8 @@ fuzz_state_compare(ngx_rtmp_compliance_main_conf_t *a,
     ngx_rtmp_compliance_shctx_t   *sa, *sb;
     ngx_rtmp_compliance_outbox_t  *ea, *eb;
 
-    sa = a->sh;
-    sb = b->sh;
+    sa = a->zone->sh;
+    sb = b->zone->sh;
 
     FUZZ_CHECK(sa->next_order == sb->next_order,
                "next_order %lu, then %lu", (unsigned long) sa->next_order,
