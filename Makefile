@@ -88,9 +88,10 @@ $(MODULE): $(MODULE_SRCS) | rtmp-src
 
 tools: $(TOKEN_TOOL) $(RTMP_CLIENT) $(AUDIT_TOOL)
 
-$(AUDIT_TOOL): scripts/compliance-audit.c
+$(AUDIT_TOOL): scripts/compliance-audit.c \
+               module/ngx_rtmp_compliance_audit_format.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -o $@ $< -ljansson -lcrypto
+	$(CC) $(TOOL_CFLAGS) -Imodule -o $@ $< -ljansson -lcrypto
 
 $(TOKEN_TOOL): scripts/compliance-token.c lib/jws_sign.c lib/jws_sign.h
 	@mkdir -p $(BUILD)

@@ -56,13 +56,20 @@
 #include <openssl/evp.h>
 
 #include "fuzz.h"
+#include "ngx_rtmp_compliance_audit_format.h"
 
 
 #define FUZZ_AUDIT_SEGMENTS  24
 #define FUZZ_AUDIT_RECORD    512
-#define FUZZ_AUDIT_HEX       64
-#define FUZZ_AUDIT_HASH_TAIL (sizeof(",\"hash\":\"") - 1 + FUZZ_AUDIT_HEX + 2)
-#define FUZZ_AUDIT_PREV_TAIL (sizeof(",\"prev\":\"") - 1 + FUZZ_AUDIT_HEX + 1)
+#define FUZZ_AUDIT_HEX       NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN
+#define FUZZ_AUDIT_HASH_TAIL NGX_RTMP_COMPLIANCE_AUDIT_HASH_TAIL
+#define FUZZ_AUDIT_PREV_TAIL NGX_RTMP_COMPLIANCE_AUDIT_PREV_TAIL
+
+/* ,"prev":"  ,"hash":"  {"seq":  and "}: the bytes around the values */
+#define FUZZ_AUDIT_PREV_KEY  (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY) - 1)
+#define FUZZ_AUDIT_HASH_KEY  (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY) - 1)
+#define FUZZ_AUDIT_SEQ_KEY   (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY) - 1)
+#define FUZZ_AUDIT_END       (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_END) - 1)
 
 
 typedef struct {
@@ -83,6 +90,7 @@ static void fuzz_audit_write(size_t i, size_t nsegs, const uint8_t *data,
     size_t len, const uint8_t *extra, size_t extra_len);
 static int fuzz_audit_verify(void);
 static void fuzz_audit_hash(const uint8_t *line, size_t len, char *hex);
+static int fuzz_audit_is_hex(const uint8_t *p);
 static size_t fuzz_audit_chain(fuzz_audit_seg_t *segs, size_t nsegs,
     int64_t *last_seq, char *last_hash);
 static void fuzz_audit_json(const uint8_t *line, size_t len, int64_t seq,
@@ -97,7 +105,7 @@ static FILE        *fuzz_audit_null;
 static EVP_MD_CTX  *fuzz_audit_md;
 
 static const char   fuzz_audit_zero[FUZZ_AUDIT_HEX + 1] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+    NGX_RTMP_COMPLIANCE_AUDIT_ZERO_HASH;
 
 
 int
@@ -247,12 +255,14 @@ fuzz_audit_name(size_t i, size_t nsegs)
     static char  path[PATH_MAX];
 
     if (nsegs == 1) {
-        snprintf(path, sizeof(path), "%s/audit-20260201.jsonl",
-                 fuzz_audit_dir);
+        snprintf(path, sizeof(path),
+                 "%s/" NGX_RTMP_COMPLIANCE_AUDIT_DAILY_FMT, fuzz_audit_dir,
+                 2026, 2, 1);
 
     } else {
-        snprintf(path, sizeof(path), "%s/audit-20260201T%02zu.jsonl",
-                 fuzz_audit_dir, i);
+        snprintf(path, sizeof(path),
+                 "%s/" NGX_RTMP_COMPLIANCE_AUDIT_HOURLY_FMT, fuzz_audit_dir,
+                 2026, 2, 1, (int) i);
     }
 
     return path;
@@ -328,37 +338,33 @@ fuzz_audit_hash(const uint8_t *line, size_t len, char *hex)
     unsigned int   n;
     unsigned char  md[EVP_MAX_MD_SIZE];
 
-    static const char  digits[] = "0123456789abcdef";
-
     FUZZ_CHECK(EVP_DigestInit_ex(fuzz_audit_md, EVP_sha256(), NULL) == 1
                && EVP_DigestUpdate(fuzz_audit_md, line,
                                    len - FUZZ_AUDIT_HASH_TAIL) == 1
-               && EVP_DigestUpdate(fuzz_audit_md, "}", 1) == 1
+               && EVP_DigestUpdate(fuzz_audit_md,
+                                   NGX_RTMP_COMPLIANCE_AUDIT_HASH_CLOSE, 1)
+                  == 1
                && EVP_DigestFinal_ex(fuzz_audit_md, md, &n) == 1
                && n == FUZZ_AUDIT_HEX / 2, "SHA-256");
 
+    /* not the tool's way of writing hex: the tool's is what is checked */
     for (i = 0; i < n; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 0xf];
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
     }
-
-    hex[FUZZ_AUDIT_HEX] = '\0';
 }
 
+
+/* FUZZ_AUDIT_HEX lowercase hex digits */
 
 static int
 fuzz_audit_is_hex(const uint8_t *p)
 {
-    size_t  i;
+    char  hex[FUZZ_AUDIT_HEX + 1];
 
-    for (i = 0; i < FUZZ_AUDIT_HEX; i++) {
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-        {
-            return 0;
-        }
-    }
+    memcpy(hex, p, FUZZ_AUDIT_HEX);
+    hex[FUZZ_AUDIT_HEX] = '\0';
 
-    return 1;
+    return strspn(hex, NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS) == FUZZ_AUDIT_HEX;
 }
 
 
@@ -394,36 +400,47 @@ fuzz_audit_chain(fuzz_audit_seg_t *segs, size_t nsegs, int64_t *last_seq,
                                 + sizeof("{\"seq\":1,") - 1,
                        "segment %zu: an intact line of %zu bytes", i, len);
 
-            tail = p + len - FUZZ_AUDIT_HASH_TAIL;
-            prev = tail - FUZZ_AUDIT_PREV_TAIL;
+            /* ...,"prev":"<hex>","hash":"<hex>"} */
 
-            FUZZ_CHECK(memcmp(tail, ",\"hash\":\"", 9) == 0
-                       && fuzz_audit_is_hex(tail + 9)
-                       && memcmp(p + len - 2, "\"}", 2) == 0,
+            tail = p + len - FUZZ_AUDIT_HASH_TAIL + FUZZ_AUDIT_HASH_KEY;
+            prev = p + len - FUZZ_AUDIT_HASH_TAIL - FUZZ_AUDIT_PREV_TAIL
+                   + FUZZ_AUDIT_PREV_KEY;
+
+            FUZZ_CHECK(memcmp(tail - FUZZ_AUDIT_HASH_KEY,
+                              NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY,
+                              FUZZ_AUDIT_HASH_KEY) == 0
+                       && fuzz_audit_is_hex(tail)
+                       && memcmp(p + len - FUZZ_AUDIT_END,
+                                 NGX_RTMP_COMPLIANCE_AUDIT_END,
+                                 FUZZ_AUDIT_END) == 0,
                        "segment %zu: an intact line without its hash: "
                        "%.*s", i, (int) len, p);
 
-            FUZZ_CHECK(memcmp(prev, ",\"prev\":\"", 9) == 0
-                       && fuzz_audit_is_hex(prev + 9)
-                       && prev[9 + FUZZ_AUDIT_HEX] == '"',
+            FUZZ_CHECK(memcmp(prev - FUZZ_AUDIT_PREV_KEY,
+                              NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY,
+                              FUZZ_AUDIT_PREV_KEY) == 0
+                       && fuzz_audit_is_hex(prev)
+                       && prev[FUZZ_AUDIT_HEX] == '"',
                        "segment %zu: an intact line without its prev: "
                        "%.*s", i, (int) len, p);
 
             fuzz_audit_hash(p, len, hash);
 
-            FUZZ_CHECK(memcmp(hash, tail + 9, FUZZ_AUDIT_HEX) == 0,
+            FUZZ_CHECK(memcmp(hash, tail, FUZZ_AUDIT_HEX) == 0,
                        "segment %zu: an intact line whose bytes hash to "
                        "%s: %.*s", i, hash, (int) len, p);
 
             /* {"seq":N, */
 
-            FUZZ_CHECK(memcmp(p, "{\"seq\":", 7) == 0 && p[7] >= '1'
-                       && p[7] <= '9', "segment %zu: no seq first: %.*s",
-                       i, (int) len, p);
+            d = FUZZ_AUDIT_SEQ_KEY;
+
+            FUZZ_CHECK(memcmp(p, NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY, d) == 0
+                       && p[d] >= '1' && p[d] <= '9',
+                       "segment %zu: no seq first: %.*s", i, (int) len, p);
 
             seq = 0;
 
-            for (d = 7; p[d] >= '0' && p[d] <= '9'; d++) {
+            for ( /* void */ ; p[d] >= '0' && p[d] <= '9'; d++) {
                 FUZZ_CHECK(seq <= (INT64_MAX - (p[d] - '0')) / 10,
                            "segment %zu: seq out of range: %.*s", i,
                            (int) len, p);
@@ -433,21 +450,20 @@ fuzz_audit_chain(fuzz_audit_seg_t *segs, size_t nsegs, int64_t *last_seq,
             FUZZ_CHECK(p[d] == ',', "segment %zu: seq not followed by a "
                        "comma: %.*s", i, (int) len, p);
 
-            fuzz_audit_json(p, len, seq, prev + 9, tail + 9);
+            fuzz_audit_json(p, len, seq, prev, tail);
 
             if (n == 0) {
                 FUZZ_CHECK((seq == 1)
-                           == (memcmp(prev + 9, fuzz_audit_zero,
+                           == (memcmp(prev, fuzz_audit_zero,
                                       FUZZ_AUDIT_HEX) == 0),
                            "the first record, seq %lld, has prev %.64s",
-                           (long long) seq, prev + 9);
+                           (long long) seq, prev);
 
             } else {
                 FUZZ_CHECK(seq == *last_seq + 1
-                           && memcmp(prev + 9, last_hash, FUZZ_AUDIT_HEX)
-                              == 0,
+                           && memcmp(prev, last_hash, FUZZ_AUDIT_HEX) == 0,
                            "segment %zu: seq %lld, prev %.64s after seq "
-                           "%lld, hash %s", i, (long long) seq, prev + 9,
+                           "%lld, hash %s", i, (long long) seq, prev,
                            (long long) *last_seq, last_hash);
             }
 
@@ -483,18 +499,18 @@ fuzz_audit_json(const uint8_t *line, size_t len, int64_t seq,
                    "type %d: %.*s", key, json_typeof(v), (int) len, line);
     }
 
-    v = json_object_get(j, "seq");
+    v = json_object_get(j, NGX_RTMP_COMPLIANCE_AUDIT_SEQ);
     FUZZ_CHECK(json_is_integer(v) && json_integer_value(v) == seq,
                "an intact record's seq is not %lld to jansson: %.*s",
                (long long) seq, (int) len, line);
 
-    v = json_object_get(j, "prev");
+    v = json_object_get(j, NGX_RTMP_COMPLIANCE_AUDIT_PREV);
     FUZZ_CHECK(json_is_string(v) && json_string_length(v) == FUZZ_AUDIT_HEX
                && memcmp(json_string_value(v), prev, FUZZ_AUDIT_HEX) == 0,
                "an intact record's prev is not its bytes: %.*s", (int) len,
                line);
 
-    v = json_object_get(j, "hash");
+    v = json_object_get(j, NGX_RTMP_COMPLIANCE_AUDIT_HASH);
     FUZZ_CHECK(json_is_string(v) && json_string_length(v) == FUZZ_AUDIT_HEX
                && memcmp(json_string_value(v), hash, FUZZ_AUDIT_HEX) == 0,
                "an intact record's hash is not its bytes: %.*s", (int) len,
@@ -512,19 +528,25 @@ fuzz_audit_record(int64_t seq, const char *prev, uint8_t *buf)
     int   n;
     char  hash[FUZZ_AUDIT_HEX + 1];
 
-    n = snprintf((char *) buf, FUZZ_AUDIT_RECORD, "{\"seq\":%lld,\"ts\":"
-                 "\"2026-02-01T23:59:59.999Z\",\"event\":\"audit.gap\","
-                 "\"node\":\"fuzz\",\"lost\":1,\"prev\":\"%.64s\"}",
+    n = snprintf((char *) buf, FUZZ_AUDIT_RECORD,
+                 NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY "%lld"
+                 NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY "2026-02-01T23:59:59.999Z\""
+                 NGX_RTMP_COMPLIANCE_AUDIT_EVENT_KEY
+                 NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP "\""
+                 NGX_RTMP_COMPLIANCE_AUDIT_NODE_KEY "fuzz\",\"lost\":1"
+                 NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY "%.64s\"}",
                  (long long) seq, prev);
 
     /* the hashed bytes are the record without ,"hash":"..." */
 
-    memcpy(buf + n - 1, ",\"hash\":\"", 9);
+    memcpy(buf + n - 1, NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY,
+           FUZZ_AUDIT_HASH_KEY);
     n += FUZZ_AUDIT_HASH_TAIL - 1;
-    buf[n - 2] = '"';
-    buf[n - 1] = '}';
+    memcpy(buf + n - FUZZ_AUDIT_END, NGX_RTMP_COMPLIANCE_AUDIT_END,
+           FUZZ_AUDIT_END);
     fuzz_audit_hash(buf, n, hash);
-    memcpy(buf + n - FUZZ_AUDIT_HASH_TAIL + 9, hash, FUZZ_AUDIT_HEX);
+    memcpy(buf + n - FUZZ_AUDIT_HASH_TAIL + FUZZ_AUDIT_HASH_KEY, hash,
+           FUZZ_AUDIT_HEX);
 
     buf[n++] = '\n';
 

@@ -105,6 +105,7 @@
 
 #define NGX_RTMP_COMPLIANCE_AUDIT_DIGEST      "SHA256"    /* EVP_MD_fetch */
 #define NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN     64          /* 2 * 32 bytes */
+#define NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS  "0123456789abcdef"
 #define NGX_RTMP_COMPLIANCE_AUDIT_HASH_CLOSE  "}"
 
 #define NGX_RTMP_COMPLIANCE_AUDIT_ZERO_HASH                                   \
@@ -134,17 +135,17 @@
 
 /*
  * The events.  NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(X) expands
- * X(ID, NAME, QUERY, NAMED) for each, in the order of compliance-audit
- * verify's "events:" line:
+ * X(ID, QUERY, NAMED) for each, in the order of compliance-audit verify's
+ * "events:" line; NGX_RTMP_COMPLIANCE_AUDIT_EV(ID) is the event's name:
  *
  *   QUERY  1: in compliance-audit query's default --event set;
  *   NAMED  1: verify counts it by its name and query --event takes it;
  *          0: verify counts it under "other" (audit.resume).
  *
- * e.g. an enum:
+ * e.g. the names, in that order:
  *
- *   #define EV(id, name, query, named)  MY_EV_ ## id,
- *   enum { NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(EV) MY_EV_N };
+ *   #define NAME(id, query, named)  NGX_RTMP_COMPLIANCE_AUDIT_EV(id),
+ *   static const char *names[] = { NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(NAME) };
  */
 
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_START           "audit.start"
@@ -164,20 +165,15 @@
 /* the order.* events share their members */
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER           "order."
 
+#define NGX_RTMP_COMPLIANCE_AUDIT_EV(id)  NGX_RTMP_COMPLIANCE_AUDIT_EV_ ## id
+
 #define NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(X)                                   \
-    X(START, NGX_RTMP_COMPLIANCE_AUDIT_EV_START, 0, 1)                        \
-    X(GAP, NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP, 0, 1)                            \
-    X(PUBLISH_ACCEPT, NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_ACCEPT, 1, 1)      \
-    X(PUBLISH_REJECT, NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_REJECT, 1, 1)      \
-    X(PLAY_ACCEPT, NGX_RTMP_COMPLIANCE_AUDIT_EV_PLAY_ACCEPT, 1, 1)            \
-    X(PLAY_REJECT, NGX_RTMP_COMPLIANCE_AUDIT_EV_PLAY_REJECT, 1, 1)            \
-    X(SESSION_END, NGX_RTMP_COMPLIANCE_AUDIT_EV_SESSION_END, 1, 1)            \
-    X(ORDER_CREATE, NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_CREATE, 0, 1)          \
-    X(ORDER_LIFT, NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_LIFT, 0, 1)              \
-    X(ORDER_EXPIRE, NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_EXPIRE, 0, 1)          \
-    X(WARN_SENT, NGX_RTMP_COMPLIANCE_AUDIT_EV_WARN_SENT, 0, 1)                \
-    X(RECORD_DONE, NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE, 0, 1)            \
-    X(RESUME, NGX_RTMP_COMPLIANCE_AUDIT_EV_RESUME, 0, 0)
+    X(START, 0, 1) X(GAP, 0, 1)                                               \
+    X(PUBLISH_ACCEPT, 1, 1) X(PUBLISH_REJECT, 1, 1)                           \
+    X(PLAY_ACCEPT, 1, 1) X(PLAY_REJECT, 1, 1) X(SESSION_END, 1, 1)            \
+    X(ORDER_CREATE, 0, 1) X(ORDER_LIFT, 0, 1) X(ORDER_EXPIRE, 0, 1)           \
+    X(WARN_SENT, 0, 1) X(RECORD_DONE, 0, 1)                                   \
+    X(RESUME, 0, 0)
 
 
 #endif /* _NGX_RTMP_COMPLIANCE_AUDIT_FORMAT_H_INCLUDED_ */

@@ -28,6 +28,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+/*
+ * the format the module's writer and this tool agree on; by its path from
+ * here, so that "cc scripts/compliance-audit.c" needs no -I
+ */
+#include "../module/ngx_rtmp_compliance_audit_format.h"
+
 
 #define CA_PROG             "compliance-audit"
 
@@ -50,23 +57,29 @@
 #define CA_LINE_MAX         (1024 * 1024)
 #define CA_READ_SIZE        (4 * 1024 * 1024)
 
-#define CA_HEX_LEN          64
-#define CA_TS_LEN           24      /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+#define CA_HEX_LEN          NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN
+#define CA_TS_LEN           ((int) NGX_RTMP_COMPLIANCE_AUDIT_TS_LEN)
 
 /* ,"hash":"<64 hex>"}  and  ,"prev":"<64 hex>"  at the end of a record */
-#define CA_HASH_TAIL        (sizeof(",\"hash\":\"") - 1 + CA_HEX_LEN + 2)
-#define CA_PREV_TAIL        (sizeof(",\"prev\":\"") - 1 + CA_HEX_LEN + 1)
+#define CA_HASH_TAIL        NGX_RTMP_COMPLIANCE_AUDIT_HASH_TAIL
+#define CA_PREV_TAIL        NGX_RTMP_COMPLIANCE_AUDIT_PREV_TAIL
+
+/* the lengths of {"seq":  ,"prev":"  ,"hash":"  "} */
+#define CA_SEQ_KEY_LEN      (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY) - 1)
+#define CA_PREV_KEY_LEN     (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY) - 1)
+#define CA_HASH_KEY_LEN     (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY) - 1)
+#define CA_END_LEN          (sizeof(NGX_RTMP_COMPLIANCE_AUDIT_END) - 1)
 
 #define CA_MS_HOUR          3600000LL
 #define CA_MS_DAY           86400000LL
 #define CA_TIME_MIN         0LL                 /* 1970-01-01 */
 #define CA_TIME_MAX         253402300800000LL   /* 10000-01-01 */
 
-#define CA_RETENTION_MIN    1095    /* days: 3 years of 365 days */
+#define CA_RETENTION_MIN    NGX_RTMP_COMPLIANCE_AUDIT_RETENTION_MIN_DAYS
 #define CA_RETENTION_MAX    36500
 
-#define CA_PRUNE_LOG        "prune.log"
-#define CA_EXCERPT_FORMAT   "ngx_rtmp_compliance-audit-excerpt/1"
+#define CA_PRUNE_LOG        NGX_RTMP_COMPLIANCE_AUDIT_PRUNE_LOG
+#define CA_EXCERPT_FORMAT   NGX_RTMP_COMPLIANCE_AUDIT_EXCERPT
 
 #define CA_FIELDS_MAX       64      /* fields of a record on the fast path */
 #define CA_NODE_MAX         256     /* bytes of a node name compared */
@@ -78,6 +91,7 @@
 #define CA_T_NULL           5
 
 #define CA_WHY_LEN          1024
+#define CA_WHY_TORN         "truncated: the last line has no newline"
 #define CA_SHOW_LEN         80      /* bytes of log text quoted in a message */
 #define CA_QUOTE_LEN        (CA_SHOW_LEN * 4 + 8)
 #define CA_TS_BUF           48
@@ -160,6 +174,40 @@ typedef enum {
 } ca_rec_e;
 
 
+/*
+ * The lines of a directory's segments in name order (those whose period
+ * overlaps [from, to)), or of one file: what every command reads through.
+ * A line too long is skipped when the walk goes on.
+ */
+typedef struct {
+    ca_dir_t           *dir;        /* NULL: the one file r is open on */
+    int64_t             from;
+    int64_t             to;
+    size_t              next;       /* the next segment to look at */
+    size_t              seg;        /* the one r reads */
+    size_t              opened;     /* segments opened */
+    size_t              empty;      /* of them, empty ones */
+    size_t              first_empty;
+    ca_reader_t         r;
+    ca_read_e           rd;         /* how the last line ended */
+    ca_rec_e            rr;         /* what it is as a record */
+    u_char             *line;       /* in r's buffer, without its LF */
+    size_t              len;
+    ca_record_t         rec;        /* its fields, until the next line */
+    unsigned            open:1;     /* r is open */
+    unsigned            skip:1;     /* the last line was too long */
+    unsigned            failed:1;   /* it ended in an I/O or memory error,
+                                       said on stderr */
+} ca_walk_t;
+
+
+typedef enum {
+    CA_WALK_RECORD = 0,             /* w->rec: a whole record */
+    CA_WALK_DAMAGED,                /* w->rd, w->rr and why tell */
+    CA_WALK_END                     /* no more, or w->failed */
+} ca_walk_e;
+
+
 typedef struct {
     unsigned            started:1;
     int64_t             seq;        /* last good record */
@@ -179,29 +227,19 @@ typedef enum {
 } ca_link_e;
 
 
-/* option identifiers (getopt_long return values) */
-enum {
-    CA_OPT_QUIET = 256,
-    CA_OPT_ROOM,
-    CA_OPT_APP,
-    CA_OPT_HOST,
-    CA_OPT_PERSON,
-    CA_OPT_SESSION,
-    CA_OPT_FROM,
-    CA_OPT_TO,
-    CA_OPT_EVENT,
-    CA_OPT_JSON,
-    CA_OPT_RETENTION,
-    CA_OPT_DRY_RUN,
-    CA_OPT_NOW,
-    CA_OPT_OUT,
-    CA_OPT_HELP,
-    CA_OPT_LAST
-};
+/* the commands, as the bits of an option's cmds */
+#define CA_VERIFY           0x01
+#define CA_QUERY            0x02
+#define CA_PRUNE            0x04
+#define CA_SEAL             0x08
+#define CA_EXCERPT          0x10
+
+#define CA_OPTS_MAX         16
+#define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
 typedef struct {
-    unsigned char       seen[CA_OPT_LAST - CA_OPT_QUIET];
+    unsigned char       seen[CA_OPTS_MAX];
 
     const char         *arg;        /* DIR or FILE */
 
@@ -217,10 +255,10 @@ typedef struct {
     const char         *now;
     const char         *out;
 
-    unsigned            quiet:1;
-    unsigned            json:1;
-    unsigned            dry_run:1;
-    unsigned            help:1;
+    unsigned char       quiet;
+    unsigned char       json;
+    unsigned char       dry_run;
+    unsigned char       help;
 } ca_opts_t;
 
 
@@ -268,8 +306,8 @@ static int ca_error(int rc, const char *fmt, ...);
 static int ca_usage_error(const char *fmt, ...);
 static void ca_help(FILE *out);
 
-static int ca_parse_opts(const char *cmd, const struct option *longopts,
-    int argc, char **argv, ca_opts_t *o);
+static int ca_parse_opts(const char *cmd, unsigned which, int argc,
+    char **argv, ca_opts_t *o);
 static int ca_parse_time(const char *s, int64_t *start, int64_t *unit);
 static int ca_parse_range(ca_opts_t *o, int64_t *from, int64_t *to);
 static int ca_parse_retention(const char *s, int64_t *days);
@@ -295,6 +333,7 @@ static int ca_is_hex(const u_char *p, size_t n);
 static int ca_segment_name(const char *name, int64_t *start, int64_t *end);
 static int ca_segment_cmp(const void *a, const void *b);
 static int ca_dir_open(const char *path, ca_dir_t *dir);
+static int ca_dir_segments(const char *path, ca_dir_t *dir);
 static void ca_dir_free(ca_dir_t *dir);
 static char *ca_path(ca_dir_t *dir, size_t i);
 
@@ -303,9 +342,22 @@ static void ca_reader_close(ca_reader_t *r);
 static ca_read_e ca_reader_next(ca_reader_t *r, u_char **line,
     size_t *len);
 static ca_read_e ca_reader_skip(ca_reader_t *r);
+static int ca_reader_fill(ca_reader_t *r);
+
+static void ca_walk_dir(ca_walk_t *w, ca_dir_t *dir, int64_t from,
+    int64_t to);
+static int ca_walk_file(ca_walk_t *w, const char *path);
+static ca_read_e ca_walk_line(ca_walk_t *w);
+static ca_read_e ca_walk_skip(ca_walk_t *w);
+static ca_walk_e ca_walk_record(ca_walk_t *w, char *why);
+static int ca_walk_find_seq(ca_walk_t *w, int64_t want, size_t *seg,
+    uint64_t *line);
+static void ca_walk_close(ca_walk_t *w);
 
 static const u_char *ca_skip_json_string(const u_char *p,
     const u_char *end);
+static const u_char *ca_skip_member(const u_char *p, const u_char *end,
+    const char *key);
 static int ca_peek_seq(const u_char *line, size_t len, int64_t *seq);
 static int64_t ca_peek_ts(const u_char *line, size_t len);
 static ca_rec_e ca_parse_record(const u_char *line, size_t len,
@@ -320,6 +372,8 @@ static int ca_field_is(ca_field_t *f, const char *key, unsigned type);
 static ca_rec_e ca_check_fields(ca_record_t *rec, char *why);
 static ca_rec_e ca_check_layout(const u_char *line, size_t len,
     ca_record_t *rec, char *why);
+static const u_char *ca_json_string(json_t *o, const char *key,
+    size_t *len);
 static void ca_record_free(ca_record_t *rec);
 
 static ca_link_e ca_chain_link(ca_chain_t *c, ca_record_t *rec);
@@ -328,8 +382,6 @@ static void ca_chain_add(ca_chain_t *c, ca_record_t *rec, size_t seg,
 static void ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk,
     char *why);
 
-static int ca_find_seq(ca_dir_t *dir, size_t seg, ca_reader_t *r,
-    int64_t want, size_t *found_seg, uint64_t *found_line);
 static void ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line,
     ca_record_t *rec, ca_stats_t *st);
 static void ca_verify_summary(ca_dir_t *dir, ca_chain_t *c,
@@ -352,6 +404,7 @@ static void ca_query_row(FILE *f, ca_record_t *rec);
 static size_t ca_put_value(FILE *f, json_t *v);
 static size_t ca_put_field(FILE *f, json_t *o, const char *key);
 static void ca_put_extra(FILE *f, ca_record_t *rec, json_t *j);
+static void ca_put_template(FILE *f, json_t *j, const char *text);
 
 static int ca_scan_segment(const char *path, int64_t *first_seq,
     int64_t *last_seq, u_char *last_hash, uint64_t *records,
@@ -374,68 +427,58 @@ int compliance_audit_main(int argc, char **argv);
 #endif
 
 
-static const struct option  ca_verify_options[] = {
-    { "quiet", no_argument, NULL, CA_OPT_QUIET },
-    { "help", no_argument, NULL, CA_OPT_HELP },
-    { NULL, 0, NULL, 0 }
-};
+/*
+ * Every option: a value (a const char * of ca_opts_t) or a flag (an
+ * unsigned char), and the commands that take it; a command's options are
+ * given to getopt_long() in this order
+ */
 
-static const struct option  ca_query_options[] = {
-    { "room", required_argument, NULL, CA_OPT_ROOM },
-    { "app", required_argument, NULL, CA_OPT_APP },
-    { "host", required_argument, NULL, CA_OPT_HOST },
-    { "person", required_argument, NULL, CA_OPT_PERSON },
-    { "session", required_argument, NULL, CA_OPT_SESSION },
-    { "from", required_argument, NULL, CA_OPT_FROM },
-    { "to", required_argument, NULL, CA_OPT_TO },
-    { "event", required_argument, NULL, CA_OPT_EVENT },
-    { "json", no_argument, NULL, CA_OPT_JSON },
-    { "help", no_argument, NULL, CA_OPT_HELP },
-    { NULL, 0, NULL, 0 }
-};
+#define CA_ARG(field)   required_argument, offsetof(ca_opts_t, field)
+#define CA_FLAG(field)  no_argument, offsetof(ca_opts_t, field)
 
-static const struct option  ca_prune_options[] = {
-    { "retention", required_argument, NULL, CA_OPT_RETENTION },
-    { "dry-run", no_argument, NULL, CA_OPT_DRY_RUN },
-    { "now", required_argument, NULL, CA_OPT_NOW },
-    { "help", no_argument, NULL, CA_OPT_HELP },
-    { NULL, 0, NULL, 0 }
-};
-
-static const struct option  ca_seal_options[] = {
-    { "from", required_argument, NULL, CA_OPT_FROM },
-    { "to", required_argument, NULL, CA_OPT_TO },
-    { "out", required_argument, NULL, CA_OPT_OUT },
-    { "help", no_argument, NULL, CA_OPT_HELP },
-    { NULL, 0, NULL, 0 }
-};
-
-static const struct option  ca_excerpt_options[] = {
-    { "quiet", no_argument, NULL, CA_OPT_QUIET },
-    { "help", no_argument, NULL, CA_OPT_HELP },
-    { NULL, 0, NULL, 0 }
+static const struct {
+    const char         *name;
+    int                 has_arg;
+    size_t              offset;
+    unsigned            cmds;
+} ca_options[CA_OPTS_MAX] = {
+    { "room", CA_ARG(room), CA_QUERY },
+    { "app", CA_ARG(app), CA_QUERY },
+    { "host", CA_ARG(host), CA_QUERY },
+    { "person", CA_ARG(person), CA_QUERY },
+    { "session", CA_ARG(session), CA_QUERY },
+    { "from", CA_ARG(from), CA_QUERY | CA_SEAL },
+    { "to", CA_ARG(to), CA_QUERY | CA_SEAL },
+    { "event", CA_ARG(event), CA_QUERY },
+    { "json", CA_FLAG(json), CA_QUERY },
+    { "quiet", CA_FLAG(quiet), CA_VERIFY | CA_EXCERPT },
+    { "retention", CA_ARG(retention), CA_PRUNE },
+    { "dry-run", CA_FLAG(dry_run), CA_PRUNE },
+    { "now", CA_ARG(now), CA_PRUNE },
+    { "out", CA_ARG(out), CA_SEAL },
+    { "help", CA_FLAG(help), ~0u },
+    { NULL, 0, 0, 0 }
 };
 
 
-/* the events of docs/audit.md; query's default set is marked */
+/* the events of docs/audit.md, query's default set and the named ones */
 static const struct {
     const char         *name;
     unsigned            dflt;
+    unsigned            named;
 } ca_events[] = {
-    { "audit.start", 0 },
-    { "audit.gap", 0 },
-    { "publish.accept", 1 },
-    { "publish.reject", 1 },
-    { "play.accept", 1 },
-    { "play.reject", 1 },
-    { "session.end", 1 },
-    { "order.create", 0 },
-    { "order.lift", 0 },
-    { "order.expire", 0 },
-    { "warn.sent", 0 },
-    { "record.done", 0 },
-    { NULL, 0 }
+#define CA_EVENT(id, query, named)                                            \
+    { NGX_RTMP_COMPLIANCE_AUDIT_EV(id), query, named },
+    NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(CA_EVENT)
+#undef CA_EVENT
+    { NULL, 0, 0 }
 };
+
+/* " audit.start audit.gap ...": the named events, for a message */
+#define CA_KNOWN(id, query, named)                                            \
+    CA_KNOWN_ ## named(NGX_RTMP_COMPLIANCE_AUDIT_EV(id))
+#define CA_KNOWN_0(name)
+#define CA_KNOWN_1(name)  " " name
 
 
 /*
@@ -445,7 +488,7 @@ static const struct {
 static u_char  ca_plain[256];
 
 static const u_char  ca_zero_hash[CA_HEX_LEN] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+    NGX_RTMP_COMPLIANCE_AUDIT_ZERO_HASH;
 
 static EVP_MD_CTX   *ca_md_ctx;
 static EVP_MD       *ca_md;
@@ -589,13 +632,29 @@ ca_usage_error(const char *fmt, ...)
 
 
 static int
-ca_parse_opts(const char *cmd, const struct option *longopts, int argc,
-    char **argv, ca_opts_t *o)
+ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
+    ca_opts_t *o)
 {
-    int          c, i;
-    const char  *name;
+    int            c, i, n;
+    u_char        *p;
+    const char    *name;
+    struct option  longopts[CA_OPTS_MAX];
 
     memset(o, 0, sizeof(ca_opts_t));
+
+    /* the command's options, in the table's order */
+
+    for (i = 0, n = 0; ca_options[i].name; i++) {
+        if (ca_options[i].cmds & which) {
+            longopts[n].name = ca_options[i].name;
+            longopts[n].has_arg = ca_options[i].has_arg;
+            longopts[n].flag = NULL;
+            longopts[n].val = CA_OPT_VAL + i;
+            n++;
+        }
+    }
+
+    memset(&longopts[n], 0, sizeof(struct option));
 
     optind = 1;
     opterr = 0;
@@ -619,78 +678,26 @@ ca_parse_opts(const char *cmd, const struct option *longopts, int argc,
             return ca_usage_error("%s: unknown option \"%s\"", cmd, name);
         }
 
-        if (c < CA_OPT_QUIET || c >= CA_OPT_LAST) {
+        c -= CA_OPT_VAL;
+
+        if (c < 0 || c >= CA_OPTS_MAX || ca_options[c].name == NULL) {
             return ca_usage_error("%s: bad option", cmd);
         }
 
-        if (o->seen[c - CA_OPT_QUIET]) {
+        if (o->seen[c]) {
             return ca_usage_error("%s: option \"--%s\" is duplicate", cmd,
                                   i >= 0 ? longopts[i].name : "?");
         }
 
-        o->seen[c - CA_OPT_QUIET] = 1;
+        o->seen[c] = 1;
 
-        switch (c) {
+        p = (u_char *) o + ca_options[c].offset;
 
-        case CA_OPT_QUIET:
-            o->quiet = 1;
-            break;
+        if (ca_options[c].has_arg) {
+            *(const char **) p = optarg;
 
-        case CA_OPT_ROOM:
-            o->room = optarg;
-            break;
-
-        case CA_OPT_APP:
-            o->app = optarg;
-            break;
-
-        case CA_OPT_HOST:
-            o->host = optarg;
-            break;
-
-        case CA_OPT_PERSON:
-            o->person = optarg;
-            break;
-
-        case CA_OPT_SESSION:
-            o->session = optarg;
-            break;
-
-        case CA_OPT_FROM:
-            o->from = optarg;
-            break;
-
-        case CA_OPT_TO:
-            o->to = optarg;
-            break;
-
-        case CA_OPT_EVENT:
-            o->event = optarg;
-            break;
-
-        case CA_OPT_JSON:
-            o->json = 1;
-            break;
-
-        case CA_OPT_RETENTION:
-            o->retention = optarg;
-            break;
-
-        case CA_OPT_DRY_RUN:
-            o->dry_run = 1;
-            break;
-
-        case CA_OPT_NOW:
-            o->now = optarg;
-            break;
-
-        case CA_OPT_OUT:
-            o->out = optarg;
-            break;
-
-        case CA_OPT_HELP:
-            o->help = 1;
-            break;
+        } else {
+            *p = 1;
         }
     }
 
@@ -728,9 +735,22 @@ ca_parse_opts(const char *cmd, const struct option *longopts, int argc,
 static int
 ca_parse_time(const char *s, int64_t *start, int64_t *unit)
 {
-    size_t          len;
-    int64_t         v, y, mo, d, h, mi, sec, ms;
+    size_t          len, at, i;
+    int64_t         v, y, mo, d;
     const u_char   *p;
+
+    /* after the date: THH, :MM, :SS, .mmm, each optional after the last */
+    static const struct {
+        u_char      sep;
+        size_t      digits;
+        int64_t     max;
+        int64_t     unit;
+    } parts[] = {
+        { 'T', 2, 23, CA_MS_HOUR },
+        { ':', 2, 59, 60000 },
+        { ':', 2, 59, 1000 },
+        { '.', 3, 999, 1 }
+    };
 
     p = (const u_char *) s;
     len = strlen(s);
@@ -765,64 +785,23 @@ ca_parse_time(const char *s, int64_t *start, int64_t *unit)
         return -1;
     }
 
-    h = 0;
-    mi = 0;
-    sec = 0;
-    ms = 0;
+    *start = ca_days_from_civil(y, (unsigned) mo, (unsigned) d) * CA_MS_DAY;
     *unit = CA_MS_DAY;
 
-    if (len == 10) {
-        goto done;
+    for (i = 0, at = 10; i < 4 && len > at; i++) {
+        if (len < at + 1 + parts[i].digits || p[at] != parts[i].sep
+            || ca_digits(p + at + 1, parts[i].digits, &v) != 0
+            || v > parts[i].max)
+        {
+            return -1;
+        }
+
+        *start += v * parts[i].unit;
+        *unit = parts[i].unit;
+        at += 1 + parts[i].digits;
     }
 
-    if (len < 13 || p[10] != 'T' || ca_digits(p + 11, 2, &h) != 0
-        || h > 23)
-    {
-        return -1;
-    }
-
-    *unit = CA_MS_HOUR;
-
-    if (len == 13) {
-        goto done;
-    }
-
-    if (len < 16 || p[13] != ':' || ca_digits(p + 14, 2, &mi) != 0
-        || mi > 59)
-    {
-        return -1;
-    }
-
-    *unit = 60000;
-
-    if (len == 16) {
-        goto done;
-    }
-
-    if (len < 19 || p[16] != ':' || ca_digits(p + 17, 2, &sec) != 0
-        || sec > 59)
-    {
-        return -1;
-    }
-
-    *unit = 1000;
-
-    if (len == 19) {
-        goto done;
-    }
-
-    if (len != 23 || p[19] != '.' || ca_digits(p + 20, 3, &ms) != 0) {
-        return -1;
-    }
-
-    *unit = 1;
-
-done:
-
-    *start = ca_days_from_civil(y, (unsigned) mo, (unsigned) d) * CA_MS_DAY
-             + h * CA_MS_HOUR + mi * 60000 + sec * 1000 + ms;
-
-    return 0;
+    return len == at ? 0 : -1;
 }
 
 
@@ -1186,7 +1165,7 @@ ca_init(void)
         ca_plain[c] = (c != '"' && c != '\\');
     }
 
-    ca_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ca_md = EVP_MD_fetch(NULL, NGX_RTMP_COMPLIANCE_AUDIT_DIGEST, NULL);
     ca_md_ctx = EVP_MD_CTX_new();
 
     if (ca_md == NULL || ca_md_ctx == NULL) {
@@ -1210,11 +1189,12 @@ ca_hash_record(const u_char *line, size_t len, u_char *hex)
     unsigned int   n;
     unsigned char  md[EVP_MAX_MD_SIZE];
 
-    static const char  digits[] = "0123456789abcdef";
+    static const char  digits[] = NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS;
 
     if (EVP_DigestInit_ex(ca_md_ctx, ca_md, NULL) != 1
         || EVP_DigestUpdate(ca_md_ctx, line, len - CA_HASH_TAIL) != 1
-        || EVP_DigestUpdate(ca_md_ctx, "}", 1) != 1
+        || EVP_DigestUpdate(ca_md_ctx, NGX_RTMP_COMPLIANCE_AUDIT_HASH_CLOSE, 1)
+           != 1
         || EVP_DigestFinal_ex(ca_md_ctx, md, &n) != 1
         || n != CA_HEX_LEN / 2)
     {
@@ -1252,33 +1232,42 @@ ca_is_hex(const u_char *p, size_t n)
 static int
 ca_segment_name(const char *name, int64_t *start, int64_t *end)
 {
-    size_t          len, tail;
+    size_t          len;
     int64_t         y, m, d, h;
-    const u_char   *p;
+    unsigned        hourly;
+    const u_char   *p, *date;
 
     p = (const u_char *) name;
     len = strlen(name);
 
-    if (len == sizeof("audit-YYYYMMDD.jsonl") - 1) {
-        tail = 14;
+    if (len == NGX_RTMP_COMPLIANCE_AUDIT_DAILY_LEN) {
+        hourly = 0;
 
-    } else if (len == sizeof("audit-YYYYMMDDTHH.jsonl") - 1) {
-        tail = 17;
+    } else if (len == NGX_RTMP_COMPLIANCE_AUDIT_HOURLY_LEN) {
+        hourly = 1;
 
     } else {
         return -1;
     }
 
-    if (memcmp(p, "audit-", 6) != 0 || memcmp(p + tail, ".jsonl", 6) != 0
-        || ca_digits(p + 6, 4, &y) != 0 || ca_digits(p + 10, 2, &m) != 0
-        || ca_digits(p + 12, 2, &d) != 0)
+    date = p + NGX_RTMP_COMPLIANCE_AUDIT_PREFIX_LEN;
+
+    if (memcmp(p, NGX_RTMP_COMPLIANCE_AUDIT_PREFIX,
+               NGX_RTMP_COMPLIANCE_AUDIT_PREFIX_LEN) != 0
+        || memcmp(p + len - NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN,
+                  NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX,
+                  NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN) != 0
+        || ca_digits(date, 4, &y) != 0 || ca_digits(date + 4, 2, &m) != 0
+        || ca_digits(date + 6, 2, &d) != 0)
     {
         return -1;
     }
 
     h = 0;
 
-    if (tail == 17 && (p[14] != 'T' || ca_digits(p + 15, 2, &h) != 0)) {
+    if (hourly && (date[8] != NGX_RTMP_COMPLIANCE_AUDIT_HOUR[0]
+                   || ca_digits(date + 9, 2, &h) != 0))
+    {
         return -1;
     }
 
@@ -1290,7 +1279,7 @@ ca_segment_name(const char *name, int64_t *start, int64_t *end)
 
     *start = ca_days_from_civil(y, (unsigned) m, (unsigned) d) * CA_MS_DAY
              + h * CA_MS_HOUR;
-    *end = *start + (tail == 17 ? CA_MS_HOUR : CA_MS_DAY);
+    *end = *start + (hourly ? CA_MS_HOUR : CA_MS_DAY);
 
     return 0;
 }
@@ -1393,6 +1382,27 @@ ca_dir_open(const char *path, ca_dir_t *dir)
 }
 
 
+/* ca_dir_open(), and at least one segment; else the exit code */
+
+static int
+ca_dir_segments(const char *path, ca_dir_t *dir)
+{
+    if (ca_dir_open(path, dir) != 0) {
+        ca_dir_free(dir);
+        return CA_USAGE;
+    }
+
+    if (dir->nsegs == 0) {
+        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
+                 "in \"%s\"", dir->path);
+        ca_dir_free(dir);
+        return CA_FAIL;
+    }
+
+    return 0;
+}
+
+
 static void
 ca_dir_free(ca_dir_t *dir)
 {
@@ -1485,8 +1495,7 @@ ca_reader_close(ca_reader_t *r)
 static ca_read_e
 ca_reader_next(ca_reader_t *r, u_char **line, size_t *len)
 {
-    u_char   *nl;
-    ssize_t   n;
+    u_char  *nl;
 
     for ( ;; ) {
         nl = memchr(r->buf + r->pos + r->scan, '\n',
@@ -1537,23 +1546,9 @@ ca_reader_next(ca_reader_t *r, u_char **line, size_t *len)
             r->pos = 0;
         }
 
-        n = read(r->fd, r->buf + r->last, CA_READ_SIZE - r->last);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            ca_error(CA_USAGE, "reading \"%s\": %s", r->path,
-                     strerror(errno));
+        if (ca_reader_fill(r) != 0) {
             return CA_READ_ERROR;
         }
-
-        if (n == 0) {
-            r->eof = 1;
-        }
-
-        r->last += n;
     }
 }
 
@@ -1563,8 +1558,7 @@ ca_reader_next(ca_reader_t *r, u_char **line, size_t *len)
 static ca_read_e
 ca_reader_skip(ca_reader_t *r)
 {
-    u_char   *nl;
-    ssize_t   n;
+    u_char  *nl;
 
     for ( ;; ) {
         nl = memchr(r->buf + r->pos, '\n', r->last - r->pos);
@@ -1583,23 +1577,237 @@ ca_reader_skip(ca_reader_t *r)
             return CA_READ_EOF;
         }
 
-        n = read(r->fd, r->buf, CA_READ_SIZE);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            ca_error(CA_USAGE, "reading \"%s\": %s", r->path,
-                     strerror(errno));
+        if (ca_reader_fill(r) != 0) {
             return CA_READ_ERROR;
         }
+    }
+}
 
-        if (n == 0) {
-            r->eof = 1;
+
+/* more of the file after r->last; -1 on a read error, said on stderr */
+
+static int
+ca_reader_fill(ca_reader_t *r)
+{
+    ssize_t  n;
+
+    do {
+        n = read(r->fd, r->buf + r->last, CA_READ_SIZE - r->last);
+    } while (n == -1 && errno == EINTR);
+
+    if (n == -1) {
+        ca_error(CA_USAGE, "reading \"%s\": %s", r->path, strerror(errno));
+        return -1;
+    }
+
+    if (n == 0) {
+        r->eof = 1;
+    }
+
+    r->last += n;
+
+    return 0;
+}
+
+
+static void
+ca_walk_dir(ca_walk_t *w, ca_dir_t *dir, int64_t from, int64_t to)
+{
+    memset(w, 0, sizeof(ca_walk_t));
+    w->r.fd = -1;
+
+    w->dir = dir;
+    w->from = from;
+    w->to = to;
+}
+
+
+static int
+ca_walk_file(ca_walk_t *w, const char *path)
+{
+    memset(w, 0, sizeof(ca_walk_t));
+    w->open = 1;
+
+    return ca_reader_open(&w->r, path);
+}
+
+
+/*
+ * The next line: w->line and w->len, except at CA_READ_EOF (the end of
+ * the last segment, or of the file) and CA_READ_ERROR
+ */
+
+static ca_read_e
+ca_walk_line(ca_walk_t *w)
+{
+    ca_dir_t  *dir;
+
+    dir = w->dir;
+
+    for ( ;; ) {
+        if (ca_walk_skip(w) == CA_READ_ERROR) {
+            goto failed;
         }
 
-        r->last = n;
+        if (!w->open) {
+            if (dir == NULL) {
+                return w->rd = CA_READ_EOF;
+            }
+
+            while (w->next < dir->nsegs
+                   && (dir->segs[w->next].end <= w->from
+                       || dir->segs[w->next].start >= w->to))
+            {
+                w->next++;
+            }
+
+            if (w->next == dir->nsegs) {
+                return w->rd = CA_READ_EOF;
+            }
+
+            w->seg = w->next++;
+            w->opened++;
+            w->open = 1;
+
+            if (ca_reader_open(&w->r, ca_path(dir, w->seg)) != 0) {
+                goto failed;
+            }
+
+            if (w->r.size == 0 && w->empty++ == 0) {
+                w->first_empty = w->seg;
+            }
+        }
+
+        w->rd = ca_reader_next(&w->r, &w->line, &w->len);
+
+        if (w->rd == CA_READ_LONG) {
+            w->skip = 1;
+        }
+
+        if (w->rd == CA_READ_ERROR) {
+            goto failed;
+        }
+
+        if (w->rd != CA_READ_EOF || dir == NULL) {
+            return w->rd;
+        }
+
+        /* the end of a segment: on to the next one */
+
+        ca_reader_close(&w->r);
+        w->open = 0;
+    }
+
+failed:
+
+    w->failed = 1;
+
+    return w->rd = CA_READ_ERROR;
+}
+
+
+/* after CA_READ_LONG: drop that line now (ca_walk_line() would later) */
+
+static ca_read_e
+ca_walk_skip(ca_walk_t *w)
+{
+    if (!w->skip) {
+        return CA_READ_LINE;
+    }
+
+    w->skip = 0;
+
+    return ca_reader_skip(&w->r);
+}
+
+
+/*
+ * The next line as a record.  CA_WALK_DAMAGED: a line too long (why says
+ * so), one that is not a record (w->rr, why says why), or the last one
+ * without its LF (w->rd is CA_READ_PARTIAL, w->rr tells what it holds).
+ * CA_WALK_END: after the last line, or an error if w->failed.
+ */
+
+static ca_walk_e
+ca_walk_record(ca_walk_t *w, char *why)
+{
+    ca_record_free(&w->rec);
+
+    switch (ca_walk_line(w)) {
+
+    case CA_READ_EOF:
+    case CA_READ_ERROR:
+        return CA_WALK_END;
+
+    case CA_READ_LONG:
+        w->rr = CA_REC_NOT_JSON;
+        snprintf(why, CA_WHY_LEN, "not JSON: a line longer than %d bytes",
+                 CA_LINE_MAX);
+        return CA_WALK_DAMAGED;
+
+    default:
+        break;
+    }
+
+    w->rr = ca_parse_record(w->line, w->len, &w->rec, why);
+
+    if (w->rr == CA_REC_NOMEM) {
+        ca_error(CA_USAGE, "%s", why);
+        w->failed = 1;
+        return CA_WALK_END;
+    }
+
+    if (w->rr != CA_REC_OK || w->rd == CA_READ_PARTIAL) {
+        return CA_WALK_DAMAGED;
+    }
+
+    return CA_WALK_RECORD;
+}
+
+
+/*
+ * After a forward jump: is the expected seq further on (the lines were
+ * reordered) or nowhere (records were deleted)?  Reads on, by the seq at
+ * the start of each line.  1: found, at *seg, *line; 0: not found; -1:
+ * I/O error.
+ */
+
+static int
+ca_walk_find_seq(ca_walk_t *w, int64_t want, size_t *seg, uint64_t *line)
+{
+    int64_t    seq;
+    ca_read_e  rd;
+
+    for ( ;; ) {
+        rd = ca_walk_line(w);
+
+        if (rd == CA_READ_EOF) {
+            return 0;
+        }
+
+        if (rd == CA_READ_ERROR) {
+            return -1;
+        }
+
+        if (rd != CA_READ_LONG
+            && ca_peek_seq(w->line, w->len, &seq) == 0 && seq == want)
+        {
+            *seg = w->seg;
+            *line = w->r.line;
+            return 1;
+        }
+    }
+}
+
+
+static void
+ca_walk_close(ca_walk_t *w)
+{
+    ca_record_free(&w->rec);
+
+    if (w->open) {
+        ca_reader_close(&w->r);
+        w->open = 0;
     }
 }
 
@@ -1628,28 +1836,53 @@ ca_skip_json_string(const u_char *p, const u_char *end)
 }
 
 
+/* p at ,"key":"value" (key: a _KEY of the format): returns after value */
+
+static const u_char *
+ca_skip_member(const u_char *p, const u_char *end, const char *key)
+{
+    size_t  n;
+
+    n = strlen(key);
+
+    if ((size_t) (end - p) < n || memcmp(p, key, n) != 0) {
+        return NULL;
+    }
+
+    /* from the value's opening quote, the key's last byte */
+    return ca_skip_json_string(p + n - 1, end);
+}
+
+
 /* the seq of a line that starts the writer's way, without parsing it */
 
 static int
 ca_peek_seq(const u_char *line, size_t len, int64_t *seq)
 {
-    size_t  n;
+    size_t         n;
+    const u_char  *p;
 
-    if (len < 9 || memcmp(line, "{\"seq\":", 7) != 0) {
+    if (len < CA_SEQ_KEY_LEN + 2
+        || memcmp(line, NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY, CA_SEQ_KEY_LEN)
+           != 0)
+    {
         return -1;
     }
 
-    for (n = 0; 7 + n < len && n < 19; n++) {
-        if (line[7 + n] < '0' || line[7 + n] > '9') {
+    p = line + CA_SEQ_KEY_LEN;
+    len -= CA_SEQ_KEY_LEN;
+
+    for (n = 0; n < len && n < 19; n++) {
+        if (p[n] < '0' || p[n] > '9') {
             break;
         }
     }
 
-    if (n == 0 || n > 18 || 7 + n >= len || line[7 + n] != ',') {
+    if (n == 0 || n > 18 || n >= len || p[n] != ',') {
         return -1;
     }
 
-    return ca_digits(line + 7, n, seq);
+    return ca_digits(p, n, seq);
 }
 
 
@@ -1666,8 +1899,8 @@ ca_peek_ts(const u_char *line, size_t len)
         return -1;
     }
 
-    n = snprintf(head, sizeof(head), "{\"seq\":%lld,\"ts\":\"",
-                 (long long) seq);
+    n = snprintf(head, sizeof(head), NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY "%lld"
+                 NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY, (long long) seq);
 
     if (len < (size_t) n + CA_TS_LEN || memcmp(line, head, n) != 0
         || ca_parse_ts(line + n, &ms) != 0)
@@ -1701,17 +1934,21 @@ ca_parse_record(const u_char *line, size_t len, ca_record_t *rec, char *why)
     }
 
     if (len >= CA_HASH_TAIL
-        && line[len - 1] == '}' && line[len - 2] == '"'
-        && memcmp(line + len - CA_HASH_TAIL, ",\"hash\":\"", 9) == 0
-        && ca_is_hex(line + len - 2 - CA_HEX_LEN, CA_HEX_LEN))
+        && memcmp(line + len - CA_END_LEN, NGX_RTMP_COMPLIANCE_AUDIT_END,
+                  CA_END_LEN) == 0
+        && memcmp(line + len - CA_HASH_TAIL,
+                  NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY, CA_HASH_KEY_LEN) == 0
+        && ca_is_hex(line + len - CA_END_LEN - CA_HEX_LEN, CA_HEX_LEN))
     {
         if (ca_hash_record(line, len, hex) != 0) {
             snprintf(why, CA_WHY_LEN, "SHA-256 failed");
             return CA_REC_NOMEM;
         }
 
-        if (memcmp(hex, line + len - 2 - CA_HEX_LEN, CA_HEX_LEN) != 0) {
-            memcpy(stored, line + len - 2 - CA_HEX_LEN, CA_HEX_LEN);
+        if (memcmp(hex, line + len - CA_END_LEN - CA_HEX_LEN, CA_HEX_LEN)
+            != 0)
+        {
+            memcpy(stored, line + len - CA_END_LEN - CA_HEX_LEN, CA_HEX_LEN);
             stored[CA_HEX_LEN] = '\0';
             memcpy(computed, hex, CA_HEX_LEN);
             computed[CA_HEX_LEN] = '\0';
@@ -2044,24 +2281,27 @@ ca_flat_string(const u_char *p, const u_char *end, unsigned *escaped)
 static int
 ca_flat_record(ca_record_t *rec)
 {
-    size_t       n;
-    ca_field_t  *f;
+    ca_field_t  *f, *prev, *hash;
+
+    if (rec->nfields < 6) {
+        return -1;
+    }
 
     f = rec->fields;
-    n = rec->nfields;
+    prev = &f[rec->nfields - 2];
+    hash = &f[rec->nfields - 1];
 
-    if (n < 6
-        || !ca_field_is(&f[0], "seq", CA_T_INT)
-        || !ca_field_is(&f[1], "ts", CA_T_STRING)
-        || !ca_field_is(&f[2], "event", CA_T_STRING)
-        || !ca_field_is(&f[3], "node", CA_T_STRING)
-        || !ca_field_is(&f[n - 2], "prev", CA_T_STRING)
-        || !ca_field_is(&f[n - 1], "hash", CA_T_STRING)
+    if (!ca_field_is(&f[0], NGX_RTMP_COMPLIANCE_AUDIT_SEQ, CA_T_INT)
+        || !ca_field_is(&f[1], NGX_RTMP_COMPLIANCE_AUDIT_TS, CA_T_STRING)
+        || !ca_field_is(&f[2], NGX_RTMP_COMPLIANCE_AUDIT_EVENT, CA_T_STRING)
+        || !ca_field_is(&f[3], NGX_RTMP_COMPLIANCE_AUDIT_NODE, CA_T_STRING)
+        || !ca_field_is(prev, NGX_RTMP_COMPLIANCE_AUDIT_PREV, CA_T_STRING)
+        || !ca_field_is(hash, NGX_RTMP_COMPLIANCE_AUDIT_HASH, CA_T_STRING)
         || f[1].val_len != CA_TS_LEN || f[2].val_len == 0
         || f[2].escaped || f[3].escaped
-        || f[n - 2].val_len != CA_HEX_LEN || f[n - 1].val_len != CA_HEX_LEN
-        || !ca_is_hex(f[n - 2].val, CA_HEX_LEN)
-        || !ca_is_hex(f[n - 1].val, CA_HEX_LEN)
+        || prev->val_len != CA_HEX_LEN || hash->val_len != CA_HEX_LEN
+        || !ca_is_hex(prev->val, CA_HEX_LEN)
+        || !ca_is_hex(hash->val, CA_HEX_LEN)
         || f[0].val[0] == '-'
         || ca_digits(f[0].val, f[0].val_len, &rec->seq) != 0
         || rec->seq < 1
@@ -2075,8 +2315,8 @@ ca_flat_record(ca_record_t *rec)
     rec->event_len = f[2].val_len;
     rec->node = f[3].val;
     rec->node_len = f[3].val_len;
-    rec->prev = f[n - 2].val;
-    rec->hash = f[n - 1].val;
+    rec->prev = prev->val;
+    rec->hash = hash->val;
 
     return 0;
 }
@@ -2102,8 +2342,11 @@ ca_check_fields(ca_record_t *rec, char *why)
     const char   *key, *s;
     char          name[CA_QUOTE_LEN];
 
-    static const char  *required[] = { "seq", "ts", "event", "node",
-                                       "prev", "hash", NULL };
+    static const char  *required[] = {
+        NGX_RTMP_COMPLIANCE_AUDIT_SEQ, NGX_RTMP_COMPLIANCE_AUDIT_TS,
+        NGX_RTMP_COMPLIANCE_AUDIT_EVENT, NGX_RTMP_COMPLIANCE_AUDIT_NODE,
+        NGX_RTMP_COMPLIANCE_AUDIT_PREV, NGX_RTMP_COMPLIANCE_AUDIT_HASH, NULL
+    };
 
     json_object_foreach(rec->json, key, v) {
         if (json_is_object(v) || json_is_array(v) || json_is_real(v)) {
@@ -2131,7 +2374,7 @@ ca_check_fields(ca_record_t *rec, char *why)
         return CA_REC_MISSING;
     }
 
-    v = json_object_get(rec->json, "seq");
+    v = json_object_get(rec->json, NGX_RTMP_COMPLIANCE_AUDIT_SEQ);
     seq = json_is_integer(v) ? json_integer_value(v) : 0;
 
     if (seq < 1) {
@@ -2142,7 +2385,8 @@ ca_check_fields(ca_record_t *rec, char *why)
 
     rec->seq = seq;
 
-    s = json_string_value(json_object_get(rec->json, "ts"));
+    s = json_string_value(json_object_get(rec->json,
+                                          NGX_RTMP_COMPLIANCE_AUDIT_TS));
 
     if (s == NULL || strlen(s) != CA_TS_LEN
         || ca_parse_ts((const u_char *) s, &rec->ts) != 0)
@@ -2152,9 +2396,10 @@ ca_check_fields(ca_record_t *rec, char *why)
         return CA_REC_BAD;
     }
 
-    v = json_object_get(rec->json, "event");
-    rec->event = (const u_char *) json_string_value(v);
-    rec->event_len = json_string_length(v);
+    rec->event = ca_json_string(rec->json, NGX_RTMP_COMPLIANCE_AUDIT_EVENT,
+                                &rec->event_len);
+    rec->node = ca_json_string(rec->json, NGX_RTMP_COMPLIANCE_AUDIT_NODE,
+                               &rec->node_len);
 
     if (rec->event == NULL || rec->event_len == 0) {
         snprintf(why, CA_WHY_LEN, "bad field: \"event\" must be a "
@@ -2162,17 +2407,14 @@ ca_check_fields(ca_record_t *rec, char *why)
         return CA_REC_BAD;
     }
 
-    v = json_object_get(rec->json, "node");
-    rec->node = (const u_char *) json_string_value(v);
-    rec->node_len = json_string_length(v);
-
     if (rec->node == NULL) {
         snprintf(why, CA_WHY_LEN, "bad field: \"node\" must be a string");
         return CA_REC_BAD;
     }
 
     for (i = 0; i < 2; i++) {
-        key = i ? "hash" : "prev";
+        key = i ? NGX_RTMP_COMPLIANCE_AUDIT_HASH
+                : NGX_RTMP_COMPLIANCE_AUDIT_PREV;
         v = json_object_get(rec->json, key);
         s = json_string_value(v);
 
@@ -2205,8 +2447,9 @@ ca_check_layout(const u_char *line, size_t len, ca_record_t *rec, char *why)
     end = line + len;
     p = line;
 
-    n = snprintf(digits, sizeof(digits), "{\"seq\":%lld,\"ts\":\"",
-                 (long long) rec->seq);
+    n = snprintf(digits, sizeof(digits),
+                 NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY "%lld"
+                 NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY, (long long) rec->seq);
 
     if (len < (size_t) n || memcmp(p, digits, n) != 0) {
         goto order;
@@ -2221,17 +2464,11 @@ ca_check_layout(const u_char *line, size_t len, ca_record_t *rec, char *why)
     rec->ts_text = p;
     p += CA_TS_LEN + 1;
 
-    if (end - p < 9 || memcmp(p, ",\"event\":", 9) != 0) {
-        goto order;
+    p = ca_skip_member(p, end, NGX_RTMP_COMPLIANCE_AUDIT_EVENT_KEY);
+
+    if (p != NULL) {
+        p = ca_skip_member(p, end, NGX_RTMP_COMPLIANCE_AUDIT_NODE_KEY);
     }
-
-    p = ca_skip_json_string(p + 9, end);
-
-    if (p == NULL || end - p < 8 || memcmp(p, ",\"node\":", 8) != 0) {
-        goto order;
-    }
-
-    p = ca_skip_json_string(p + 8, end);
 
     if (p == NULL) {
         goto order;
@@ -2243,26 +2480,29 @@ ca_check_layout(const u_char *line, size_t len, ca_record_t *rec, char *why)
 
     tail = end - CA_HASH_TAIL - CA_PREV_TAIL;
 
-    if (memcmp(tail, ",\"prev\":\"", 9) != 0
-        || tail[9 + CA_HEX_LEN] != '"'
-        || memcmp(tail + CA_PREV_TAIL, ",\"hash\":\"", 9) != 0
-        || memcmp(end - 2, "\"}", 2) != 0)
+    if (memcmp(tail, NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY, CA_PREV_KEY_LEN)
+        != 0
+        || tail[CA_PREV_KEY_LEN + CA_HEX_LEN] != '"'
+        || memcmp(tail + CA_PREV_TAIL, NGX_RTMP_COMPLIANCE_AUDIT_HASH_KEY,
+                  CA_HASH_KEY_LEN) != 0
+        || memcmp(end - CA_END_LEN, NGX_RTMP_COMPLIANCE_AUDIT_END,
+                  CA_END_LEN) != 0)
     {
         goto order;
     }
 
-    rec->prev = tail + 9;
-    rec->hash = tail + CA_PREV_TAIL + 9;
+    rec->prev = tail + CA_PREV_KEY_LEN;
+    rec->hash = tail + CA_PREV_TAIL + CA_HASH_KEY_LEN;
 
     /* the bytes and the parsed values must agree */
     if (memcmp(rec->prev, json_string_value(json_object_get(rec->json,
-                                                            "prev")),
+                                            NGX_RTMP_COMPLIANCE_AUDIT_PREV)),
                CA_HEX_LEN) != 0
         || memcmp(rec->hash, json_string_value(json_object_get(rec->json,
-                                                               "hash")),
+                                            NGX_RTMP_COMPLIANCE_AUDIT_HASH)),
                   CA_HEX_LEN) != 0
         || memcmp(rec->ts_text, json_string_value(json_object_get(rec->json,
-                                                                  "ts")),
+                                            NGX_RTMP_COMPLIANCE_AUDIT_TS)),
                   CA_TS_LEN) != 0)
     {
         goto order;
@@ -2278,6 +2518,20 @@ order:
              "without spaces)");
 
     return CA_REC_MISSING;
+}
+
+
+/* a string member of o, NULL if there is none */
+
+static const u_char *
+ca_json_string(json_t *o, const char *key, size_t *len)
+{
+    json_t  *v;
+
+    v = json_object_get(o, key);
+    *len = json_string_length(v);
+
+    return (const u_char *) json_string_value(v);
 }
 
 
@@ -2376,102 +2630,24 @@ ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk, char *why)
 }
 
 
-/*
- * After a forward jump: is the expected seq further on (the lines were
- * reordered) or nowhere (records were deleted)? Reads on from r, then the
- * following segments, by the seq at the start of each line.
- * 1: found, 0: not found, -1: I/O error.
- */
-
-static int
-ca_find_seq(ca_dir_t *dir, size_t seg, ca_reader_t *r, int64_t want,
-    size_t *found_seg, uint64_t *found_line)
-{
-    int           rc;
-    size_t        len;
-    u_char       *line;
-    int64_t       seq;
-    ca_read_e     st;
-    ca_reader_t   next, *cur;
-
-    cur = r;
-    rc = 0;
-
-    memset(&next, 0, sizeof(ca_reader_t));
-    next.fd = -1;
-
-    for ( ;; ) {
-        st = ca_reader_next(cur, &line, &len);
-
-        if (st == CA_READ_ERROR) {
-            rc = -1;
-            break;
-        }
-
-        if (st == CA_READ_LONG) {
-            if (ca_reader_skip(cur) == CA_READ_ERROR) {
-                rc = -1;
-                break;
-            }
-
-            continue;
-        }
-
-        if (st != CA_READ_EOF) {
-            if (ca_peek_seq(line, len, &seq) == 0 && seq == want) {
-                *found_seg = seg;
-                *found_line = cur->line;
-                rc = 1;
-                break;
-            }
-
-            if (st == CA_READ_LINE) {
-                continue;
-            }
-        }
-
-        /* the end of a segment: on to the next one */
-
-        ca_reader_close(&next);
-
-        if (++seg >= dir->nsegs) {
-            break;
-        }
-
-        if (ca_reader_open(&next, ca_path(dir, seg)) != 0) {
-            rc = -1;
-            break;
-        }
-
-        cur = &next;
-    }
-
-    ca_reader_close(&next);
-
-    return rc;
-}
-
-
 static int
 ca_cmd_verify(int argc, char **argv)
 {
     int              rc, found;
     char             why[CA_WHY_LEN], at[CA_WHY_LEN];
-    size_t           i, len, fseg;
-    u_char          *line;
-    uint64_t         fline, bad_line;
-    ca_rec_e         rr;
+    size_t           seg, fseg;
+    uint64_t         line, fline;
     ca_dir_t         dir;
     ca_opts_t        o;
     ca_link_e        lk;
+    ca_walk_e        wr;
+    ca_walk_t        w;
     ca_chain_t       chain;
     ca_stats_t       st;
-    ca_read_e        rd;
-    ca_record_t      rec;
-    ca_reader_t      r;
+    ca_record_t     *rec;
     struct timespec  t0, t1;
 
-    rc = ca_parse_opts("verify", ca_verify_options, argc, argv, &o);
+    rc = ca_parse_opts("verify", CA_VERIFY, argc, argv, &o);
 
     if (rc != -1) {
         return rc;
@@ -2479,148 +2655,101 @@ ca_cmd_verify(int argc, char **argv)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    if (ca_dir_open(o.arg, &dir) != 0) {
-        ca_dir_free(&dir);
-        return CA_USAGE;
-    }
+    rc = ca_dir_segments(o.arg, &dir);
 
-    if (dir.nsegs == 0) {
-        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
-                 "in \"%s\"", dir.path);
-        ca_dir_free(&dir);
-        return CA_FAIL;
+    if (rc != 0) {
+        return rc;
     }
 
     memset(&chain, 0, sizeof(ca_chain_t));
     memset(&st, 0, sizeof(ca_stats_t));
-    memset(&r, 0, sizeof(ca_reader_t));
-    r.fd = -1;
+
+    ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
+    rec = &w.rec;
 
     rc = CA_OK;
     why[0] = '\0';
 
-    for (i = 0; i < dir.nsegs; i++) {
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
 
-        if (ca_reader_open(&r, ca_path(&dir, i)) != 0) {
-            rc = CA_USAGE;
-            goto done;
-        }
+        /* where the line is: the lookahead below moves the walk */
+        seg = w.seg;
+        line = w.r.line;
 
-        if (r.size == 0) {
-            if (st.empty++ == 0) {
-                st.first_empty = i;
-            }
-        }
-
-        for ( ;; ) {
-            rd = ca_reader_next(&r, &line, &len);
-
-            if (rd == CA_READ_EOF) {
-                break;
-            }
-
-            if (rd == CA_READ_ERROR) {
-                rc = CA_USAGE;
-                goto done;
-            }
-
-            if (rd == CA_READ_LONG) {
+        if (wr == CA_WALK_DAMAGED) {
+            if (w.rd == CA_READ_LONG) {
                 snprintf(why, CA_WHY_LEN, "not JSON: a line longer than "
                          "%d bytes (no record is)", CA_LINE_MAX);
-                goto bad;
+
+            } else if (w.rd == CA_READ_PARTIAL) {
+                snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
+                         "newline (%zu bytes; %s): a torn write or a cut "
+                         "file", w.len,
+                         w.rr == CA_REC_OK ? "a whole record, not terminated"
+                                           : "a partial record");
             }
 
-            rr = ca_parse_record(line, len, &rec, why);
+            goto bad;
+        }
 
-            if (rr == CA_REC_NOMEM) {
-                ca_record_free(&rec);
-                ca_error(CA_USAGE, "%s", why);
+        lk = ca_chain_link(&chain, rec);
+
+        if (lk == CA_LINK_AHEAD) {
+            found = ca_walk_find_seq(&w, chain.seq + 1, &fseg, &fline);
+
+            if (found == -1) {
                 rc = CA_USAGE;
                 goto done;
             }
 
-            if (rd == CA_READ_PARTIAL) {
-                ca_record_free(&rec);
-                snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
-                         "newline (%zu bytes; %s): a torn write or a cut "
-                         "file", len,
-                         rr == CA_REC_OK ? "a whole record, not terminated"
-                                         : "a partial record");
-                goto bad;
+            if (found) {
+                snprintf(why, CA_WHY_LEN, "reordered: expected seq %lld, "
+                         "found seq %lld; seq %lld is further on, at %s:%llu",
+                         (long long) chain.seq + 1, (long long) rec->seq,
+                         (long long) chain.seq + 1, ca_path(&dir, fseg),
+                         (unsigned long long) fline);
+
+            } else if (line == 1 && chain.seg != seg) {
+                snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
+                         "found seq %lld at the start of the segment; %s "
+                         "ends at seq %lld: %lld record(s) missing between "
+                         "the segments (a whole segment or records at the "
+                         "boundary removed)",
+                         (long long) chain.seq + 1, (long long) rec->seq,
+                         dir.segs[chain.seg].name, (long long) chain.seq,
+                         (long long) (rec->seq - chain.seq - 1));
+
+            } else {
+                snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
+                         "found seq %lld: %lld record(s) missing",
+                         (long long) chain.seq + 1, (long long) rec->seq,
+                         (long long) (rec->seq - chain.seq - 1));
             }
 
-            if (rr != CA_REC_OK) {
-                ca_record_free(&rec);
-                goto bad;
-            }
-
-            lk = ca_chain_link(&chain, &rec);
-
-            if (lk == CA_LINK_AHEAD) {
-                bad_line = r.line;
-                found = ca_find_seq(&dir, i, &r, chain.seq + 1, &fseg,
-                                    &fline);
-
-                if (found == -1) {
-                    ca_record_free(&rec);
-                    rc = CA_USAGE;
-                    goto done;
-                }
-
-                if (found) {
-                    snprintf(why, CA_WHY_LEN, "reordered: expected seq "
-                             "%lld, found seq %lld; seq %lld is further on, "
-                             "at %s:%llu", (long long) chain.seq + 1,
-                             (long long) rec.seq, (long long) chain.seq + 1,
-                             ca_path(&dir, fseg),
-                             (unsigned long long) fline);
-
-                } else if (bad_line == 1 && chain.seg != i) {
-                    snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
-                             "found seq %lld at the start of the segment; "
-                             "%s ends at seq %lld: %lld record(s) missing "
-                             "between the segments (a whole segment or "
-                             "records at the boundary removed)",
-                             (long long) chain.seq + 1, (long long) rec.seq,
-                             dir.segs[chain.seg].name, (long long) chain.seq,
-                             (long long) (rec.seq - chain.seq - 1));
-
-                } else {
-                    snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
-                             "found seq %lld: %lld record(s) missing",
-                             (long long) chain.seq + 1, (long long) rec.seq,
-                             (long long) (rec.seq - chain.seq - 1));
-                }
-
-                ca_record_free(&rec);
-
-                /* the lookahead moved the reader: report this line */
-                r.line = bad_line;
-                goto bad;
-            }
-
-            if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
-                ca_link_why(&chain, &rec, lk, why);
-                ca_record_free(&rec);
-                goto bad;
-            }
-
-            if (lk == CA_LINK_ANCHOR || !chain.started) {
-                st.first_seq = rec.seq;
-                st.first_ts = rec.ts;
-                st.first_seg = i;
-                memcpy(st.first_prev, rec.prev, CA_HEX_LEN);
-            }
-
-            ca_verify_note(&dir, i, r.line, &rec, &st);
-            ca_chain_add(&chain, &rec, i, r.line);
-            st.last_ts = rec.ts;
-            st.records++;
-
-            ca_record_free(&rec);
+            goto bad;
         }
 
-        ca_reader_close(&r);
+        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+            ca_link_why(&chain, rec, lk, why);
+            goto bad;
+        }
+
+        if (lk == CA_LINK_ANCHOR || !chain.started) {
+            st.first_seq = rec->seq;
+            st.first_ts = rec->ts;
+            st.first_seg = seg;
+            memcpy(st.first_prev, rec->prev, CA_HEX_LEN);
+        }
+
+        ca_verify_note(&dir, seg, line, rec, &st);
+        ca_chain_add(&chain, rec, seg, line);
+        st.last_ts = rec->ts;
+        st.records++;
+    }
+
+    if (w.failed) {
+        rc = CA_USAGE;
+        goto done;
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -2633,6 +2762,9 @@ ca_cmd_verify(int argc, char **argv)
     }
 
     if (!o.quiet) {
+        st.empty = w.empty;
+        st.first_empty = w.first_empty;
+
         ca_verify_summary(&dir, &chain, &st,
                           (t1.tv_sec - t0.tv_sec)
                           + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -2642,8 +2774,8 @@ ca_cmd_verify(int argc, char **argv)
 
 bad:
 
-    fprintf(stderr, "%s:%llu: %s\n", ca_path(&dir, i),
-            (unsigned long long) r.line, why);
+    fprintf(stderr, "%s:%llu: %s\n", ca_path(&dir, seg),
+            (unsigned long long) line, why);
 
     if (!o.quiet) {
         if (chain.started) {
@@ -2663,7 +2795,7 @@ bad:
 
 done:
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
     ca_dir_free(&dir);
 
     return rc;
@@ -2695,7 +2827,9 @@ ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line, ca_record_t *rec,
         }
     }
 
-    if (ca_span_is(rec->event, rec->event_len, "audit.gap")) {
+    if (ca_span_is(rec->event, rec->event_len,
+                   NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP))
+    {
         if (st->gaps++ == 0) {
             snprintf(st->gap_at, CA_WHY_LEN, "%s:%llu", dir->segs[seg].name,
                      (unsigned long long) line);
@@ -2708,7 +2842,8 @@ ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line, ca_record_t *rec,
         }
     }
 
-    if (ca_span_is(rec->event, rec->event_len, "audit.start")
+    if (ca_span_is(rec->event, rec->event_len,
+                   NGX_RTMP_COMPLIANCE_AUDIT_EV_START)
         && ca_rec_int(rec, "recovered_bytes", &v) == 0 && v > 0)
     {
         st->recoveries++;
@@ -2833,11 +2968,9 @@ ca_anchor_note(ca_dir_t *dir, ca_stats_t *st)
 {
     int           found;
     char          path[PATH_MAX + 32];
-    size_t        len;
-    u_char       *line;
     json_t       *j, *seq, *hash;
     ca_read_e     rd;
-    ca_reader_t   r;
+    ca_walk_t     w;
     struct stat   sb;
 
     snprintf(path, sizeof(path), "%s/" CA_PRUNE_LOG, dir->path);
@@ -2849,21 +2982,17 @@ ca_anchor_note(ca_dir_t *dir, ca_stats_t *st)
         return;
     }
 
-    if (ca_reader_open(&r, path) != 0) {
-        ca_reader_close(&r);
+    if (ca_walk_file(&w, path) != 0) {
+        ca_walk_close(&w);
         return;
     }
 
     found = 0;
 
     for ( ;; ) {
-        rd = ca_reader_next(&r, &line, &len);
+        rd = ca_walk_line(&w);
 
         if (rd == CA_READ_LONG) {
-            if (ca_reader_skip(&r) != CA_READ_LINE) {
-                break;
-            }
-
             continue;
         }
 
@@ -2871,7 +3000,7 @@ ca_anchor_note(ca_dir_t *dir, ca_stats_t *st)
             break;
         }
 
-        j = json_loadb((const char *) line, len, 0, NULL);
+        j = json_loadb((const char *) w.line, w.len, 0, NULL);
 
         if (j == NULL) {
             continue;
@@ -2896,7 +3025,7 @@ ca_anchor_note(ca_dir_t *dir, ca_stats_t *st)
         }
     }
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
 
     if (found) {
         printf("            (matches the last pruned record in "
@@ -3075,7 +3204,8 @@ ca_event_index(const u_char *event, size_t len)
     int  i;
 
     for (i = 0; ca_events[i].name; i++) {
-        if (ca_span_is(event, len, ca_events[i].name)) {
+        if (ca_events[i].named && ca_span_is(event, len, ca_events[i].name))
+        {
             return i;
         }
     }
@@ -3113,12 +3243,9 @@ ca_parse_events(const char *list, unsigned *mask, int *all)
             i = ca_event_index((u_char *) name, n);
 
             if (i < 0) {
-                return ca_usage_error("query: unknown event \"%s\" (known: "
-                                      "audit.start audit.gap publish.accept "
-                                      "publish.reject play.accept "
-                                      "play.reject session.end order.create "
-                                      "order.lift order.expire warn.sent "
-                                      "record.done, or all)", name);
+                return ca_usage_error("query: unknown event \"%s\" (known:"
+                               NGX_RTMP_COMPLIANCE_AUDIT_EVENTS(CA_KNOWN)
+                               ", or all)", name);
             }
 
             *mask |= 1u << i;
@@ -3243,28 +3370,42 @@ ca_put_field(FILE *f, json_t *o, const char *key)
 static void
 ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
 {
+    size_t           i, k, n;
     json_t          *v;
-    size_t           n;
     json_int_t       ms;
     const u_char    *e;
+
+    /* the other events' EXTRA: {name} stands for the field's value */
+    static const struct {
+        const char  *event;
+        unsigned     prefix;    /* of the events' names, "order." */
+        const char  *extra;
+    } extras[] = {
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER, 1,
+          "{action} {target} order={order} until={until} reason={reason}" },
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_WARN_SENT, 0, "order={order}" },
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE, 0, "{path} size={size}" },
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP, 0, "lost={lost}" },
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_START, 0, "pid={pid}" },
+        { NULL, 0, NULL }
+    };
 
     e = rec->event;
     n = rec->event_len;
 
-    if (ca_span_is(e, n, "publish.reject")
-        || ca_span_is(e, n, "play.reject"))
+    if (ca_span_is(e, n, NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_REJECT)
+        || ca_span_is(e, n, NGX_RTMP_COMPLIANCE_AUDIT_EV_PLAY_REJECT))
     {
         ca_put_field(f, j, "reason");
 
         if (json_object_get(j, "detail")) {
-            fputs(": ", f);
-            ca_put_field(f, j, "detail");
+            ca_put_template(f, j, ": {detail}");
         }
 
         return;
     }
 
-    if (ca_span_is(e, n, "session.end")) {
+    if (ca_span_is(e, n, NGX_RTMP_COMPLIANCE_AUDIT_EV_SESSION_END)) {
         ca_put_field(f, j, "kind");
 
         v = json_object_get(j, "duration_ms");
@@ -3275,20 +3416,14 @@ ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
                     (long long) (ms < 0 ? -(ms % 1000) : ms % 1000));
         }
 
-        fputs(" ", f);
-        ca_put_field(f, j, "why");
-        fputs(" in=", f);
-        ca_put_field(f, j, "bytes_in");
-        fputs(" out=", f);
-        ca_put_field(f, j, "bytes_out");
+        ca_put_template(f, j, " {why} in={bytes_in} out={bytes_out}");
         return;
     }
 
-    if (ca_span_is(e, n, "publish.accept")
-        || ca_span_is(e, n, "play.accept"))
+    if (ca_span_is(e, n, NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_ACCEPT)
+        || ca_span_is(e, n, NGX_RTMP_COMPLIANCE_AUDIT_EV_PLAY_ACCEPT))
     {
-        fputs("tier=", f);
-        ca_put_field(f, j, "tier");
+        ca_put_template(f, j, "tier={tier}");
 
         if (json_is_true(json_object_get(j, "ai"))) {
             fputs(" ai", f);
@@ -3297,42 +3432,42 @@ ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
         return;
     }
 
-    if (n > 6 && memcmp(e, "order.", 6) == 0) {
-        ca_put_field(f, j, "action");
-        fputs(" ", f);
-        ca_put_field(f, j, "target");
-        fputs(" order=", f);
-        ca_put_field(f, j, "order");
-        fputs(" until=", f);
-        ca_put_field(f, j, "until");
-        fputs(" reason=", f);
-        ca_put_field(f, j, "reason");
-        return;
-    }
+    for (i = 0; extras[i].event; i++) {
+        k = strlen(extras[i].event);
 
-    if (ca_span_is(e, n, "warn.sent")) {
-        fputs("order=", f);
-        ca_put_field(f, j, "order");
-        return;
+        if (extras[i].prefix ? (n > k && memcmp(e, extras[i].event, k) == 0)
+                             : ca_span_is(e, n, extras[i].event))
+        {
+            ca_put_template(f, j, extras[i].extra);
+            return;
+        }
     }
+}
 
-    if (ca_span_is(e, n, "record.done")) {
-        ca_put_field(f, j, "path");
-        fputs(" size=", f);
-        ca_put_field(f, j, "size");
-        return;
-    }
 
-    if (ca_span_is(e, n, "audit.gap")) {
-        fputs("lost=", f);
-        ca_put_field(f, j, "lost");
-        return;
-    }
+/* text as it is, but {name}: the value of j's field name */
 
-    if (ca_span_is(e, n, "audit.start")) {
-        fputs("pid=", f);
-        ca_put_field(f, j, "pid");
-        return;
+static void
+ca_put_template(FILE *f, json_t *j, const char *text)
+{
+    char         key[32];
+    size_t       n;
+    const char  *p, *end;
+
+    for (p = text; *p; p++) {
+        end = (*p == '{') ? strchr(p, '}') : NULL;
+        n = end ? (size_t) (end - p - 1) : 0;
+
+        if (end == NULL || n >= sizeof(key)) {
+            putc(*p, f);
+            continue;
+        }
+
+        memcpy(key, p + 1, n);
+        key[n] = '\0';
+
+        ca_put_field(f, j, key);
+        p = end;
     }
 }
 
@@ -3340,21 +3475,19 @@ ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
 static int
 ca_cmd_query(int argc, char **argv)
 {
-    int          rc, all, e;
-    char         why[CA_WHY_LEN], scratch[CA_WHY_LEN];
-    size_t       i, len, opened;
-    u_char      *line;
-    int64_t      from, to;
-    uint64_t     matched, damaged;
-    unsigned     mask;
-    ca_rec_e     rr;
-    ca_dir_t     dir;
-    ca_opts_t    o;
-    ca_read_e    rd;
-    ca_reader_t  r;
-    ca_record_t  rec;
+    int           rc, all, e;
+    char          why[CA_WHY_LEN], scratch[CA_WHY_LEN];
+    size_t        i;
+    int64_t       from, to;
+    uint64_t      matched, damaged;
+    unsigned      mask;
+    ca_dir_t      dir;
+    ca_opts_t     o;
+    ca_walk_e     wr;
+    ca_walk_t     w;
+    ca_record_t  *rec;
 
-    rc = ca_parse_opts("query", ca_query_options, argc, argv, &o);
+    rc = ca_parse_opts("query", CA_QUERY, argc, argv, &o);
 
     if (rc != -1) {
         return rc;
@@ -3391,141 +3524,94 @@ ca_cmd_query(int argc, char **argv)
         }
     }
 
-    if (ca_dir_open(o.arg, &dir) != 0) {
-        ca_dir_free(&dir);
-        return CA_USAGE;
+    rc = ca_dir_segments(o.arg, &dir);
+
+    if (rc != 0) {
+        return rc;
     }
 
-    if (dir.nsegs == 0) {
-        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
-                 "in \"%s\"", dir.path);
-        ca_dir_free(&dir);
-        return CA_FAIL;
-    }
-
-    memset(&r, 0, sizeof(ca_reader_t));
-    r.fd = -1;
+    ca_walk_dir(&w, &dir, from, to);
+    rec = &w.rec;
 
     rc = CA_OK;
     matched = 0;
     damaged = 0;
-    opened = 0;
 
     if (!o.json) {
         ca_query_header(stdout);
     }
 
-    for (i = 0; i < dir.nsegs; i++) {
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
 
-        if (dir.segs[i].end <= from || dir.segs[i].start >= to) {
-            continue;
-        }
+        if (wr == CA_WALK_DAMAGED) {
+            damaged++;
 
-        opened++;
-
-        if (ca_reader_open(&r, ca_path(&dir, i)) != 0) {
-            rc = CA_USAGE;
-            goto done;
-        }
-
-        for ( ;; ) {
-            rd = ca_reader_next(&r, &line, &len);
-
-            if (rd == CA_READ_EOF) {
-                break;
-            }
-
-            if (rd == CA_READ_ERROR) {
-                rc = CA_USAGE;
-                goto done;
-            }
-
-            if (rd == CA_READ_LONG) {
+            if (w.rd == CA_READ_LONG) {
                 fprintf(stderr, "%s:%llu: skipped: a line longer than %d "
-                        "bytes\n", ca_path(&dir, i),
-                        (unsigned long long) r.line, CA_LINE_MAX);
-                damaged++;
-
-                if (ca_reader_skip(&r) == CA_READ_ERROR) {
-                    rc = CA_USAGE;
-                    goto done;
-                }
-
+                        "bytes\n", ca_path(&dir, w.seg),
+                        (unsigned long long) w.r.line, CA_LINE_MAX);
                 continue;
             }
 
-            rr = ca_parse_record(line, len, &rec, why);
-
-            if (rr == CA_REC_NOMEM) {
-                ca_record_free(&rec);
-                ca_error(CA_USAGE, "%s", why);
-                rc = CA_USAGE;
-                goto done;
-            }
-
-            if (rr == CA_REC_EDITED) {
+            if (w.rr == CA_REC_EDITED) {
                 /* the hash failed; show the record if it still parses */
-                if (ca_parse_fields(line, len, &rec, scratch) != CA_REC_OK) {
-                    rec.ts_text = NULL;
+                if (ca_parse_fields(w.line, w.len, rec, scratch)
+                    != CA_REC_OK)
+                {
+                    rec->ts_text = NULL;
                 }
             }
 
-            if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
-                fprintf(stderr, "%s:%llu: %s: %s\n", ca_path(&dir, i),
-                        (unsigned long long) r.line,
-                        rr == CA_REC_EDITED ? "warning" : "skipped",
-                        rd == CA_READ_PARTIAL && rr == CA_REC_OK
-                        ? "truncated: the last line has no newline" : why);
-                damaged++;
+            fprintf(stderr, "%s:%llu: %s: %s\n", ca_path(&dir, w.seg),
+                    (unsigned long long) w.r.line,
+                    w.rr == CA_REC_EDITED ? "warning" : "skipped",
+                    w.rd == CA_READ_PARTIAL && w.rr == CA_REC_OK
+                    ? CA_WHY_TORN : why);
 
-                if (rr != CA_REC_EDITED || rec.ts_text == NULL) {
-                    ca_record_free(&rec);
-                    continue;
-                }
+            if (w.rr != CA_REC_EDITED || rec->ts_text == NULL) {
+                continue;
             }
-
-            if (rec.ts < from || rec.ts >= to) {
-                goto next;
-            }
-
-            e = ca_event_index(rec.event, rec.event_len);
-
-            if (!all && (e < 0 || !(mask & (1u << e)))) {
-                goto next;
-            }
-
-            if ((o.room && !ca_subject_match(&rec, "room", "room", o.room))
-                || (o.app && !ca_subject_match(&rec, "app", NULL, o.app))
-                || (o.host && !ca_subject_match(&rec, "host", "host",
-                                                o.host))
-                || (o.person && !ca_subject_match(&rec, "person", "person",
-                                                  o.person))
-                || (o.session && !ca_session_match(&rec, o.session)))
-            {
-                goto next;
-            }
-
-            matched++;
-
-            if (o.json) {
-                fwrite(line, 1, len, stdout);
-                putc('\n', stdout);
-
-            } else {
-                ca_query_row(stdout, &rec);
-            }
-
-        next:
-
-            ca_record_free(&rec);
         }
 
-        ca_reader_close(&r);
+        if (rec->ts < from || rec->ts >= to) {
+            continue;
+        }
+
+        e = ca_event_index(rec->event, rec->event_len);
+
+        if (!all && (e < 0 || !(mask & (1u << e)))) {
+            continue;
+        }
+
+        if ((o.room && !ca_subject_match(rec, "room", "room", o.room))
+            || (o.app && !ca_subject_match(rec, "app", NULL, o.app))
+            || (o.host && !ca_subject_match(rec, "host", "host", o.host))
+            || (o.person && !ca_subject_match(rec, "person", "person",
+                                              o.person))
+            || (o.session && !ca_session_match(rec, o.session)))
+        {
+            continue;
+        }
+
+        matched++;
+
+        if (o.json) {
+            fwrite(w.line, 1, w.len, stdout);
+            putc('\n', stdout);
+
+        } else {
+            ca_query_row(stdout, rec);
+        }
+    }
+
+    if (w.failed) {
+        rc = CA_USAGE;
+        goto done;
     }
 
     if (!o.json) {
         printf("%llu record(s); %zu of %zu segment(s) opened\n",
-               (unsigned long long) matched, opened, dir.nsegs);
+               (unsigned long long) matched, w.opened, dir.nsegs);
     }
 
     if (damaged) {
@@ -3536,7 +3622,7 @@ ca_cmd_query(int argc, char **argv)
 
 done:
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
     ca_dir_free(&dir);
 
     return rc;
@@ -3549,13 +3635,9 @@ static int
 ca_scan_segment(const char *path, int64_t *first_seq, int64_t *last_seq,
     u_char *last_hash, uint64_t *records, uint64_t *damaged, off_t *bytes)
 {
-    char         why[CA_WHY_LEN];
-    size_t       len;
-    u_char      *line;
-    ca_rec_e     rr;
-    ca_read_e    rd;
-    ca_reader_t  r;
-    ca_record_t  rec;
+    char       why[CA_WHY_LEN];
+    ca_walk_e  wr;
+    ca_walk_t  w;
 
     *first_seq = 0;
     *last_seq = 0;
@@ -3563,64 +3645,32 @@ ca_scan_segment(const char *path, int64_t *first_seq, int64_t *last_seq,
     *damaged = 0;
     memcpy(last_hash, ca_zero_hash, CA_HEX_LEN);
 
-    if (ca_reader_open(&r, path) != 0) {
-        ca_reader_close(&r);
+    if (ca_walk_file(&w, path) != 0) {
+        ca_walk_close(&w);
         return -1;
     }
 
-    *bytes = r.size;
+    *bytes = w.r.size;
 
-    for ( ;; ) {
-        rd = ca_reader_next(&r, &line, &len);
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
 
-        if (rd == CA_READ_EOF) {
-            break;
-        }
-
-        if (rd == CA_READ_ERROR) {
-            ca_reader_close(&r);
-            return -1;
-        }
-
-        if (rd == CA_READ_LONG) {
+        if (wr == CA_WALK_DAMAGED) {
             (*damaged)++;
-
-            if (ca_reader_skip(&r) == CA_READ_ERROR) {
-                ca_reader_close(&r);
-                return -1;
-            }
-
-            continue;
-        }
-
-        rr = ca_parse_record(line, len, &rec, why);
-
-        if (rr == CA_REC_NOMEM) {
-            ca_record_free(&rec);
-            ca_reader_close(&r);
-            return ca_error(-1, "%s", why);
-        }
-
-        if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
-            (*damaged)++;
-            ca_record_free(&rec);
             continue;
         }
 
         if (*records == 0) {
-            *first_seq = rec.seq;
+            *first_seq = w.rec.seq;
         }
 
-        *last_seq = rec.seq;
-        memcpy(last_hash, rec.hash, CA_HEX_LEN);
+        *last_seq = w.rec.seq;
+        memcpy(last_hash, w.rec.hash, CA_HEX_LEN);
         (*records)++;
-
-        ca_record_free(&rec);
     }
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
 
-    return 0;
+    return w.failed ? -1 : 0;
 }
 
 
@@ -3709,7 +3759,7 @@ ca_cmd_prune(int argc, char **argv)
     ca_opts_t    o;
     struct stat  sb;
 
-    rc = ca_parse_opts("prune", ca_prune_options, argc, argv, &o);
+    rc = ca_parse_opts("prune", CA_PRUNE, argc, argv, &o);
 
     if (rc != -1) {
         return rc;
@@ -3869,7 +3919,7 @@ ca_cmd_seal(int argc, char **argv)
     ca_opts_t    o;
     ca_seal_t    s, check;
 
-    rc = ca_parse_opts("seal", ca_seal_options, argc, argv, &o);
+    rc = ca_parse_opts("seal", CA_SEAL, argc, argv, &o);
 
     if (rc != -1) {
         return rc;
@@ -3887,16 +3937,10 @@ ca_cmd_seal(int argc, char **argv)
         return rc;
     }
 
-    if (ca_dir_open(o.arg, &dir) != 0) {
-        ca_dir_free(&dir);
-        return CA_USAGE;
-    }
+    rc = ca_dir_segments(o.arg, &dir);
 
-    if (dir.nsegs == 0) {
-        ca_error(CA_FAIL, "no audit segments (audit-YYYYMMDD[THH].jsonl) "
-                 "in \"%s\"", dir.path);
-        ca_dir_free(&dir);
-        return CA_FAIL;
+    if (rc != 0) {
+        return rc;
     }
 
     rc = ca_seal_pass(&dir, &s, -1);
@@ -4021,199 +4065,154 @@ failed:
 static int
 ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
 {
-    int          rc, in_range;
-    char         why[CA_WHY_LEN];
-    size_t       i, len;
-    u_char      *line;
-    int64_t      ts;
-    ca_rec_e     rr;
-    ca_link_e    lk;
-    ca_chain_t   chain;
-    ca_read_e    rd;
-    ca_reader_t  r;
-    ca_record_t  rec;
+    int           rc, in_range;
+    char          why[CA_WHY_LEN];
+    int64_t       ts;
+    ca_link_e     lk;
+    ca_walk_e     wr;
+    ca_walk_t     w;
+    ca_chain_t    chain;
+    ca_record_t  *rec;
 
     memset(&chain, 0, sizeof(ca_chain_t));
-    memset(&r, 0, sizeof(ca_reader_t));
-    r.fd = -1;
+
+    ca_walk_dir(&w, dir, s->from, s->to);
+    rec = &w.rec;
 
     rc = CA_OK;
 
-    for (i = 0; i < dir->nsegs; i++) {
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
 
-        if (dir->segs[i].end <= s->from || dir->segs[i].start >= s->to) {
-            continue;
-        }
+        ts = -1;
 
-        if (ca_reader_open(&r, ca_path(dir, i)) != 0) {
-            rc = CA_USAGE;
-            goto done;
-        }
-
-        for ( ;; ) {
-            rd = ca_reader_next(&r, &line, &len);
-
-            if (rd == CA_READ_EOF) {
-                break;
-            }
-
-            if (rd == CA_READ_ERROR) {
-                rc = CA_USAGE;
-                goto done;
-            }
-
-            ts = -1;
-
-            if (rd == CA_READ_LONG) {
-                snprintf(why, CA_WHY_LEN, "not JSON: a line longer than "
-                         "%d bytes", CA_LINE_MAX);
-
-                if (ca_reader_skip(&r) == CA_READ_ERROR) {
+        if (wr == CA_WALK_DAMAGED) {
+            if (w.rd == CA_READ_LONG) {
+                if (ca_walk_skip(&w) == CA_READ_ERROR) {
                     rc = CA_USAGE;
                     goto done;
                 }
 
-                goto damaged;
-            }
-
-            rr = ca_parse_record(line, len, &rec, why);
-
-            if (rr == CA_REC_NOMEM) {
-                ca_record_free(&rec);
-                rc = ca_error(CA_USAGE, "%s", why);
-                goto done;
-            }
-
-            if (rr != CA_REC_OK || rd == CA_READ_PARTIAL) {
-                if (rd == CA_READ_PARTIAL) {
-                    snprintf(why, CA_WHY_LEN, "truncated: the last line has "
-                             "no newline");
-                }
-
-                ts = ca_peek_ts(line, len);
-                ca_record_free(&rec);
-                goto damaged;
-            }
-
-            if (out == -1) {
-                in_range = (rec.ts >= s->from && rec.ts < s->to);
-
             } else {
-                in_range = (rec.seq >= s->first_seq
-                            && rec.seq <= s->last_seq);
+                if (w.rd == CA_READ_PARTIAL) {
+                    snprintf(why, CA_WHY_LEN, "%s", CA_WHY_TORN);
+                }
+
+                ts = ca_peek_ts(w.line, w.len);
             }
 
-            if (!s->started) {
-                if (!in_range) {
-                    ca_record_free(&rec);
-                    continue;
-                }
+            goto damaged;
+        }
 
-                s->started = 1;
-                s->first_seq = rec.seq;
-                memcpy(s->prev, rec.prev, CA_HEX_LEN);
+        if (out == -1) {
+            in_range = (rec->ts >= s->from && rec->ts < s->to);
 
-                if (rec.seq == 1
-                    && memcmp(rec.prev, ca_zero_hash, CA_HEX_LEN) != 0)
-                {
-                    ca_link_why(&chain, &rec, CA_LINK_GENESIS, why);
-                    ca_record_free(&rec);
-                    goto damaged;
-                }
+        } else {
+            in_range = (rec->seq >= s->first_seq && rec->seq <= s->last_seq);
+        }
 
-            } else {
-                if (out != -1 && rec.seq > s->last_seq) {
-                    ca_record_free(&rec);
-                    goto done;
-                }
-
-                if (s->pending) {
-                    if (in_range) {
-                        /* a record of the range after the damage */
-                        ca_record_free(&rec);
-                        rc = ca_error(CA_FAIL, "seal: the range is damaged, "
-                                      "not sealed: %s", s->error);
-                        goto done;
-                    }
-
-                    ca_record_free(&rec);
-                    continue;
-                }
-
-                lk = ca_chain_link(&chain, &rec);
-
-                if (lk != CA_LINK_OK) {
-                    if (lk == CA_LINK_AHEAD) {
-                        snprintf(why, CA_WHY_LEN, "deleted or reordered: "
-                                 "expected seq %lld, found seq %lld",
-                                 (long long) chain.seq + 1,
-                                 (long long) rec.seq);
-
-                    } else {
-                        ca_link_why(&chain, &rec, lk, why);
-                    }
-
-                    ts = rec.ts;
-                    ca_record_free(&rec);
-                    goto damaged;
-                }
-            }
-
-            ca_chain_add(&chain, &rec, i, r.line);
-
-            if (out != -1) {
-                if (ca_write_all(out, line, len) != 0
-                    || ca_write_all(out, "\n", 1) != 0)
-                {
-                    ca_record_free(&rec);
-                    rc = ca_error(CA_USAGE, "seal: writing: %s",
-                                  strerror(errno));
-                    goto done;
-                }
-
-                s->records++;
-                memcpy(s->last_hash, rec.hash, CA_HEX_LEN);
-
-            } else if (in_range) {
-                s->last_seq = rec.seq;
-                s->records = (uint64_t) (rec.seq - s->first_seq + 1);
-                memcpy(s->last_hash, rec.hash, CA_HEX_LEN);
-            }
-
-            ca_record_free(&rec);
-            continue;
-
-        damaged:
-
-            if (!s->started || s->pending) {
-                /* before the range, or after damage already seen */
+        if (!s->started) {
+            if (!in_range) {
                 continue;
             }
 
-            snprintf(s->error, sizeof(s->error), "%s:%llu: %s",
-                     ca_path(dir, i), (unsigned long long) r.line, why);
+            s->started = 1;
+            s->first_seq = rec->seq;
+            memcpy(s->prev, rec->prev, CA_HEX_LEN);
 
-            /*
-             * damage inside the range, or where it cannot be told, fails
-             * the seal; damage after the range is only reported, unless
-             * a record of the range follows it
-             */
+            if (rec->seq == 1
+                && memcmp(rec->prev, ca_zero_hash, CA_HEX_LEN) != 0)
+            {
+                ca_link_why(&chain, rec, CA_LINK_GENESIS, why);
+                goto damaged;
+            }
 
-            if (out != -1 || ts < s->to) {
-                rc = ca_error(CA_FAIL, "seal: the range is damaged, not "
-                              "sealed: %s", s->error);
+        } else {
+            if (out != -1 && rec->seq > s->last_seq) {
                 goto done;
             }
 
-            s->pending = 1;
+            if (s->pending) {
+                if (in_range) {
+                    /* a record of the range after the damage */
+                    rc = ca_error(CA_FAIL, "seal: the range is damaged, not "
+                                  "sealed: %s", s->error);
+                    goto done;
+                }
+
+                continue;
+            }
+
+            lk = ca_chain_link(&chain, rec);
+
+            if (lk != CA_LINK_OK) {
+                if (lk == CA_LINK_AHEAD) {
+                    snprintf(why, CA_WHY_LEN, "deleted or reordered: "
+                             "expected seq %lld, found seq %lld",
+                             (long long) chain.seq + 1, (long long) rec->seq);
+
+                } else {
+                    ca_link_why(&chain, rec, lk, why);
+                }
+
+                ts = rec->ts;
+                goto damaged;
+            }
         }
 
-        ca_reader_close(&r);
+        ca_chain_add(&chain, rec, w.seg, w.r.line);
+
+        if (out != -1) {
+            if (ca_write_all(out, w.line, w.len) != 0
+                || ca_write_all(out, "\n", 1) != 0)
+            {
+                rc = ca_error(CA_USAGE, "seal: writing: %s",
+                              strerror(errno));
+                goto done;
+            }
+
+            s->records++;
+            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+
+        } else if (in_range) {
+            s->last_seq = rec->seq;
+            s->records = (uint64_t) (rec->seq - s->first_seq + 1);
+            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+        }
+
+        continue;
+
+    damaged:
+
+        if (!s->started || s->pending) {
+            /* before the range, or after damage already seen */
+            continue;
+        }
+
+        snprintf(s->error, sizeof(s->error), "%s:%llu: %s",
+                 ca_path(dir, w.seg), (unsigned long long) w.r.line, why);
+
+        /*
+         * damage inside the range, or where it cannot be told, fails the
+         * seal; damage after the range is only reported, unless a record
+         * of the range follows it
+         */
+
+        if (out != -1 || ts < s->to) {
+            rc = ca_error(CA_FAIL, "seal: the range is damaged, not sealed: "
+                          "%s", s->error);
+            goto done;
+        }
+
+        s->pending = 1;
+    }
+
+    if (w.failed) {
+        rc = CA_USAGE;
     }
 
 done:
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
 
     return rc;
 }
@@ -4222,42 +4221,42 @@ done:
 static int
 ca_cmd_verify_excerpt(int argc, char **argv)
 {
-    int          rc;
-    char         why[CA_WHY_LEN];
-    size_t       len, i;
-    u_char      *line;
-    int64_t      from, to, unit, first_seq, last_seq, count;
-    json_t      *h, *v;
-    uint64_t     records;
-    ca_rec_e     rr;
-    ca_opts_t    o;
-    ca_link_e    lk;
-    ca_chain_t   chain;
-    ca_read_e    rd;
-    ca_reader_t  r;
-    ca_record_t  rec;
-    const char  *s, *prev, *last_hash;
+    int           rc;
+    char          why[CA_WHY_LEN];
+    size_t        i;
+    int64_t       from, to, unit, first_seq, last_seq, count;
+    json_t       *h, *v;
+    uint64_t      records;
+    ca_opts_t     o;
+    ca_link_e     lk;
+    ca_walk_e     wr;
+    ca_walk_t     w;
+    ca_chain_t    chain;
+    ca_read_e     rd;
+    ca_record_t  *rec;
+    const char   *s, *prev, *last_hash;
 
     static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
                                       "last_hash", NULL };
     static const char  *integers[] = { "first_seq", "last_seq", "records",
                                        NULL };
 
-    rc = ca_parse_opts("verify-excerpt", ca_excerpt_options, argc, argv, &o);
+    rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &o);
 
     if (rc != -1) {
         return rc;
     }
 
-    if (ca_reader_open(&r, o.arg) != 0) {
-        ca_reader_close(&r);
+    if (ca_walk_file(&w, o.arg) != 0) {
+        ca_walk_close(&w);
         return CA_USAGE;
     }
 
+    rec = &w.rec;
     h = NULL;
     rc = CA_FAIL;
 
-    rd = ca_reader_next(&r, &line, &len);
+    rd = ca_walk_line(&w);
 
     if (rd == CA_READ_ERROR) {
         rc = CA_USAGE;
@@ -4269,11 +4268,12 @@ ca_cmd_verify_excerpt(int argc, char **argv)
                  rd == CA_READ_EOF ? "the file is empty"
                                    : "the first line is not terminated or "
                                      "too long");
-        r.line = 1;
+        w.r.line = 1;
         goto bad;
     }
 
-    h = json_loadb((const char *) line, len, JSON_REJECT_DUPLICATES, NULL);
+    h = json_loadb((const char *) w.line, w.len, JSON_REJECT_DUPLICATES,
+                   NULL);
 
     if (!json_is_object(h)) {
         snprintf(why, CA_WHY_LEN, "the header is not a JSON object");
@@ -4346,87 +4346,58 @@ ca_cmd_verify_excerpt(int argc, char **argv)
 
     records = 0;
 
-    for ( ;; ) {
-        rd = ca_reader_next(&r, &line, &len);
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
 
-        if (rd == CA_READ_EOF) {
-            break;
-        }
+        if (wr == CA_WALK_DAMAGED) {
+            if (w.rd == CA_READ_PARTIAL) {
+                snprintf(why, CA_WHY_LEN, "%s", CA_WHY_TORN);
+            }
 
-        if (rd == CA_READ_ERROR) {
-            rc = CA_USAGE;
-            goto done;
-        }
-
-        if (rd == CA_READ_LONG) {
-            snprintf(why, CA_WHY_LEN, "not JSON: a line longer than %d "
-                     "bytes", CA_LINE_MAX);
             goto bad;
         }
 
-        rr = ca_parse_record(line, len, &rec, why);
-
-        if (rr == CA_REC_NOMEM) {
-            ca_record_free(&rec);
-            rc = ca_error(CA_USAGE, "%s", why);
-            goto done;
-        }
-
-        if (rd == CA_READ_PARTIAL) {
-            ca_record_free(&rec);
-            snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
-                     "newline");
-            goto bad;
-        }
-
-        if (rr != CA_REC_OK) {
-            ca_record_free(&rec);
-            goto bad;
-        }
-
-        lk = ca_chain_link(&chain, &rec);
+        lk = ca_chain_link(&chain, rec);
 
         if (lk == CA_LINK_AHEAD) {
             snprintf(why, CA_WHY_LEN, "deleted or reordered: expected seq "
                      "%lld, found seq %lld", (long long) chain.seq + 1,
-                     (long long) rec.seq);
-            ca_record_free(&rec);
+                     (long long) rec->seq);
             goto bad;
         }
 
         if (lk != CA_LINK_OK) {
-            ca_link_why(&chain, &rec, lk, why);
-            ca_record_free(&rec);
+            ca_link_why(&chain, rec, lk, why);
             goto bad;
         }
 
-        if (rec.seq > last_seq) {
+        if (rec->seq > last_seq) {
             snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
-                     "last_seq %lld", (long long) rec.seq,
+                     "last_seq %lld", (long long) rec->seq,
                      (long long) last_seq);
-            ca_record_free(&rec);
             goto bad;
         }
 
-        if ((rec.seq == first_seq || rec.seq == last_seq)
-            && (rec.ts < from || rec.ts >= to))
+        if ((rec->seq == first_seq || rec->seq == last_seq)
+            && (rec->ts < from || rec->ts >= to))
         {
             snprintf(why, CA_WHY_LEN, "seq %lld is outside the sealed "
-                     "period", (long long) rec.seq);
-            ca_record_free(&rec);
+                     "period", (long long) rec->seq);
             goto bad;
         }
 
-        ca_chain_add(&chain, &rec, 0, r.line);
+        ca_chain_add(&chain, rec, 0, w.r.line);
         records++;
+    }
 
-        ca_record_free(&rec);
+    if (w.failed) {
+        rc = CA_USAGE;
+        goto done;
     }
 
     if (records != (uint64_t) count || chain.seq != last_seq
         || memcmp(chain.hash, last_hash, CA_HEX_LEN) != 0)
     {
-        r.line++;
+        w.r.line++;
         snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
                  "its header: %llu record(s) to seq %lld, the header says "
                  "%lld to seq %lld ending in %.16s...",
@@ -4454,7 +4425,7 @@ ca_cmd_verify_excerpt(int argc, char **argv)
 
 bad:
 
-    fprintf(stderr, "%s:%llu: %s\n", o.arg, (unsigned long long) r.line,
+    fprintf(stderr, "%s:%llu: %s\n", o.arg, (unsigned long long) w.r.line,
             why);
     rc = CA_FAIL;
 
@@ -4464,7 +4435,7 @@ done:
         json_decref(h);
     }
 
-    ca_reader_close(&r);
+    ca_walk_close(&w);
 
     return rc;
 }
