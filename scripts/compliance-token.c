@@ -198,31 +198,31 @@ static const struct option  ct_sign_options[] = {
     { NULL, 0, NULL, 0 }
 };
 
+/* the claims of both publish and play tokens */
+#define CT_CLAIM_OPTIONS                                                     \
+    { "room", required_argument, NULL, CT_OPT_ROOM },                        \
+    { "sub", required_argument, NULL, CT_OPT_SUB },                          \
+    { "ttl", required_argument, NULL, CT_OPT_TTL },                          \
+    { "iss", required_argument, NULL, CT_OPT_ISS },                          \
+    { "aud", required_argument, NULL, CT_OPT_AUD }
+
 static const struct option  ct_publish_options[] = {
     CT_COMMON_OPTIONS,
-    { "room", required_argument, NULL, CT_OPT_ROOM },
-    { "sub", required_argument, NULL, CT_OPT_SUB },
+    CT_CLAIM_OPTIONS,
     { "pid", required_argument, NULL, CT_OPT_PID },
     { "op", required_argument, NULL, CT_OPT_OP },
     { "mcn", required_argument, NULL, CT_OPT_MCN },
     { "tier", required_argument, NULL, CT_OPT_TIER },
     { "idv", required_argument, NULL, CT_OPT_IDV },
     { "ai", no_argument, NULL, CT_OPT_AI },
-    { "ttl", required_argument, NULL, CT_OPT_TTL },
     { "nbf-in", required_argument, NULL, CT_OPT_NBF_IN },
-    { "iss", required_argument, NULL, CT_OPT_ISS },
-    { "aud", required_argument, NULL, CT_OPT_AUD },
     { "jti", required_argument, NULL, CT_OPT_JTI },
     { NULL, 0, NULL, 0 }
 };
 
 static const struct option  ct_play_options[] = {
     CT_COMMON_OPTIONS,
-    { "room", required_argument, NULL, CT_OPT_ROOM },
-    { "sub", required_argument, NULL, CT_OPT_SUB },
-    { "ttl", required_argument, NULL, CT_OPT_TTL },
-    { "iss", required_argument, NULL, CT_OPT_ISS },
-    { "aud", required_argument, NULL, CT_OPT_AUD },
+    CT_CLAIM_OPTIONS,
     { NULL, 0, NULL, 0 }
 };
 
