@@ -62,7 +62,12 @@
     X(OPERATOR_DROP,         "operator_drop")                                \
     X(DURATION_LIMIT,        "duration_limit")                               \
     X(BITRATE_LIMIT,         "bitrate_limit")                                \
-    X(AUDIT_UNAVAILABLE,     "audit_unavailable")
+    X(AUDIT_UNAVAILABLE,     "audit_unavailable")                            \
+    X(REPLACED,              "replaced")                                     \
+    X(ROOM_BUSY,             "room_busy")                                    \
+    X(ALREADY_PUBLISHING,    "already_publishing")                           \
+    X(SERVER_REFUSED,        "server_refused")                               \
+    X(ZONE_FULL,             "zone_full")
 
 
 #define NGX_RTMP_COMPLIANCE_REASON_ENUM(name, text)                          \
@@ -85,10 +90,12 @@ typedef struct ngx_rtmp_compliance_audit_s    ngx_rtmp_compliance_audit_t;
 typedef struct ngx_rtmp_compliance_fleet_s    ngx_rtmp_compliance_fleet_t;
 typedef struct ngx_rtmp_compliance_tier_s     ngx_rtmp_compliance_tier_t;
 typedef struct ngx_rtmp_compliance_session_s  ngx_rtmp_compliance_session_t;
+typedef struct ngx_rtmp_compliance_flood_s    ngx_rtmp_compliance_flood_t;
 
 
 typedef struct {
     ngx_flag_t                      enable;
+    ngx_flag_t                      takeover;    /* compliance_room_takeover */
     ngx_array_t                    *keys;        /* of _key_t */
     ngx_array_t                    *tiers;       /* of _tier_t */
     ngx_str_t                       issuer;
@@ -109,6 +116,10 @@ typedef struct {
     ngx_fd_t                        state_fd;    /* per worker */
     ngx_rtmp_compliance_audit_t    *audit;
     ngx_rtmp_compliance_fleet_t    *fleet;
+    ngx_array_t                    *tier_names;  /* of ngx_str_t: the tiers
+                                                    of the applications with
+                                                    compliance on */
+    ngx_rtmp_compliance_flood_t    *flood;       /* NULL: the defaults */
 } ngx_rtmp_compliance_main_conf_t;
 
 
@@ -142,6 +153,8 @@ typedef struct {
     ngx_rtmp_compliance_tier_t     *tier;
     ngx_str_t                       room;
     ngx_queue_t                     queue;       /* the worker's sessions */
+    ngx_queue_t                     wait;        /* admitted, the server
+                                                    not decided yet */
     ngx_rtmp_session_t             *session;
     ngx_rtmp_compliance_session_t  *node;        /* in the zone */
     ngx_uint_t                      kind;
@@ -154,6 +167,8 @@ typedef struct {
     ngx_msec_t                      rate_msec;
     time_t                          over_since;  /* above max_bitrate */
     unsigned                        admitted:1;
+    unsigned                        pending:1;   /* admitted by us, not yet
+                                                    live in nginx-rtmp */
     unsigned                        dropping:1;
     unsigned                        connect_oversize:1;
     unsigned                        labelled:1;

@@ -26,6 +26,7 @@
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_label.h"
 #include "ngx_rtmp_cmd_module.h"
+#include "ngx_rtmp_live_module.h"
 
 
 #define NGX_RTMP_COMPLIANCE_LOG_NAME      128
@@ -50,6 +51,15 @@ static void ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
     ngx_str_t *args);
 static ngx_uint_t ngx_rtmp_compliance_find_token(
     ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *args, ngx_str_t *token);
+static ngx_int_t ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
+    ngx_rtmp_publish_t *v);
+static ngx_int_t ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s,
+    ngx_rtmp_play_t *v);
+static ngx_int_t ngx_rtmp_compliance_live_state(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
+static ngx_int_t ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t state);
+static void ngx_rtmp_compliance_wait(ngx_event_t *ev);
 static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
     ngx_rtmp_close_stream_t *v);
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
@@ -69,7 +79,15 @@ static u_char *ngx_rtmp_compliance_log_field(u_char *p, u_char *last,
     char *name, ngx_str_t *v);
 
 
+#define NGX_RTMP_COMPLIANCE_WAIT          25     /* ms */
+
+
+static ngx_queue_t               ngx_rtmp_compliance_waiting;
+static ngx_event_t               ngx_rtmp_compliance_wait_ev;
+
 static ngx_rtmp_close_stream_pt  next_close_stream;
+static ngx_rtmp_publish_pt       next_publish;
+static ngx_rtmp_play_pt          next_play;
 
 static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
 static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
@@ -142,6 +160,14 @@ ngx_rtmp_compliance_gate_init(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf)
 
     next_close_stream = ngx_rtmp_close_stream;
     ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
+
+    ngx_queue_init(&ngx_rtmp_compliance_waiting);
+
+    next_publish = ngx_rtmp_publish;
+    ngx_rtmp_publish = ngx_rtmp_compliance_publish_live;
+
+    next_play = ngx_rtmp_play;
+    ngx_rtmp_play = ngx_rtmp_compliance_play_live;
 
     return NGX_OK;
 }
@@ -421,24 +447,17 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
                                                detail, sizeof(detail));
 
-    if (reason == NGX_RTMP_COMPLIANCE_OK) {
-        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
-    }
-
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return ngx_rtmp_compliance_reject(s, 0, ctx, reason, detail);
     }
-
-    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PUBLISHER, reason);
 
     if (redact) {
         ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
                                        token.len);
     }
 
-    ctx->admitted = 1;
-
-    ngx_rtmp_compliance_log_accepted(s, ctx);
+    /* accepted once nginx-rtmp has made the stream live */
+    ctx->pending = 1;
 
     return NGX_OK;
 }
@@ -506,7 +525,7 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         return ngx_rtmp_compliance_reject(s, 1, ctx, reason, detail);
     }
 
-    ngx_rtmp_compliance_session_count(NGX_RTMP_COMPLIANCE_PLAYER, reason);
+    ctx->pending = 1;
 
     return NGX_OK;
 }
@@ -515,7 +534,8 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 /*
  * a player's admission, whatever its protocol: the audit log must take
  * it, the room's tier rules (play token, max_viewers) and the orders on
- * the room must let it in; then it is recorded as admitted
+ * the room must let it in.  It is recorded as admitted once the server
+ * plays it: ngx_rtmp_compliance_gate_live()
  */
 
 ngx_uint_t
@@ -542,11 +562,211 @@ ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
                                                    detail, size);
     }
 
-    if (reason == NGX_RTMP_COMPLIANCE_OK) {
-        reason = ngx_rtmp_compliance_accept(s, ctx, detail, size);
+    return reason;
+}
+
+
+/*
+ * nginx-rtmp's own publish and play: ours runs first in their chains
+ * and calls the rest, so that it sees what the server made of a session
+ * the gate admitted
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
+    ngx_rtmp_publish_t *v)
+{
+    ngx_int_t                   rc;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    rc = next_publish(s, v);
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->pending) {
+        return rc;
     }
 
-    return reason;
+    return ngx_rtmp_compliance_gate_live(s, ctx, rc);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s, ngx_rtmp_play_t *v)
+{
+    ngx_int_t                   rc;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    rc = next_play(s, v);
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->pending) {
+        return rc;
+    }
+
+    return ngx_rtmp_compliance_gate_live(s, ctx, rc);
+}
+
+
+/*
+ * the outcome of an admitted session, rc: what the server's own handlers
+ * made of it so far.  publish.accept and play.accept mean that the
+ * stream is live: a session refused after the gate admitted it (by
+ * another module, or by nginx-rtmp's live module with the stream
+ * published already) leaves the registry and is recorded as refused,
+ * with a reason of its own.  Where a module decides later (notify's
+ * on_publish), the session waits and is looked at again.
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_gate_live(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t rc)
+{
+    ngx_int_t  state;
+
+    state = (rc == NGX_OK) ? ngx_rtmp_compliance_live_state(s, ctx)
+                           : NGX_ERROR;
+
+    if (state == NGX_AGAIN) {
+        if (ctx->wait.next == NULL) {
+            ngx_queue_insert_tail(&ngx_rtmp_compliance_waiting, &ctx->wait);
+        }
+
+        if (!ngx_rtmp_compliance_wait_ev.timer_set) {
+            ngx_rtmp_compliance_wait_ev.handler = ngx_rtmp_compliance_wait;
+            ngx_rtmp_compliance_wait_ev.log = ngx_cycle->log;
+            ngx_rtmp_compliance_wait_ev.cancelable = 1;
+            ngx_add_timer(&ngx_rtmp_compliance_wait_ev,
+                          NGX_RTMP_COMPLIANCE_WAIT);
+        }
+
+        return rc;
+    }
+
+    return ngx_rtmp_compliance_outcome(s, ctx, state) == NGX_OK ? rc
+                                                                : NGX_ERROR;
+}
+
+
+/*
+ * NGX_OK: live; NGX_AGAIN: not decided yet; NGX_DECLINED: nginx-rtmp's
+ * live module refused it; NGX_ERROR is never returned
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_live_state(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx)
+{
+    ngx_rtmp_live_ctx_t       *lctx;
+    ngx_rtmp_live_app_conf_t  *lacf;
+
+    lacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_live_module);
+
+    if (lacf == NULL || !lacf->live) {
+        /* not a live application: what the other modules did stands */
+        return NGX_OK;
+    }
+
+    lctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_live_module);
+
+    if (lctx == NULL) {
+        return NGX_AGAIN;
+    }
+
+    if (lctx->stream == NULL
+        || (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER && !lctx->publishing))
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* state: NGX_OK, live; NGX_DECLINED, refused by live; NGX_ERROR, by another */
+
+static ngx_int_t
+ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t state)
+{
+    ngx_uint_t  reason, play;
+    u_char      detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    ctx->pending = 0;
+    play = (ctx->kind == NGX_RTMP_COMPLIANCE_PLAYER);
+
+    if (ctx->wait.next) {
+        ngx_queue_remove(&ctx->wait);
+        ctx->wait.next = NULL;
+    }
+
+    if (state == NGX_ERROR) {
+        ngx_snprintf(detail, sizeof(detail), "admitted, then refused by "
+                     "another module of the server%Z");
+        reason = NGX_RTMP_COMPLIANCE_SERVER_REFUSED;
+
+    } else if (state == NGX_DECLINED) {
+        ngx_snprintf(detail, sizeof(detail), "admitted, then refused by "
+                     "nginx-rtmp: %s%Z", play ? "no such stream"
+                                              : "the stream is published "
+                                                "already");
+        reason = NGX_RTMP_COMPLIANCE_ALREADY_PUBLISHING;
+
+        if (play) {
+            reason = NGX_RTMP_COMPLIANCE_SERVER_REFUSED;
+        }
+
+    } else {
+        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+    }
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        ngx_rtmp_compliance_session_close(ctx);
+        return ngx_rtmp_compliance_reject(s, play, ctx, reason, detail);
+    }
+
+    ngx_rtmp_compliance_session_count(ctx->kind, reason);
+
+    if (!play) {
+        ctx->admitted = 1;
+        ngx_rtmp_compliance_log_accepted(s, ctx);
+    }
+
+    return NGX_OK;
+}
+
+
+/* sessions whose fate another module decides later: looked at again */
+
+static void
+ngx_rtmp_compliance_wait(ngx_event_t *ev)
+{
+    ngx_int_t                   state;
+    ngx_queue_t                *q, *next;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    for (q = ngx_queue_head(&ngx_rtmp_compliance_waiting);
+         q != ngx_queue_sentinel(&ngx_rtmp_compliance_waiting);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ctx = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, wait);
+
+        state = ngx_rtmp_compliance_live_state(ctx->session, ctx);
+
+        if (state == NGX_AGAIN) {
+            continue;
+        }
+
+        if (ngx_rtmp_compliance_outcome(ctx->session, ctx, state) != NGX_OK) {
+            ngx_rtmp_finalize_session(ctx->session);
+        }
+    }
+
+    if (!ngx_queue_empty(&ngx_rtmp_compliance_waiting)) {
+        ngx_add_timer(ev, NGX_RTMP_COMPLIANCE_WAIT);
+    }
 }
 
 
@@ -600,9 +820,19 @@ static ngx_int_t
 ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
     ngx_rtmp_close_stream_t *v)
 {
+    ngx_int_t                   state;
     ngx_rtmp_compliance_ctx_t  *ctx;
 
     ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx && ctx->pending) {
+        /* live before it was looked at again, or never: decided now */
+
+        state = ngx_rtmp_compliance_live_state(s, ctx);
+
+        (void) ngx_rtmp_compliance_outcome(s, ctx, state == NGX_AGAIN
+                                                   ? NGX_ERROR : state);
+    }
 
     if (ctx && ctx->node) {
         ngx_rtmp_compliance_session_end(s, ctx);

@@ -26,6 +26,7 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_record.h"
 #include "ngx_rtmp_compliance_gate.h"
+#include "ngx_rtmp_compliance_flood.h"
 
 
 static ngx_int_t ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf);
@@ -76,11 +77,25 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_reject_summary"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_rtmp_compliance_reject_summary,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance"),
       NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_RTMP_APP_CONF_OFFSET,
       offsetof(ngx_rtmp_compliance_app_conf_t, enable),
+      NULL },
+
+    { ngx_string("compliance_room_takeover"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, takeover),
       NULL },
 
     { ngx_string("compliance_key"),
@@ -245,6 +260,7 @@ ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf)
      */
 
     cacf->enable = NGX_CONF_UNSET;
+    cacf->takeover = NGX_CONF_UNSET;
     cacf->leeway = NGX_CONF_UNSET;
     cacf->recheck = NGX_CONF_UNSET_MSEC;
 
@@ -261,6 +277,7 @@ ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_rtmp_compliance_main_conf_t  *cmcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->takeover, prev->takeover, 1);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
@@ -558,6 +575,7 @@ ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle)
     ngx_rtmp_compliance_session_exit_process();
 
     if (ngx_rtmp_compliance_main) {
+        ngx_rtmp_compliance_flood_flush(1);
         ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main);
         ngx_rtmp_compliance_audit_exit_process(ngx_rtmp_compliance_main);
     }

@@ -42,8 +42,15 @@ static ngx_uint_t ngx_rtmp_compliance_verdict_locked(
     time_t now, ngx_msec_t msec);
 static ngx_uint_t ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx);
+static void ngx_rtmp_compliance_replaced_text(ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx,
-    ngx_uint_t reason);
+    ngx_uint_t reason, ngx_uint_t close);
+static ngx_uint_t ngx_rtmp_compliance_session_room_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_rtmp_compliance_session_t **oldp,
+    u_char *detail, size_t size);
+static void ngx_rtmp_compliance_session_replace(uint64_t id);
 static void ngx_rtmp_compliance_poke(ngx_event_t *ev);
 static ngx_uint_t ngx_rtmp_compliance_limits_locked(
     ngx_rtmp_compliance_ctx_t *ctx, time_t now, ngx_msec_t msec);
@@ -59,6 +66,7 @@ static ngx_event_t   ngx_rtmp_compliance_poke_ev;
 static ngx_uint_t    ngx_rtmp_compliance_marks;
 static ngx_uint_t    ngx_rtmp_compliance_ticks;
 static ngx_msec_t    ngx_rtmp_compliance_interval;
+static ngx_uint_t    ngx_rtmp_compliance_zone_full;  /* logged */
 
 
 ngx_int_t
@@ -128,13 +136,17 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t kind, u_char *detail, size_t size)
 {
+    uint64_t                          take;
     ngx_uint_t                        reason;
     ngx_rtmp_compliance_room_t       *r;
     ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_tier_t       *t;
+    ngx_rtmp_compliance_session_t    *old;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
+    old = NULL;
+    take = 0;
 
     if (mcf == NULL || mcf->zone == NULL) {
         return NGX_RTMP_COMPLIANCE_OK;
@@ -152,6 +164,12 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
         reason = ngx_rtmp_compliance_tier_check(ctx->tier, &ctx->claims,
                                                 detail, size);
+
+        if (reason == NGX_RTMP_COMPLIANCE_OK) {
+            reason = ngx_rtmp_compliance_session_room_locked(mcf, cacf, s,
+                                                             ctx, &old,
+                                                             detail, size);
+        }
 
     } else {
         /* a player: the room's tier is its live publisher's */
@@ -173,11 +191,118 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
                                                              size);
     }
 
+    if (reason == NGX_RTMP_COMPLIANCE_OK && old) {
+        /* a reconnect of the room's publisher: the old session goes */
+
+        take = (old->pid == ngx_pid) ? old->id : 0;
+
+        if (old->drop == 0) {
+            old->drop = NGX_RTMP_COMPLIANCE_REPLACED;
+            old->replaced_by = ctx->id;
+            mcf->zone->sh->marks++;
+        }
+    }
+
 done:
 
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
+    if (take) {
+        /* on this worker: gone before nginx-rtmp sees the new publish */
+        ngx_rtmp_compliance_session_replace(take);
+    }
+
     return reason;
+}
+
+
+/*
+ * one live publisher a room: a publish by the verified person of the
+ * room's live publisher (a reconnect) takes the room over (*oldp: that
+ * session), anyone else's is refused; so is every second publish where
+ * compliance_room_takeover is off.  A publisher already being dropped
+ * leaves the room to the new one.
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_session_room_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_rtmp_compliance_session_t **oldp,
+    u_char *detail, size_t size)
+{
+    ngx_str_t                       person;
+    ngx_rtmp_compliance_room_t     *r;
+    ngx_rtmp_compliance_session_t  *ps;
+
+    *oldp = NULL;
+
+    r = ngx_rtmp_compliance_room_find_locked(mcf->zone, &s->app, &ctx->room);
+
+    if (r == NULL || r->publisher == 0) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ps = ngx_rtmp_compliance_session_find_locked(mcf->zone, r->publisher);
+
+    if (ps == NULL) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    *oldp = ps;
+
+    if (ps->drop) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_rtmp_compliance_session_get(ps, NGX_RTMP_COMPLIANCE_S_PERSON, &person);
+
+    if (cacf->takeover && person.len
+        && person.len == ctx->claims.pid.len
+        && ngx_memcmp(person.data, ctx->claims.pid.data, person.len) == 0)
+    {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    *oldp = NULL;
+
+    ngx_snprintf(detail, size, "room \"%V\" has a live publisher (session "
+                 "%uL)%s%Z", &ctx->room, ps->id,
+                 cacf->takeover ? ", another person"
+                                : "; compliance_room_takeover is off");
+
+    return NGX_RTMP_COMPLIANCE_ROOM_BUSY;
+}
+
+
+/*
+ * the replaced publisher of this worker ends now, so that its stream is
+ * closed before nginx-rtmp's live module sees the new publish
+ */
+
+static void
+ngx_rtmp_compliance_session_replace(uint64_t id)
+{
+    ngx_queue_t                *q;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    for (q = ngx_queue_head(&ngx_rtmp_compliance_sessions);
+         q != ngx_queue_sentinel(&ngx_rtmp_compliance_sessions);
+         q = ngx_queue_next(q))
+    {
+        ctx = ngx_queue_data(q, ngx_rtmp_compliance_ctx_t, queue);
+
+        if (ctx->id != id || ctx->dropping) {
+            continue;
+        }
+
+        ctx->dropping = 1;
+        ctx->why = NGX_RTMP_COMPLIANCE_REPLACED;
+
+        ngx_rtmp_compliance_replaced_text(ctx);
+        ngx_rtmp_compliance_drop(ctx, ctx->why, 1);
+
+        return;
+    }
 }
 
 
@@ -301,9 +426,21 @@ ngx_rtmp_compliance_session_register_locked(
     ss = ngx_rtmp_compliance_session_add_locked(mcf->zone, kind, subj);
 
     if (ss == NULL) {
-        ngx_snprintf(detail, size, "the compliance zone is full%Z");
-        return NGX_RTMP_COMPLIANCE_INTERNAL_ERROR;
+        ngx_snprintf(detail, size, "the compliance zone \"%V\" (%uz bytes) "
+                     "is full; raise its size in compliance_zone%Z",
+                     &mcf->shm_zone->shm.name, mcf->shm_zone->shm.size);
+
+        if (!ngx_rtmp_compliance_zone_full) {
+            ngx_rtmp_compliance_zone_full = 1;
+            ngx_log_error(NGX_LOG_CRIT, s->connection->log, 0,
+                          "compliance: %s, new sessions are refused "
+                          "(zone_full) until there is room", detail);
+        }
+
+        return NGX_RTMP_COMPLIANCE_ZONE_FULL;
     }
+
+    ngx_rtmp_compliance_zone_full = 0;
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
         ss->ai = cl->ai;
@@ -439,6 +576,11 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
 
     why = ctx->why ? &ngx_rtmp_compliance_reasons[ctx->why] : &closed;
     ngx_rtmp_compliance_field_str(&f, "why", why->data, why->len);
+
+    if (ctx->why == NGX_RTMP_COMPLIANCE_REPLACED) {
+        ngx_rtmp_compliance_field_int(&f, "replaced_by",
+                                      (int64_t) ss->replaced_by);
+    }
 
     if (ngx_rtmp_compliance_audit_fields("session.end", &f,
                                          s->connection->log)
@@ -731,7 +873,7 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             ngx_rtmp_compliance_warn(act[i]);
 
         } else {
-            ngx_rtmp_compliance_drop(act[i], reason[i]);
+            ngx_rtmp_compliance_drop(act[i], reason[i], 0);
         }
     }
 
@@ -800,6 +942,9 @@ ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
             ngx_snprintf(ctx->text, sizeof(ctx->text), "dropped through "
                          "the control API%Z");
             ctx->text[sizeof(ctx->text) - 1] = '\0';
+
+        } else if (why == NGX_RTMP_COMPLIANCE_REPLACED) {
+            ngx_rtmp_compliance_replaced_text(ctx);
         }
 
         return why;
@@ -903,10 +1048,28 @@ ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx)
 
 
 static void
-ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason)
+ngx_rtmp_compliance_replaced_text(ngx_rtmp_compliance_ctx_t *ctx)
 {
-    ngx_rtmp_session_t  *s;
-    u_char               desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
+    ngx_snprintf(ctx->text, sizeof(ctx->text), "replaced by session %uL, "
+                 "a new publish of the same person%Z",
+                 ctx->node->replaced_by);
+    ctx->text[sizeof(ctx->text) - 1] = '\0';
+}
+
+
+/*
+ * the session is told why and closed; close: its stream is closed at
+ * once (its room has a new publisher on this worker), not when the
+ * connection goes
+ */
+
+static void
+ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
+    ngx_uint_t close)
+{
+    ngx_rtmp_session_t       *s;
+    ngx_rtmp_close_stream_t   v;
+    u_char                    desc[NGX_RTMP_COMPLIANCE_DETAIL_MAX + 64];
 
     s = ctx->session;
 
@@ -923,6 +1086,11 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason)
                             ? "NetStream.Publish.Rejected"
                             : "NetStream.Play.Rejected",
                          "error", (char *) desc);
+
+    if (close) {
+        ngx_memzero(&v, sizeof(ngx_rtmp_close_stream_t));
+        (void) ngx_rtmp_close_stream(s, &v);
+    }
 
     ngx_rtmp_finalize_session(s);
 }

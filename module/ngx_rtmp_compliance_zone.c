@@ -765,10 +765,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-        if (r->publisher) {
-            /* nginx-rtmp refuses a second publisher of a live stream */
-            goto done;
-        }
+        /* the admission refused or took over the room's last publisher */
 
         r->publisher = ss->id;
         ngx_rtmp_compliance_room_set_tier(r,
@@ -778,8 +775,6 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
     } else {
         r->viewers++;
     }
-
-done:
 
     ss->node.key = (ngx_rbtree_key_t) ss->id;
     ngx_rbtree_insert(&zone->sh->sessions, &ss->node);

@@ -147,6 +147,8 @@ struct ngx_rtmp_compliance_session_s {
     uint64_t                        bytes_in;
     uint64_t                        bytes_out;
     uint64_t                        order;       /* drop/warn/restrict */
+    uint64_t                        replaced_by; /* the session that took
+                                                    the room over */
     ngx_uint_t                      warn;        /* warnings to send */
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
     u_short                         tier_len;
@@ -192,6 +194,9 @@ typedef struct {
     uint64_t                        audit_lost;         /* since a failure */
     ngx_uint_t                      audit_start;        /* to be written */
     ngx_uint_t                      audit_recovered;    /* bytes cut */
+
+    /* the rejection windows (ngx_rtmp_compliance_flood.c) */
+    void                           *flood;
 
     /* the fleet */
     ngx_queue_t                     outbox;
