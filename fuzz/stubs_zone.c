@@ -121,7 +121,7 @@ ngx_rtmp_compliance_fuzz_zone(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_pool_t *pool, ngx_uint_t fleet)
 {
     char                        *rv;
-    ngx_str_t                   *value;
+    ngx_str_t                   *value, audit;
     ngx_conf_t                   cf;
     ngx_shm_zone_t              *shm_zone;
     ngx_slab_pool_t             *sp;
@@ -160,10 +160,9 @@ ngx_rtmp_compliance_fuzz_zone(ngx_rtmp_compliance_main_conf_t *mcf,
     FUZZ_CHECK(zone != NULL && mcf->shm_zone->data == zone,
                "compliance_zone made no zone context");
 
-    zone->journal = mcf->state;
-    zone->node = mcf->node;
-    zone->loads = (mcf->state.len != 0);
-    zone->fleet = fleet;
+    ngx_str_null(&audit);
+    ngx_rtmp_compliance_zone_conf(zone, &mcf->state, &audit, &mcf->node,
+                                  fleet);
 
     /* ngx_init_cycle(): ngx_shm_alloc(), ngx_init_zone_pool(), init */
 

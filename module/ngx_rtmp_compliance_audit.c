@@ -32,6 +32,7 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_SYNC           1000   /* batch, ms */
 
 
+static ngx_uint_t ngx_rtmp_compliance_audit_is_hash(u_char *p);
 static ngx_int_t ngx_rtmp_compliance_audit_write_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, const char *event, u_char *members,
     size_t mlen, ngx_log_t *log);
@@ -585,7 +586,7 @@ ngx_rtmp_compliance_audit_init_process(ngx_cycle_t *cycle,
 
         if (f && mcf->zone->sh->audit_recovered) {
             (void) json_object_set_new(f, "recovered_bytes",
-                                   json_integer(mcf->zone->sh->audit_recovered));
+                                json_integer(mcf->zone->sh->audit_recovered));
         }
 
         if (f == NULL
@@ -882,6 +883,23 @@ ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
 }
 
 
+/* 64 lowercase hex digits */
+
+static ngx_uint_t
+ngx_rtmp_compliance_audit_is_hash(u_char *p)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /*
  * appends one record; the zone's mutex is held.  NGX_ERROR: the record
  * could not be written (counted, and the log is then "unavailable")
@@ -939,6 +957,14 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     p = ngx_rtmp_compliance_json_escape(p, a->node.data,
                                         ngx_min(a->node.len, 256));
     *p++ = '"';
+
+    if (!ngx_rtmp_compliance_audit_is_hash(sh->audit_prev)) {
+        /* a bug: a record linked to it could never be verified */
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "compliance_audit_log: the chain's head is not a "
+                      "hash, \"%s\" is not written", event);
+        goto failed;
+    }
 
     ngx_memcpy(prev, NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY,
                sizeof(NGX_RTMP_COMPLIANCE_AUDIT_PREV_KEY) - 1);

@@ -416,10 +416,9 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ccmcf->zone) {
-        ccmcf->zone->journal = ccmcf->state;
-        ccmcf->zone->node = ccmcf->node;
-        ccmcf->zone->loads = (ccmcf->state.len || ccmcf->audit->dir.len);
-        ccmcf->zone->fleet = ccmcf->fleet->enabled;
+        ngx_rtmp_compliance_zone_conf(ccmcf->zone, &ccmcf->state,
+                                      &ccmcf->audit->dir, &ccmcf->node,
+                                      ccmcf->fleet->enabled);
     }
 
     ccmcf->fleet->entry = ngx_rtmp_compliance_order_fleet_entry;
@@ -613,6 +612,12 @@ ngx_rtmp_compliance_check_apps(ngx_conf_t *cf,
                                "but no \"%s\" applies to it; add one to "
                                "the application or above it",
                                &cacfp[i]->name, missing);
+            return NGX_ERROR;
+        }
+
+        if (cacf->enable
+            && ngx_rtmp_compliance_tier_names_add(cf, ccmcf, cacf) != NGX_OK)
+        {
             return NGX_ERROR;
         }
 

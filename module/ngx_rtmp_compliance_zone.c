@@ -19,6 +19,8 @@
 
 static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_uint_t ngx_rtmp_compliance_zone_differs(ngx_str_t *a,
+    ngx_str_t *b);
 static ngx_int_t ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone,
     ngx_log_t *log);
 static ngx_rtmp_compliance_target_t *ngx_rtmp_compliance_target_get_locked(
@@ -115,6 +117,24 @@ ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
+ * at postconfiguration: what the zone keeps for others, so that a reload
+ * can tell whether it changed (the state file that journals its orders,
+ * the audit log whose chain head it holds), and its node's name
+ */
+
+void
+ngx_rtmp_compliance_zone_conf(ngx_rtmp_compliance_zone_t *zone,
+    ngx_str_t *journal, ngx_str_t *audit, ngx_str_t *node, ngx_uint_t fleet)
+{
+    zone->journal = *journal;
+    zone->audit = *audit;
+    zone->node = *node;
+    zone->loads = (journal->len || audit->len);
+    zone->fleet = fleet;
+}
+
+
+/*
  * builds the zone, or takes over the running server's (a reload): the
  * orders in it are journaled in the state file of the configuration that
  * made it, so that file cannot change with a reload, and a zone made
@@ -141,11 +161,8 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     if (ozone) {
-        if (ozone->journal.len != zone->journal.len
-            || (zone->journal.len
-                && ngx_strncmp(ozone->journal.data, zone->journal.data,
-                               zone->journal.len)
-                   != 0))
+        if (ngx_rtmp_compliance_zone_differs(&ozone->journal,
+                                             &zone->journal))
         {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                           "compliance_state cannot change on reload "
@@ -153,6 +170,16 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                           "journaled in the first; restart nginx to use "
                           "another file",
                           &ozone->journal, &zone->journal);
+            return NGX_ERROR;
+        }
+
+        if (ngx_rtmp_compliance_zone_differs(&ozone->audit, &zone->audit)) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "compliance_audit_log cannot be added, moved or "
+                          "removed on reload (\"%V\" to \"%V\"): the "
+                          "chain's head is in the running zone and its "
+                          "writer lock with the running workers; restart "
+                          "nginx to change it", &ozone->audit, &zone->audit);
             return NGX_ERROR;
         }
 
@@ -219,6 +246,14 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->log_nomem = 0;
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_rtmp_compliance_zone_differs(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len != b->len
+           || (a->len && ngx_strncmp(a->data, b->data, a->len) != 0);
 }
 
 
@@ -370,6 +405,9 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
 
     ngx_rtmp_compliance_order_copy(o, spec);
     o->target_node = t;
+
+    /* not the stack buffer above: the caller may read it */
+    spec->uid.data = ngx_rtmp_compliance_order_uid(o);
 
     o->node.key = (ngx_rbtree_key_t) o->id;
     ngx_rbtree_insert(&zone->sh->orders, &o->node);

@@ -235,6 +235,9 @@ struct ngx_rtmp_compliance_zone_s {
     ngx_str_t                       journal;     /* the state file that
                                                     journals the orders */
     ngx_str_t                       node;        /* in new orders' uids */
+    ngx_str_t                       audit;       /* the audit log's
+                                                    directory: its chain's
+                                                    head is in the zone */
     ngx_uint_t                      loads;       /* a new zone is filled
                                                     from the journal and
                                                     the audit log */
@@ -246,6 +249,8 @@ struct ngx_rtmp_compliance_zone_s {
 
 char *ngx_rtmp_compliance_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_rtmp_compliance_zone_conf(ngx_rtmp_compliance_zone_t *zone,
+    ngx_str_t *journal, ngx_str_t *audit, ngx_str_t *node, ngx_uint_t fleet);
 ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_locked(
     ngx_rtmp_compliance_zone_t *zone, uint64_t id);
 ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_add_locked(

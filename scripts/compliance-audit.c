@@ -19,6 +19,7 @@
  */
 
 
+#define _GNU_SOURCE             /* memmem() */
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -59,6 +60,9 @@
 
 #define CA_HEX_LEN          NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN
 #define CA_TS_LEN           ((int) NGX_RTMP_COMPLIANCE_AUDIT_TS_LEN)
+
+/* what a writer that lost its chain's head once wrote as prev */
+#define CA_NUL_PREV  ",\"prev\":\"\\u0000"
 
 /* ,"hash":"<64 hex>"}  and  ,"prev":"<64 hex>"  at the end of a record */
 #define CA_HASH_TAIL        NGX_RTMP_COMPLIANCE_AUDIT_HASH_TAIL
@@ -2014,8 +2018,14 @@ ca_parse_fields(const u_char *line, size_t len, ca_record_t *rec, char *why)
             return CA_REC_TRUNCATED;
         }
 
-        snprintf(why, CA_WHY_LEN, "not JSON: %s, at byte %d", near,
-                 err.position);
+        snprintf(why, CA_WHY_LEN, "not JSON: %s, at byte %d%s", near,
+                 err.position,
+                 memmem(line, len, CA_NUL_PREV, sizeof(CA_NUL_PREV) - 1)
+                 ? " (\"prev\" holds NUL bytes: the writer's fault, not a "
+                   "broken link: a writer only links a record to a hash; "
+                   "one that turned the log on by a reload could write "
+                   "such a prev before the module refused that reload)"
+                 : "");
         return CA_REC_NOT_JSON;
     }
 
@@ -2422,7 +2432,12 @@ ca_check_fields(ca_record_t *rec, char *why)
             || !ca_is_hex((const u_char *) s, CA_HEX_LEN))
         {
             snprintf(why, CA_WHY_LEN, "bad field: \"%s\" must be 64 "
-                     "lowercase hex digits", key);
+                     "lowercase hex digits%s", key,
+                     i ? "" : " (the writer's fault, not a broken link: a "
+                              "writer only links a record to a hash; one "
+                              "that turned the log on by a reload could "
+                              "write such a prev before the module "
+                              "refused that reload)");
             return CA_REC_BAD;
         }
     }
