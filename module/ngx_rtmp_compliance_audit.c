@@ -32,6 +32,8 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_SYNC           1000   /* batch, ms */
 
 
+static char *ngx_rtmp_compliance_fields_json(ngx_rtmp_compliance_fields_t *f,
+    json_t *fields, ngx_log_t *log);
 static ngx_uint_t ngx_rtmp_compliance_audit_is_hash(u_char *p);
 static ngx_int_t ngx_rtmp_compliance_audit_write_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, const char *event, u_char *members,
@@ -1163,7 +1165,6 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
     ngx_log_t *log)
 {
     char                             *s;
-    size_t                            len;
     ngx_int_t                         rc;
     ngx_rtmp_compliance_fields_t      f;
     ngx_rtmp_compliance_main_conf_t  *mcf;
@@ -1174,44 +1175,53 @@ ngx_rtmp_compliance_audit_locked(const char *event, json_t *fields,
         return NGX_OK;
     }
 
-    s = fields ? json_dumps(fields, JSON_COMPACT|JSON_PRESERVE_ORDER) : NULL;
-    len = s ? ngx_strlen(s) : 0;
-
-    /* {"a":1,"b":2} is written as ,"a":1,"b":2 */
-
-    if (s && len > 2 && s[0] == '{' && s[len - 1] == '}') {
-        s[0] = ',';
-        ngx_rtmp_compliance_fields_init(&f, (u_char *) s, len - 1, log);
-        f.pos = f.end;
-
-    } else {
-        ngx_rtmp_compliance_fields_init(&f, (u_char *) "", 0, log);
-        f.failed = (s == NULL || len != 2);
-    }
-
+    s = ngx_rtmp_compliance_fields_json(&f, fields, log);
     rc = ngx_rtmp_compliance_audit_raw_locked(event, &f, log);
-
     free(s);
 
     return rc;
 }
 
 
+/*
+ * the members of a JSON object as fields: {"a":1,"b":2} is written as
+ * ,"a":1,"b":2; what it returns is to be freed once f is written
+ */
+
+static char *
+ngx_rtmp_compliance_fields_json(ngx_rtmp_compliance_fields_t *f,
+    json_t *fields, ngx_log_t *log)
+{
+    char    *s;
+    size_t   len;
+
+    s = fields ? json_dumps(fields, JSON_COMPACT|JSON_PRESERVE_ORDER) : NULL;
+    len = s ? ngx_strlen(s) : 0;
+
+    if (s && len > 2 && s[0] == '{' && s[len - 1] == '}') {
+        s[0] = ',';
+        ngx_rtmp_compliance_fields_init(f, (u_char *) s, len - 1, log);
+        f->pos = f->end;
+
+    } else {
+        ngx_rtmp_compliance_fields_init(f, (u_char *) "", 0, log);
+        f->failed = (s == NULL || len != 2);
+    }
+
+    return s;
+}
+
+
 ngx_int_t
 ngx_rtmp_compliance_audit(const char *event, json_t *fields, ngx_log_t *log)
 {
-    ngx_int_t                         rc;
-    ngx_rtmp_compliance_main_conf_t  *mcf;
+    char                          *s;
+    ngx_int_t                      rc;
+    ngx_rtmp_compliance_fields_t   f;
 
-    mcf = ngx_rtmp_compliance_main;
-
-    if (mcf == NULL || mcf->zone == NULL || mcf->audit->dir.len == 0) {
-        return NGX_OK;
-    }
-
-    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
-    rc = ngx_rtmp_compliance_audit_locked(event, fields, log);
-    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+    s = ngx_rtmp_compliance_fields_json(&f, fields, log);
+    rc = ngx_rtmp_compliance_audit_fields(event, &f, log);
+    free(s);
 
     return rc;
 }

@@ -576,36 +576,14 @@ static ngx_int_t
 ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
     ngx_rtmp_publish_t *v)
 {
-    ngx_int_t                   rc;
-    ngx_rtmp_compliance_ctx_t  *ctx;
-
-    rc = next_publish(s, v);
-
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
-    if (ctx == NULL || !ctx->pending) {
-        return rc;
-    }
-
-    return ngx_rtmp_compliance_gate_live(s, ctx, rc);
+    return ngx_rtmp_compliance_gate_live(s, next_publish(s, v));
 }
 
 
 static ngx_int_t
 ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s, ngx_rtmp_play_t *v)
 {
-    ngx_int_t                   rc;
-    ngx_rtmp_compliance_ctx_t  *ctx;
-
-    rc = next_play(s, v);
-
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
-    if (ctx == NULL || !ctx->pending) {
-        return rc;
-    }
-
-    return ngx_rtmp_compliance_gate_live(s, ctx, rc);
+    return ngx_rtmp_compliance_gate_live(s, next_play(s, v));
 }
 
 
@@ -620,10 +598,16 @@ ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s, ngx_rtmp_play_t *v)
  */
 
 ngx_int_t
-ngx_rtmp_compliance_gate_live(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t rc)
+ngx_rtmp_compliance_gate_live(ngx_rtmp_session_t *s, ngx_int_t rc)
 {
-    ngx_int_t  state;
+    ngx_int_t                   state;
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->pending) {
+        return rc;
+    }
 
     state = (rc == NGX_OK) ? ngx_rtmp_compliance_live_state(s, ctx)
                            : NGX_ERROR;
