@@ -54,13 +54,13 @@ typedef struct {
     ngx_str_node_t                  sn;          /* kind reason addr */
     ngx_queue_t                     queue;
     uint64_t                        start;       /* ms since the epoch */
+    ngx_uint_t                      written;
+    uint64_t                        tokens[NGX_RTMP_COMPLIANCE_FLOOD_TOKENS];
+    ngx_uint_t                      ntokens;     /* ever remembered */
+    ngx_uint_t                      folded;
     uint64_t                        first;       /* of the folded ones */
     uint64_t                        last;
-    ngx_uint_t                      written;
-    ngx_uint_t                      folded;
     ngx_uint_t                      level;       /* of the error log */
-    ngx_uint_t                      ntokens;     /* ever remembered */
-    uint64_t                        tokens[NGX_RTMP_COMPLIANCE_FLOOD_TOKENS];
     u_char                          data[1];
 } ngx_rtmp_compliance_flood_node_t;
 
@@ -80,12 +80,12 @@ typedef struct {
 typedef struct {
     ngx_uint_t                      kind;
     ngx_uint_t                      reason;
-    ngx_uint_t                      level;
+    u_char                          addr[NGX_RTMP_COMPLIANCE_FLOOD_ADDR];
+    size_t                          addr_len;
     ngx_uint_t                      folded;
     uint64_t                        first;
     uint64_t                        last;
-    size_t                          addr_len;
-    u_char                          addr[NGX_RTMP_COMPLIANCE_FLOOD_ADDR];
+    ngx_uint_t                      level;
 } ngx_rtmp_compliance_flood_summary_t;
 
 
