@@ -32,6 +32,8 @@
 #define NGX_RTMP_COMPLIANCE_FLEET_COUNT     100
 #define NGX_RTMP_COMPLIANCE_FLEET_BACKOFF   30000    /* ms, at most */
 #define NGX_RTMP_COMPLIANCE_FLEET_TIMEOUT   3000     /* ms, default */
+#define NGX_RTMP_COMPLIANCE_LOCK_KEY_MAX    (3 * NGX_RTMP_COMPLIANCE_CLAIM_MAX)
+#define NGX_RTMP_COMPLIANCE_LOCK_VALUE_MAX  (3 * NGX_RTMP_COMPLIANCE_CLAIM_MAX)
 
 
 typedef struct {
@@ -40,10 +42,35 @@ typedef struct {
 } ngx_rtmp_compliance_redis_t;
 
 
+/* a lock command in flight: what its answer is about */
+
+typedef struct {
+    uint64_t                        id;          /* the session */
+    ngx_uint_t                      op;
+    size_t                          key_len;
+    size_t                          value_len;
+    u_char                          data[1];     /* key value */
+} ngx_rtmp_compliance_lock_cmd_t;
+
+
 static ngx_int_t ngx_rtmp_compliance_redis_address(ngx_conf_t *cf,
     ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *addr);
 static ngx_int_t ngx_rtmp_compliance_redis_password(ngx_conf_t *cf,
     ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *file);
+static void ngx_rtmp_compliance_fleet_lock_names(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_session_t *ss,
+    u_char *kbuf, ngx_str_t *key, u_char *vbuf, ngx_str_t *value);
+static void ngx_rtmp_compliance_fleet_locks(
+    ngx_rtmp_compliance_main_conf_t *mcf, redisAsyncContext *ac);
+static ngx_rtmp_compliance_lock_cmd_t *ngx_rtmp_compliance_fleet_lock_cmd(
+    uint64_t id, ngx_uint_t op, ngx_str_t *key, ngx_str_t *value);
+static void ngx_rtmp_compliance_fleet_lock_send(
+    ngx_rtmp_compliance_main_conf_t *mcf, redisAsyncContext *ac,
+    ngx_rtmp_compliance_lock_cmd_t *c);
+static ngx_uint_t ngx_rtmp_compliance_fleet_takeover(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_lock_cmd_t *c);
+static void ngx_rtmp_compliance_fleet_on_lock(redisAsyncContext *ac,
+    void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_tick(ngx_event_t *ev);
 static void ngx_rtmp_compliance_fleet_connect(
     ngx_rtmp_compliance_main_conf_t *mcf);
@@ -144,6 +171,25 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "room_lock=", 10) == 0) {
+            file.data = value[i].data + 10;
+            file.len = value[i].len - 10;
+
+            if (file.len == 2 && ngx_strncmp(file.data, "on", 2) == 0) {
+                fl->room_lock = 1;
+
+            } else if (file.len == 3
+                       && ngx_strncmp(file.data, "off", 3) == 0)
+            {
+                fl->room_lock = 0;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
             fl->db = ngx_atoi(value[i].data + 3, value[i].len - 3);
             if (fl->db == NGX_ERROR) {
@@ -178,6 +224,8 @@ ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (fl->key.data == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    fl->prefix = prefix;
 
     p = ngx_cpymem(fl->key.data, prefix.data, prefix.len);
     ngx_memcpy(p, ":orders", sizeof(":orders"));
@@ -835,6 +883,10 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
         return;
     }
 
+    if (mcf->fleet->room_lock) {
+        ngx_rtmp_compliance_fleet_locks(mcf, ac);
+    }
+
     redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_xread, NULL,
                       "XREAD COUNT %d BLOCK %d STREAMS %b %s",
                       NGX_RTMP_COMPLIANCE_FLEET_COUNT,
@@ -1209,4 +1261,423 @@ ngx_rtmp_compliance_fleet_cleanup(void *privdata)
     ngx_free_connection(r->c);
     r->c->fd = (ngx_socket_t) -1;
     r->c = NULL;
+}
+
+
+/* -- room locks: one live publisher a room across the fleet -- */
+
+/*
+ * KEYS[1] PREFIX:room:APP/ROOM, ARGV[1] NODE|SESSION|PERSON, ARGV[2] the
+ * person, ARGV[3] the lock's time to live (ms), ARGV[4] "1" where the
+ * same person may take the room over: "ok", "taken", or the holder
+ */
+
+#define NGX_RTMP_COMPLIANCE_LOCK_ACQUIRE                                      \
+    "local v = redis.call('GET', KEYS[1]) "                                   \
+    "if v == false or v == ARGV[1] then "                                     \
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 'ok' end "     \
+    "local p = string.match(v, '^[^|]*|[^|]*|(.*)$') "                        \
+    "if ARGV[4] == '1' and p == ARGV[2] then "                                \
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 'taken' end "  \
+    "return v"
+
+/* "ok" while the lock is ours (taken again where it expired), else its
+ * holder */
+
+#define NGX_RTMP_COMPLIANCE_LOCK_REFRESH                                      \
+    "local v = redis.call('GET', KEYS[1]) "                                   \
+    "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) "           \
+    "return 'ok' end "                                                        \
+    "if v == false then "                                                     \
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 'ok' end "     \
+    "return v"
+
+#define NGX_RTMP_COMPLIANCE_LOCK_RELEASE                                      \
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "                          \
+    "return redis.call('DEL', KEYS[1]) end return 0"
+
+#define NGX_RTMP_COMPLIANCE_LOCK_TTL      10000    /* ms */
+#define NGX_RTMP_COMPLIANCE_LOCK_REFRESH_MS  2000  /* ms */
+#define NGX_RTMP_COMPLIANCE_LOCK_BATCH    128      /* commands a round */
+
+#define NGX_RTMP_COMPLIANCE_LOCK_OP_ACQUIRE  1
+#define NGX_RTMP_COMPLIANCE_LOCK_OP_REFRESH  2
+#define NGX_RTMP_COMPLIANCE_LOCK_OP_RELEASE  3
+
+
+static ngx_msec_t  ngx_rtmp_compliance_lock_refreshed;
+
+
+/*
+ * a publisher is admitted where room_lock=on: the owner of the node's
+ * connection takes its room's lock; while Redis cannot be reached the
+ * admission goes on without it (counted, logged once an outage)
+ */
+
+void
+ngx_rtmp_compliance_fleet_lock_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_session_t *ss)
+{
+    ngx_rtmp_compliance_shctx_t  *sh;
+
+    if (!mcf->fleet->enabled || !mcf->fleet->room_lock) {
+        return;
+    }
+
+    sh = mcf->zone->sh;
+
+    ss->lock = NGX_RTMP_COMPLIANCE_LOCK_WANTED;
+    sh->lock_wanted = 1;
+
+    if (sh->fleet_connected) {
+        sh->lock_down_logged = 0;
+        return;
+    }
+
+    sh->lock_skipped++;
+
+    if (!sh->lock_down_logged) {
+        sh->lock_down_logged = 1;
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: Redis cannot be reached, "
+                      "publishers are admitted without the fleet's room "
+                      "lock until it can");
+    }
+}
+
+
+/* the session goes: its room's lock, if it holds one, is released */
+
+void
+ngx_rtmp_compliance_fleet_unlock_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_session_t *ss)
+{
+    ngx_str_t  key, value;
+    u_char     kbuf[NGX_RTMP_COMPLIANCE_LOCK_KEY_MAX];
+    u_char     vbuf[NGX_RTMP_COMPLIANCE_LOCK_VALUE_MAX];
+
+    if (ss->lock != NGX_RTMP_COMPLIANCE_LOCK_HELD) {
+        return;
+    }
+
+    ss->lock = NGX_RTMP_COMPLIANCE_LOCK_NONE;
+
+    ngx_rtmp_compliance_fleet_lock_names(mcf, ss, kbuf, &key, vbuf, &value);
+
+    (void) ngx_rtmp_compliance_outbox_add_locked(mcf->zone,
+                                             NGX_RTMP_COMPLIANCE_FLEET_UNLOCK,
+                                             &key, &value);
+}
+
+
+/* PREFIX:room:APP/ROOM and NODE|SESSION|PERSON */
+
+static void
+ngx_rtmp_compliance_fleet_lock_names(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_session_t *ss, u_char *kbuf, ngx_str_t *key,
+    u_char *vbuf, ngx_str_t *value)
+{
+    ngx_str_t  app, room, person;
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP, &app);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_PERSON,
+                                    &person);
+
+    key->data = kbuf;
+    key->len = ngx_snprintf(kbuf, NGX_RTMP_COMPLIANCE_LOCK_KEY_MAX,
+                            "%V:room:%V/%V", &mcf->fleet->prefix, &app,
+                            &room)
+               - kbuf;
+
+    value->data = vbuf;
+    value->len = ngx_snprintf(vbuf, NGX_RTMP_COMPLIANCE_LOCK_VALUE_MAX,
+                              "%V|%uL|%V", &mcf->node, ss->id, &person)
+                 - vbuf;
+}
+
+
+/*
+ * a round of the connection's loop: the locks to take (new publishers),
+ * to keep (every 2 s) and to release, sent before the loop's XREAD
+ */
+
+static void
+ngx_rtmp_compliance_fleet_locks(ngx_rtmp_compliance_main_conf_t *mcf,
+    redisAsyncContext *ac)
+{
+    ngx_uint_t                       n, refresh;
+    ngx_queue_t                     *q;
+    ngx_rbtree_node_t               *node, *root, *sentinel;
+    ngx_rtmp_compliance_shctx_t     *sh;
+    ngx_rtmp_compliance_outbox_t    *e;
+    ngx_rtmp_compliance_session_t   *ss;
+    ngx_rtmp_compliance_lock_cmd_t  *cmd[NGX_RTMP_COMPLIANCE_LOCK_BATCH];
+    ngx_str_t                        key, value;
+    u_char                           kbuf[NGX_RTMP_COMPLIANCE_LOCK_KEY_MAX];
+    u_char                           vbuf[NGX_RTMP_COMPLIANCE_LOCK_VALUE_MAX];
+
+    sh = mcf->zone->sh;
+    n = 0;
+
+    refresh = (ngx_current_msec - ngx_rtmp_compliance_lock_refreshed
+               >= NGX_RTMP_COMPLIANCE_LOCK_REFRESH_MS);
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    while (!ngx_queue_empty(&sh->unlocks)
+           && n < NGX_RTMP_COMPLIANCE_LOCK_BATCH)
+    {
+        q = ngx_queue_head(&sh->unlocks);
+        e = ngx_queue_data(q, ngx_rtmp_compliance_outbox_t, queue);
+
+        key.data = e->data;
+        key.len = e->uid_len;
+        value.data = e->data + e->uid_len;
+        value.len = e->json_len;
+
+        cmd[n] = ngx_rtmp_compliance_fleet_lock_cmd(0,
+                                          NGX_RTMP_COMPLIANCE_LOCK_OP_RELEASE,
+                                          &key, &value);
+        n += (cmd[n] != NULL);
+
+        ngx_queue_remove(q);
+        ngx_slab_free_locked(mcf->zone->shpool, e);
+    }
+
+    root = sh->sessions.root;
+    sentinel = sh->sessions.sentinel;
+
+    if ((sh->lock_wanted || refresh) && root != sentinel) {
+        sh->lock_wanted = 0;
+
+        for (node = ngx_rbtree_min(root, sentinel);
+             node && n < NGX_RTMP_COMPLIANCE_LOCK_BATCH;
+             node = ngx_rbtree_next(&sh->sessions, node))
+        {
+            ss = (ngx_rtmp_compliance_session_t *) node;
+
+            if (ss->drop
+                || !(ss->lock == NGX_RTMP_COMPLIANCE_LOCK_WANTED
+                     || (refresh && ss->lock == NGX_RTMP_COMPLIANCE_LOCK_HELD)))
+            {
+                continue;
+            }
+
+            ngx_rtmp_compliance_fleet_lock_names(mcf, ss, kbuf, &key, vbuf,
+                                                 &value);
+
+            cmd[n] = ngx_rtmp_compliance_fleet_lock_cmd(ss->id,
+                         ss->lock == NGX_RTMP_COMPLIANCE_LOCK_WANTED
+                         ? NGX_RTMP_COMPLIANCE_LOCK_OP_ACQUIRE
+                         : NGX_RTMP_COMPLIANCE_LOCK_OP_REFRESH,
+                         &key, &value);
+            n += (cmd[n] != NULL);
+        }
+
+        if (node) {
+            /* more than a round takes: the rest in the next one */
+            sh->lock_wanted = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    if (refresh) {
+        ngx_rtmp_compliance_lock_refreshed = ngx_current_msec;
+    }
+
+    while (n--) {
+        ngx_rtmp_compliance_fleet_lock_send(mcf, ac, cmd[n]);
+    }
+}
+
+
+static ngx_rtmp_compliance_lock_cmd_t *
+ngx_rtmp_compliance_fleet_lock_cmd(uint64_t id, ngx_uint_t op,
+    ngx_str_t *key, ngx_str_t *value)
+{
+    ngx_rtmp_compliance_lock_cmd_t  *c;
+
+    c = ngx_alloc(sizeof(ngx_rtmp_compliance_lock_cmd_t) + key->len
+                  + value->len, ngx_cycle->log);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    c->id = id;
+    c->op = op;
+    c->key_len = key->len;
+    c->value_len = value->len;
+    ngx_memcpy(c->data, key->data, key->len);
+    ngx_memcpy(c->data + key->len, value->data, value->len);
+
+    return c;
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_lock_send(ngx_rtmp_compliance_main_conf_t *mcf,
+    redisAsyncContext *ac, ngx_rtmp_compliance_lock_cmd_t *c)
+{
+    u_char     *key, *value, *person;
+    size_t      person_len;
+    ngx_int_t   rc;
+
+    key = c->data;
+    value = c->data + c->key_len;
+
+    /* the person: what follows the value's second '|' */
+
+    person = ngx_strlchr(value, value + c->value_len, '|');
+    person = person ? ngx_strlchr(person + 1, value + c->value_len, '|')
+                    : NULL;
+    person = person ? person + 1 : value + c->value_len;
+    person_len = value + c->value_len - person;
+
+    switch (c->op) {
+
+    case NGX_RTMP_COMPLIANCE_LOCK_OP_ACQUIRE:
+        rc = redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_lock, c,
+                               "EVAL %s 1 %b %b %b %d %s",
+                               NGX_RTMP_COMPLIANCE_LOCK_ACQUIRE,
+                               key, c->key_len, value, c->value_len,
+                               person, person_len,
+                               NGX_RTMP_COMPLIANCE_LOCK_TTL,
+                               ngx_rtmp_compliance_fleet_takeover(mcf, c)
+                               ? "1" : "0");
+        break;
+
+    case NGX_RTMP_COMPLIANCE_LOCK_OP_REFRESH:
+        rc = redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_lock, c,
+                               "EVAL %s 1 %b %b %d",
+                               NGX_RTMP_COMPLIANCE_LOCK_REFRESH,
+                               key, c->key_len, value, c->value_len,
+                               NGX_RTMP_COMPLIANCE_LOCK_TTL);
+        break;
+
+    default: /* release */
+        rc = redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_lock, c,
+                               "EVAL %s 1 %b %b",
+                               NGX_RTMP_COMPLIANCE_LOCK_RELEASE,
+                               key, c->key_len, value, c->value_len);
+    }
+
+    if (rc != REDIS_OK) {
+        ngx_free(c);
+    }
+}
+
+
+/* may the same person take the room over (compliance_room_takeover)? */
+
+static ngx_uint_t
+ngx_rtmp_compliance_fleet_takeover(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_lock_cmd_t *c)
+{
+    ngx_uint_t                      takeover;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, c->id);
+    takeover = (ss == NULL || ss->takeover);
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    return takeover;
+}
+
+
+/*
+ * a lock's answer: "ok" or "taken" (the room is this session's), or the
+ * holder "NODE|SESSION|PERSON": the same person took the room over on
+ * another node (the session is dropped, replaced), or another person has
+ * it live (the session is dropped, room_busy)
+ */
+
+static void
+ngx_rtmp_compliance_fleet_on_lock(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    u_char                           *p, *holder;
+    size_t                            len;
+    ngx_str_t                         person, key, value;
+    redisReply                       *reply;
+    ngx_rtmp_compliance_lock_cmd_t   *c;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    reply = r;
+    mcf = ac->data;
+    c = privdata;
+
+    if (reply == NULL || c->op == NGX_RTMP_COMPLIANCE_LOCK_OP_RELEASE) {
+        ngx_free(c);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        if (reply->type == REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "compliance_redis: room lock: %*s",
+                          (size_t) reply->len, reply->str);
+        }
+
+        ngx_free(c);
+        return;
+    }
+
+    holder = (u_char *) reply->str;
+    len = reply->len;
+
+    key.data = c->data;
+    key.len = c->key_len;
+    value.data = c->data + c->key_len;
+    value.len = c->value_len;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, c->id);
+
+    if ((len == 2 && ngx_strncmp(holder, "ok", 2) == 0)
+        || (len == 5 && ngx_strncmp(holder, "taken", 5) == 0))
+    {
+        if (ss && ss->lock != NGX_RTMP_COMPLIANCE_LOCK_NONE) {
+            ss->lock = NGX_RTMP_COMPLIANCE_LOCK_HELD;
+
+        } else {
+            /* the session ended meanwhile: the lock goes too */
+            (void) ngx_rtmp_compliance_outbox_add_locked(mcf->zone,
+                                             NGX_RTMP_COMPLIANCE_FLEET_UNLOCK,
+                                             &key, &value);
+        }
+
+    } else if (ss && ss->drop == 0) {
+        p = ngx_strlchr(holder, holder + len, '|');
+        p = p ? ngx_strlchr(p + 1, holder + len, '|') : NULL;
+        p = p ? p + 1 : holder + len;
+
+        ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_PERSON,
+                                        &person);
+
+        ss->lock = NGX_RTMP_COMPLIANCE_LOCK_NONE;
+        ss->drop = (c->op == NGX_RTMP_COMPLIANCE_LOCK_OP_REFRESH
+                    && person.len == (size_t) (holder + len - p)
+                    && ngx_memcmp(person.data, p, person.len) == 0)
+                   ? NGX_RTMP_COMPLIANCE_REPLACED
+                   : NGX_RTMP_COMPLIANCE_ROOM_BUSY;
+        ss->order = 0;
+        mcf->zone->sh->marks++;
+        mcf->zone->sh->lock_busy += (ss->drop == NGX_RTMP_COMPLIANCE_ROOM_BUSY);
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "compliance_redis: room lock \"%V\" is held by "
+                      "\"%*s\": session %uL is dropped (%V)", &key, len,
+                      holder, c->id, &ngx_rtmp_compliance_reasons[ss->drop]);
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    ngx_free(c);
 }

@@ -44,6 +44,8 @@ struct ngx_rtmp_compliance_fleet_s {
     ngx_str_t                       password;
     ngx_int_t                       db;
     ngx_msec_t                      timeout;     /* an answer, at most */
+    ngx_flag_t                      room_lock;   /* room_lock=on */
+    ngx_str_t                       prefix;      /* key=PREFIX */
     u_char                         *pending;     /* XADD's uid */
     size_t                          pending_len;
     ngx_rtmp_compliance_fleet_entry_pt  entry;   /* what to do with an
@@ -56,6 +58,10 @@ char *ngx_rtmp_compliance_redis(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_rtmp_compliance_fleet_publish_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_uint_t what,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
+void ngx_rtmp_compliance_fleet_lock_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_session_t *ss);
+void ngx_rtmp_compliance_fleet_unlock_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_session_t *ss);
 ngx_int_t ngx_rtmp_compliance_fleet_init_process(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *mcf);
 void ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf);

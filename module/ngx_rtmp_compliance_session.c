@@ -17,6 +17,7 @@
 #include "ngx_rtmp_compliance_orders.h"
 #include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_fleet.h"
 #include "ngx_rtmp_cmd_module.h"
 
 
@@ -189,6 +190,13 @@ ngx_rtmp_compliance_session_admit(ngx_rtmp_session_t *s,
         reason = ngx_rtmp_compliance_session_register_locked(mcf, s, ctx,
                                                              kind, o, detail,
                                                              size);
+    }
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK
+        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        ctx->node->takeover = (u_char) cacf->takeover;
+        ngx_rtmp_compliance_fleet_lock_locked(mcf, ctx->node);
     }
 
     if (reason == NGX_RTMP_COMPLIANCE_OK && old) {
@@ -577,7 +585,7 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     why = ctx->why ? &ngx_rtmp_compliance_reasons[ctx->why] : &closed;
     ngx_rtmp_compliance_field_str(&f, "why", why->data, why->len);
 
-    if (ctx->why == NGX_RTMP_COMPLIANCE_REPLACED) {
+    if (ctx->why == NGX_RTMP_COMPLIANCE_REPLACED && ss->replaced_by) {
         ngx_rtmp_compliance_field_int(&f, "replaced_by",
                                       (int64_t) ss->replaced_by);
     }
@@ -609,6 +617,7 @@ ngx_rtmp_compliance_session_close(ngx_rtmp_compliance_ctx_t *ctx)
     }
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+    ngx_rtmp_compliance_fleet_unlock_locked(mcf, ctx->node);
     ngx_rtmp_compliance_session_delete_locked(mcf->zone, ctx->node);
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
@@ -674,6 +683,7 @@ ngx_rtmp_compliance_gc_locked(ngx_rtmp_compliance_main_conf_t *mcf)
                       "compliance: session %uL of exited worker %P removed",
                       ss->id, ss->pid);
 
+        ngx_rtmp_compliance_fleet_unlock_locked(mcf, ss);
         ngx_rtmp_compliance_session_delete_locked(mcf->zone, ss);
     }
 }
@@ -945,6 +955,12 @@ ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
         } else if (why == NGX_RTMP_COMPLIANCE_REPLACED) {
             ngx_rtmp_compliance_replaced_text(ctx);
+
+        } else if (why == NGX_RTMP_COMPLIANCE_ROOM_BUSY) {
+            ngx_snprintf(ctx->text, sizeof(ctx->text), "the room has a live "
+                         "publisher on another node (the fleet's room "
+                         "lock)%Z");
+            ctx->text[sizeof(ctx->text) - 1] = '\0';
         }
 
         return why;
@@ -1050,9 +1066,16 @@ ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx)
 static void
 ngx_rtmp_compliance_replaced_text(ngx_rtmp_compliance_ctx_t *ctx)
 {
-    ngx_snprintf(ctx->text, sizeof(ctx->text), "replaced by session %uL, "
-                 "a new publish of the same person%Z",
-                 ctx->node->replaced_by);
+    if (ctx->node->replaced_by) {
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "replaced by session "
+                     "%uL, a new publish of the same person%Z",
+                     ctx->node->replaced_by);
+
+    } else {
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "replaced by a new "
+                     "publish of the same person on another node%Z");
+    }
+
     ctx->text[sizeof(ctx->text) - 1] = '\0';
 }
 

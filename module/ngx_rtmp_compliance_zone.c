@@ -231,6 +231,7 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     sh->next_session = 1;
 
     ngx_queue_init(&sh->outbox);
+    ngx_queue_init(&sh->unlocks);
     ngx_cpystrn(sh->fleet_last_id, (u_char *) "0", 2);
 
     len = sizeof(" in compliance_zone \"\"") + shm_zone->shm.name.len;
@@ -891,6 +892,11 @@ ngx_rtmp_compliance_outbox_add_locked(ngx_rtmp_compliance_zone_t *zone,
     e->json_len = json->len;
     ngx_memcpy(e->data, uid->data, uid->len);
     ngx_memcpy(e->data + uid->len, json->data, json->len);
+
+    if (what == NGX_RTMP_COMPLIANCE_FLEET_UNLOCK) {
+        ngx_queue_insert_tail(&zone->sh->unlocks, &e->queue);
+        return NGX_OK;
+    }
 
     ngx_queue_insert_tail(&zone->sh->outbox, &e->queue);
     zone->sh->noutbox++;

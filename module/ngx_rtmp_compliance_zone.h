@@ -149,6 +149,10 @@ struct ngx_rtmp_compliance_session_s {
     uint64_t                        order;       /* drop/warn/restrict */
     uint64_t                        replaced_by; /* the session that took
                                                     the room over */
+    u_char                          lock;        /* the fleet's room lock:
+                                                    _LOCK_* */
+    u_char                          takeover;    /* its room may be taken
+                                                    over by the person */
     ngx_uint_t                      warn;        /* warnings to send */
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
     u_short                         tier_len;
@@ -200,6 +204,12 @@ typedef struct {
 
     /* the fleet */
     ngx_queue_t                     outbox;
+    ngx_queue_t                     unlocks;     /* room locks to release */
+    ngx_uint_t                      lock_wanted;        /* locks to take */
+    ngx_uint_t                      lock_skipped;       /* admitted while
+                                                           Redis was down */
+    ngx_uint_t                      lock_busy;          /* refused by it */
+    ngx_uint_t                      lock_down_logged;
     ngx_uint_t                      noutbox;
     ngx_pid_t                       fleet_owner;
     ngx_uint_t                      fleet_connected;
@@ -225,6 +235,14 @@ typedef struct {
 
 #define NGX_RTMP_COMPLIANCE_FLEET_CREATE  1
 #define NGX_RTMP_COMPLIANCE_FLEET_LIFT    2
+#define NGX_RTMP_COMPLIANCE_FLEET_UNLOCK  3     /* uid: key, json: value */
+
+
+/* a publisher's room lock in the fleet (compliance_redis room_lock=on) */
+
+#define NGX_RTMP_COMPLIANCE_LOCK_NONE     0
+#define NGX_RTMP_COMPLIANCE_LOCK_WANTED   1
+#define NGX_RTMP_COMPLIANCE_LOCK_HELD     2
 
 
 /* the zone's context: shm_zone->data */

@@ -1197,7 +1197,77 @@ sub {
 
 
 
-=== TEST 12: the fleet stops cleanly
+=== TEST 12: room_lock=on: one publisher a room in the fleet; the same person takes the room over from another node, another person is dropped with room_busy; with Redis down both nodes admit, logged and counted
+--- rtmp_config eval: rtmp_conf('a', '$TEST_NGINX_SERVROOT', 'room_lock=on')
+--- post_check eval
+sub {
+    my ($A, $B) = @::Node{qw(a b)};
+    my $key = 'compliance:room:live/lockroom';
+
+    $::RedisExtra = 'room_lock=on';
+    ok(node_stop($B) && node_start($B), 'node B with room_lock=on');
+    fleet_ready();
+
+    my $pa = publisher_on($A, 'lockroom', pid => 'pl1', duration => 30000);
+    ok(wait_for(sub { sessions_on($A, kind => 'publish', room => 'lockroom') }, 10),
+       'the room is live on A');
+    ok(wait_for(sub { redis('GET', $key) =~ /^a\|\d+\|pl1$/ }, 5),
+       'A holds its room lock: ' . redis('GET', $key));
+
+    my $pb = publisher_on($B, 'lockroom', pid => 'pl1', duration => 30000);
+    ok(wait_for(sub { sessions_on($B, kind => 'publish', room => 'lockroom') }, 10),
+       'the same person publishes the room on B');
+    ok(dropped($pa, 'replaced', 10),
+       'the publisher on A is dropped: replaced, by a publish on another node');
+    ok(wait_for(sub { redis('GET', $key) =~ /^b\|\d+\|pl1$/ }, 5),
+       'B holds the room lock');
+    ok(wait_for(sub { !sessions_on($A, kind => 'publish', room => 'lockroom') }, 5),
+       'A has no publisher of the room');
+
+    my $mark = mark($A);
+    my $pc = publisher_on($A, 'lockroom', pid => 'pl2', duration => 30000);
+    ok(dropped($pc, 'room_busy', 10),
+       'another person publishing the room on A is dropped: room_busy');
+    like(client_output($pc), qr/room_busy: the room has a live publisher on another node/,
+         'told why');
+    ok(wait_node_log($A, $mark, qr/compliance_redis: room lock "compliance:room:live\/lockroom" is held by "b\|\d+\|pl1": session \d+ is dropped \(room_busy\)/),
+       'A logs who holds the room');
+    ok(!client_done($pb), 'the publisher on B stays live');
+    is(metrics_on($A)->{compliance_fleet_room_lock_busy_total}, 1,
+       'A counts it');
+
+    stop_client($pb);
+    ok(wait_for(sub { redis('EXISTS', $key) eq '0' }, 10),
+       'the lock is released when its session ends');
+
+    # Redis down: both nodes admit, without the lock
+    ok(redis_stop(save => 1), 'Redis stops');
+    ok(wait_for(sub { !grep { (metrics_on($_)->{compliance_fleet_connected} // 1) != 0 } $A, $B }, 15),
+       'both nodes see it');
+    $mark = mark($A);
+    my $qa = publisher_on($A, 'lockroom2', pid => 'pd1', duration => 20000);
+    my $qb = publisher_on($B, 'lockroom2', pid => 'pd2', duration => 20000);
+    ok(wait_for(sub { sessions_on($A, kind => 'publish', room => 'lockroom2')
+                      && sessions_on($B, kind => 'publish', room => 'lockroom2') }, 15),
+       'with Redis down both nodes admit a publisher of the same room');
+    ok(wait_node_log($A, $mark, qr/compliance_redis: Redis cannot be reached, publishers are admitted without the fleet's room lock/),
+       'logged');
+    is(metrics_on($A)->{compliance_fleet_room_lock_skipped_total}, 1,
+       'and counted');
+
+    stop_client($qa);
+    stop_client($qb);
+    ok(redis_start(), 'Redis is back');
+
+    $::RedisExtra = '';
+    ok(node_stop($B) && node_start($B), 'node B as before');
+    ok(all_connected(20), 'every node connected again');
+    stop_publishers();
+}
+
+
+
+=== TEST 13: the fleet stops cleanly
 --- workers: 1
 --- post_check eval
 sub {
