@@ -25,6 +25,7 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_label.h"
+#include "ngx_rtmp_compliance_flood.h"
 #include "ngx_rtmp_cmd_module.h"
 #include "ngx_rtmp_live_module.h"
 
@@ -924,6 +925,15 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
         level = NGX_LOG_ERR;
     }
 
+    if (!ngx_rtmp_compliance_flood_fold(&s->connection->addr_text,
+                                        play ? NGX_RTMP_COMPLIANCE_PLAYER
+                                             : NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                        reason, level, cl->hash))
+    {
+        /* counted, and told in its window's summary */
+        goto status;
+    }
+
     p = ngx_rtmp_compliance_log_name(name, &ctx->room);
     *p = '\0';
 
@@ -958,6 +968,8 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     }
 
     ngx_rtmp_compliance_fields_free(&f);
+
+status:
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], detail);
