@@ -169,7 +169,7 @@ sub newest_input {
     my $newest = 0;
     my @roots = map { "$Top/$_" }
                 qw(config Makefile module console debian man docs README.md
-                   scripts/build-module scripts/compliance-token.c
+                   lib scripts/build-module scripts/compliance-token.c
                    scripts/compliance-audit.c);
     File::Find::find({ no_chdir => 1, wanted => sub {
         if (-d $_ && m{/debian/(build|\.debhelper|\Q$Pkg\E)$}) {
