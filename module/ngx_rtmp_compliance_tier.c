@@ -291,6 +291,58 @@ ngx_rtmp_compliance_tier_find(ngx_rtmp_compliance_app_conf_t *cacf,
 }
 
 
+/*
+ * at configuration, for each application with compliance on: its tiers
+ * join mcf->tier_names, each name once (the tiers the control API takes
+ * for a restrict order)
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_tier_names_add(ngx_conf_t *cf,
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf)
+{
+    ngx_str_t                   *name;
+    ngx_uint_t                   i, k;
+    ngx_rtmp_compliance_tier_t  *t;
+
+    if (mcf->tier_names == NULL) {
+        mcf->tier_names = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (mcf->tier_names == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    t = cacf->tiers->elts;
+
+    for (i = 0; i < cacf->tiers->nelts; i++) {
+        name = mcf->tier_names->elts;
+
+        for (k = 0; k < mcf->tier_names->nelts; k++) {
+            if (name[k].len == t[i].name.len
+                && ngx_strncmp(name[k].data, t[i].name.data, name[k].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (k < mcf->tier_names->nelts) {
+            continue;
+        }
+
+        name = ngx_array_push(mcf->tier_names);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = t[i].name;
+    }
+
+    return NGX_OK;
+}
+
+
 /* may a publisher with these claims go live in tier t? */
 
 ngx_uint_t

@@ -26,6 +26,9 @@ char *ngx_rtmp_compliance_tier(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_rtmp_compliance_tier_t *ngx_rtmp_compliance_tier_find(
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_str_t *name);
+ngx_int_t ngx_rtmp_compliance_tier_names_add(ngx_conf_t *cf,
+    ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_app_conf_t *cacf);
 ngx_uint_t ngx_rtmp_compliance_tier_check(ngx_rtmp_compliance_tier_t *t,
     ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size);
 ngx_uint_t ngx_rtmp_compliance_tier_play_token(
