@@ -10,6 +10,11 @@
  * request; changes to orders are journalled to the state file before
  * they are acknowledged.  Protect the location with allow/deny or
  * auth_basic: the module does no access control of its own.
+ *
+ * Every error of an API location is JSON {"error", "detail"}: the
+ * handler's own, and nginx's (a 413 over client_max_body_size, a 400 for
+ * a malformed request, a 405 for TRACE, a 403 of deny ...), whose pages
+ * the module's header and body filters replace (docs/api.md).
  */
 
 
@@ -25,12 +30,41 @@
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
 
 
+/* a compliance_api location and its server */
+
 typedef struct {
-    ngx_flag_t                      enable;
-} ngx_http_compliance_api_loc_conf_t;
+    ngx_http_core_srv_conf_t       *server;
+    ngx_http_core_loc_conf_t       *location;
+    ngx_http_core_loc_conf_t       *except;      /* its limit_except */
+} ngx_http_compliance_api_where_t;
+
+
+typedef struct {
+    ngx_array_t                     locations;   /* of _where_t */
+} ngx_http_compliance_api_main_conf_t;
+
+
+/* a request whose nginx error page is replaced by JSON */
+
+typedef struct {
+    ngx_str_t                       json;
+    ngx_uint_t                      sent;
+} ngx_http_compliance_api_ctx_t;
+
+
+/* the JSON for an error nginx itself answers */
+
+typedef struct {
+    ngx_uint_t                      status;
+    char                           *error;
+    char                           *detail;
+} ngx_http_compliance_api_status_t;
 
 
 static ngx_int_t ngx_http_compliance_api_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_resource(ngx_http_request_t *r,
+    ngx_str_t *res, uint64_t *id);
+static uint64_t ngx_http_compliance_api_id(u_char *p, u_char *last);
 static ngx_int_t ngx_http_compliance_api_orders_resource(
     ngx_http_request_t *r, uint64_t id);
 static void ngx_http_compliance_api_post(ngx_http_request_t *r);
@@ -38,6 +72,8 @@ static ngx_int_t ngx_http_compliance_api_body(ngx_http_request_t *r,
     u_char **body, size_t *len);
 static ngx_int_t ngx_http_compliance_api_create_order(ngx_http_request_t *r,
     u_char *body, size_t len);
+static ngx_int_t ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail,
+    size_t size);
 static ngx_int_t ngx_http_compliance_api_order(ngx_http_request_t *r,
     uint64_t id);
 static ngx_int_t ngx_http_compliance_api_orders(ngx_http_request_t *r);
@@ -51,11 +87,22 @@ static void ngx_http_compliance_api_room_key(
     ngx_rtmp_compliance_session_t *ss, u_char *key);
 static ngx_int_t ngx_http_compliance_api_send(ngx_http_request_t *r,
     ngx_uint_t status, json_t *j);
+static ngx_int_t ngx_http_compliance_api_dump(ngx_http_request_t *r,
+    json_t *j, ngx_str_t *text);
 static ngx_int_t ngx_http_compliance_api_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
 static ngx_uint_t ngx_http_compliance_api_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
+static ngx_int_t ngx_http_compliance_api_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_uint_t ngx_http_compliance_api_nginx_page(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_compliance_api_ours(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_compliance_api_matches(
+    ngx_http_core_loc_conf_t *clcf, ngx_str_t *uri, ngx_uint_t partial);
+static void *ngx_http_compliance_api_create_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_compliance_api_init(ngx_conf_t *cf);
 static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -75,9 +122,9 @@ static ngx_command_t  ngx_http_compliance_api_commands[] = {
 
 static ngx_http_module_t  ngx_http_compliance_api_module_ctx = {
     NULL,                                   /* preconfiguration */
-    NULL,                                   /* postconfiguration */
+    ngx_http_compliance_api_init,           /* postconfiguration */
 
-    NULL,                                   /* create main configuration */
+    ngx_http_compliance_api_create_conf,    /* create main configuration */
     NULL,                                   /* init main configuration */
 
     NULL,                                   /* create server configuration */
@@ -109,10 +156,128 @@ static ngx_str_t  ngx_http_compliance_api_prometheus =
     ngx_string("text/plain; version=0.0.4");
 
 
+/* the errors nginx answers for an API location, as the API names them */
+
+static ngx_http_compliance_api_status_t  ngx_http_compliance_api_statuses[] = {
+
+    { NGX_HTTP_BAD_REQUEST, "bad_request",
+      "nginx refused the request: a malformed request line, URI (a NUL "
+      "byte, a bad escape), header or chunked body, or headers too large" },
+
+    { NGX_HTTP_UNAUTHORIZED, "unauthorized",
+      "the API location asks for credentials" },
+
+    { NGX_HTTP_FORBIDDEN, "forbidden",
+      "the API location does not serve this client" },
+
+    { NGX_HTTP_NOT_FOUND, "not_found", "no such resource" },
+
+    { NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+      "this method is not allowed here" },
+
+    { NGX_HTTP_REQUEST_TIME_OUT, "request_timeout",
+      "the request was not sent in time" },
+
+    { NGX_HTTP_LENGTH_REQUIRED, "length_required",
+      "a body is sent with Content-Length or chunked" },
+
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+      "a request body is at most 65536 bytes" },
+
+    { NGX_HTTP_REQUEST_URI_TOO_LARGE, "uri_too_long",
+      "the request line is too long" },
+
+    { NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+      "an order is sent as Content-Type: application/json" },
+
+    { NGX_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+      "too many requests from this client" },
+
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+      "the server failed; the error log says why" },
+
+    { NGX_HTTP_NOT_IMPLEMENTED, "not_implemented",
+      "nginx does not implement what the request asks (a "
+      "Transfer-Encoding other than chunked)" },
+
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "service_unavailable",
+      "the server cannot serve the request now" },
+
+    { NGX_HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
+      "the HTTP version of the request is not supported" },
+
+    { 0, "http_error", "nginx refused the request" }
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static void *
+ngx_http_compliance_api_create_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_api_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_api_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&amcf->locations, cf->pool, 2,
+                       sizeof(ngx_http_compliance_api_where_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return amcf;
+}
+
+
+/*
+ * the filters are in the chain only where an API location is; the
+ * limit_except block of each is noted (the handler is not its own)
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_init(ngx_conf_t *cf)
+{
+    void                                **lconf;
+    ngx_uint_t                            i;
+    ngx_http_compliance_api_where_t      *w;
+    ngx_http_compliance_api_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_compliance_api_module);
+
+    if (amcf->locations.nelts == 0) {
+        return NGX_OK;
+    }
+
+    w = amcf->locations.elts;
+
+    for (i = 0; i < amcf->locations.nelts; i++) {
+        lconf = w[i].location->limit_except_loc_conf;
+        w[i].except = lconf ? lconf[ngx_http_core_module.ctx_index] : NULL;
+    }
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_compliance_api_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_compliance_api_body_filter;
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_compliance_api_where_t      *w;
+    ngx_http_compliance_api_main_conf_t  *amcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -122,18 +287,97 @@ ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf->handler = ngx_http_compliance_api_handler;
 
+    amcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_compliance_api_module);
+
+    w = ngx_array_push(&amcf->locations);
+    if (w == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    w->server = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    w->location = clcf;
+
     return NGX_CONF_OK;
 }
 
 
-/* "orders/17" -> 17; 0: not an id */
+/*
+ * the resource a request names: what follows the location's prefix, as
+ * the client wrote it: "orders", "orders/17" (*id 17, else 0).
+ * NGX_DECLINED: no resource of the API, for an id that is not plain
+ * decimal ("01", "1/") and for a path nginx had to normalise (%-escapes,
+ * "//", "." or ".." segments): the API acts only on what was sent
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_resource(ngx_http_request_t *r, ngx_str_t *res,
+    uint64_t *id)
+{
+    u_char                    *p, *last, *slash;
+    ngx_str_t                  path;
+    ngx_uint_t                 sep;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    *id = 0;
+
+    if (r->valid_unparsed_uri) {
+        path = r->unparsed_uri;
+
+        p = ngx_strlchr(path.data, path.data + path.len, '?');
+        if (p) {
+            path.len = p - path.data;
+        }
+
+        if (path.len != r->uri.len
+            || ngx_strncmp(path.data, r->uri.data, path.len) != 0)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+    sep = 0;
+
+    if (clcf->name.len <= r->uri.len
+        && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
+    {
+        p += clcf->name.len;
+        sep = (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/');
+    }
+
+    /* "/compliance" + "/orders", or "/compliance/" + "orders" */
+
+    if (!sep && p < last && *p == '/') {
+        p++;
+    }
+
+    slash = ngx_strlchr(p, last, '/');
+
+    res->data = p;
+    res->len = (slash ? slash : last) - p;
+
+    if (slash == NULL) {
+        return NGX_OK;
+    }
+
+    *id = ngx_http_compliance_api_id(slash + 1, last);
+
+    return *id ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* "17" -> 17: plain decimal, no sign, no leading zero; 0: not an id */
 
 static uint64_t
 ngx_http_compliance_api_id(u_char *p, u_char *last)
 {
     uint64_t  id;
 
-    if (p == last || last - p > 19) {
+    if (p == last || last - p > 19 || *p == '0') {
         return 0;
     }
 
@@ -154,12 +398,10 @@ ngx_http_compliance_api_id(u_char *p, u_char *last)
 static ngx_int_t
 ngx_http_compliance_api_handler(ngx_http_request_t *r)
 {
-    u_char                    *p, *last, *slash;
-    size_t                     n;
-    uint64_t                   id;
-    ngx_int_t                  rc;
-    ngx_str_t                  res;
-    ngx_http_core_loc_conf_t  *clcf;
+    size_t     n;
+    uint64_t   id;
+    ngx_int_t  rc;
+    ngx_str_t  res;
 
     if (ngx_rtmp_compliance_main == NULL
         || ngx_rtmp_compliance_main->zone == NULL)
@@ -168,36 +410,12 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
                    "no_zone", "the rtmp block has no \"compliance_zone\"");
     }
 
-    /* the resource: what follows the location's prefix */
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    p = r->uri.data;
-    last = r->uri.data + r->uri.len;
-
-    if (clcf->name.len <= r->uri.len
-        && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
-    {
-        p += clcf->name.len;
-    }
-
-    while (p < last && *p == '/') {
-        p++;
-    }
-
-    while (last > p && last[-1] == '/') {
-        last--;
-    }
-
-    slash = ngx_strlchr(p, last, '/');
-
-    res.data = p;
-    res.len = (slash ? slash : last) - p;
-    id = slash ? ngx_http_compliance_api_id(slash + 1, last) : 0;
-
-    if (slash && id == 0) {
+    if (ngx_http_compliance_api_resource(r, &res, &id) != NGX_OK) {
+        ngx_http_discard_request_body(r);
         return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
-                                             "not_found", "no such resource");
+                   "not_found", "no such resource: resources are named as "
+                   "they are (no %-escapes, \"//\", \".\" or \"..\", "
+                   "no trailing \"/\"), ids in plain decimal");
     }
 
     n = res.len;
@@ -452,7 +670,11 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     if (ngx_rtmp_compliance_order_parse(req, NGX_RTMP_COMPLIANCE_PARSE_API,
                                         &spec, now, detail,
                                         sizeof(detail))
-        != NGX_OK)
+        != NGX_OK
+        || (spec.action == NGX_RTMP_COMPLIANCE_RESTRICT
+            && ngx_http_compliance_api_tier(&spec.tier, detail,
+                                            sizeof(detail))
+               != NGX_OK))
     {
         json_decref(req);
         return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
@@ -495,6 +717,72 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     }
 
     return ngx_http_compliance_api_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+/*
+ * a restrict order of the API names a tier of this node: one of an
+ * application with compliance on (orders of the fleet and of the state
+ * file are not held to it: another node, or the configuration before a
+ * reload, may have other tiers).  NGX_DECLINED: the detail lists them.
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail, size_t size)
+{
+    u_char       *p, *last;
+    json_t       *utf8;
+    ngx_str_t    *name;
+    ngx_uint_t    i, n;
+    ngx_array_t  *names;
+
+    names = ngx_rtmp_compliance_main->tier_names;
+
+    n = names ? names->nelts : 0;
+    name = n ? names->elts : NULL;
+
+    for (i = 0; i < n; i++) {
+        if (name[i].len == tier->len
+            && ngx_strncmp(name[i].data, tier->data, tier->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    p = detail;
+    last = detail + size - 1;
+
+    p = ngx_slprintf(p, last, "\"tier\" must be a tier of an application "
+                     "with compliance on:");
+
+    if (n == 0) {
+        p = ngx_slprintf(p, last, " there is none");
+    }
+
+    for (i = 0; i < n; i++) {
+
+        /*
+         * room for this name and for what says how many are left out; a
+         * name that is not UTF-8 (no token can have it) is not shown
+         */
+
+        utf8 = json_stringn((char *) name[i].data, name[i].len);
+        json_decref(utf8);
+
+        if (utf8 == NULL
+            || (size_t) (last - p)
+               < name[i].len + sizeof(", \"\" and 99999 more"))
+        {
+            p = ngx_slprintf(p, last, " and %ui more", n - i);
+            break;
+        }
+
+        p = ngx_slprintf(p, last, "%s \"%V\"", i ? "," : "", &name[i]);
+    }
+
+    *p = '\0';
+
+    return NGX_DECLINED;
 }
 
 
@@ -935,16 +1223,33 @@ static ngx_int_t
 ngx_http_compliance_api_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *j)
 {
-    char       *s;
-    u_char     *p;
-    size_t      len;
-    ngx_int_t   rc;
+    ngx_str_t  text;
 
-    s = json_dumps(j, JSON_COMPACT);
+    if (ngx_http_compliance_api_dump(r, j, &text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_compliance_api_send_text(r, status,
+                                             &ngx_http_compliance_api_json,
+                                             text.data, text.len);
+}
+
+
+/* j as one line of text in the request's pool; j is released */
+
+static ngx_int_t
+ngx_http_compliance_api_dump(ngx_http_request_t *r, json_t *j,
+    ngx_str_t *text)
+{
+    char    *s;
+    u_char  *p;
+    size_t   len;
+
+    s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
 
     if (s == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     len = ngx_strlen(s);
@@ -952,17 +1257,17 @@ ngx_http_compliance_api_send(ngx_http_request_t *r, ngx_uint_t status,
     p = ngx_pnalloc(r->pool, len + 1);
     if (p == NULL) {
         free(s);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_memcpy(p, s, len);
     p[len] = '\n';
     free(s);
 
-    rc = ngx_http_compliance_api_send_text(r, status,
-                                           &ngx_http_compliance_api_json,
-                                           p, len + 1);
-    return rc;
+    text->data = p;
+    text->len = len + 1;
+
+    return NGX_OK;
 }
 
 
@@ -1000,4 +1305,226 @@ ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * nginx's own error pages for an API location become JSON: the errors
+ * nginx answers before the handler runs (413 over client_max_body_size,
+ * 400 for a malformed request, 405 for TRACE, 403 of deny, 401 of
+ * auth_basic) and those of a request the handler gave back to nginx (a
+ * chunked body over client_max_body_size, 500).  The status and the
+ * other headers stay; the page is replaced.
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_header_filter(ngx_http_request_t *r)
+{
+    json_t                            *j;
+    ngx_http_compliance_api_ctx_t     *ctx;
+    ngx_http_compliance_api_status_t  *st;
+
+    if (r != r->main
+        || r->err_status < NGX_HTTP_BAD_REQUEST
+        || !ngx_http_compliance_api_nginx_page(r)
+        || !ngx_http_compliance_api_ours(r))
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    for (st = ngx_http_compliance_api_statuses; st->status; st++) {
+        if (st->status == r->headers_out.status) {
+            break;
+        }
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_api_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    j = json_pack("{s:s, s:s}", "error", st->error, "detail", st->detail);
+
+    if (ngx_http_compliance_api_dump(r, j, &ctx->json) != NGX_OK) {
+        return ngx_http_next_header_filter(r);     /* nginx's page, then */
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_compliance_api_module);
+
+    r->headers_out.content_type = ngx_http_compliance_api_json;
+    r->headers_out.content_type_len = ngx_http_compliance_api_json.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = ctx->json.len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                      *b;
+    ngx_chain_t                     out, *cl;
+    ngx_http_compliance_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_api_module);
+
+    if (ctx == NULL || r->header_only) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's page is dropped; the JSON goes out in its place, once */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (in == NULL || ctx->sent) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->json.data;
+    b->last = ctx->json.data + ctx->json.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    ctx->sent = 1;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+/* the response is one of nginx's error pages (ngx_http_special_response) */
+
+static ngx_uint_t
+ngx_http_compliance_api_nginx_page(ngx_http_request_t *r)
+{
+    ngx_str_t  *type;
+
+    type = &r->headers_out.content_type;
+
+    return type->len == 0
+           || (type->len == sizeof("text/html") - 1
+               && ngx_strncmp(type->data, "text/html", type->len) == 0);
+}
+
+
+/*
+ * the request is for an API location: the API's handler is the one its
+ * location chose (if blocks within it included), or its location is the
+ * limit_except block of one, or, for an error nginx answers before a
+ * location is chosen (a bad request line, a URI with %00, TRACE, a
+ * header too large), its URI matches the prefix, "=" or regex of one of
+ * the server's API locations
+ */
+
+static ngx_uint_t
+ngx_http_compliance_api_ours(ngx_http_request_t *r)
+{
+    u_char                               *p;
+    ngx_str_t                             uri;
+    ngx_uint_t                            i, partial;
+    ngx_http_core_srv_conf_t             *cscf;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_compliance_api_where_t      *w;
+    ngx_http_compliance_api_main_conf_t  *amcf;
+
+    if (r->content_handler == ngx_http_compliance_api_handler) {
+        return 1;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_compliance_api_module);
+
+    w = amcf->locations.elts;
+
+    for (i = 0; i < amcf->locations.nelts; i++) {
+        if (clcf == w[i].except) {
+            return 1;
+        }
+    }
+
+    if (clcf != cscf->ctx->loc_conf[ngx_http_core_module.ctx_index]) {
+        return 0;                   /* in a location that is not the API */
+    }
+
+    /* the URI as parsed, or as far as it was read */
+
+    partial = 0;
+
+    if (r->uri.len) {
+        uri = r->uri;
+
+    } else if (r->uri_start && r->uri_end > r->uri_start) {
+        uri.data = r->uri_start;
+        uri.len = r->uri_end - r->uri_start;
+
+        p = ngx_strlchr(uri.data, uri.data + uri.len, '?');
+        if (p) {
+            uri.len = p - uri.data;
+        }
+
+    } else if (r->uri_start && r->header_in
+               && r->uri_start >= r->header_in->start
+               && r->uri_start < r->header_in->last)
+    {
+        uri.data = r->uri_start;
+        uri.len = r->header_in->last - r->uri_start;
+        partial = 1;
+
+    } else {
+        return 0;
+    }
+
+    for (i = 0; i < amcf->locations.nelts; i++) {
+        if (w[i].server == cscf
+            && ngx_http_compliance_api_matches(w[i].location, &uri, partial))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* partial: uri is the start of what was read, not the whole URI */
+
+static ngx_uint_t
+ngx_http_compliance_api_matches(ngx_http_core_loc_conf_t *clcf,
+    ngx_str_t *uri, ngx_uint_t partial)
+{
+    if (clcf->named) {
+        return 0;
+    }
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        return !partial
+               && ngx_regex_exec(clcf->regex->regex, uri, NULL, 0) >= 0;
+    }
+#endif
+
+    if (clcf->exact_match && (partial || uri->len != clcf->name.len)) {
+        return 0;
+    }
+
+    return uri->len >= clcf->name.len
+           && ngx_strncmp(uri->data, clcf->name.data, clcf->name.len) == 0;
 }

@@ -1,7 +1,13 @@
 # Errors of the control API: every bad request gets its status and a JSON
 # {"error","detail"}, the server keeps serving, and nothing changes: no
 # order is added or lifted, the state file is untouched, no live session
-# is hit.  Also a full zone (507), an unwritable state file (500) and an
+# is hit.  That holds for the errors nginx itself answers too (413 over
+# client_max_body_size, 400 for a malformed request line, URI or header,
+# 405 for TRACE, 414, 505, 403 of deny, 401 of auth_basic), while other
+# locations keep nginx's pages.  Ids are plain decimal, paths are taken as
+# sent ("orders/01", "orders/1/", "orders//1" name nothing).  A restrict
+# order of the API names a configured tier; one from the state file need
+# not.  Also a full zone (507), an unwritable state file (500) and an
 # rtmp block without a zone (503).
 
 use lib 't/lib';
@@ -29,14 +35,26 @@ sub snapshot {
 }
 
 
+# a request sent verbatim: (status, JSON, text, headers) as api() gives
+
+sub raw_json {
+    my ($req) = @_;
+    my ($st, $h, $text) = http_raw($req);
+    my $json = eval { JSON::PP->new->allow_nonref(1)->decode($text) };
+    return ($st, $json, $text, $h);
+}
+
+
 # one error case: [name, method, path, body, status, error, detail re,
-# headers]
+# headers]; method RAW: path is the whole request, sent as it is
 
 sub check_error {
     my ($state, $before, $c) = @_;
     my ($name, $method, $path, $body, $status, $error, $detail, $hdr) = @$c;
 
-    my ($st, $json, $text, $h) = api($method, $path, $body, $hdr);
+    my ($st, $json, $text, $h) = $method eq 'RAW'
+                                 ? raw_json($path)
+                                 : api($method, $path, $body, $hdr);
 
     is($st, $status, "$name: status $status");
     like($h->{'content-type'} || '', qr{^application/json},
@@ -71,10 +89,13 @@ sub {
     # request may touch
     my $pub = publisher('room1', sub => 'h1');
     ok(wait_sessions(1), 'a publisher is live');
+    my $sid = sessions()->[0]{id};
 
     my ($st, $first) = api('POST', 'orders', { target => 'host:h2',
         action => 'suspend', duration => 600, reason => 'in force' });
     is($st, 201, 'an order in force');
+    my $id = $first->{id};
+    is($id, 1, 'order 1: "orders/01" below is its id with a leading zero');
 
     my $before = snapshot($state);
     is($before->{status}, 200, 'GET orders');
@@ -87,6 +108,31 @@ sub {
     my $inv = 'invalid_order';
     my $big = '{"target":"host:h1","action":"suspend","duration":600,'
               . '"reason":"' . ('x' x 65600) . '"}';
+    my $huge = '{"reason":"' . ('y' x (2 * 1024 * 1024)) . '"}';
+
+    # a request sent as it is, and a chunked body (no Content-Length)
+    my $end = "Host: localhost\r\nConnection: close\r\n\r\n";
+    my $chunk = sub {
+        my ($data, $n) = @_;
+        my $req = "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
+                  . "Content-Type: application/json\r\n"
+                  . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        my $size = int(length($data) / $n) + 1;
+        for (my $off = 0; $off < length $data; $off += $size) {
+            my $part = substr($data, $off, $size);
+            $req .= sprintf("%x\r\n", length $part) . $part . "\r\n";
+        }
+        return $req . "0\r\n\r\n";
+    };
+    my $length = sub {
+        my ($len) = @_;
+        return "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
+               . "Content-Type: application/json\r\n"
+               . "Content-Length: $len\r\nConnection: close\r\n\r\n{";
+    };
+    my $tiers = qr/^"tier" must be a tier of an application with compliance on: "basic", "low"$/;
+    my $plain = qr/^no such resource: .*ids in plain decimal$/;
+    my $bad = qr/^nginx refused the request: a malformed request line, URI/;
 
     my @cases = (
         ['truncated JSON', 'POST', 'orders', '{"target":"host:h1","action":',
@@ -158,6 +204,14 @@ sub {
          qr/"tier" is required for restrict/],
         ['a tier for a suspend', 'POST', 'orders', $o->(tier => 'low'), 400,
          $inv, qr/"tier" is required for restrict and only for it/],
+        ['restrict to a tier that is not configured', 'POST', 'orders',
+         $o->(action => 'restrict', tier => 'verifed'), 400, $inv, $tiers],
+        ['restrict to a tier in capitals', 'POST', 'orders',
+         $o->(action => 'restrict', tier => 'LOW'), 400, $inv, $tiers],
+        ['restrict to a tier and a space', 'POST', 'orders',
+         $o->(action => 'restrict', tier => 'low '), 400, $inv, $tiers],
+        ['restrict to a tier of 256 bytes', 'POST', 'orders',
+         $o->(action => 'restrict', tier => 'x' x 256), 400, $inv, $tiers],
         ['a duration of 0', 'POST', 'orders', $o->(duration => 0), 400, $inv,
          qr/"duration" must be whole seconds/],
         ['a negative duration', 'POST', 'orders', $o->(duration => -5), 400,
@@ -172,6 +226,15 @@ sub {
          qr/"duration" must be whole seconds/],
 
         ['a body over 64 KB', 'POST', 'orders', $big, 413,
+         'body_too_large', qr/65536/],
+        ['a chunked body over 64 KB', 'RAW', $chunk->($big, 9), undef, 413,
+         'body_too_large', qr/65536/],
+        # over client_max_body_size (1m by default) nginx refuses the body
+        ['a chunked body of 2 MB', 'RAW', $chunk->($huge, 64), undef, 413,
+         'body_too_large', qr/65536/],
+        ['Content-Length 100000', 'RAW', $length->(100000), undef, 413,
+         'body_too_large', qr/65536/],
+        ['Content-Length 10000000', 'RAW', $length->(10000000), undef, 413,
          'body_too_large', qr/65536/],
 
         # a browser sends these to any origin without a preflight
@@ -235,6 +298,88 @@ sub {
         ['DELETE sessions/999', 'DELETE', 'sessions/999', undef, 404,
          'not_found', qr/session/],
         ['metrics/1', 'GET', 'metrics/1', undef, 404, 'not_found', qr/./],
+
+        # ids in plain decimal only, and the path as it was sent: order 1
+        # and the live session stay as they are
+        ['orders/01', 'GET', "orders/0$id", undef, 404, 'not_found', $plain],
+        ['DELETE orders/01', 'DELETE', "orders/0$id", undef, 404,
+         'not_found', $plain],
+        ['DELETE orders/001', 'DELETE', "orders/00$id", undef, 404,
+         'not_found', $plain],
+        ['orders/1/', 'GET', "orders/$id/", undef, 404, 'not_found',
+         $plain],
+        ['DELETE orders/1/', 'DELETE', "orders/$id/", undef, 404,
+         'not_found', $plain],
+        ['orders//1', 'GET', "orders//$id", undef, 404, 'not_found',
+         $plain],
+        ['DELETE orders//1', 'DELETE', "orders//$id", undef, 404,
+         'not_found', $plain],
+        ['DELETE //orders/1', 'DELETE', "/orders/$id", undef, 404,
+         'not_found', $plain],
+        ['DELETE orders/./1', 'DELETE', "orders/./$id", undef, 404,
+         'not_found', $plain],
+        ['DELETE orders/x/../1', 'DELETE', "orders/x/../$id", undef, 404,
+         'not_found', $plain],
+        ['DELETE orders/%31', 'DELETE', sprintf('orders/%%%02X', ord $id),
+         undef, 404, 'not_found', $plain],
+        ['DELETE orders/+1', 'DELETE', "orders/+$id", undef, 404,
+         'not_found', $plain],
+        ['orders/ (the collection has no trailing slash)', 'GET', 'orders/',
+         undef, 404, 'not_found', $plain],
+        ['POST orders/', 'POST', 'orders/', $o->(), 404, 'not_found',
+         $plain],
+        ['sessions/01', 'GET', "sessions/0$sid", undef, 404, 'not_found',
+         $plain],
+        ['DELETE sessions/01', 'DELETE', "sessions/0$sid", undef, 404,
+         'not_found', $plain],
+        ['DELETE sessions/1/', 'DELETE', "sessions/$sid/", undef, 404,
+         'not_found', $plain],
+        ['DELETE sessions//1', 'DELETE', "sessions//$sid", undef, 404,
+         'not_found', $plain],
+        ['sessions/', 'GET', 'sessions/', undef, 404, 'not_found', $plain],
+        ['metrics/', 'GET', 'metrics/', undef, 404, 'not_found', $plain],
+
+        # what nginx refuses before the API sees it is JSON too
+        ['TRACE orders', 'TRACE', 'orders', undef, 405,
+         'method_not_allowed', qr/not allowed/],
+        ['TRACE orders/1', 'TRACE', "orders/$id", undef, 405,
+         'method_not_allowed', qr/not allowed/],
+        ['CONNECT', 'RAW', "CONNECT /compliance/orders HTTP/1.1\r\n$end",
+         undef, 405, 'method_not_allowed', qr/not allowed/],
+        ['orders/1%00', 'GET', "orders/$id%00", undef, 400, 'bad_request',
+         $bad],
+        ['DELETE orders/1%00', 'DELETE', "orders/$id%00", undef, 400,
+         'bad_request', $bad],
+        ['a bad escape', 'DELETE', 'orders/%zz', undef, 400, 'bad_request',
+         $bad],
+        ['above the root', 'GET', '../../orders', undef, 400, 'bad_request',
+         $bad],
+        ['a control byte in the request line', 'RAW',
+         "GET /compliance/orders\x01 HTTP/1.1\r\n$end", undef, 400,
+         'bad_request', $bad],
+        ['junk after the version', 'RAW',
+         "DELETE /compliance/orders/$id HTTP/1.1 x\r\n$end", undef, 400,
+         'bad_request', $bad],
+        ['HTTP/2.0 in the request line', 'RAW',
+         "GET /compliance/orders HTTP/2.0\r\n$end", undef, 505,
+         'http_version_not_supported', qr/HTTP version/],
+        ['a request line over 8k', 'GET', 'orders?' . ('q' x 9000), undef,
+         414, 'uri_too_long', qr/too long/],
+        ['a header over 8k', 'GET', 'orders', undef, 400, 'bad_request',
+         $bad, { 'X-Long' => 'v' x 9000 }],
+        ['a bad Host', 'RAW', "GET /compliance/orders HTTP/1.1\r\n"
+         . "Host: a/b\r\nConnection: close\r\n\r\n", undef, 400,
+         'bad_request', $bad],
+        ['chunked and Content-Length', 'RAW',
+         "POST /compliance/orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+         . "Content-Length: 3\r\n$end", undef, 400, 'bad_request', $bad],
+        ['a bad chunk', 'RAW',
+         "POST /compliance/orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+         . "Content-Type: application/json\r\n$end" . "zz\r\n{}\r\n0\r\n\r\n",
+         undef, 400, 'bad_request', $bad],
+        ['Transfer-Encoding: gzip', 'RAW',
+         "POST /compliance/orders HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+         . $end, undef, 501, 'not_implemented', qr/Transfer-Encoding/],
     );
 
     for my $c (@cases) {
@@ -251,62 +396,41 @@ sub {
         check_error($state, $before, $c);
     }
 
-    # the same through a chunked body (no Content-Length)
-    my $chunk = sub {
-        my ($data, $n) = @_;
-        my $req = "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
-                  . "Content-Type: application/json\r\n"
-                  . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-        my $size = int(length($data) / $n) + 1;
-        for (my $off = 0; $off < length $data; $off += $size) {
-            my $part = substr($data, $off, $size);
-            $req .= sprintf("%x\r\n", length $part) . $part . "\r\n";
-        }
-        return $req . "0\r\n\r\n";
-    };
-
-    my ($cst, $ch, $cbody) = http_raw($chunk->($big, 9));
-    is($cst, 413, 'a chunked body over 64 KB: 413');
-    my $cj = eval { JSON::PP->new->decode($cbody) } || {};
-    is($cj->{error}, 'body_too_large', 'a chunked body over 64 KB: '
-                                       . 'body_too_large');
-    is_deeply(snapshot($state), $before, 'a chunked body over 64 KB: '
-                                         . 'nothing changed');
-
-    my $huge = '{"reason":"' . ('y' x (2 * 1024 * 1024)) . '"}';
-    ($cst, $ch, $cbody) = http_raw($chunk->($huge, 64));
-    is($cst, 413, 'a chunked body over client_max_body_size: 413');
-    # over client_max_body_size (1m by default) nginx itself refuses the
-    # body, with its own page (docs/api.md says so)
-    like($cbody, qr/413 Request Entity Too Large/,
-         'a chunked body over client_max_body_size: nginx\'s 413');
-    is_deeply(snapshot($state), $before, 'a chunked body over '
-                                         . 'client_max_body_size: nothing '
-                                         . 'changed');
-
-    ($cst, $ch, $cbody) = http_raw($chunk->('{"target":"host:h1",', 2));
+    my ($cst, $ch, $cbody) = http_raw($chunk->('{"target":"host:h1",', 2));
     is($cst, 400, 'chunked malformed JSON: 400');
     like($cbody, qr/"invalid_json"/, 'chunked malformed JSON: invalid_json');
 
-    # with Content-Length over the limit, the body is not even read
-    for my $len (100000, 10000000) {
-        my $cl = "POST /compliance/orders HTTP/1.1\r\nHost: localhost\r\n"
-                 . "Content-Type: application/json\r\n"
-                 . "Content-Length: $len\r\nConnection: close\r\n\r\n{";
-        ($cst, $ch, $cbody) = http_raw($cl);
-        is($cst, 413, "Content-Length $len: 413 before the body");
-        like($cbody, $len > 1024 * 1024 ? qr/413 Request Entity Too Large/
-                                        : qr/"body_too_large"/,
-             "Content-Length $len: " . ($len > 1024 * 1024
-                                        ? "nginx's 413 over "
-                                          . "client_max_body_size"
-                                        : "JSON body_too_large"));
+    # a HEAD refused by nginx: the JSON headers, no body
+    my ($hst, $hh, $hbody) = http_raw("HEAD /compliance/orders/$id%00 "
+                                      . "HTTP/1.1\r\n$end");
+    is($hst, 400, 'HEAD orders/1%00: 400');
+    like($hh->{'content-type'} || '', qr{^application/json},
+         'HEAD orders/1%00: JSON');
+    is($hbody, '', 'HEAD orders/1%00: no body');
+
+    # other locations keep nginx's own pages
+    for my $c (['TRACE /elsewhere HTTP/1.1', 405],
+               ['GET /elsewhere/1%00 HTTP/1.1', 400],
+               ['GET /elsewhere HTTP/2.0', 505],
+               ['GET /elsewhere/compliance/orders HTTP/1.1', 404],
+               ['GET /compliance HTTP/1.1', 404])
+    {
+        my ($st, $h, $text) = http_raw("$c->[0]\r\n$end");
+        is($st, $c->[1], "$c->[0]: $c->[1]");
+        like($h->{'content-type'} || '', qr{^text/html},
+             "$c->[0]: nginx's page");
+        like($text, qr{<center><h1>$c->[1] }, "$c->[0]: nginx's text");
     }
 
     is_deeply(snapshot($state), $before, 'all in all, nothing changed');
     ok(!client_done($pub), 'the live publisher was never hit');
-    unlike(error_log_text(), qr/dropped|order \d+ created: suspend host:h1/,
-           'no order was made against it');
+    # (the target quoted or not: t/023 is about how the log spells it)
+    unlike(error_log_text(),
+           qr/dropped|order \d+ (?:created: suspend host:(?:h1|"h1")|lifted)/,
+           'no order was made against it, none lifted');
+    my ($ost, $one) = api('GET', "orders/$id");
+    is($ost, 200, 'order 1 is still in force');
+    is_deeply($one, $first, 'unchanged');
 
     # boundaries that are fine: a body of exactly 65536 bytes, a reason of
     # 512 bytes, a ref of 128, a duration of 10 years
@@ -343,7 +467,7 @@ sub {
     stop_client($pub);
 }
 --- error_log eval
-qr/compliance: order \d+ created: suspend host:h7/
+qr/compliance: order \d+ created: suspend host:(?:h7|"h7") /
 
 
 === TEST 2: a full zone answers 507 and keeps what it stored
@@ -551,3 +675,216 @@ compliance_state $TEST_NGINX_SERVROOT/e5.jsonl;
 --- must_die
 --- error_log
 "compliance_state" requires "compliance_zone" in the rtmp block
+
+
+=== TEST 6: deny and auth_basic answer JSON; so do "=" and regex API locations
+--- rtmp_config eval: zone_conf()
+--- http_server_config
+location /compliance/ {
+    compliance_api;
+    deny all;
+}
+
+location /auth/ {
+    compliance_api;
+    auth_basic "compliance";
+    auth_basic_user_file $TEST_NGINX_SERVROOT/htpasswd;
+}
+
+location = /exact {
+    compliance_api;
+}
+
+location ~ ^/re/ {
+    compliance_api;
+}
+
+location /le/ {
+    compliance_api;
+    limit_except GET {
+        deny all;
+    }
+}
+--- post_check eval
+sub {
+    require MIME::Base64;
+    spew("$ENV{TEST_NGINX_SERVROOT}/htpasswd", "mod:{PLAIN}secret\n");
+
+    my $end = "Host: localhost\r\nConnection: close\r\n\r\n";
+    my $auth = sub { 'Authorization: Basic '
+                     . MIME::Base64::encode_base64($_[0], '') . "\r\n" };
+
+    # [name, request, status, error, detail re, header => re]
+    my @cases = (
+        ['deny', "GET /compliance/orders HTTP/1.1\r\n$end", 403, 'forbidden',
+         qr/does not serve/],
+        ['deny, DELETE', "DELETE /compliance/orders/1 HTTP/1.1\r\n$end", 403,
+         'forbidden', qr/does not serve/],
+        ['deny, POST', "POST /compliance/orders HTTP/1.1\r\n"
+         . "Content-Type: application/json\r\nContent-Length: 2\r\n$end"
+         . '{}',
+         403, 'forbidden', qr/does not serve/],
+        ['TRACE, refused before deny', "TRACE /compliance/orders HTTP/1.1\r\n"
+         . $end, 405, 'method_not_allowed', qr/not allowed/],
+        ['auth_basic, no credentials', "GET /auth/orders HTTP/1.1\r\n$end",
+         401, 'unauthorized', qr/credentials/,
+         'www-authenticate' => qr/^Basic realm="compliance"$/],
+        ['auth_basic, a wrong password', "GET /auth/orders HTTP/1.1\r\n"
+         . $auth->('mod:guess') . $end, 401, 'unauthorized', qr/credentials/,
+         'www-authenticate' => qr/^Basic realm="compliance"$/],
+        ['"=" location, TRACE', "TRACE /exact HTTP/1.1\r\n$end", 405,
+         'method_not_allowed', qr/not allowed/],
+        ['regex location, TRACE', "TRACE /re/orders HTTP/1.1\r\n$end", 405,
+         'method_not_allowed', qr/not allowed/],
+        ['regex location, %00', "GET /re/orders%00 HTTP/1.1\r\n$end", 400,
+         'bad_request', qr/malformed/],
+        ['deny in limit_except', "DELETE /le/orders/1 HTTP/1.1\r\n$end", 403,
+         'forbidden', qr/does not serve/],
+    );
+
+    for my $c (@cases) {
+        my ($name, $req, $status, $error, $detail, %hdr) = @$c;
+        my ($st, $json, $text, $h) = raw_json($req);
+        is($st, $status, "$name: status $status");
+        like($h->{'content-type'} || '', qr{^application/json}, "$name: JSON");
+        is(ref $json eq 'HASH' ? $json->{error} : $text, $error,
+           "$name: error $error");
+        like(ref $json eq 'HASH' ? $json->{detail} : '', $detail,
+             "$name: detail");
+        is_deeply([sort keys %{ref $json eq 'HASH' ? $json : {}}],
+                  ['detail', 'error'], "$name: just error and detail");
+        like($h->{$_} || '', $hdr{$_}, "$name: $_") for keys %hdr;
+    }
+
+    # what the API itself answers there
+    my ($st, $json) = raw_json("GET /auth/orders HTTP/1.1\r\n"
+                               . $auth->('mod:secret') . $end);
+    is($st, 200, 'auth_basic, the right password: 200');
+    is_deeply($json, [], 'the orders');
+    ($st, $json) = raw_json("GET /le/orders HTTP/1.1\r\n$end");
+    is($st, 200, 'limit_except GET: GET is served');
+    ($st, $json) = raw_json("GET /exact HTTP/1.1\r\n$end");
+    is($st, 404, '"=" location: the handler answers');
+    is($json->{error}, 'not_found', 'not_found');
+
+    # URIs next to them are not the API's
+    for my $req ('TRACE /exactly', 'TRACE /exact/', 'TRACE /rex',
+                 'GET /rex%00', 'TRACE /authx')
+    {
+        my ($st, $h, $text) = http_raw("$req HTTP/1.1\r\n$end");
+        like($h->{'content-type'} || '', qr{^text/html},
+             "$req: nginx's page");
+        like($text, qr{<center><h1>$st }, "$req: nginx's text");
+    }
+}
+
+
+=== TEST 7: restrict takes a tier of any application with compliance on; orders of the state file are not held to it
+--- config eval
+tiers('basic', 'low') . live_app() . <<'EOF2'
+application studio {
+    live on;
+    compliance on;
+    compliance_key $TEST_NGINX_KEYS/hs256.key;
+    compliance_tier gold;
+}
+
+application plain {
+    live on;
+    compliance_tier silver;
+}
+EOF2
+--- rtmp_config eval: zone_conf('e7')
+--- post_check eval
+sub {
+    my $state = "$ENV{TEST_NGINX_SERVROOT}/e7.jsonl";
+    my ($st, $none) = api('GET', 'orders');
+    is_deeply($none, [], 'no order yet');
+    my $before = snapshot($state);
+
+    my $tiers = qr/^"tier" must be a tier of an application with compliance on: "basic", "low", "gold"$/;
+
+    for my $c (['verifed', 'a tier no application has'],
+               ['silver', 'a tier of an application with compliance off'],
+               ['Gold', 'a tier in other letters'],
+               ['', 'an empty tier'])
+    {
+        check_error($state, $before,
+                    ["restrict to $c->[1]", 'POST', 'orders',
+                     { target => 'host:hg', action => 'restrict',
+                       tier => $c->[0], duration => 600, reason => 'r' },
+                     400, 'invalid_order',
+                     length $c->[0] ? $tiers : qr/"tier"/]);
+    }
+
+    ($st, $none) = api('GET', 'orders');
+    is_deeply($none, [], 'GET orders: none was stored');
+    is(metrics()->{compliance_orders}, 0, 'compliance_orders 0');
+
+    my $gold = order(target => 'host:hg', action => 'restrict',
+                     tier => 'gold', duration => 600, reason => 'studio');
+    is($gold->{tier}, 'gold', 'restrict to a tier of another application');
+    my $low = order(target => 'host:hl', action => 'restrict',
+                    tier => 'low', duration => 600, reason => 'probation');
+    is($low->{tier}, 'low', 'restrict to a tier of the application');
+    like(slurp($state), qr/"op":"create","order":\{"id":$gold->{id},.*"tier":"gold"/,
+         'journalled');
+
+    # live has no tier gold: a publish there restricted to it is refused
+    my ($rc, $out) = refused('publish', stream('room1', sub => 'hg'));
+    is($rc, 1, 'a publish of live restricted to gold is refused');
+    like($out, qr/Publish\.Rejected tier_unknown: restricted to tier "gold" by order $gold->{id}/,
+         'tier_unknown');
+    my $p = publisher('room2', sub => 'hl');
+    ok(wait_output($p, 'status: status NetStream.Publish.Start'),
+       'a publish restricted to low is admitted');
+    ok(wait_for(sub { my ($s) = find_sessions(host => 'hl');
+                      $s && $s->{tier} eq 'low' }), 'in tier low');
+    stop_client($p);
+
+    # the state file may name a tier this configuration does not have
+    # (another one wrote it): it is loaded as it is
+    ok(stop_nginx(), 'stop');
+    my $text = slurp($state);
+    ok($text =~ s/"tier":"gold"/"tier":"verifed"/, 'the state file now '
+                                                   . 'says "verifed"');
+    spew($state, $text);
+    ok(start_nginx(), 'start');
+    my $o;
+    ($st, $o) = api('GET', "orders/$gold->{id}");
+    is($st, 200, 'the order of the state file is loaded');
+    is($o->{tier}, 'verifed', 'with its tier');
+    ($rc, $out) = refused('publish', stream('room1', sub => 'hg'));
+    like($out, qr/Publish\.Rejected tier_unknown: restricted to tier "verifed" by order $gold->{id}/,
+         'and in force: tier_unknown');
+}
+--- no_error_log eval
+qr/\[(?:error|crit)\] .*compliance_state/
+
+
+=== TEST 8: the tiers a refused restrict names are bounded
+--- config eval
+tiers(map { sprintf('tier-%02d-%s', $_, 'n' x 40) } 1 .. 40) . live_app()
+--- rtmp_config eval: zone_conf()
+--- post_check eval
+sub {
+    my $name = sub { sprintf('tier-%02d-%s', $_[0], 'n' x 40) };
+    my ($st, $json) = api('POST', 'orders', { target => 'host:h1',
+        action => 'restrict', tier => 'none', duration => 60,
+        reason => 'r' });
+    is($st, 400, '400');
+    is($json->{error}, 'invalid_order', 'invalid_order');
+    my $d = $json->{detail} || '';
+    cmp_ok(length $d, '<', 768, 'the detail is bounded: ' . length($d)
+                                . ' bytes');
+    my @listed = $d =~ /"(tier-\d\d-n+)"/g;
+    my ($more) = $d =~ / and (\d+) more$/;
+    cmp_ok(scalar @listed, '>=', 5, scalar(@listed) . ' tiers are named');
+    is(scalar(@listed) + ($more || 0), 40, 'the others are counted');
+    is_deeply(\@listed, [map { $name->($_) } 1 .. @listed],
+              'in the order of the configuration');
+    ($st) = api('POST', 'orders', { target => 'host:h1',
+        action => 'restrict', tier => $name->(40), duration => 60,
+        reason => 'r' });
+    is($st, 201, 'the last of them is taken');
+}
