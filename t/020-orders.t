@@ -369,6 +369,13 @@ sub {
 
 
 === TEST 6: restrict re-tiers live sessions; a publish=off tier drops them
+--- config eval
+# gold and the long tiers are another application's (the API takes a
+# restrict only to a tier some application has): live does not know them
+$::Config . "application studio {\n    live on;\n    compliance on;\n"
+. "    compliance_key \$TEST_NGINX_KEYS/hs256.key;\n"
+. join('', map { "    compliance_tier $_;\n" } 'gold', 'x' x 255, 'x' x 256)
+. "}\n"
 --- rtmp_config eval: zone_conf('o6')
 --- post_check eval
 sub {
