@@ -14,9 +14,17 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_rtmp_compliance_order_json.h"
+#include "ngx_rtmp_compliance_text.h"
 
 
 #define NGX_RTMP_COMPLIANCE_DURATION_MAX  (10 * 366 * 86400)
+
+
+typedef struct {
+    const char                      *name;
+    ngx_str_t                       *s;
+    ngx_uint_t                       refuse;    /* text classes refused */
+} ngx_rtmp_compliance_order_text_t;
 
 
 static ngx_int_t ngx_rtmp_compliance_order_str(json_t *obj, const char *name,
@@ -37,11 +45,14 @@ static ngx_int_t ngx_rtmp_compliance_order_times(json_t *obj,
 static ngx_int_t ngx_rtmp_compliance_order_stored(json_t *obj,
     ngx_uint_t mode, ngx_rtmp_compliance_order_spec_t *spec, time_t now,
     u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_order_shown(
+    ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
 
 
 /*
  * fills spec from a JSON object.  mode: NGX_RTMP_COMPLIANCE_PARSE_API (a
- * new order: "duration" allowed, "until" in the future), _STATE (the state
+ * new order: "duration" allowed, "until" in the future, no text that
+ * hides or reorders characters), _STATE (the state
  * file: "id", "created", "uid"), _FLEET (the Redis stream: the API's
  * fields and "created"; an "until" already past is taken, the caller
  * skips such an order).  The strings of spec point into obj.  NGX_ERROR:
@@ -73,8 +84,19 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
         return NGX_ERROR;
     }
 
-    return ngx_rtmp_compliance_order_stored(obj, mode, spec, now, detail,
-                                            size);
+    if (ngx_rtmp_compliance_order_stored(obj, mode, spec, now, detail, size)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /*
+     * a new order is shown as it is; orders stored or streamed before
+     * are kept as they were taken
+     */
+
+    return (mode == NGX_RTMP_COMPLIANCE_PARSE_API)
+           ? ngx_rtmp_compliance_order_shown(spec, detail, size) : NGX_OK;
 }
 
 
@@ -382,12 +404,49 @@ ngx_rtmp_compliance_order_stored(json_t *obj, ngx_uint_t mode,
 }
 
 
+/*
+ * nothing in the target or the tier (names) and the reason or the ref
+ * (free text) that a moderator would not see as it is
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_order_shown(ngx_rtmp_compliance_order_spec_t *spec,
+    u_char *detail, size_t size)
+{
+    u_char                            *p, *q, *last;
+    ngx_rtmp_compliance_order_text_t  *f;
+
+    ngx_rtmp_compliance_order_text_t  fields[] = {
+        { "target", &spec->target, NGX_RTMP_COMPLIANCE_TEXT_NAME },
+        { "tier",   &spec->tier,   NGX_RTMP_COMPLIANCE_TEXT_NAME },
+        { "reason", &spec->reason, NGX_RTMP_COMPLIANCE_TEXT_PROSE },
+        { "ref",    &spec->ref,    NGX_RTMP_COMPLIANCE_TEXT_PROSE },
+        { NULL, NULL, 0 }
+    };
+
+    for (f = fields; f->name; f++) {
+        p = ngx_rtmp_compliance_text_check(f->s->data, f->s->len, f->refuse);
+
+        if (p) {
+            last = detail + size - 1;
+            q = ngx_slprintf(detail, last, "\"%s\" has ", f->name);
+            q = ngx_rtmp_compliance_text_what(q, last, p,
+                                              f->s->data + f->s->len);
+            *q = '\0';
+
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_rtmp_compliance_order_str(json_t *obj, const char *name, size_t max,
     ngx_str_t *s, u_char *detail, size_t size)
 {
     json_t      *v;
-    size_t       i;
     const char  *p;
 
     ngx_str_null(s);
@@ -413,12 +472,13 @@ ngx_rtmp_compliance_order_str(json_t *obj, const char *name, size_t max,
         return NGX_ERROR;
     }
 
-    for (i = 0; i < s->len; i++) {
-        if ((u_char) p[i] < 0x20 || p[i] == 0x7f) {
-            ngx_snprintf(detail, size, "\"%s\" has control characters%Z",
-                         name);
-            return NGX_ERROR;
-        }
+    if (ngx_rtmp_compliance_text_check(s->data, s->len,
+                                       NGX_RTMP_COMPLIANCE_TEXT_CONTROL)
+        != NULL)
+    {
+        ngx_snprintf(detail, size, "\"%s\" has control characters%Z",
+                     name);
+        return NGX_ERROR;
     }
 
     return s->len ? NGX_OK : NGX_DECLINED;

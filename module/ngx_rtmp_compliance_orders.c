@@ -20,6 +20,12 @@
 #include "ngx_rtmp_compliance_state.h"
 #include "ngx_rtmp_compliance_fleet.h"
 #include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_text.h"
+
+
+/* KIND:"ID" in a log line */
+#define NGX_RTMP_COMPLIANCE_TARGET_LOG                                       \
+    (16 + NGX_RTMP_COMPLIANCE_CLAIM_MAX * NGX_RTMP_COMPLIANCE_TEXT_LOG_MAX + 2)
 
 
 static ngx_int_t ngx_rtmp_compliance_order_journal(
@@ -36,6 +42,8 @@ static void ngx_rtmp_compliance_order_players_locked(
     ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
+static ngx_str_t *ngx_rtmp_compliance_order_log_target(
+    ngx_rtmp_compliance_order_t *o, u_char *buf, ngx_str_t *out);
 
 
 /*
@@ -50,8 +58,10 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_order_spec_t *spec, ngx_uint_t origin,
     ngx_log_t *log, ngx_rtmp_compliance_order_t **op)
 {
+    ngx_str_t                     target;
     ngx_uint_t                    hits;
     ngx_rtmp_compliance_order_t  *o;
+    u_char                        buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
 
     o = ngx_rtmp_compliance_order_add_locked(mcf->zone, spec);
 
@@ -84,12 +94,11 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "compliance: order %uL created: %V %V:%*s until %T, "
+                      "compliance: order %uL created: %V %V until %T, "
                       "%ui live sessions hit", o->id,
                       &ngx_rtmp_compliance_actions[o->action],
-                      &ngx_rtmp_compliance_targets[o->kind],
-                      (size_t) o->target_len,
-                      ngx_rtmp_compliance_order_target(o), o->until, hits);
+                      ngx_rtmp_compliance_order_log_target(o, buf, &target),
+                      o->until, hits);
 
     } else {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
@@ -161,7 +170,8 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     json_t     *rec;
     ngx_int_t   rc;
-    ngx_str_t   uid;
+    ngx_str_t   uid, target;
+    u_char      buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
 
     rec = json_pack("{s:s, s:I}", "op", "lift", "id", (json_int_t) o->id);
 
@@ -175,11 +185,9 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "compliance: order %uL lifted: %V %V:%*s", o->id,
+                      "compliance: order %uL lifted: %V %V", o->id,
                       &ngx_rtmp_compliance_actions[o->action],
-                      &ngx_rtmp_compliance_targets[o->kind],
-                      (size_t) o->target_len,
-                      ngx_rtmp_compliance_order_target(o));
+                      ngx_rtmp_compliance_order_log_target(o, buf, &target));
 
     } else {
         uid.data = ngx_rtmp_compliance_order_uid(o);
@@ -208,16 +216,16 @@ void
 ngx_rtmp_compliance_order_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     time_t now)
 {
+    ngx_str_t                     target;
     ngx_rtmp_compliance_order_t  *o;
+    u_char                        buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
 
     while ((o = ngx_rtmp_compliance_order_expired_locked(mcf->zone, now))) {
 
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "compliance: order %uL expired: %V %V:%*s",
+                      "compliance: order %uL expired: %V %V",
                       o->id, &ngx_rtmp_compliance_actions[o->action],
-                      &ngx_rtmp_compliance_targets[o->kind],
-                      (size_t) o->target_len,
-                      ngx_rtmp_compliance_order_target(o));
+                      ngx_rtmp_compliance_order_log_target(o, buf, &target));
 
         ngx_rtmp_compliance_order_audit_locked("order.expire", o,
                                                ngx_cycle->log);
@@ -522,4 +530,26 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
 
     json_decref(f);
     json_decref(j);
+}
+
+
+/* KIND:"ID": the ID came from a client of the API, it is escaped */
+
+static ngx_str_t *
+ngx_rtmp_compliance_order_log_target(ngx_rtmp_compliance_order_t *o,
+    u_char *buf, ngx_str_t *out)
+{
+    u_char  *p, *last;
+
+    last = buf + NGX_RTMP_COMPLIANCE_TARGET_LOG;
+
+    p = ngx_slprintf(buf, last, "%V:", &ngx_rtmp_compliance_targets[o->kind]);
+    p = ngx_rtmp_compliance_text_log(p, last,
+                                     ngx_rtmp_compliance_order_target(o),
+                                     o->target_len);
+
+    out->data = buf;
+    out->len = p - buf;
+
+    return out;
 }

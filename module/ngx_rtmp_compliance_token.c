@@ -21,6 +21,7 @@
 #include "ngx_rtmp_compliance_token.h"
 #include "ngx_rtmp_compliance_key.h"
 #include "ngx_rtmp_compliance_json.h"
+#include "ngx_rtmp_compliance_text.h"
 
 
 #define NGX_RTMP_COMPLIANCE_TIME_MAX      ((int64_t) 1 << 40)
@@ -186,7 +187,8 @@ ngx_rtmp_compliance_json(ngx_str_t *src, u_char *buf, u_char *out,
 
 
 /*
- * NGX_OK: a string of 1..256 printable bytes, copied;
+ * NGX_OK: a string of 1..256 printable bytes (no character that
+ * ngx_rtmp_compliance_text_check() refuses in a name), copied;
  * NGX_DECLINED: absent or empty; NGX_ERROR: anything else;
  * NGX_ABORT: no memory
  */
@@ -195,7 +197,7 @@ static ngx_int_t
 ngx_rtmp_compliance_claim_str(ngx_rtmp_compliance_jobject_t *obj,
     const char *name, ngx_pool_t *pool, ngx_str_t *out)
 {
-    size_t                          len, i;
+    size_t                          len;
     u_char                         *s;
     ngx_rtmp_compliance_jmember_t  *v;
 
@@ -222,10 +224,12 @@ ngx_rtmp_compliance_claim_str(ngx_rtmp_compliance_jobject_t *obj,
         return NGX_ERROR;
     }
 
-    for (i = 0; i < len; i++) {
-        if (s[i] < 0x20 || s[i] == 0x7f) {
-            return NGX_ERROR;
-        }
+    /* names a moderator reads: nothing hidden, nothing reordered */
+
+    if (ngx_rtmp_compliance_text_check(s, len, NGX_RTMP_COMPLIANCE_TEXT_NAME)
+        != NULL)
+    {
+        return NGX_ERROR;
     }
 
     out->data = ngx_pnalloc(pool, len);

@@ -552,7 +552,7 @@ sub {
     my ($st, undef, $body) = api('DELETE', "orders/$o->{id}");
     is($st, 204, 'DELETE orders/ID is 204');
     is($body, '', 'no body');
-    ok(wait_log(qr/compliance: order $o->{id} lifted: suspend host:h1/),
+    ok(wait_log(qr/compliance: order $o->{id} lifted: suspend host:"h1"/),
        'the lift is logged');
     ($st) = api('GET', "orders/$o->{id}");
     is($st, 404, 'the lifted order is gone');
