@@ -5,7 +5,9 @@
 
 
 /*
- * A read-only AMF0 reader for the raw connect, publish and play commands.
+ * An AMF0 reader for the raw connect, publish and play commands, and the
+ * two changes the module makes to them in place, byte for byte: a token
+ * is redacted, and strings are scrubbed for nginx-rtmp's log lines.
  *
  * nginx-rtmp copies stream names, their arguments, app and tcUrl into
  * 256-byte buffers; tokens are longer.  This reader walks the message's
@@ -18,19 +20,28 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include "ngx_rtmp_compliance_amf.h"
+#include "ngx_rtmp_compliance_text.h"
 
 
 #define NGX_RTMP_COMPLIANCE_AMF_DEPTH     16
+#define NGX_RTMP_COMPLIANCE_AMF_WINDOW    256
 
 
 static ngx_int_t ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a,
     u_char *dst, size_t n);
+static ngx_int_t ngx_rtmp_compliance_amf_move(ngx_rtmp_compliance_amf_t *a,
+    u_char *dst, u_char *src, size_t n);
 static ngx_int_t ngx_rtmp_compliance_amf_uint(ngx_rtmp_compliance_amf_t *a,
     size_t len, size_t *n);
 static ngx_int_t ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a,
-    ngx_uint_t depth);
+    ngx_uint_t depth, ngx_uint_t scrub);
 static ngx_int_t ngx_rtmp_compliance_amf_skip_props(
-    ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth);
+    ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth, ngx_uint_t scrub);
+static ngx_int_t ngx_rtmp_compliance_amf_skip_string(
+    ngx_rtmp_compliance_amf_t *a, size_t len, ngx_uint_t scrub);
+static ngx_int_t ngx_rtmp_compliance_amf_scrub_string(
+    ngx_rtmp_compliance_amf_t *a, size_t n);
+static void ngx_rtmp_compliance_amf_scrub_rest(ngx_rtmp_compliance_amf_t *a);
 static ngx_int_t ngx_rtmp_compliance_amf_string(ngx_rtmp_compliance_amf_t *a,
     u_char type, u_char *buf, size_t size, ngx_str_t *s,
     ngx_rtmp_compliance_amf_t *at);
@@ -58,6 +69,19 @@ static ngx_int_t
 ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a, u_char *dst,
     size_t n)
 {
+    return ngx_rtmp_compliance_amf_move(a, dst, NULL, n);
+}
+
+
+/*
+ * the n bytes at a, which moves past them: copied to dst, or overwritten
+ * with those of src, or (both NULL) skipped
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_move(ngx_rtmp_compliance_amf_t *a, u_char *dst,
+    u_char *src, size_t n)
+{
     size_t  size;
 
     while (n) {
@@ -79,6 +103,10 @@ ngx_rtmp_compliance_amf_get(ngx_rtmp_compliance_amf_t *a, u_char *dst,
 
         if (dst) {
             dst = ngx_cpymem(dst, a->pos, size);
+
+        } else if (src) {
+            ngx_memcpy(a->pos, src, size);
+            src += size;
         }
 
         a->pos += size;
@@ -112,8 +140,14 @@ ngx_rtmp_compliance_amf_uint(ngx_rtmp_compliance_amf_t *a, size_t len,
 }
 
 
+/*
+ * skips a value; scrub: its strings (not the names of properties) are
+ * made fit for a log line in place as they are passed
+ */
+
 static ngx_int_t
-ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
+ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth,
+    ngx_uint_t scrub)
 {
     u_char  type;
     size_t  n;
@@ -135,19 +169,11 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         return ngx_rtmp_compliance_amf_get(a, NULL, 1);
 
     case NGX_RTMP_AMF0_STRING:
-        if (ngx_rtmp_compliance_amf_uint(a, 2, &n) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        return ngx_rtmp_compliance_amf_get(a, NULL, n);
+        return ngx_rtmp_compliance_amf_skip_string(a, 2, scrub);
 
     case NGX_RTMP_AMF0_LONG_STRING:
     case NGX_RTMP_AMF0_XML_DOC:
-        if (ngx_rtmp_compliance_amf_uint(a, 4, &n) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        return ngx_rtmp_compliance_amf_get(a, NULL, n);
+        return ngx_rtmp_compliance_amf_skip_string(a, 4, scrub);
 
     case NGX_RTMP_AMF0_NULL:
     case NGX_RTMP_AMF0_UNDEFINED:
@@ -164,7 +190,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
             return NGX_ERROR;
         }
 
-        return ngx_rtmp_compliance_amf_skip_props(a, depth);
+        return ngx_rtmp_compliance_amf_skip_props(a, depth, scrub);
 
     case NGX_RTMP_AMF0_TYPED_OBJECT:
         if (ngx_rtmp_compliance_amf_uint(a, 2, &n) != NGX_OK
@@ -176,7 +202,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         /* fall through */
 
     case NGX_RTMP_AMF0_OBJECT:
-        return ngx_rtmp_compliance_amf_skip_props(a, depth);
+        return ngx_rtmp_compliance_amf_skip_props(a, depth, scrub);
 
     case NGX_RTMP_AMF0_STRICT_ARRAY:
         if (ngx_rtmp_compliance_amf_uint(a, 4, &n) != NGX_OK) {
@@ -184,7 +210,9 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
         }
 
         while (n--) {
-            if (ngx_rtmp_compliance_amf_skip(a, depth + 1) != NGX_OK) {
+            if (ngx_rtmp_compliance_amf_skip(a, depth + 1, scrub)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
         }
@@ -199,7 +227,7 @@ ngx_rtmp_compliance_amf_skip(ngx_rtmp_compliance_amf_t *a, ngx_uint_t depth)
 
 static ngx_int_t
 ngx_rtmp_compliance_amf_skip_props(ngx_rtmp_compliance_amf_t *a,
-    ngx_uint_t depth)
+    ngx_uint_t depth, ngx_uint_t scrub)
 {
     u_char  end;
     size_t  n;
@@ -220,9 +248,91 @@ ngx_rtmp_compliance_amf_skip_props(ngx_rtmp_compliance_amf_t *a,
         }
 
         if (ngx_rtmp_compliance_amf_get(a, NULL, n) != NGX_OK
-            || ngx_rtmp_compliance_amf_skip(a, depth + 1) != NGX_OK)
+            || ngx_rtmp_compliance_amf_skip(a, depth + 1, scrub) != NGX_OK)
         {
             return NGX_ERROR;
+        }
+    }
+}
+
+
+/* a string's bytes after its length of len bytes (2 or 4) */
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_skip_string(ngx_rtmp_compliance_amf_t *a, size_t len,
+    ngx_uint_t scrub)
+{
+    size_t  n;
+
+    if (ngx_rtmp_compliance_amf_uint(a, len, &n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return scrub ? ngx_rtmp_compliance_amf_scrub_string(a, n)
+                 : ngx_rtmp_compliance_amf_get(a, NULL, n);
+}
+
+
+/*
+ * the n bytes of a string at a through ngx_rtmp_compliance_text_scrub(),
+ * a window at a time: a character cut by the end of a window goes on in
+ * the next
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_amf_scrub_string(ngx_rtmp_compliance_amf_t *a, size_t n)
+{
+    size_t                     len, keep, done;
+    ngx_rtmp_compliance_amf_t  back;
+    u_char                     buf[NGX_RTMP_COMPLIANCE_AMF_WINDOW];
+
+    back = *a;
+    keep = 0;
+
+    do {
+        len = ngx_min(n, sizeof(buf) - keep);
+
+        if (ngx_rtmp_compliance_amf_get(a, buf + keep, len) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        n -= len;
+        len += keep;
+
+        done = ngx_rtmp_compliance_text_scrub(buf, len, n == 0);
+
+        /* what was looked at goes back where it came from */
+        (void) ngx_rtmp_compliance_amf_move(&back, NULL, buf, done);
+
+        keep = len - done;
+        ngx_memmove(buf, buf + done, keep);
+
+    } while (n);
+
+    return NGX_OK;
+}
+
+
+/*
+ * past what the walk could follow, the bytes of the message that are not
+ * printable ASCII become '_': nginx-rtmp then reads no string from there
+ * that could break a log line, if it reads one at all
+ */
+
+static void
+ngx_rtmp_compliance_amf_scrub_rest(ngx_rtmp_compliance_amf_t *a)
+{
+    u_char  *p, *last;
+
+    for ( /* void */ ; a->cl; a->cl = a->cl->next) {
+        p = a->pos ? a->pos : a->cl->buf->pos;
+        last = a->cl->buf->last;
+        a->pos = NULL;
+
+        for ( /* void */ ; p < last; p++) {
+            if (*p < 0x20 || *p >= 0x7f) {
+                *p = '_';
+            }
         }
     }
 }
@@ -305,7 +415,7 @@ ngx_rtmp_compliance_amf_stream_name(ngx_chain_t *in, u_char *buf,
     ngx_rtmp_compliance_amf_t  a;
 
     if (ngx_rtmp_compliance_amf_start(&a, in) != NGX_OK
-        || ngx_rtmp_compliance_amf_skip(&a, 0) != NGX_OK
+        || ngx_rtmp_compliance_amf_skip(&a, 0, 0) != NGX_OK
         || ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK)
     {
         return NGX_ERROR;
@@ -380,7 +490,7 @@ ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
         }
 
         if (dst == NULL) {
-            if (ngx_rtmp_compliance_amf_skip(&a, 1) != NGX_OK) {
+            if (ngx_rtmp_compliance_amf_skip(&a, 1, 0) != NGX_OK) {
                 return NGX_ERROR;
             }
 
@@ -405,6 +515,30 @@ ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
             return rc;
         }
     }
+}
+
+
+/*
+ * every string of a command (nested ones too) made fit for a log line in
+ * place, before nginx-rtmp reads it: its cmd module logs connect's app,
+ * flashVer, swfUrl, tcUrl and pageUrl, and the name, arguments and type
+ * of publish and play as they are
+ */
+
+void
+ngx_rtmp_compliance_amf_scrub(ngx_chain_t *in)
+{
+    ngx_rtmp_compliance_amf_t  a;
+
+    a.cl = in;
+    a.pos = in ? in->buf->pos : NULL;
+
+    while (ngx_rtmp_compliance_amf_skip(&a, 0, 1) == NGX_OK) {
+        /* void */
+    }
+
+    /* at the end a.cl is NULL; else the walk could not go on */
+    ngx_rtmp_compliance_amf_scrub_rest(&a);
 }
 
 

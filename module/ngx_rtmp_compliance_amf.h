@@ -5,7 +5,8 @@
 
 
 /*
- * Reading the raw connect, publish and play commands.
+ * Reading the raw connect, publish and play commands; a token redacted
+ * and strings scrubbed in them.
  */
 
 
@@ -30,6 +31,7 @@ ngx_int_t ngx_rtmp_compliance_amf_stream_name(ngx_chain_t *in,
 ngx_int_t ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf,
     size_t size, ngx_str_t *app, ngx_str_t *tc_url,
     ngx_rtmp_compliance_amf_t *at);
+void ngx_rtmp_compliance_amf_scrub(ngx_chain_t *in);
 void ngx_rtmp_compliance_amf_redact(ngx_rtmp_compliance_amf_t *at,
     size_t off, size_t len);
 
