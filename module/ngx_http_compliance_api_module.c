@@ -1190,11 +1190,20 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "# HELP compliance_fleet_lag_ms How old the last stream entry "
             "was when it was applied; 0 when caught up.\n"
             "# TYPE compliance_fleet_lag_ms gauge\n"
-            "compliance_fleet_lag_ms %uL\n",
+            "compliance_fleet_lag_ms %uL\n"
+            "# HELP compliance_fleet_room_lock_skipped_total Publishers "
+            "admitted without the room lock (Redis down).\n"
+            "# TYPE compliance_fleet_room_lock_skipped_total counter\n"
+            "compliance_fleet_room_lock_skipped_total %ui\n"
+            "# HELP compliance_fleet_room_lock_busy_total Publishers "
+            "dropped: their room is live on another node.\n"
+            "# TYPE compliance_fleet_room_lock_busy_total counter\n"
+            "compliance_fleet_room_lock_busy_total %ui\n",
             sh.nsessions[0], sh.nsessions[1], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
             sh.audit_lost ? 0 : 1, sh.fleet_connected, sh.noutbox,
-            sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms);
+            sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
+            sh.lock_skipped, sh.lock_busy);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,
