@@ -3,10 +3,17 @@
 # real browser: headless Chromium, driven through chromedriver's WebDriver
 # HTTP protocol, lists the live sessions, shows an API error, issues a
 # suspension that drops its session, lifts it, and drops an AI host's
-# session.  chromium and chromium-driver are installed when missing; the
-# browser block is skipped, with the reason, only when they cannot be.
-# The screenshots are left in the servroot (TEST_NGINX_NO_CLEAN=1 keeps
-# it): console-live.png, console-order.png, console-refused.png.
+# session; in a 1280x800 window, claims of 256 bytes and reasons of 512
+# are cut to their cells and every button stays in view; look-alike ids
+# are marked and the characters that could hide or reorder text (bidi
+# controls, C0 and C1 controls, zero-width and other invisible ones) are
+# shown escaped.  chromium and chromium-driver are installed when missing;
+# the browser blocks are skipped, with the reason, only when they cannot
+# be.  The screenshots of the first block are left in the servroot
+# (TEST_NGINX_NO_CLEAN=1 keeps it): console-live.png, console-order.png,
+# console-refused.png; those of the long and the hostile values in
+# build/console-screenshots (TEST_CONSOLE_SHOTS=DIR for another):
+# console-long.png, console-hostile.png, console-hostile-fake.png.
 # TEST_CHROMIUM and TEST_CHROMEDRIVER name other binaries.
 
 use utf8;
@@ -14,6 +21,7 @@ use lib 't/lib';
 
 use Test::Compliance;
 use Digest::SHA ();
+use File::Path ();
 use HTTP::Tiny ();
 use JSON::PP ();
 use MIME::Base64 ();
@@ -30,6 +38,11 @@ our $Reason = '虚假宣传 false price claims';
 our $Ref = 'SAMR-2026-0042';
 
 our $RtmpConf = zone_conf('console');
+our $RtmpConfNoState = zone_conf();
+
+# the windows of the long values' test, WIDTH,HEIGHT (TEST_CONSOLE_WINDOWS
+# for others)
+our @Windows = split ' ', $ENV{TEST_CONSOLE_WINDOWS} || '1280,800 1920,1080';
 
 our $Config = tiers('basic', 'verified ai_host=allow') . live_app();
 
@@ -117,8 +130,11 @@ sub wd {
 }
 
 
+# start_browser(SERVROOT[, "WIDTH,HEIGHT"]): chromedriver and a headless
+# Chromium of that window size (1480,1000)
+
 sub start_browser {
-    my ($root) = @_;
+    my ($root, $size) = @_;
 
     my $port = free_port();
     my $log = "$root/logs/chromedriver.log";
@@ -160,7 +176,7 @@ sub start_browser {
                             --disable-background-networking
                             --disable-component-update --disable-sync
                             --disable-dev-shm-usage --lang=zh-CN),
-                         '--window-size=1480,1000',
+                         '--window-size=' . ($size || '1480,1000'),
                          "--user-data-dir=$profile"],
             },
         } },
@@ -264,6 +280,23 @@ sub message {
 }
 
 
+# no_browser_errors(qr//...): the browser saw no script error and no CSP
+# violation, nothing SEVERE but what the patterns match
+
+sub no_browser_errors {
+    my (@expected) = @_;
+
+    my $log = eval { wd('POST', '/se/log', { type => 'browser' }) };
+    my @bad = grep {
+        my $m = $_->{message};
+        $_->{level} eq 'SEVERE' && !grep { $m =~ $_ } @expected
+    } @{$log || []};
+    ok($log, 'the browser log can be read') or Test::More::diag($@);
+    is_deeply([map { $_->{message} } @bad], [],
+              'no errors in the browser console');
+}
+
+
 #-----------------------------------------------------------------------------
 # the API and the RTMP side
 #-----------------------------------------------------------------------------
@@ -282,16 +315,30 @@ sub bytes {
 # the browser block
 #-----------------------------------------------------------------------------
 
-sub browser_test {
-    my ($block, $root) = @_;
+# in_browser(SUB): a post_check that runs SUB(BLOCK, SERVROOT, the http
+# server's URL) when there is a browser, and skips, saying why, when there
+# is none
 
-    if (my $why = browser_missing()) {
-        SKIP: { Test::More::skip("no browser: $why", 1) }
-        return;
-    }
+sub in_browser {
+    my ($test) = @_;
+
+    return sub {
+        my ($block, $root) = @_;
+
+        if (my $why = browser_missing()) {
+            SKIP: { Test::More::skip("no browser: $why", 1) }
+            return;
+        }
+
+        $test->($block, $root, 'http://127.0.0.1:' . http_port());
+    };
+}
+
+
+sub browser_test {
+    my ($block, $root, $http) = @_;
 
     my $t0 = Time::HiRes::time();
-    my $http = 'http://127.0.0.1:' . http_port();
 
     my $target = publisher('room-7', sub => 'host-7', pid => 'person-7',
                            duration => 60000);
@@ -477,23 +524,573 @@ sub browser_test {
     ok(wait_for(sub { $polls->() > $n }, 5), 'and keeps polling');
     screenshot("$root/console-refused.png");
 
-    # the browser saw no script error and no CSP violation; the 400 and
-    # the 403s above are logged as failed loads
-    my $log = eval { wd('POST', '/se/log', { type => 'browser' }) };
-    my @bad = grep {
-        $_->{level} eq 'SEVERE'
-        && $_->{message} !~ m{/compliance/orders - Failed to load resource: the server responded with a status of 400}
-        && $_->{message} !~ m{/ops/api/(?:sessions|orders) - Failed to load resource: the server responded with a status of 403}
-    } @{$log || []};
-    ok($log, 'the browser log can be read') or Test::More::diag($@);
-    is_deeply([map { $_->{message} } @bad], [],
-              'no errors in the browser console');
+    # the 400 and the 403s above are logged as failed loads
+    no_browser_errors(qr{/compliance/orders - Failed to load resource: the server responded with a status of 400},
+                      qr{/ops/api/(?:sessions|orders) - Failed to load resource: the server responded with a status of 403});
 
     stop_browser();
     stop_client($_) for $target, $ai, $xss;
 
     Test::More::note(sprintf 'the browser block took %.1f s',
                      Time::HiRes::time() - $t0);
+}
+
+
+#-----------------------------------------------------------------------------
+# long values: each cut to its cell, the buttons in view
+#-----------------------------------------------------------------------------
+
+# where the screenshots of the long and the hostile values are kept, out
+# of the servroot so that they outlive a passing run: TEST_CONSOLE_SHOTS,
+# by default build/console-screenshots
+
+sub shots_dir {
+    my $dir = $ENV{TEST_CONSOLE_SHOTS}
+              || repo_root() . '/build/console-screenshots';
+    File::Path::make_path($dir);
+    return $dir;
+}
+
+
+# the geometry of the page, in CSS pixels: the window, the page's width,
+# each table's scroll area, each button of a row (its box once the page is
+# scrolled down to it, the box of its table's scroll area, whether it is
+# what is seen at its centre) and each
+# cell of a row (its box, the size of the text seen in it, its text, the
+# titles in it, its line height)
+
+sub geometry {
+    return js(<<'EOF');
+var each = function (css, f) {
+    Array.prototype.forEach.call(document.querySelectorAll(css), f);
+};
+var box = function (e) {
+    var r = e.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+             width: r.width, height: r.height };
+};
+var g = { width: window.innerWidth, height: window.innerHeight,
+          page: document.documentElement.scrollWidth, areas: {},
+          buttons: [], cells: [] };
+each('.scroll', function (a) {
+    g.areas[a.querySelector('table').id] =
+        { box: box(a), scroll: a.scrollWidth, client: a.clientWidth };
+});
+each('tbody tr button', function (b) {
+    var r = b.getBoundingClientRect();
+    var hit;
+    /* the page may be longer than the window: scroll it, and it alone, to
+       the button's height (not sideways, and not the table's area) */
+    window.scrollBy(0, (r.top + r.bottom - window.innerHeight) / 2);
+    r = b.getBoundingClientRect();
+    hit = document.elementFromPoint((r.left + r.right) / 2,
+                                    (r.top + r.bottom) / 2);
+    g.buttons.push({ table: b.closest('table').id,
+                     row: b.closest('tr').getAttribute('data-id'),
+                     text: b.textContent, box: box(b),
+                     area: box(b.closest('.scroll')),
+                     seen: !!hit && b.contains(hit) });
+});
+/* the box of the text one sees in a cell: each line of text as laid out,
+   cut by the boxes that clip it */
+var seen = function (td) {
+    var v = { left: Infinity, right: -Infinity, top: Infinity,
+              bottom: -Infinity };
+    var walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    var range = document.createRange();
+    var n, e, c, i, rs, r;
+    while ((n = walk.nextNode())) {
+        range.selectNodeContents(n);
+        rs = range.getClientRects();
+        for (i = 0; i < rs.length; i++) {
+            r = { left: rs[i].left, right: rs[i].right, top: rs[i].top,
+                  bottom: rs[i].bottom };
+            for (e = n.parentNode; e !== td.parentNode; e = e.parentNode) {
+                if (getComputedStyle(e).overflow === 'visible') { continue; }
+                c = e.getBoundingClientRect();
+                r.left = Math.max(r.left, c.left);
+                r.right = Math.min(r.right, c.right);
+                r.top = Math.max(r.top, c.top);
+                r.bottom = Math.min(r.bottom, c.bottom);
+            }
+            if (r.right > r.left && r.bottom > r.top) {
+                v.left = Math.min(v.left, r.left);
+                v.right = Math.max(v.right, r.right);
+                v.top = Math.min(v.top, r.top);
+                v.bottom = Math.max(v.bottom, r.bottom);
+            }
+        }
+    }
+    return { width: Math.max(0, v.right - v.left),
+             height: Math.max(0, v.bottom - v.top) };
+};
+each('tbody td', function (td) {
+    var titles = Array.prototype.map.call(td.querySelectorAll('[title]'),
+                                          function (e) { return e.title; });
+    if (td.title) { titles.unshift(td.title); }
+    g.cells.push({ table: td.closest('table').id,
+                   row: td.parentNode.getAttribute('data-id'),
+                   col: td.cellIndex, text: td.textContent, box: box(td),
+                   seen: seen(td), titles: titles,
+                   line: parseFloat(getComputedStyle(td).lineHeight) });
+});
+window.scrollTo(0, 0);
+return g;
+EOF
+}
+
+
+# layout_test("WIDTHxHEIGHT", [TABLE, ITEM, COLUMN, LINES, VALUES...]...):
+# the page in the browser, in a window of that size, fits its width, its
+# buttons are in view, and the cell of each ITEM's COLUMN holds its
+# VALUES whole but shows at most LINES lines of them
+
+sub layout_test {
+    my ($size, @long) = @_;
+
+    ok(wait_for(sub { @{rows('sessions')} == 3 && @{rows('orders')} == 3
+                      && rows('sessions')->[2]{cells}[8] ne '' }, 10),
+       "$size: the console lists the three sessions and the three orders");
+
+    my $g = geometry();
+    Test::More::note("$size: the page is $g->{width} x $g->{height}");
+    cmp_ok($g->{width}, '>=', 1200, 'a window of a usual width');
+    cmp_ok($g->{page}, '<=', $g->{width}, 'the page is no wider than it');
+
+    for my $t (qw(sessions orders)) {
+        my $area = $g->{areas}{$t};
+        cmp_ok($area->{scroll}, '<=', $area->{client},
+               "$size: the $t table fits its width: nothing to scroll to");
+    }
+
+    is(scalar(grep { $_->{table} eq 'sessions' } @{$g->{buttons}}), 6,
+       'Order and Drop buttons on the three sessions');
+    is(scalar(grep { $_->{table} eq 'orders' } @{$g->{buttons}}), 3,
+       'a Lift button on each order');
+
+    for my $b (@{$g->{buttons}}) {
+        my ($x, $area) = ($b->{box}, $b->{area});
+        my $what = "$b->{table} $b->{row}: $b->{text}";
+
+        ok($x->{width} > 0 && $x->{left} >= 0 && $x->{right} <= $g->{width}
+           && $x->{top} >= 0 && $x->{bottom} <= $g->{height},
+           "$what is in the window")
+            or Test::More::diag(Test::More::explain($x));
+        ok($x->{left} >= $area->{left} && $x->{right} <= $area->{right},
+           "$what is in its table's visible area")
+            or Test::More::diag(Test::More::explain($x, $area));
+        ok($b->{seen}, "$what is not covered");
+    }
+
+    for my $l (@long) {
+        my ($t, $item, $col, $lines, @values) = @$l;
+        my ($c) = grep { $_->{table} eq $t && $_->{row} eq $item->{id}
+                         && $_->{col} == $col } @{$g->{cells}};
+        my $what = "$t $item->{id} column $col";
+
+        ok($c, "$what is in the page") or next;
+
+        for my $v (@values) {
+            ok(index($c->{text}, $v) >= 0, "$what holds the whole value");
+            ok((grep { index($_, $v) >= 0 } @{$c->{titles}}),
+               'and shows it whole in a title');
+        }
+
+        cmp_ok($c->{seen}{width}, '>', 0, "$what: its text is seen");
+        cmp_ok($c->{seen}{width}, '<=', 24 * 16, 'at most 24rem of it');
+        cmp_ok($c->{seen}{height}, '<=', $lines * $c->{line} + 2,
+               "$lines line" . ($lines > 1 ? 's' : '') . ' of it at most');
+    }
+
+    my @wide = grep { $_->{seen}{width} > 24 * 16 } @{$g->{cells}};
+    is_deeply([map { "$_->{table} $_->{row} column $_->{col}" } @wide], [],
+              'no cell shows more than 24rem of text');
+
+    my $png = screenshot(shots_dir() . "/console-long-$size.png");
+    like($png, qr/^\x89PNG\r\n\x1a\n/, "a PNG screenshot of them, $size");
+
+}
+
+
+sub long_values_test {
+    my ($block, $root, $http) = @_;
+
+    # claims of 256 bytes, the most a claim can be (255 for a room, the
+    # most a stream name can be): without a space, and in Chinese (3 bytes
+    # a character)
+    my $long = sub { substr($_[0] x 256, 0, $_[1] || 256) };
+    my %a = (mcn => $long->('mcn-0123456789abcdef'));
+    my %b = (room => $long->('room-long-', 255), sub => $long->('host-long-'),
+             pid => $long->('person-'), op => '运营者' x 28 . '运x',
+             mcn => '机构' x 42 . 'mcn-');
+    my $reason_zh = '虚假宣传，价格欺诈。' x 17 . 'x' x 2;
+    my $reason_en = $long->('false-price-claims;') x 2;
+    my $target = 'person:' . $long->('p');
+    my $ref = substr('SAMR-2026-' x 13, 0, 128);
+
+    is(length bytes($_), 256, 'a claim of 256 bytes')
+        for $a{mcn}, @b{qw(sub pid op mcn)};
+    is(length $b{room}, 255, 'a room of 255 bytes');
+    is(length bytes($_), 512, 'a reason of 512 bytes')
+        for $reason_zh, $reason_en;
+
+    my @runs = (
+        publisher('room-a', sub => 'host-a', pid => 'person-a', %a,
+                  duration => 60000),
+        publisher($b{room}, map({ $_ => $b{$_} } qw(sub pid op mcn)),
+                  duration => 60000),
+        publisher('room-c', sub => 'host-c', pid => 'person-c',
+                  duration => 60000),
+    );
+
+    ok(wait_sessions(3, 15), 'three publishers live');
+
+    # warn: the session of host-a goes on
+    my $o1 = order(target => 'host:host-a', action => 'warn',
+                   reason => bytes($reason_zh), duration => 3600);
+    my $o2 = order(target => $target, action => 'suspend',
+                   reason => $reason_en, ref => $ref, duration => 3600);
+    my $o3 = order(target => 'room:nobody', action => 'ban',
+                   reason => 'spam');
+
+    # the long values: whole in the page and in a title, shown cut to a
+    # box of a few lines of at most 24rem
+    my ($sa) = find_sessions(room => 'room-a');
+    my ($sb) = find_sessions(room => $b{room});
+    my @long = (
+        [sessions => $sa, 4, 1, $a{mcn}],
+        [sessions => $sb, 1, 1, $b{room}],
+        [sessions => $sb, 2, 2, $b{sub}, $b{pid}],
+        [sessions => $sb, 3, 1, $b{op}],
+        [sessions => $sb, 4, 1, $b{mcn}],
+        [orders => $o1, 5, 3, $reason_zh],
+        [orders => $o2, 1, 2, $target],
+        [orders => $o2, 5, 3, $reason_en],
+        [orders => $o2, 6, 1, $ref],
+    );
+
+    # a laptop's window, where the form goes below the tables, and a
+    # desktop's, where it stays beside them
+    for my $size (@::Windows) {
+        stop_browser();
+        start_browser($root, $size);
+        wd('POST', '/url', { url => "$http/console/" });
+        layout_test($size =~ tr/,/x/r, @long);
+    }
+
+    # the buttons work: lift the order with the long target
+    click(qq{#orders-body tr[data-id="$o2->{id}"] button.lift});
+    like(wd('GET', '/alert/text'), qr/Lift order #$o2->{id} \(suspend \Q$target\E\)/,
+         'lifting the long order asks first');
+    wd('POST', '/alert/accept');
+    ok(wait_for(sub { !row_of('orders', 0, qr/^\Q$o2->{id}\E$/) }, 10),
+       'and lifts it');
+    my ($st) = api('GET', "orders/$o2->{id}");
+    is($st, 404, 'it is gone from the API');
+
+    no_browser_errors();
+
+    stop_browser();
+    stop_client($_) for @runs;
+}
+
+
+#-----------------------------------------------------------------------------
+# hostile characters: look-alikes marked, invisible characters escaped
+#-----------------------------------------------------------------------------
+
+# the characters that can hide or reorder text (controls, format
+# characters such as the bidi controls U+202A-202E and U+2066-2069, line
+# and paragraph separators, surrogates, the other default-ignorable code
+# points), by Perl's own Unicode tables
+
+my $Hidden = qr/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/;
+
+
+# the text of a value, as the console is to show it: each of those as
+# \uXXXX (\u{XXXXX} above U+FFFF)
+
+sub escaped {
+    my ($v) = @_;
+    $v =~ s/($Hidden)/ord $1 > 0xffff ? sprintf('\\u{%x}', ord $1)
+                                      : sprintf('\\u%04x', ord $1)/ge;
+    return $v;
+}
+
+
+# what the cells of a row show: [{ text, marks, escapes }] (its text as
+# shown, how many non-ASCII marks, the text of the escapes)
+
+sub cells_of {
+    my ($table, $id) = @_;
+    return js(<<'EOF', $table, $id);
+var row = document.querySelector('#' + arguments[0] + '-body tr[data-id="'
+                                 + arguments[1] + '"]');
+return row && Array.prototype.map.call(row.cells, function (c) {
+    return { text: c.innerText,
+             marks: c.querySelectorAll('.mark').length,
+             escapes: Array.prototype.map.call(c.querySelectorAll('.esc'),
+                                               function (e) {
+                                                   return e.textContent; }) };
+});
+EOF
+}
+
+
+# all the text the tables show, and all their titles
+
+sub table_texts {
+    return js(<<'EOF');
+var t = [];
+Array.prototype.forEach.call(document.querySelectorAll('tbody'), function (b) {
+    t.push(b.textContent);
+    Array.prototype.forEach.call(b.querySelectorAll('[title]'), function (e) {
+        t.push(e.title);
+    });
+});
+return t;
+EOF
+}
+
+
+# none of the texts holds a hidden character (but a title's line ends)
+
+sub nothing_hidden {
+    my ($what, @texts) = @_;
+    my @bad = map { escaped($_) } grep { (my $x = $_) =~ s/\n//g;
+                                         $x =~ $Hidden } @texts;
+    is_deeply(\@bad, [], "$what: no hidden character is shown as it is");
+}
+
+
+# live(ROOM, CLAIMS..., pid => PERSON): (a publisher of ROOM, its session
+# once it is live, found by its PERSON, or undef once it is told it is
+# refused); texts go to the token tool and the client as Perl's own
+# strings, which they get as UTF-8 (the token's JSON would encode bytes
+# again)
+
+sub live {
+    my ($room, %claims) = @_;
+
+    my $run = publisher($room, %claims, duration => 60000);
+    my $s;
+
+    wait_for(sub {
+        ($s) = find_sessions(person => $claims{pid});
+        return $s || client_output($run) =~ /Publish\.Rejected/;
+    }, 15);
+
+    return ($run, $s);
+}
+
+
+# (nginx puts its time, $msec, in "started")
+
+our $FakeSessions = <<'EOF';
+[{"id":1,"kind":"publish","app":"live","room":"r\u202eoom1",
+  "host":"h\u2066ost\u2069-1","person":"p\u200bx","op":"op\u00851",
+  "mcn":"m\u00adcn\ufeff","tier":"basic\u061c","ai":false,"viewers":0,
+  "started":$msec,"addr":"203.0.113.9:40000"},
+ {"id":2,"kind":"publish","app":"live","room":"room-2","host":"host-2",
+  "person":"person-2","op":"op-2","mcn":"\u0007\u001b[31m\u007f",
+  "tier":"basic","ai":false,"viewers":3,"started":$msec,
+  "addr":"203.0.113.9:40001"}]
+EOF
+
+our $FakeOrders = <<'EOF';
+[{"id":5,"target":"person:\u202egnp.exe","action":"ban",
+  "created":1700000000,"until":null,
+  "reason":"a\u202ab\u202bc\u202cd\u202d e\u2067f\u2068g\u2028h\u2029i \ud800 \udb40\udc01 \u3164 <b>x</b>",
+  "ref":"SAMR\u200d-1"},
+ {"id":6,"target":"room:r\u043e\u043em1","action":"restrict",
+  "tier":"t\u200e1","created":1700000000,"until":1900000000,
+  "reason":"ok","ref":null}]
+EOF
+
+# the JSON of an API as one line of an nginx string
+
+sub one_line {
+    my ($text) = @_;
+    $text =~ s/\n//g;
+    return $text;
+}
+
+
+our $FakeLocations = $Locations . <<"EOF";
+
+location = /fake/console {
+    compliance_console /fake/api/;
+}
+
+location /fake/api/ {
+    default_type application/json;
+
+    location = /fake/api/sessions {
+        return 200 '${\ one_line($FakeSessions)}';
+    }
+
+    location = /fake/api/orders {
+        return 200 '${\ one_line($FakeOrders)}';
+    }
+}
+EOF
+
+
+# no [error] in the log but the refusals of claims as token_malformed (the
+# module may refuse the hostile characters, hostile_test() says what it
+# did), and no [alert]
+
+our $NoErrorButMalformed = [
+    qr/\[error\](?! \d+#\d+: \*\d+ compliance: publish rejected: token_malformed: )/,
+    '[alert]',
+];
+
+
+sub hostile_test {
+    my ($block, $root, $http) = @_;
+
+    # rооm1 with two Cyrillic о (U+043E) looks like room1; a right-to-left
+    # override makes r\u202eoom1 show as "r1moo"; U+0085 (C1) and U+200B
+    # (zero width space) are invisible
+    my $cyr = "r\x{43e}\x{43e}m1";
+    my $bidi = "r\x{202e}oom1";
+    my ($rc, $sc) = live($cyr, sub => "h\x{43e}st-c", pid => 'person-c');
+    my ($rb, $sb) = live($bidi, sub => 'host-b', pid => 'person-b');
+    my ($rz, $sz) = live('room-z', sub => 'host-z', pid => 'person-z',
+                         op => "op\x{85}1", mcn => "m\x{200b}cn");
+    my ($ra, $sa) = live('room-a', sub => 'host-a', pid => 'person-a');
+
+    ok($sc, 'a look-alike room is admitted: it is a real name');
+    ok($sa, 'and an ASCII one');
+
+    # an order whose target is reversed by an override: refused, or kept
+    my $target = "person:\x{202e}gnp.exe";
+    my $reason = "x \x{2067}abc\x{2069} y";
+    my ($st, $o, $body) = api('POST', 'orders',
+                              { target => bytes($target), action => 'ban',
+                                reason => bytes($reason) });
+    ok($st == 201 || ($st == 400 && $o->{error} eq 'invalid_order'),
+       'an order on ' . escaped($target)
+       . " is made or refused as invalid_order: $st")
+        or Test::More::diag($body);
+    Test::More::note("the order on a reversed target: $st; the sessions "
+                     . 'with an override, a C1 control, a zero width '
+                     . 'space: ' . join(', ', map { $_ ? 'live' : 'refused' }
+                                               $sb, $sz));
+
+    start_browser($root, '1280,800');
+    wd('POST', '/url', { url => "$http/console/" });
+
+    my $live = grep { $_ } $sc, $sb, $sz, $sa;
+    ok(wait_for(sub { @{rows('sessions')} == $live }, 10),
+       "the console lists the $live live sessions");
+
+    # the look-alike: shown as it is, after a mark; its title spells it
+    my $c = cells_of('sessions', $sc->{id});
+    is($c->[1]{text}, "非ASCII$cyr", 'a room not all ASCII is marked');
+    is($c->[1]{marks}, 1, 'once');
+    like($c->[2]{text}, qr/^非ASCIIh\x{43e}st-c\n/, 'so is such a host');
+    is($c->[3]{marks} + $c->[4]{marks} + $c->[5]{marks}, 0,
+       'but not the ASCII operator, MCN and tier');
+    ok((grep { index($_, '非 ASCII non-ASCII: r\u043e\u043em1') >= 0 }
+        @{table_texts()}), 'the title of a look-alike spells it in escapes');
+
+    my $ca = cells_of('sessions', $sa->{id});
+    is(join('', map { $_->{marks} } @$ca), '0' x @$ca,
+       'an ASCII session has no mark');
+
+    # from the look-alike's row, the form says its target is not ASCII
+    click(qq{#sessions-body tr[data-id="$sc->{id}"] button.act});
+    is_deeply(js('var h = document.getElementById("target-hint");'
+                 . 'return [h.hidden, h.textContent];'),
+              [JSON::PP::false, '不全是 ASCII 字符 Not all ASCII: h\u043est-c'],
+              'an order on it is marked as not ASCII in the form');
+
+    if ($sb) {
+        my $b = cells_of('sessions', $sb->{id});
+        is($b->[1]{text}, '非ASCIIr\u202eoom1',
+           'a room with an override is shown escaped, in its order');
+        is_deeply($b->[1]{escapes}, ['\u202e'], 'as one escape');
+
+        click(qq{#sessions-body tr[data-id="$sb->{id}"] button.drop});
+        my $alert = wd('GET', '/alert/text');
+        wd('POST', '/alert/dismiss');
+        like($alert, qr/\(room r\\u202eoom1, host host-b\)/,
+             'the drop dialog names it escaped');
+        nothing_hidden('the dialog', $alert);
+    }
+
+    if ($sz) {
+        my $z = cells_of('sessions', $sz->{id});
+        is($z->[3]{text}, '非ASCIIop\u00851', 'a C1 control is escaped');
+        is($z->[4]{text}, '非ASCIIm\u200bcn', 'a zero width space too');
+    }
+
+    if ($st == 201) {
+        ok(wait_for(sub { row_of('orders', 0, qr/^\Q$o->{id}\E$/) }, 10),
+           'the order is listed');
+        my $oc = cells_of('orders', $o->{id});
+        is($oc->[1]{text}, "实名人员 person\n非ASCIIperson:\\u202egnp.exe",
+           'its reversed target is shown escaped');
+        is($oc->[5]{text}, 'x \u2067abc\u2069 y', 'so is its reason');
+    }
+
+    nothing_hidden('the tables', @{table_texts()});
+
+    js('window.scrollTo(0, 0)');
+    screenshot(shots_dir() . '/console-hostile.png');
+
+    # every field and every such character, from an API that says what
+    # the test wants
+    wd('POST', '/url', { url => "$http/fake/console" });
+    ok(wait_for(sub { @{rows('sessions')} == 2 && @{rows('orders')} == 2 },
+                10), 'another API: two sessions, two orders');
+
+    my $f1 = cells_of('sessions', 1);
+    is_deeply([map { $_->{text} } @{$f1}[1 .. 5]],
+              ['非ASCIIr\u202eoom1',
+               "非ASCIIh\\u2066ost\\u2069-1\n实名 person: 非ASCIIp\\u200bx",
+               '非ASCIIop\u00851', '非ASCIIm\u00adcn\ufeff',
+               '非ASCIIbasic\u061c'],
+              'every id of a session: marked, its hidden characters escaped');
+    is_deeply($f1->[2]{escapes}, ['\u2066', '\u2069', '\u200b'],
+              'each escape on its own');
+    is(cells_of('sessions', 2)->[4]{text}, '非ASCII\u0007\u001b[31m\u007f',
+       'C0 controls and DEL too');
+
+    my $f5 = cells_of('orders', 5);
+    is($f5->[1]{text}, "实名人员 person\n非ASCIIperson:\\u202egnp.exe",
+       'an order target');
+    is($f5->[5]{text}, 'a\u202ab\u202bc\u202cd\u202d e\u2067f\u2068g'
+                       . '\u2028h\u2029i \ud800 \u{e0001} \u3164 <b>x</b>',
+       'a reason: every bidi control, the separators, a lone surrogate, '
+       . 'a tag, a Hangul filler; markup as text');
+    is($f5->[5]{marks}, 0, 'a reason is text, not an id: not marked');
+    is($f5->[6]{text}, 'SAMR\u200d-1', 'a reference');
+
+    my $f6 = cells_of('orders', 6);
+    is($f6->[1]{text}, "直播间 room\n非ASCIIroom:r\x{43e}\x{43e}m1",
+       'a look-alike target is marked');
+    is($f6->[2]{text}, "限制 restrict\n等级 tier: 非ASCIIt\\u200e1",
+       'a tier');
+
+    nothing_hidden('the tables of the other API', @{table_texts()});
+    is(js('return document.querySelectorAll("main td b").length'), 0,
+       'and no markup');
+
+    click('#orders-body tr[data-id="5"] button.lift');
+    my $alert = wd('GET', '/alert/text');
+    wd('POST', '/alert/dismiss');
+    like($alert, qr/\(ban person:\\u202egnp\.exe\)/,
+         'the lift dialog names the target escaped');
+    nothing_hidden('the dialog', $alert);
+
+    screenshot(shots_dir() . '/console-hostile-fake.png');
+
+    no_browser_errors();
+
+    stop_browser();
+    stop_client($_) for grep { !client_done($_) } $rc, $rb, $rz, $ra;
 }
 
 
@@ -614,6 +1211,27 @@ invalid API path "/compliance/"><b>x</b>"
 --- rtmp_config eval: $::RtmpConf
 --- config eval: $::Config
 --- http_server_config eval: $::Locations
---- post_check eval: \&::browser_test
+--- post_check eval: ::in_browser(\&::browser_test)
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: in a browser: long values are cut to their cells, every button stays in view
+--- workers: 2
+--- rtmp_config eval: $::RtmpConfNoState
+--- config eval: $::Config
+--- http_server_config eval: $::Locations
+--- post_check eval: ::in_browser(\&::long_values_test)
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: in a browser: look-alike ids are marked, hidden characters escaped
+--- workers: 2
+--- rtmp_config eval: $::RtmpConfNoState
+--- config eval: $::Config
+--- http_server_config eval: $::FakeLocations
+--- post_check eval: ::in_browser(\&::hostile_test)
+--- no_error_log eval: $::NoErrorButMalformed
