@@ -91,6 +91,8 @@ static ngx_int_t ngx_http_compliance_api_dump(ngx_http_request_t *r,
     json_t *j, ngx_str_t *text);
 static ngx_int_t ngx_http_compliance_api_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
+static ngx_int_t ngx_http_compliance_api_last(ngx_http_request_t *r,
+    u_char *data, size_t len, ngx_chain_t *out);
 static ngx_uint_t ngx_http_compliance_api_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
@@ -1285,7 +1287,6 @@ ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len)
 {
     ngx_int_t     rc;
-    ngx_buf_t    *b;
     ngx_chain_t   out;
 
     r->headers_out.status = status;
@@ -1299,9 +1300,25 @@ ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
+    if (ngx_http_compliance_api_last(r, data, len, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* out: data, the last buffer of the response */
+
+static ngx_int_t
+ngx_http_compliance_api_last(ngx_http_request_t *r, u_char *data,
+    size_t len, ngx_chain_t *out)
+{
+    ngx_buf_t  *b;
+
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     b->pos = data;
@@ -1310,10 +1327,10 @@ ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
+    out->buf = b;
+    out->next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
 
 
@@ -1377,7 +1394,6 @@ ngx_http_compliance_api_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    ngx_buf_t                      *b;
     ngx_chain_t                     out, *cl;
     ngx_http_compliance_api_ctx_t  *ctx;
 
@@ -1398,19 +1414,11 @@ ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, NULL);
     }
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
+    if (ngx_http_compliance_api_last(r, ctx->json.data, ctx->json.len, &out)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    b->pos = ctx->json.data;
-    b->last = ctx->json.data + ctx->json.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
 
     ctx->sent = 1;
 
