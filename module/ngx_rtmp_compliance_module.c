@@ -34,8 +34,6 @@ static ngx_int_t ngx_rtmp_compliance_check(ngx_conf_t *cf,
     ngx_rtmp_compliance_main_conf_t *ccmcf);
 static ngx_int_t ngx_rtmp_compliance_init_process(ngx_cycle_t *cycle);
 static void ngx_rtmp_compliance_exit_process(ngx_cycle_t *cycle);
-static char *ngx_rtmp_compliance_state(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static void *ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf);
 static void *ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf);
 static char *ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent,
@@ -58,9 +56,9 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
 
     { ngx_string("compliance_state"),
       NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_rtmp_compliance_state,
+      ngx_conf_set_str_slot,
       NGX_RTMP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_rtmp_compliance_main_conf_t, state),
       NULL },
 
     { ngx_string("compliance_redis"),
@@ -215,28 +213,6 @@ ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)
     cmcf->node = cf->cycle->hostname;
 
     return cmcf;
-}
-
-
-static char *
-ngx_rtmp_compliance_state(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_rtmp_compliance_main_conf_t *ccmcf = conf;
-
-    ngx_str_t  *value;
-
-    if (ccmcf->state.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    ccmcf->state = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &ccmcf->state, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
 }
 
 
@@ -411,6 +387,12 @@ ngx_rtmp_compliance_postconfiguration(ngx_conf_t *cf)
 
     if (ngx_rtmp_compliance_sha256_init(cf) != NGX_OK
         || ngx_rtmp_compliance_check(cf, ccmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ccmcf->state.len
+        && ngx_conf_full_name(cf->cycle, &ccmcf->state, 0) != NGX_OK)
     {
         return NGX_ERROR;
     }
