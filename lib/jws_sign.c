@@ -6,7 +6,9 @@
  * Every algorithm signs through EVP_DigestSign* with the algorithm's
  * digest: HS with an EVP_PKEY_HMAC key made once from the secret, RS with
  * PKCS #1 v1.5 (EVP's default for RSA keys), ES with ECDSA, whose DER
- * output is cut into the fixed-size R || S that JWS (RFC 7518 3.4) wants.
+ * output is cut into the fixed-size R || S that JWS (RFC 7518 3.4) wants;
+ * EdDSA (RFC 8037) with Ed25519, one-shot EVP_DigestSign() without a
+ * digest: the signature covers the signing input itself.
  */
 
 
@@ -47,6 +49,7 @@ static const jws_alg_t  jws_algs[] = {
     { "ES256", JWS_KIND_EC, EVP_sha256, NID_X9_62_prime256v1, 32 },
     { "ES384", JWS_KIND_EC, EVP_sha384, NID_secp384r1, 48 },
     { "ES512", JWS_KIND_EC, EVP_sha512, NID_secp521r1, 66 },
+    { "EdDSA", JWS_KIND_OKP, NULL, NID_undef, 0 },
     { "none", JWS_KIND_NONE, NULL, NID_undef, 0 },
     { NULL, JWS_KIND_NONE, NULL, NID_undef, 0 }
 };
@@ -200,6 +203,15 @@ jws_key_load(jws_key_t *key, const jws_alg_t *alg, const uint8_t *data,
         return JWS_OK;
     }
 
+    if (alg->kind == JWS_KIND_OKP) {
+        if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_ED25519) {
+            return jws_error(err, 0, "%s needs an Ed25519 private key, "
+                             "\"%s\" is not one", alg->name, name);
+        }
+
+        return JWS_OK;
+    }
+
     /* JWS_KIND_EC */
 
     if (EVP_PKEY_base_id(key->pkey) != EVP_PKEY_EC) {
@@ -278,6 +290,32 @@ jws_sign(const jws_key_t *key, const uint8_t *in, size_t len, uint8_t **sig,
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
         jws_error(err, 1, "EVP_MD_CTX_new() failed");
+        goto done;
+    }
+
+    if (alg->kind == JWS_KIND_OKP) {
+
+        /* one call: EdDSA cannot sign in parts */
+
+        n = (size_t) EVP_PKEY_get_size(key->pkey);
+
+        der = malloc(n ? n : 1);
+        if (der == NULL) {
+            jws_error(err, 0, "out of memory");
+            goto done;
+        }
+
+        if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) != 1
+            || EVP_DigestSign(ctx, der, &n, in, len) != 1)
+        {
+            jws_error(err, 1, "%s signing failed", alg->name);
+            goto done;
+        }
+
+        *sig = der;
+        *siglen = n;
+        der = NULL;
+        rc = JWS_OK;
         goto done;
     }
 

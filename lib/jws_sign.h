@@ -5,12 +5,14 @@
  * of publish/play) and bench/loadgen.c (mint).
  *
  * One copy of: the algorithm table (HS256/384/512, RS256/384/512,
- * ES256/384/512, none) with each algorithm's digest and, for ES, the
- * curve JWS requires; private keys from the bytes of a key file (HS: the
- * bytes less one final LF or CRLF, as the module reads compliance_key; RS
- * and ES: an unencrypted PEM private key of the right type); signatures
- * (ES: OpenSSL's DER ECDSA-Sig-Value turned into the raw R || S of JWS);
- * the default header; unpadded base64url both ways.
+ * ES256/384/512, EdDSA, none) with each algorithm's digest and, for ES,
+ * the curve JWS requires; private keys from the bytes of a key file (HS:
+ * the bytes less one final LF or CRLF, as the module reads
+ * compliance_key; RS, ES and EdDSA: an unencrypted PEM private key of the
+ * right type, Ed25519 for EdDSA); signatures (ES: OpenSSL's DER
+ * ECDSA-Sig-Value turned into the raw R || S of JWS; EdDSA: the 64 bytes
+ * of Ed25519, RFC 8037); the default header; unpadded base64url both
+ * ways.
  *
  * No file I/O and no output: the callers read the key files and print.
  * A failure returns JWS_ERROR and fills a jws_err_t: its text says what
@@ -44,14 +46,15 @@ typedef enum {
     JWS_KIND_NONE = 0,
     JWS_KIND_HMAC,
     JWS_KIND_RSA,
-    JWS_KIND_EC
+    JWS_KIND_EC,
+    JWS_KIND_OKP                        /* EdDSA with Ed25519 */
 } jws_kind_e;
 
 
 typedef struct {
     const char             *name;
     jws_kind_e              kind;
-    const EVP_MD         *(*md)(void);
+    const EVP_MD         *(*md)(void);  /* EdDSA: NULL, none */
     int                     curve_nid;  /* ES: the curve JWS requires */
     size_t                  half;       /* ES: bytes of R and of S */
 } jws_alg_t;

@@ -6,7 +6,8 @@
 
 /*
  * Verification keys: loaded and pinned to their algorithm at
- * configuration, and the signature checks with them.
+ * configuration (a PEM public key, an HMAC secret, or every key of a
+ * JWKS), and the signature checks with them.
  */
 
 
@@ -21,7 +22,8 @@
 typedef enum {
     NGX_RTMP_COMPLIANCE_HMAC = 1,
     NGX_RTMP_COMPLIANCE_RSA,
-    NGX_RTMP_COMPLIANCE_EC
+    NGX_RTMP_COMPLIANCE_EC,
+    NGX_RTMP_COMPLIANCE_OKP                      /* Ed25519 */
 } ngx_rtmp_compliance_family_e;
 
 
@@ -38,6 +40,7 @@ typedef enum {
     NGX_RTMP_COMPLIANCE_ES256,
     NGX_RTMP_COMPLIANCE_ES384,
     NGX_RTMP_COMPLIANCE_ES512,
+    NGX_RTMP_COMPLIANCE_EDDSA,
     NGX_RTMP_COMPLIANCE_ALG_MAX
 } ngx_rtmp_compliance_alg_e;
 
@@ -51,22 +54,28 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                       kid;         /* empty: no kid */
-    ngx_str_t                       file;
+    ngx_str_t                       file;        /* a JWKS: of all its keys */
     ngx_uint_t                      family;
     ngx_uint_t                      alg;         /* pinned alg, or 0 */
-    EVP_PKEY                       *pkey;        /* RSA and EC */
+    EVP_PKEY                       *pkey;        /* RSA, EC and Ed25519 */
     ngx_str_t                       secret;      /* HMAC */
     EVP_MAC_CTX                    *mac[3];      /* HS256/384/512 */
     EVP_PKEY_CTX                   *verify[3];   /* RS or ES 256/384/512 */
     EVP_MD                         *vmd[3];      /* their digests */
+    EVP_MD_CTX                     *eddsa;       /* EdDSA, initialised */
+    EVP_MD_CTX                     *eddsa_copy;  /* its copy for a token */
 } ngx_rtmp_compliance_key_t;
 
 
 extern ngx_rtmp_compliance_alg_t  ngx_rtmp_compliance_algs[];
 
 
+char *ngx_rtmp_compliance_key_add(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, ngx_str_t *kid, ngx_str_t *alg);
 char *ngx_rtmp_compliance_key_load(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, ngx_str_t *alg);
+char *ngx_rtmp_compliance_key_jwks(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *file, u_char *p, size_t size);
 ngx_uint_t ngx_rtmp_compliance_alg_by_name(u_char *name, size_t len);
 ngx_int_t ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen);

@@ -288,43 +288,24 @@ ngx_rtmp_compliance_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_rtmp_compliance_app_conf_t *cacf = conf;
 
-    char                       *rv;
-    ngx_str_t                  *value, alg;
-    ngx_uint_t                  i;
-    ngx_rtmp_compliance_key_t  *key, *k;
+    ngx_str_t   *value, kid, alg;
+    ngx_uint_t   i;
 
     value = cf->args->elts;
 
-    if (cacf->keys == NULL) {
-        cacf->keys = ngx_array_create(cf->pool, 2,
-                                      sizeof(ngx_rtmp_compliance_key_t));
-        if (cacf->keys == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    key = ngx_array_push(cacf->keys);
-    if (key == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(key, sizeof(ngx_rtmp_compliance_key_t));
+    ngx_str_null(&kid);
     ngx_str_null(&alg);
-
-    key->file = value[1];
 
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
-            key->kid.data = value[i].data + 4;
-            key->kid.len = value[i].len - 4;
+            kid.data = value[i].data + 4;
+            kid.len = value[i].len - 4;
 
-            if (key->kid.len == 0
-                || key->kid.len > NGX_RTMP_COMPLIANCE_KID_MAX)
-            {
+            if (kid.len == 0 || kid.len > NGX_RTMP_COMPLIANCE_KID_MAX) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid kid \"%V\", it must be 1 to %d "
-                                   "bytes", &key->kid,
+                                   "bytes", &kid,
                                    NGX_RTMP_COMPLIANCE_KID_MAX);
                 return NGX_CONF_ERROR;
             }
@@ -343,32 +324,18 @@ ngx_rtmp_compliance_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    k = cacf->keys->elts;
-
-    for (i = 0; i < cacf->keys->nelts - 1; i++) {
-        if (k[i].kid.len == key->kid.len
-            && ngx_strncmp(k[i].kid.data, key->kid.data, key->kid.len) == 0)
-        {
-            if (key->kid.len) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "duplicate key kid \"%V\"", &key->kid);
-
-            } else {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "more than one \"compliance_key\" "
-                                   "without kid=, give each a kid=");
-            }
-
+    if (cacf->keys == NULL) {
+        cacf->keys = ngx_array_create(cf->pool, 2,
+                                      sizeof(ngx_rtmp_compliance_key_t));
+        if (cacf->keys == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    rv = ngx_rtmp_compliance_key_load(cf, key, &alg);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
+    /* a PEM or HMAC file adds one key, a JWKS each of its keys */
 
-    return NGX_CONF_OK;
+    return ngx_rtmp_compliance_key_add(cf, cacf->keys, &value[1], &kid,
+                                       &alg);
 }
 
 

@@ -8,7 +8,10 @@
  * them with OpenSSL EVP directly, so hostile tokens (duplicated keys, odd
  * types, algorithm confusion, curve mismatches) can be produced exactly.
  * "publish" and "play" build the standard claims and sign them with libjwt,
- * the way a platform using libjwt would issue them.
+ * the way a platform using libjwt would issue them (EdDSA, which libjwt
+ * 1.10 does not have: the claims libjwt built, signed with OpenSSL).
+ * "jwks" writes the JWKS (RFC 7517) of public keys, as a platform
+ * publishes them.
  *
  * The algorithms, the keys, the signatures and base64url are
  * lib/jws_sign.c, which loadgen's "mint" uses too; this file is the
@@ -33,9 +36,12 @@
 #include <jansson.h>
 #include <jwt.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "jws_sign.h"
@@ -162,6 +168,7 @@ static void ct_key_free(ct_key_t *key);
 
 static int ct_jwt_token(ct_opts_t *o, ct_claims_pt claims);
 static int ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt);
+static int ct_jws_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt);
 static int ct_jwt_add(jwt_t *jwt, const char *name, const char *val);
 static int ct_jwt_add_int(jwt_t *jwt, const char *name, long val);
 static int ct_times(ct_opts_t *o);
@@ -179,6 +186,12 @@ static int ct_cmd_sign(int argc, char **argv);
 static int ct_cmd_publish(int argc, char **argv);
 static int ct_cmd_play(int argc, char **argv);
 static int ct_cmd_decode(int argc, char **argv);
+static int ct_cmd_jwks(int argc, char **argv);
+static json_t *ct_jwk(const char *kid, const char *path);
+static int ct_jwk_b64(json_t *jwk, const char *name,
+    const unsigned char *p, size_t len);
+static int ct_jwk_bn(json_t *jwk, const char *name, EVP_PKEY *pkey,
+    const char *param, size_t width);
 
 
 #define CT_COMMON_OPTIONS                                                    \
@@ -264,6 +277,10 @@ main(int argc, char **argv)
         return ct_cmd_decode(argc - 1, argv + 1);
     }
 
+    if (strcmp(cmd, "jwks") == 0) {
+        return ct_cmd_jwks(argc - 1, argv + 1);
+    }
+
     return ct_usage_error("unknown command \"%s\"", cmd);
 }
 
@@ -284,15 +301,17 @@ ct_help(FILE *out)
 "  " CT_PROG " play --alg ALG --key FILE [--kid ID] --room R [--sub S]\n"
 "        [--ttl SECONDS] [--iss S] [--aud S] [--raw-secret]\n"
 "  " CT_PROG " decode TOKEN|-\n"
+"  " CT_PROG " jwks KID=FILE [KID=FILE ...]\n"
 "  " CT_PROG " --help\n"
 "\n"
-"ALG: HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512 none\n"
+"ALG: HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512 EdDSA none\n"
 "\n"
 "Keys:\n"
 "  HS*      any file; its bytes are the secret, one trailing \"\\n\" or\n"
 "           \"\\r\\n\" stripped (--raw-secret: all bytes, nothing stripped)\n"
 "  RS*      PEM RSA private key\n"
 "  ES*      PEM EC private key on the curve of ALG (P-256, P-384, P-521)\n"
+"  EdDSA    PEM Ed25519 private key (openssl genpkey -algorithm ed25519)\n"
 "  none     --key is optional and ignored\n"
 "  FILE may be \"-\" for standard input (once per invocation).\n"
 "\n"
@@ -307,12 +326,17 @@ ct_help(FILE *out)
 "          scope=publish, sub, pid, room, op, mcn?, tier, idv, ai?\n"
 "          (true), iat=now, exp=now+ttl (default 3600), nbf=now+N?, iss?,\n"
 "          aud?, jti (default 16 random hex chars). TTL and N may be\n"
-"          negative.\n"
+"          negative. EdDSA (not in libjwt 1.10): libjwt's claims, signed\n"
+"          with OpenSSL.\n"
 "play      standard play token, built and signed with libjwt:\n"
 "          scope=play, room, sub?, iat=now, exp=now+ttl, iss?, aud?\n"
 "decode    print header and payload (pretty JSON, NOT verified), the\n"
 "          signature length and \"sha256: \" + the first 12 hex digits of\n"
 "          SHA-256 of the token. \"-\" reads the token from stdin.\n"
+"jwks      print the JWKS of the keys, each with its kid: an RSA, EC or\n"
+"          Ed25519 PEM key (public or private: only the public part is\n"
+"          written; EC and Ed25519 keys get their \"alg\"), any other\n"
+"          file an HMAC secret (kty \"oct\", as compliance_key reads it).\n"
 "\n"
 "The token is printed alone on stdout. Errors: exit 1, usage errors: 2.\n",
         out);
@@ -1045,6 +1069,10 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
         }
     }
 
+    if (o->alg->kind == JWS_KIND_OKP) {
+        return ct_jws_issue(o, key, jwt);
+    }
+
     switch (o->alg->kind) {
 
     case JWS_KIND_NONE:
@@ -1106,6 +1134,52 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
     }
 
     free(token);
+
+    return rc;
+}
+
+
+/*
+ * a token of the claims in jwt (libjwt's JSON of them) that libjwt
+ * cannot sign (EdDSA), signed with lib/jws_sign.c; the header as libjwt
+ * would write it
+ */
+
+static int
+ct_jws_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
+{
+    int         rc;
+    char       *claims, *token;
+    char        header[512];
+    size_t      hlen, len;
+    jws_err_t   err;
+
+    hlen = jws_header(header, sizeof(header), o->alg->name, o->kid);
+    if (hlen >= sizeof(header)) {
+        return ct_error("--kid is too long");
+    }
+
+    claims = jwt_get_grants_json(jwt, NULL);
+    if (claims == NULL) {
+        return ct_error("libjwt: jwt_get_grants_json() failed");
+    }
+
+    rc = CT_OK;
+
+    if (jws_compact(&key->jws, header, hlen, claims, strlen(claims), &token,
+                    &len, &err)
+        != JWS_OK)
+    {
+        free(claims);
+        return ct_jws_error(&err);
+    }
+
+    if (printf("%s\n", token) < 0 || fflush(stdout) != 0) {
+        rc = ct_error("cannot write the token: %s", strerror(errno));
+    }
+
+    free(token);
+    free(claims);
 
     return rc;
 }
@@ -1522,6 +1596,296 @@ done:
     ct_buf_free(&hdr);
     ct_buf_free(&pay);
     ct_buf_free(&sig);
+
+    return rc;
+}
+
+
+/* the JWKS of KID=FILE ...: {"keys":[...]} on stdout */
+
+static int
+ct_cmd_jwks(int argc, char **argv)
+{
+    int          i, rc;
+    char        *kid, *eq, *text;
+    json_t      *jwks, *keys, *jwk;
+
+    if (argc < 2) {
+        return ct_usage_error("jwks: give at least one KID=FILE");
+    }
+
+    jwks = json_object();
+    keys = json_array();
+
+    if (jwks == NULL || keys == NULL
+        || json_object_set_new(jwks, "keys", keys) != 0)
+    {
+        json_decref(jwks);
+        return ct_error("out of memory");
+    }
+
+    rc = CT_OK;
+
+    for (i = 1; i < argc && rc == CT_OK; i++) {
+        eq = strchr(argv[i], '=');
+
+        if (eq == NULL || eq == argv[i] || eq[1] == '\0') {
+            json_decref(jwks);
+            return ct_usage_error("jwks: \"%s\" is not KID=FILE", argv[i]);
+        }
+
+        kid = strndup(argv[i], (size_t) (eq - argv[i]));
+        if (kid == NULL) {
+            rc = ct_error("out of memory");
+            break;
+        }
+
+        jwk = ct_jwk(kid, eq + 1);
+        free(kid);
+
+        if (jwk == NULL || json_array_append_new(keys, jwk) != 0) {
+            rc = CT_ERROR;
+        }
+    }
+
+    if (rc == CT_OK) {
+        text = json_dumps(jwks, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+        if (text == NULL) {
+            rc = ct_error("out of memory");
+
+        } else {
+            if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+                rc = ct_error("cannot write the JWKS: %s", strerror(errno));
+            }
+
+            free(text);
+        }
+    }
+
+    json_decref(jwks);
+
+    return rc;
+}
+
+
+/* the public JWK of a key file, with its kid; NULL: said why */
+
+static json_t *
+ct_jwk(const char *kid, const char *path)
+{
+    int             ok;
+    BIO            *bio;
+    char            curve[32];
+    size_t          len, half, n;
+    json_t         *jwk;
+    ct_buf_t        file;
+    EVP_PKEY       *pkey;
+    unsigned char   raw[64];
+
+    memset(&file, 0, sizeof(ct_buf_t));
+
+    if (ct_read_file(path, CT_KEY_MAX, "key file", &file) != CT_OK) {
+        return NULL;
+    }
+
+    jwk = json_object();
+    if (jwk == NULL) {
+        ct_buf_free(&file);
+        ct_error("out of memory");
+        return NULL;
+    }
+
+    pkey = NULL;
+    ok = 0;
+
+    if (strstr((char *) file.data, "-----BEGIN") == NULL) {
+
+        /* an HMAC secret, as the module reads it */
+
+        len = file.len;
+
+        if (len >= 1 && file.data[len - 1] == '\n') {
+            len--;
+
+            if (len >= 1 && file.data[len - 1] == '\r') {
+                len--;
+            }
+        }
+
+        ok = json_object_set_new(jwk, "kty", json_string("oct")) == 0
+             && json_object_set_new(jwk, "kid", json_string(kid)) == 0
+             && ct_jwk_b64(jwk, "k", file.data, len) == CT_OK;
+
+        goto done;
+    }
+
+    bio = BIO_new_mem_buf(file.data, (int) file.len);
+    if (bio == NULL) {
+        ct_ossl_error("BIO_new_mem_buf() failed");
+        goto done;
+    }
+
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+
+    if (pkey == NULL) {
+        ERR_clear_error();
+        (void) BIO_reset(bio);
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    }
+
+    BIO_free(bio);
+
+    if (pkey == NULL) {
+        ct_ossl_error("\"%s\" is not a PEM key", path);
+        goto done;
+    }
+
+    switch (EVP_PKEY_base_id(pkey)) {
+
+    case EVP_PKEY_RSA:
+        ok = json_object_set_new(jwk, "kty", json_string("RSA")) == 0
+             && json_object_set_new(jwk, "kid", json_string(kid)) == 0
+             && json_object_set_new(jwk, "use", json_string("sig")) == 0
+             && ct_jwk_bn(jwk, "n", pkey, OSSL_PKEY_PARAM_RSA_N, 0) == CT_OK
+             && ct_jwk_bn(jwk, "e", pkey, OSSL_PKEY_PARAM_RSA_E, 0) == CT_OK;
+        break;
+
+    case EVP_PKEY_EC:
+        if (EVP_PKEY_get_group_name(pkey, curve, sizeof(curve), NULL) != 1) {
+            curve[0] = '\0';
+        }
+
+        if (strcmp(curve, "prime256v1") == 0) {
+            half = 32;
+
+        } else if (strcmp(curve, "secp384r1") == 0) {
+            half = 48;
+
+        } else if (strcmp(curve, "secp521r1") == 0) {
+            half = 66;
+
+        } else {
+            ct_error("\"%s\" is on curve \"%s\", not P-256, P-384 or P-521",
+                     path, curve);
+            goto done;
+        }
+
+        ok = json_object_set_new(jwk, "kty", json_string("EC")) == 0
+             && json_object_set_new(jwk, "kid", json_string(kid)) == 0
+             && json_object_set_new(jwk, "use", json_string("sig")) == 0
+             && json_object_set_new(jwk, "alg", json_string(
+                    half == 32 ? "ES256" : half == 48 ? "ES384" : "ES512"))
+                == 0
+             && json_object_set_new(jwk, "crv", json_string(
+                    half == 32 ? "P-256" : half == 48 ? "P-384" : "P-521"))
+                == 0
+             && ct_jwk_bn(jwk, "x", pkey, OSSL_PKEY_PARAM_EC_PUB_X, half)
+                == CT_OK
+             && ct_jwk_bn(jwk, "y", pkey, OSSL_PKEY_PARAM_EC_PUB_Y, half)
+                == CT_OK;
+        break;
+
+    case EVP_PKEY_ED25519:
+        n = sizeof(raw);
+
+        if (EVP_PKEY_get_raw_public_key(pkey, raw, &n) != 1) {
+            ct_ossl_error("cannot get the Ed25519 key of \"%s\"", path);
+            goto done;
+        }
+
+        ok = json_object_set_new(jwk, "kty", json_string("OKP")) == 0
+             && json_object_set_new(jwk, "kid", json_string(kid)) == 0
+             && json_object_set_new(jwk, "use", json_string("sig")) == 0
+             && json_object_set_new(jwk, "alg", json_string("EdDSA")) == 0
+             && json_object_set_new(jwk, "crv", json_string("Ed25519")) == 0
+             && ct_jwk_b64(jwk, "x", raw, n) == CT_OK;
+        break;
+
+    default:
+        ct_error("\"%s\" is not an RSA, EC or Ed25519 key", path);
+        goto done;
+    }
+
+done:
+
+    EVP_PKEY_free(pkey);
+
+    if (file.data) {
+        OPENSSL_cleanse(file.data, file.cap);
+    }
+
+    ct_buf_free(&file);
+
+    if (!ok) {
+        json_decref(jwk);
+        return NULL;
+    }
+
+    return jwk;
+}
+
+
+/* jwk[name] = base64url(p) */
+
+static int
+ct_jwk_b64(json_t *jwk, const char *name, const unsigned char *p, size_t len)
+{
+    int    rc;
+    char  *b;
+
+    b = malloc(JWS_B64URL_LEN(len) + 1);
+    if (b == NULL) {
+        return ct_error("out of memory");
+    }
+
+    b[jws_b64url_encode(b, p, len)] = '\0';
+
+    rc = json_object_set_new(jwk, name, json_string(b)) == 0
+         ? CT_OK : ct_error("out of memory");
+
+    free(b);
+
+    return rc;
+}
+
+
+/*
+ * jwk[name] = base64url of the key's integer param, big-endian, in width
+ * bytes (0: as few as it takes)
+ */
+
+static int
+ct_jwk_bn(json_t *jwk, const char *name, EVP_PKEY *pkey, const char *param,
+    size_t width)
+{
+    int             rc, n;
+    BIGNUM         *bn;
+    unsigned char  *p;
+
+    bn = NULL;
+
+    if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) {
+        return ct_ossl_error("cannot get \"%s\" of the key", param);
+    }
+
+    n = width ? (int) width : BN_num_bytes(bn);
+
+    p = malloc(n ? (size_t) n : 1);
+    if (p == NULL) {
+        BN_free(bn);
+        return ct_error("out of memory");
+    }
+
+    if (BN_bn2binpad(bn, p, n) != n) {
+        rc = ct_ossl_error("\"%s\" of the key is too large", param);
+
+    } else {
+        rc = ct_jwk_b64(jwk, name, p, (size_t) n);
+    }
+
+    free(p);
+    BN_free(bn);
 
     return rc;
 }

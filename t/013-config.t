@@ -29,8 +29,8 @@ BEGIN {
         "openssl pkey -in $BadKeys/rsa1024.pem -pubout -out $BadKeys/rsa1024.pub",
         "openssl ecparam -name secp256k1 -genkey -noout -out $BadKeys/k1.pem",
         "openssl pkey -in $BadKeys/k1.pem -pubout -out $BadKeys/k1.pub",
-        "openssl genpkey -algorithm ed25519 -out $BadKeys/ed25519.pem",
-        "openssl pkey -in $BadKeys/ed25519.pem -pubout -out $BadKeys/ed25519.pub",
+        "openssl genpkey -algorithm ed448 -out $BadKeys/ed448.pem",
+        "openssl pkey -in $BadKeys/ed448.pem -pubout -out $BadKeys/ed448.pub",
         "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
             . " -out $BadKeys/ec.pem",
         "openssl req -x509 -key $BadKeys/ec.pem -subj /CN=ingest -days 1"
@@ -267,17 +267,17 @@ EC key "$TEST_NGINX_BADKEYS/k1.pub" is on curve "secp256k1"; P-256, P-384 or P-5
 
 
 
-=== TEST 15: an Ed25519 public key (libjwt 1.10 has no EdDSA)
+=== TEST 15: an Ed448 public key (EdDSA is Ed25519 only; t/014 has the Ed25519 keys)
 --- config
 application live {
     live on;
     compliance on;
-    compliance_key $TEST_NGINX_BADKEYS/ed25519.pub;
+    compliance_key $TEST_NGINX_BADKEYS/ed448.pub;
     compliance_tier basic;
 }
 --- must_die
 --- error_log
-"$TEST_NGINX_BADKEYS/ed25519.pub" is neither an RSA nor an EC public key
+"$TEST_NGINX_BADKEYS/ed448.pub" is not an RSA, EC or Ed25519 public key
 
 
 
