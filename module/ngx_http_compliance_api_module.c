@@ -25,6 +25,7 @@
 #include "ngx_rtmp_compliance_order_json.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_session.h"
+#include "ngx_rtmp_compliance_flood.h"
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
@@ -1150,6 +1151,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
                              sh.rejected[k][i]);
         }
     }
+
+    p = ngx_rtmp_compliance_flood_metrics(p, last);
 
     p = ngx_slprintf(p, last,
             "# HELP compliance_live_sessions Live sessions, all workers.\n"
