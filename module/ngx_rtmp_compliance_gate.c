@@ -26,6 +26,7 @@
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_label.h"
 #include "ngx_rtmp_compliance_flood.h"
+#include "ngx_rtmp_compliance_text.h"
 #include "ngx_rtmp_cmd_module.h"
 #include "ngx_rtmp_live_module.h"
 
@@ -50,6 +51,8 @@ static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static void ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
     ngx_str_t *args);
+static ngx_uint_t ngx_rtmp_compliance_room_shown(ngx_str_t *room,
+    u_char *detail, size_t size);
 static ngx_uint_t ngx_rtmp_compliance_find_token(
     ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *args, ngx_str_t *token);
 static ngx_int_t ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
@@ -267,6 +270,9 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     (void) ngx_rtmp_compliance_quickack(s, h, in);
 
+    /* nginx-rtmp logs app, flashVer, swfUrl, tcUrl, pageUrl as they are */
+    ngx_rtmp_compliance_amf_scrub(in);
+
     rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
                                          at);
 
@@ -436,6 +442,13 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
                                           detail);
     }
 
+    /*
+     * nginx-rtmp logs the name, the arguments and the type as they are;
+     * the gate goes on with the name as it was sent (in buf), and admits
+     * no room that the scrub would change
+     */
+    ngx_rtmp_compliance_amf_scrub(in);
+
     redact = ngx_rtmp_compliance_find_token(ctx, &args, &token);
 
     if (ctx->node) {
@@ -498,6 +511,9 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ngx_rtmp_compliance_split_name(&name, &room, &args);
 
+    /* as for a publish */
+    ngx_rtmp_compliance_amf_scrub(in);
+
     if (ctx->node) {
         ngx_rtmp_compliance_session_close(ctx);
     }
@@ -549,6 +565,12 @@ ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
     if (!ngx_rtmp_compliance_audit_available()) {
         ngx_snprintf(detail, size, "the audit log cannot be written%Z");
         return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    }
+
+    reason = ngx_rtmp_compliance_room_shown(&ctx->room, detail, size);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
     }
 
     reason = ngx_rtmp_compliance_tier_play_token(cacf, &s->app, &ctx->room,
@@ -776,6 +798,31 @@ ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
 
 
 /*
+ * a room is a name moderators read: nothing in it hidden or reordered
+ * (ngx_rtmp_compliance_text.c); no token's room can be such a name
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_room_shown(ngx_str_t *room, u_char *detail, size_t size)
+{
+    u_char  *p, *q, *last;
+
+    p = ngx_rtmp_compliance_text_check(room->data, room->len,
+                                       NGX_RTMP_COMPLIANCE_TEXT_NAME);
+    if (p == NULL) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    last = detail + size - 1;
+    q = ngx_slprintf(detail, last, "the stream name has ");
+    q = ngx_rtmp_compliance_text_what(q, last, p, room->data + room->len);
+    *q = '\0';
+
+    return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+}
+
+
+/*
  * the token of the stream's arguments (1: found there, the caller
  * redacts it) or, failing that, of the connect URL (0; token is empty
  * where neither has one)
@@ -859,6 +906,12 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
                                           &ngx_rtmp_compliance_scope_publish,
                                           s->connection->pool, cl, detail,
                                           size);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    reason = ngx_rtmp_compliance_room_shown(room, detail, size);
+
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return reason;
     }
