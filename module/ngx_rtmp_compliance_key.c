@@ -909,6 +909,16 @@ ngx_rtmp_compliance_jwk_rsa(ngx_rtmp_compliance_jwk_t *jwk,
                                              NGX_RTMP_COMPLIANCE_RSA_MIN_BITS);
     }
 
+    /* what OpenSSL's own check (a prime test of n) would refuse first */
+
+    if (n && e && (!BN_is_odd(n) || !BN_is_odd(e) || BN_is_one(e))) {
+        BN_free(n);
+        BN_free(e);
+        return ngx_rtmp_compliance_jwk_error(jwk, "is not a valid RSA public "
+                                             "key (\"n\" and \"e\" odd, "
+                                             "\"e\" more than 1)");
+    }
+
     params = NULL;
     bld = OSSL_PARAM_BLD_new();
 
@@ -926,8 +936,6 @@ ngx_rtmp_compliance_jwk_rsa(ngx_rtmp_compliance_jwk_t *jwk,
     if (params == NULL) {
         return ngx_rtmp_compliance_jwk_error(jwk, "cannot make the RSA key");
     }
-
-    /* like a PEM key: OpenSSL's check of a modulus costs a prime test */
 
     rv = ngx_rtmp_compliance_jwk_pkey(jwk, key, "RSA", params, 0);
     OSSL_PARAM_free(params);

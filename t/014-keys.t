@@ -781,3 +781,13 @@ app('compliance_key $TEST_NGINX_JWKS/ed448.pub')
 --- must_die
 --- error_log
 "$TEST_NGINX_JWKS/ed448.pub" is not an RSA, EC or Ed25519 public key
+
+
+
+=== TEST 42: nginx -t: an RSA JWK whose e is even
+--- config eval
+$::F{f} = jwks('even.json', jwk('ev', keyf('rsa.pub'), e => b64u("\x01\x00\x00")));
+app("compliance_key $::F{f}");
+--- must_die
+--- error_log eval
+bad_jwks($::F{f}, 0, ' (kid "ev"): is not a valid RSA public key ("n" and "e" odd, "e" more than 1)')
