@@ -1,8 +1,9 @@
 #!/bin/bash
 # fuzz/build.sh BUILD_DIR
 #
-# Builds the libFuzzer targets fuzz_amf, fuzz_token, fuzz_order,
-# fuzz_state and fuzz_audit into BUILD_DIR (clang, ASan+UBSan).
+# Builds the libFuzzer targets fuzz_amf, fuzz_token, fuzz_jwks,
+# fuzz_order, fuzz_state and fuzz_audit into BUILD_DIR (clang,
+# ASan+UBSan).
 # Incremental: a second run with nothing changed only checks.
 #
 # Uses, each fetched or made when missing:
@@ -116,5 +117,5 @@ make -s -f "$top/fuzz/fuzz.mk" -j"$(nproc 2>/dev/null || echo 2)" \
     B="$b" TOP="$top" NGX_SRC="$ngx" NGX_OBJS="$objs" RTMP_SRC="$rtmp" \
     CC="$cc"
 
-echo "built $b/fuzz_amf $b/fuzz_token $b/fuzz_order $b/fuzz_state" \
-     "$b/fuzz_audit"
+echo "built $b/fuzz_amf $b/fuzz_token $b/fuzz_jwks $b/fuzz_order" \
+     "$b/fuzz_state $b/fuzz_audit"

@@ -6,7 +6,7 @@
 # headers (-MMD) and on the flags (fuzz-flags, rewritten only when they
 # change).  Each target links what it needs:
 #
-#   fuzz_amf, fuzz_token  the parsers (MOD_PARSE) on NGX_CORE
+#   fuzz_amf, fuzz_token, fuzz_jwks  the parsers (MOD_PARSE) on NGX_CORE
 #   fuzz_order   the order JSON and the zone (MOD_ORDER) on NGX_CORE and
 #                NGX_ZONE (slab, mutex, rbtree), with stubs_zone.c
 #   fuzz_state   the state file's loader too (MOD_STATE), and NGX_FILES,
@@ -25,7 +25,7 @@ MOD_ORDER  = ngx_rtmp_compliance_order_json.c ngx_rtmp_compliance_zone.c
 MOD_STATE  = $(MOD_ORDER) ngx_rtmp_compliance_state.c
 MOD_PARSE += ngx_rtmp_compliance_text.c
 MOD_ORDER += ngx_rtmp_compliance_text.c
-TARGETS    = fuzz_amf fuzz_token fuzz_order fuzz_state fuzz_audit
+TARGETS    = fuzz_amf fuzz_token fuzz_jwks fuzz_order fuzz_state fuzz_audit
 
 # UBSan stops at its first report (run.sh and the test set
 # UBSAN_OPTIONS=halt_on_error=1), except that the two checks for nginx's
@@ -84,7 +84,7 @@ $(B)/obj/tool/compliance-audit.o: $(TOP)/scripts/compliance-audit.c \
 	@mkdir -p $(@D)
 	$(CC) -c $(CFLAGS) $(WARN) -DCOMPLIANCE_AUDIT_FUZZ -o $@ $<
 
-$(B)/fuzz_amf $(B)/fuzz_token: $(PARSE_OBJ)
+$(B)/fuzz_amf $(B)/fuzz_token $(B)/fuzz_jwks: $(PARSE_OBJ)
 $(B)/fuzz_order: $(ORDER_OBJ)
 $(B)/fuzz_state: $(STATE_OBJ)
 $(B)/fuzz_audit: $(AUDIT_OBJ)

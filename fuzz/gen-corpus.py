@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora fuzz/corpus/{amf,token,order,state,audit}/.
+"""Writes the seed corpora fuzz/corpus/{amf,token,jwks,order,state,audit}/.
 
     python3 fuzz/gen-corpus.py              # all of them
     python3 fuzz/gen-corpus.py state audit  # only these
@@ -11,7 +11,9 @@ embedded in fuzz_token.c).  The AMF seeds are the bodies ffmpeg 5.1 sent
 sends them, each with the input header of fuzz_amf.c; the state files are
 laid out as the module writes them (jansson's JSON_COMPACT); the audit
 segments are chained as docs/audit.md defines it (its worked example is
-one of them); the rest are built here.  Old seeds of the kinds written
+one of them); the JWKS files hold the public halves of fuzz/keys/ and the
+keys of RFC 7515 and RFC 8037, and each kind of key t/014-keys.t refuses;
+the rest are built here.  Old seeds of the kinds written
 are replaced, so the output is the same on every run (but for the ECDSA
 signatures, which are randomised).
 """
@@ -734,11 +736,109 @@ def gen_audit():
     write("audit", "node-change", lines(good + n2))
 
 
+# ---------------------------------------------------------------- JWKS
+
+
+def der_pub(name):
+    return subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in",
+         os.path.join(HERE, "keys", name + ".pub"), "-outform", "DER"],
+        stdout=subprocess.PIPE, check=True).stdout
+
+
+def jwk_rsa(kid, **more):
+    mod = subprocess.run(
+        ["openssl", "rsa", "-pubin", "-in", os.path.join(HERE, "keys",
+                                                         "rsa.pub"),
+         "-noout", "-modulus"],
+        stdout=subprocess.PIPE, check=True).stdout.decode()
+    n = bytes.fromhex(mod.strip().split("=", 1)[1])
+    k = {"kty": "RSA", "kid": kid, "n": b64(n), "e": "AQAB"}
+    k.update(more)
+    return k
+
+
+def jwk_ec(name, kid, **more):
+    crv, half = {"ec256": ("P-256", 32), "ec384": ("P-384", 48),
+                 "ec521": ("P-521", 66)}[name]
+    pt = der_pub(name)[-(1 + 2 * half):]
+    assert pt[0] == 4
+    k = {"kty": "EC", "kid": kid, "crv": crv, "x": b64(pt[1:1 + half]),
+         "y": b64(pt[1 + half:])}
+    k.update(more)
+    return k
+
+
+# RFC 8037 A.2, RFC 7515 A.1
+ED_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+OCT_K = ("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4h"
+         "cgUuTwjAzZr1Z9CAow")
+
+
+def gen_jwks():
+    ed = {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": ED_X}
+    oct_ = {"kty": "oct", "kid": "hs", "k": OCT_K}
+    rsa = jwk_rsa("rsa")
+    ec = [jwk_ec(n, n) for n in ("ec256", "ec384", "ec521")]
+
+    def js(keys):
+        return json.dumps({"keys": keys}, separators=(",", ":")).encode()
+
+    seeds = {
+        "all": js([rsa] + ec + [ed, oct_]),
+        "all-pinned": js([dict(rsa, alg="RS512", use="sig"),
+                          dict(ec[0], alg="ES256"), dict(ed, alg="EdDSA"),
+                          dict(oct_, alg="HS384")]),
+        "one-ed": js([ed]),
+        "one-oct": js([oct_]),
+        "one-rsa": js([rsa]),
+        "one-ec521": js([ec[2]]),
+        "pretty": json.dumps({"keys": [ed, ec[0]]}, indent=2).encode(),
+        "extra-members": js([dict(rsa, x5t="abc", key_ops=["verify"],
+                                  ext=True)]),
+        "no-kid": js([{k: v for k, v in ed.items() if k != "kid"}]),
+        "kid-pre": js([dict(ed, kid="pre")]),
+        "dup-kid": js([ed, dict(ec[0], kid="ed")]),
+        "kid-65": js([dict(ed, kid="k" * 65)]),
+        "kid-control": js([dict(ed, kid="a\u0001b")]),
+        "kid-number": js([dict(ed, kid=7)]),
+        "short-n": js([dict(rsa, n=b64(b"\xc1" + b"\x00" * 127))]),
+        "n-zeros": js([dict(rsa, n=b64(b"\x00" * 300))]),
+        "e-even": js([dict(rsa, e=b64(b"\x01\x00\x00"))]),
+        "kty-unknown": js([dict(ed, kty="RSA-PSS")]),
+        "crv-k1": js([dict(ec[0], crv="secp256k1")]),
+        "crv-ed448": js([dict(ed, crv="Ed448", x=b64(b"x" * 57))]),
+        "x-short": js([dict(ed, x=b64(b"x" * 31))]),
+        "xy-size": js([dict(ec[1], crv="P-256")]),
+        "off-curve": js([dict(ec[0], y=ec[0]["y"][:-2] + "AA")]),
+        "b64-padding": js([dict(ed, x=ED_X + "=")]),
+        "b64-alphabet": js([dict(rsa, n="+" + rsa["n"][1:])]),
+        "b64-noncanonical": js([dict(ed, x=ED_X[:-1] + "p")]),
+        "private-d": js([dict(ec[0], d=b64(b"d" * 32))]),
+        "oct-31": js([dict(oct_, k=b64(b"k" * 31))]),
+        "alg-unknown": js([dict(rsa, alg="PS256")]),
+        "alg-kty": js([dict(ec[0], alg="RS256")]),
+        "alg-curve": js([dict(ec[0], alg="ES384")]),
+        "use-enc": js([dict(rsa, use="enc")]),
+        "not-object": js([ed, "AQAB"]),
+        "empty": js([]),
+        "single-jwk": json.dumps(ed).encode(),
+        "no-keys": b'{"kys":[]}',
+        "dup-names": b'{"keys":[],"keys":[]}',
+        "not-json": b'{"keys":[{"kty":"RSA",}]}',
+        "deep": b'{"keys":[' + b"[" * 100 + b"]" * 100 + b"]}",
+    }
+
+    for name, data in seeds.items():
+        write("jwks", name, data)
+
+
 def main():
-    kinds = sys.argv[1:] or ["amf", "token", "order", "state", "audit"]
+    kinds = sys.argv[1:] or ["amf", "token", "jwks", "order", "state",
+                             "audit"]
 
     for kind in kinds:
-        if kind not in ("amf", "token", "order", "state", "audit"):
+        if kind not in ("amf", "token", "jwks", "order", "state", "audit"):
             print("unknown kind", kind, file=sys.stderr)
             return 2
 
@@ -754,6 +854,9 @@ def main():
 
     if "token" in kinds:
         gen_token()
+
+    if "jwks" in kinds:
+        gen_jwks()
 
     if "order" in kinds:
         gen_order()
