@@ -13,7 +13,7 @@
  *
  * Subcommands (all loops are bounded in count and in time):
  *
- *   mint   --alg HS256|RS256|ES256 --key FILE --n N [--prefix r]
+ *   mint   --alg HS256|RS256|ES256|EdDSA --key FILE --n N [--prefix r]
  *          [--scope publish|play] [--room R] [--groups G] [--tier T]
  *          [--ttl S] [--kid K]
  *       N lines "ROOM TOKEN" on stdout.  Publish tokens: room PREFIX<i>,
@@ -1838,9 +1838,9 @@ cmd_mint(void)
     fclose(f);
 
     if (strcmp(o_alg, "HS256") && strcmp(o_alg, "RS256")
-        && strcmp(o_alg, "ES256"))
+        && strcmp(o_alg, "ES256") && strcmp(o_alg, "EdDSA"))
     {
-        die("mint: HS256, RS256 or ES256");
+        die("mint: HS256, RS256, ES256 or EdDSA");
     }
 
     alg = jws_alg(o_alg);
