@@ -32,8 +32,30 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_SYNC           1000   /* batch, ms */
 
 
+/* the parameters that are one word */
+
+typedef struct {
+    ngx_str_t                       name;
+    size_t                          offset;
+    ngx_uint_t                      value;
+} ngx_rtmp_compliance_word_t;
+
+
 static char *ngx_rtmp_compliance_fields_json(ngx_rtmp_compliance_fields_t *f,
     json_t *fields, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf,
+    ngx_str_t *v, time_t *retention);
+static ngx_int_t ngx_rtmp_compliance_audit_newest(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log, u_char *newest,
+    size_t size);
+static u_char *ngx_rtmp_compliance_audit_cut(ngx_fd_t fd, u_char *path,
+    u_char *buf, u_char *last, off_t size, off_t from,
+    ngx_uint_t *recovered, ngx_log_t *log);
+static ngx_int_t ngx_rtmp_compliance_audit_head(
+    ngx_rtmp_compliance_shctx_t *sh, u_char *line, size_t len);
+static ngx_int_t ngx_rtmp_compliance_audit_append(
+    ngx_rtmp_compliance_audit_t *a, u_char *segment, struct iovec *iov,
+    size_t total, ngx_log_t *log);
 static ngx_uint_t ngx_rtmp_compliance_audit_is_hash(u_char *p);
 static ngx_int_t ngx_rtmp_compliance_audit_write_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, const char *event, u_char *members,
@@ -56,6 +78,21 @@ static ngx_conf_enum_t  ngx_rtmp_compliance_audit_fsync[] = {
 };
 
 
+/* the parameters that are one word */
+
+static ngx_rtmp_compliance_word_t  ngx_rtmp_compliance_audit_words[] = {
+    { ngx_string("rotate=daily"),
+      offsetof(ngx_rtmp_compliance_audit_t, rotate), 0 },
+    { ngx_string("rotate=hourly"),
+      offsetof(ngx_rtmp_compliance_audit_t, rotate), 1 },
+    { ngx_string("on_error=refuse"),
+      offsetof(ngx_rtmp_compliance_audit_t, refuse), 1 },
+    { ngx_string("on_error=continue"),
+      offsetof(ngx_rtmp_compliance_audit_t, refuse), 0 },
+    { ngx_null_string, 0, 0 }
+};
+
+
 /*
  * compliance_audit_log DIR [retention=3y] [fsync=off|batch|always]
  *     [rotate=daily|hourly] [on_error=refuse|continue] [node=NAME]
@@ -67,11 +104,12 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_rtmp_compliance_main_conf_t *mcf = conf;
 
-    time_t                        n, unit;
-    ngx_str_t                    *value, v;
-    ngx_uint_t                    i;
-    ngx_conf_enum_t              *e;
-    ngx_rtmp_compliance_audit_t  *a;
+    ngx_int_t                      rc;
+    ngx_str_t                     *value, v;
+    ngx_uint_t                     i;
+    ngx_conf_enum_t               *e;
+    ngx_rtmp_compliance_audit_t   *a;
+    ngx_rtmp_compliance_word_t    *w;
 
     a = mcf->audit;
 
@@ -104,34 +142,13 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
             v.data = value[i].data + 10;
             v.len = value[i].len - 10;
 
-            if (v.len < 2) {
+            rc = ngx_rtmp_compliance_audit_retention(cf, &v, &a->retention);
+
+            if (rc == NGX_DECLINED) {
                 goto invalid;
             }
 
-            switch (v.data[v.len - 1]) {
-            case 'y':
-                unit = NGX_RTMP_COMPLIANCE_AUDIT_YEAR_DAYS * 86400;
-                break;
-            case 'd':
-                unit = 86400;
-                break;
-            default:
-                goto invalid;
-            }
-
-            n = ngx_atotm(v.data, v.len - 1);
-
-            if (n == NGX_ERROR || n > 100 * 366) {
-                goto invalid;
-            }
-
-            a->retention = n * unit;
-
-            if (a->retention < NGX_RTMP_COMPLIANCE_AUDIT_RETENTION_MIN) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "audit retention \"%V\" is under the "
-                                   "3 years (1095d) the Measures require "
-                                   "(直播电商监督管理办法: 不少于三年)", &v);
+            if (rc != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
 
@@ -158,23 +175,16 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        if (ngx_strcmp(value[i].data, "rotate=daily") == 0) {
-            a->rotate = 0;
-            continue;
+        for (w = ngx_rtmp_compliance_audit_words; w->name.len; w++) {
+            if (w->name.len == value[i].len
+                && ngx_strncmp(w->name.data, value[i].data, w->name.len) == 0)
+            {
+                *(ngx_uint_t *) ((char *) a + w->offset) = w->value;
+                break;
+            }
         }
 
-        if (ngx_strcmp(value[i].data, "rotate=hourly") == 0) {
-            a->rotate = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "on_error=refuse") == 0) {
-            a->refuse = 1;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "on_error=continue") == 0) {
-            a->refuse = 0;
+        if (w->name.len) {
             continue;
         }
 
@@ -202,6 +212,52 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * retention=Ny or Nd: NGX_OK; NGX_DECLINED, not a retention; NGX_ERROR,
+ * under the three years the Measures require (said)
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf, ngx_str_t *v,
+    time_t *retention)
+{
+    time_t  n, unit;
+
+    if (v->len < 2) {
+        return NGX_DECLINED;
+    }
+
+    switch (v->data[v->len - 1]) {
+    case 'y':
+        unit = NGX_RTMP_COMPLIANCE_AUDIT_YEAR_DAYS * 86400;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return NGX_DECLINED;
+    }
+
+    n = ngx_atotm(v->data, v->len - 1);
+
+    if (n == NGX_ERROR || n > 100 * 366) {
+        return NGX_DECLINED;
+    }
+
+    *retention = n * unit;
+
+    if (*retention < NGX_RTMP_COMPLIANCE_AUDIT_RETENTION_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "audit retention \"%V\" is under the 3 years "
+                           "(1095d) the Measures require "
+                           "(直播电商监督管理办法: 不少于三年)", v);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -389,54 +445,20 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     u_char                       *p, *last, *line, *buf;
     off_t                         size, from;
-    json_t                       *j, *seq, *hash;
     ssize_t                       n;
     ngx_fd_t                      fd;
-    ngx_dir_t                     dir;
     ngx_int_t                     rc;
     ngx_rtmp_compliance_shctx_t  *sh;
     u_char                        newest[64], path[NGX_MAX_PATH];
 
     sh = mcf->zone->sh;
     *recovered = 0;
-    newest[0] = '\0';
 
-    ngx_sprintf(path, "%V%Z", &mcf->audit->dir);
-
-    if (ngx_open_dir((ngx_str_t *) &mcf->audit->dir, &dir) == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "compliance_audit_log: " ngx_open_dir_n " \"%s\" "
-                      "failed", path);
+    if (ngx_rtmp_compliance_audit_newest(mcf, log, newest, sizeof(newest))
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    for ( ;; ) {
-        ngx_set_errno(0);
-
-        if (ngx_read_dir(&dir) == NGX_ERROR) {
-            break;
-        }
-
-        n = ngx_de_namelen(&dir);
-        p = ngx_de_name(&dir);
-
-        if (n < (ssize_t) NGX_RTMP_COMPLIANCE_AUDIT_DAILY_LEN
-            || n >= (ssize_t) sizeof(newest)
-            || ngx_strncmp(p, NGX_RTMP_COMPLIANCE_AUDIT_PREFIX,
-                           NGX_RTMP_COMPLIANCE_AUDIT_PREFIX_LEN) != 0
-            || ngx_strncmp(p + n - NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN,
-                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX,
-                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN) != 0)
-        {
-            continue;
-        }
-
-        if (ngx_strcmp(p, newest) > 0) {
-            ngx_cpystrn(newest, p, n + 1);
-        }
-    }
-
-    ngx_close_dir(&dir);
 
     sh->audit_seq = 0;
     ngx_memset(sh->audit_prev, '0', sizeof(sh->audit_prev));
@@ -467,44 +489,23 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
         return NGX_ERROR;
     }
 
+    rc = NGX_ERROR;
+
     n = pread(fd, buf, (size_t) (size - from), from);
 
     if (n != (ssize_t) (size - from)) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
                       "compliance_audit_log: reading \"%s\" failed", path);
-        goto failed;
+        goto done;
     }
 
     last = buf + n;
 
-    /* a torn last line */
-
     if (n && last[-1] != '\n') {
-        p = last;
-
-        while (p > buf && p[-1] != '\n') {
-            p--;
-        }
-
-        if (p == buf && from > 0) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "compliance_audit_log: the last line of \"%s\" "
-                          "is longer than %d bytes", path,
-                          NGX_RTMP_COMPLIANCE_AUDIT_TAIL);
-            goto failed;
-        }
-
-        *recovered = last - p;
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "compliance_audit_log: \"%s\" ends with a partial "
-                      "record of %ui bytes, cut", path, *recovered);
-
-        if (ftruncate(fd, size - *recovered) == -1) {
-            ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                          "compliance_audit_log: ftruncate(\"%s\") failed",
-                          path);
-            goto failed;
+        p = ngx_rtmp_compliance_audit_cut(fd, path, buf, last, size, from,
+                                          recovered, log);
+        if (p == NULL) {
+            goto done;
         }
 
         last = p;
@@ -512,9 +513,8 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
 
     if (last == buf) {
         /* an empty segment: nothing to continue from in it */
-        ngx_free(buf);
-        ngx_close_file(fd);
-        return NGX_OK;
+        rc = NGX_OK;
+        goto done;
     }
 
     line = last - 1;
@@ -523,7 +523,131 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
         line--;
     }
 
-    j = json_loadb((char *) line, last - line - 1, 0, NULL);
+    rc = ngx_rtmp_compliance_audit_head(sh, line, last - line - 1);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "compliance_audit_log: the last record of \"%s\" "
+                      "has no valid seq and hash; run "
+                      "\"compliance-audit verify\" on the directory", path);
+    }
+
+done:
+
+    ngx_free(buf);
+    ngx_close_file(fd);
+
+    return rc;
+}
+
+
+/* the name of the directory's newest segment into newest ("": none) */
+
+static ngx_int_t
+ngx_rtmp_compliance_audit_newest(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_log_t *log, u_char *newest, size_t size)
+{
+    u_char     *p;
+    ssize_t     n;
+    ngx_dir_t   dir;
+    u_char      path[NGX_MAX_PATH];
+
+    newest[0] = '\0';
+
+    ngx_sprintf(path, "%V%Z", &mcf->audit->dir);
+
+    if (ngx_open_dir((ngx_str_t *) &mcf->audit->dir, &dir) == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_audit_log: " ngx_open_dir_n " \"%s\" "
+                      "failed", path);
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        ngx_set_errno(0);
+
+        if (ngx_read_dir(&dir) == NGX_ERROR) {
+            break;
+        }
+
+        n = ngx_de_namelen(&dir);
+        p = ngx_de_name(&dir);
+
+        if (n < (ssize_t) NGX_RTMP_COMPLIANCE_AUDIT_DAILY_LEN
+            || n >= (ssize_t) size
+            || ngx_strncmp(p, NGX_RTMP_COMPLIANCE_AUDIT_PREFIX,
+                           NGX_RTMP_COMPLIANCE_AUDIT_PREFIX_LEN) != 0
+            || ngx_strncmp(p + n - NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN,
+                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX,
+                           NGX_RTMP_COMPLIANCE_AUDIT_SUFFIX_LEN) != 0)
+        {
+            continue;
+        }
+
+        if (ngx_strcmp(p, newest) > 0) {
+            ngx_cpystrn(newest, p, n + 1);
+        }
+    }
+
+    ngx_close_dir(&dir);
+
+    return NGX_OK;
+}
+
+
+/*
+ * a torn last line (a crash while it was written) is cut from the file;
+ * the new end of what was read, or NULL
+ */
+
+static u_char *
+ngx_rtmp_compliance_audit_cut(ngx_fd_t fd, u_char *path, u_char *buf,
+    u_char *last, off_t size, off_t from, ngx_uint_t *recovered,
+    ngx_log_t *log)
+{
+    u_char  *p;
+
+    p = last;
+
+    while (p > buf && p[-1] != '\n') {
+        p--;
+    }
+
+    if (p == buf && from > 0) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "compliance_audit_log: the last line of \"%s\" "
+                      "is longer than %d bytes", path,
+                      NGX_RTMP_COMPLIANCE_AUDIT_TAIL);
+        return NULL;
+    }
+
+    *recovered = last - p;
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "compliance_audit_log: \"%s\" ends with a partial "
+                  "record of %ui bytes, cut", path, *recovered);
+
+    if (ftruncate(fd, size - *recovered) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "compliance_audit_log: ftruncate(\"%s\") failed",
+                      path);
+        return NULL;
+    }
+
+    return p;
+}
+
+
+/* the chain goes on from the last record's seq and hash */
+
+static ngx_int_t
+ngx_rtmp_compliance_audit_head(ngx_rtmp_compliance_shctx_t *sh, u_char *line,
+    size_t len)
+{
+    json_t     *j, *seq, *hash;
+    ngx_int_t   rc;
+
+    j = json_loadb((char *) line, len, 0, NULL);
 
     seq = j ? json_object_get(j, "seq") : NULL;
     hash = j ? json_object_get(j, "hash") : NULL;
@@ -533,7 +657,8 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
     if (json_is_integer(seq) && json_integer_value(seq) > 0
         && json_is_string(hash)
         && json_string_length(hash) == NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN
-        && ngx_hextoi((u_char *) json_string_value(hash), 8) != NGX_ERROR)
+        && ngx_rtmp_compliance_audit_is_hash((u_char *)
+                                             json_string_value(hash)))
     {
         sh->audit_seq = json_integer_value(seq);
         ngx_memcpy(sh->audit_prev, json_string_value(hash),
@@ -543,25 +668,7 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
 
     json_decref(j);
 
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "compliance_audit_log: the last record of \"%s\" "
-                      "has no valid seq and hash; run "
-                      "\"compliance-audit verify\" on the directory", path);
-        goto failed;
-    }
-
-    ngx_free(buf);
-    ngx_close_file(fd);
-
-    return NGX_OK;
-
-failed:
-
-    ngx_free(buf);
-    ngx_close_file(fd);
-
-    return NGX_ERROR;
+    return rc;
 }
 
 
@@ -885,6 +992,69 @@ ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
 }
 
 
+/* a record's parts written to the segment, in one writev() */
+
+static ngx_int_t
+ngx_rtmp_compliance_audit_append(ngx_rtmp_compliance_audit_t *a,
+    u_char *segment, struct iovec *iov, size_t total, ngx_log_t *log)
+{
+    ssize_t  n;
+    u_char   path[NGX_MAX_PATH];
+
+    if (a->fd == NGX_INVALID_FILE || ngx_strcmp(segment, a->segment) != 0) {
+
+        if (a->fd != NGX_INVALID_FILE) {
+            (void) fdatasync(a->fd);
+            ngx_close_file(a->fd);
+            a->fd = NGX_INVALID_FILE;
+        }
+
+        ngx_sprintf(path, "%V/%s%Z", &a->dir, segment);
+
+        a->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                              0640);
+        if (a->fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                          "compliance_audit_log: " ngx_open_file_n " \"%s\" "
+                          "failed", path);
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn(a->segment, segment, sizeof(a->segment));
+    }
+
+    n = writev(a->fd, iov, 4);
+
+    if (n >= 0 && (size_t) n != total) {
+        /* a short write sets no errno: a full disk is the usual cause */
+        ngx_set_errno(NGX_ENOSPC);
+    }
+
+    if ((size_t) n != total
+        || (a->fsync == NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS
+            && fdatasync(a->fd) == -1))
+    {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "compliance_audit_log: writing \"%V/%s\" failed",
+                      &a->dir, a->segment);
+
+        if (n > 0) {
+            /* leave no partial record behind */
+            if (ftruncate(a->fd, lseek(a->fd, 0, SEEK_END) - n) == -1) {
+                ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                              "compliance_audit_log: ftruncate() failed");
+            }
+        }
+
+        ngx_close_file(a->fd);
+        a->fd = NGX_INVALID_FILE;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* 64 lowercase hex digits */
 
 static ngx_uint_t
@@ -913,7 +1083,6 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     u_char                       *p;
     size_t                        total;
-    ssize_t                       n;
     ngx_tm_t                      tm;
     ngx_msec_t                    ms;
     ngx_time_t                   *tp;
@@ -924,7 +1093,6 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     u_char                        head[128 + 6 * 256];
     u_char                        prev[NGX_RTMP_COMPLIANCE_AUDIT_PREV_TAIL];
     u_char                        hash[NGX_RTMP_COMPLIANCE_AUDIT_HASH_TAIL + 1];
-    u_char                        path[NGX_MAX_PATH];
     EVP_MD_CTX                   *mdctx;
 
     a = mcf->audit;
@@ -1006,55 +1174,9 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     total = (p - head) + mlen + sizeof(prev) + sizeof(hash);
 
-    /* the segment */
-
-    if (a->fd == NGX_INVALID_FILE || ngx_strcmp(segment, a->segment) != 0) {
-
-        if (a->fd != NGX_INVALID_FILE) {
-            (void) fdatasync(a->fd);
-            ngx_close_file(a->fd);
-            a->fd = NGX_INVALID_FILE;
-        }
-
-        ngx_sprintf(path, "%V/%s%Z", &a->dir, segment);
-
-        a->fd = ngx_open_file(path, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
-                              0640);
-        if (a->fd == NGX_INVALID_FILE) {
-            ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
-                          "compliance_audit_log: " ngx_open_file_n " \"%s\" "
-                          "failed", path);
-            goto failed;
-        }
-
-        ngx_cpystrn(a->segment, segment, sizeof(a->segment));
-    }
-
-    n = writev(a->fd, iov, 4);
-
-    if (n >= 0 && (size_t) n != total) {
-        /* a short write sets no errno: a full disk is the usual cause */
-        ngx_set_errno(NGX_ENOSPC);
-    }
-
-    if ((size_t) n != total
-        || (a->fsync == NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS
-            && fdatasync(a->fd) == -1))
+    if (ngx_rtmp_compliance_audit_append(a, segment, iov, total, log)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
-                      "compliance_audit_log: writing \"%V/%s\" failed",
-                      &a->dir, a->segment);
-
-        if (n > 0) {
-            /* leave no partial record behind */
-            if (ftruncate(a->fd, lseek(a->fd, 0, SEEK_END) - n) == -1) {
-                ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
-                              "compliance_audit_log: ftruncate() failed");
-            }
-        }
-
-        ngx_close_file(a->fd);
-        a->fd = NGX_INVALID_FILE;
         goto failed;
     }
 
