@@ -78,8 +78,7 @@ static char *ngx_rtmp_compliance_jwk_ec(ngx_rtmp_compliance_jwk_t *jwk,
 static char *ngx_rtmp_compliance_jwk_okp(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key);
 static char *ngx_rtmp_compliance_jwk_pkey(ngx_rtmp_compliance_jwk_t *jwk,
-    ngx_rtmp_compliance_key_t *key, const char *type, OSSL_PARAM *params,
-    ngx_uint_t check);
+    ngx_rtmp_compliance_key_t *key, const char *type, OSSL_PARAM *params);
 static ngx_int_t ngx_rtmp_compliance_jwk_str(ngx_rtmp_compliance_jwk_t *jwk,
     const char *name, ngx_uint_t required, ngx_str_t *out);
 static ngx_int_t ngx_rtmp_compliance_jwk_b64(ngx_rtmp_compliance_jwk_t *jwk,
@@ -937,14 +936,10 @@ ngx_rtmp_compliance_jwk_rsa(ngx_rtmp_compliance_jwk_t *jwk,
         return ngx_rtmp_compliance_jwk_error(jwk, "cannot make the RSA key");
     }
 
-    rv = ngx_rtmp_compliance_jwk_pkey(jwk, key, "RSA", params, 0);
+    rv = ngx_rtmp_compliance_jwk_pkey(jwk, key, "RSA", params);
     OSSL_PARAM_free(params);
 
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_rtmp_compliance_key_verifiers(jwk->cf, key, key->alg);
+    return rv;
 }
 
 
@@ -954,7 +949,7 @@ static char *
 ngx_rtmp_compliance_jwk_ec(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key)
 {
-    char        *rv, *group;
+    char        *group;
     size_t       half;
     ngx_str_t    crv, x, y, show;
     ngx_uint_t   alg;
@@ -1018,13 +1013,7 @@ ngx_rtmp_compliance_jwk_ec(ngx_rtmp_compliance_jwk_t *jwk,
                                                   point, 1 + 2 * half);
     params[2] = OSSL_PARAM_construct_end();
 
-    rv = ngx_rtmp_compliance_jwk_pkey(jwk, key, "EC", params, 1);
-
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    return ngx_rtmp_compliance_key_verifiers(jwk->cf, key, key->alg);
+    return ngx_rtmp_compliance_jwk_pkey(jwk, key, "EC", params);
 }
 
 
@@ -1034,7 +1023,6 @@ static char *
 ngx_rtmp_compliance_jwk_okp(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key)
 {
-    char        *rv;
     ngx_str_t    crv, x, show;
     OSSL_PARAM   params[2];
 
@@ -1063,28 +1051,22 @@ ngx_rtmp_compliance_jwk_okp(ngx_rtmp_compliance_jwk_t *jwk,
                                                   x.data, x.len);
     params[1] = OSSL_PARAM_construct_end();
 
-    rv = ngx_rtmp_compliance_jwk_pkey(jwk, key, "ED25519", params, 1);
-
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
     key->alg = NGX_RTMP_COMPLIANCE_EDDSA;
 
-    return ngx_rtmp_compliance_key_eddsa(jwk->cf, key);
+    return ngx_rtmp_compliance_jwk_pkey(jwk, key, "ED25519", params);
 }
 
 
 /*
  * the public key of params (EVP_PKEY_fromdata), kept with the
- * configuration; with check, after OpenSSL's own check of it (an EC
- * point on its curve)
+ * configuration, after OpenSSL's own check of it (an EC point on its
+ * curve; not for RSA, where it is a prime test of n), and its
+ * verification contexts
  */
 
 static char *
 ngx_rtmp_compliance_jwk_pkey(ngx_rtmp_compliance_jwk_t *jwk,
-    ngx_rtmp_compliance_key_t *key, const char *type, OSSL_PARAM *params,
-    ngx_uint_t check)
+    ngx_rtmp_compliance_key_t *key, const char *type, OSSL_PARAM *params)
 {
     int            ok;
     EVP_PKEY      *pkey;
@@ -1113,20 +1095,22 @@ ngx_rtmp_compliance_jwk_pkey(ngx_rtmp_compliance_jwk_t *jwk,
 
     key->pkey = pkey;
 
-    if (!check) {
-        return NGX_CONF_OK;
+    if (key->family != NGX_RTMP_COMPLIANCE_RSA) {
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+        ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+        EVP_PKEY_CTX_free(ctx);
+
+        if (!ok) {
+            return ngx_rtmp_compliance_jwk_error(jwk, "is not a valid %s "
+                                                 "public key", type);
+        }
     }
 
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
-    EVP_PKEY_CTX_free(ctx);
-
-    if (!ok) {
-        return ngx_rtmp_compliance_jwk_error(jwk, "is not a valid %s public "
-                                             "key", type);
+    if (key->family == NGX_RTMP_COMPLIANCE_OKP) {
+        return ngx_rtmp_compliance_key_eddsa(jwk->cf, key);
     }
 
-    return NGX_CONF_OK;
+    return ngx_rtmp_compliance_key_verifiers(jwk->cf, key, key->alg);
 }
 
 
