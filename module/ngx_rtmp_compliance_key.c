@@ -69,23 +69,23 @@ static char *ngx_rtmp_compliance_key_eddsa(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key);
 static char *ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_array_t *keys);
+static ngx_int_t ngx_rtmp_compliance_jwk_str(ngx_rtmp_compliance_jwk_t *jwk,
+    const char *name, ngx_uint_t required, ngx_str_t *out);
 static char *ngx_rtmp_compliance_jwk_oct(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key);
+static ngx_int_t ngx_rtmp_compliance_jwk_b64(ngx_rtmp_compliance_jwk_t *jwk,
+    const char *name, ngx_str_t *out);
 static char *ngx_rtmp_compliance_jwk_rsa(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key);
+static ngx_str_t ngx_rtmp_compliance_jwk_show(ngx_str_t *value);
 static char *ngx_rtmp_compliance_jwk_ec(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key);
+static char *ngx_rtmp_compliance_jwk_error(ngx_rtmp_compliance_jwk_t *jwk,
+    const char *fmt, ...);
 static char *ngx_rtmp_compliance_jwk_okp(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key);
 static char *ngx_rtmp_compliance_jwk_pkey(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_rtmp_compliance_key_t *key, const char *type, OSSL_PARAM *params);
-static ngx_int_t ngx_rtmp_compliance_jwk_str(ngx_rtmp_compliance_jwk_t *jwk,
-    const char *name, ngx_uint_t required, ngx_str_t *out);
-static ngx_int_t ngx_rtmp_compliance_jwk_b64(ngx_rtmp_compliance_jwk_t *jwk,
-    const char *name, ngx_str_t *out);
-static ngx_str_t ngx_rtmp_compliance_jwk_show(ngx_str_t *value);
-static char *ngx_rtmp_compliance_jwk_error(ngx_rtmp_compliance_jwk_t *jwk,
-    const char *fmt, ...);
 static void ngx_rtmp_compliance_key_md_ctx_cleanup(void *data);
 static ngx_int_t ngx_rtmp_compliance_key_keep(ngx_conf_t *cf,
     ngx_pool_cleanup_pt handler, void *data);
