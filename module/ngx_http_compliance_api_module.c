@@ -905,11 +905,12 @@ ngx_http_compliance_api_session_json(ngx_rtmp_compliance_session_t *ss,
         ngx_rtmp_compliance_session_get(ss, i, &s[i]);
     }
 
-    j = json_pack("{s:I, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, "
-                  "s:b, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:i}",
+    j = json_pack("{s:I, s:s, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, "
+                  "s:s%, s:b, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:i}",
                   "id", (json_int_t) ss->id,
                   "kind", ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
                           ? "publish" : "play",
+                  "proto", ngx_rtmp_compliance_proto_name(ss->proto),
                   "app", s[NGX_RTMP_COMPLIANCE_S_APP].data,
                   s[NGX_RTMP_COMPLIANCE_S_APP].len,
                   "room", s[NGX_RTMP_COMPLIANCE_S_ROOM].data,

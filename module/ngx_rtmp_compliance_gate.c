@@ -25,6 +25,7 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_label.h"
+#include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_flood.h"
 #include "ngx_rtmp_compliance_text.h"
 #include "ngx_rtmp_cmd_module.h"
@@ -69,9 +70,6 @@ static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
-static ngx_int_t ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s,
-    ngx_uint_t play, ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
-    u_char *detail);
 static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
 static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
@@ -606,6 +604,14 @@ ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
 static ngx_int_t
 ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s, ngx_rtmp_play_t *v)
 {
+#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
+    /* an HTTP-FLV player sends no play command: it is admitted here */
+
+    if (ngx_rtmp_compliance_flv_play(s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
+
     return ngx_rtmp_compliance_gate_live(s, next_play(s, v));
 }
 
@@ -943,7 +949,7 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
 {
@@ -1027,6 +1033,12 @@ status:
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], detail);
     desc[sizeof(desc) - 1] = '\0';
+
+#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
+    if (ngx_rtmp_compliance_http_request(s)) {
+        return ngx_rtmp_compliance_flv_refuse(s, reason, desc);
+    }
+#endif
 
     ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
                                  : "NetStream.Publish.Rejected",

@@ -18,6 +18,7 @@
 #include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_fleet.h"
+#include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_cmd_module.h"
 
 
@@ -473,6 +474,8 @@ ngx_rtmp_compliance_session_register_locked(
         ss->ai = ss->room->publisher ? ss->room->ai : 0;
     }
 
+    ss->proto = ngx_rtmp_compliance_proto(s);
+
     ctx->node = ss;
     ctx->id = ss->id;
     ctx->session = s;
@@ -523,6 +526,7 @@ void
 ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx)
 {
+    char                           *proto;
     ngx_str_t                       v, *why;
     ngx_uint_t                      i;
     ngx_rtmp_compliance_fields_t    f;
@@ -576,6 +580,10 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
 
     ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ADDR, &v);
     ngx_rtmp_compliance_field_str(&f, "addr", v.data, v.len);
+
+    proto = ngx_rtmp_compliance_proto_name(ss->proto);
+    ngx_rtmp_compliance_field_str(&f, "proto", (u_char *) proto,
+                                  ngx_strlen(proto));
 
     ngx_rtmp_compliance_field_int(&f, "duration_ms",
                                   (int64_t) (ngx_current_msec - ctx->start));
@@ -1096,6 +1104,12 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
 
     s = ctx->session;
 
+    if (ctx->text[0] == '\0' && ctx->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
+        /* marked with its room's publisher (ngx_rtmp_compliance_flv.c) */
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "the room's publisher "
+                     "was dropped%Z");
+    }
+
     ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
                   "compliance: session %uL dropped: %V, room: \"%V\", %s",
                   ctx->id, &ngx_rtmp_compliance_reasons[reason], &ctx->room,
@@ -1109,6 +1123,12 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
                             ? "NetStream.Publish.Rejected"
                             : "NetStream.Play.Rejected",
                          "error", (char *) desc);
+
+#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
+    if (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        ngx_rtmp_compliance_flv_unpublish(ctx, reason);
+    }
+#endif
 
     if (close) {
         ngx_memzero(&v, sizeof(ngx_rtmp_close_stream_t));
@@ -1125,6 +1145,7 @@ void
 ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
     ngx_rtmp_session_t *s, ngx_rtmp_compliance_ctx_t *ctx)
 {
+    char                          *proto;
     ngx_str_t                     *tier;
     ngx_rtmp_compliance_claims_t  *cl;
     u_char                         token[NGX_RTMP_COMPLIANCE_HASH_LEN + 8];
@@ -1167,4 +1188,8 @@ ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
 
     ngx_rtmp_compliance_field_str(f, "addr", s->connection->addr_text.data,
                                   s->connection->addr_text.len);
+
+    proto = ngx_rtmp_compliance_proto_name(ngx_rtmp_compliance_proto(s));
+    ngx_rtmp_compliance_field_str(f, "proto", (u_char *) proto,
+                                  ngx_strlen(proto));
 }

@@ -16,6 +16,7 @@
 
 
 #include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_compat.h"
 
 
 /* order targets and actions */
@@ -143,6 +144,7 @@ struct ngx_rtmp_compliance_session_s {
     u_char                          ai;
     u_char                          drop;        /* a reason, 0: none */
     u_char                          restricted;
+    u_char                          proto;       /* _PROTO_*: compat.h */
     time_t                          started;
     uint64_t                        bytes_in;
     uint64_t                        bytes_out;

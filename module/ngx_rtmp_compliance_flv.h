@@ -1,0 +1,26 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+#ifndef _NGX_RTMP_COMPLIANCE_FLV_H_INCLUDED_
+#define _NGX_RTMP_COMPLIANCE_FLV_H_INCLUDED_
+
+
+#include "ngx_rtmp_compliance.h"
+#include "ngx_rtmp_compliance_compat.h"
+
+
+#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
+
+ngx_int_t ngx_rtmp_compliance_flv_play(ngx_rtmp_session_t *s);
+ngx_int_t ngx_rtmp_compliance_flv_refuse(ngx_rtmp_session_t *s,
+    ngx_uint_t reason, u_char *desc);
+void ngx_rtmp_compliance_flv_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t reason);
+
+#endif
+
+
+#endif /* _NGX_RTMP_COMPLIANCE_FLV_H_INCLUDED_ */
