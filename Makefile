@@ -6,9 +6,14 @@
 #   make run        install what is needed, build, start a demo nginx
 #   make test       install what is needed, build, run the test suite
 #   make static NGINX_SRC=DIR [RTMP_SRC=DIR]
+#   make flv [FLV_SRC=DIR]   build/flv/: nginx-http-flv-module and the
+#                   module built against it (docs/http-flv.md)
+#   make test-flv   the HTTP-FLV tests against that build
 #
 # RTMP_SRC=DIR uses your nginx-rtmp-module tree instead of the one
-# fetched from Debian's libnginx-mod-rtmp source package.
+# fetched from Debian's libnginx-mod-rtmp source package.  FLV_SRC=DIR is
+# an unpacked nginx-http-flv-module tree; without it, a release tarball
+# in ../shared/deps (FLV_TARBALL) is unpacked into deps/.
 
 SHELL       := /bin/bash
 TOP         := $(CURDIR)
@@ -32,14 +37,17 @@ MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html
 
 # make test SAN=1: the module with AddressSanitizer and UBSan, loaded into
 # Debian's nginx with the sanitizer runtimes preloaded; make test
-# VALGRIND=1: nginx under valgrind.  Reports fail the test blocks.
+# VALGRIND=1: nginx under valgrind.  Reports fail the test blocks.  (With
+# SAN=1, make flv builds nginx-http-flv-module with them too:
+# t/asan.supp.)
 ifeq ($(SAN),1)
 MODULE_BUILD = $(BUILD)/san
 MODULE_CC    = -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_PRELOAD  = $(shell $(CC) -print-file-name=libasan.so):$(shell \
                $(CC) -print-file-name=libubsan.so)
+SAN_ASAN     = detect_leaks=0:suppressions=$(TOP)/t/asan.supp
 export TEST_NGINX_WRAPPER = env LD_PRELOAD=$(SAN_PRELOAD) \
-    ASAN_OPTIONS=detect_leaks=0:log_path=$$TEST_NGINX_SERVROOT/logs/asan \
+    ASAN_OPTIONS=$(SAN_ASAN):log_path=$$TEST_NGINX_SERVROOT/logs/asan \
     UBSAN_OPTIONS=print_stacktrace=1:log_path=$$TEST_NGINX_SERVROOT/logs/ubsan
 else
 MODULE_BUILD = $(BUILD)
@@ -54,6 +62,16 @@ export TEST_NGINX_WRAPPER = valgrind --quiet --trace-children=yes \
 endif
 
 MODULE       = $(MODULE_BUILD)/ngx_rtmp_compliance_module.so
+
+# nginx-http-flv-module: FLV_SRC, or the tarball unpacked into deps/
+FLV_TARBALL ?= $(lastword $(sort $(wildcard \
+               $(TOP)/../shared/deps/nginx-http-flv-module-*.tar.gz)))
+FLV_SRC     ?= $(if $(FLV_TARBALL),$(DEPS)/$(notdir \
+               $(FLV_TARBALL:.tar.gz=)))
+FLV_BUILD    = $(MODULE_BUILD)/flv
+FLV_MODULES  = $(FLV_BUILD)/ngx_http_flv_live_module.so \
+               $(FLV_BUILD)/ngx_rtmp_compliance_module.so
+FLV_TESTS   ?= t/100-http-flv.t
 export TEST_NGINX_LOAD_MODULES ?= /usr/lib/nginx/modules/ngx_rtmp_module.so \
                                   $(MODULE)
 TOKEN_TOOL   = $(BUILD)/compliance-token
@@ -62,7 +80,7 @@ AUDIT_TOOL   = $(BUILD)/compliance-audit
 TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
 
 .PHONY: all module tools deps rtmp-src static test test-static run stop \
-        clean distclean fuzz
+        clean distclean fuzz flv flv-src test-flv
 
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 2
@@ -101,13 +119,42 @@ $(RTMP_CLIENT): t/client/rtmp_client.c lib/rtmp_proto.c lib/rtmp_proto.h
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -Ilib -o $@ $(filter %.c,$^)
 
+# the fork as a dynamic module for Debian's nginx, and ours against it
+flv: flv-src
+	scripts/build-flv $(FLV_BUILD) $(FLV_SRC) "$(MODULE_CC)"
+
+flv-src:
+	@test -n "$(FLV_SRC)" || { echo "no nginx-http-flv-module: set" \
+	    "FLV_SRC=DIR (an unpacked tree) or FLV_TARBALL=FILE"; exit 1; }
+	@if [ ! -f $(FLV_SRC)/ngx_http_flv_live_module.h ] \
+	    && [ -n "$(FLV_TARBALL)" ] \
+	    && [ $(FLV_SRC) = $(DEPS)/$(notdir $(FLV_TARBALL:.tar.gz=)) ]; \
+	then \
+	    mkdir -p $(DEPS) && tar -C $(DEPS) -xzf $(FLV_TARBALL) \
+	    && echo "unpacked $(FLV_TARBALL) into $(DEPS)"; \
+	fi
+
 static: | rtmp-src
 	@test -n "$(NGINX_SRC)" || { echo "set NGINX_SRC=DIR"; exit 1; }
 	scripts/build-static $(BUILD)/static $(NGINX_SRC) $(RTMP_SRC)
 
+# with nginx-http-flv-module at hand (FLV_SRC, FLV_TARBALL), its tests
+# run after the suite; FLV_REQUIRED=1 (.ci/run) fails when it is not
 test: deps
 	$(MAKE) module tools
 	prove -j$(PROVE_JOBS) -r $(TEST_FILES)
+ifneq ($(FLV_SRC),)
+	$(MAKE) test-flv
+else
+	@echo "HTTP-FLV tests ($(FLV_TESTS)) SKIPPED: no nginx-http-flv-module" \
+	      "(set FLV_SRC=DIR, an unpacked tree)"
+	@test -z "$(FLV_REQUIRED)"
+endif
+
+test-flv: deps
+	$(MAKE) flv tools
+	TEST_NGINX_LOAD_MODULES="$(FLV_MODULES)" \
+	    prove -j$(PROVE_JOBS) $(FLV_TESTS)
 
 # the smoke test of a static nginx built from Debian's nginx sources
 test-static: deps

@@ -1,0 +1,736 @@
+# HTTP-FLV players of nginx-http-flv-module (issue 12), against the fork
+# built by make flv (make test-flv; the file skips itself with Debian's
+# nginx-rtmp-module): the viewer token of a viewer_token=on room asked
+# and a token of over 1,000 characters taken from the query string;
+# max_viewers counted over RTMP and HTTP-FLV players on two workers;
+# refusals as HTTP 403 with X-Compliance-Reason and "REASON: text"; an
+# order that closes the room's HTTP-FLV players within a second and the
+# refusal of the next one; a publisher dropped by the API or by its tier's
+# limit takes its HTTP-FLV players with it; DELETE sessions/ID drops one
+# HTTP-FLV player; proto in GET sessions and in the audit records; the
+# token in neither log.
+#
+# The HTTP-FLV player here is a small client (flv_viewer) that sends
+# GET /live?port=P&app=live&stream=ROOM&token=... as flv.js does (HTTP/1.1,
+# chunked FLV) and records how its stream ended; ffmpeg reads one too.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+
+use Test::Compliance;
+use IO::Socket::INET ();
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+
+BEGIN {
+    my $mods = $ENV{TEST_NGINX_LOAD_MODULES} || '';
+
+    unless ($mods =~ /ngx_http_flv_live_module\.so/ || $ENV{TEST_NGINX_FLV})
+    {
+        require Test::More;
+        Test::More::plan(skip_all => 'needs nginx-http-flv-module: make '
+                         . 'test-flv (TEST_NGINX_LOAD_MODULES with '
+                         . 'ngx_http_flv_live_module.so, or TEST_NGINX_FLV=1 '
+                         . 'for a static nginx with the fork)');
+    }
+}
+
+
+# each block has an audit log of its own: audit1, audit2, ...
+
+sub audit_dir {
+    my ($block) = @_;
+    my ($n) = ($block || current_block())->name =~ /^TEST (\d+)/;
+    return "audit$n";
+}
+
+our @Viewers;
+
+add_block_preprocessor(sub {
+    my ($block) = @_;
+
+    # the last block's players are gone with its nginx
+    flv_stop($_) for @Viewers;
+    @Viewers = ();
+
+    return if defined $block->rtmp_config;
+
+    $block->set_value(rtmp_config => zone_conf()
+                      . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
+                      . audit_dir($block) . ";\n");
+});
+
+block_defaults(
+    config             => tiers('basic', 'vip viewer_token=on',
+                                'capped max_viewers=3',
+                                'short max_duration=2s')
+                          . live_app(),
+    http_server_config => api_location()
+                          . "location /live {\n    flv_live on;\n}\n",
+);
+
+
+# the audit records so far, of EVENT if given
+
+sub records {
+    my ($event) = @_;
+    my @r;
+
+    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
+        for my $line (split /\n/, slurp($f)) {
+            my $r = eval { JSON::PP::decode_json($line) } or next;
+            push @r, $r if !defined $event || $r->{event} eq $event;
+        }
+    }
+
+    return @r;
+}
+
+
+# the first record of EVENT as the writer wrote it
+
+sub audit_line {
+    my ($event) = @_;
+
+    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
+        for my $line (split /\n/, slurp($f)) {
+            return $line if index($line, "\"event\":\"$event\"") >= 0;
+        }
+    }
+
+    return '';
+}
+
+
+# build/compliance-audit ARGS: (exit code, output)
+
+sub run_audit {
+    my @cmd = (repo_root() . '/build/compliance-audit', @_);
+    my $out = `@{[ map { "'$_'" } @cmd ]} 2>&1`;
+    return ($? >> 8, $out);
+}
+
+
+# a play token for ROOM: scope, room, sub, exp and CLAIMS
+
+sub play_token {
+    my ($room, %claims) = @_;
+
+    my %c = (scope => 'play', room => $room, sub => 'v1',
+             exp => time + 3600, %claims);
+
+    return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
+}
+
+
+# the fork's HTTP-FLV URL path of ROOM, with TOKEN
+
+sub flv_path {
+    my ($room, $token) = @_;
+
+    my $path = '/live?port=' . rtmp_port() . "&app=live&stream=$room";
+    $path .= "&token=$token" if defined $token;
+
+    return $path;
+}
+
+
+# a refused (or any short) HTTP-FLV play: (status, {headers}, body)
+
+sub flv_once {
+    my ($room, $token) = @_;
+    return http_request('GET', flv_path($room, $token));
+}
+
+
+# flv_viewer(ROOM, token => JWT, secs => N): a background HTTP-FLV player
+# that reads the stream for N s (20) and records its status, headers,
+# bytes, whether the body is FLV, and how and when it ended: "eof" (the
+# server closed it), "timeout" (it stayed), "stopped" (flv_stop)
+
+my $ViewerSeq = 0;
+
+sub flv_viewer {
+    my ($room, %o) = @_;
+
+    my $secs = ($o{secs} || 20) * $Test::Compliance::Slow;
+    my $path = flv_path($room, $o{token});
+    my $file = servroot() . "/tmp/flv-viewer.$$." . ++$ViewerSeq;
+
+    unlink $file;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        my $r = eval { flv_read($path, $secs) } || { how => "died: $@" };
+        spew("$file.tmp", JSON::PP->new->canonical->encode($r));
+        rename "$file.tmp", $file;
+        POSIX::_exit(0);
+    }
+
+    my $v = { pid => $pid, file => $file, room => $room };
+    push @Viewers, $v;
+
+    return $v;
+}
+
+
+sub flv_read {
+    my ($path, $secs) = @_;
+
+    my $stop = 0;
+    local $SIG{TERM} = sub { $stop = 1 };
+
+    my $start = Time::HiRes::time();
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => http_port(),
+                                     Proto    => 'tcp',
+                                     Timeout  => 5)
+        or return { how => "connect: $!" };
+
+    binmode $sock;
+    syswrite $sock, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                    . "User-Agent: t/100-http-flv\r\n\r\n";
+
+    my ($buf, $head, $status, %h, $first) = ('', undef, undef, (), '');
+    my $bytes = 0;
+    my $how = 'timeout';
+    my $deadline = $start + $secs;
+
+    while (!$stop) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0;
+
+        my $rin = '';
+        vec($rin, fileno($sock), 1) = 1;
+        my $n = select(my $rout = $rin, undef, undef,
+                       $left < 0.1 ? $left : 0.1);
+        next unless $n && $n > 0;
+
+        my $got = sysread($sock, my $data, 65536);
+
+        unless ($got) {
+            next if !defined $got && $!{EINTR};
+            $how = defined $got ? 'eof' : "error: $!";
+            last;
+        }
+
+        unless (defined $head) {
+            $buf .= $data;
+            my $i = index($buf, "\r\n\r\n");
+            next if $i < 0;
+
+            $head = substr($buf, 0, $i);
+            $data = substr($buf, $i + 4);
+            ($status) = $head =~ m{^HTTP/1\.\d (\d{3})};
+
+            for my $line (split /\r\n/, $head) {
+                $h{lc $1} = $2 if $line =~ /^([^:]+):\s*(.*)$/;
+            }
+        }
+
+        $bytes += length $data;
+        $first .= substr($data, 0, 600 - length $first) if length $first < 600;
+    }
+
+    $how = 'stopped' if $stop;
+    close $sock;
+
+    return { status => $status, headers => \%h, bytes => $bytes,
+             flv => ($first =~ /FLV\x01/ ? 1 : 0),
+             body => ($status && $status ne '200' ? $first : ''),
+             how => $how, start => $start,
+             end => Time::HiRes::time() };
+}
+
+
+# the player's record once it has ended (SECS at most); undef if not
+
+sub flv_wait {
+    my ($v, $secs) = @_;
+
+    return $v->{r} if $v->{r};
+    return undef unless wait_for(sub { -e $v->{file} }, $secs || 25);
+
+    waitpid($v->{pid}, 0);
+    $v->{r} = JSON::PP::decode_json(slurp($v->{file}));
+
+    return $v->{r};
+}
+
+
+sub flv_done {
+    my ($v) = @_;
+    return $v->{r} || -e $v->{file};
+}
+
+
+sub flv_stop {
+    my ($v) = @_;
+
+    kill 'TERM', $v->{pid} unless flv_done($v);
+
+    return flv_wait($v, 10);
+}
+
+
+# the viewers of the (one) publisher in GET sessions, -1 without one
+
+sub viewers {
+    my ($p) = find_sessions(kind => 'publish');
+    return $p ? $p->{viewers} : -1;
+}
+
+
+# the HTTP-FLV players of ROOM in GET sessions
+
+sub flv_sessions {
+    my ($room) = @_;
+    return find_sessions(kind => 'play', proto => 'http-flv', room => $room);
+}
+
+
+# a 403 of the gate: its status, header and body say REASON, the body
+# matches DETAIL (a qr//)
+
+sub refused_403 {
+    my ($what, $reason, $detail, $status, $h, $body) = @_;
+
+    is($status, 403, "$what: HTTP 403");
+    is($h->{'x-compliance-reason'}, $reason,
+       "$what: X-Compliance-Reason: $reason");
+    like($body, qr/^\Q$reason\E: $detail\n\z/,
+         "$what: the body is \"$reason: text\"");
+    like($h->{'content-type'} || '', qr{^text/plain}, "$what: text/plain");
+    unlike($body, qr/FLV/, "$what: no stream");
+}
+
+
+END {
+    # players still running when the file dies
+    kill 'KILL', map { $_->{pid} } grep { !flv_done($_) } @Viewers;
+}
+
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: viewer_token=on: an HTTP-FLV play needs a play token; one of over 1,000 characters from the query string is taken; proto in sessions and audit; the token in no log
+--- post_check eval
+sub {
+    my $pub = publisher('room1', tier => 'vip');
+    ok(wait_output($pub, 'NetStream.Publish.Start'), 'the vip room is live');
+
+    # no token
+    my ($st, $h, $body) = flv_once('room1');
+    refused_403('no token', 'viewer_token_required',
+                qr/tier "vip" of the room needs a play token/,
+                $st, $h, $body);
+    ok(wait_log(qr/\[info\] .*compliance: play rejected: viewer_token_required: tier "vip" of the room needs a play token, app: "live", room: "room1"/),
+       'the refusal is logged at [info]');
+
+    # a token for another room, and a publish token
+    my $other = play_token('room2');
+    ($st, $h, $body) = flv_once('room1', $other);
+    refused_403('another room\'s token', 'room_mismatch',
+                qr/token is for another room/, $st, $h, $body);
+    ok(wait_log(qr/\[error\] .*compliance: play rejected: room_mismatch: token is for another room, app: "live", room: "room1"/),
+       'room_mismatch is logged at [error]');
+
+    my $ptok = token(claims => { room => 'room1', tier => 'vip' });
+    ($st, $h, $body) = flv_once('room1', $ptok);
+    refused_403('a publish token', 'token_scope', qr/.+/, $st, $h, $body);
+    ok(wait_log(qr/\[error\] .*compliance: play rejected: token_scope: .*room: "room1"/),
+       'token_scope is logged');
+
+    # a valid token of over 1,000 characters
+    my $long = play_token('room1', sub => 'viewer-long', pad => 'p' x 1000);
+    cmp_ok(length $long, '>', 1000,
+           'the play token has ' . length($long) . ' characters');
+
+    my $v = flv_viewer('room1', token => $long, secs => 3);
+    ok(wait_for(sub { flv_sessions('room1') == 1 }),
+       'the HTTP-FLV player is in GET sessions');
+    my ($s) = flv_sessions('room1');
+    is($s->{proto}, 'http-flv', 'proto: http-flv');
+    is($s->{host}, 'viewer-long', 'its viewer id is the long token\'s sub');
+    is($s->{tier}, 'vip', 'in the room\'s tier');
+    my ($p) = find_sessions(kind => 'publish', room => 'room1');
+    is($p->{proto}, 'rtmp', 'the publisher: proto rtmp');
+    is($p->{viewers}, 1, 'the publisher has 1 viewer');
+
+    my $r = flv_wait($v, 10);
+    is($r->{status}, 200, 'the HTTP-FLV play gets 200');
+    like($r->{headers}{'content-type'}, qr{^video/x-flv}, 'video/x-flv');
+    ok($r->{flv}, 'the body is an FLV stream');
+    cmp_ok($r->{bytes}, '>', 5000, "and media flows ($r->{bytes} bytes)");
+    is($r->{how}, 'timeout', 'it stayed for its 3 s');
+    ok(wait_for(sub { !flv_sessions('room1') }, 5),
+       'it leaves GET sessions when it goes');
+
+    # ffmpeg as the HTTP-FLV player
+    my $url = 'http://127.0.0.1:' . http_port() . flv_path('room1', $long);
+    my @cmd = ('ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error',
+               '-i', $url, '-t', '1', '-f', 'null', '-');
+    my $out = `@{[ map { "'$_'" } @cmd ]} 2>&1`;
+    is($? >> 8, 0, 'ffmpeg reads the HTTP-FLV stream with the long token')
+        or diag($out);
+
+    stop_client($pub);
+    wait_client($pub, 10);
+
+    # the audit log
+    ok(wait_for(sub { grep { $_->{event} eq 'session.end'
+                             && $_->{kind} eq 'publish' } records() }),
+       'the publisher\'s session.end is written');
+    my @acc = grep { $_->{room} eq 'room1' } records('play.accept');
+    is(scalar @acc, 2, 'two play.accept (the player, ffmpeg)');
+    is_deeply([map { $_->{proto} } @acc], ['http-flv', 'http-flv'],
+              'play.accept: proto http-flv');
+    is($acc[0]{host}, 'viewer-long', 'play.accept: the viewer');
+    is($acc[0]{token}, 'sha256:' . hash12($long),
+       'play.accept: the token\'s hash');
+    my @rej = records('play.reject');
+    is_deeply([map { "$_->{reason} $_->{proto}" } @rej],
+              ['viewer_token_required http-flv', 'room_mismatch http-flv',
+               'token_scope http-flv'],
+              'play.reject: the three refusals, proto http-flv');
+    my @end = grep { $_->{kind} eq 'play' } records('session.end');
+    is_deeply([map { "$_->{proto} $_->{why}" } @end],
+              ['http-flv closed', 'http-flv closed'],
+              'session.end of both: proto http-flv, closed');
+    cmp_ok($end[0]{bytes_out}, '>', 5000, 'session.end: bytes_out');
+    my ($pa) = records('publish.accept');
+    is($pa->{proto}, 'rtmp', 'publish.accept: proto rtmp');
+
+    like(audit_line('play.accept'),
+         qr/,"addr":"127\.0\.0\.1","proto":"http-flv","prev":"/,
+         'play.accept: proto is its last field, after addr');
+    like(audit_line('session.end'),
+         qr/,"addr":"127\.0\.0\.1","proto":"http-flv","duration_ms":/,
+         'session.end: proto after addr');
+
+    my ($rc, $vout) = run_audit('verify', servroot() . '/' . audit_dir());
+    is($rc, 0, 'compliance-audit verify passes') or diag($vout);
+
+    # the credential
+    my $log = error_log_text();
+    my $access = slurp(servroot() . '/logs/access.log');
+    for my $t ([$long, 'long play'], [$other, 'other room'],
+               [$ptok, 'publish'])
+    {
+        my $part = substr($t->[0], 0, 40);
+        unlike($log, qr/\Q$part\E/, "the $t->[1] token is not in the error log");
+        unlike($access, qr/\Q$part\E/,
+               "the $t->[1] token is not in the access log");
+    }
+    like($log, qr/flv live: name='room1' args='[^']*token=x{40}/,
+         'the fork\'s own log line shows the token overwritten');
+    like($access, qr/"GET \/live\?[^"]*token=x{40}[^"]* HTTP\/1\.1" 200 /,
+         'the access log has the play, token overwritten');
+    like($access, qr/"GET \/live\?[^"]*stream=room1 HTTP\/1\.0" 403 /,
+         'and the 403');
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 2: max_viewers is counted over RTMP and HTTP-FLV players on two workers; one more of either is refused, HTTP-FLV with a 403
+--- workers: 2
+--- post_check eval
+sub {
+    my $pub = publisher('room1', tier => 'capped');
+    ok(wait_for(sub { find_sessions(kind => 'publish') == 1 }),
+       'the capped room (max_viewers=3) is live');
+
+    my $r1 = player('room1');
+    my $f1 = flv_viewer('room1');
+    my $f2 = flv_viewer('room1');
+    ok(wait_for(sub { find_sessions(kind => 'play', room => 'room1') == 3 }),
+       'three players: one RTMP, two HTTP-FLV');
+    is(scalar(flv_sessions('room1')), 2, 'two of them proto http-flv');
+    is(scalar(find_sessions(kind => 'play', proto => 'rtmp')), 1,
+       'one proto rtmp');
+    is(viewers(), 3, 'the publisher has 3 viewers');
+
+    # the fourth: HTTP-FLV or RTMP, on whichever worker
+    for my $i (1 .. 3) {
+        my ($st, $h, $body) = flv_once('room1');
+        refused_403("HTTP-FLV player $i over the limit", 'viewer_limit',
+                    qr/tier "capped" allows 3 viewers and the room has them/,
+                    $st, $h, $body);
+    }
+    my ($rc, $out) = refused('play', 'live/room1');
+    is($rc, 1, 'an RTMP player over the limit is refused');
+    like($out, qr/^status: error NetStream\.Play\.Rejected viewer_limit: tier "capped" allows 3 viewers and the room has them$/m,
+         'with viewer_limit');
+    my @logged = error_log_text()
+        =~ /\] (\d+)#\d+: \*\d+ compliance: play rejected: viewer_limit: tier "capped" allows 3 viewers and the room has them, app: "live", room: "room1"/g;
+    is(scalar @logged, 4, 'the four refusals are logged at [error]');
+    Test::More::note('refused on workers ' . join ' ', sort keys
+                     %{{ map { $_ => 1 } @logged }});
+    my %w = map { $_->{worker} => 1 } find_sessions(kind => 'play');
+    Test::More::note('players on workers ' . join ' ', sort keys %w);
+
+    ok(!flv_done($f1) && !flv_done($f2) && !client_done($r1),
+       'no admitted player was dropped');
+
+    # an HTTP-FLV player leaves: its place is free for an RTMP one
+    flv_stop($f1);
+    ok(wait_for(sub { viewers() == 2 }, 5),
+       'an HTTP-FLV player leaves: 2 viewers');
+    my $r2 = player('room1');
+    ok(wait_output($r2, 'status: status NetStream.Play.Start'),
+       'an RTMP player takes its place');
+    ($rc, $out) = refused('play', 'live/room1');
+    like($out, qr/viewer_limit/, 'and the next RTMP one is refused again');
+
+    # an RTMP player leaves: its place is free for an HTTP-FLV one
+    stop_client($r1);
+    ok(wait_for(sub { viewers() == 2 }, 5),
+       'the RTMP player leaves: 2 viewers');
+    my $f3 = flv_viewer('room1');
+    ok(wait_for(sub { flv_sessions('room1') == 2 }),
+       'an HTTP-FLV player takes its place');
+    my ($st) = flv_once('room1');
+    is($st, 403, 'and the next HTTP-FLV one is refused again');
+
+    flv_stop($_) for $f2, $f3;
+    stop_client($_) for $pub, $r2;
+
+    my @rej = records('play.reject');
+    is(scalar(grep { $_->{reason} eq 'viewer_limit' } @rej), 6,
+       'six play.reject viewer_limit');
+    is(scalar(grep { $_->{proto} eq 'http-flv' } @rej), 4,
+       'four of them proto http-flv');
+}
+--- no_error_log
+dropped
+
+
+=== TEST 3: an order on the room closes its HTTP-FLV players within a second, on both workers; the next one is refused with suspended
+--- workers: 2
+--- post_check eval
+sub {
+    my $pub = publisher('room1');
+    ok(wait_for(sub { find_sessions(kind => 'publish') == 1 }),
+       'the room is live');
+
+    # players until both workers have some (the one without the
+    # publisher has no stream for them: they wait, admitted, unanswered)
+    my (@f, %w);
+    while (@f < 12 && (@f < 4 || keys %w < 2)) {
+        push @f, flv_viewer('room1');
+        my $n = @f;
+        wait_for(sub { flv_sessions('room1') == $n });
+        %w = map { $_->{worker} => 1 } flv_sessions('room1');
+    }
+    my $n = @f;
+    is(scalar(flv_sessions('room1')), $n, "$n HTTP-FLV players of room1");
+    is(scalar(keys %w), 2, 'on both workers');
+    my ($p) = find_sessions(kind => 'publish', room => 'room1');
+    my $with = grep { $_->{worker} == $p->{worker} } flv_sessions('room1');
+
+    my $other = flv_viewer('room2');
+    my $pub2 = publisher('room2', sub => 'h2', pid => 'p2');
+    ok(wait_for(sub { flv_sessions('room2') == 1 }),
+       'and one of room2');
+
+    my $t0 = Time::HiRes::time();
+    my $o = order(target => 'room:room1', action => 'suspend',
+                  duration => 600, reason => 'under review', ref => 'C-12');
+
+    for my $v (@f) {
+        my $r = flv_wait($v, 10);
+        is($r->{how}, 'eof', 'an HTTP-FLV player of room1 is closed');
+        my $after = $r->{end} - $t0;
+        ok($after < 1 * $Test::Compliance::Slow,
+           sprintf('within a second of the order (%.3f s)', $after));
+    }
+    is(scalar(grep { ($_->{r}{status} // '') eq '200' } @f), $with,
+       "the $with on the publisher's worker had been playing");
+    ok(!grep({ defined $_->{r}{status} && $_->{r}{status} ne '200' } @f),
+       'no other answer');
+    ok(!flv_done($other), 'the player of room2 stays');
+    my @drops = error_log_text()
+        =~ /compliance: session \d+ dropped: suspended, room: "room1", order $o->{id}: under review \(ref C-12\)/g;
+    is(scalar @drops, $n + 1, 'the publisher\'s and the players\' drops '
+                              . 'are logged');
+    ok(wait_for(sub { !find_sessions(room => 'room1') }, 5),
+       'room1 has no session left');
+
+    my ($st, $h, $body) = flv_once('room1');
+    refused_403('a new HTTP-FLV player after the order', 'suspended',
+                qr/suspended until $o->{until}, order $o->{id}: under review \(ref C-12\)/,
+                $st, $h, $body);
+    ok(wait_log(qr/\[error\] .*compliance: play rejected: suspended: suspended until $o->{until}, order $o->{id}: under review \(ref C-12\), app: "live", room: "room1"/),
+       'its refusal is logged');
+
+    my @end = grep { $_->{kind} eq 'play' && $_->{room} eq 'room1' }
+              records('session.end');
+    is(scalar @end, $n, "$n session.end of players");
+    is(scalar(grep { $_->{why} eq 'suspended' && $_->{proto} eq 'http-flv' }
+              @end), $n, 'each why suspended, proto http-flv');
+    my ($rej) = grep { $_->{room} eq 'room1' } records('play.reject');
+    is("$rej->{reason} $rej->{proto}", 'suspended http-flv',
+       'play.reject: suspended, proto http-flv');
+
+    flv_stop($other);
+    stop_client($_) for $pub, $pub2;
+}
+
+
+=== TEST 4: DELETE sessions/ID drops one HTTP-FLV player; the other stays
+--- post_check eval
+sub {
+    my $pub = publisher('room1');
+    ok(wait_for(sub { find_sessions(kind => 'publish') == 1 }),
+       'the room is live');
+
+    my $a = flv_viewer('room1');
+    ok(wait_for(sub { flv_sessions('room1') == 1 }), 'one HTTP-FLV player');
+    my ($sa) = flv_sessions('room1');
+    my $b = flv_viewer('room1');
+    ok(wait_for(sub { flv_sessions('room1') == 2 }), 'two');
+
+    my $t0 = Time::HiRes::time();
+    my ($status, $json) = api('DELETE', "sessions/$sa->{id}");
+    is($status, 202, 'DELETE sessions/ID: 202');
+    is($json->{proto}, 'http-flv', 'the answer names it proto http-flv');
+
+    my $r = flv_wait($a, 10);
+    is($r->{how}, 'eof', 'the HTTP-FLV player is closed');
+    my $after = $r->{end} - $t0;
+    ok($after < 1 * $Test::Compliance::Slow,
+       sprintf('within a second (%.3f s)', $after));
+    ok(wait_log(qr/\[notice\] .*compliance: session $sa->{id} dropped: operator_drop, room: "room1", dropped through the control API/),
+       'the drop is logged');
+    ok(wait_for(sub { flv_sessions('room1') == 1 }, 5),
+       'one HTTP-FLV player left in GET sessions');
+    ok(!flv_done($b), 'the other player stays');
+    ok(!client_done($pub), 'and so does the publisher');
+
+    my ($end) = grep { $_->{session} == $sa->{id} } records('session.end');
+    is("$end->{why} $end->{proto}", 'operator_drop http-flv',
+       'session.end: why operator_drop, proto http-flv');
+
+    Time::HiRes::sleep(0.5);
+    my $rb = flv_stop($b);
+    is($rb->{how}, 'stopped', 'the other ran until it was stopped');
+    ok($rb->{end} - $r->{end} >= 0.5, 'after the dropped one by '
+       . sprintf('%.3f s', $rb->{end} - $r->{end}));
+    is($rb->{status}, 200, 'it had 200');
+    ok($rb->{flv}, 'and an FLV stream');
+    stop_client($pub);
+}
+
+
+=== TEST 5: a publisher dropped by the API or by its tier's limit takes the room's HTTP-FLV players with it; its RTMP player is told the stream stopped, as before
+--- post_check eval
+sub {
+    # through the API
+    my $pub = publisher('room1');
+    ok(wait_for(sub { find_sessions(kind => 'publish') == 1 }),
+       'room1 is live');
+    my @f = map { flv_viewer('room1') } 1 .. 2;
+    my $rtmp = player('room1');
+    ok(wait_for(sub { flv_sessions('room1') == 2 }),
+       'two HTTP-FLV players and an RTMP one');
+    ok(wait_output($rtmp, 'status: status NetStream.Play.Start'),
+       'the RTMP player plays');
+    my ($p) = find_sessions(kind => 'publish');
+
+    my $t0 = Time::HiRes::time();
+    my ($status) = api('DELETE', "sessions/$p->{id}");
+    is($status, 202, 'the publisher is dropped through the API');
+
+    for my $v (@f) {
+        my $r = flv_wait($v, 10);
+        is($r->{how}, 'eof', 'an HTTP-FLV player is closed with it');
+        ok($r->{end} - $t0 < 1 * $Test::Compliance::Slow,
+           sprintf('within a second (%.3f s)', $r->{end} - $t0));
+    }
+    my @drops = error_log_text()
+        =~ /compliance: session \d+ dropped: operator_drop, room: "room1"/g;
+    is(scalar @drops, 3, 'the publisher\'s and the players\' drops are '
+                         . 'logged');
+    ok(!client_done($rtmp), 'the RTMP player is not dropped');
+    ok(wait_for(sub { find_sessions(kind => 'play', proto => 'rtmp') == 1
+                      && !flv_sessions('room1') }, 5),
+       'only the RTMP player is left in GET sessions');
+    stop_client($rtmp);
+
+    # by max_duration=2s
+    my $short = publisher('room2', sub => 'h2', pid => 'p2', tier => 'short',
+                          duration => 10000);
+    ok(wait_output($short, 'NetStream.Publish.Start'), 'room2 is live');
+    my $g = flv_viewer('room2');
+    ok(wait_for(sub { flv_sessions('room2') == 1 }), 'an HTTP-FLV player');
+
+    ok(wait_output($short, qr/duration_limit/, 6),
+       'the publisher is dropped with duration_limit');
+    my $t1 = Time::HiRes::time();
+    my $r = flv_wait($g, 10);
+    is($r->{how}, 'eof', 'its HTTP-FLV player is closed with it');
+    ok($r->{end} - $t1 < 1 * $Test::Compliance::Slow,
+       sprintf('within a second (%.3f s)', $r->{end} - $t1));
+    ok(wait_log(qr/compliance: session \d+ dropped: duration_limit, room: "room2", the room's publisher was dropped/),
+       'its drop is logged: the room\'s publisher was dropped');
+
+    my @end = grep { $_->{kind} eq 'play' && $_->{proto} eq 'http-flv' }
+              records('session.end');
+    is_deeply([sort map { $_->{why} } @end],
+              ['duration_limit', 'operator_drop', 'operator_drop'],
+              'session.end of the HTTP-FLV players: why their publisher '
+              . 'went');
+    stop_client($pub);
+}
+
+
+=== TEST 6: where compliance is off the fork serves HTTP-FLV players as before: no token asked, not registered
+--- config eval
+tiers('vip viewer_token=on')
+. "application open {\n    live on;\n}\n"
+. live_app()
+--- post_check eval
+sub {
+    my $pub = start_client('publish', 'open/room1', '--duration', 20000);
+    ok(wait_output($pub, 'NetStream.Publish.Start'),
+       'a publish where compliance is off');
+
+    my $file = servroot() . "/tmp/open.flv";
+    my $url = 'http://127.0.0.1:' . http_port() . '/live?port='
+              . rtmp_port() . '&app=open&stream=room1';
+    my $code = `curl -s -o '$file' -w '%{http_code}' --max-time 2 '$url'`;
+    is($code, '200', 'an HTTP-FLV play without a token: 200');
+    like(slurp($file), qr/^FLV\x01/, 'an FLV stream');
+    is(scalar(@{sessions()}), 0, 'no session registered');
+    stop_client($pub);
+}
+--- no_error_log
+compliance: play rejected
+
+
+=== TEST 7: a token over 4 KB in the query string is refused with token_malformed
+--- post_check eval
+sub {
+    my $pub = publisher('room1', tier => 'vip');
+    ok(wait_output($pub, 'NetStream.Publish.Start'), 'the vip room is live');
+
+    my $big = play_token('room1', pad => 'p' x 4200);
+    cmp_ok(length $big, '>', 4096, 'a token of ' . length($big)
+                                   . ' characters');
+    my ($st, $h, $body) = flv_once('room1', $big);
+    refused_403('the oversize token', 'token_malformed', qr/.+/,
+                $st, $h, $body);
+    ok(wait_log(qr/compliance: play rejected: token_malformed: .*room: "room1"/),
+       'logged');
+    unlike(error_log_text(), qr/\Q@{[substr($big, 0, 40)]}\E/,
+           'the token is not in the error log');
+    stop_client($pub);
+}
