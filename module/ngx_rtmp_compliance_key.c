@@ -67,6 +67,10 @@ static char *ngx_rtmp_compliance_key_ec(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, ngx_str_t *alg, ngx_uint_t pinned);
 static char *ngx_rtmp_compliance_key_eddsa(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key);
+static char *ngx_rtmp_compliance_jwk_kid(ngx_rtmp_compliance_jwk_t *jwk,
+    ngx_array_t *keys);
+static char *ngx_rtmp_compliance_jwk_family(ngx_rtmp_compliance_jwk_t *jwk,
+    ngx_uint_t *familyp, ngx_uint_t *pinnedp);
 static char *ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk,
     ngx_array_t *keys);
 static ngx_int_t ngx_rtmp_compliance_jwk_str(ngx_rtmp_compliance_jwk_t *jwk,
@@ -717,8 +721,7 @@ ngx_rtmp_compliance_key_jwks(ngx_conf_t *cf, ngx_array_t *keys,
 static char *
 ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk, ngx_array_t *keys)
 {
-    size_t                      i;
-    ngx_str_t                   kid, kty, use, alg, show;
+    ngx_str_t                   use, show;
     ngx_uint_t                  family, pinned;
     ngx_rtmp_compliance_key_t  *key;
 
@@ -727,6 +730,75 @@ ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk, ngx_array_t *keys)
     }
 
     /* the kid first: the messages after it name it */
+
+    if (ngx_rtmp_compliance_jwk_kid(jwk, keys) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_rtmp_compliance_jwk_str(jwk, "use", 0, &use) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (use.data && (use.len != 3 || ngx_strncmp(use.data, "sig", 3) != 0)) {
+        show = ngx_rtmp_compliance_jwk_show(&use);
+        return ngx_rtmp_compliance_jwk_error(jwk, "\"use\" is \"%V\", "
+                                             "not \"sig\"", &show);
+    }
+
+    family = 0;
+    pinned = NGX_RTMP_COMPLIANCE_ALG_NONE;
+
+    if (ngx_rtmp_compliance_jwk_family(jwk, &family, &pinned)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (family != NGX_RTMP_COMPLIANCE_HMAC
+        && json_object_get(jwk->obj, "d") != NULL)
+    {
+        return ngx_rtmp_compliance_jwk_error(jwk, "holds a private key "
+                                             "(\"d\"); the JWKS must have "
+                                             "the public keys only");
+    }
+
+    key = ngx_array_push(keys);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(key, sizeof(ngx_rtmp_compliance_key_t));
+
+    key->kid = jwk->kid;
+    key->file = *jwk->file;
+    key->family = family;
+    key->alg = pinned;
+
+    switch (family) {
+
+    case NGX_RTMP_COMPLIANCE_HMAC:
+        return ngx_rtmp_compliance_jwk_oct(jwk, key);
+
+    case NGX_RTMP_COMPLIANCE_RSA:
+        return ngx_rtmp_compliance_jwk_rsa(jwk, key);
+
+    case NGX_RTMP_COMPLIANCE_EC:
+        return ngx_rtmp_compliance_jwk_ec(jwk, key);
+
+    default: /* NGX_RTMP_COMPLIANCE_OKP */
+        return ngx_rtmp_compliance_jwk_okp(jwk, key);
+    }
+}
+
+
+/* "kid": required, 1 to 64 bytes, unique among the level's keys */
+
+static char *
+ngx_rtmp_compliance_jwk_kid(ngx_rtmp_compliance_jwk_t *jwk,
+    ngx_array_t *keys)
+{
+    size_t     i;
+    ngx_str_t  kid;
 
     if (ngx_rtmp_compliance_jwk_str(jwk, "kid", 1, &kid) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -758,15 +830,18 @@ ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk, ngx_array_t *keys)
     jwk->kid.len = kid.len;
     ngx_memcpy(jwk->kid.data, kid.data, kid.len);
 
-    if (ngx_rtmp_compliance_jwk_str(jwk, "use", 0, &use) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
+    return NGX_CONF_OK;
+}
 
-    if (use.data && (use.len != 3 || ngx_strncmp(use.data, "sig", 3) != 0)) {
-        show = ngx_rtmp_compliance_jwk_show(&use);
-        return ngx_rtmp_compliance_jwk_error(jwk, "\"use\" is \"%V\", "
-                                             "not \"sig\"", &show);
-    }
+
+/* "kty" gives the family, "alg", where there is one, pins the key */
+
+static char *
+ngx_rtmp_compliance_jwk_family(ngx_rtmp_compliance_jwk_t *jwk,
+    ngx_uint_t *familyp, ngx_uint_t *pinnedp)
+{
+    ngx_str_t   kty, alg, show;
+    ngx_uint_t  family, pinned;
 
     if (ngx_rtmp_compliance_jwk_str(jwk, "kty", 1, &kty) != NGX_OK
         || ngx_rtmp_compliance_jwk_str(jwk, "alg", 0, &alg) != NGX_OK)
@@ -811,40 +886,10 @@ ngx_rtmp_compliance_jwk(ngx_rtmp_compliance_jwk_t *jwk, ngx_array_t *keys)
         }
     }
 
-    if (family != NGX_RTMP_COMPLIANCE_HMAC
-        && json_object_get(jwk->obj, "d") != NULL)
-    {
-        return ngx_rtmp_compliance_jwk_error(jwk, "holds a private key "
-                                             "(\"d\"); the JWKS must have "
-                                             "the public keys only");
-    }
+    *familyp = family;
+    *pinnedp = pinned;
 
-    key = ngx_array_push(keys);
-    if (key == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(key, sizeof(ngx_rtmp_compliance_key_t));
-
-    key->kid = jwk->kid;
-    key->file = *jwk->file;
-    key->family = family;
-    key->alg = pinned;
-
-    switch (family) {
-
-    case NGX_RTMP_COMPLIANCE_HMAC:
-        return ngx_rtmp_compliance_jwk_oct(jwk, key);
-
-    case NGX_RTMP_COMPLIANCE_RSA:
-        return ngx_rtmp_compliance_jwk_rsa(jwk, key);
-
-    case NGX_RTMP_COMPLIANCE_EC:
-        return ngx_rtmp_compliance_jwk_ec(jwk, key);
-
-    default: /* NGX_RTMP_COMPLIANCE_OKP */
-        return ngx_rtmp_compliance_jwk_okp(jwk, key);
-    }
+    return NGX_CONF_OK;
 }
 
 
