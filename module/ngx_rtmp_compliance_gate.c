@@ -95,6 +95,22 @@ static ngx_str_t  ngx_rtmp_compliance_token_arg = ngx_string("token");
 static ngx_str_t  ngx_rtmp_compliance_scope_publish = ngx_string("publish");
 
 
+/* the commands our handlers go in front of nginx-rtmp's for */
+
+static struct {
+    char                           *name;
+    ngx_rtmp_handler_pt             handler;
+} ngx_rtmp_compliance_gate_amf[] = {
+    { "connect", ngx_rtmp_compliance_connect },
+    { "releaseStream", ngx_rtmp_compliance_quickack },
+    { "FCPublish", ngx_rtmp_compliance_quickack },
+    { "createStream", ngx_rtmp_compliance_quickack },
+    { "publish", ngx_rtmp_compliance_publish },
+    { "play", ngx_rtmp_compliance_play },
+    { NULL, NULL }
+};
+
+
 /* at postconfiguration: our handlers go in */
 
 ngx_int_t
@@ -104,26 +120,14 @@ ngx_rtmp_compliance_gate_init(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf)
     ngx_rtmp_handler_pt     *eh;
     ngx_rtmp_amf_handler_t  *h;
 
-    if (ngx_rtmp_compliance_add_amf(cf, cmcf, "connect",
-                                    ngx_rtmp_compliance_connect)
-        != NGX_OK
-        || ngx_rtmp_compliance_add_amf(cf, cmcf, "releaseStream",
-                                       ngx_rtmp_compliance_quickack)
-           != NGX_OK
-        || ngx_rtmp_compliance_add_amf(cf, cmcf, "FCPublish",
-                                       ngx_rtmp_compliance_quickack)
-           != NGX_OK
-        || ngx_rtmp_compliance_add_amf(cf, cmcf, "createStream",
-                                       ngx_rtmp_compliance_quickack)
-           != NGX_OK
-        || ngx_rtmp_compliance_add_amf(cf, cmcf, "publish",
-                                       ngx_rtmp_compliance_publish)
-           != NGX_OK
-        || ngx_rtmp_compliance_add_amf(cf, cmcf, "play",
-                                       ngx_rtmp_compliance_play)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
+    for (i = 0; ngx_rtmp_compliance_gate_amf[i].name; i++) {
+        if (ngx_rtmp_compliance_add_amf(cf, cmcf,
+                                        ngx_rtmp_compliance_gate_amf[i].name,
+                                        ngx_rtmp_compliance_gate_amf[i].handler)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     /* after nginx-rtmp's codec module has built the metadata */
