@@ -1160,6 +1160,11 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "# TYPE compliance_live_sessions gauge\n"
             "compliance_live_sessions{kind=\"publish\"} %ui\n"
             "compliance_live_sessions{kind=\"play\"} %ui\n"
+            "# HELP compliance_live_sessions_proto Live sessions, all "
+            "workers, by protocol (publishers are rtmp).\n"
+            "# TYPE compliance_live_sessions_proto gauge\n"
+            "compliance_live_sessions_proto{proto=\"rtmp\"} %ui\n"
+            "compliance_live_sessions_proto{proto=\"http-flv\"} %ui\n"
             "# HELP compliance_orders Orders in the zone.\n"
             "# TYPE compliance_orders gauge\n"
             "compliance_orders %ui\n"
@@ -1205,7 +1210,9 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "dropped: their room is live on another node.\n"
             "# TYPE compliance_fleet_room_lock_busy_total counter\n"
             "compliance_fleet_room_lock_busy_total %ui\n",
-            sh.nsessions[0], sh.nsessions[1], sh.norders,
+            sh.nsessions[0], sh.nsessions[1],
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_RTMP],
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
             sh.audit_lost ? 0 : 1, sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,

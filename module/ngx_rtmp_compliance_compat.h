@@ -28,6 +28,7 @@
 
 #define NGX_RTMP_COMPLIANCE_PROTO_RTMP      0
 #define NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV  1
+#define NGX_RTMP_COMPLIANCE_PROTO_MAX       2
 
 #define ngx_rtmp_compliance_proto_name(p)                                    \
     ((p) == NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV ? "http-flv" : "rtmp")

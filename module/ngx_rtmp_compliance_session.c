@@ -475,6 +475,7 @@ ngx_rtmp_compliance_session_register_locked(
     }
 
     ss->proto = ngx_rtmp_compliance_proto(s);
+    mcf->zone->sh->nproto[ss->proto]++;
 
     ctx->node = ss;
     ctx->id = ss->id;

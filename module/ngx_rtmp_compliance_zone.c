@@ -848,6 +848,7 @@ ngx_rtmp_compliance_session_delete_locked(
 
     ngx_rbtree_delete(&zone->sh->sessions, &ss->node);
     zone->sh->nsessions[ss->kind]--;
+    zone->sh->nproto[ss->proto]--;
     ngx_slab_free_locked(zone->shpool, ss);
 }
 

@@ -180,6 +180,7 @@ typedef struct {
     uint64_t                        next_session;
     ngx_uint_t                      norders;
     ngx_uint_t                      nsessions[2];
+    ngx_uint_t                      nproto[NGX_RTMP_COMPLIANCE_PROTO_MAX];
     ngx_uint_t                      generation;  /* of the orders */
     ngx_uint_t                      marks;       /* sessions marked for
                                                     a drop, warning or

@@ -457,6 +457,12 @@ sub {
     is(scalar(find_sessions(kind => 'play', proto => 'rtmp')), 1,
        'one proto rtmp');
     is(viewers(), 3, 'the publisher has 3 viewers');
+    my $m = metrics();
+    is($m->{'compliance_live_sessions_proto{proto="http-flv"}'}, 2,
+       'metrics: 2 live sessions proto http-flv');
+    is($m->{'compliance_live_sessions_proto{proto="rtmp"}'}, 2,
+       'metrics: 2 proto rtmp (the publisher, the RTMP player)');
+    is($m->{'compliance_live_sessions{kind="play"}'}, 3, 'metrics: 3 plays');
 
     # the fourth: HTTP-FLV or RTMP, on whichever worker
     for my $i (1 .. 3) {
@@ -502,6 +508,12 @@ sub {
 
     flv_stop($_) for $f2, $f3;
     stop_client($_) for $pub, $r2;
+    ok(wait_for(sub { !@{sessions()} }, 5), 'all sessions end');
+    $m = metrics();
+    is($m->{'compliance_live_sessions_proto{proto="http-flv"}'}, 0,
+       'metrics: no live session proto http-flv left');
+    is($m->{'compliance_live_sessions_proto{proto="rtmp"}'}, 0,
+       'nor rtmp');
 
     my @rej = records('play.reject');
     is(scalar(grep { $_->{reason} eq 'viewer_limit' } @rej), 6,
