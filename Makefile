@@ -148,7 +148,8 @@ ifneq ($(FLV_SRC),)
 else
 	@echo "HTTP-FLV tests ($(FLV_TESTS)) SKIPPED: no nginx-http-flv-module" \
 	      "(set FLV_SRC=DIR, an unpacked tree)"
-	@test -z "$(FLV_REQUIRED)"
+	@test -z "$(FLV_REQUIRED)" || { echo "FLV_REQUIRED is set: failing";\
+	    exit 1; }
 endif
 
 test-flv: deps
