@@ -1202,6 +1202,10 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "was when it was applied; 0 when caught up.\n"
             "# TYPE compliance_fleet_lag_ms gauge\n"
             "compliance_fleet_lag_ms %uL\n"
+            "# HELP compliance_admission_timeouts_total Connections "
+            "closed: not admitted within compliance_admission_timeout.\n"
+            "# TYPE compliance_admission_timeouts_total counter\n"
+            "compliance_admission_timeouts_total %ui\n"
             "# HELP compliance_fleet_room_lock_skipped_total Publishers "
             "admitted without the room lock (Redis down).\n"
             "# TYPE compliance_fleet_room_lock_skipped_total counter\n"
@@ -1216,7 +1220,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             sh.state_errors, sh.audit_records, sh.audit_errors,
             sh.audit_lost ? 0 : 1, sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
-            sh.lock_skipped, sh.lock_busy);
+            sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,

@@ -67,7 +67,8 @@
     X(ROOM_BUSY,             "room_busy")                                    \
     X(ALREADY_PUBLISHING,    "already_publishing")                           \
     X(SERVER_REFUSED,        "server_refused")                               \
-    X(ZONE_FULL,             "zone_full")
+    X(ZONE_FULL,             "zone_full")                                    \
+    X(ADMISSION_TIMEOUT,     "admission_timeout")
 
 
 #define NGX_RTMP_COMPLIANCE_REASON_ENUM(name, text)                          \
@@ -96,6 +97,7 @@ typedef struct ngx_rtmp_compliance_flood_s    ngx_rtmp_compliance_flood_t;
 typedef struct {
     ngx_flag_t                      enable;
     ngx_flag_t                      takeover;    /* compliance_room_takeover */
+    ngx_msec_t                      admission_timeout;
     ngx_array_t                    *keys;        /* of _key_t */
     ngx_array_t                    *tiers;       /* of _tier_t */
     ngx_str_t                       issuer;
@@ -155,6 +157,8 @@ typedef struct {
     ngx_queue_t                     queue;       /* the worker's sessions */
     ngx_queue_t                     wait;        /* admitted, the server
                                                     not decided yet */
+    ngx_event_t                     deadline;    /* to be admitted by */
+    ngx_msec_t                      deadline_start;     /* the connect */
     ngx_rtmp_session_t             *session;
     ngx_rtmp_compliance_session_t  *node;        /* in the zone */
     ngx_uint_t                      kind;
@@ -172,6 +176,7 @@ typedef struct {
     unsigned                        dropping:1;
     unsigned                        connect_oversize:1;
     unsigned                        labelled:1;
+    unsigned                        deadline_app:1;     /* its app's */
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 } ngx_rtmp_compliance_ctx_t;
 

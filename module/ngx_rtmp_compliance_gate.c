@@ -46,6 +46,11 @@ static ngx_int_t ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s,
 static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
     const char *what, ngx_rtmp_compliance_app_conf_t **cacfp,
     ngx_rtmp_compliance_ctx_t **ctxp);
+static void ngx_rtmp_compliance_deadline_start(ngx_rtmp_session_t *s);
+static void ngx_rtmp_compliance_deadline_app(ngx_rtmp_session_t *s);
+static void ngx_rtmp_compliance_deadline_stop(ngx_rtmp_session_t *s);
+static void ngx_rtmp_compliance_deadline_cleanup(void *data);
+static void ngx_rtmp_compliance_deadline(ngx_event_t *ev);
 static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
@@ -56,6 +61,8 @@ static ngx_uint_t ngx_rtmp_compliance_room_shown(ngx_str_t *room,
     u_char *detail, size_t size);
 static ngx_uint_t ngx_rtmp_compliance_find_token(
     ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *args, ngx_str_t *token);
+static ngx_int_t ngx_rtmp_compliance_connected(ngx_rtmp_session_t *s,
+    ngx_rtmp_connect_t *v);
 static ngx_int_t ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
     ngx_rtmp_publish_t *v);
 static ngx_int_t ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s,
@@ -88,6 +95,7 @@ static ngx_queue_t               ngx_rtmp_compliance_waiting;
 static ngx_event_t               ngx_rtmp_compliance_wait_ev;
 
 static ngx_rtmp_close_stream_pt  next_close_stream;
+static ngx_rtmp_connect_pt       next_connect;
 static ngx_rtmp_publish_pt       next_publish;
 static ngx_rtmp_play_pt          next_play;
 
@@ -168,6 +176,9 @@ ngx_rtmp_compliance_gate_init(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf)
     ngx_rtmp_close_stream = ngx_rtmp_compliance_close_stream;
 
     ngx_queue_init(&ngx_rtmp_compliance_waiting);
+
+    next_connect = ngx_rtmp_connect;
+    ngx_rtmp_connect = ngx_rtmp_compliance_connected;
 
     next_publish = ngx_rtmp_publish;
     ngx_rtmp_publish = ngx_rtmp_compliance_publish_live;
@@ -250,6 +261,144 @@ ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 }
 
 
+/*
+ * compliance_admission_timeout: a connection that has not been admitted
+ * to publish or play within it of its connect command is closed (an
+ * idle-connection flood holds no ingest's connections)
+ */
+
+static void
+ngx_rtmp_compliance_deadline_start(ngx_rtmp_session_t *s)
+{
+    ngx_pool_cleanup_t              *cln;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_core_srv_conf_t        *cscf;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    /* the application is not known yet: the server's setting */
+
+    cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
+    cacf = cscf->ctx->app_conf[ngx_rtmp_compliance_module.ctx_index];
+
+    if (cacf->admission_timeout == 0) {
+        return;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+
+    if (ctx == NULL || ctx->deadline.handler) {
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(s->connection->pool, 0);
+    if (cln == NULL) {
+        return;
+    }
+
+    cln->handler = ngx_rtmp_compliance_deadline_cleanup;
+    cln->data = &ctx->deadline;
+
+    ctx->deadline.handler = ngx_rtmp_compliance_deadline;
+    ctx->deadline.data = s;
+    ctx->deadline.log = s->connection->log;
+    ctx->deadline_start = ngx_current_msec;
+
+    ngx_add_timer(&ctx->deadline, cacf->admission_timeout);
+}
+
+
+/*
+ * once nginx-rtmp's connect has chosen the application: its own setting,
+ * counted from the connect (compliance off there: none)
+ */
+
+static void
+ngx_rtmp_compliance_deadline_app(ngx_rtmp_session_t *s)
+{
+    ngx_msec_t                       elapsed;
+    ngx_rtmp_compliance_ctx_t       *ctx;
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx == NULL || !ctx->deadline.timer_set || ctx->deadline_app
+        || s->app_conf == NULL)
+    {
+        return;
+    }
+
+    ctx->deadline_app = 1;
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    ngx_del_timer(&ctx->deadline);
+
+    if (cacf->admission_timeout == 0 || !cacf->enable) {
+        return;
+    }
+
+    elapsed = ngx_current_msec - ctx->deadline_start;
+
+    ngx_add_timer(&ctx->deadline, cacf->admission_timeout > elapsed
+                                  ? cacf->admission_timeout - elapsed : 1);
+}
+
+
+static void
+ngx_rtmp_compliance_deadline_stop(ngx_rtmp_session_t *s)
+{
+    ngx_rtmp_compliance_ctx_t  *ctx;
+
+    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
+
+    if (ctx && ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_deadline_cleanup(void *data)
+{
+    ngx_event_t  *ev = data;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+}
+
+
+static void
+ngx_rtmp_compliance_deadline(ngx_event_t *ev)
+{
+    ngx_rtmp_session_t               *s;
+    ngx_rtmp_core_srv_conf_t         *cscf;
+    ngx_rtmp_compliance_app_conf_t   *cacf;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    s = ev->data;
+    mcf = ngx_rtmp_compliance_main;
+
+    cscf = ngx_rtmp_get_module_srv_conf(s, ngx_rtmp_core_module);
+    cacf = s->app_conf
+           ? ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module)
+           : cscf->ctx->app_conf[ngx_rtmp_compliance_module.ctx_index];
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "compliance: no publish or play admitted within %M ms "
+                  "of connect, closed (admission_timeout)",
+                  cacf->admission_timeout);
+
+    if (mcf && mcf->zone) {
+        ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+        mcf->zone->sh->admission_timeouts++;
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+    }
+
+    ngx_rtmp_finalize_session(s);
+}
+
+
 /* keep the query parts of tcUrl and app: a token may come in them */
 
 static ngx_int_t
@@ -271,6 +420,8 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     }
 
     (void) ngx_rtmp_compliance_quickack(s, h, in);
+
+    ngx_rtmp_compliance_deadline_start(s);
 
     /* nginx-rtmp logs app, flashVer, swfUrl, tcUrl, pageUrl as they are */
     ngx_rtmp_compliance_amf_scrub(in);
@@ -373,6 +524,8 @@ ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, const char *what,
     *cacfp = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
 
     if (!(*cacfp)->enable) {
+        /* no admission to wait for here */
+        ngx_rtmp_compliance_deadline_stop(s);
         return NGX_DECLINED;
     }
 
@@ -597,6 +750,23 @@ ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
  * the gate admitted
  */
 
+/* nginx-rtmp's connect chain: once it has chosen the application */
+
+static ngx_int_t
+ngx_rtmp_compliance_connected(ngx_rtmp_session_t *s, ngx_rtmp_connect_t *v)
+{
+    ngx_int_t  rc;
+
+    rc = next_connect(s, v);
+
+    if (rc == NGX_OK) {
+        ngx_rtmp_compliance_deadline_app(s);
+    }
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
     ngx_rtmp_publish_t *v)
@@ -744,6 +914,7 @@ ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
     }
 
     ngx_rtmp_compliance_session_count(ctx->kind, reason);
+    ngx_rtmp_compliance_deadline_stop(s);
 
     if (!play) {
         ctx->admitted = 1;

@@ -96,6 +96,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       offsetof(ngx_rtmp_compliance_app_conf_t, takeover),
       NULL },
 
+    { ngx_string("compliance_admission_timeout"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, admission_timeout),
+      NULL },
+
     { ngx_string("compliance_key"),
       NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF
                         |NGX_CONF_TAKE123,
@@ -237,6 +244,7 @@ ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf)
 
     cacf->enable = NGX_CONF_UNSET;
     cacf->takeover = NGX_CONF_UNSET;
+    cacf->admission_timeout = NGX_CONF_UNSET_MSEC;
     cacf->leeway = NGX_CONF_UNSET;
     cacf->recheck = NGX_CONF_UNSET_MSEC;
 
@@ -254,6 +262,8 @@ ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->takeover, prev->takeover, 1);
+    ngx_conf_merge_msec_value(conf->admission_timeout,
+                              prev->admission_timeout, 10000);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);

@@ -189,6 +189,7 @@ typedef struct {
     ngx_uint_t                      rejected[2]
                                         [NGX_RTMP_COMPLIANCE_REASON_MAX];
     ngx_uint_t                      dropped;
+    ngx_uint_t                      admission_timeouts;
     ngx_uint_t                      state_errors;
 
     /* the audit chain */

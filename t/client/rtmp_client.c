@@ -101,6 +101,8 @@ typedef struct {
     int              play;
     long             tags;          /* -1: not given */
     long             duration;      /* ms, -1: not given */
+    long             idle;          /* ms after connect with pings only,
+                                       0: none */
     long             bitrate;       /* kbit/s */
     const char      *metadata;
     int              no_metadata;
@@ -2151,8 +2153,49 @@ usage(FILE *f)
 "      --chunk-size N    outbound chunk size (default 128)\n"
 "      --long-string     send the stream name as an AMF0 long string\n"
 "      --timeout MS      max wait for each server answer (default 5000)\n"
+"      --idle MS         connect, then only pings for MS ms: no publish\n"
+"                        or play (exit 0, or 4 if the server closes)\n"
 "  -v, --verbose         protocol trace on stderr\n"
 "  -h, --help            this help\n");
+}
+
+
+/*
+ * --idle MS: after connect, neither publish nor play: a ping every second
+ * until MS have passed (exit 0) or the server closes (EXIT_DROPPED)
+ */
+
+static int
+idle_loop(void)
+{
+    int      rc;
+    int64_t  end, next;
+    uint8_t  ts[4];
+
+    st.t_cmd = now_ms();
+    end = st.t_cmd + cf.idle;
+
+    while (!st.eof && now_ms() < end) {
+        next = now_ms() + 1000;
+
+        ts[0] = ts[1] = ts[2] = ts[3] = 0;
+
+        rc = send_user_control(6, ts, sizeof(ts));    /* PingRequest */
+        if (rc != RC_OK) {
+            break;
+        }
+
+        rc = service(next < end ? next : end);
+        if (rc != RC_OK) {
+            break;
+        }
+    }
+
+    if (st.eof) {
+        return finish(EXIT_DROPPED);
+    }
+
+    return finish(EXIT_STARTED);
 }
 
 
@@ -2187,7 +2230,8 @@ main(int argc, char **argv)
         OPT_NO_METADATA,
         OPT_CHUNK_SIZE,
         OPT_LONG_STRING,
-        OPT_TIMEOUT
+        OPT_TIMEOUT,
+        OPT_IDLE
     };
 
     static const struct option  opts[] = {
@@ -2205,6 +2249,7 @@ main(int argc, char **argv)
         { "chunk-size", required_argument, NULL, OPT_CHUNK_SIZE },
         { "long-string", no_argument, NULL, OPT_LONG_STRING },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "idle", required_argument, NULL, OPT_IDLE },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -2248,6 +2293,9 @@ main(int argc, char **argv)
             break;
         case OPT_DURATION:
             cf.duration = parse_num("--duration", optarg, 0, 86400000);
+            break;
+        case OPT_IDLE:
+            cf.idle = parse_num("--idle", optarg, 1, 86400000);
             break;
         case OPT_BITRATE:
             cf.bitrate = parse_num("--bitrate", optarg, 0, MAX_BITRATE);
@@ -2326,6 +2374,10 @@ main(int argc, char **argv)
     if (st.connected < 0) {
         drain(DRAIN_MS);
         return finish(EXIT_PROTOCOL);
+    }
+
+    if (cf.idle) {
+        return idle_loop();
     }
 
     if (!cf.play) {
