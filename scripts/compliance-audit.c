@@ -21,19 +21,23 @@
 
 #define _GNU_SOURCE             /* memmem() */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +45,10 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/bn.h>
+#include <openssl/rand.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
 
 /*
  * the format the module's writer and this tool agree on; by its path from
@@ -99,6 +107,10 @@
 #define CA_SHOW_LEN         80      /* bytes of log text quoted in a message */
 #define CA_QUOTE_LEN        (CA_SHOW_LEN * 4 + 8)
 #define CA_TS_BUF           48
+
+#define CA_TS_DIR           "timestamps"    /* DIR/timestamps/SEQ.tsr */
+#define CA_TSR_MAX          (1024 * 1024)   /* bytes of a TSA's reply */
+#define CA_HTTP_TIMEOUT     30              /* seconds, per read or write */
 
 
 typedef struct {
@@ -237,8 +249,9 @@ typedef enum {
 #define CA_PRUNE            0x04
 #define CA_SEAL             0x08
 #define CA_EXCERPT          0x10
+#define CA_TIMESTAMP        0x20
 
-#define CA_OPTS_MAX         16
+#define CA_OPTS_MAX         20
 #define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
@@ -258,8 +271,11 @@ typedef struct {
     const char         *retention;
     const char         *now;
     const char         *out;
+    const char         *tsa;
+    const char         *tsa_ca;
 
     unsigned char       quiet;
+    unsigned char       recordings;
     unsigned char       json;
     unsigned char       dry_run;
     unsigned char       help;
@@ -289,6 +305,36 @@ typedef struct {
     size_t              node_len;
     char                node_change[CA_WHY_LEN];
 } ca_stats_t;
+
+
+/* a recording that a record.done names */
+typedef struct {
+    char               *path;
+    int64_t             seq;
+    int64_t             size;       /* -1: not in the record */
+    u_char              sha256[CA_HEX_LEN];
+    unsigned            has_sha:1;
+} ca_recording_t;
+
+
+/* a stored time-stamp reply, DIR/timestamps/SEQ.tsr */
+typedef struct {
+    int64_t             seq;
+    u_char              hash[CA_HEX_LEN];   /* of the record seq */
+    unsigned            found:1;
+} ca_stamp_t;
+
+
+/* what verify --recordings and --tsa-ca collect while it walks */
+typedef struct {
+    ca_recording_t     *recs;
+    size_t              nrecs;
+    size_t              nalloc;
+    ca_stamp_t         *stamps;
+    size_t              nstamps;
+    size_t              nstamps_alloc;
+    unsigned            recordings:1;
+} ca_evidence_t;
 
 
 /* seal's state; see ca_seal_pass() */
@@ -425,6 +471,26 @@ static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
 
+static int ca_hex_value(u_char c);
+static int ca_hex_decode(const u_char *hex, size_t n, u_char *out);
+static const char *ca_ssl_why(const char *dflt);
+static int ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec);
+static int ca_hash_file(const char *path, u_char *hex, int64_t *size);
+static int ca_check_recordings(ca_evidence_t *ev, int quiet);
+static int ca_stamp_cmp(const void *a, const void *b);
+static int ca_stamps_list(const char *dir, ca_evidence_t *ev);
+static int ca_read_small(const char *path, u_char **data, size_t *len);
+static void ca_gentime(TS_TST_INFO *tst, char *buf, size_t size);
+static int ca_check_stamps(ca_evidence_t *ev, const char *dir,
+    const char *ca, int quiet);
+static void ca_evidence_free(ca_evidence_t *ev);
+static int ca_parse_url(const char *url, char *host, size_t hsize,
+    char *port, const char **path);
+static int ca_http_post(const char *url, const u_char *body, size_t len,
+    u_char **out, size_t *olen);
+static TS_REQ *ca_ts_query(const u_char *hash);
+static int ca_cmd_timestamp(int argc, char **argv);
+
 #ifdef COMPLIANCE_AUDIT_FUZZ
 #define main  compliance_audit_main
 int compliance_audit_main(int argc, char **argv);
@@ -460,6 +526,9 @@ static const struct {
     { "dry-run", CA_FLAG(dry_run), CA_PRUNE },
     { "now", CA_ARG(now), CA_PRUNE },
     { "out", CA_ARG(out), CA_SEAL },
+    { "recordings", CA_FLAG(recordings), CA_VERIFY },
+    { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY },
+    { "tsa", CA_ARG(tsa), CA_TIMESTAMP },
     { "help", CA_FLAG(help), ~0u },
     { NULL, 0, 0, 0 }
 };
@@ -536,6 +605,9 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "verify-excerpt") == 0) {
         rc = ca_cmd_verify_excerpt(argc - 1, argv + 1);
 
+    } else if (strcmp(cmd, "timestamp") == 0) {
+        rc = ca_cmd_timestamp(argc - 1, argv + 1);
+
     } else {
         rc = ca_usage_error("unknown command \"%s\"", cmd);
     }
@@ -558,12 +630,13 @@ ca_help(FILE *out)
 {
     fputs(
 "usage:\n"
-"  " CA_PROG " verify DIR [--quiet]\n"
+"  " CA_PROG " verify DIR [--quiet] [--recordings] [--tsa-ca CA.pem]\n"
 "  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
 "        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
 "  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
 "  " CA_PROG " seal DIR --from T1 --to T2 --out FILE\n"
 "  " CA_PROG " verify-excerpt FILE [--quiet]\n"
+"  " CA_PROG " timestamp DIR --tsa http://HOST[:PORT]/PATH\n"
 "  " CA_PROG " --help\n"
 "\n"
 "DIR holds the segments audit-YYYYMMDD.jsonl or audit-YYYYMMDDTHH.jsonl\n"
@@ -589,7 +662,16 @@ ca_help(FILE *out)
 "                last one in it into FILE (\"-\": stdout), after a JSON\n"
 "                header line that anchors the excerpt's chain; the range\n"
 "                is verified first. FILE must not exist.\n"
+"                --recordings: also re-hash every file a record.done\n"
+"                names (missing or changed: exit 1). --tsa-ca CA.pem:\n"
+"                also check every DIR/timestamps/SEQ.tsr against the CA\n"
+"                and the hash of record SEQ.\n"
 "verify-excerpt  verify a sealed excerpt on its own.\n"
+"timestamp       ask an RFC 3161 time-stamp authority (HTTP only) to\n"
+"                stamp the newest record's hash; the reply is stored in\n"
+"                DIR/timestamps/SEQ.tsr. For cron: exit 0 stamped (or\n"
+"                already), 1 damaged chain or a bad or refused reply,\n"
+"                2 usage, I/O or network error.\n"
 "\n"
 "Times T: epoch seconds (10 digits), or YYYY-MM-DD[THH[:MM[:SS[.mmm]]]][Z],\n"
 "UTC. --to covers the whole unit it names: --to 2026-02-01 ends at\n"
@@ -2660,6 +2742,7 @@ ca_cmd_verify(int argc, char **argv)
     ca_chain_t       chain;
     ca_stats_t       st;
     ca_record_t     *rec;
+    ca_evidence_t    ev;
     struct timespec  t0, t1;
 
     rc = ca_parse_opts("verify", CA_VERIFY, argc, argv, &o);
@@ -2670,9 +2753,22 @@ ca_cmd_verify(int argc, char **argv)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
+    memset(&ev, 0, sizeof(ca_evidence_t));
+    ev.recordings = o.recordings;
+
+    if (o.tsa_ca) {
+        rc = ca_stamps_list(o.arg, &ev);
+
+        if (rc != CA_OK) {
+            ca_evidence_free(&ev);
+            return rc;
+        }
+    }
+
     rc = ca_dir_segments(o.arg, &dir);
 
     if (rc != 0) {
+        ca_evidence_free(&ev);
         return rc;
     }
 
@@ -2760,6 +2856,11 @@ ca_cmd_verify(int argc, char **argv)
         ca_chain_add(&chain, rec, seg, line);
         st.last_ts = rec->ts;
         st.records++;
+
+        if (ca_evidence_note(&ev, rec) != 0) {
+            rc = CA_USAGE;
+            goto done;
+        }
     }
 
     if (w.failed) {
@@ -2783,6 +2884,17 @@ ca_cmd_verify(int argc, char **argv)
         ca_verify_summary(&dir, &chain, &st,
                           (t1.tv_sec - t0.tv_sec)
                           + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+
+    /* the evidence beyond the chain, once the chain is whole */
+
+    if (o.recordings) {
+        rc = ca_check_recordings(&ev, o.quiet);
+    }
+
+    if (o.tsa_ca) {
+        found = ca_check_stamps(&ev, dir.path, o.tsa_ca, o.quiet);
+        rc = rc > found ? rc : found;
     }
 
     goto done;
@@ -2812,6 +2924,7 @@ done:
 
     ca_walk_close(&w);
     ca_dir_free(&dir);
+    ca_evidence_free(&ev);
 
     return rc;
 }
@@ -4451,6 +4564,1071 @@ done:
     }
 
     ca_walk_close(&w);
+
+    return rc;
+}
+
+
+/*
+ * Evidence beyond the chain: the recordings that record.done names, and
+ * RFC 3161 time-stamps of the chain's hashes (DIR/timestamps/SEQ.tsr).
+ */
+
+static int
+ca_hex_decode(const u_char *hex, size_t n, u_char *out)
+{
+    size_t  i;
+    int     hi, lo;
+
+    for (i = 0; i < n / 2; i++) {
+        hi = ca_hex_value(hex[2 * i]);
+        lo = ca_hex_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        out[i] = (u_char) (hi << 4 | lo);
+    }
+
+    return 0;
+}
+
+
+static int
+ca_hex_value(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/* the reason of OpenSSL's last error, or dflt; clears the queue */
+
+static const char *
+ca_ssl_why(const char *dflt)
+{
+    unsigned long  e;
+    const char    *s;
+
+    e = ERR_peek_last_error();
+    s = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+
+    return s ? s : dflt;
+}
+
+
+/* called for every record verify accepts */
+
+static int
+ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec)
+{
+    size_t          i;
+    json_t         *j, *path, *size, *sha;
+    ca_recording_t *r;
+
+    for (i = 0; i < ev->nstamps; i++) {
+        if (ev->stamps[i].seq == rec->seq) {
+            memcpy(ev->stamps[i].hash, rec->hash, CA_HEX_LEN);
+            ev->stamps[i].found = 1;
+        }
+    }
+
+    if (!ev->recordings
+        || !ca_span_is(rec->event, rec->event_len,
+                       NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE))
+    {
+        return 0;
+    }
+
+    if (ev->nrecs == ev->nalloc) {
+        ev->nalloc = ev->nalloc ? ev->nalloc * 2 : 64;
+        r = realloc(ev->recs, ev->nalloc * sizeof(ca_recording_t));
+
+        if (r == NULL) {
+            return ca_error(-1, "out of memory");
+        }
+
+        ev->recs = r;
+    }
+
+    r = &ev->recs[ev->nrecs];
+    memset(r, 0, sizeof(ca_recording_t));
+    r->seq = rec->seq;
+    r->size = -1;
+
+    j = ca_rec_json(rec);
+
+    if (j == NULL) {
+        return ca_error(-1, "seq %lld: record.done is not JSON",
+                        (long long) rec->seq);
+    }
+
+    path = json_object_get(j, "path");
+    size = json_object_get(j, "size");
+    sha = json_object_get(j, "sha256");
+
+    if (json_is_string(path) && json_string_length(path) > 0) {
+        r->path = strdup(json_string_value(path));
+
+        if (r->path == NULL) {
+            return ca_error(-1, "out of memory");
+        }
+    }
+
+    if (json_is_integer(size)) {
+        r->size = json_integer_value(size);
+    }
+
+    if (json_is_string(sha) && json_string_length(sha) == CA_HEX_LEN
+        && ca_is_hex((const u_char *) json_string_value(sha), CA_HEX_LEN))
+    {
+        memcpy(r->sha256, json_string_value(sha), CA_HEX_LEN);
+        r->has_sha = 1;
+    }
+
+    ev->nrecs++;
+
+    return 0;
+}
+
+
+/* SHA-256 of a regular file, in lowercase hex; -1 and errno on error */
+
+static int
+ca_hash_file(const char *path, u_char *hex, int64_t *size)
+{
+    int            fd, err;
+    size_t         i;
+    ssize_t        n;
+    unsigned int   len;
+    struct stat    sb;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+    static u_char  buf[64 * 1024];
+
+    static const char  digits[] = NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (fstat(fd, &sb) == -1) {
+        goto failed;
+    }
+
+    if (!S_ISREG(sb.st_mode)) {
+        errno = EINVAL;
+        goto failed;
+    }
+
+    *size = 0;
+
+    if (EVP_DigestInit_ex(ca_md_ctx, ca_md, NULL) != 1) {
+        errno = ENOMEM;
+        goto failed;
+    }
+
+    for ( ;; ) {
+        n = read(fd, buf, sizeof(buf));
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n == -1) {
+            goto failed;
+        }
+
+        if (n == 0) {
+            break;
+        }
+
+        *size += n;
+
+        if (EVP_DigestUpdate(ca_md_ctx, buf, n) != 1) {
+            errno = ENOMEM;
+            goto failed;
+        }
+    }
+
+    close(fd);
+
+    if (EVP_DigestFinal_ex(ca_md_ctx, md, &len) != 1
+        || len != CA_HEX_LEN / 2)
+    {
+        ERR_clear_error();
+        errno = EINVAL;
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+
+    return 0;
+
+failed:
+
+    err = errno;
+    close(fd);
+    ERR_clear_error();
+    errno = err;
+
+    return -1;
+}
+
+
+static int
+ca_check_recordings(ca_evidence_t *ev, int quiet)
+{
+    char            p[CA_QUOTE_LEN];
+    size_t          i, bad;
+    u_char          hex[CA_HEX_LEN];
+    int64_t         size;
+    ca_recording_t *r;
+
+    bad = 0;
+
+    for (i = 0; i < ev->nrecs; i++) {
+        r = &ev->recs[i];
+
+        if (r->path == NULL || r->size < 0 || !r->has_sha) {
+            fprintf(stderr, CA_PROG ": recording of seq %lld: the "
+                    "record.done has no path, size or sha256\n",
+                    (long long) r->seq);
+            bad++;
+            continue;
+        }
+
+        ca_quote(p, sizeof(p), (const u_char *) r->path, strlen(r->path));
+
+        if (ca_hash_file(r->path, hex, &size) != 0) {
+            fprintf(stderr, CA_PROG ": recording %s (record.done seq %lld): "
+                    "%s: %s\n", p, (long long) r->seq,
+                    errno == ENOENT ? "missing" : "unreadable",
+                    strerror(errno));
+            bad++;
+            continue;
+        }
+
+        if (size != r->size) {
+            fprintf(stderr, CA_PROG ": recording %s (record.done seq %lld): "
+                    "changed: %lld bytes, recorded %lld\n", p,
+                    (long long) r->seq, (long long) size,
+                    (long long) r->size);
+            bad++;
+            continue;
+        }
+
+        if (memcmp(hex, r->sha256, CA_HEX_LEN) != 0) {
+            fprintf(stderr, CA_PROG ": recording %s (record.done seq %lld): "
+                    "changed: sha256 %.64s, recorded %.64s\n", p,
+                    (long long) r->seq, hex, r->sha256);
+            bad++;
+        }
+    }
+
+    if (bad) {
+        fprintf(stderr, CA_PROG ": recordings: %zu of %zu missing or "
+                "changed\n", bad, ev->nrecs);
+        return CA_FAIL;
+    }
+
+    if (!quiet) {
+        printf("recordings: %zu checked (record.done), all present and "
+               "unaltered (size and sha256)\n", ev->nrecs);
+    }
+
+    return CA_OK;
+}
+
+
+static int
+ca_stamp_cmp(const void *a, const void *b)
+{
+    const ca_stamp_t  *x = a, *y = b;
+
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+
+/* the replies in DIR/timestamps/: every NUMBER.tsr */
+
+static int
+ca_stamps_list(const char *dir, ca_evidence_t *ev)
+{
+    DIR            *d;
+    char           *end, path[PATH_MAX];
+    size_t          n;
+    ca_stamp_t     *s;
+    long long       seq;
+    struct dirent  *de;
+
+    if (snprintf(path, sizeof(path), "%s/" CA_TS_DIR, dir)
+        >= (int) sizeof(path))
+    {
+        return ca_error(CA_USAGE, "path too long");
+    }
+
+    d = opendir(path);
+
+    if (d == NULL) {
+        return ca_error(errno == ENOENT ? CA_FAIL : CA_USAGE,
+                        "%s: %s", path, strerror(errno));
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        n = strlen(de->d_name);
+
+        if (n < 5 || strcmp(de->d_name + n - 4, ".tsr") != 0) {
+            continue;
+        }
+
+        errno = 0;
+        seq = strtoll(de->d_name, &end, 10);
+
+        if (end != de->d_name + n - 4 || de->d_name[0] < '1'
+            || de->d_name[0] > '9' || errno != 0)
+        {
+            closedir(d);
+            return ca_error(CA_FAIL, "%s/%s: not named SEQ.tsr", path,
+                            de->d_name);
+        }
+
+        if (ev->nstamps == ev->nstamps_alloc) {
+            ev->nstamps_alloc = ev->nstamps_alloc ? ev->nstamps_alloc * 2
+                                                  : 16;
+            s = realloc(ev->stamps, ev->nstamps_alloc * sizeof(ca_stamp_t));
+
+            if (s == NULL) {
+                closedir(d);
+                return ca_error(CA_USAGE, "out of memory");
+            }
+
+            ev->stamps = s;
+        }
+
+        memset(&ev->stamps[ev->nstamps], 0, sizeof(ca_stamp_t));
+        ev->stamps[ev->nstamps++].seq = seq;
+    }
+
+    closedir(d);
+
+    if (ev->nstamps == 0) {
+        return ca_error(CA_FAIL, "%s: no SEQ.tsr time-stamp replies", path);
+    }
+
+    qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_stamp_cmp);
+
+    return CA_OK;
+}
+
+
+/* a whole small file into memory */
+
+static int
+ca_read_small(const char *path, u_char **data, size_t *len)
+{
+    int          fd;
+    u_char      *p;
+    ssize_t      n;
+    struct stat  sb;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (fstat(fd, &sb) == -1) {
+        close(fd);
+        return -1;
+    }
+
+    if (!S_ISREG(sb.st_mode) || sb.st_size > CA_TSR_MAX) {
+        close(fd);
+        errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+        return -1;
+    }
+
+    p = malloc(sb.st_size + 1);
+
+    if (p == NULL) {
+        close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
+
+    *len = 0;
+
+    while (*len < (size_t) sb.st_size) {
+        n = read(fd, p + *len, sb.st_size - *len);
+
+        if (n == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        *len += n;
+    }
+
+    close(fd);
+    *data = p;
+
+    return 0;
+}
+
+
+static void
+ca_gentime(TS_TST_INFO *tst, char *buf, size_t size)
+{
+    int                         n;
+    struct tm                   tm;
+    const ASN1_GENERALIZEDTIME *t;
+
+    t = TS_TST_INFO_get_time(tst);
+
+    if (t && ASN1_TIME_to_tm(t, &tm) == 1
+        && strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+    {
+        return;
+    }
+
+    n = t ? ASN1_STRING_length(t) : 0;
+    snprintf(buf, size, "%.*s", n > 0 ? n : 1,
+             t ? (const char *) ASN1_STRING_get0_data(t) : "?");
+}
+
+
+static int
+ca_check_stamps(ca_evidence_t *ev, const char *dir, const char *ca,
+    int quiet)
+{
+    int             bad;
+    char            path[PATH_MAX], when[CA_TS_BUF];
+    size_t          i, len;
+    u_char         *data, *imprint;
+    TS_RESP        *resp;
+    X509_STORE     *store;
+    ca_stamp_t     *s;
+    TS_VERIFY_CTX  *ctx;
+    const u_char   *p;
+
+    bad = 0;
+
+    for (i = 0; i < ev->nstamps; i++) {
+        s = &ev->stamps[i];
+        snprintf(path, sizeof(path), "%s/" CA_TS_DIR "/%lld.tsr", dir,
+                 (long long) s->seq);
+
+        if (!s->found) {
+            fprintf(stderr, "%s: failed: the log holds no record with seq "
+                    "%lld\n", path, (long long) s->seq);
+            bad++;
+            continue;
+        }
+
+        if (ca_read_small(path, &data, &len) != 0) {
+            fprintf(stderr, "%s: failed: %s\n", path, strerror(errno));
+            bad++;
+            continue;
+        }
+
+        p = data;
+        resp = d2i_TS_RESP(NULL, &p, len);
+
+        if (resp == NULL || p != data + len) {
+            fprintf(stderr, "%s: failed: not a DER time-stamp reply "
+                    "(RFC 3161 TimeStampResp)\n", path);
+            TS_RESP_free(resp);
+            free(data);
+            ERR_clear_error();
+            bad++;
+            continue;
+        }
+
+        free(data);
+
+        ctx = TS_VERIFY_CTX_new();
+        store = X509_STORE_new();
+        imprint = OPENSSL_malloc(CA_HEX_LEN / 2);
+
+        if (ctx == NULL || store == NULL || imprint == NULL) {
+            TS_VERIFY_CTX_free(ctx);
+            X509_STORE_free(store);
+            OPENSSL_free(imprint);
+            TS_RESP_free(resp);
+            return ca_error(CA_USAGE, "out of memory");
+        }
+
+        TS_VERIFY_CTX_set_store(ctx, store);
+
+        if (X509_STORE_load_file(store, ca) != 1) {
+            fprintf(stderr, CA_PROG ": %s: cannot load the CA "
+                    "certificate(s): %s\n", ca, ca_ssl_why("error"));
+            OPENSSL_free(imprint);
+            TS_VERIFY_CTX_free(ctx);
+            TS_RESP_free(resp);
+            return CA_USAGE;
+        }
+
+        ca_hex_decode(s->hash, CA_HEX_LEN, imprint);
+        TS_VERIFY_CTX_set_imprint(ctx, imprint, CA_HEX_LEN / 2);
+        TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE
+                                     | TS_VFY_IMPRINT);
+
+        if (TS_RESP_verify_response(ctx, resp) != 1) {
+            fprintf(stderr, "%s: failed: %s (seq %lld, hash %.64s)\n",
+                    path, ca_ssl_why("does not verify"), (long long) s->seq,
+                    s->hash);
+            bad++;
+
+        } else if (!quiet) {
+            ca_gentime(TS_RESP_get_tst_info(resp), when, sizeof(when));
+            printf("timestamped: seq %lld at %s\n", (long long) s->seq,
+                   when);
+        }
+
+        TS_VERIFY_CTX_free(ctx);
+        TS_RESP_free(resp);
+    }
+
+    if (bad) {
+        fprintf(stderr, CA_PROG ": timestamps: %d of %zu failed\n", bad,
+                ev->nstamps);
+        return CA_FAIL;
+    }
+
+    return CA_OK;
+}
+
+
+static void
+ca_evidence_free(ca_evidence_t *ev)
+{
+    size_t  i;
+
+    for (i = 0; i < ev->nrecs; i++) {
+        free(ev->recs[i].path);
+    }
+
+    free(ev->recs);
+    free(ev->stamps);
+}
+
+
+/* http://HOST[:PORT]/PATH */
+
+static int
+ca_parse_url(const char *url, char *host, size_t hsize, char *port,
+    const char **path)
+{
+    size_t       n;
+    const char  *p, *h, *c, *s;
+
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return ca_usage_error("timestamp: --tsa \"%s\": only http:// URLs "
+                              "(an RFC 3161 reply is signed: TLS adds "
+                              "nothing to its proof)", url);
+    }
+
+    h = url + 7;
+    s = strchr(h, '/');
+    p = s ? s : h + strlen(h);
+
+    if (*h == '[') {
+        c = memchr(h, ']', p - h);
+
+        if (c == NULL) {
+            goto bad;
+        }
+
+        n = c - h - 1;
+        h++;
+        c = (c + 1 < p && c[1] == ':') ? c + 1 : NULL;
+
+    } else {
+        c = memchr(h, ':', p - h);
+        n = (c ? c : p) - h;
+    }
+
+    if (n == 0 || n >= hsize) {
+        goto bad;
+    }
+
+    memcpy(host, h, n);
+    host[n] = '\0';
+
+    if (c) {
+        n = p - c - 1;
+
+        if (n == 0 || n > 5 || strspn(c + 1, "0123456789") < n) {
+            goto bad;
+        }
+
+        memcpy(port, c + 1, n);
+        port[n] = '\0';
+
+    } else {
+        strcpy(port, "80");
+    }
+
+    *path = s ? s : "/";
+
+    return 0;
+
+bad:
+
+    return ca_usage_error("timestamp: bad --tsa URL \"%s\"", url);
+}
+
+
+/*
+ * POST body to url with HTTP/1.0, the reply's body in *out; CA_USAGE on a
+ * network error, CA_FAIL on an HTTP error
+ */
+
+static int
+ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
+    size_t *olen)
+{
+    int              fd, rc, e;
+    char             host[256], port[8], head[1024 + 512];
+    char            *p, *q, *end;
+    size_t           n, size, hl;
+    u_char          *buf, *nb;
+    ssize_t          r;
+    const char      *path;
+    struct timeval   tv;
+
+    path = NULL;
+    struct addrinfo  hints, *ai, *a;
+
+    if (ca_parse_url(url, host, sizeof(host), port, &path) != 0) {
+        return CA_USAGE;
+    }
+
+    if (strlen(path) > 1024) {
+        return ca_usage_error("timestamp: --tsa URL too long");
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+
+    e = getaddrinfo(host, port, &hints, &ai);
+
+    if (e != 0) {
+        return ca_error(CA_USAGE, "timestamp: %s: %s", host,
+                        gai_strerror(e));
+    }
+
+    fd = -1;
+    e = 0;
+
+    for (a = ai; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+                    a->ai_protocol);
+
+        if (fd == -1) {
+            e = errno;
+            continue;
+        }
+
+        tv.tv_sec = CA_HTTP_TIMEOUT;
+        tv.tv_usec = 0;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            break;
+        }
+
+        e = errno;
+        close(fd);
+        fd = -1;
+    }
+
+    freeaddrinfo(ai);
+
+    if (fd == -1) {
+        return ca_error(CA_USAGE, "timestamp: connecting to %s port %s: %s",
+                        host, port, strerror(e));
+    }
+
+    hl = snprintf(head, sizeof(head),
+                  "POST %s HTTP/1.0\r\n"
+                  "Host: %s%s%s\r\n"
+                  "User-Agent: " CA_PROG "\r\n"
+                  "Content-Type: application/timestamp-query\r\n"
+                  "Accept: application/timestamp-reply\r\n"
+                  "Content-Length: %zu\r\n"
+                  "Connection: close\r\n"
+                  "\r\n",
+                  path, host, strcmp(port, "80") ? ":" : "",
+                  strcmp(port, "80") ? port : "", len);
+
+    if (ca_write_all(fd, head, hl) != 0 || ca_write_all(fd, body, len) != 0)
+    {
+        e = errno;
+        close(fd);
+        return ca_error(CA_USAGE, "timestamp: sending to %s: %s", url,
+                        strerror(e == EAGAIN ? ETIMEDOUT : e));
+    }
+
+    size = 16384;
+    n = 0;
+    buf = malloc(size + 1);
+
+    if (buf == NULL) {
+        close(fd);
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    for ( ;; ) {
+        if (n == size) {
+            if (size >= CA_TSR_MAX + 16384) {
+                free(buf);
+                close(fd);
+                return ca_error(CA_FAIL, "timestamp: %s: the reply is "
+                                "larger than %d bytes", url,
+                                CA_TSR_MAX + 16384);
+            }
+
+            size *= 2;
+            nb = realloc(buf, size + 1);
+
+            if (nb == NULL) {
+                free(buf);
+                close(fd);
+                return ca_error(CA_USAGE, "out of memory");
+            }
+
+            buf = nb;
+        }
+
+        r = read(fd, buf + n, size - n);
+
+        if (r == -1 && errno == EINTR) {
+            continue;
+        }
+
+        if (r == -1) {
+            e = errno;
+            free(buf);
+            close(fd);
+            return ca_error(CA_USAGE, "timestamp: reading from %s: %s", url,
+                            strerror(e == EAGAIN ? ETIMEDOUT : e));
+        }
+
+        if (r == 0) {
+            break;
+        }
+
+        n += r;
+    }
+
+    close(fd);
+    buf[n] = '\0';
+
+    p = (char *) buf;
+    end = memmem(p, n, "\r\n\r\n", 4);
+
+    if (n < 12 || strncmp(p, "HTTP/1.", 7) != 0 || end == NULL) {
+        free(buf);
+        return ca_error(CA_FAIL, "timestamp: %s: not an HTTP response", url);
+    }
+
+    *end = '\0';
+    rc = atoi(p + 9);
+
+    if (rc != 200) {
+        q = strstr(p, "\r\n");
+        ca_error(CA_FAIL, "timestamp: %s: HTTP %.*s", url,
+                 (int) (q ? q - p - 9 : 3), p + 9);
+        free(buf);
+        return CA_FAIL;
+    }
+
+    q = strcasestr(p, "\r\nContent-Type:");
+
+    if (q == NULL
+        || strncasecmp(q + 15 + strspn(q + 15, " \t"),
+                       "application/timestamp-reply", 27) != 0)
+    {
+        free(buf);
+        return ca_error(CA_FAIL, "timestamp: %s: the reply is not "
+                        "application/timestamp-reply", url);
+    }
+
+    hl = end + 4 - (char *) buf;
+    memmove(buf, buf + hl, n - hl);
+    *out = buf;
+    *olen = n - hl;
+
+    return CA_OK;
+}
+
+
+/* the query for the 32 bytes of hash, with a random nonce and certReq */
+
+static TS_REQ *
+ca_ts_query(const u_char *hash)
+{
+    u_char            md[CA_HEX_LEN / 2], rnd[8];
+    BIGNUM           *bn;
+    TS_REQ           *req;
+    X509_ALGOR       *alg;
+    ASN1_INTEGER     *nonce;
+    TS_MSG_IMPRINT   *imp;
+
+    req = TS_REQ_new();
+    imp = TS_MSG_IMPRINT_new();
+    alg = X509_ALGOR_new();
+    bn = NULL;
+    nonce = NULL;
+
+    if (req == NULL || imp == NULL || alg == NULL
+        || ca_hex_decode(hash, CA_HEX_LEN, md) != 0
+        || RAND_bytes(rnd, sizeof(rnd)) != 1
+        || (bn = BN_bin2bn(rnd, sizeof(rnd), NULL)) == NULL
+        || (nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL
+        || X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL)
+           != 1
+        || TS_MSG_IMPRINT_set_algo(imp, alg) != 1
+        || TS_MSG_IMPRINT_set_msg(imp, md, sizeof(md)) != 1
+        || TS_REQ_set_version(req, 1) != 1
+        || TS_REQ_set_msg_imprint(req, imp) != 1
+        || TS_REQ_set_nonce(req, nonce) != 1
+        || TS_REQ_set_cert_req(req, 1) != 1)
+    {
+        TS_REQ_free(req);
+        req = NULL;
+    }
+
+    BN_free(bn);
+    ASN1_INTEGER_free(nonce);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(imp);
+
+    return req;
+}
+
+
+static int
+ca_cmd_timestamp(int argc, char **argv)
+{
+    int              rc, fd, e;
+    char             tsdir[PATH_MAX], path[PATH_MAX + 32];
+    char             tmp[PATH_MAX + 64];
+    char             why[CA_WHY_LEN], when[CA_TS_BUF];
+    size_t           qlen, rlen;
+    u_char          *q, *reply, hash[CA_HEX_LEN];
+    int64_t          seq;
+    TS_REQ          *req;
+    TS_RESP         *resp;
+    ca_dir_t         dir;
+    ca_opts_t        o;
+    ca_walk_e        wr;
+    ca_walk_t        w;
+    ca_link_e        lk;
+    ca_chain_t       chain;
+    TS_VERIFY_CTX   *ctx;
+    const u_char    *p;
+    struct stat      sb;
+
+    rc = ca_parse_opts("timestamp", CA_TIMESTAMP, argc, argv, &o);
+
+    if (rc != -1) {
+        return rc;
+    }
+
+    if (o.tsa == NULL) {
+        return ca_usage_error("timestamp: missing --tsa URL");
+    }
+
+    if (strlen(o.arg) > PATH_MAX - 64) {
+        return ca_usage_error("timestamp: DIR too long");
+    }
+
+    rc = ca_dir_segments(o.arg, &dir);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    reply = NULL;
+    rlen = 0;
+
+    /* the newest record of a whole chain */
+
+    memset(&chain, 0, sizeof(ca_chain_t));
+    ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
+    why[0] = '\0';
+    rc = CA_OK;
+
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+        lk = wr == CA_WALK_RECORD ? ca_chain_link(&chain, &w.rec)
+                                  : CA_LINK_PREV;
+
+        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+            ca_error(CA_FAIL, "timestamp: %s:%llu: the chain is damaged: "
+                     "run \"" CA_PROG " verify %s\"; nothing stamped",
+                     ca_path(&dir, w.seg), (unsigned long long) w.r.line,
+                     dir.path);
+            rc = CA_FAIL;
+            break;
+        }
+
+        ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
+    }
+
+    if (w.failed) {
+        rc = CA_USAGE;
+    }
+
+    ca_walk_close(&w);
+
+    if (rc == CA_OK && !chain.started) {
+        rc = ca_error(CA_FAIL, "timestamp: no records in \"%s\"", dir.path);
+    }
+
+    seq = chain.seq;
+    memcpy(hash, chain.hash, CA_HEX_LEN);
+
+    snprintf(tsdir, sizeof(tsdir), "%s/" CA_TS_DIR, dir.path);
+    snprintf(path, sizeof(path), "%s/%lld.tsr", tsdir, (long long) seq);
+    snprintf(tmp, sizeof(tmp), "%s/.%lld.tsr.%ld", tsdir, (long long) seq,
+             (long) getpid());
+
+    ca_dir_free(&dir);
+
+    if (rc != CA_OK) {
+        return rc;
+    }
+
+    if (lstat(path, &sb) == 0) {
+        printf("already timestamped: seq %lld (%s); no newer record\n",
+               (long long) seq, path);
+        return CA_OK;
+    }
+
+    req = ca_ts_query(hash);
+
+    if (req == NULL) {
+        return ca_error(CA_USAGE, "timestamp: making the query: %s",
+                        ca_ssl_why("error"));
+    }
+
+    q = NULL;
+    qlen = i2d_TS_REQ(req, &q);
+
+    if ((int) qlen <= 0) {
+        TS_REQ_free(req);
+        return ca_error(CA_USAGE, "timestamp: encoding the query: %s",
+                        ca_ssl_why("error"));
+    }
+
+    rc = ca_http_post(o.tsa, q, qlen, &reply, &rlen);
+    OPENSSL_free(q);
+
+    if (rc != CA_OK) {
+        TS_REQ_free(req);
+        return rc;
+    }
+
+    /* the reply must answer this query: status, version, imprint, nonce */
+
+    p = reply;
+    resp = d2i_TS_RESP(NULL, &p, rlen);
+    ctx = NULL;
+
+    if (resp == NULL || p != reply + rlen) {
+        rc = ca_error(CA_FAIL, "timestamp: %s: not a DER time-stamp reply",
+                      o.tsa);
+        goto done;
+    }
+
+    ctx = TS_REQ_to_TS_VERIFY_CTX(req, NULL);
+
+    if (ctx == NULL) {
+        rc = ca_error(CA_USAGE, "out of memory");
+        goto done;
+    }
+
+    /* the signature is verify --tsa-ca's: the CA is not known here */
+
+    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_IMPRINT
+                                 | TS_VFY_NONCE);
+
+    if (TS_RESP_verify_response(ctx, resp) != 1) {
+        rc = ca_error(CA_FAIL, "timestamp: %s: the reply does not answer "
+                      "the query: %s", o.tsa, ca_ssl_why("refused"));
+        goto done;
+    }
+
+    if (mkdir(tsdir, 0755) == -1 && errno != EEXIST) {
+        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tsdir, strerror(errno));
+        goto done;
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (fd == -1) {
+        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+
+    if (ca_write_all(fd, reply, rlen) != 0 || fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(e));
+        goto done;
+    }
+
+    close(fd);
+
+    /* never replaces a stored reply */
+
+    if (link(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        rc = ca_error(CA_USAGE, "timestamp: %s: %s", path, strerror(e));
+        goto done;
+    }
+
+    unlink(tmp);
+
+    if (ca_fsync_dir(tsdir) != 0) {
+        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tsdir, strerror(errno));
+        goto done;
+    }
+
+    ca_gentime(TS_RESP_get_tst_info(resp), when, sizeof(when));
+    printf("timestamped: seq %lld at %s (hash %.64s, %s, %zu bytes)\n",
+           (long long) seq, when, hash, path, rlen);
+    rc = CA_OK;
+
+done:
+
+    TS_VERIFY_CTX_free(ctx);
+    TS_RESP_free(resp);
+    TS_REQ_free(req);
+    free(reply);
 
     return rc;
 }
