@@ -98,6 +98,7 @@ typedef struct {
     ngx_flag_t                      enable;
     ngx_flag_t                      takeover;    /* compliance_room_takeover */
     ngx_msec_t                      admission_timeout;
+    ngx_flag_t                      session_expiry;
     ngx_array_t                    *keys;        /* of _key_t */
     ngx_array_t                    *tiers;       /* of _tier_t */
     ngx_str_t                       issuer;

@@ -96,6 +96,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       offsetof(ngx_rtmp_compliance_app_conf_t, takeover),
       NULL },
 
+    { ngx_string("compliance_session_expiry"),
+      NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_RTMP_APP_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_app_conf_t, session_expiry),
+      NULL },
+
     { ngx_string("compliance_admission_timeout"),
       NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -245,6 +252,7 @@ ngx_rtmp_compliance_create_app_conf(ngx_conf_t *cf)
     cacf->enable = NGX_CONF_UNSET;
     cacf->takeover = NGX_CONF_UNSET;
     cacf->admission_timeout = NGX_CONF_UNSET_MSEC;
+    cacf->session_expiry = NGX_CONF_UNSET;
     cacf->leeway = NGX_CONF_UNSET;
     cacf->recheck = NGX_CONF_UNSET_MSEC;
 
@@ -264,6 +272,7 @@ ngx_rtmp_compliance_merge_app_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->takeover, prev->takeover, 1);
     ngx_conf_merge_msec_value(conf->admission_timeout,
                               prev->admission_timeout, 10000);
+    ngx_conf_merge_value(conf->session_expiry, prev->session_expiry, 0);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);

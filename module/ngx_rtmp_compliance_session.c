@@ -37,6 +37,8 @@ static ngx_uint_t ngx_rtmp_compliance_session_register_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t kind,
     ngx_rtmp_compliance_order_t *o, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_expired(ngx_rtmp_compliance_ctx_t *ctx,
+    time_t now);
 static void ngx_rtmp_compliance_recheck(ngx_event_t *ev);
 static void ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *ctx);
 static ngx_uint_t ngx_rtmp_compliance_verdict_locked(
@@ -709,7 +711,7 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *ctx, time_t now,
 {
     uint64_t                         rate;
     ngx_uint_t                       why;
-    ngx_msec_t                       elapsed;
+    ngx_msec_t                       elapsed, live;
     ngx_rtmp_compliance_tier_t      *t;
     ngx_rtmp_compliance_session_t   *ss;
     ngx_rtmp_compliance_app_conf_t  *cacf;
@@ -735,12 +737,22 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *ctx, time_t now,
         return NGX_RTMP_COMPLIANCE_OK;
     }
 
-    if (t->max_duration && now - ss->started >= t->max_duration) {
-        ngx_snprintf(ctx->text, sizeof(ctx->text), "live for %T s, tier \"%V\" "
-                     "allows %T s%Z", now - ss->started, &t->name,
-                     t->max_duration);
+    /* time live is counted in ms from the admission: never cut early */
+
+    live = msec - ctx->start;
+
+    if (t->max_duration
+        && live >= (ngx_msec_t) t->max_duration * 1000)
+    {
+        ngx_snprintf(ctx->text, sizeof(ctx->text), "live for %T s, tier "
+                     "\"%V\" allows %T s%Z", (time_t) (live / 1000),
+                     &t->name, t->max_duration);
         ctx->text[sizeof(ctx->text) - 1] = '\0';
         return NGX_RTMP_COMPLIANCE_DURATION_LIMIT;
+    }
+
+    if (ngx_rtmp_compliance_expired(ctx, now)) {
+        return NGX_RTMP_COMPLIANCE_TOKEN_EXPIRED;
     }
 
     /* inbound bitrate over the last second or more */
@@ -776,6 +788,34 @@ ngx_rtmp_compliance_limits_locked(ngx_rtmp_compliance_ctx_t *ctx, time_t now,
     ctx->text[sizeof(ctx->text) - 1] = '\0';
 
     return NGX_RTMP_COMPLIANCE_BITRATE_LIMIT;
+}
+
+
+/*
+ * compliance_session_expiry on: a live publisher whose token's exp (and
+ * the leeway) has passed is dropped, with ctx->text saying when
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_expired(ngx_rtmp_compliance_ctx_t *ctx, time_t now)
+{
+    ngx_rtmp_compliance_app_conf_t  *cacf;
+
+    cacf = ngx_rtmp_get_module_app_conf(ctx->session,
+                                        ngx_rtmp_compliance_module);
+
+    if (cacf == NULL || !cacf->session_expiry || ctx->claims.exp == 0
+        || ctx->claims.exp + cacf->leeway > now)
+    {
+        return 0;
+    }
+
+    ngx_snprintf(ctx->text, sizeof(ctx->text), "the token expired while "
+                 "live, %T s ago (leeway %T s)%Z",
+                 now - ctx->claims.exp, cacf->leeway);
+    ctx->text[sizeof(ctx->text) - 1] = '\0';
+
+    return 1;
 }
 
 
