@@ -5120,10 +5120,8 @@ ca_check_stamps(ca_evidence_t *ev, const char *dir, const char *ca,
 static void
 ca_evidence_free(ca_evidence_t *ev)
 {
-    size_t  i;
-
-    for (i = 0; i < ev->nrecs; i++) {
-        free(ev->recs[i].path);
+    while (ev->nrecs) {
+        free(ev->recs[--ev->nrecs].path);
     }
 
     free(ev->recs);

@@ -129,20 +129,25 @@ my @recording_cases = (
       err => qr{r-c\.flv \(record\.done seq 4\): unreadable} },
 );
 
-for my $c (@recording_cases) {
+# a case: change the files, run the tool, check exit, stdout, stderr, undo
+sub verify_case {
+    my ($c, $what, @args) = @_;
     $c->{change}->() if $c->{change};
-    my $r = tool('verify', $LOG, '--recordings');
-    is($r->{exit}, $c->{exit}, "--recordings, $c->{name}: exit $c->{exit}")
+    my $r = tool(@args);
+    my $n = "$what, $c->{name}";
+    is($r->{exit}, $c->{exit}, "$n: exit $c->{exit}")
         or diag("out: $r->{out}\nerr: $r->{err}");
-    like($r->{out}, $c->{out}, "--recordings, $c->{name}: stdout")
-        if $c->{out};
-    like($r->{err}, $c->{err}, "--recordings, $c->{name}: names it")
-        if $c->{err};
-    unlike($r->{err}, $c->{not_err}, "--recordings, $c->{name}: only it")
-        if $c->{not_err};
+    like($r->{out}, $c->{out}, "$n: prints it") if $c->{out};
+    like($r->{err}, $c->{err}, "$n: names it") if $c->{err};
+    unlike($r->{err}, $c->{not_err}, "$n: only it") if $c->{not_err};
+    $c->{undo}->() if $c->{undo};
+    return $r;
+}
+
+for my $c (@recording_cases) {
+    my $r = verify_case($c, '--recordings', 'verify', $LOG, '--recordings');
     like($r->{err}, qr/recordings: 1 of 3 missing or changed/,
          "--recordings, $c->{name}: counted") if $c->{exit};
-    $c->{undo}->() if $c->{undo};
     spew("$REC/r-$_.flv", $file{$_}) for sort keys %file;
 }
 
@@ -356,17 +361,8 @@ my @verify_cases = (
 );
 
 for my $c (@verify_cases) {
-    $c->{change}->() if $c->{change};
-    my $r = tool('verify', $LOG, '--tsa-ca', $c->{ca} // "$PKI/ca.pem");
-    is($r->{exit}, $c->{exit}, "--tsa-ca, $c->{name}: exit $c->{exit}")
-        or diag("out: $r->{out}\nerr: $r->{err}");
-    like($r->{out}, $c->{out}, "--tsa-ca, $c->{name}: prints each")
-        if $c->{out};
-    like($r->{err}, $c->{err}, "--tsa-ca, $c->{name}: names it")
-        if $c->{err};
-    unlike($r->{err}, $c->{not_err}, "--tsa-ca, $c->{name}: only it")
-        if $c->{not_err};
-    $c->{undo}->() if $c->{undo};
+    verify_case($c, '--tsa-ca', 'verify', $LOG, '--tsa-ca',
+                $c->{ca} // "$PKI/ca.pem");
     spew("$TSR/$_.tsr", $good{$_}) for 5, 6;
 }
 
