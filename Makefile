@@ -25,13 +25,16 @@ CC          ?= cc
 PROVE_JOBS  ?= 2
 TEST_FILES  ?= t/
 
-# Debian packages the build, the tools and the tests use
-DEB_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
-               debhelper dpkg-dev \
-               libjwt-dev libhiredis-dev libpcre2-dev zlib1g-dev gcc make perl \
-               libtest-base-perl openssl ffmpeg xz-utils ca-certificates curl \
-               valgrind clang libclang-rt-14-dev redis-server \
-               chromium chromium-driver fonts-wqy-microhei
+# Debian packages: DEMO_PACKAGES build the module and the tools and run
+# the demo (make run); TEST_PACKAGES are the rest the suite, the fuzzers
+# and the sanitizer builds use (make test, test-static, fuzz)
+DEMO_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
+                libjwt-dev libhiredis-dev libpcre2-dev zlib1g-dev gcc make \
+                openssl ffmpeg xz-utils ca-certificates curl jq
+TEST_PACKAGES = debhelper dpkg-dev perl libtest-base-perl \
+                valgrind clang libclang-rt-14-dev redis-server \
+                chromium chromium-driver fonts-wqy-microhei
+DEB_PACKAGES  = $(DEMO_PACKAGES) $(TEST_PACKAGES)
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html
 
@@ -79,7 +82,7 @@ RTMP_CLIENT  = $(BUILD)/rtmp-client
 AUDIT_TOOL   = $(BUILD)/compliance-audit
 TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
 
-.PHONY: all module tools deps rtmp-src static test test-static run stop \
+.PHONY: all module tools deps demo-deps rtmp-src static test test-static run stop \
         clean distclean fuzz flv flv-src test-flv
 
 FUZZ_SECONDS ?= 60
@@ -93,6 +96,9 @@ endif
 
 deps:
 	@scripts/install-deps $(DEB_PACKAGES)
+
+demo-deps:
+	@scripts/install-deps $(DEMO_PACKAGES)
 
 rtmp-src: $(RTMP_SRC)/ngx_rtmp.h
 
@@ -228,7 +234,7 @@ uninstall:
 
 .PHONY: deb install uninstall
 
-run: deps
+run: demo-deps
 	$(MAKE) module tools
 	scripts/demo start
 
