@@ -182,10 +182,31 @@ typedef struct {
 } ngx_rtmp_compliance_ctx_t;
 
 
+/*
+ * a viewer protocol that does not come through the RTMP commands the gate
+ * hooks (HTTP-FLV): its file sets these at postconfiguration, and the
+ * gate and the sessions call them where they are set
+ */
+
+typedef struct {
+    /* admission of its player, before nginx-rtmp's play */
+    ngx_int_t                     (*play)(ngx_rtmp_session_t *s);
+    /* a refusal told its own way; NGX_DECLINED: not its session */
+    ngx_int_t                     (*refuse)(ngx_rtmp_session_t *s,
+                                      ngx_uint_t reason, u_char *desc);
+    /* a publisher dropped: its players of the room go too */
+    void                          (*unpublish)(
+                                      ngx_rtmp_compliance_ctx_t *ctx,
+                                      ngx_uint_t reason);
+} ngx_rtmp_compliance_proto_t;
+
+
 extern ngx_module_t  ngx_rtmp_compliance_module;
 extern ngx_module_t  ngx_rtmp_module;
 
 extern ngx_str_t     ngx_rtmp_compliance_reasons[];
+
+extern ngx_rtmp_compliance_proto_t  ngx_rtmp_compliance_proto;
 
 /*
  * the running worker's main conf: set in ngx_rtmp_compliance_module.c at

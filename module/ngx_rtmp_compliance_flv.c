@@ -106,6 +106,12 @@ ngx_http_compliance_flv_init(ngx_conf_t *cf)
 
     *h = ngx_http_compliance_flv_handler;
 
+    /* the gate and the sessions reach HTTP-FLV players through these */
+
+    ngx_rtmp_compliance_proto.play = ngx_rtmp_compliance_flv_play;
+    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_flv_refuse;
+    ngx_rtmp_compliance_proto.unpublish = ngx_rtmp_compliance_flv_unpublish;
+
     return NGX_OK;
 }
 
@@ -287,7 +293,12 @@ ngx_rtmp_compliance_flv_refuse(ngx_rtmp_session_t *s, ngx_uint_t reason,
 
     r = ngx_rtmp_compliance_http_request(s);
 
-    if (r == NULL || r->header_sent || r->connection->destroyed) {
+    if (r == NULL) {
+        /* not an HTTP-FLV player: the gate tells it the RTMP way */
+        return NGX_DECLINED;
+    }
+
+    if (r->header_sent || r->connection->destroyed) {
         return NGX_ERROR;
     }
 

@@ -25,7 +25,6 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_label.h"
-#include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_flood.h"
 #include "ngx_rtmp_compliance_text.h"
 #include "ngx_rtmp_cmd_module.h"
@@ -778,13 +777,13 @@ ngx_rtmp_compliance_publish_live(ngx_rtmp_session_t *s,
 static ngx_int_t
 ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s, ngx_rtmp_play_t *v)
 {
-#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
     /* an HTTP-FLV player sends no play command: it is admitted here */
 
-    if (ngx_rtmp_compliance_flv_play(s) != NGX_OK) {
+    if (ngx_rtmp_compliance_proto.play
+        && ngx_rtmp_compliance_proto.play(s) != NGX_OK)
+    {
         return NGX_ERROR;
     }
-#endif
 
     return ngx_rtmp_compliance_gate_live(s, next_play(s, v));
 }
@@ -1129,6 +1128,7 @@ ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail)
 {
     u_char                        *p, *q;
+    ngx_int_t                      rc;
     ngx_uint_t                     level;
     ngx_rtmp_compliance_fields_t   f;
     ngx_rtmp_compliance_claims_t  *cl;
@@ -1209,11 +1209,13 @@ status:
                  &ngx_rtmp_compliance_reasons[reason], detail);
     desc[sizeof(desc) - 1] = '\0';
 
-#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
-    if (ngx_rtmp_compliance_http_request(s)) {
-        return ngx_rtmp_compliance_flv_refuse(s, reason, desc);
+    if (ngx_rtmp_compliance_proto.refuse) {
+        rc = ngx_rtmp_compliance_proto.refuse(s, reason, desc);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
-#endif
 
     ngx_rtmp_send_status(s, play ? "NetStream.Play.Rejected"
                                  : "NetStream.Publish.Rejected",

@@ -196,6 +196,8 @@ ngx_str_t  ngx_rtmp_compliance_reasons[] = {
 
 ngx_rtmp_compliance_main_conf_t  *ngx_rtmp_compliance_main;
 
+ngx_rtmp_compliance_proto_t       ngx_rtmp_compliance_proto;
+
 
 static void *
 ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)

@@ -18,7 +18,6 @@
 #include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_fleet.h"
-#include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_cmd_module.h"
 
 
@@ -1165,11 +1164,11 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
                             : "NetStream.Play.Rejected",
                          "error", (char *) desc);
 
-#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
-    if (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-        ngx_rtmp_compliance_flv_unpublish(ctx, reason);
+    if (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
+        && ngx_rtmp_compliance_proto.unpublish)
+    {
+        ngx_rtmp_compliance_proto.unpublish(ctx, reason);
     }
-#endif
 
     if (close) {
         ngx_memzero(&v, sizeof(ngx_rtmp_close_stream_t));

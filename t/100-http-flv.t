@@ -196,7 +196,7 @@ sub flv_read {
     syswrite $sock, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
                     . "User-Agent: t/100-http-flv\r\n\r\n";
 
-    my ($buf, $head, $status, %h, $first) = ('', undef, undef, (), '');
+    my ($buf, $head, $status, $first, %h) = ('', undef, undef, '');
     my $bytes = 0;
     my $how = 'timeout';
     my $deadline = $start + $secs;
