@@ -33,7 +33,10 @@ DEMO_PACKAGES = nginx libnginx-mod-rtmp nginx-dev libssl-dev libjansson-dev \
                 openssl ffmpeg xz-utils ca-certificates curl jq
 TEST_PACKAGES = debhelper dpkg-dev perl libtest-base-perl \
                 valgrind clang libclang-rt-14-dev redis-server \
-                chromium chromium-driver fonts-wqy-microhei
+                chromium chromium-driver fonts-wqy-microhei \
+                gstreamer1.0-tools gstreamer1.0-plugins-base \
+                gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+                gstreamer1.0-plugins-ugly
 DEB_PACKAGES  = $(DEMO_PACKAGES) $(TEST_PACKAGES)
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html
