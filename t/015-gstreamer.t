@@ -4,9 +4,10 @@
 # in gst-launch's error, a suspend order drops it, and long tokens go
 # through up to the length measured here (docs/tokens.md).
 #
-# Debian packages: gstreamer1.0-tools, gstreamer1.0-plugins-base,
-# gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad (rtmp2sink, h264parse,
-# flvmux is in -good), gstreamer1.0-plugins-ugly (x264enc).
+# Debian packages: gstreamer1.0-tools (gst-launch-1.0),
+# gstreamer1.0-plugins-base (videotestsrc), gstreamer1.0-plugins-good
+# (flvmux), gstreamer1.0-plugins-bad (rtmp2sink, h264parse),
+# gstreamer1.0-plugins-ugly (x264enc).
 
 use strict;
 use warnings;
@@ -14,7 +15,6 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
-use POSIX ();
 
 BEGIN {
     my @missing = grep {
@@ -72,39 +72,14 @@ sub gst_start {
                'flvmux', 'streamable=true', '!', 'rtmp2sink',
                "location=$url");
 
-    my $pid = fork;
-    die "fork: $!\n" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        POSIX::_exit(127);
-    }
-
-    return ($pid, $out);
+    return (Test::Compliance::_spawn(\@cmd, $out), $out);
 }
 
 # gst_wait(PID, OUT, SECONDS): (exit code or "timeout", output)
 sub gst_wait {
     my ($pid, $out, $secs) = @_;
 
-    my $rc;
-    my $done = wait_for(sub {
-        my $r = waitpid($pid, POSIX::WNOHANG());
-        return 0 if $r == 0;
-        $rc = $r == $pid ? ($? & 127 ? 'signal ' . ($? & 127) : $? >> 8)
-                         : 'lost';
-        return 1;
-    }, $secs);
-
-    unless ($done) {
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        $rc = 'timeout';
-    }
-
+    my $rc = Test::Compliance::_reap($pid, $secs);
     my $text = slurp($out) // '';
     unlink $out;
     return ($rc, $text);
@@ -123,12 +98,11 @@ sub accepted_line {
     }, 5);
 }
 
+# no token of the file in the error log (its first 40 characters)
 sub no_leak {
     my $log = error_log_text();
-    for my $t (@TOKENS) {
-        ok(index($log, substr($t, 0, 40)) < 0,
-           'token ' . hash12($t) . ' is not in the error log');
-    }
+    ok(index($log, substr($_, 0, 40)) < 0,
+       'token ' . hash12($_) . ' is not in the error log') for @TOKENS;
 }
 
 run_tests();
