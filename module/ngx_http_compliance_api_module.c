@@ -26,6 +26,7 @@
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_flood.h"
+#include "ngx_rtmp_compliance_text.h"
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
@@ -43,6 +44,11 @@ typedef struct {
 typedef struct {
     ngx_array_t                     locations;   /* of _where_t */
 } ngx_http_compliance_api_main_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t       *actor;       /* compliance_api_actor */
+} ngx_http_compliance_api_loc_conf_t;
 
 
 /* a request whose nginx error page is replaced by JSON */
@@ -71,6 +77,8 @@ static ngx_int_t ngx_http_compliance_api_orders_resource(
 static void ngx_http_compliance_api_post(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_body(ngx_http_request_t *r,
     u_char **body, size_t *len);
+static ngx_int_t ngx_http_compliance_api_actor(ngx_http_request_t *r,
+    ngx_str_t *by, ngx_int_t *rc);
 static ngx_int_t ngx_http_compliance_api_create_order(ngx_http_request_t *r,
     u_char *body, size_t len);
 static ngx_int_t ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail,
@@ -105,6 +113,9 @@ static ngx_uint_t ngx_http_compliance_api_ours(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_compliance_api_matches(
     ngx_http_core_loc_conf_t *clcf, ngx_str_t *uri, ngx_uint_t partial);
 static void *ngx_http_compliance_api_create_conf(ngx_conf_t *cf);
+static void *ngx_http_compliance_api_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_compliance_api_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
 static ngx_int_t ngx_http_compliance_api_init(ngx_conf_t *cf);
 static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -117,6 +128,13 @@ static ngx_command_t  ngx_http_compliance_api_commands[] = {
       ngx_http_compliance_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("compliance_api_actor"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_api_loc_conf_t, actor),
       NULL },
 
       ngx_null_command
@@ -133,8 +151,8 @@ static ngx_http_module_t  ngx_http_compliance_api_module_ctx = {
     NULL,                                   /* create server configuration */
     NULL,                                   /* merge server configuration */
 
-    NULL,                                   /* create location configuration */
-    NULL                                    /* merge location configuration */
+    ngx_http_compliance_api_create_loc_conf, /* create location configuration */
+    ngx_http_compliance_api_merge_loc_conf  /* merge location configuration */
 };
 
 
@@ -235,6 +253,35 @@ ngx_http_compliance_api_create_conf(ngx_conf_t *cf)
     }
 
     return amcf;
+}
+
+
+static void *
+ngx_http_compliance_api_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_api_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_api_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    alcf->actor = NGX_CONF_UNSET_PTR;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_compliance_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_compliance_api_loc_conf_t  *prev = parent;
+    ngx_http_compliance_api_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->actor, prev->actor, NULL);
+
+    return NGX_CONF_OK;
 }
 
 
@@ -645,6 +692,62 @@ ngx_http_compliance_api_body(ngx_http_request_t *r, u_char **body,
 }
 
 
+/*
+ * the moderator behind a change: compliance_api_actor's value (empty
+ * where the location has none).  Where it is set, an empty value (or one
+ * that cannot be recorded as it is) refuses the change: NGX_DECLINED,
+ * *rc is the 403 sent.
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_actor(ngx_http_request_t *r, ngx_str_t *by,
+    ngx_int_t *rc)
+{
+    json_t                              *utf8;
+    ngx_http_compliance_api_loc_conf_t  *alcf;
+
+    ngx_str_null(by);
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_api_module);
+
+    if (alcf->actor == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, alcf->actor, by) != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    utf8 = (by->len && by->len <= NGX_RTMP_COMPLIANCE_BY_MAX)
+           ? json_stringn((char *) by->data, by->len) : NULL;
+    json_decref(utf8);
+
+    if (utf8 != NULL
+        && ngx_rtmp_compliance_text_check(by->data, by->len,
+                                          NGX_RTMP_COMPLIANCE_TEXT_CONTROL)
+           == NULL)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "compliance: a change refused, compliance_api_actor is "
+                  "empty or cannot be recorded");
+
+    ngx_http_discard_request_body(r);
+
+    *rc = ngx_http_compliance_api_error(r, NGX_HTTP_FORBIDDEN,
+                                        "actor_required", "a change needs "
+                                        "the moderator behind it: "
+                                        "compliance_api_actor is empty for "
+                                        "this request (or longer than 128 "
+                                        "bytes, or not printable UTF-8); "
+                                        "nothing was changed");
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     size_t len)
@@ -652,6 +755,7 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     json_t                            *req, *j;
     time_t                             now;
     ngx_int_t                          rc;
+    ngx_str_t                          by;
     json_error_t                       err;
     ngx_rtmp_compliance_order_t       *o;
     ngx_rtmp_compliance_order_spec_t   spec;
@@ -660,6 +764,10 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
 
     mcf = ngx_rtmp_compliance_main;
     now = ngx_time();
+
+    if (ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK) {
+        return rc;
+    }
 
     req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
 
@@ -684,6 +792,8 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
                                              "invalid_order",
                                              (char *) detail);
     }
+
+    spec.by = by;
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
@@ -794,10 +904,17 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 {
     json_t                           *j;
     ngx_int_t                         rc;
+    ngx_str_t                         by;
     ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
+
+    if (r->method == NGX_HTTP_DELETE
+        && ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK)
+    {
+        return rc;
+    }
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
@@ -823,7 +940,7 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 
     rc = ngx_rtmp_compliance_order_lift_locked(mcf, o,
                                                NGX_RTMP_COMPLIANCE_ORIGIN_API,
-                                               r->connection->log);
+                                               &by, r->connection->log);
 
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
@@ -1062,10 +1179,18 @@ static ngx_int_t
 ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 {
     json_t                           *j;
+    ngx_int_t                         rc;
+    ngx_str_t                         by;
     ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
+
+    if (r->method == NGX_HTTP_DELETE
+        && ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK)
+    {
+        return rc;
+    }
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
@@ -1080,6 +1205,8 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
 
     if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
         ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
+        ss->by_len = (u_char) by.len;
+        ngx_memcpy(ss->by, by.data, by.len);
         mcf->zone->sh->marks++;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,

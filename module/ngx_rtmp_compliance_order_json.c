@@ -117,12 +117,12 @@ ngx_rtmp_compliance_order_fields(json_t *obj, ngx_uint_t mode,
 
     static const char  *state_fields[] = {
         "id", "target", "action", "created", "until", "reason", "ref",
-        "tier", "uid", NULL
+        "tier", "uid", "by", NULL
     };
 
     static const char  *fleet_fields[] = {
         "target", "action", "created", "until", "duration", "reason", "ref",
-        "tier", "uid", NULL
+        "tier", "uid", "by", NULL
     };
 
     fields = (mode == NGX_RTMP_COMPLIANCE_PARSE_STATE) ? state_fields
@@ -356,7 +356,11 @@ ngx_rtmp_compliance_order_times(json_t *obj, ngx_uint_t mode,
 }
 
 
-/* "created"; and what only the state file has: "id", "uid" */
+/*
+ * "created"; what only the state file has: "id", "uid"; and the
+ * moderator, "by", of an order stored or streamed (the API's comes from
+ * compliance_api_actor, never from the body)
+ */
 
 static ngx_int_t
 ngx_rtmp_compliance_order_stored(json_t *obj, ngx_uint_t mode,
@@ -367,6 +371,15 @@ ngx_rtmp_compliance_order_stored(json_t *obj, ngx_uint_t mode,
     json_int_t   n;
 
     spec->created = now;
+
+    if (mode != NGX_RTMP_COMPLIANCE_PARSE_API
+        && ngx_rtmp_compliance_order_str(obj, "by",
+                                         NGX_RTMP_COMPLIANCE_BY_MAX,
+                                         &spec->by, detail, size)
+           == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
 
     if (mode == NGX_RTMP_COMPLIANCE_PARSE_FLEET) {
         v = json_object_get(obj, "created");
@@ -514,6 +527,18 @@ ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o)
                                 json_stringn((char *)
                                              ngx_rtmp_compliance_order_uid(o),
                                              o->uid_len))
+            != 0)
+        {
+            json_decref(j);
+            return NULL;
+        }
+    }
+
+    if (j && o->by_len) {
+        if (json_object_set_new(j, "by",
+                                json_stringn((char *)
+                                             ngx_rtmp_compliance_order_by(o),
+                                             o->by_len))
             != 0)
         {
             json_decref(j);

@@ -41,7 +41,7 @@ static void ngx_rtmp_compliance_order_players_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
     ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
-    ngx_rtmp_compliance_order_t *o, ngx_log_t *log);
+    ngx_rtmp_compliance_order_t *o, ngx_str_t *by, ngx_log_t *log);
 static ngx_str_t *ngx_rtmp_compliance_order_log_target(
     ngx_rtmp_compliance_order_t *o, u_char *buf, ngx_str_t *out);
 
@@ -58,7 +58,7 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_order_spec_t *spec, ngx_uint_t origin,
     ngx_log_t *log, ngx_rtmp_compliance_order_t **op)
 {
-    ngx_str_t                     target;
+    ngx_str_t                     target, by;
     ngx_uint_t                    hits;
     ngx_rtmp_compliance_order_t  *o;
     u_char                        buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
@@ -90,7 +90,10 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                                              log);
     }
 
-    ngx_rtmp_compliance_order_audit_locked("order.create", o, log);
+    by.data = ngx_rtmp_compliance_order_by(o);
+    by.len = o->by_len;
+
+    ngx_rtmp_compliance_order_audit_locked("order.create", o, &by, log);
 
     if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
@@ -160,13 +163,15 @@ ngx_rtmp_compliance_order_publish_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
 /*
  * an order lifted: journaled first (NGX_ERROR: it could not be, and the
- * order stays in force), then recorded, sent to the fleet where it was
- * lifted here, and taken out of the zone
+ * order stays in force), then recorded (by: the moderator who lifted it,
+ * or NULL), sent to the fleet where it was lifted here, and taken out of
+ * the zone
  */
 
 ngx_int_t
 ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_rtmp_compliance_order_t *o, ngx_uint_t origin, ngx_log_t *log)
+    ngx_rtmp_compliance_order_t *o, ngx_uint_t origin, ngx_str_t *by,
+    ngx_log_t *log)
 {
     json_t     *rec;
     ngx_int_t   rc;
@@ -198,7 +203,7 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                       "(local %uL)", &uid, o->id);
     }
 
-    ngx_rtmp_compliance_order_audit_locked("order.lift", o, log);
+    ngx_rtmp_compliance_order_audit_locked("order.lift", o, by, log);
 
     if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
         ngx_rtmp_compliance_order_publish_locked(mcf, o,
@@ -227,7 +232,7 @@ ngx_rtmp_compliance_order_expire_locked(ngx_rtmp_compliance_main_conf_t *mcf,
                       o->id, &ngx_rtmp_compliance_actions[o->action],
                       ngx_rtmp_compliance_order_log_target(o, buf, &target));
 
-        ngx_rtmp_compliance_order_audit_locked("order.expire", o,
+        ngx_rtmp_compliance_order_audit_locked("order.expire", o, NULL,
                                                ngx_cycle->log);
         ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
     }
@@ -248,7 +253,7 @@ ngx_rtmp_compliance_order_fleet_entry(ngx_rtmp_compliance_main_conf_t *mcf,
         if (o) {
             (void) ngx_rtmp_compliance_order_lift_locked(mcf, o,
                                              NGX_RTMP_COMPLIANCE_ORIGIN_FLEET,
-                                             ngx_cycle->log);
+                                             NULL, ngx_cycle->log);
         }
 
         return;
@@ -484,7 +489,7 @@ ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
 
 static void
 ngx_rtmp_compliance_order_audit_locked(const char *event,
-    ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
+    ngx_rtmp_compliance_order_t *o, ngx_str_t *by, ngx_log_t *log)
 {
     json_t  *j, *f, *v;
 
@@ -513,7 +518,13 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
             /* fleet-wide, so that a node's record names the order that
              * another node or the back office made */
             || ((v = json_object_get(j, "uid")) != NULL
-                && json_object_set(f, "uid", v) != 0))
+                && json_object_set(f, "uid", v) != 0)
+            /* the moderator behind it: compliance_api_actor */
+            || (by && by->len
+                && json_object_set_new(f, "by",
+                                       json_stringn((char *) by->data,
+                                                    by->len))
+                   != 0))
         {
             json_decref(f);
             f = NULL;

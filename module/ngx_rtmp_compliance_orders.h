@@ -24,7 +24,7 @@ ngx_int_t ngx_rtmp_compliance_order_create_locked(
     ngx_log_t *log, ngx_rtmp_compliance_order_t **op);
 ngx_int_t ngx_rtmp_compliance_order_lift_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
-    ngx_uint_t origin, ngx_log_t *log);
+    ngx_uint_t origin, ngx_str_t *by, ngx_log_t *log);
 void ngx_rtmp_compliance_order_expire_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, time_t now);
 void ngx_rtmp_compliance_order_fleet_entry(

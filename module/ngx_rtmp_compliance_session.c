@@ -600,6 +600,12 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
                                       (int64_t) ss->replaced_by);
     }
 
+    /* the moderator who dropped it: compliance_api_actor */
+
+    if (ctx->why == NGX_RTMP_COMPLIANCE_OPERATOR_DROP && ss->by_len) {
+        ngx_rtmp_compliance_field_str(&f, "by", ss->by, ss->by_len);
+    }
+
     if (ngx_rtmp_compliance_audit_fields("session.end", &f,
                                          s->connection->log)
         != NGX_OK)

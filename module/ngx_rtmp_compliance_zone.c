@@ -382,7 +382,7 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     len = spec->target.len + spec->reason.len + spec->ref.len
-          + spec->tier.len + spec->uid.len;
+          + spec->tier.len + spec->uid.len + spec->by.len;
 
     o = ngx_slab_alloc_locked(zone->shpool,
                               sizeof(ngx_rtmp_compliance_order_t) + len);
@@ -484,6 +484,7 @@ ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
     o->ref_len = (u_short) spec->ref.len;
     o->tier_len = (u_short) spec->tier.len;
     o->uid_len = (u_short) spec->uid.len;
+    o->by_len = (u_short) spec->by.len;
 
     /* empty strings may have no data: nothing is copied for them */
 
@@ -505,7 +506,11 @@ ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
         p = ngx_cpymem(p, spec->tier.data, spec->tier.len);
     }
 
-    ngx_memcpy(p, spec->uid.data, spec->uid.len);
+    p = ngx_cpymem(p, spec->uid.data, spec->uid.len);
+
+    if (spec->by.len) {
+        ngx_memcpy(p, spec->by.data, spec->by.len);
+    }
 }
 
 

@@ -57,6 +57,7 @@ typedef struct {
     ngx_str_t                       ref;
     ngx_str_t                       tier;        /* restrict */
     ngx_str_t                       uid;         /* fleet-wide id */
+    ngx_str_t                       by;          /* compliance_api_actor */
 } ngx_rtmp_compliance_order_spec_t;
 
 
@@ -78,8 +79,9 @@ typedef struct {
     u_short                         ref_len;
     u_short                         tier_len;
     u_short                         uid_len;
+    u_short                         by_len;
     u_char                          data[1];     /* target reason ref tier
-                                                    uid */
+                                                    uid by */
 } ngx_rtmp_compliance_order_t;
 
 
@@ -91,6 +93,11 @@ typedef struct {
     ((o)->data + (o)->target_len + (o)->reason_len + (o)->ref_len)
 #define ngx_rtmp_compliance_order_uid(o)                                     \
     (ngx_rtmp_compliance_order_tier(o) + (o)->tier_len)
+#define ngx_rtmp_compliance_order_by(o)                                      \
+    (ngx_rtmp_compliance_order_uid(o) + (o)->uid_len)
+
+/* the moderator behind an order or a drop: compliance_api_actor */
+#define NGX_RTMP_COMPLIANCE_BY_MAX        128
 
 #define NGX_RTMP_COMPLIANCE_UID_MAX       128
 
@@ -159,6 +166,8 @@ struct ngx_rtmp_compliance_session_s {
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
     u_short                         tier_len;
     u_short                         len[NGX_RTMP_COMPLIANCE_S_MAX];
+    u_char                          by_len;      /* who dropped it */
+    u_char                          by[NGX_RTMP_COMPLIANCE_BY_MAX];
     u_char                          data[1];
 };
 
