@@ -285,6 +285,36 @@ main(int argc, char **argv)
 }
 
 
+/*
+ * the token alone on stdout; a warning on stderr where it is longer than
+ * the stream keys some publishers can send (OBS Studio's and Debian's
+ * librtmp: about 960 characters; docs/tokens.md)
+ */
+
+#define CT_TOKEN_WARN  900
+
+static int
+ct_print_token(const char *token)
+{
+    size_t  len;
+
+    len = strlen(token);
+
+    if (len > CT_TOKEN_WARN) {
+        fprintf(stderr, CT_PROG ": warning: the token has %zu characters; "
+                "OBS and librtmp publishers cannot send a stream key over "
+                "about 960 (docs/tokens.md: keep it under %d)\n", len,
+                CT_TOKEN_WARN);
+    }
+
+    if (printf("%s\n", token) < 0 || fflush(stdout) != 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static void
 ct_help(FILE *out)
 {
@@ -922,7 +952,7 @@ ct_cmd_sign(int argc, char **argv)
         goto done;
     }
 
-    if (printf("%s\n", token) < 0 || fflush(stdout) != 0) {
+    if (ct_print_token(token) != 0) {
         ct_error("cannot write the token: %s", strerror(errno));
         goto done;
     }
@@ -1128,7 +1158,7 @@ ct_jwt_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
     }
 
     if (rc == CT_OK
-        && (printf("%s\n", token) < 0 || fflush(stdout) != 0))
+        && (ct_print_token(token) != 0))
     {
         rc = ct_error("cannot write the token: %s", strerror(errno));
     }
@@ -1174,7 +1204,7 @@ ct_jws_issue(ct_opts_t *o, ct_key_t *key, jwt_t *jwt)
         return ct_jws_error(&err);
     }
 
-    if (printf("%s\n", token) < 0 || fflush(stdout) != 0) {
+    if (ct_print_token(token) != 0) {
         rc = ct_error("cannot write the token: %s", strerror(errno));
     }
 

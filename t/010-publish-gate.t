@@ -903,3 +903,31 @@ sub {
     like("x args='token=$::T{control}", no_leak()->[-1], 'no_leak() matches a token');
     like(substr($::T{control}, 0, 40), no_leak()->[-1], 'and its first 40 characters');
 }
+
+
+=== TEST 36: compliance-token warns on stderr when a token is longer than publishers like OBS can send, and prints it all the same
+--- post_check eval
+sub {
+    my $tool = repo_root() . '/build/compliance-token';
+    my $key = keys_dir() . '/hs256.key';
+    my $now = time;
+    my $claims = '{"exp":' . ($now + 600) . ',"room":"r99","scope":"publish",'
+               . '"sub":"h","pid":"p","op":"o","tier":"basic","idv":"face",'
+               . '"pad":"' . ('x' x 800) . '"}';
+    my $short = '{"exp":' . ($now + 600) . ',"room":"r99"}';
+
+    for my $case ([$claims, 1], [$short, 0]) {
+        my ($json, $warn) = @$case;
+        my $out = `$tool sign --alg HS256 --key $key --claims '$json' 2>/tmp/ct-err.$$`;
+        my $err = slurp("/tmp/ct-err.$$") // '';
+        unlink "/tmp/ct-err.$$";
+        chomp $out;
+        like($out, qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'the token is printed alone on stdout');
+        if ($warn) {
+            like($err, qr/^compliance-token: warning: the token has \d+ characters; OBS and librtmp publishers cannot send a stream key over about 960/,
+                 length($out) . ' characters: warned');
+        } else {
+            is($err, '', length($out) . ' characters: no warning');
+        }
+    }
+}
