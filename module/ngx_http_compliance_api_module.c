@@ -1310,6 +1310,11 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "cannot be written.\n"
             "# TYPE compliance_audit_available gauge\n"
             "compliance_audit_available %d\n"
+            "# HELP compliance_audit_last_checkpoint_timestamp_seconds "
+            "When the last signed checkpoint was written (0: none).\n"
+            "# TYPE compliance_audit_last_checkpoint_timestamp_seconds "
+            "gauge\n"
+            "compliance_audit_last_checkpoint_timestamp_seconds %uL\n"
             "# HELP compliance_fleet_connected 1 while this node's "
             "connection to Redis is up.\n"
             "# TYPE compliance_fleet_connected gauge\n"
@@ -1345,7 +1350,10 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_RTMP],
             sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
-            sh.audit_lost ? 0 : 1, sh.fleet_connected, sh.noutbox,
+            sh.audit_lost ? 0 : 1,
+            (uint64_t) (sh.audit_checkpoint_seq
+                        ? sh.audit_checkpoint_ms / 1000 : 0),
+            sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
             sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
 

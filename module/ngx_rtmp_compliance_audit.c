@@ -20,6 +20,7 @@
 #include <ngx_core.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/pem.h>
 #include <sys/file.h>
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_zone.h"
@@ -68,6 +69,12 @@ static ngx_int_t ngx_rtmp_compliance_audit_tail(
 static void ngx_rtmp_compliance_audit_sync(ngx_event_t *ev);
 static void ngx_rtmp_compliance_audit_chown(
     ngx_rtmp_compliance_main_conf_t *mcf, u_char *path, ngx_log_t *log);
+static void ngx_rtmp_compliance_audit_sign_cleanup(void *data);
+static ngx_int_t ngx_rtmp_compliance_audit_checkpoint_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
+static void ngx_rtmp_compliance_audit_checkpoint_timer(ngx_event_t *ev);
+static ngx_msec_t ngx_rtmp_compliance_audit_period_end(
+    ngx_rtmp_compliance_audit_t *a, ngx_msec_t ms);
 
 
 static ngx_conf_enum_t  ngx_rtmp_compliance_audit_fsync[] = {
@@ -212,6 +219,150 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * compliance_audit_sign KEYFILE [interval=1m]: an Ed25519 private key in
+ * PEM, which only its owner may read, read here by the master
+ */
+
+char *
+ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_rtmp_compliance_main_conf_t *mcf = conf;
+
+    BIO                          *bio;
+    size_t                        len;
+    EVP_PKEY                     *pkey;
+    ngx_str_t                    *value, v;
+    ngx_msec_t                    interval;
+    ngx_file_info_t               fi;
+    ngx_pool_cleanup_t           *cln;
+    ngx_rtmp_compliance_audit_t  *a;
+    u_char                        raw[32], md[SHA256_DIGEST_LENGTH];
+
+    a = mcf->audit;
+    value = cf->args->elts;
+
+    if (a->sign_file.data) {
+        return "is duplicate";
+    }
+
+    if (a->dir.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"compliance_audit_sign\" requires "
+                           "\"compliance_audit_log\" before it");
+        return NGX_CONF_ERROR;
+    }
+
+    interval = 60000;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "interval=", 9) != 0) {
+            goto invalid;
+        }
+
+        v.data = value[2].data + 9;
+        v.len = value[2].len - 9;
+
+        interval = ngx_parse_time(&v, 0);
+
+        if (interval == (ngx_msec_t) NGX_ERROR || interval < 1000
+            || interval > 86400000)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" (1s .. 24h)",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    a->sign_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &a->sign_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_file_info(a->sign_file.data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "compliance_audit_sign: the key \"%V\" cannot "
+                           "be read", &a->sign_file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (fi.st_mode & 077) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "compliance_audit_sign: the key \"%V\" can be "
+                           "read by group or others (mode 0%ui%ui%ui): "
+                           "chmod 600 it", &a->sign_file,
+                           (ngx_uint_t) (fi.st_mode >> 6) & 7,
+                           (ngx_uint_t) (fi.st_mode >> 3) & 7,
+                           (ngx_uint_t) fi.st_mode & 7);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the key is freed with the cycle's pool */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    bio = BIO_new_file((char *) a->sign_file.data, "r");
+    pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+
+    cln->handler = ngx_rtmp_compliance_audit_sign_cleanup;
+    cln->data = pkey;
+
+    if (pkey == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "compliance_audit_sign: \"%V\" is not a PEM "
+                           "private key", &a->sign_file);
+        return NGX_CONF_ERROR;
+    }
+
+    len = sizeof(raw);
+
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519
+        || EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1
+        || len != sizeof(raw))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "compliance_audit_sign: \"%V\" is not an "
+                           "Ed25519 private key (openssl genpkey "
+                           "-algorithm ed25519)", &a->sign_file);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the fingerprint: SHA-256 of the raw public key, its first 16 bytes */
+
+    if (EVP_Digest(raw, len, md, NULL, EVP_sha256(), NULL) != 1) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_hex_dump(a->sign_fp, md, 16);
+    a->sign_fp[32] = '\0';
+
+    a->sign_key = pkey;
+    a->sign_interval = interval;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[2]);
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_rtmp_compliance_audit_sign_cleanup(void *data)
+{
+    EVP_PKEY_free(data);
 }
 
 
@@ -726,6 +877,17 @@ ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
 
     a = mcf->audit;
 
+    if (a->sign_key && a->dir.len && mcf->zone->sh
+        && !a->sign_ev.timer_set)
+    {
+        a->sign_ev.handler = ngx_rtmp_compliance_audit_checkpoint_timer;
+        a->sign_ev.log = cycle->log;
+        a->sign_ev.data = mcf;
+        a->sign_ev.cancelable = 1;
+
+        ngx_add_timer(&a->sign_ev, 10);
+    }
+
     if (a->dir.len == 0 || a->fsync != NGX_RTMP_COMPLIANCE_FSYNC_BATCH
         || a->sync_ev.timer_set)
     {
@@ -746,11 +908,163 @@ ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
 void
 ngx_rtmp_compliance_audit_exit_process(ngx_rtmp_compliance_main_conf_t *mcf)
 {
+    ngx_rtmp_compliance_shctx_t  *sh;
+
+    sh = mcf->zone ? mcf->zone->sh : NULL;
+
+    if (mcf->audit->sign_key && mcf->audit->dir.len && sh) {
+        /* shutdown: the first worker to exit signs what is there */
+
+        ngx_time_update();
+
+        ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+        if (sh->audit_checkpoint_seq != sh->audit_seq) {
+            (void) ngx_rtmp_compliance_audit_checkpoint_locked(
+                       mcf, ngx_cycle->log);
+        }
+
+        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+    }
+
     if (mcf->audit->fd != NGX_INVALID_FILE) {
         (void) fdatasync(mcf->audit->fd);
         ngx_close_file(mcf->audit->fd);
         mcf->audit->fd = NGX_INVALID_FILE;
     }
+}
+
+
+/*
+ * compliance_audit_sign: a checkpoint record signs (node, seq, hash) of
+ * the record before it, "NODE\nSEQ\nHASH" (docs/audit.md), with the
+ * Ed25519 key; the mutex is held
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_audit_checkpoint_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log)
+{
+    u_char                       *p;
+    size_t                        siglen;
+    ngx_int_t                     rc;
+    EVP_MD_CTX                   *ctx;
+    ngx_rtmp_compliance_audit_t  *a;
+    ngx_rtmp_compliance_shctx_t  *sh;
+    u_char                        sig[64], msg[256 + NGX_INT64_LEN + 72];
+    u_char                        members[512];
+
+    a = mcf->audit;
+    sh = mcf->zone->sh;
+
+    if (a->sign_key == NULL || a->signing || sh->audit_seq == 0) {
+        return NGX_OK;
+    }
+
+    if (!ngx_rtmp_compliance_audit_is_hash(sh->audit_prev)) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(msg, a->node.data, ngx_min(a->node.len, 256));
+    p = ngx_sprintf(p, "\n%uL\n", sh->audit_seq);
+    p = ngx_cpymem(p, sh->audit_prev, NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
+
+    siglen = sizeof(sig);
+    ctx = EVP_MD_CTX_new();
+
+    if (ctx == NULL
+        || EVP_DigestSignInit(ctx, NULL, NULL, NULL, a->sign_key) != 1
+        || EVP_DigestSign(ctx, sig, &siglen, msg, p - msg) != 1
+        || siglen != sizeof(sig))
+    {
+        EVP_MD_CTX_free(ctx);
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "compliance_audit_sign: signing a checkpoint failed");
+        sh->audit_errors++;
+        return NGX_ERROR;
+    }
+
+    EVP_MD_CTX_free(ctx);
+
+    p = ngx_sprintf(members, ",\"signed_seq\":%uL,\"signed_hash\":\"",
+                    sh->audit_seq);
+    p = ngx_cpymem(p, sh->audit_prev, NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
+    p = ngx_sprintf(p, "\",\"key\":\"%s\",\"interval_ms\":%M,\"sig\":\"",
+                    a->sign_fp, a->sign_interval);
+    p = ngx_hex_dump(p, sig, sizeof(sig));
+    *p++ = '"';
+
+    a->signing = 1;
+    rc = ngx_rtmp_compliance_audit_write_locked(
+             mcf, NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT, members,
+             p - members, log);
+    a->signing = 0;
+
+    if (rc == NGX_OK) {
+        sh->audit_checkpoint_ms = sh->audit_ms;
+        sh->audit_checkpoint_seq = sh->audit_seq;
+    }
+
+    return rc;
+}
+
+
+/*
+ * every worker's timer; the first whose timer finds the interval over
+ * writes the checkpoint, the others see it in the zone and wait for the
+ * next one.  Idle or not: a silent node proves that it was alive.
+ */
+
+static void
+ngx_rtmp_compliance_audit_checkpoint_timer(ngx_event_t *ev)
+{
+    ngx_msec_t                        now, due, next;
+    ngx_time_t                       *tp;
+    ngx_rtmp_compliance_audit_t      *a;
+    ngx_rtmp_compliance_shctx_t      *sh;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ev->data;
+    a = mcf->audit;
+    sh = mcf->zone->sh;
+
+    tp = ngx_timeofday();
+    now = (ngx_msec_t) tp->sec * 1000 + tp->msec;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    if (sh->audit_checkpoint_ms == 0) {
+        /* a new zone: the first checkpoint one interval after the start */
+        sh->audit_checkpoint_ms = now;
+    }
+
+    due = sh->audit_checkpoint_ms + a->sign_interval;
+    next = a->sign_interval;
+
+    if (now + 20 >= due) {
+        (void) ngx_rtmp_compliance_audit_checkpoint_locked(mcf, ev->log);
+
+    } else {
+        next = due - now;
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    ngx_add_timer(ev, ngx_max(next, 10));
+}
+
+
+/* a segment's period ends here (ms) */
+
+static ngx_msec_t
+ngx_rtmp_compliance_audit_period_end(ngx_rtmp_compliance_audit_t *a,
+    ngx_msec_t ms)
+{
+    ngx_msec_t  unit;
+
+    unit = a->rotate ? 3600000 : 86400000;
+
+    return (ms / unit + 1) * unit;
 }
 
 
@@ -1111,6 +1425,20 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     if (ngx_strcmp(segment, sh->audit_segment) < 0) {
         ngx_cpystrn(segment, sh->audit_segment, sizeof(segment));
+    }
+
+    if (a->sign_key && sh->audit_ms && sh->audit_segment[0]
+        && ngx_strcmp(segment, sh->audit_segment) > 0)
+    {
+        /* the segment closes: its last record is a checkpoint */
+
+        if (a->signing) {
+            ms = ngx_rtmp_compliance_audit_period_end(a, sh->audit_ms) - 1;
+            ngx_cpystrn(segment, sh->audit_segment, sizeof(segment));
+
+        } else if (sh->audit_checkpoint_seq != sh->audit_seq) {
+            (void) ngx_rtmp_compliance_audit_checkpoint_locked(mcf, log);
+        }
     }
 
     ngx_gmtime((time_t) (ms / 1000), &tm);

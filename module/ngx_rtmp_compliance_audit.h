@@ -14,6 +14,7 @@
 
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include "ngx_rtmp_compliance.h"
 
 
@@ -33,6 +34,15 @@ struct ngx_rtmp_compliance_audit_s {
     u_char                          segment[32];
     ngx_uint_t                      dirty;
     ngx_event_t                     sync_ev;
+
+    /* compliance_audit_sign: the signed checkpoints */
+    EVP_PKEY                       *sign_key;    /* Ed25519, NULL: off */
+    ngx_str_t                       sign_file;
+    ngx_msec_t                      sign_interval;
+    u_char                          sign_fp[33]; /* the key's, hex */
+    ngx_uint_t                      signing;     /* a checkpoint is
+                                                    being written */
+    ngx_event_t                     sign_ev;
 };
 
 
@@ -62,6 +72,8 @@ ngx_int_t ngx_rtmp_compliance_audit_fields(const char *event,
     ngx_rtmp_compliance_fields_t *f, ngx_log_t *log);
 
 char *ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_rtmp_compliance_audit_test(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);

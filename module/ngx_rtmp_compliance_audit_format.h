@@ -163,6 +163,7 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_EXPIRE    "order.expire"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_WARN_SENT       "warn.sent"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE     "record.done"
+#define NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT      "checkpoint"
 
 /* the order.* events share their members */
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER           "order."
@@ -175,7 +176,7 @@
     X(PLAY_ACCEPT, 1, 1) X(PLAY_REJECT, 1, 1) X(SESSION_END, 1, 1)            \
     X(PUBLISH_SUMMARY, 0, 1) X(PLAY_SUMMARY, 0, 1)                            \
     X(ORDER_CREATE, 0, 1) X(ORDER_LIFT, 0, 1) X(ORDER_EXPIRE, 0, 1)           \
-    X(WARN_SENT, 0, 1) X(RECORD_DONE, 0, 1)                                   \
+    X(WARN_SENT, 0, 1) X(RECORD_DONE, 0, 1) X(CHECKPOINT, 0, 1)               \
     X(RESUME, 0, 0)
 
 

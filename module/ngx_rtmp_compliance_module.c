@@ -75,6 +75,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       0,
       NULL },
 
+    { ngx_string("compliance_audit_sign"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_rtmp_compliance_audit_sign,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("compliance_reject_summary"),
       NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_rtmp_compliance_reject_summary,

@@ -211,6 +211,9 @@ typedef struct {
     uint64_t                        audit_lost;         /* since a failure */
     ngx_uint_t                      audit_start;        /* to be written */
     ngx_uint_t                      audit_recovered;    /* bytes cut */
+    ngx_msec_t                      audit_checkpoint_ms;    /* the last
+                                                               checkpoint */
+    uint64_t                        audit_checkpoint_seq;   /* its seq */
 
     /* the rejection windows (ngx_rtmp_compliance_flood.c) */
     void                           *flood;
