@@ -45,6 +45,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -251,7 +252,7 @@ typedef enum {
 #define CA_EXCERPT          0x10
 #define CA_TIMESTAMP        0x20
 
-#define CA_OPTS_MAX         20
+#define CA_OPTS_MAX         24
 #define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
@@ -273,6 +274,7 @@ typedef struct {
     const char         *out;
     const char         *tsa;
     const char         *tsa_ca;
+    const char         *pubkey;
 
     unsigned char       quiet;
     unsigned char       recordings;
@@ -285,7 +287,7 @@ typedef struct {
 /* what verify tells besides the verdict */
 typedef struct {
     uint64_t            records;
-    uint64_t            events[16];
+    uint64_t            events[24];
     uint64_t            other_events;
     int64_t             first_seq;
     int64_t             first_ts;
@@ -335,6 +337,22 @@ typedef struct {
     size_t              nstamps_alloc;
     unsigned            recordings:1;
 } ca_evidence_t;
+
+
+/* what verify --pubkey collects: see ca_sign_note() */
+typedef struct {
+    EVP_PKEY           *pub;
+    u_char              fp[33];     /* its fingerprint, hex */
+    uint64_t            checkpoints;
+    int64_t             signed_seq; /* by the last checkpoint */
+    int64_t             ck_seq;     /* the last checkpoint's own seq */
+    int64_t             interval;   /* its interval_ms */
+    int64_t             ref_ts;     /* it, or an audit.start after it;
+                                       -1: none yet */
+    int64_t             last_ts;
+    uint64_t            after;      /* records after it */
+    u_char              ts_text[CA_TS_LEN + 1];
+} ca_sign_t;
 
 
 /* seal's state; see ca_seal_pass() */
@@ -490,6 +508,12 @@ static int ca_http_post(const char *url, const u_char *body, size_t len,
     u_char **out, size_t *olen);
 static TS_REQ *ca_ts_query(const u_char *hash);
 static int ca_cmd_timestamp(int argc, char **argv);
+static int ca_sign_open(ca_sign_t *s, const char *path);
+static void ca_hex_encode(const u_char *p, size_t n, u_char *out);
+static const u_char *ca_rec_str(ca_record_t *rec, const char *key,
+    size_t *len);
+static int ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why);
+static int ca_sign_done(ca_sign_t *s, int quiet);
 
 #ifdef COMPLIANCE_AUDIT_FUZZ
 #define main  compliance_audit_main
@@ -528,6 +552,7 @@ static const struct {
     { "out", CA_ARG(out), CA_SEAL },
     { "recordings", CA_FLAG(recordings), CA_VERIFY },
     { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY },
+    { "pubkey", CA_ARG(pubkey), CA_VERIFY },
     { "tsa", CA_ARG(tsa), CA_TIMESTAMP },
     { "help", CA_FLAG(help), ~0u },
     { NULL, 0, 0, 0 }
@@ -631,6 +656,7 @@ ca_help(FILE *out)
     fputs(
 "usage:\n"
 "  " CA_PROG " verify DIR [--quiet] [--recordings] [--tsa-ca CA.pem]\n"
+"        [--pubkey PUB.pem]\n"
 "  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
 "        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
 "  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
@@ -665,7 +691,9 @@ ca_help(FILE *out)
 "                --recordings: also re-hash every file a record.done\n"
 "                names (missing or changed: exit 1). --tsa-ca CA.pem:\n"
 "                also check every DIR/timestamps/SEQ.tsr against the CA\n"
-"                and the hash of record SEQ.\n"
+"                and the hash of record SEQ. --pubkey PUB.pem: also\n"
+"                check every checkpoint's Ed25519 signature and that\n"
+"                none is missing for over twice its interval.\n"
 "verify-excerpt  verify a sealed excerpt on its own.\n"
 "timestamp       ask an RFC 3161 time-stamp authority (HTTP only) to\n"
 "                stamp the newest record's hash; the reply is stored in\n"
@@ -2742,6 +2770,7 @@ ca_cmd_verify(int argc, char **argv)
     ca_chain_t       chain;
     ca_stats_t       st;
     ca_record_t     *rec;
+    ca_sign_t        sg;
     ca_evidence_t    ev;
     struct timespec  t0, t1;
 
@@ -2749,6 +2778,12 @@ ca_cmd_verify(int argc, char **argv)
 
     if (rc != -1) {
         return rc;
+    }
+
+    memset(&sg, 0, sizeof(ca_sign_t));
+
+    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
+        return CA_USAGE;
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -2852,6 +2887,10 @@ ca_cmd_verify(int argc, char **argv)
             memcpy(st.first_prev, rec->prev, CA_HEX_LEN);
         }
 
+        if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
+            goto bad;
+        }
+
         ca_verify_note(&dir, seg, line, rec, &st);
         ca_chain_add(&chain, rec, seg, line);
         st.last_ts = rec->ts;
@@ -2888,8 +2927,13 @@ ca_cmd_verify(int argc, char **argv)
 
     /* the evidence beyond the chain, once the chain is whole */
 
+    if (o.pubkey) {
+        rc = ca_sign_done(&sg, o.quiet);
+    }
+
     if (o.recordings) {
-        rc = ca_check_recordings(&ev, o.quiet);
+        found = ca_check_recordings(&ev, o.quiet);
+        rc = rc > found ? rc : found;
     }
 
     if (o.tsa_ca) {
@@ -2925,6 +2969,7 @@ done:
     ca_walk_close(&w);
     ca_dir_free(&dir);
     ca_evidence_free(&ev);
+    EVP_PKEY_free(sg.pub);
 
     return rc;
 }
@@ -5629,4 +5674,225 @@ done:
     free(reply);
 
     return rc;
+}
+
+
+/*
+ * verify --pubkey: the checkpoints.  Each one must sign, with the key of
+ * PUB.pem, "NODE\nSEQ\nHASH" of the record just before it in the chain
+ * verify walks (a chain rewritten after a checkpoint no longer has the
+ * hash it signed), and none may be further than twice its interval_ms
+ * from the one before (or from the node's audit.start after it), nor the
+ * last record from the last one: cut checkpoints.
+ */
+
+static int
+ca_sign_open(ca_sign_t *s, const char *path)
+{
+    BIO      *bio;
+    size_t    len;
+    u_char    raw[32], md[32];
+
+    memset(s, 0, sizeof(ca_sign_t));
+    s->ref_ts = -1;
+
+    bio = BIO_new_file(path, "r");
+    s->pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+
+    if (s->pub == NULL) {
+        return ca_error(CA_USAGE, "--pubkey \"%s\": %s", path,
+                        ca_ssl_why("not a PEM public key"));
+    }
+
+    len = sizeof(raw);
+
+    if (EVP_PKEY_get_base_id(s->pub) != EVP_PKEY_ED25519
+        || EVP_PKEY_get_raw_public_key(s->pub, raw, &len) != 1
+        || len != sizeof(raw)
+        || EVP_Digest(raw, len, md, NULL, EVP_sha256(), NULL) != 1)
+    {
+        EVP_PKEY_free(s->pub);
+        s->pub = NULL;
+        return ca_error(CA_USAGE, "--pubkey \"%s\": not an Ed25519 public "
+                        "key", path);
+    }
+
+    ca_hex_encode(md, 16, s->fp);
+
+    return CA_OK;
+}
+
+
+static void
+ca_hex_encode(const u_char *p, size_t n, u_char *out)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS[p[i] >> 4];
+        out[2 * i + 1] = NGX_RTMP_COMPLIANCE_AUDIT_HEX_DIGITS[p[i] & 0xf];
+    }
+
+    out[2 * n] = '\0';
+}
+
+
+/* a string field's bytes, unescaped */
+
+static const u_char *
+ca_rec_str(ca_record_t *rec, const char *key, size_t *len)
+{
+    ca_field_t  *f;
+
+    if (rec->nfields) {
+        f = ca_rec_field(rec, key);
+
+        if (f == NULL || f->type != CA_T_STRING) {
+            return NULL;
+        }
+
+        if (!f->escaped) {
+            *len = f->val_len;
+            return f->val;
+        }
+    }
+
+    return ca_json_string(ca_rec_json(rec), key, len);
+}
+
+
+/* a record of the walk: 0, or -1 with why */
+
+static int
+ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why)
+{
+    int             ok;
+    size_t          klen, hlen, slen, mlen;
+    int64_t         sseq, interval;
+    EVP_MD_CTX     *ctx;
+    const u_char   *key, *shash, *sig;
+    u_char          raw[64], msg[CA_NODE_MAX + 96];
+
+    if (!ca_span_is(rec->event, rec->event_len,
+                    NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+    {
+        if (s->ref_ts >= 0
+            && ca_span_is(rec->event, rec->event_len,
+                          NGX_RTMP_COMPLIANCE_AUDIT_EV_START))
+        {
+            /* a restart: the node was down, nothing was cut */
+            s->ref_ts = rec->ts;
+        }
+
+        s->last_ts = rec->ts;
+        s->after++;
+        return 0;
+    }
+
+    key = ca_rec_str(rec, "key", &klen);
+    shash = ca_rec_str(rec, "signed_hash", &hlen);
+    sig = ca_rec_str(rec, "sig", &slen);
+
+    if (ca_rec_int(rec, "signed_seq", &sseq) != 0
+        || ca_rec_int(rec, "interval_ms", &interval) != 0 || interval <= 0
+        || key == NULL || shash == NULL || hlen != CA_HEX_LEN
+        || sig == NULL || slen != 128
+        || ca_hex_decode(sig, slen, raw) != 0
+        || rec->node_len > CA_NODE_MAX)
+    {
+        snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: bad field (it needs "
+                 "signed_seq, signed_hash, key, interval_ms and a 64-byte "
+                 "sig in hex)", (long long) rec->seq);
+        return -1;
+    }
+
+    if (sseq != rec->seq - 1 || memcmp(shash, rec->prev, CA_HEX_LEN) != 0) {
+        snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: rewritten: it signed "
+                 "seq %lld with hash %.64s, the chain has %.64s there: the "
+                 "records up to it were changed and the chain recomputed "
+                 "after it was signed", (long long) rec->seq,
+                 (long long) sseq, shash, rec->prev);
+        return -1;
+    }
+
+    if (klen != 32 || memcmp(key, s->fp, 32) != 0) {
+        snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: wrong key: signed "
+                 "with key %.*s, --pubkey is key %s", (long long) rec->seq,
+                 (int) (klen < 64 ? klen : 64), key, s->fp);
+        return -1;
+    }
+
+    memcpy(msg, rec->node, rec->node_len);
+    mlen = rec->node_len;
+    mlen += snprintf((char *) msg + mlen, sizeof(msg) - mlen, "\n%lld\n",
+                     (long long) sseq);
+    memcpy(msg + mlen, shash, CA_HEX_LEN);
+    mlen += CA_HEX_LEN;
+
+    ctx = EVP_MD_CTX_new();
+    ok = ctx != NULL
+         && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, s->pub) == 1
+         && EVP_DigestVerify(ctx, raw, 64, msg, mlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+
+    if (!ok) {
+        snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: bad signature over "
+                 "seq %lld, hash %.64s (key %s)", (long long) rec->seq,
+                 (long long) sseq, shash, s->fp);
+        return -1;
+    }
+
+    if (s->ref_ts >= 0 && rec->ts - s->ref_ts > 2 * interval) {
+        snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: no checkpoint for "
+                 "%lld ms before it, more than twice its interval_ms %lld: "
+                 "checkpoints were cut", (long long) rec->seq,
+                 (long long) (rec->ts - s->ref_ts), (long long) interval);
+        return -1;
+    }
+
+    s->checkpoints++;
+    s->signed_seq = sseq;
+    s->ck_seq = rec->seq;
+    s->ref_ts = rec->ts;
+    s->last_ts = rec->ts;
+    s->interval = interval;
+    s->after = 0;
+    memcpy(s->ts_text, rec->ts_text, CA_TS_LEN);
+    s->ts_text[CA_TS_LEN] = '\0';
+
+    return 0;
+}
+
+
+/* once the chain is whole: CA_OK or CA_FAIL, said */
+
+static int
+ca_sign_done(ca_sign_t *s, int quiet)
+{
+    if (s->checkpoints == 0) {
+        return ca_error(CA_FAIL, "--pubkey: no checkpoint record: nothing "
+                        "is signed");
+    }
+
+    if (s->last_ts - s->ref_ts > 2 * s->interval) {
+        return ca_error(CA_FAIL, "--pubkey: the last checkpoint is seq %lld "
+                        "(%s), and %llu record(s) after it run %lld ms on, "
+                        "more than twice its interval_ms %lld: checkpoints "
+                        "were cut", (long long) s->ck_seq, s->ts_text,
+                        (unsigned long long) s->after,
+                        (long long) (s->last_ts - s->ref_ts),
+                        (long long) s->interval);
+    }
+
+    if (!quiet) {
+        printf("signed:     %llu checkpoint(s), key %s\n",
+               (unsigned long long) s->checkpoints, s->fp);
+        printf("signed through seq %lld (%s); %llu record(s) follow the "
+               "last checkpoint\n", (long long) s->signed_seq, s->ts_text,
+               (unsigned long long) s->after);
+    }
+
+    return CA_OK;
 }

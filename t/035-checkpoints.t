@@ -1,0 +1,301 @@
+# Signed checkpoints (compliance_audit_sign KEYFILE interval=...): nginx -t
+# refuses a missing key, another key type and a key others can read; the
+# writer signs the chain every interval, idle or not, and at shutdown;
+# compliance-audit verify --pubkey accepts the log, and refuses a wrong
+# key, a bad signature, the edit-and-recompute rewrite of docs/audit.md
+# and checkpoints cut out of a recomputed chain.
+#
+#   prove -v t/035-checkpoints.t
+
+use lib 't/lib';
+
+use Test::Compliance;
+use Digest::SHA ();
+use File::Temp ();
+use JSON::PP ();
+use POSIX ();
+use Test::More ();
+use Time::HiRes ();
+
+our $Keys = File::Temp::tempdir(CLEANUP => 1);
+$ENV{TEST_NGINX_SIGN} = $Keys;
+
+sub openssl { system('openssl', @_) == 0 or die "openssl @_ failed\n" }
+
+for my $k (qw(sign other open)) {
+    openssl('genpkey', '-algorithm', 'ed25519', '-out', "$Keys/$k.key");
+    openssl('pkey', '-in', "$Keys/$k.key", '-pubout', '-out', "$Keys/$k.pub");
+}
+openssl('genpkey', '-algorithm', 'rsa', '-pkeyopt', 'rsa_keygen_bits:2048',
+        '-out', "$Keys/rsa.key");
+chmod 0600, "$Keys/sign.key", "$Keys/other.key", "$Keys/rsa.key";
+chmod 0644, "$Keys/open.key";
+
+
+sub sign_conf {
+    my ($dir, $sign) = @_;
+    return zone_conf()
+         . "compliance_audit_log \$TEST_NGINX_SERVROOT/$dir node=edge-s;\n"
+         . (defined $sign ? "compliance_audit_sign $sign;\n" : '');
+}
+
+block_defaults(
+    config => tiers('basic')
+              . live_app('compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1'),
+    http_server_config => api_location(),
+);
+
+token_defaults(kid => 'k1');
+
+
+#-----------------------------------------------------------------------------
+# the log: its lines in chain order, read and rewritten as docs/audit.md
+# defines the chain
+
+sub lines_of {
+    my ($dir) = @_;
+    my @l;
+    for my $s (sort map { m{([^/]+)\z} } glob("$dir/audit-*.jsonl")) {
+        push @l, map { { seg => $s, text => $_ } } split /\n/, slurp("$dir/$s");
+    }
+    return @l;
+}
+
+sub event_of { my ($l) = @_; return $l->{text} =~ /"event":"([^"]+)"/ ? $1 : '' }
+
+# every prev and hash from the first line on, recomputed, seq renumbered
+sub rechain {
+    my (@l) = @_;
+    my ($prev, $seq) = ('0' x 64, 0);
+    for my $l (@l) {
+        my $t = $l->{text};
+        $seq++;
+        $t =~ s/^\{"seq":\d+,/{"seq":$seq,/;
+        $t =~ s/,"prev":"[0-9a-f]{64}","hash":"[0-9a-f]{64}"\}\z//
+            or die "not a record: $t\n";
+        $t .= ",\"prev\":\"$prev\"";
+        $prev = Digest::SHA::sha256_hex("$t}");
+        $l->{text} = "$t,\"hash\":\"$prev\"}";
+    }
+    return @l;
+}
+
+sub write_dir {
+    my ($dir, @l) = @_;
+    mkdir $dir;
+    my %seg;
+    $seg{$_->{seg}} .= "$_->{text}\n" for @l;
+    spew("$dir/$_", $seg{$_}) for keys %seg;
+    return $dir;
+}
+
+# (exit code, stdout and stderr) of compliance-audit
+sub audit_tool {
+    my (@args) = @_;
+    my $tool = $ENV{AUDIT_TOOL} || repo_root() . '/build/compliance-audit';
+    my $out = "$ENV{TEST_NGINX_SERVROOT}/tmp/ck.$$";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDOUT, '>', $out; open STDERR, '>&', \*STDOUT;
+        exec $tool, @args or POSIX::_exit(127);
+    }
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    my $text = slurp($out);
+    unlink $out;
+    return ($rc, $text);
+}
+
+sub checkpoints { return grep { event_of($_) eq 'checkpoint' } @_ }
+
+sub ms_of {
+    my ($l) = @_;
+    my ($h, $m, $s) = $l->{text} =~ /"ts":"[^"]*T(\d\d):(\d\d):(\d\d\.\d{3})Z"/;
+    return int((($h * 60 + $m) * 60 + $s) * 1000 + 0.5);
+}
+
+sub wait_checkpoints {
+    my ($dir, $n, $after) = @_;
+    my @c;
+    wait_for(sub {
+        @c = checkpoints(lines_of($dir));
+        @c = grep { ms_of($_) > $after } @c if defined $after;
+        @c >= $n }, 15);
+    return @c;
+}
+
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a key file that is not there fails nginx -t, naming it
+--- rtmp_config eval: sign_conf('ck1', '$TEST_NGINX_SIGN/missing.key')
+--- http_server_config
+--- must_die
+--- error_log eval
+qr/compliance_audit_sign: the key "\S+\/missing\.key" cannot be read/
+
+
+=== TEST 2: an RSA key fails nginx -t
+--- rtmp_config eval: sign_conf('ck2', '$TEST_NGINX_SIGN/rsa.key')
+--- http_server_config
+--- must_die
+--- error_log eval
+qr/compliance_audit_sign: "\S+\/rsa\.key" is not an Ed25519 private key/
+
+
+=== TEST 3: a key that group or others can read (mode 0644) fails nginx -t
+--- rtmp_config eval: sign_conf('ck3', '$TEST_NGINX_SIGN/open.key')
+--- http_server_config
+--- must_die
+--- error_log eval
+qr/compliance_audit_sign: the key "\S+\/open\.key" can be read by group or others \(mode 0644\)/
+
+
+=== TEST 4: compliance_audit_sign needs compliance_audit_log
+--- rtmp_config eval
+zone_conf() . "compliance_audit_sign \$TEST_NGINX_SIGN/sign.key;\n"
+--- http_server_config
+--- must_die
+--- error_log
+"compliance_audit_sign" requires "compliance_audit_log"
+
+
+=== TEST 5: idle, two workers: one checkpoint a second, signed as docs/audit.md says; verify --pubkey clean, another key fails
+--- workers: 2
+--- rtmp_config eval: sign_conf('ck5', '$TEST_NGINX_SIGN/sign.key interval=1s')
+--- post_check eval
+sub {
+    my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck5";
+    Time::HiRes::sleep(3.3);
+    my @l = lines_of($dir);
+    my @c = checkpoints(@l);
+    ok(@c >= 2, scalar(@c) . ' checkpoints in 3.3 s with no session');
+    is(join(',', sort { $a cmp $b } keys %{{ map { event_of($_) => 1 } @l }}),
+       'audit.start,checkpoint', 'idle: only audit.start and checkpoints');
+    my @gap = map { ms_of($c[$_]) - ms_of($c[$_ - 1]) } 1 .. $#c;
+    # not two in an interval (two workers), none missed (a busy machine
+    # may fire a timer late, never by a whole interval)
+    is(scalar(grep { $_ < 800 || $_ > 1900 } @gap), 0,
+       'one checkpoint an interval across the workers (' . "@gap" . ' ms)');
+
+    my $m = metrics()->{compliance_audit_last_checkpoint_timestamp_seconds};
+    ok(defined $m && $m >= time - 3 && $m <= time,
+       'compliance_audit_last_checkpoint_timestamp_seconds is recent ('
+       . ($m // 'none') . ')');
+
+    my $r = JSON::PP->new->decode($c[-1]{text});
+    my $prev = JSON::PP->new->decode((grep { $_->{text} =~ /^\{"seq":\Q@{[$r->{seq} - 1]}\E,/ } @l)[0]{text});
+    is($r->{signed_seq}, $prev->{seq}, 'signed_seq is the record before');
+    is($r->{signed_hash}, $prev->{hash}, 'signed_hash is its hash');
+    is($r->{interval_ms}, 1000, 'interval_ms');
+    like($r->{sig}, qr/^[0-9a-f]{128}\z/, 'sig: 64 bytes in hex');
+
+    # the signed bytes, checked by openssl alone
+    spew("$::Keys/msg", "edge-s\n$r->{signed_seq}\n$r->{signed_hash}");
+    spew("$::Keys/sig", pack('H*', $r->{sig}));
+    is(system("openssl pkeyutl -verify -pubin -inkey $::Keys/sign.pub -rawin "
+              . "-in $::Keys/msg -sigfile $::Keys/sig >/dev/null 2>&1"), 0,
+       'openssl pkeyutl verifies "NODE\nSEQ\nHASH"');
+    isnt(system("openssl pkeyutl -verify -pubin -inkey $::Keys/other.pub -rawin "
+                . "-in $::Keys/msg -sigfile $::Keys/sig >/dev/null 2>&1"), 0,
+         'and not with another key');
+    my $der = `openssl pkey -pubin -in $::Keys/sign.pub -outform DER`;
+    is($r->{key}, substr(Digest::SHA::sha256_hex(substr($der, -32)), 0, 32),
+       'key: sha256 of the raw public key, 16 bytes');
+
+    my ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 0, 'verify --pubkey exits 0') or Test::More::diag($out);
+    like($out, qr/^signed through seq \d+ \(\d{4}-\d\d-\d\dT[\d:.]+Z\); \d+ record\(s\) follow the last checkpoint$/m,
+         'signed through seq N (TS)');
+
+    ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/other.pub");
+    is($rc, 1, 'another public key: exit 1');
+    like($out, qr/checkpoint seq \d+: wrong key/, 'says wrong key');
+
+    # the Python verifier of docs/audit.md, where python3-cryptography is
+    my ($py) = slurp(repo_root() . '/docs/audit.md')
+        =~ /### Checking a signature in a few lines of Python.*?```python\n(.*?)```/s;
+    ok($py, 'docs/audit.md has the Python verifier');
+    SKIP: {
+        Test::More::skip('no python3-cryptography', 2)
+            if system('python3 -c "import cryptography" 2>/dev/null') != 0;
+        spew("$::Keys/check.py", $py);
+        my ($seg) = map { $_->{seg} } $c[0];
+        my $ok = `python3 $::Keys/check.py $::Keys/sign.pub $dir/$seg 2>&1`;
+        my $n = () = $ok =~ /^checkpoint \d+ signs seq \d+ ok$/mg;
+        is($n, scalar(checkpoints(grep { $_->{seg} eq $seg } lines_of($dir))),
+           'the Python verifier accepts every checkpoint of the segment')
+            or Test::More::diag($ok);
+        isnt(system("python3 $::Keys/check.py $::Keys/other.pub $dir/$seg "
+                    . ">/dev/null 2>&1"), 0, 'and refuses another key');
+    }
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 6: shutdown signs; the edit-and-recompute rewrite, a changed signature and cut checkpoints all fail verify --pubkey
+--- rtmp_config eval: sign_conf('ck6', '$TEST_NGINX_SIGN/sign.key interval=1s')
+--- post_check eval
+sub {
+    my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck6";
+    my @c0 = wait_checkpoints($dir, 3);
+    ok(@c0 >= 3, 'three checkpoints before the session');
+    my ($rc, $out) = once('publish', stream('ckroom'));
+    like($out, qr/NetStream\.Publish\.Start/, 'a publisher was live');
+    my $since = ms_of((lines_of($dir))[-1]);
+    ok(wait_checkpoints($dir, 1, $since), 'a checkpoint after the session');
+    ok(stop_nginx(), 'nginx stopped');
+
+    my @l = lines_of($dir);
+    is(event_of($l[-1]), 'checkpoint', 'the last record is the shutdown checkpoint');
+    ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 0, 'the log verifies with the key') or Test::More::diag($out);
+    like($out, qr/; 0 record\(s\) follow the last checkpoint$/m,
+         'nothing follows the last checkpoint');
+
+    # the rewrite: a publish.accept's room changed, every later hash
+    # recomputed (a consistent chain: verify without the key passes)
+    my @w = map { {%$_} } @l;
+    my ($acc) = grep { event_of($_) eq 'publish.accept' } @w;
+    ok($acc && $acc->{text} =~ s/"room":"ckroom"/"room":"other"/,
+       'a publish.accept edited');
+    @w = rechain(@w);
+    my $rw = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck6-rewritten", @w);
+    ($rc, $out) = audit_tool('verify', $rw);
+    is($rc, 0, 'the rewrite verifies without --pubkey (the chain alone)')
+        or Test::More::diag($out);
+    ($rc, $out) = audit_tool('verify', $rw, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 1, 'with --pubkey the rewrite fails');
+    like($out, qr/audit-\S+:\d+: checkpoint seq \d+: rewritten: it signed seq \d+ with hash/,
+         'naming the checkpoint that no longer matches');
+
+    # a signature changed (and the chain recomputed over it)
+    @w = map { {%$_} } @l;
+    ($w[-1]{text} =~ s/"sig":"(.)/'"sig":"' . ($1 eq '0' ? '1' : '0')/e)
+        or die;
+    $rw = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck6-sig", rechain(@w));
+    ($rc, $out) = audit_tool('verify', $rw, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 1, 'a changed signature fails');
+    like($out, qr/checkpoint seq \d+: bad signature/, 'says bad signature');
+
+    # every checkpoint after the first cut out, the chain recomputed:
+    # the first one still verifies, the records after it run on for more
+    # than two intervals
+    @w = map { {%$_} } @l;
+    my $first;
+    @w = grep { event_of($_) ne 'checkpoint' || !$first++ } @w;
+    my $tail = ms_of($w[-1]) - ms_of((checkpoints(@w))[0]);
+    ok($tail > 2000, "the records after the first checkpoint span $tail ms");
+    $rw = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck6-cut", rechain(@w));
+    ($rc, $out) = audit_tool('verify', $rw);
+    is($rc, 0, 'the cut chain verifies without --pubkey') or Test::More::diag($out);
+    ($rc, $out) = audit_tool('verify', $rw, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 1, 'with --pubkey the cut fails');
+    like($out, qr/more than twice its interval_ms 1000: checkpoints were cut/,
+         'says checkpoints were cut');
+}
+--- no_error_log
+[crit]
