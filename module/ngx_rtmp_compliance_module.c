@@ -43,6 +43,8 @@ static char *ngx_rtmp_compliance_key(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_rtmp_compliance_check_apps(ngx_conf_t *cf,
     ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_array_t *apps);
 static ngx_int_t ngx_rtmp_compliance_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_rtmp_compliance_init_writable(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_uint_t made);
 
 
 static ngx_command_t  ngx_rtmp_compliance_commands[] = {
@@ -497,7 +499,11 @@ ngx_rtmp_compliance_init_module(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
 
-        return ngx_rtmp_compliance_audit_test(ccmcf, cycle->log);
+        if (ngx_rtmp_compliance_audit_test(ccmcf, cycle->log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_rtmp_compliance_init_writable(cycle, ccmcf, 0);
     }
 
     if (ccmcf->state.len
@@ -506,7 +512,35 @@ ngx_rtmp_compliance_init_module(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_rtmp_compliance_audit_init(ccmcf, cycle->log);
+    if (ngx_rtmp_compliance_audit_init(ccmcf, cycle->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_rtmp_compliance_init_writable(cycle, ccmcf, 1);
+}
+
+
+/*
+ * the state file and the audit log's directory, as the workers will see
+ * them; made: at start, once the master has made them
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_init_writable(ngx_cycle_t *cycle,
+    ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_uint_t made)
+{
+    if (ngx_rtmp_compliance_workers_can_write(cycle, "compliance_state",
+                                              &ccmcf->state, made,
+                                              cycle->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_rtmp_compliance_workers_can_write(cycle,
+                                                 "compliance_audit_log",
+                                                 &ccmcf->audit->dir, made,
+                                                 cycle->log);
 }
 
 

@@ -21,6 +21,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include "ngx_rtmp_compliance_state.h"
 #include "ngx_rtmp_compliance_order_json.h"
 
@@ -46,6 +48,136 @@ static ngx_int_t ngx_rtmp_compliance_state_regular(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_state_compact_fleet(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_fd_t fd);
+static int ngx_rtmp_compliance_workers_access(ngx_core_conf_t *ccf,
+    u_char *path, ngx_uint_t made);
+
+
+/*
+ * a path the workers write (the state file, the audit log's directory)
+ * must be theirs to write, as the user they run as ("user"), or the first
+ * order fails with 500 state_unwritable and every publish with
+ * audit_unavailable.  A child of the master takes that user's uid, gid
+ * and groups, as a worker does, and asks access(2): it sees what a worker
+ * would see (mode bits, groups, ACLs, a read-only mount, a directory on
+ * the way it cannot search).  made: the master has made the path and
+ * handed it to the user (start): it must be writable (a directory:
+ * writable and searchable).  Else (nginx -t) a master running as root
+ * makes it and hands it over at start, so only the directories on the
+ * way must be searchable; one running as another user makes nothing:
+ * the path must be writable, or where it is not there yet, its directory.
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_workers_can_write(ngx_cycle_t *cycle,
+    const char *directive, ngx_str_t *path, ngx_uint_t made, ngx_log_t *log)
+{
+    int               status;
+    u_char           *p;
+    ngx_pid_t         pid;
+    ngx_core_conf_t  *ccf;
+    u_char            buf[NGX_MAX_PATH], user[64];
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (path->len == 0 || path->len >= NGX_MAX_PATH || ccf == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_cpymem(buf, path->data, path->len);
+    *p = '\0';
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "%s: fork() failed, \"%V\" is not checked for the "
+                      "workers' user", directive, path);
+        return NGX_OK;
+    }
+
+    if (pid == 0) {
+        _exit(ngx_rtmp_compliance_workers_access(ccf, buf, made));
+    }
+
+    if (waitpid(pid, &status, 0) == -1) {
+        /* reaped by the master's SIGCHLD handler: not known */
+        return NGX_OK;
+    }
+
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return NGX_OK;
+    }
+
+    if (geteuid() == 0 && ccf->username) {
+        ngx_snprintf(user, sizeof(user), "user \"%s\"%Z", ccf->username);
+
+    } else {
+        ngx_snprintf(user, sizeof(user), "uid %d, the master's%Z",
+                     (int) geteuid());
+    }
+
+    user[sizeof(user) - 1] = '\0';
+
+    ngx_log_error(NGX_LOG_EMERG, log,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+                  "%s: \"%V\" cannot be written by %s, that the workers "
+                  "run as", directive, path, user);
+
+    return NGX_ERROR;
+}
+
+
+/* in the child: 0, or the errno of the access() that failed */
+
+static int
+ngx_rtmp_compliance_workers_access(ngx_core_conf_t *ccf, u_char *path,
+    ngx_uint_t made)
+{
+    int           mode;
+    u_char       *slash;
+    ngx_uint_t    root;
+    struct stat   st;
+
+    root = (geteuid() == 0);
+
+    if (root && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        if (setgid(ccf->group) == -1
+            || initgroups(ccf->username, ccf->group) == -1
+            || setuid(ccf->user) == -1)
+        {
+            return 0;    /* a worker could not start either: nginx says */
+        }
+    }
+
+    if (made || (!root && access((char *) path, F_OK) == 0)) {
+        mode = W_OK;
+
+        if (stat((char *) path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            mode |= X_OK;    /* files are made in it */
+        }
+
+        return access((char *) path, mode) == 0 ? 0
+                                                : (errno ? errno : EACCES);
+    }
+
+    /* its directory */
+
+    for (slash = path + ngx_strlen(path); slash > path; slash--) {
+        if (*slash == '/') {
+            break;
+        }
+    }
+
+    if (*slash != '/') {
+        path = (u_char *) ".";
+
+    } else {
+        *(slash == path ? slash + 1 : slash) = '\0';
+    }
+
+    return access((char *) path, root ? X_OK : W_OK|X_OK) == 0
+           ? 0 : (errno ? errno : EACCES);
+}
 
 
 /*

@@ -643,7 +643,9 @@ sub _nginx_conf {
         $conf .= "load_module $module;\n";
     }
 
-    $conf .= "user root;\n" if $> == 0;
+    # as root, workers run as root too, unless main_config names a user
+    $conf .= "user root;\n"
+        if $> == 0 && ($get->('main_config') // '') !~ /^\s*user\s/m;
     $conf .= <<"EOF";
 worker_processes $workers;
 daemon on;
