@@ -36,7 +36,7 @@ TEST_PACKAGES = debhelper dpkg-dev perl libtest-base-perl \
                 chromium chromium-driver fonts-wqy-microhei \
                 gstreamer1.0-tools gstreamer1.0-plugins-base \
                 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-                gstreamer1.0-plugins-ugly
+                gstreamer1.0-plugins-ugly prometheus
 DEB_PACKAGES  = $(DEMO_PACKAGES) $(TEST_PACKAGES)
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html
