@@ -4,19 +4,25 @@
 # and every metric they use exported by GET /compliance/metrics.  promtool
 # is in Debian's prometheus package (TEST_PACKAGES).
 
+our $Promtool;
+
+# before Test::Base is loaded: its END would run the blocks otherwise
+BEGIN {
+    $Promtool = `command -v promtool 2>/dev/null`;
+    chomp $Promtool;
+
+    unless ($Promtool) {
+        print "1..0 # SKIP promtool is not installed (apt-get install "
+              . "prometheus, or make test: TEST_PACKAGES has it)\n";
+        exit 0;
+    }
+}
+
 use lib 't/lib';
 
 use Test::Compliance;
 
 our $Dir = repo_root() . '/monitoring';
-our $Promtool = `command -v promtool 2>/dev/null`;
-chomp $Promtool;
-
-unless ($Promtool) {
-    print "1..0 # SKIP promtool is not installed (apt-get install "
-          . "prometheus, or make test: TEST_PACKAGES has it)\n";
-    exit 0;
-}
 
 block_defaults(
     config             => tiers('basic') . live_app(),
