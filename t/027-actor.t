@@ -6,7 +6,10 @@
 # restart too) and the "by" of order.create, order.lift and of the
 # session.end of an operator drop.  The body of a POST cannot give "by".
 # auth_basic without a user is nginx's 401 before the API is reached.
-# Without the directive nothing changes: no "by" anywhere.
+# Without the directive nothing changes: no "by" anywhere.  With
+# compliance_redis, "by" travels in the order of the stream: an order of
+# the fleet keeps its origin's (redis-server on a free port; that block
+# is skipped without it).
 
 use lib 't/lib';
 
@@ -79,6 +82,45 @@ sub refused_change {
     is(slurp($state), $file, "$name: the state file unchanged");
 }
 
+
+# a redis-server of this file, for TEST 5 (none: that block checks
+# nothing but says so)
+
+our $RedisPort = free_port();
+our $RedisDir = servroot() . '/redis';
+our $Redis = -x '/usr/bin/redis-server' && -x '/usr/bin/redis-cli';
+$ENV{TEST_NGINX_REDIS_PORT} = $RedisPort;
+
+sub redis {
+    open(my $fh, '-|', 'redis-cli', '-h', '127.0.0.1', '-p', $RedisPort, @_)
+        or return '';
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    chomp $out;
+    return $out;
+}
+
+if ($Redis) {
+    mkdir $RedisDir;
+    system('/usr/bin/redis-server', '--port', $RedisPort, '--bind',
+           '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize',
+           'yes', '--pidfile', "$RedisDir/redis.pid", '--dir', $RedisDir,
+           '--logfile', "$RedisDir/redis.log") == 0
+        && wait_for(sub { redis('PING') eq 'PONG' }, 10)
+        or $Redis = 0;
+}
+
+our $MainPid = $$;
+our ($RedisPid) = (slurp("$RedisDir/redis.pid") // '') =~ /(\d+)/;
+
+END {
+    if ($$ == $MainPid && $RedisPid && kill 0, $RedisPid) {
+        kill 'TERM', $RedisPid;
+        wait_for(sub { !kill 0, $RedisPid }, 5);
+        kill 'KILL', $RedisPid if kill 0, $RedisPid;
+    }
+}
 
 run_tests();
 
@@ -220,4 +262,41 @@ sub {
     ($st, $json) = api('GET', "orders/$json->{id}");
     is($st, 200, 'after a restart');
     is($json->{by}, 'erin', 'still by erin');
+}
+
+
+=== TEST 5: the fleet: "by" goes out in the stream's order, and an order of the fleet keeps its origin's
+--- rtmp_config eval
+zone_conf('a5') . "compliance_audit_log \$TEST_NGINX_SERVROOT/audit5 node=n5;\n"
+. "compliance_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n"
+--- http_server_config eval: actor_location('$http_x_moderator')
+--- post_check eval
+sub {
+    SKIP: {
+        skip 'redis-server is not installed', 6 unless $::Redis;
+        my $dir = "$ENV{TEST_NGINX_SERVROOT}/audit5";
+
+        my ($st, $json) = api('POST', 'orders', { target => 'host:h1',
+            action => 'ban', reason => 'fraud' }, { 'X-Moderator' => 'alice' });
+        is($st, 201, 'an order by alice');
+        my $uid = $json->{uid};
+        ok(wait_for(sub { redis('XRANGE', 'compliance:orders', '-', '+')
+                          =~ /"by":"alice"/ }, 10),
+           'its entry in the stream has "by":"alice"');
+
+        my $order = '{"target":"host:h9","action":"ban","reason":"fleet",'
+                    . '"by":"backoffice-7"}';
+        like(redis('XADD', 'compliance:orders', '*', 'op', 'create', 'uid',
+                   'backend:9', 'origin', 'backend', 'order', $order),
+             qr/^\d+-\d+$/, 'an order of the fleet by backoffice-7');
+        my $o;
+        ok(wait_for(sub { (undef, my $a) = api('GET', 'orders');
+                          ($o) = grep { ($_->{uid} // '') eq 'backend:9' }
+                                 @{ref $a eq 'ARRAY' ? $a : []};
+                          $o }, 10), 'applied here');
+        is($o && $o->{by}, 'backoffice-7', 'it keeps its origin\'s "by"');
+        my $c = audit_event($dir, 'order.create',
+                            sub { ($_[0]{uid} // '') eq 'backend:9' });
+        is($c && $c->{by}, 'backoffice-7', 'order.create: by backoffice-7');
+    }
 }
