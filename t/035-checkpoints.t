@@ -302,3 +302,66 @@ sub {
 }
 --- no_error_log
 [crit]
+
+
+=== TEST 7: a segment that closes ends with a checkpoint (rotate=hourly, the clock 8 s before the hour: a session across it)
+--- rtmp_config eval: sign_conf('ck7', '$TEST_NGINX_SIGN/sign.key interval=1m') =~ s/node=edge-s;/node=edge-s rotate=hourly;/r
+--- post_check eval
+sub {
+    my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck7";
+    SKIP: {
+        Test::More::skip('nginx runs under TEST_NGINX_WRAPPER already', 7)
+            if ($ENV{TEST_NGINX_WRAPPER} // '') =~ /\S/;
+        ok(stop_nginx(), 'nginx stopped');
+
+        # gettimeofday() and time() moved on to 8 s before a full hour
+        my $shift = 3600 - time % 3600 - 8;
+        $shift += 3600 if $shift < 0;
+        my $so = "$::Keys/shift.so";
+        spew("$::Keys/shift.c", <<"C");
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <sys/time.h>
+#include <time.h>
+int gettimeofday(struct timeval *tv, void *tz) {
+    static int (*real)(struct timeval *, void *);
+    int rc;
+    if (real == NULL) real = dlsym(RTLD_NEXT, "gettimeofday");
+    rc = real(tv, tz);
+    if (rc == 0 && tv) tv->tv_sec += $shift;
+    return rc;
+}
+time_t time(time_t *t) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (t) *t = tv.tv_sec;
+    return tv.tv_sec;
+}
+C
+        system('cc', '-shared', '-fPIC', '-o', $so, "$::Keys/shift.c", '-ldl') == 0
+            or die "cc shift.so failed\n";
+        local $ENV{TEST_NGINX_WRAPPER} = "env LD_PRELOAD=$so";
+        ok(start_nginx(), 'nginx started 8 s before the hour');
+        my $p = publisher('ckrot', duration => 12000);
+        ok(wait_output($p, 'NetStream.Publish.Start'), 'a publisher is live');
+        wait_client($p, 30);
+        ok(stop_nginx(), 'nginx stopped after the hour');
+
+        my @l = lines_of($dir);
+        my @segs = do { my %s; grep { !$s{$_}++ } map { $_->{seg} } @l };
+        my ($acc) = grep { event_of($l[$_]) eq 'publish.accept' } 0 .. $#l;
+        my ($end) = grep { event_of($l[$_]) eq 'session.end' } 0 .. $#l;
+        ok(defined $acc && defined $end && $l[$acc]{seg} ne $l[$end]{seg},
+           "the session crossed the hour (@segs)")
+            or Test::More::diag(join "\n", map { $_->{text} } @l);
+        my @closing = grep { $_->{seg} eq $l[$acc]{seg} } @l;
+        like($closing[-1]{text},
+             qr/"ts":"[^"]*:59:59\.999Z","event":"checkpoint"/,
+             'the closed segment ends with a checkpoint at its last millisecond');
+        my ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub");
+        is($rc, 0, 'verify --pubkey across the segments') or Test::More::diag($out);
+    }
+}
+--- no_error_log
+[crit]
