@@ -47,6 +47,8 @@ static ngx_int_t ngx_rtmp_compliance_order_stored(json_t *obj,
     u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_shown(
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_order_set(json_t *j, const char *name,
+    u_char *data, size_t len);
 
 
 /*
@@ -522,41 +524,38 @@ ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o)
                   "ref", ngx_rtmp_compliance_order_ref(o),
                   (size_t) o->ref_len);
 
-    if (j && o->uid_len) {
-        if (json_object_set_new(j, "uid",
-                                json_stringn((char *)
-                                             ngx_rtmp_compliance_order_uid(o),
-                                             o->uid_len))
-            != 0)
-        {
-            json_decref(j);
-            return NULL;
-        }
-    }
-
-    if (j && o->by_len) {
-        if (json_object_set_new(j, "by",
-                                json_stringn((char *)
+    if (j
+        && (ngx_rtmp_compliance_order_set(j, "uid",
+                                          ngx_rtmp_compliance_order_uid(o),
+                                          o->uid_len)
+            != NGX_OK
+            || ngx_rtmp_compliance_order_set(j, "by",
                                              ngx_rtmp_compliance_order_by(o),
-                                             o->by_len))
-            != 0)
-        {
-            json_decref(j);
-            return NULL;
-        }
-    }
-
-    if (j && o->tier_len) {
-        if (json_object_set_new(j, "tier",
-                                json_stringn((char *)
+                                             o->by_len)
+               != NGX_OK
+            || ngx_rtmp_compliance_order_set(j, "tier",
                                              ngx_rtmp_compliance_order_tier(o),
-                                             o->tier_len))
-            != 0)
-        {
-            json_decref(j);
-            return NULL;
-        }
+                                             o->tier_len)
+               != NGX_OK))
+    {
+        json_decref(j);
+        return NULL;
     }
 
     return j;
+}
+
+
+/* a string field where it is not empty */
+
+static ngx_int_t
+ngx_rtmp_compliance_order_set(json_t *j, const char *name, u_char *data,
+    size_t len)
+{
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    return json_object_set_new(j, name, json_stringn((char *) data, len)) == 0
+           ? NGX_OK : NGX_ERROR;
 }
