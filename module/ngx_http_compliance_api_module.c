@@ -1206,7 +1206,11 @@ ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
     if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
         ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
         ss->by_len = (u_char) by.len;
-        ngx_memcpy(ss->by, by.data, by.len);
+
+        if (by.len) {
+            ngx_memcpy(ss->by, by.data, by.len);
+        }
+
         mcf->zone->sh->marks++;
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
