@@ -89,6 +89,8 @@ static ngx_int_t ngx_http_compliance_api_orders(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_sessions(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_session(ngx_http_request_t *r,
     uint64_t id);
+static u_char *ngx_http_compliance_api_metrics_counts(u_char *p,
+    u_char *last, ngx_rtmp_compliance_shctx_t *sh);
 static ngx_int_t ngx_http_compliance_api_metrics(ngx_http_request_t *r);
 static json_t *ngx_http_compliance_api_session_json(
     ngx_rtmp_compliance_session_t *ss, json_t *viewers);
@@ -1237,11 +1239,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
 {
     u_char                           *p, *last, *buf;
     size_t                            size;
-    ngx_uint_t                        k, i;
     ngx_rtmp_compliance_shctx_t       sh;
     ngx_rtmp_compliance_main_conf_t  *mcf;
-
-    static char  *kinds[] = { "publish", "play" };
 
     mcf = ngx_rtmp_compliance_main;
 
@@ -1259,30 +1258,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
     p = buf;
     last = buf + size;
 
-    p = ngx_slprintf(p, last,
-            "# HELP compliance_admissions_total Sessions admitted.\n"
-            "# TYPE compliance_admissions_total counter\n");
-
-    for (k = 0; k < 2; k++) {
-        p = ngx_slprintf(p, last,
-                         "compliance_admissions_total{kind=\"%s\"} %ui\n",
-                         kinds[k], sh.admitted[k]);
-    }
-
-    p = ngx_slprintf(p, last,
-            "# HELP compliance_rejections_total Sessions refused, "
-            "by reason.\n"
-            "# TYPE compliance_rejections_total counter\n");
-
-    for (k = 0; k < 2; k++) {
-        for (i = 1; i < NGX_RTMP_COMPLIANCE_REASON_MAX; i++) {
-            p = ngx_slprintf(p, last,
-                             "compliance_rejections_total{kind=\"%s\","
-                             "reason=\"%V\"} %ui\n", kinds[k],
-                             &ngx_rtmp_compliance_reasons[i],
-                             sh.rejected[k][i]);
-        }
-    }
+    p = ngx_http_compliance_api_metrics_counts(p, last, &sh);
 
     p = ngx_rtmp_compliance_flood_metrics(p, last);
 
@@ -1364,6 +1340,45 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,
                                        buf, p - buf);
+}
+
+
+/* admissions and rejections, by kind and reason */
+
+static u_char *
+ngx_http_compliance_api_metrics_counts(u_char *p, u_char *last,
+    ngx_rtmp_compliance_shctx_t *sh)
+{
+    ngx_uint_t  k, i;
+
+    static char  *kinds[] = { "publish", "play" };
+
+    p = ngx_slprintf(p, last,
+            "# HELP compliance_admissions_total Sessions admitted.\n"
+            "# TYPE compliance_admissions_total counter\n");
+
+    for (k = 0; k < 2; k++) {
+        p = ngx_slprintf(p, last,
+                         "compliance_admissions_total{kind=\"%s\"} %ui\n",
+                         kinds[k], sh->admitted[k]);
+    }
+
+    p = ngx_slprintf(p, last,
+            "# HELP compliance_rejections_total Sessions refused, "
+            "by reason.\n"
+            "# TYPE compliance_rejections_total counter\n");
+
+    for (k = 0; k < 2; k++) {
+        for (i = 1; i < NGX_RTMP_COMPLIANCE_REASON_MAX; i++) {
+            p = ngx_slprintf(p, last,
+                             "compliance_rejections_total{kind=\"%s\","
+                             "reason=\"%V\"} %ui\n", kinds[k],
+                             &ngx_rtmp_compliance_reasons[i],
+                             sh->rejected[k][i]);
+        }
+    }
+
+    return p;
 }
 
 

@@ -44,6 +44,8 @@ typedef struct {
 
 static char *ngx_rtmp_compliance_fields_json(ngx_rtmp_compliance_fields_t *f,
     json_t *fields, ngx_log_t *log);
+static EVP_PKEY *ngx_rtmp_compliance_audit_sign_key(ngx_conf_t *cf,
+    ngx_rtmp_compliance_audit_t *a);
 static ngx_int_t ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf,
     ngx_str_t *v, time_t *retention);
 static ngx_int_t ngx_rtmp_compliance_audit_newest(
@@ -54,6 +56,8 @@ static u_char *ngx_rtmp_compliance_audit_cut(ngx_fd_t fd, u_char *path,
     ngx_uint_t *recovered, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_audit_head(
     ngx_rtmp_compliance_shctx_t *sh, u_char *line, size_t len);
+static ngx_msec_t ngx_rtmp_compliance_audit_when_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, u_char *segment, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_audit_append(
     ngx_rtmp_compliance_audit_t *a, u_char *segment, struct iovec *iov,
     size_t total, ngx_log_t *log);
@@ -233,15 +237,10 @@ ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_rtmp_compliance_main_conf_t *mcf = conf;
 
-    BIO                          *bio;
-    size_t                        len;
     EVP_PKEY                     *pkey;
     ngx_str_t                    *value, v;
     ngx_msec_t                    interval;
-    ngx_file_info_t               fi;
-    ngx_pool_cleanup_t           *cln;
     ngx_rtmp_compliance_audit_t  *a;
-    u_char                        raw[32], md[SHA256_DIGEST_LENGTH];
 
     a = mcf->audit;
     value = cf->args->elts;
@@ -285,11 +284,45 @@ ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    pkey = ngx_rtmp_compliance_audit_sign_key(cf, a);
+    if (pkey == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    a->sign_key = pkey;
+    a->sign_interval = interval;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[2]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * the signing key: a file only its owner can read, an Ed25519 private
+ * key in PEM; its fingerprint into a->sign_fp.  Freed with the cycle.
+ */
+
+static EVP_PKEY *
+ngx_rtmp_compliance_audit_sign_key(ngx_conf_t *cf,
+    ngx_rtmp_compliance_audit_t *a)
+{
+    BIO                 *bio;
+    size_t               len;
+    EVP_PKEY            *pkey;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+    u_char               raw[32], md[SHA256_DIGEST_LENGTH];
+
     if (ngx_file_info(a->sign_file.data, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "compliance_audit_sign: the key \"%V\" cannot "
                            "be read", &a->sign_file);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     if (fi.st_mode & 077) {
@@ -300,14 +333,14 @@ ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
                            (ngx_uint_t) (fi.st_mode >> 6) & 7,
                            (ngx_uint_t) (fi.st_mode >> 3) & 7,
                            (ngx_uint_t) fi.st_mode & 7);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     /* the key is freed with the cycle's pool */
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     bio = BIO_new_file((char *) a->sign_file.data, "r");
@@ -321,7 +354,7 @@ ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "compliance_audit_sign: \"%V\" is not a PEM "
                            "private key", &a->sign_file);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     len = sizeof(raw);
@@ -334,28 +367,19 @@ ngx_rtmp_compliance_audit_sign(ngx_conf_t *cf, ngx_command_t *cmd,
                            "compliance_audit_sign: \"%V\" is not an "
                            "Ed25519 private key (openssl genpkey "
                            "-algorithm ed25519)", &a->sign_file);
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     /* the fingerprint: SHA-256 of the raw public key, its first 16 bytes */
 
     if (EVP_Digest(raw, len, md, NULL, EVP_sha256(), NULL) != 1) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     ngx_hex_dump(a->sign_fp, md, 16);
     a->sign_fp[32] = '\0';
 
-    a->sign_key = pkey;
-    a->sign_interval = interval;
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\"", &value[2]);
-    return NGX_CONF_ERROR;
+    return pkey;
 }
 
 
@@ -1306,6 +1330,57 @@ ngx_rtmp_compliance_json_escape(u_char *p, u_char *src, size_t len)
 }
 
 
+/*
+ * the record's time and segment: neither goes back, whichever worker
+ * writes; a segment that closes ends with a checkpoint where records
+ * are signed
+ */
+
+static ngx_msec_t
+ngx_rtmp_compliance_audit_when_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    u_char *segment, ngx_log_t *log)
+{
+    ngx_msec_t                    ms;
+    ngx_time_t                   *tp;
+    ngx_rtmp_compliance_audit_t  *a;
+    ngx_rtmp_compliance_shctx_t  *sh;
+
+    a = mcf->audit;
+    sh = mcf->zone->sh;
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_t) tp->sec * 1000 + tp->msec;
+
+    /* one chain: time and segments never go back, whichever worker */
+
+    if (ms < sh->audit_ms) {
+        ms = sh->audit_ms;
+    }
+
+    ngx_rtmp_compliance_audit_segment(a, ms, segment);
+
+    if (ngx_strcmp(segment, sh->audit_segment) < 0) {
+        ngx_cpystrn(segment, sh->audit_segment, sizeof(sh->audit_segment));
+    }
+
+    if (a->sign_key && sh->audit_ms && sh->audit_segment[0]
+        && ngx_strcmp(segment, sh->audit_segment) > 0)
+    {
+        /* the segment closes: its last record is a checkpoint */
+
+        if (a->signing) {
+            ms = ngx_rtmp_compliance_audit_period_end(a, sh->audit_ms) - 1;
+            ngx_cpystrn(segment, sh->audit_segment, sizeof(sh->audit_segment));
+
+        } else if (sh->audit_checkpoint_seq != sh->audit_seq) {
+            (void) ngx_rtmp_compliance_audit_checkpoint_locked(mcf, log);
+        }
+    }
+
+    return ms;
+}
+
+
 /* a record's parts written to the segment, in one writev() */
 
 static ngx_int_t
@@ -1399,7 +1474,6 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     size_t                        total;
     ngx_tm_t                      tm;
     ngx_msec_t                    ms;
-    ngx_time_t                   *tp;
     struct iovec                  iov[4];
     ngx_rtmp_compliance_audit_t  *a;
     ngx_rtmp_compliance_shctx_t  *sh;
@@ -1412,34 +1486,7 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     a = mcf->audit;
     sh = mcf->zone->sh;
 
-    tp = ngx_timeofday();
-    ms = (ngx_msec_t) tp->sec * 1000 + tp->msec;
-
-    /* one chain: time and segments never go back, whichever worker */
-
-    if (ms < sh->audit_ms) {
-        ms = sh->audit_ms;
-    }
-
-    ngx_rtmp_compliance_audit_segment(a, ms, segment);
-
-    if (ngx_strcmp(segment, sh->audit_segment) < 0) {
-        ngx_cpystrn(segment, sh->audit_segment, sizeof(segment));
-    }
-
-    if (a->sign_key && sh->audit_ms && sh->audit_segment[0]
-        && ngx_strcmp(segment, sh->audit_segment) > 0)
-    {
-        /* the segment closes: its last record is a checkpoint */
-
-        if (a->signing) {
-            ms = ngx_rtmp_compliance_audit_period_end(a, sh->audit_ms) - 1;
-            ngx_cpystrn(segment, sh->audit_segment, sizeof(segment));
-
-        } else if (sh->audit_checkpoint_seq != sh->audit_seq) {
-            (void) ngx_rtmp_compliance_audit_checkpoint_locked(mcf, log);
-        }
-    }
+    ms = ngx_rtmp_compliance_audit_when_locked(mcf, segment, log);
 
     ngx_gmtime((time_t) (ms / 1000), &tm);
 
