@@ -12,7 +12,7 @@
  * RTMP session (s->data is the request) that enters the play chain at
  * ngx_rtmp_play, without a play command for the gate's AMF handler.  So:
  *
- *   - ngx_http_compliance_flv_module, at the preaccess phase of an
+ *   - ngx_http_compliance_flv_handler(), at the preaccess phase of an
  *     flv_live location, keeps the token of the query string (the fork
  *     copies only 255 bytes of it) and overwrites it in the request, so
  *     that neither the fork's log lines nor the access log show it;
@@ -32,6 +32,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_http_compliance_module.h"
 #include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_gate.h"
 #include "ngx_rtmp_compliance_token.h"
@@ -39,46 +40,9 @@
 #include "ngx_http_flv_live_module.h"
 
 
-typedef struct {
-    ngx_str_t                       token;
-} ngx_http_compliance_flv_ctx_t;
-
-
-static ngx_int_t ngx_http_compliance_flv_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_compliance_flv_handler(ngx_http_request_t *r);
 static void ngx_rtmp_compliance_flv_token(ngx_http_request_t *r,
     ngx_str_t *token);
-
-
-static ngx_http_module_t  ngx_http_compliance_flv_module_ctx = {
-    NULL,                                   /* preconfiguration */
-    ngx_http_compliance_flv_init,           /* postconfiguration */
-
-    NULL,                                   /* create main configuration */
-    NULL,                                   /* init main configuration */
-
-    NULL,                                   /* create server configuration */
-    NULL,                                   /* merge server configuration */
-
-    NULL,                                   /* create location configuration */
-    NULL                                    /* merge location configuration */
-};
-
-
-ngx_module_t  ngx_http_compliance_flv_module = {
-    NGX_MODULE_V1,
-    &ngx_http_compliance_flv_module_ctx,    /* module context */
-    NULL,                                   /* module directives */
-    NGX_HTTP_MODULE,                        /* module type */
-    NULL,                                   /* init master */
-    NULL,                                   /* init module */
-    NULL,                                   /* init process */
-    NULL,                                   /* init thread */
-    NULL,                                   /* exit thread */
-    NULL,                                   /* exit process */
-    NULL,                                   /* exit master */
-    NGX_MODULE_V1_PADDING
-};
 
 
 /* the fork's module and its "flv_live" flag */
@@ -89,7 +53,7 @@ static ngx_str_t  ngx_rtmp_compliance_flv_reason_header =
     ngx_string("X-Compliance-Reason");
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_compliance_flv_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
@@ -128,7 +92,7 @@ ngx_http_compliance_flv_handler(ngx_http_request_t *r)
     u_char                         *q;
     ngx_str_t                       args, token;
     ngx_http_flv_live_conf_t       *hfcf;
-    ngx_http_compliance_flv_ctx_t  *ctx;
+    ngx_http_compliance_ctx_t      *ctx;
 
     if (r != r->main) {
         return NGX_DECLINED;
@@ -137,7 +101,7 @@ ngx_http_compliance_flv_handler(ngx_http_request_t *r)
     hfcf = ngx_http_get_module_loc_conf(r, ngx_http_flv_live_module);
 
     if (hfcf == NULL || !hfcf->flv_live
-        || ngx_http_get_module_ctx(r, ngx_http_compliance_flv_module))
+        || ngx_http_get_module_ctx(r, ngx_http_compliance_module))
     {
         return NGX_DECLINED;
     }
@@ -162,7 +126,7 @@ ngx_http_compliance_flv_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_flv_ctx_t));
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -174,7 +138,7 @@ ngx_http_compliance_flv_handler(ngx_http_request_t *r)
 
     ctx->token.len = token.len;
 
-    ngx_http_set_ctx(r, ctx, ngx_http_compliance_flv_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_compliance_module);
 
     ngx_memset(token.data, 'x', token.len);
 
@@ -254,9 +218,9 @@ ngx_rtmp_compliance_flv_play(ngx_rtmp_session_t *s)
 static void
 ngx_rtmp_compliance_flv_token(ngx_http_request_t *r, ngx_str_t *token)
 {
-    ngx_http_compliance_flv_ctx_t  *ctx;
+    ngx_http_compliance_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_flv_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_module);
 
     if (ctx) {
         *token = ctx->token;

@@ -21,6 +21,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_api.h"
 #include "ngx_rtmp_compliance_orders.h"
 #include "ngx_rtmp_compliance_order_json.h"
 #include "ngx_rtmp_compliance_audit.h"
@@ -30,33 +32,6 @@
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
-
-
-/* a compliance_api location and its server */
-
-typedef struct {
-    ngx_http_core_srv_conf_t       *server;
-    ngx_http_core_loc_conf_t       *location;
-    ngx_http_core_loc_conf_t       *except;      /* its limit_except */
-} ngx_http_compliance_api_where_t;
-
-
-typedef struct {
-    ngx_array_t                     locations;   /* of _where_t */
-} ngx_http_compliance_api_main_conf_t;
-
-
-typedef struct {
-    ngx_http_complex_value_t       *actor;       /* compliance_api_actor */
-} ngx_http_compliance_api_loc_conf_t;
-
-
-/* a request whose nginx error page is replaced by JSON */
-
-typedef struct {
-    ngx_str_t                       json;
-    ngx_uint_t                      sent;
-} ngx_http_compliance_api_ctx_t;
 
 
 /* the JSON for an error nginx itself answers */
@@ -114,64 +89,6 @@ static ngx_uint_t ngx_http_compliance_api_nginx_page(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_compliance_api_ours(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_compliance_api_matches(
     ngx_http_core_loc_conf_t *clcf, ngx_str_t *uri, ngx_uint_t partial);
-static void *ngx_http_compliance_api_create_conf(ngx_conf_t *cf);
-static void *ngx_http_compliance_api_create_loc_conf(ngx_conf_t *cf);
-static char *ngx_http_compliance_api_merge_loc_conf(ngx_conf_t *cf,
-    void *parent, void *child);
-static ngx_int_t ngx_http_compliance_api_init(ngx_conf_t *cf);
-static char *ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-
-
-static ngx_command_t  ngx_http_compliance_api_commands[] = {
-
-    { ngx_string("compliance_api"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_compliance_api,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
-    { ngx_string("compliance_api_actor"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_compliance_api_loc_conf_t, actor),
-      NULL },
-
-      ngx_null_command
-};
-
-
-static ngx_http_module_t  ngx_http_compliance_api_module_ctx = {
-    NULL,                                   /* preconfiguration */
-    ngx_http_compliance_api_init,           /* postconfiguration */
-
-    ngx_http_compliance_api_create_conf,    /* create main configuration */
-    NULL,                                   /* init main configuration */
-
-    NULL,                                   /* create server configuration */
-    NULL,                                   /* merge server configuration */
-
-    ngx_http_compliance_api_create_loc_conf, /* create location configuration */
-    ngx_http_compliance_api_merge_loc_conf  /* merge location configuration */
-};
-
-
-ngx_module_t  ngx_http_compliance_api_module = {
-    NGX_MODULE_V1,
-    &ngx_http_compliance_api_module_ctx,    /* module context */
-    ngx_http_compliance_api_commands,       /* module directives */
-    NGX_HTTP_MODULE,                        /* module type */
-    NULL,                                   /* init master */
-    NULL,                                   /* init module */
-    NULL,                                   /* init process */
-    NULL,                                   /* init thread */
-    NULL,                                   /* exit thread */
-    NULL,                                   /* exit process */
-    NULL,                                   /* exit master */
-    NGX_MODULE_V1_PADDING
-};
 
 
 static ngx_str_t  ngx_http_compliance_api_json = ngx_string("application/json");
@@ -237,71 +154,21 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-static void *
-ngx_http_compliance_api_create_conf(ngx_conf_t *cf)
-{
-    ngx_http_compliance_api_main_conf_t  *amcf;
-
-    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_api_main_conf_t));
-    if (amcf == NULL) {
-        return NULL;
-    }
-
-    if (ngx_array_init(&amcf->locations, cf->pool, 2,
-                       sizeof(ngx_http_compliance_api_where_t))
-        != NGX_OK)
-    {
-        return NULL;
-    }
-
-    return amcf;
-}
-
-
-static void *
-ngx_http_compliance_api_create_loc_conf(ngx_conf_t *cf)
-{
-    ngx_http_compliance_api_loc_conf_t  *alcf;
-
-    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_api_loc_conf_t));
-    if (alcf == NULL) {
-        return NULL;
-    }
-
-    alcf->actor = NGX_CONF_UNSET_PTR;
-
-    return alcf;
-}
-
-
-static char *
-ngx_http_compliance_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
-    void *child)
-{
-    ngx_http_compliance_api_loc_conf_t  *prev = parent;
-    ngx_http_compliance_api_loc_conf_t  *conf = child;
-
-    ngx_conf_merge_ptr_value(conf->actor, prev->actor, NULL);
-
-    return NGX_CONF_OK;
-}
-
-
 /*
  * the filters are in the chain only where an API location is; the
  * limit_except block of each is noted (the handler is not its own)
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_compliance_api_init(ngx_conf_t *cf)
 {
     void                                **lconf;
     ngx_uint_t                            i;
     ngx_http_compliance_api_where_t      *w;
-    ngx_http_compliance_api_main_conf_t  *amcf;
+    ngx_http_compliance_main_conf_t      *amcf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_compliance_api_module);
+                                              ngx_http_compliance_module);
 
     if (amcf->locations.nelts == 0) {
         return NGX_OK;
@@ -324,12 +191,12 @@ ngx_http_compliance_api_init(ngx_conf_t *cf)
 }
 
 
-static char *
+char *
 ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t             *clcf;
     ngx_http_compliance_api_where_t      *w;
-    ngx_http_compliance_api_main_conf_t  *amcf;
+    ngx_http_compliance_main_conf_t      *amcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -340,7 +207,7 @@ ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_compliance_api_handler;
 
     amcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_compliance_api_module);
+                                              ngx_http_compliance_module);
 
     w = ngx_array_push(&amcf->locations);
     if (w == NULL) {
@@ -706,11 +573,11 @@ ngx_http_compliance_api_actor(ngx_http_request_t *r, ngx_str_t *by,
     ngx_int_t *rc)
 {
     json_t                              *utf8;
-    ngx_http_compliance_api_loc_conf_t  *alcf;
+    ngx_http_compliance_loc_conf_t      *alcf;
 
     ngx_str_null(by);
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_api_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
 
     if (alcf->actor == NULL) {
         return NGX_OK;
@@ -1516,7 +1383,7 @@ static ngx_int_t
 ngx_http_compliance_api_header_filter(ngx_http_request_t *r)
 {
     json_t                            *j;
-    ngx_http_compliance_api_ctx_t     *ctx;
+    ngx_http_compliance_ctx_t         *ctx;
     ngx_http_compliance_api_status_t  *st;
 
     if (r != r->main
@@ -1533,7 +1400,7 @@ ngx_http_compliance_api_header_filter(ngx_http_request_t *r)
         }
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_api_ctx_t));
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_ctx_t));
     if (ctx == NULL) {
         return NGX_ERROR;
     }
@@ -1544,7 +1411,7 @@ ngx_http_compliance_api_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);     /* nginx's page, then */
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_compliance_api_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_compliance_module);
 
     r->headers_out.content_type = ngx_http_compliance_api_json;
     r->headers_out.content_type_len = ngx_http_compliance_api_json.len;
@@ -1564,11 +1431,11 @@ static ngx_int_t
 ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_chain_t                     out, *cl;
-    ngx_http_compliance_api_ctx_t  *ctx;
+    ngx_http_compliance_ctx_t      *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_api_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_module);
 
-    if (ctx == NULL || r->header_only) {
+    if (ctx == NULL || ctx->json.data == NULL || r->header_only) {
         return ngx_http_next_body_filter(r, in);
     }
 
@@ -1628,7 +1495,7 @@ ngx_http_compliance_api_ours(ngx_http_request_t *r)
     ngx_http_core_srv_conf_t             *cscf;
     ngx_http_core_loc_conf_t             *clcf;
     ngx_http_compliance_api_where_t      *w;
-    ngx_http_compliance_api_main_conf_t  *amcf;
+    ngx_http_compliance_main_conf_t      *amcf;
 
     if (r->content_handler == ngx_http_compliance_api_handler) {
         return 1;
@@ -1636,7 +1503,7 @@ ngx_http_compliance_api_ours(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_compliance_api_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_compliance_module);
 
     w = amcf->locations.elts;
 

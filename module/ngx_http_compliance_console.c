@@ -20,6 +20,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <openssl/sha.h>
+#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_console.h"
 
 
 #define NGX_HTTP_COMPLIANCE_CONSOLE_API  "/compliance/"
@@ -29,70 +31,16 @@
     ngx_base64_encoded_length(SHA256_DIGEST_LENGTH)
 
 
-typedef struct {
-    ngx_str_t                       page;      /* with the API path */
-    ngx_str_t                       csp;
-} ngx_http_compliance_console_loc_conf_t;
-
-
 static ngx_int_t ngx_http_compliance_console_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_console_header(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *value);
-static void *ngx_http_compliance_console_create_loc_conf(ngx_conf_t *cf);
-static char *ngx_http_compliance_console(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static ngx_int_t ngx_http_compliance_console_api_path(ngx_str_t *path);
 static ngx_int_t ngx_http_compliance_console_fill(ngx_conf_t *cf,
-    ngx_http_compliance_console_loc_conf_t *ccf, ngx_str_t *api);
+    ngx_http_compliance_console_conf_t *ccf, ngx_str_t *api);
 static ngx_int_t ngx_http_compliance_console_csp(ngx_conf_t *cf,
-    ngx_http_compliance_console_loc_conf_t *ccf);
+    ngx_http_compliance_console_conf_t *ccf);
 static ngx_int_t ngx_http_compliance_console_hash(ngx_str_t *page,
     char *open, char *close, u_char *hash);
-
-
-static ngx_command_t  ngx_http_compliance_console_commands[] = {
-
-    { ngx_string("compliance_console"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
-      ngx_http_compliance_console,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
-      ngx_null_command
-};
-
-
-static ngx_http_module_t  ngx_http_compliance_console_module_ctx = {
-    NULL,                                   /* preconfiguration */
-    NULL,                                   /* postconfiguration */
-
-    NULL,                                   /* create main configuration */
-    NULL,                                   /* init main configuration */
-
-    NULL,                                   /* create server configuration */
-    NULL,                                   /* merge server configuration */
-
-    ngx_http_compliance_console_create_loc_conf,
-                                            /* create location configuration */
-    NULL                                    /* merge location configuration */
-};
-
-
-ngx_module_t  ngx_http_compliance_console_module = {
-    NGX_MODULE_V1,
-    &ngx_http_compliance_console_module_ctx, /* module context */
-    ngx_http_compliance_console_commands,   /* module directives */
-    NGX_HTTP_MODULE,                        /* module type */
-    NULL,                                   /* init master */
-    NULL,                                   /* init module */
-    NULL,                                   /* init process */
-    NULL,                                   /* init thread */
-    NULL,                                   /* exit thread */
-    NULL,                                   /* exit process */
-    NULL,                                   /* exit master */
-    NGX_MODULE_V1_PADDING
-};
 
 
 /*
@@ -133,11 +81,12 @@ static ngx_keyval_t  ngx_http_compliance_console_headers[] = {
 static ngx_int_t
 ngx_http_compliance_console_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                                rc;
-    ngx_buf_t                               *b;
-    ngx_chain_t                              out;
-    ngx_keyval_t                            *h;
-    ngx_http_compliance_console_loc_conf_t  *ccf;
+    ngx_int_t                            rc;
+    ngx_buf_t                           *b;
+    ngx_chain_t                          out;
+    ngx_keyval_t                        *h;
+    ngx_http_compliance_loc_conf_t      *hlcf;
+    ngx_http_compliance_console_conf_t  *ccf;
 
     static ngx_str_t  allow = ngx_string("Allow");
     static ngx_str_t  get_head = ngx_string("GET, HEAD");
@@ -160,7 +109,8 @@ ngx_http_compliance_console_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    ccf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_console_module);
+    hlcf = ngx_http_get_module_loc_conf(r, ngx_http_compliance_module);
+    ccf = &hlcf->console;
 
     for (h = ngx_http_compliance_console_headers; h->key.len; h++) {
         if (ngx_http_compliance_console_header(r, &h->key, &h->value)
@@ -227,35 +177,15 @@ ngx_http_compliance_console_header(ngx_http_request_t *r, ngx_str_t *key,
 }
 
 
-static void *
-ngx_http_compliance_console_create_loc_conf(ngx_conf_t *cf)
-{
-    ngx_http_compliance_console_loc_conf_t  *conf;
-
-    conf = ngx_pcalloc(cf->pool,
-                       sizeof(ngx_http_compliance_console_loc_conf_t));
-    if (conf == NULL) {
-        return NULL;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     conf->page = { 0, NULL };
-     *     conf->csp = { 0, NULL };
-     */
-
-    return conf;
-}
-
-
-static char *
+char *
 ngx_http_compliance_console(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_compliance_console_loc_conf_t *ccf = conf;
+    ngx_str_t                           *value, api;
+    ngx_http_core_loc_conf_t            *clcf;
+    ngx_http_compliance_console_conf_t  *ccf;
 
-    ngx_str_t                 *value, api;
-    ngx_http_core_loc_conf_t  *clcf;
+    ccf = (ngx_http_compliance_console_conf_t *) ((char *) conf
+                                                  + cmd->offset);
 
     if (ccf->page.data) {
         return "is duplicate";
@@ -331,7 +261,7 @@ ngx_http_compliance_console_api_path(ngx_str_t *path)
 
 static ngx_int_t
 ngx_http_compliance_console_fill(ngx_conf_t *cf,
-    ngx_http_compliance_console_loc_conf_t *ccf, ngx_str_t *api)
+    ngx_http_compliance_console_conf_t *ccf, ngx_str_t *api)
 {
     u_char      *p, *var, *rest;
     size_t       len, slash;
@@ -378,7 +308,7 @@ ngx_http_compliance_console_fill(ngx_conf_t *cf,
 
 static ngx_int_t
 ngx_http_compliance_console_csp(ngx_conf_t *cf,
-    ngx_http_compliance_console_loc_conf_t *ccf)
+    ngx_http_compliance_console_conf_t *ccf)
 {
     u_char  *p;
     size_t   len;

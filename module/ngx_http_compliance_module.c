@@ -1,0 +1,161 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * ngx_http_compliance_module: the directives of the module's http side,
+ * its confs, and the wiring of its concerns at postconfiguration (the
+ * API's error-page filters, the HTTP-FLV players' preaccess handler).
+ * What each does is in its own file (ngx_http_compliance_module.h).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance_api.h"
+#include "ngx_http_compliance_console.h"
+#include "ngx_rtmp_compliance_flv.h"
+
+
+static void *ngx_http_compliance_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_compliance_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_compliance_init(ngx_conf_t *cf);
+
+
+static ngx_command_t  ngx_http_compliance_commands[] = {
+
+    { ngx_string("compliance_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_compliance_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("compliance_api_actor"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, actor),
+      NULL },
+
+    { ngx_string("compliance_console"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_compliance_console,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, console),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_compliance_module_ctx = {
+    NULL,                                   /* preconfiguration */
+    ngx_http_compliance_init,               /* postconfiguration */
+
+    ngx_http_compliance_create_main_conf,   /* create main configuration */
+    NULL,                                   /* init main configuration */
+
+    NULL,                                   /* create server configuration */
+    NULL,                                   /* merge server configuration */
+
+    ngx_http_compliance_create_loc_conf,    /* create location configuration */
+    ngx_http_compliance_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_compliance_module = {
+    NGX_MODULE_V1,
+    &ngx_http_compliance_module_ctx,        /* module context */
+    ngx_http_compliance_commands,           /* module directives */
+    NGX_HTTP_MODULE,                        /* module type */
+    NULL,                                   /* init master */
+    NULL,                                   /* init module */
+    NULL,                                   /* init process */
+    NULL,                                   /* init thread */
+    NULL,                                   /* exit thread */
+    NULL,                                   /* exit process */
+    NULL,                                   /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_compliance_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_main_conf_t  *hmcf;
+
+    hmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_main_conf_t));
+    if (hmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&hmcf->locations, cf->pool, 2,
+                       sizeof(ngx_http_compliance_api_where_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return hmcf;
+}
+
+
+static void *
+ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_compliance_loc_conf_t  *hlcf;
+
+    hlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_compliance_loc_conf_t));
+    if (hlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     hlcf->console.page = { 0, NULL };
+     *     hlcf->console.csp = { 0, NULL };
+     */
+
+    hlcf->actor = NGX_CONF_UNSET_PTR;
+
+    return hlcf;
+}
+
+
+/* the console's page is its location's own: it is not inherited */
+
+static char *
+ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_compliance_loc_conf_t  *prev = parent;
+    ngx_http_compliance_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->actor, prev->actor, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_compliance_init(ngx_conf_t *cf)
+{
+    if (ngx_http_compliance_api_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
+    if (ngx_http_compliance_flv_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
+
+    return NGX_OK;
+}

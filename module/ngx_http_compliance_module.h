@@ -1,0 +1,69 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * The module's http side, one nginx module (ngx_http_compliance_module.c:
+ * its directives, confs and wiring) over the files of its concerns: the
+ * control API (ngx_http_compliance_api.c), the console
+ * (ngx_http_compliance_console.c) and, with nginx-http-flv-module, the
+ * HTTP-FLV players (ngx_rtmp_compliance_flv.c).  Their confs and the
+ * request's context are these.
+ */
+
+
+#ifndef _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* a compliance_api location and its server */
+
+typedef struct {
+    ngx_http_core_srv_conf_t       *server;
+    ngx_http_core_loc_conf_t       *location;
+    ngx_http_core_loc_conf_t       *except;      /* its limit_except */
+} ngx_http_compliance_api_where_t;
+
+
+typedef struct {
+    ngx_array_t                     locations;   /* of _api_where_t */
+} ngx_http_compliance_main_conf_t;
+
+
+/* a compliance_console location's page */
+
+typedef struct {
+    ngx_str_t                       page;        /* with the API path */
+    ngx_str_t                       csp;
+} ngx_http_compliance_console_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t       *actor;       /* compliance_api_actor */
+    ngx_http_compliance_console_conf_t  console;
+} ngx_http_compliance_loc_conf_t;
+
+
+/*
+ * a request's: the JSON that replaces nginx's error page of an API
+ * location, or the token an HTTP-FLV player gave
+ */
+
+typedef struct {
+    ngx_str_t                       json;
+    ngx_uint_t                      sent;
+    ngx_str_t                       token;
+} ngx_http_compliance_ctx_t;
+
+
+extern ngx_module_t  ngx_http_compliance_module;
+
+
+#endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */
