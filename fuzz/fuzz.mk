@@ -23,7 +23,7 @@ MOD_PARSE  = ngx_rtmp_compliance_amf.c ngx_rtmp_compliance_token.c \
              ngx_rtmp_compliance_json.c ngx_rtmp_compliance_key.c
 MOD_ORDER  = ngx_rtmp_compliance_order_json.c ngx_rtmp_compliance_zone.c
 MOD_STATE  = $(MOD_ORDER) ngx_rtmp_compliance_state.c
-MOD_PARSE += ngx_rtmp_compliance_text.c
+MOD_PARSE += ngx_rtmp_compliance_text.c ngx_rtmp_compliance_file.c
 MOD_ORDER += ngx_rtmp_compliance_text.c
 TARGETS    = fuzz_amf fuzz_token fuzz_jwks fuzz_order fuzz_state fuzz_audit
 

@@ -24,6 +24,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include "ngx_rtmp_compliance_fleet.h"
+#include "ngx_rtmp_compliance_file.h"
 #include "ngx_rtmp_compliance_state.h"
 #include "ngx_rtmp_compliance_order_json.h"
 
@@ -92,6 +93,8 @@ static void ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
     void *r, void *privdata);
+static redisReply *ngx_rtmp_compliance_fleet_reply(redisAsyncContext *ac,
+    void *r, const char *what, ngx_uint_t reconnect);
 static void ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_own_locked(
@@ -298,42 +301,33 @@ static ngx_int_t
 ngx_rtmp_compliance_redis_password(ngx_conf_t *cf,
     ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *file)
 {
-    ssize_t   n;
-    ngx_fd_t  fd;
-    u_char    buf[256];
+    u_char  *p, *last;
+    size_t   size;
 
     if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", file);
+    p = ngx_rtmp_compliance_file_read(cf, file, 255, "Redis password",
+                                      &size);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    n = ngx_read_fd(fd, buf, sizeof(buf));
-    ngx_close_file(fd);
+    last = p + size;
 
-    while (n > 0 && (buf[n - 1] == LF || buf[n - 1] == CR)) {
-        n--;
+    while (last > p && (last[-1] == LF || last[-1] == CR)) {
+        last--;
     }
 
-    if (n <= 0 || n == (ssize_t) sizeof(buf)) {
+    if (last == p) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "Redis password file \"%V\" is empty or "
-                           "too long", file);
+                           "Redis password file \"%V\" is empty", file);
         return NGX_ERROR;
     }
 
-    fl->password.data = ngx_pnalloc(cf->pool, n);
-    if (fl->password.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(fl->password.data, buf, n);
-    fl->password.len = n;
+    fl->password.data = p;
+    fl->password.len = last - p;
 
     return NGX_OK;
 }
@@ -735,6 +729,33 @@ ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *cac,
 }
 
 
+/*
+ * a command's reply; NULL when there is none (the connection is gone) or
+ * it is an error, which is logged naming WHAT and, where RECONNECT is
+ * set, ends the connection (to reconnect with backoff)
+ */
+
+static redisReply *
+ngx_rtmp_compliance_fleet_reply(redisAsyncContext *ac, void *r,
+    const char *what, ngx_uint_t reconnect)
+{
+    redisReply  *reply = r;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ERROR) {
+        return reply;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0, "compliance_redis: %s%*s",
+                  what, (size_t) reply->len, reply->str);
+
+    if (reconnect) {
+        redisAsyncDisconnect(ac);
+    }
+
+    return NULL;
+}
+
+
 /* AUTH, SELECT, then PING: its answer starts the work */
 
 static void
@@ -744,22 +765,10 @@ ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac, void *r,
     redisReply                       *reply;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
+    reply = ngx_rtmp_compliance_fleet_reply(ac, r, "", 1);
     mcf = ac->data;
 
-    if (reply == NULL) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "compliance_redis: %*s", (size_t) reply->len,
-                      reply->str);
-        redisAsyncDisconnect(ac);
-        return;
-    }
-
-    if (privdata == NULL) {
+    if (reply == NULL || privdata == NULL) {
         return;
     }
 
@@ -907,25 +916,18 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
     redisReply                       *reply;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
+    /* READONLY, OOM...: reconnect with backoff, and try again */
+
+    reply = ngx_rtmp_compliance_fleet_reply(ac, r, "XADD: ", 1);
     mcf = ac->data;
     what = (uintptr_t) privdata;
 
     uid.data = mcf->fleet->pending;
     uid.len = mcf->fleet->pending_len;
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+    if (reply == NULL) {
         ngx_free(mcf->fleet->pending);
         mcf->fleet->pending = NULL;
-
-        if (reply) {
-            /* READONLY, OOM...: reconnect with backoff, and try again */
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "compliance_redis: XADD: %*s", (size_t) reply->len,
-                          reply->str);
-            redisAsyncDisconnect(ac);
-        }
-
         return;
     }
 
@@ -969,18 +971,12 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
     redisReply                       *reply, *entries, *id;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
+    /* READONLY, OOM...: reconnect with backoff, and read again */
+
+    reply = ngx_rtmp_compliance_fleet_reply(ac, r, "XREAD: ", 1);
     mcf = ac->data;
 
     if (reply == NULL) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "compliance_redis: XREAD: %*s", (size_t) reply->len,
-                      reply->str);
-        redisAsyncDisconnect(ac);
         return;
     }
 
@@ -1216,32 +1212,19 @@ ngx_rtmp_compliance_fleet_event(void *privdata, ngx_uint_t write,
 }
 
 
-static void
-ngx_rtmp_compliance_fleet_add_read(void *privdata)
-{
-    ngx_rtmp_compliance_fleet_event(privdata, 0, 1);
-}
+/* hiredis' four event hooks: each is one case of _fleet_event() */
 
+#define NGX_RTMP_COMPLIANCE_FLEET_HOOK(name, write, add)                     \
+    static void                                                              \
+    ngx_rtmp_compliance_fleet_##name(void *privdata)                         \
+    {                                                                        \
+        ngx_rtmp_compliance_fleet_event(privdata, write, add);               \
+    }
 
-static void
-ngx_rtmp_compliance_fleet_del_read(void *privdata)
-{
-    ngx_rtmp_compliance_fleet_event(privdata, 0, 0);
-}
-
-
-static void
-ngx_rtmp_compliance_fleet_add_write(void *privdata)
-{
-    ngx_rtmp_compliance_fleet_event(privdata, 1, 1);
-}
-
-
-static void
-ngx_rtmp_compliance_fleet_del_write(void *privdata)
-{
-    ngx_rtmp_compliance_fleet_event(privdata, 1, 0);
-}
+NGX_RTMP_COMPLIANCE_FLEET_HOOK(add_read, 0, 1)
+NGX_RTMP_COMPLIANCE_FLEET_HOOK(del_read, 0, 0)
+NGX_RTMP_COMPLIANCE_FLEET_HOOK(add_write, 1, 1)
+NGX_RTMP_COMPLIANCE_FLEET_HOOK(del_write, 1, 0)
 
 
 /* hiredis closes the socket itself: the connection is only given back */
@@ -1608,22 +1591,14 @@ ngx_rtmp_compliance_fleet_on_lock(redisAsyncContext *ac, void *r,
     ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
+    reply = ngx_rtmp_compliance_fleet_reply(ac, r, "room lock: ", 0);
     mcf = ac->data;
     c = privdata;
 
-    if (reply == NULL || c->op == NGX_RTMP_COMPLIANCE_LOCK_OP_RELEASE) {
-        ngx_free(c);
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_STRING) {
-        if (reply->type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "compliance_redis: room lock: %*s",
-                          (size_t) reply->len, reply->str);
-        }
-
+    if (reply == NULL
+        || c->op == NGX_RTMP_COMPLIANCE_LOCK_OP_RELEASE
+        || reply->type != REDIS_REPLY_STRING)
+    {
         ngx_free(c);
         return;
     }

@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include "ngx_rtmp_compliance_key.h"
+#include "ngx_rtmp_compliance_file.h"
 
 
 #define NGX_RTMP_COMPLIANCE_HMAC_MIN      32
@@ -50,8 +51,6 @@ static u_char *ngx_rtmp_compliance_key_open(ngx_conf_t *cf, ngx_str_t *file,
 static ngx_rtmp_compliance_key_t *ngx_rtmp_compliance_key_find(
     ngx_array_t *keys, ngx_str_t *kid);
 static ngx_uint_t ngx_rtmp_compliance_key_is_jwks(u_char *p, size_t size);
-static u_char *ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file,
-    size_t *sizep);
 static char *ngx_rtmp_compliance_key_parse(ngx_conf_t *cf,
     ngx_rtmp_compliance_key_t *key, u_char *p, size_t size, ngx_str_t *alg,
     ngx_uint_t pinned);
@@ -251,7 +250,9 @@ ngx_rtmp_compliance_key_open(ngx_conf_t *cf, ngx_str_t *file, ngx_str_t *alg,
         }
     }
 
-    return ngx_rtmp_compliance_key_read(cf, file, sizep);
+    return ngx_rtmp_compliance_file_read(cf, file,
+                                         NGX_RTMP_COMPLIANCE_KEY_FILE_MAX,
+                                         "key", sizep);
 }
 
 
@@ -294,64 +295,6 @@ ngx_rtmp_compliance_key_is_jwks(u_char *p, size_t size)
     }
 
     return 0;
-}
-
-
-/* the whole key file, read into the configuration pool */
-
-static u_char *
-ngx_rtmp_compliance_key_read(ngx_conf_t *cf, ngx_str_t *file, size_t *sizep)
-{
-    size_t           size;
-    u_char          *p;
-    ssize_t          n;
-    ngx_fd_t         fd;
-    ngx_file_info_t  fi;
-
-    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", file);
-        return NULL;
-    }
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", file);
-        ngx_close_file(fd);
-        return NULL;
-    }
-
-    size = ngx_file_size(&fi);
-
-    if (size == 0 || size > NGX_RTMP_COMPLIANCE_KEY_FILE_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%V\" is %s", file,
-                           size ? "too large" : "empty");
-        ngx_close_file(fd);
-        return NULL;
-    }
-
-    p = ngx_pnalloc(cf->pool, size);
-    if (p == NULL) {
-        ngx_close_file(fd);
-        return NULL;
-    }
-
-    n = ngx_read_fd(fd, p, size);
-
-    if (n == -1 || (size_t) n != size) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", file);
-        ngx_close_file(fd);
-        return NULL;
-    }
-
-    ngx_close_file(fd);
-
-    *sizep = size;
-
-    return p;
 }
 
 
