@@ -115,12 +115,14 @@ $(MODULE): $(MODULE_SRCS) | rtmp-src
 
 tools: $(TOKEN_TOOL) $(RTMP_CLIENT) $(AUDIT_TOOL)
 
-$(AUDIT_TOOL): scripts/compliance-audit.c \
+$(AUDIT_TOOL): scripts/compliance-audit.c lib/cli.c lib/cli.h \
                module/ngx_rtmp_compliance_audit_format.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CFLAGS) -Imodule -o $@ $< -ljansson -lcrypto
+	$(CC) $(TOOL_CFLAGS) -Imodule -Ilib -o $@ $(filter %.c,$^) \
+	    -ljansson -lcrypto
 
-$(TOKEN_TOOL): scripts/compliance-token.c lib/jws_sign.c lib/jws_sign.h
+$(TOKEN_TOOL): scripts/compliance-token.c lib/cli.c lib/cli.h lib/jws_sign.c \
+               lib/jws_sign.h
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -Ilib -o $@ $(filter %.c,$^) -ljwt -ljansson -lcrypto
 

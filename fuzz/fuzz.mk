@@ -58,7 +58,7 @@ ORDER_OBJ  = $(call ngx_obj,$(NGX_CORE) $(NGX_ZONE)) \
 STATE_OBJ  = $(call ngx_obj,$(NGX_CORE) $(NGX_ZONE) $(NGX_FILES)) \
              $(call mod_obj,$(MOD_STATE)) \
              $(call fuzz_obj,stubs stubs_zone stubs_state)
-AUDIT_OBJ  = $(B)/obj/tool/compliance-audit.o
+AUDIT_OBJ  = $(B)/obj/tool/compliance-audit.o $(B)/obj/tool/cli.o
 
 vpath %.c $(addprefix $(NGX_SRC)/src/,\
             $(sort $(dir $(NGX_CORE) $(NGX_ZONE) $(NGX_FILES))))
@@ -82,7 +82,11 @@ $(B)/obj/fuzz/%.o: $(TOP)/fuzz/%.c $(B)/fuzz-flags
 $(B)/obj/tool/compliance-audit.o: $(TOP)/scripts/compliance-audit.c \
                                   $(B)/fuzz-flags
 	@mkdir -p $(@D)
-	$(CC) -c $(CFLAGS) $(WARN) -DCOMPLIANCE_AUDIT_FUZZ -o $@ $<
+	$(CC) -c $(CFLAGS) $(WARN) -DCOMPLIANCE_AUDIT_FUZZ -I$(TOP)/lib -o $@ $<
+
+$(B)/obj/tool/cli.o: $(TOP)/lib/cli.c $(TOP)/lib/cli.h $(B)/fuzz-flags
+	@mkdir -p $(@D)
+	$(CC) -c $(CFLAGS) $(WARN) -o $@ $<
 
 $(B)/fuzz_amf $(B)/fuzz_token $(B)/fuzz_jwks: $(PARSE_OBJ)
 $(B)/fuzz_order: $(ORDER_OBJ)

@@ -56,6 +56,7 @@
  * here, so that "cc scripts/compliance-audit.c" needs no -I
  */
 #include "../module/ngx_rtmp_compliance_audit_format.h"
+#include "cli.h"
 
 
 #define CA_PROG             "compliance-audit"
@@ -103,7 +104,16 @@
 #define CA_T_FALSE          4
 #define CA_T_NULL           5
 
+/*
+ * a message is built in a buffer of its own size and cut where a long
+ * path would make it longer: GCC's -Wformat-truncation, which cannot see
+ * that the paths of a log directory are short, is not an error here
+ */
 #define CA_WHY_LEN          1024
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #define CA_WHY_TORN         "truncated: the last line has no newline"
 #define CA_SHOW_LEN         80      /* bytes of log text quoted in a message */
 #define CA_QUOTE_LEN        (CA_SHOW_LEN * 4 + 8)
@@ -371,7 +381,7 @@ typedef struct {
 
 
 static int ca_error(int rc, const char *fmt, ...);
-static int ca_usage_error(const char *fmt, ...);
+#define ca_usage_error(...)  cli_usage_error(CA_PROG, __VA_ARGS__)
 static void ca_help(FILE *out);
 
 static int ca_parse_opts(const char *cmd, unsigned which, int argc,
@@ -592,61 +602,33 @@ static EVP_MD_CTX   *ca_md_ctx;
 static EVP_MD       *ca_md;
 
 
+static void
+ca_fini(void)
+{
+    EVP_MD_CTX_free(ca_md_ctx);
+    EVP_MD_free(ca_md);
+}
+
+
+static const cli_command_t  ca_commands[] = {
+    { "verify", ca_cmd_verify },
+    { "query", ca_cmd_query },
+    { "prune", ca_cmd_prune },
+    { "seal", ca_cmd_seal },
+    { "verify-excerpt", ca_cmd_verify_excerpt },
+    { "timestamp", ca_cmd_timestamp },
+    { NULL, NULL }
+};
+
+
 int
 main(int argc, char **argv)
 {
-    int          rc;
-    const char  *cmd;
+    static const cli_t  cli = {
+        CA_PROG, ca_commands, ca_help, ca_init, ca_fini
+    };
 
-    if (argc < 2) {
-        return ca_usage_error("missing command");
-    }
-
-    cmd = argv[1];
-
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0
-        || strcmp(cmd, "help") == 0)
-    {
-        ca_help(stdout);
-        return CA_OK;
-    }
-
-    if (ca_init() != 0) {
-        return CA_USAGE;
-    }
-
-    if (strcmp(cmd, "verify") == 0) {
-        rc = ca_cmd_verify(argc - 1, argv + 1);
-
-    } else if (strcmp(cmd, "query") == 0) {
-        rc = ca_cmd_query(argc - 1, argv + 1);
-
-    } else if (strcmp(cmd, "prune") == 0) {
-        rc = ca_cmd_prune(argc - 1, argv + 1);
-
-    } else if (strcmp(cmd, "seal") == 0) {
-        rc = ca_cmd_seal(argc - 1, argv + 1);
-
-    } else if (strcmp(cmd, "verify-excerpt") == 0) {
-        rc = ca_cmd_verify_excerpt(argc - 1, argv + 1);
-
-    } else if (strcmp(cmd, "timestamp") == 0) {
-        rc = ca_cmd_timestamp(argc - 1, argv + 1);
-
-    } else {
-        rc = ca_usage_error("unknown command \"%s\"", cmd);
-    }
-
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, CA_PROG ": writing the output: %s\n",
-                strerror(errno));
-        rc = CA_USAGE;
-    }
-
-    EVP_MD_CTX_free(ca_md_ctx);
-    EVP_MD_free(ca_md);
-
-    return rc;
+    return cli_main(&cli, argc, argv);
 }
 
 
@@ -725,23 +707,6 @@ ca_error(int rc, const char *fmt, ...)
     fputc('\n', stderr);
 
     return rc;
-}
-
-
-static int
-ca_usage_error(const char *fmt, ...)
-{
-    va_list  args;
-
-    fputs(CA_PROG ": ", stderr);
-
-    va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
-    va_end(args);
-
-    fputs("\nTry \"" CA_PROG " --help\".\n", stderr);
-
-    return CA_USAGE;
 }
 
 

@@ -44,6 +44,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "cli.h"
 #include "jws_sign.h"
 
 
@@ -146,7 +147,7 @@ static void ct_message(const char *fmt, va_list args);
 static int ct_error(const char *fmt, ...);
 static int ct_ossl_error(const char *fmt, ...);
 static int ct_jws_error(const jws_err_t *err);
-static int ct_usage_error(const char *fmt, ...);
+#define ct_usage_error(...)  cli_usage_error(CT_PROG, __VA_ARGS__)
 static void ct_help(FILE *out);
 
 static int ct_parse_long(const char *opt, const char *s, long *out);
@@ -243,45 +244,22 @@ static const struct option  ct_play_options[] = {
 static int  ct_stdin_used;
 
 
+static const cli_command_t  ct_commands[] = {
+    { "sign", ct_cmd_sign },
+    { "publish", ct_cmd_publish },
+    { "play", ct_cmd_play },
+    { "decode", ct_cmd_decode },
+    { "jwks", ct_cmd_jwks },
+    { NULL, NULL }
+};
+
+
 int
 main(int argc, char **argv)
 {
-    const char  *cmd;
+    static const cli_t  cli = { CT_PROG, ct_commands, ct_help, NULL, NULL };
 
-    if (argc < 2) {
-        return ct_usage_error("missing command");
-    }
-
-    cmd = argv[1];
-
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0
-        || strcmp(cmd, "help") == 0)
-    {
-        ct_help(stdout);
-        return CT_OK;
-    }
-
-    if (strcmp(cmd, "sign") == 0) {
-        return ct_cmd_sign(argc - 1, argv + 1);
-    }
-
-    if (strcmp(cmd, "publish") == 0) {
-        return ct_cmd_publish(argc - 1, argv + 1);
-    }
-
-    if (strcmp(cmd, "play") == 0) {
-        return ct_cmd_play(argc - 1, argv + 1);
-    }
-
-    if (strcmp(cmd, "decode") == 0) {
-        return ct_cmd_decode(argc - 1, argv + 1);
-    }
-
-    if (strcmp(cmd, "jwks") == 0) {
-        return ct_cmd_jwks(argc - 1, argv + 1);
-    }
-
-    return ct_usage_error("unknown command \"%s\"", cmd);
+    return cli_main(&cli, argc, argv);
 }
 
 
@@ -433,21 +411,6 @@ ct_jws_error(const jws_err_t *err)
     }
 
     return ct_error("%s", err->text);
-}
-
-
-static int
-ct_usage_error(const char *fmt, ...)
-{
-    va_list  args;
-
-    va_start(args, fmt);
-    ct_message(fmt, args);
-    va_end(args);
-
-    fputs("\nTry \"" CT_PROG " --help\".\n", stderr);
-
-    return CT_USAGE;
 }
 
 

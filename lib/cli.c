@@ -1,0 +1,78 @@
+
+/*
+ * cli.c -- see cli.h.
+ */
+
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+
+int
+cli_main(const cli_t *cli, int argc, char **argv)
+{
+    int                   rc;
+    const char           *cmd;
+    const cli_command_t  *c;
+
+    if (argc < 2) {
+        return cli_usage_error(cli->prog, "missing command");
+    }
+
+    cmd = argv[1];
+
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0
+        || strcmp(cmd, "help") == 0)
+    {
+        cli->help(stdout);
+        return CLI_OK;
+    }
+
+    for (c = cli->commands; c->name; c++) {
+        if (strcmp(cmd, c->name) == 0) {
+            break;
+        }
+    }
+
+    if (c->name == NULL) {
+        return cli_usage_error(cli->prog, "unknown command \"%s\"", cmd);
+    }
+
+    if (cli->init && cli->init() != 0) {
+        return CLI_USAGE;
+    }
+
+    rc = c->run(argc - 1, argv + 1);
+
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: writing the output: %s\n", cli->prog,
+                strerror(errno));
+        rc = CLI_USAGE;
+    }
+
+    if (cli->fini) {
+        cli->fini();
+    }
+
+    return rc;
+}
+
+
+int
+cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list  args;
+
+    fprintf(stderr, "%s: ", prog);
+
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+
+    fprintf(stderr, "\nTry \"%s --help\".\n", prog);
+
+    return CLI_USAGE;
+}

@@ -1,0 +1,49 @@
+
+/*
+ * cli.h -- the command line of the project's tools with subcommands
+ * (scripts/compliance-audit.c, scripts/compliance-token.c): "PROG
+ * COMMAND [ARGS]", help, and how a usage error is told (the message,
+ * then where the help is; exit code 2).
+ */
+
+
+#ifndef CLI_H
+#define CLI_H
+
+
+#include <stdio.h>
+
+
+#define CLI_OK     0
+#define CLI_USAGE  2
+
+
+typedef struct {
+    const char  *name;
+    int        (*run)(int argc, char **argv);   /* argv[0]: the command */
+} cli_command_t;
+
+
+typedef struct {
+    const char           *prog;
+    const cli_command_t  *commands;             /* ended by a NULL name */
+    void                (*help)(FILE *out);
+    int                 (*init)(void);          /* before a command, or
+                                                   NULL; not 0: exit 2 */
+    void                (*fini)(void);          /* after it, or NULL */
+} cli_t;
+
+
+/*
+ * runs the command argv[1] names (help for -h, --help and help) and
+ * returns its exit code, CLI_USAGE where the standard output could not
+ * be written
+ */
+int cli_main(const cli_t *cli, int argc, char **argv);
+
+/* "PROG: MESSAGE" and where the help is, on stderr; returns CLI_USAGE */
+int cli_usage_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+
+#endif /* CLI_H */
