@@ -93,6 +93,7 @@ static void ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
     void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_close(void);
 static redisReply *ngx_rtmp_compliance_fleet_reply(redisAsyncContext *ac,
     void *r, const char *what, ngx_uint_t reconnect);
 static void ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac,
@@ -433,16 +434,7 @@ ngx_rtmp_compliance_fleet_tick(ngx_event_t *ev)
     if (ngx_exiting) {
         /* an old worker after a reload: the new ones take over */
 
-        if (ngx_rtmp_compliance_conn.ac) {
-            ngx_rtmp_compliance_conn.ac->onDisconnect = NULL;
-            redisAsyncFree(ngx_rtmp_compliance_conn.ac);
-            ngx_rtmp_compliance_conn.ac = NULL;
-        }
-
-        if (ngx_rtmp_compliance_fleet_wd.timer_set) {
-            ngx_del_timer(&ngx_rtmp_compliance_fleet_wd);
-        }
-
+        ngx_rtmp_compliance_fleet_close();
         ngx_rtmp_compliance_fleet_release(mcf);
         return;
     }
@@ -509,15 +501,23 @@ ngx_rtmp_compliance_fleet_exit(ngx_rtmp_compliance_main_conf_t *mcf)
 
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
+    if (ngx_rtmp_compliance_fleet_ev.timer_set) {
+        ngx_del_timer(&ngx_rtmp_compliance_fleet_ev);
+    }
+
+    ngx_rtmp_compliance_fleet_close();
+}
+
+
+/* this worker's connection closed, with no reconnection: the worker goes */
+
+static void
+ngx_rtmp_compliance_fleet_close(void)
+{
     if (ngx_rtmp_compliance_conn.ac) {
-        /* no reconnection from a worker that goes */
         ngx_rtmp_compliance_conn.ac->onDisconnect = NULL;
         redisAsyncFree(ngx_rtmp_compliance_conn.ac);
         ngx_rtmp_compliance_conn.ac = NULL;
-    }
-
-    if (ngx_rtmp_compliance_fleet_ev.timer_set) {
-        ngx_del_timer(&ngx_rtmp_compliance_fleet_ev);
     }
 
     if (ngx_rtmp_compliance_fleet_wd.timer_set) {
