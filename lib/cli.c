@@ -61,6 +61,54 @@ cli_main(const cli_t *cli, int argc, char **argv)
 }
 
 
+void
+cli_options(void)
+{
+    optind = 1;
+    opterr = 0;
+}
+
+
+int
+cli_option(const char *prog, const char *cmd, int argc, char **argv,
+    const struct option *longopts, int first, int n, unsigned char *seen)
+{
+    int          c, i;
+    const char  *name;
+
+    i = -1;
+    c = getopt_long(argc, argv, ":", longopts, &i);
+
+    if (c == -1) {
+        return CLI_END;
+    }
+
+    if (c == '?' || c == ':') {
+        name = (optind > 0 && optind <= argc) ? argv[optind - 1] : "";
+
+        cli_usage_error(prog, c == ':' ? "%s: option \"%s\" needs a value"
+                                       : "%s: unknown option \"%s\"",
+                        cmd, name);
+        return CLI_BAD;
+    }
+
+    if (c < first || c >= first + n) {
+        cli_usage_error(prog, "%s: bad option", cmd);
+        return CLI_BAD;
+    }
+
+    if (seen[c - first]) {
+        cli_usage_error(prog, "%s: option \"--%s\" given twice", cmd,
+                        i >= 0 ? longopts[i].name : "?");
+        return CLI_BAD;
+    }
+
+    seen[c - first] = 1;
+
+    return c;
+}
+
+
 int
 cli_usage_error(const char *prog, const char *fmt, ...)
 {

@@ -12,10 +12,14 @@
 
 
 #include <stdio.h>
+#include <getopt.h>
 
 
 #define CLI_OK     0
 #define CLI_USAGE  2
+
+#define CLI_END    -1           /* cli_option(): no more options */
+#define CLI_BAD    -2           /* cli_option(): a usage error, told */
 
 
 typedef struct {
@@ -40,6 +44,19 @@ typedef struct {
  * be written
  */
 int cli_main(const cli_t *cli, int argc, char **argv);
+
+/* before the first cli_option() of a command's argv */
+void cli_options(void);
+
+/*
+ * the next option of COMMAND's argv, by getopt_long() with LONGOPTS,
+ * whose values run from FIRST to FIRST + N - 1: its value (optarg its
+ * argument), CLI_END after the last, or CLI_BAD for an unknown option,
+ * one without its value or one given twice (SEEN, N flags, notes those
+ * given), told as a usage error of PROG
+ */
+int cli_option(const char *prog, const char *cmd, int argc, char **argv,
+    const struct option *longopts, int first, int n, unsigned char *seen);
 
 /* "PROG: MESSAGE" and where the help is, on stderr; returns CLI_USAGE */
 int cli_usage_error(const char *prog, const char *fmt, ...)

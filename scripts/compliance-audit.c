@@ -716,7 +716,6 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
 {
     int            c, i, n;
     u_char        *p;
-    const char    *name;
     struct option  longopts[CA_OPTS_MAX];
 
     memset(o, 0, sizeof(ca_opts_t));
@@ -735,40 +734,21 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
 
     memset(&longopts[n], 0, sizeof(struct option));
 
-    optind = 1;
-    opterr = 0;
+    cli_options();
 
     for ( ;; ) {
-        i = -1;
-        c = getopt_long(argc, argv, ":", longopts, &i);
+        c = cli_option(CA_PROG, cmd, argc, argv, longopts, CA_OPT_VAL,
+                       CA_OPTS_MAX, o->seen);
 
-        if (c == -1) {
+        if (c == CLI_END) {
             break;
         }
 
-        if (c == '?' || c == ':') {
-            name = (optind > 0 && optind <= argc) ? argv[optind - 1] : "";
-
-            if (c == ':') {
-                return ca_usage_error("%s: option \"%s\" needs a value",
-                                      cmd, name);
-            }
-
-            return ca_usage_error("%s: unknown option \"%s\"", cmd, name);
+        if (c == CLI_BAD) {
+            return CA_USAGE;
         }
 
         c -= CA_OPT_VAL;
-
-        if (c < 0 || c >= CA_OPTS_MAX || ca_options[c].name == NULL) {
-            return ca_usage_error("%s: bad option", cmd);
-        }
-
-        if (o->seen[c]) {
-            return ca_usage_error("%s: option \"--%s\" is duplicate", cmd,
-                                  i >= 0 ? longopts[i].name : "?");
-        }
-
-        o->seen[c] = 1;
 
         p = (u_char *) o + ca_options[c].offset;
 

@@ -582,43 +582,26 @@ static int
 ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
     char **argv, ct_opts_t *o)
 {
-    int          c, idx, rc;
+    int          c, rc;
     const char  *arg;
 
     memset(o, 0, sizeof(ct_opts_t));
     o->ttl = CT_DEFAULT_TTL;
 
-    opterr = 0;
-    optind = 1;
+    cli_options();
 
     for ( ;; ) {
-        idx = -1;
-        c = getopt_long(argc, argv, ":", longopts, &idx);
+        c = cli_option(CT_PROG, cmd, argc, argv, longopts, CT_OPT_ALG,
+                       CT_OPT_LAST - CT_OPT_ALG, o->seen);
 
-        if (c == -1) {
+        if (c == CLI_END) {
             break;
         }
 
-        if (c == '?') {
-            return ct_usage_error("%s: unknown option \"%s\"", cmd,
-                                  argv[optind - 1]);
+        if (c == CLI_BAD) {
+            return CT_USAGE;
         }
 
-        if (c == ':') {
-            return ct_usage_error("%s: option \"%s\" needs a value", cmd,
-                                  argv[optind - 1]);
-        }
-
-        if (c < CT_OPT_ALG || c >= CT_OPT_LAST) {
-            return ct_usage_error("%s: bad option", cmd);
-        }
-
-        if (o->seen[c - CT_OPT_ALG]) {
-            return ct_usage_error("%s: option \"--%s\" given twice", cmd,
-                                  idx >= 0 ? longopts[idx].name : "?");
-        }
-
-        o->seen[c - CT_OPT_ALG] = 1;
         arg = optarg;
 
         switch (c) {
