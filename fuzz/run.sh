@@ -103,7 +103,7 @@ for t in "${targets[@]}"; do
 
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    last=$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -n 1)
+    last=$(grep -aE '^#[0-9]+' "$log" | grep -a 'cov:' | tail -n 1)
 
     [ -z "$runs" ] && runs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
@@ -133,8 +133,8 @@ for t in "${targets[@]}"; do
             echo "    reproduce: UBSAN_OPTIONS=$UBSAN_OPTIONS $b/fuzz_$t $crashes/$f"
         done
 
-        grep -E 'ERROR: |runtime error|invariant broken|fuzz stub|SUMMARY|^ *#[0-9]+ 0x' "$log" \
-            | grep -v 'in fuzzer::' | head -n 25 | sed 's/^/    /'
+        grep -aE 'ERROR: |runtime error|invariant broken|fuzz stub|SUMMARY|^ *#[0-9]+ 0x' "$log" \
+            | grep -av 'in fuzzer::' | head -n 25 | sed 's/^/    /'
         echo "    log: $log"
     fi
 done
