@@ -40,6 +40,8 @@ static void ngx_rtmp_compliance_order_fleet_create(
 static void ngx_rtmp_compliance_order_players_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
     ngx_rtmp_compliance_order_t *o);
+static void ngx_rtmp_compliance_order_reverify_session(
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_str_t *by, ngx_log_t *log);
 static ngx_str_t *ngx_rtmp_compliance_order_log_target(
@@ -376,6 +378,10 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
 
             break;
 
+        case NGX_RTMP_COMPLIANCE_REVERIFY:
+            ngx_rtmp_compliance_order_reverify_session(ss, o);
+            break;
+
         case NGX_RTMP_COMPLIANCE_RESTRICT:
             if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
                 ss->restricted = 1;
@@ -415,6 +421,37 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     return n;
+}
+
+
+/*
+ * a reverify order hits a live publisher whose token was issued before
+ * it: the publisher is told, and has "within" seconds (counted in ms
+ * from now, on the wall clock every worker shares) to be refreshed with
+ * a token issued since; the earliest deadline of several stands
+ */
+
+static void
+ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_order_t *o)
+{
+    uint64_t     by;
+    ngx_time_t  *tp;
+
+    if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER || ss->iat >= o->created) {
+        return;
+    }
+
+    tp = ngx_timeofday();
+    by = (uint64_t) tp->sec * 1000 + tp->msec + (uint64_t) o->within * 1000;
+
+    if (ss->reverify == 0 || by < ss->reverify_ms) {
+        ss->reverify_ms = by;
+    }
+
+    ss->reverify = o->id;
+    ss->reverify_since = ngx_max(ss->reverify_since, o->created);
+    ss->reverify_told++;
 }
 
 

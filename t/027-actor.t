@@ -31,35 +31,6 @@ sub actor_location {
 }
 
 
-# the records of the audit log in DIR, decoded, in their order
-
-sub audit_records {
-    my ($dir) = @_;
-    opendir my $dh, $dir or return ();
-    my @segs = sort grep { /^audit-.*\.jsonl\z/ } readdir $dh;
-    closedir $dh;
-    my @r;
-    for my $seg (@segs) {
-        for my $line (split /\n/, slurp("$dir/$seg")) {
-            my $j = eval { JSON::PP->new->utf8->decode($line) } or next;
-            push @r, $j;
-        }
-    }
-    return @r;
-}
-
-sub audit_event {
-    my ($dir, $event, $cond) = @_;
-    my @r;
-    wait_for(sub {
-        @r = grep { $_->{event} eq $event && $cond->($_) }
-             audit_records($dir);
-        return @r;
-    }, 10);
-    return $r[0];
-}
-
-
 # a refused change: 403 actor_required as JSON, nothing changed
 
 sub refused_change {

@@ -107,7 +107,8 @@ package Test::Compliance;
 #
 # Helpers the test files share: api(METHOD, PATH, DATA) (the control
 # API), sessions(), find_sessions(FIELD => VALUE), wait_sessions(N),
-# order(%order), metrics(); stream(ROOM or APP/ROOM, %claims),
+# order(%order), metrics(), audit_records(DIR), audit_event(DIR, EVENT,
+# COND); stream(ROOM or APP/ROOM, %claims),
 # room_token(ROOM, %claims), publisher(TARGET, %claims), player(TARGET,
 # MS), once(MODE, TARGET, @args), refused(MODE, TARGET, @args),
 # wait_output(RUN, TEXT), wait_log(TEXT); claims(%changes) (the default
@@ -188,6 +189,8 @@ our @EXPORT = qw(
     refused
     order
     metrics
+    audit_records
+    audit_event
     wait_sessions
     zone_conf
     tiers
@@ -783,6 +786,37 @@ sub metrics {
     }
 
     return \%m;
+}
+
+
+# audit_records(DIR): the records of the audit log in DIR, decoded, in
+# their order; audit_event(DIR, EVENT, COND): the first record of EVENT
+# for which COND($record) is true, waited for (10 s), or undef
+
+sub audit_records {
+    my ($dir) = @_;
+    opendir my $dh, $dir or return ();
+    my @segs = sort grep { /^audit-.*\.jsonl\z/ } readdir $dh;
+    closedir $dh;
+    my @r;
+    for my $seg (@segs) {
+        for my $line (split /\n/, slurp("$dir/$seg")) {
+            my $j = eval { JSON::PP->new->utf8->decode($line) } or next;
+            push @r, $j;
+        }
+    }
+    return @r;
+}
+
+sub audit_event {
+    my ($dir, $event, $cond) = @_;
+    my @r;
+    wait_for(sub {
+        @r = grep { $_->{event} eq $event && $cond->($_) }
+             audit_records($dir);
+        return @r;
+    }, 10);
+    return $r[0];
 }
 
 
