@@ -239,7 +239,7 @@ ngx_rtmp_compliance_order_action(json_t *obj,
 
     if (ngx_rtmp_compliance_actions[i].len == 0) {
         ngx_snprintf(detail, size, "\"action\" must be warn, restrict, "
-                     "suspend, ban or reverify%Z");
+                     "suspend or ban (or reverify)%Z");
         return NGX_ERROR;
     }
 

@@ -552,6 +552,9 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
                                          o->tier_len)
                                    : json_null())
                != 0
+            /* a reverify order's */
+            || ((v = json_object_get(j, "within")) != NULL
+                && json_object_set(f, "within", v) != 0)
             /* fleet-wide, so that a node's record names the order that
              * another node or the back office made */
             || ((v = json_object_get(j, "uid")) != NULL
