@@ -76,6 +76,8 @@ static ngx_int_t ngx_http_compliance_api_orders_resource(
     ngx_http_request_t *r, uint64_t id);
 static ngx_int_t ngx_http_compliance_api_read_post(ngx_http_request_t *r);
 static void ngx_http_compliance_api_post(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_change(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_str_t *by, json_t **req, ngx_int_t *rc);
 static ngx_int_t ngx_http_compliance_api_refresh(ngx_http_request_t *r,
     uint64_t id, u_char *body, size_t len);
 static ngx_int_t ngx_http_compliance_api_refused(ngx_http_request_t *r,
@@ -698,24 +700,16 @@ ngx_http_compliance_api_refresh(ngx_http_request_t *r, uint64_t id,
     ngx_int_t                         rc;
     ngx_str_t                         by, token;
     ngx_uint_t                        reason;
-    json_error_t                      err;
     ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
     u_char                            detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK) {
+    if (ngx_http_compliance_api_change(r, body, len, &by, &req, &rc)
+        != NGX_OK)
+    {
         return rc;
-    }
-
-    req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
-
-    if (req == NULL) {
-        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
-                     err.line, err.column, err.text);
-        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_json", (char *) detail);
     }
 
     tok = json_object_get(req, "token");
@@ -822,6 +816,37 @@ ngx_http_compliance_api_refused(ngx_http_request_t *r, uint64_t id,
                   id, code, detail);
 
     return ngx_http_compliance_api_error(r, status, code, (char *) detail);
+}
+
+
+/*
+ * the start of a change with a JSON body (an order, a refresh): the
+ * moderator behind it, then the body parsed into *req; NGX_DECLINED: *rc
+ * is the refusal sent
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_change(ngx_http_request_t *r, u_char *body,
+    size_t len, ngx_str_t *by, json_t **req, ngx_int_t *rc)
+{
+    json_error_t  err;
+    u_char        detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    if (ngx_http_compliance_api_actor(r, by, rc) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    *req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (*req == NULL) {
+        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
+                     err.line, err.column, err.text);
+        *rc = ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_json", (char *) detail);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -948,7 +973,6 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     time_t                             now;
     ngx_int_t                          rc;
     ngx_str_t                          by;
-    json_error_t                       err;
     ngx_rtmp_compliance_order_t       *o;
     ngx_rtmp_compliance_order_spec_t   spec;
     ngx_rtmp_compliance_main_conf_t   *mcf;
@@ -957,17 +981,10 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     mcf = ngx_rtmp_compliance_main;
     now = ngx_time();
 
-    if (ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK) {
+    if (ngx_http_compliance_api_change(r, body, len, &by, &req, &rc)
+        != NGX_OK)
+    {
         return rc;
-    }
-
-    req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
-
-    if (req == NULL) {
-        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
-                     err.line, err.column, err.text);
-        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_json", (char *) detail);
     }
 
     if (ngx_rtmp_compliance_order_parse(req, NGX_RTMP_COMPLIANCE_PARSE_API,

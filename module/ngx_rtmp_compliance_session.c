@@ -33,6 +33,8 @@ static ngx_uint_t ngx_rtmp_compliance_session_orders_locked(
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t kind, ngx_rtmp_compliance_order_t **op, u_char *detail,
     size_t size);
+static void ngx_rtmp_compliance_session_claims(
+    ngx_rtmp_compliance_claims_t *cl, ngx_str_t *subj);
 static void ngx_rtmp_compliance_session_targets(
     ngx_rtmp_compliance_claims_t *cl, ngx_str_t *room, ngx_uint_t kind,
     ngx_str_t *targets);
@@ -483,6 +485,22 @@ ngx_rtmp_compliance_session_reverify_locked(ngx_rtmp_compliance_zone_t *zone,
 }
 
 
+/* the subjects of a session that its token gives */
+
+static void
+ngx_rtmp_compliance_session_claims(ngx_rtmp_compliance_claims_t *cl,
+    ngx_str_t *subj)
+{
+    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
+    subj[NGX_RTMP_COMPLIANCE_S_PERSON] = cl->pid;
+    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
+    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
+    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
+    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
+    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+}
+
+
 /* the admitted session goes into the zone and the worker's registry */
 
 static ngx_uint_t
@@ -499,13 +517,7 @@ ngx_rtmp_compliance_session_register_locked(
 
     subj[NGX_RTMP_COMPLIANCE_S_APP] = s->app;
     subj[NGX_RTMP_COMPLIANCE_S_ROOM] = ctx->room;
-    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
-    subj[NGX_RTMP_COMPLIANCE_S_PERSON] = cl->pid;
-    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
-    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
-    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
-    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
-    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+    ngx_rtmp_compliance_session_claims(cl, subj);
     subj[NGX_RTMP_COMPLIANCE_S_ADDR] = s->connection->addr_text;
 
     if (ctx->tier) {
@@ -1544,12 +1556,8 @@ ngx_rtmp_compliance_refresh_apply_locked(ngx_rtmp_compliance_zone_t *zone,
     old_len = ngx_min(subj[NGX_RTMP_COMPLIANCE_S_JTI].len, sizeof(old));
     ngx_memcpy(old, subj[NGX_RTMP_COMPLIANCE_S_JTI].data, old_len);
 
-    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
-    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
-    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
-    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
-    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
-    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+    /* the person is the session's: refresh_check_locked() saw to it */
+    ngx_rtmp_compliance_session_claims(cl, subj);
 
     if (ngx_rtmp_compliance_session_set_locked(zone, ss, subj) != NGX_OK) {
         return NGX_RTMP_COMPLIANCE_ZONE_FULL;
