@@ -6,7 +6,9 @@
 # its reason (422), the session unchanged.  A reverify order (within: 2)
 # drops every publisher it hits that is not refreshed in time with a
 # token issued since (reverify_timeout), refuses their old tokens while
-# it is in force (reverify_required) and lets refreshed ones go on.
+# it is in force (reverify_required) and lets refreshed ones go on; one
+# read from the fleet's stream does the same (redis-server on a free
+# port; that block is skipped without it).
 
 use lib 't/lib';
 
@@ -58,6 +60,13 @@ sub worker_of {
     my @pids = error_log_text() =~ /\] (\d+)#\d+: \*\d+ compliance: $text/g;
     return $pids[-1];
 }
+
+
+# a redis-server of this file, for TEST 4 (none: that block checks
+# nothing but says so)
+
+our $Redis = defined redis_server();
+$ENV{TEST_NGINX_REDIS_PORT} = redis_server() // 0;
 
 
 run_tests();
@@ -310,3 +319,43 @@ sub {
 }
 --- error_log
 reverify_timeout
+
+
+=== TEST 4: the fleet: a reverify order goes out with its within; one read from the stream drops an unrefreshed publisher here and refuses its old token
+--- rtmp_config eval
+zone_conf('f4') . "compliance_audit_log \$TEST_NGINX_SERVROOT/audit4 node=n4;\n"
+. "compliance_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n"
+--- http_server_config eval: api_location()
+--- config eval: app()
+--- post_check eval
+sub {
+    SKIP: {
+        skip 'redis-server is not installed', 7 unless $::Redis;
+        my $old = time - 30;
+        my $run = publisher('f1', pid => 'pf1', jti => 'jf1', iat => $old,
+                            duration => 20000);
+        ok(wait_for(sub { find_sessions(room => 'f1') }, 10), 'live');
+
+        my $o = order(target => 'room:f0', action => 'reverify',
+                      within => 30, reason => 'elsewhere');
+        ok(wait_for(sub { redis('XRANGE', 'compliance:orders', '-', '+')
+                          =~ /"action":"reverify".*"within":30/ }, 10),
+           'its entry in the stream has "within":30');
+
+        my $order = '{"target":"person:pf1","action":"reverify",'
+                    . '"within":2,"reason":"fleet check","created":'
+                    . time . '}';
+        like(redis('XADD', 'compliance:orders', '*', 'op', 'create', 'uid',
+                   'backend:4', 'origin', 'backend', 'order', $order),
+             qr/^\d+-\d+$/, 'a reverify order of the fleet');
+        ok(wait_output($run, qr/^status: warning NetStream\.Publish\.Reverify reverify: order \d+: fleet check: refresh the token within 2 s/m, 10),
+           'the publisher is told');
+        ok(wait_output($run, qr/^status: error NetStream\.Publish\.Rejected reverify_timeout: not refreshed with a token issued since \d+ within 2 s, re-verification order \d+: fleet check$/m, 10),
+           'and dropped: reverify_timeout');
+
+        my ($rc, $out) = refused('publish',
+            stream('f1', pid => 'pf1', jti => 'jf1', iat => $old));
+        like($out, qr/Rejected reverify_required: the token was issued at $old/,
+             'its old token is refused: reverify_required');
+    }
+}
