@@ -40,7 +40,7 @@ static void ngx_rtmp_compliance_order_fleet_create(
 static void ngx_rtmp_compliance_order_players_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
     ngx_rtmp_compliance_order_t *o);
-static void ngx_rtmp_compliance_order_reverify_session(
+static ngx_uint_t ngx_rtmp_compliance_order_reverify_session(
     ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_str_t *by, ngx_log_t *log);
@@ -379,7 +379,8 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
             break;
 
         case NGX_RTMP_COMPLIANCE_REVERIFY:
-            ngx_rtmp_compliance_order_reverify_session(ss, o);
+            /* a token issued since the order is not hit */
+            n -= !ngx_rtmp_compliance_order_reverify_session(ss, o);
             break;
 
         case NGX_RTMP_COMPLIANCE_RESTRICT:
@@ -431,7 +432,7 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
  * a token issued since; the earliest deadline of several stands
  */
 
-static void
+static ngx_uint_t
 ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
     ngx_rtmp_compliance_order_t *o)
 {
@@ -439,7 +440,7 @@ ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
     ngx_time_t  *tp;
 
     if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER || ss->iat >= o->created) {
-        return;
+        return 0;
     }
 
     tp = ngx_timeofday();
@@ -452,6 +453,8 @@ ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
     ss->reverify = o->id;
     ss->reverify_since = ngx_max(ss->reverify_since, o->created);
     ss->reverify_told++;
+
+    return 1;
 }
 
 
@@ -497,6 +500,18 @@ ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_zone_t *zone,
 }
 
 
+/* the session's subject that an order's target kind names */
+
+static ngx_uint_t  ngx_rtmp_compliance_order_subject[] = {
+    NGX_RTMP_COMPLIANCE_S_PERSON,
+    NGX_RTMP_COMPLIANCE_S_HOST,
+    NGX_RTMP_COMPLIANCE_S_ROOM,
+    NGX_RTMP_COMPLIANCE_S_OP,
+    NGX_RTMP_COMPLIANCE_S_MCN,
+    NGX_RTMP_COMPLIANCE_S_JTI
+};
+
+
 /* does the order's target name one of the session's subjects? */
 
 ngx_uint_t
@@ -505,20 +520,37 @@ ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
 {
     ngx_str_t  s;
 
-    static ngx_uint_t  subject[] = {
-        NGX_RTMP_COMPLIANCE_S_PERSON,
-        NGX_RTMP_COMPLIANCE_S_HOST,
-        NGX_RTMP_COMPLIANCE_S_ROOM,
-        NGX_RTMP_COMPLIANCE_S_OP,
-        NGX_RTMP_COMPLIANCE_S_MCN,
-        NGX_RTMP_COMPLIANCE_S_JTI
-    };
-
-    ngx_rtmp_compliance_session_get(ss, subject[o->kind], &s);
+    ngx_rtmp_compliance_session_get(ss,
+                                    ngx_rtmp_compliance_order_subject[o->kind],
+                                    &s);
 
     return s.len == o->target_len
            && ngx_memcmp(s.data, ngx_rtmp_compliance_order_target(o), s.len)
               == 0;
+}
+
+
+/*
+ * the targets (NGX_RTMP_COMPLIANCE_T_MAX) that subjects (_S_MAX) name;
+ * ss: those of a live session, else subjects as given
+ */
+
+void
+ngx_rtmp_compliance_order_targets(ngx_rtmp_compliance_session_t *ss,
+    ngx_str_t *subjects, ngx_str_t *targets)
+{
+    ngx_uint_t  k, n;
+
+    for (k = 0; k < NGX_RTMP_COMPLIANCE_T_MAX; k++) {
+        n = ngx_rtmp_compliance_order_subject[k];
+
+        if (ss) {
+            ngx_rtmp_compliance_session_get(ss, n, &targets[k]);
+
+        } else {
+            targets[k] = subjects[n];
+        }
+    }
 }
 
 

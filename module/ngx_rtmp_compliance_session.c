@@ -408,17 +408,17 @@ static void
 ngx_rtmp_compliance_session_targets(ngx_rtmp_compliance_claims_t *cl,
     ngx_str_t *room, ngx_uint_t kind, ngx_str_t *targets)
 {
-    ngx_memzero(targets, sizeof(ngx_str_t) * NGX_RTMP_COMPLIANCE_T_MAX);
+    ngx_str_t  subj[NGX_RTMP_COMPLIANCE_S_MAX];
 
-    targets[NGX_RTMP_COMPLIANCE_T_ROOM] = *room;
+    ngx_memzero(subj, sizeof(subj));
+
+    subj[NGX_RTMP_COMPLIANCE_S_ROOM] = *room;
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-        targets[NGX_RTMP_COMPLIANCE_T_PERSON] = cl->pid;
-        targets[NGX_RTMP_COMPLIANCE_T_HOST] = cl->sub;
-        targets[NGX_RTMP_COMPLIANCE_T_OP] = cl->op;
-        targets[NGX_RTMP_COMPLIANCE_T_MCN] = cl->mcn;
-        targets[NGX_RTMP_COMPLIANCE_T_TOKEN] = cl->jti;
+        ngx_rtmp_compliance_session_claims(cl, subj);
     }
+
+    ngx_rtmp_compliance_order_targets(NULL, subj, targets);
 }
 
 
@@ -1164,8 +1164,9 @@ ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
 /*
  * a reverify order hit the session: past its deadline (ms, on the wall
- * clock) unrefreshed, it is to be dropped, ctx->text saying why; an
- * order lifted or expired meanwhile lets it be
+ * clock) unrefreshed, it is to be dropped, ctx->text saying why; the
+ * order lifted or expired meanwhile lets it be, unless another reverify
+ * order its token predates is still in force (the deadline stays)
  */
 
 static ngx_uint_t
@@ -1173,6 +1174,7 @@ ngx_rtmp_compliance_reverify_late_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_ctx_t *ctx)
 {
     uint64_t                        now;
+    ngx_str_t                       targets[NGX_RTMP_COMPLIANCE_T_MAX];
     ngx_time_t                     *tp;
     ngx_rtmp_compliance_order_t    *o;
     ngx_rtmp_compliance_session_t  *ss;
@@ -1183,9 +1185,18 @@ ngx_rtmp_compliance_reverify_late_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     o = ngx_rtmp_compliance_order_find_locked(mcf->zone, ss->reverify);
 
     if (o == NULL || (o->until && o->until <= ngx_time())) {
-        ss->reverify = 0;
-        ss->reverify_since = 0;
-        return 0;
+        ngx_rtmp_compliance_order_targets(ss, NULL, targets);
+        o = ngx_rtmp_compliance_order_reverify_locked(mcf->zone, targets,
+                                                      ngx_time());
+
+        if (o == NULL || ss->iat >= o->created) {
+            ss->reverify = 0;
+            ss->reverify_since = 0;
+            return 0;
+        }
+
+        ss->reverify = o->id;
+        ss->reverify_since = o->created;
     }
 
     tp = ngx_timeofday();

@@ -62,6 +62,19 @@ sub worker_of {
 }
 
 
+# a publisher of ROOM (person pROOM, jti jROOM) whose token was issued
+# 30 s ago, live: (its run, its iat)
+
+sub old_publisher {
+    my ($room) = @_;
+    my $old = time - 30;
+    my $run = publisher($room, pid => "p$room", jti => "j$room", iat => $old,
+                        duration => 20000);
+    ok(wait_for(sub { find_sessions(room => $room) }, 10), "$room live");
+    return ($run, $old);
+}
+
+
 # a redis-server of this file, for TEST 4 (none: that block checks
 # nothing but says so)
 
@@ -331,10 +344,7 @@ zone_conf('f4') . "compliance_audit_log \$TEST_NGINX_SERVROOT/audit4 node=n4;\n"
 sub {
     SKIP: {
         skip 'redis-server is not installed', 7 unless $::Redis;
-        my $old = time - 30;
-        my $run = publisher('f1', pid => 'pf1', jti => 'jf1', iat => $old,
-                            duration => 20000);
-        ok(wait_for(sub { find_sessions(room => 'f1') }, 10), 'live');
+        my ($run, $old) = old_publisher('f1');
 
         my $o = order(target => 'room:f0', action => 'reverify',
                       within => 30, reason => 'elsewhere');
@@ -359,3 +369,29 @@ sub {
              'its old token is refused: reverify_required');
     }
 }
+
+
+=== TEST 5: two reverify orders: lifting the newer leaves the older in force, with its deadline
+--- http_server_config eval: api_location()
+--- config eval: app()
+--- post_check eval
+sub {
+    my ($run) = old_publisher('x1');
+
+    my $first = order(target => 'person:px1', action => 'reverify',
+                      within => 3, reason => 'first');
+    my $t0 = Time::HiRes::time();
+    my $second = order(target => 'room:x1', action => 'reverify',
+                       within => 60, reason => 'second');
+    ok(wait_output($run, qr/^status: warning NetStream\.Publish\.Reverify reverify: order $second->{id}: second: /m, 3),
+       'the publisher is told of the second');
+
+    my ($st) = api('DELETE', "orders/$second->{id}");
+    is($st, 204, 'the second is lifted');
+    ok(wait_output($run, qr/^status: error NetStream\.Publish\.Rejected reverify_timeout: not refreshed with a token issued since \d+ within 3 s, re-verification order $first->{id}: first$/m, 8),
+       'the first, still in force, drops it');
+    my $t = Time::HiRes::time() - $t0;
+    cmp_ok($t, '<', 5, sprintf('at the first one\'s deadline (%.2f s)', $t));
+}
+--- error_log eval
+qr/compliance: session \d+ dropped: reverify_timeout, room: "x1"/
