@@ -77,8 +77,18 @@ fuzz_check_spec(ngx_rtmp_compliance_order_spec_t *spec, ngx_uint_t mode,
     FUZZ_CHECK(spec->kind < NGX_RTMP_COMPLIANCE_T_MAX, "kind %lu",
                (unsigned long) spec->kind);
     FUZZ_CHECK(spec->action >= NGX_RTMP_COMPLIANCE_WARN
-               && spec->action <= NGX_RTMP_COMPLIANCE_BAN, "action %lu",
+               && spec->action <= NGX_RTMP_COMPLIANCE_REVERIFY, "action %lu",
                (unsigned long) spec->action);
+
+    if (spec->action == NGX_RTMP_COMPLIANCE_REVERIFY) {
+        FUZZ_CHECK(spec->within > 0
+                   && spec->within <= NGX_RTMP_COMPLIANCE_WITHIN_MAX,
+                   "within %ld", (long) spec->within);
+
+    } else {
+        FUZZ_CHECK(spec->within == 0, "within on %lu",
+                   (unsigned long) spec->action);
+    }
 
     fuzz_check_text(&spec->target, 1, NGX_RTMP_COMPLIANCE_CLAIM_MAX,
                     "target");
@@ -182,6 +192,7 @@ fuzz_read_back(ngx_rtmp_compliance_order_t *o,
                && again.action == given->action
                && again.created == given->created
                && again.until == given->until
+               && again.within == given->within
                && fuzz_str_eq(&again.target, &given->target)
                && fuzz_str_eq(&again.reason, &given->reason)
                && fuzz_str_eq(&again.ref, &given->ref)

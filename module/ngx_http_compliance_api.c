@@ -45,11 +45,18 @@ typedef struct {
 
 static ngx_int_t ngx_http_compliance_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_resource(ngx_http_request_t *r,
-    ngx_str_t *res, uint64_t *id);
+    ngx_str_t *res, uint64_t *id, ngx_str_t *sub);
 static uint64_t ngx_http_compliance_api_id(u_char *p, u_char *last);
 static ngx_int_t ngx_http_compliance_api_orders_resource(
     ngx_http_request_t *r, uint64_t id);
+static ngx_int_t ngx_http_compliance_api_read_post(ngx_http_request_t *r);
 static void ngx_http_compliance_api_post(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_change(ngx_http_request_t *r,
+    u_char *body, size_t len, ngx_str_t *by, json_t **req, ngx_int_t *rc);
+static ngx_int_t ngx_http_compliance_api_refresh(ngx_http_request_t *r,
+    uint64_t id, u_char *body, size_t len);
+static ngx_int_t ngx_http_compliance_api_refused(ngx_http_request_t *r,
+    uint64_t id, ngx_uint_t reason, u_char *detail);
 static ngx_int_t ngx_http_compliance_api_body(ngx_http_request_t *r,
     u_char **body, size_t *len);
 static ngx_int_t ngx_http_compliance_api_actor(ngx_http_request_t *r,
@@ -231,14 +238,15 @@ ngx_http_compliance_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 static ngx_int_t
 ngx_http_compliance_api_resource(ngx_http_request_t *r, ngx_str_t *res,
-    uint64_t *id)
+    uint64_t *id, ngx_str_t *sub)
 {
-    u_char                    *p, *last, *slash;
+    u_char                    *p, *last, *slash, *end;
     ngx_str_t                  path;
     ngx_uint_t                 sep;
     ngx_http_core_loc_conf_t  *clcf;
 
     *id = 0;
+    ngx_str_null(sub);
 
     if (r->valid_unparsed_uri) {
         path = r->unparsed_uri;
@@ -283,9 +291,18 @@ ngx_http_compliance_api_resource(ngx_http_request_t *r, ngx_str_t *res,
         return NGX_OK;
     }
 
-    *id = ngx_http_compliance_api_id(slash + 1, last);
+    /* ID, or ID/SUB: sessions/ID/token */
 
-    return *id ? NGX_OK : NGX_DECLINED;
+    end = ngx_strlchr(slash + 1, last, '/');
+
+    if (end) {
+        sub->data = end + 1;
+        sub->len = last - sub->data;
+    }
+
+    *id = ngx_http_compliance_api_id(slash + 1, end ? end : last);
+
+    return (*id && (end == NULL || sub->len)) ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -320,7 +337,7 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
     size_t     n;
     uint64_t   id;
     ngx_int_t  rc;
-    ngx_str_t  res;
+    ngx_str_t  res, sub;
 
     if (ngx_rtmp_compliance_main == NULL
         || ngx_rtmp_compliance_main->zone == NULL)
@@ -329,7 +346,11 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
                    "no_zone", "the rtmp block has no \"compliance_zone\"");
     }
 
-    if (ngx_http_compliance_api_resource(r, &res, &id) != NGX_OK) {
+    if (ngx_http_compliance_api_resource(r, &res, &id, &sub) != NGX_OK
+        || (sub.len
+            && !(res.len == 8 && ngx_strncmp(res.data, "sessions", 8) == 0
+                 && sub.len == 5 && ngx_strncmp(sub.data, "token", 5) == 0)))
+    {
         ngx_http_discard_request_body(r);
         return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
                    "not_found", "no such resource: resources are named as "
@@ -347,6 +368,16 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
         }
 
         goto not_allowed;
+    }
+
+    if (n == 8 && ngx_strncmp(res.data, "sessions", 8) == 0 && sub.len) {
+        /* sessions/ID/token: a refresh */
+
+        if (r->method != NGX_HTTP_POST) {
+            goto not_allowed;
+        }
+
+        return ngx_http_compliance_api_read_post(r);
     }
 
     if (n == 8 && ngx_strncmp(res.data, "sessions", 8) == 0) {
@@ -393,8 +424,6 @@ not_allowed:
 static ngx_int_t
 ngx_http_compliance_api_orders_resource(ngx_http_request_t *r, uint64_t id)
 {
-    ngx_int_t  rc;
-
     if (id) {
         if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE)) {
             ngx_http_discard_request_body(r);
@@ -413,12 +442,26 @@ ngx_http_compliance_api_orders_resource(ngx_http_request_t *r, uint64_t id)
         return NGX_DECLINED;
     }
 
+    return ngx_http_compliance_api_read_post(r);
+}
+
+
+/*
+ * the JSON body of a POST (orders, sessions/ID/token), read whole;
+ * ngx_http_compliance_api_post() acts on it
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_read_post(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
     if (!ngx_http_compliance_api_is_json(r)) {
         ngx_http_discard_request_body(r);
         return ngx_http_compliance_api_error(r,
                    NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                   "unsupported_media_type", "an order is sent as "
-                   "Content-Type: application/json");
+                   "unsupported_media_type", "an order or a token is sent "
+                   "as Content-Type: application/json");
     }
 
     if (r->headers_in.content_length_n > NGX_HTTP_COMPLIANCE_API_BODY_MAX) {
@@ -481,11 +524,19 @@ ngx_http_compliance_api_post(ngx_http_request_t *r)
 {
     u_char     *body;
     size_t      len;
+    uint64_t    id;
     ngx_int_t   rc;
+    ngx_str_t   res, sub;
 
     rc = ngx_http_compliance_api_body(r, &body, &len);
 
-    if (rc == NGX_OK) {
+    if (rc == NGX_OK
+        && ngx_http_compliance_api_resource(r, &res, &id, &sub) == NGX_OK
+        && sub.len)
+    {
+        rc = ngx_http_compliance_api_refresh(r, id, body, len);
+
+    } else if (rc == NGX_OK) {
         rc = ngx_http_compliance_api_create_order(r, body, len);
 
     } else if (rc == NGX_DECLINED) {
@@ -499,6 +550,170 @@ ngx_http_compliance_api_post(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * POST sessions/ID/token {"token": JWT}: the session's token refreshed
+ * (ngx_rtmp_compliance_session_refresh()); 200 with the session as it
+ * is now, or the reason it was refused, the session unchanged
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_refresh(ngx_http_request_t *r, uint64_t id,
+    u_char *body, size_t len)
+{
+    json_t                           *req, *tok, *j;
+    ngx_int_t                         rc;
+    ngx_str_t                         by, token;
+    ngx_uint_t                        reason;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+    u_char                            detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    mcf = ngx_rtmp_compliance_main;
+
+    if (ngx_http_compliance_api_change(r, body, len, &by, &req, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    tok = json_object_get(req, "token");
+
+    if (!json_is_object(req) || json_object_size(req) != 1
+        || !json_is_string(tok))
+    {
+        json_decref(req);
+        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_refresh", "the body "
+                                             "is {\"token\": JWT}, nothing "
+                                             "else");
+    }
+
+    token.data = (u_char *) json_string_value(tok);
+    token.len = json_string_length(tok);
+
+    detail[0] = '\0';
+
+    reason = ngx_rtmp_compliance_session_refresh(id, &token, &by, r->pool,
+                                                 r->connection->log, detail,
+                                                 sizeof(detail));
+    json_decref(req);
+
+    detail[sizeof(detail) - 1] = '\0';
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return ngx_http_compliance_api_refused(r, id, reason, detail);
+    }
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
+    j = ss ? ngx_http_compliance_api_session_json(ss, NULL) : NULL;
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    if (j == NULL) {
+        return ss ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                  : ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
+                                                  "not_found", "the session "
+                                                  "ended");
+    }
+
+    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * a refused refresh: 404 no such session, 409 (the session's own
+ * facts: another room or person, an order in force, a player, an older
+ * configuration), 422 (the token: its reason), 507 (the zone is full)
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_refused(ngx_http_request_t *r, uint64_t id,
+    ngx_uint_t reason, u_char *detail)
+{
+    char        *code;
+    ngx_uint_t   status;
+
+    switch (reason) {
+
+    case NGX_RTMP_COMPLIANCE_REFRESH_GONE:
+        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
+                                             "not_found", "no such live "
+                                             "session");
+
+    case NGX_RTMP_COMPLIANCE_REFRESH_PLAYER:
+        return ngx_http_compliance_api_error(r, NGX_HTTP_CONFLICT,
+                                             "not_a_publisher", "only a "
+                                             "publisher's token is "
+                                             "refreshed");
+
+    case NGX_RTMP_COMPLIANCE_REFRESH_STALE:
+        return ngx_http_compliance_api_error(r, NGX_HTTP_CONFLICT,
+                                             "stale_session", "the session "
+                                             "belongs to a worker of an "
+                                             "earlier configuration (a "
+                                             "reload); it can be refreshed "
+                                             "by a new publish");
+
+    case NGX_RTMP_COMPLIANCE_ROOM_MISMATCH:
+    case NGX_RTMP_COMPLIANCE_PERSON_MISMATCH:
+    case NGX_RTMP_COMPLIANCE_REVERIFY_REQUIRED:
+    case NGX_RTMP_COMPLIANCE_SUSPENDED:
+    case NGX_RTMP_COMPLIANCE_BANNED:
+    case NGX_RTMP_COMPLIANCE_TOKEN_REVOKED:
+        status = NGX_HTTP_CONFLICT;
+        break;
+
+    case NGX_RTMP_COMPLIANCE_ZONE_FULL:
+        status = NGX_HTTP_INSUFFICIENT_STORAGE;
+        break;
+
+    default:
+        status = 422;
+    }
+
+    code = (char *) ngx_rtmp_compliance_reasons[reason].data;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "compliance: refresh of session %uL refused: %s: %s",
+                  id, code, detail);
+
+    return ngx_http_compliance_api_error(r, status, code, (char *) detail);
+}
+
+
+/*
+ * the start of a change with a JSON body (an order, a refresh): the
+ * moderator behind it, then the body parsed into *req; NGX_DECLINED: *rc
+ * is the refusal sent
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_change(ngx_http_request_t *r, u_char *body,
+    size_t len, ngx_str_t *by, json_t **req, ngx_int_t *rc)
+{
+    json_error_t  err;
+    u_char        detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    if (ngx_http_compliance_api_actor(r, by, rc) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    *req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (*req == NULL) {
+        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
+                     err.line, err.column, err.text);
+        *rc = ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_json", (char *) detail);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -625,7 +840,6 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     time_t                             now;
     ngx_int_t                          rc;
     ngx_str_t                          by;
-    json_error_t                       err;
     ngx_rtmp_compliance_order_t       *o;
     ngx_rtmp_compliance_order_spec_t   spec;
     ngx_rtmp_compliance_main_conf_t   *mcf;
@@ -634,17 +848,10 @@ ngx_http_compliance_api_create_order(ngx_http_request_t *r, u_char *body,
     mcf = ngx_rtmp_compliance_main;
     now = ngx_time();
 
-    if (ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK) {
+    if (ngx_http_compliance_api_change(r, body, len, &by, &req, &rc)
+        != NGX_OK)
+    {
         return rc;
-    }
-
-    req = json_loadb((char *) body, len, JSON_REJECT_DUPLICATES, &err);
-
-    if (req == NULL) {
-        ngx_snprintf(detail, sizeof(detail), "line %d column %d: %s%Z",
-                     err.line, err.column, err.text);
-        return ngx_http_compliance_api_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_json", (char *) detail);
     }
 
     if (ngx_rtmp_compliance_order_parse(req, NGX_RTMP_COMPLIANCE_PARSE_API,
@@ -927,9 +1134,29 @@ ngx_http_compliance_api_session_json(ngx_rtmp_compliance_session_t *ss,
                   "bytes_out", (json_int_t) ss->bytes_out,
                   "worker", (int) ss->pid);
 
-    if (j == NULL || viewers == NULL
-        || ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER)
+    if (j == NULL || ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        return j;
+    }
+
+    /* the token's exp (null: none) and a re-verification due, if any */
+
+    if (json_object_set_new(j, "exp", ss->exp ? json_integer(ss->exp)
+                                              : json_null())
+        != 0
+        || (ss->reverify
+            && json_object_set_new(j, "reverify",
+                                   json_pack("{s:I, s:I}",
+                                             "order",
+                                             (json_int_t) ss->reverify,
+                                             "by_ms",
+                                             (json_int_t) ss->reverify_ms))
+               != 0))
     {
+        json_decref(j);
+        return NULL;
+    }
+
+    if (viewers == NULL) {
         return j;
     }
 

@@ -68,7 +68,10 @@
     X(ALREADY_PUBLISHING,    "already_publishing")                           \
     X(SERVER_REFUSED,        "server_refused")                               \
     X(ZONE_FULL,             "zone_full")                                    \
-    X(ADMISSION_TIMEOUT,     "admission_timeout")
+    X(ADMISSION_TIMEOUT,     "admission_timeout")                            \
+    X(PERSON_MISMATCH,       "person_mismatch")                              \
+    X(REVERIFY_REQUIRED,     "reverify_required")                            \
+    X(REVERIFY_TIMEOUT,      "reverify_timeout")
 
 
 #define NGX_RTMP_COMPLIANCE_REASON_ENUM(name, text)                          \
@@ -166,6 +169,8 @@ typedef struct {
     ngx_uint_t                      why;         /* a drop's reason */
     ngx_msec_t                      start;
     ngx_uint_t                      warned;
+    ngx_uint_t                      refreshed;   /* refreshes taken up */
+    ngx_uint_t                      reverify_told;      /* notices sent */
     uint64_t                        id;          /* of the session */
     uint32_t                        in_bytes;    /* s->in_bytes seen */
     uint64_t                        rate_bytes;  /* bitrate window */

@@ -158,6 +158,7 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_SUMMARY "publish.reject.summary"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_PLAY_SUMMARY    "play.reject.summary"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_SESSION_END     "session.end"
+#define NGX_RTMP_COMPLIANCE_AUDIT_EV_SESSION_REFRESH "session.refresh"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_CREATE    "order.create"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_LIFT      "order.lift"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER_EXPIRE    "order.expire"
@@ -176,6 +177,7 @@
     X(PLAY_ACCEPT, 1, 1) X(PLAY_REJECT, 1, 1) X(SESSION_END, 1, 1)            \
     X(PUBLISH_SUMMARY, 0, 1) X(PLAY_SUMMARY, 0, 1)                            \
     X(ORDER_CREATE, 0, 1) X(ORDER_LIFT, 0, 1) X(ORDER_EXPIRE, 0, 1)           \
+    X(SESSION_REFRESH, 0, 1)                                                  \
     X(WARN_SENT, 0, 1) X(RECORD_DONE, 0, 1) X(CHECKPOINT, 0, 1)               \
     X(RESUME, 0, 0)
 

@@ -42,6 +42,8 @@ static ngx_int_t ngx_rtmp_compliance_order_texts(json_t *obj,
 static ngx_int_t ngx_rtmp_compliance_order_times(json_t *obj,
     ngx_uint_t mode, ngx_rtmp_compliance_order_spec_t *spec, time_t now,
     u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_order_within(json_t *obj,
+    ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_stored(json_t *obj,
     ngx_uint_t mode, ngx_rtmp_compliance_order_spec_t *spec, time_t now,
     u_char *detail, size_t size);
@@ -81,6 +83,8 @@ ngx_rtmp_compliance_order_parse(json_t *obj, ngx_uint_t mode,
         || ngx_rtmp_compliance_order_texts(obj, spec, detail, size) != NGX_OK
         || ngx_rtmp_compliance_order_times(obj, mode, spec, now, detail,
                                            size)
+           != NGX_OK
+        || ngx_rtmp_compliance_order_within(obj, spec, detail, size)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -114,17 +118,17 @@ ngx_rtmp_compliance_order_fields(json_t *obj, ngx_uint_t mode,
 
     static const char  *api_fields[] = {
         "target", "action", "until", "duration", "reason", "ref", "tier",
-        NULL
+        "within", NULL
     };
 
     static const char  *state_fields[] = {
         "id", "target", "action", "created", "until", "reason", "ref",
-        "tier", "uid", "by", NULL
+        "tier", "uid", "by", "within", NULL
     };
 
     static const char  *fleet_fields[] = {
         "target", "action", "created", "until", "duration", "reason", "ref",
-        "tier", "uid", "by", NULL
+        "tier", "uid", "by", "within", NULL
     };
 
     fields = (mode == NGX_RTMP_COMPLIANCE_PARSE_STATE) ? state_fields
@@ -235,7 +239,7 @@ ngx_rtmp_compliance_order_action(json_t *obj,
 
     if (ngx_rtmp_compliance_actions[i].len == 0) {
         ngx_snprintf(detail, size, "\"action\" must be warn, restrict, "
-                     "suspend or ban%Z");
+                     "suspend or ban (or reverify)%Z");
         return NGX_ERROR;
     }
 
@@ -319,10 +323,17 @@ ngx_rtmp_compliance_order_times(json_t *obj, ngx_uint_t mode,
             return NGX_ERROR;
         }
 
-    } else if (u == NULL && d == NULL) {
+    } else if (u == NULL && d == NULL
+               && spec->action != NGX_RTMP_COMPLIANCE_REVERIFY)
+    {
         ngx_snprintf(detail, size, "\"until\" or \"duration\" is required "
                      "for %V%Z", &ngx_rtmp_compliance_actions[spec->action]);
         return NGX_ERROR;
+    }
+
+    if (u == NULL && d == NULL && spec->action == NGX_RTMP_COMPLIANCE_REVERIFY)
+    {
+        spec->until = now + NGX_RTMP_COMPLIANCE_ORDER_DEFAULT;
     }
 
     if (d) {
@@ -353,6 +364,50 @@ ngx_rtmp_compliance_order_times(json_t *obj, ngx_uint_t mode,
 
         spec->until = (time_t) n;
     }
+
+    return NGX_OK;
+}
+
+
+/* "within": a reverify order's, in seconds, and only its */
+
+static ngx_int_t
+ngx_rtmp_compliance_order_within(json_t *obj,
+    ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size)
+{
+    json_t      *w;
+    json_int_t   n;
+
+    w = json_object_get(obj, "within");
+
+    if (w && json_is_null(w)) {
+        w = NULL;
+    }
+
+    if (spec->action != NGX_RTMP_COMPLIANCE_REVERIFY) {
+        if (w) {
+            ngx_snprintf(detail, size, "\"within\" is for reverify "
+                         "only%Z");
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (w == NULL) {
+        spec->within = NGX_RTMP_COMPLIANCE_WITHIN_DEFAULT;
+        return NGX_OK;
+    }
+
+    n = json_is_integer(w) ? json_integer_value(w) : 0;
+
+    if (n <= 0 || n > NGX_RTMP_COMPLIANCE_WITHIN_MAX) {
+        ngx_snprintf(detail, size, "\"within\" must be whole seconds, 1 to "
+                     "%d%Z", NGX_RTMP_COMPLIANCE_WITHIN_MAX);
+        return NGX_ERROR;
+    }
+
+    spec->within = (time_t) n;
 
     return NGX_OK;
 }
@@ -536,7 +591,11 @@ ngx_rtmp_compliance_order_json(ngx_rtmp_compliance_order_t *o)
             || ngx_rtmp_compliance_order_set(j, "tier",
                                              ngx_rtmp_compliance_order_tier(o),
                                              o->tier_len)
-               != NGX_OK))
+               != NGX_OK
+            || (o->action == NGX_RTMP_COMPLIANCE_REVERIFY
+                && json_object_set_new(j, "within",
+                                       json_integer((json_int_t) o->within))
+                   != 0)))
     {
         json_decref(j);
         return NULL;

@@ -40,6 +40,8 @@ static void ngx_rtmp_compliance_order_fleet_create(
 static void ngx_rtmp_compliance_order_players_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
     ngx_rtmp_compliance_order_t *o);
+static ngx_uint_t ngx_rtmp_compliance_order_reverify_session(
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
     ngx_rtmp_compliance_order_t *o, ngx_str_t *by, ngx_log_t *log);
 static ngx_str_t *ngx_rtmp_compliance_order_log_target(
@@ -376,6 +378,11 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
 
             break;
 
+        case NGX_RTMP_COMPLIANCE_REVERIFY:
+            /* a token issued since the order is not hit */
+            n -= !ngx_rtmp_compliance_order_reverify_session(ss, o);
+            break;
+
         case NGX_RTMP_COMPLIANCE_RESTRICT:
             if (ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
                 ss->restricted = 1;
@@ -415,6 +422,39 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
     }
 
     return n;
+}
+
+
+/*
+ * a reverify order hits a live publisher whose token was issued before
+ * it: the publisher is told, and has "within" seconds (counted in ms
+ * from now, on the wall clock every worker shares) to be refreshed with
+ * a token issued since; the earliest deadline of several stands
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_order_t *o)
+{
+    uint64_t     by;
+    ngx_time_t  *tp;
+
+    if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER || ss->iat >= o->created) {
+        return 0;
+    }
+
+    tp = ngx_timeofday();
+    by = (uint64_t) tp->sec * 1000 + tp->msec + (uint64_t) o->within * 1000;
+
+    if (ss->reverify == 0 || by < ss->reverify_ms) {
+        ss->reverify_ms = by;
+    }
+
+    ss->reverify = o->id;
+    ss->reverify_since = ngx_max(ss->reverify_since, o->created);
+    ss->reverify_told++;
+
+    return 1;
 }
 
 
@@ -460,6 +500,18 @@ ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_zone_t *zone,
 }
 
 
+/* the session's subject that an order's target kind names */
+
+static ngx_uint_t  ngx_rtmp_compliance_order_subject[] = {
+    NGX_RTMP_COMPLIANCE_S_PERSON,
+    NGX_RTMP_COMPLIANCE_S_HOST,
+    NGX_RTMP_COMPLIANCE_S_ROOM,
+    NGX_RTMP_COMPLIANCE_S_OP,
+    NGX_RTMP_COMPLIANCE_S_MCN,
+    NGX_RTMP_COMPLIANCE_S_JTI
+};
+
+
 /* does the order's target name one of the session's subjects? */
 
 ngx_uint_t
@@ -468,20 +520,37 @@ ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
 {
     ngx_str_t  s;
 
-    static ngx_uint_t  subject[] = {
-        NGX_RTMP_COMPLIANCE_S_PERSON,
-        NGX_RTMP_COMPLIANCE_S_HOST,
-        NGX_RTMP_COMPLIANCE_S_ROOM,
-        NGX_RTMP_COMPLIANCE_S_OP,
-        NGX_RTMP_COMPLIANCE_S_MCN,
-        NGX_RTMP_COMPLIANCE_S_JTI
-    };
-
-    ngx_rtmp_compliance_session_get(ss, subject[o->kind], &s);
+    ngx_rtmp_compliance_session_get(ss,
+                                    ngx_rtmp_compliance_order_subject[o->kind],
+                                    &s);
 
     return s.len == o->target_len
            && ngx_memcmp(s.data, ngx_rtmp_compliance_order_target(o), s.len)
               == 0;
+}
+
+
+/*
+ * the targets (NGX_RTMP_COMPLIANCE_T_MAX) that subjects (_S_MAX) name;
+ * ss: those of a live session, else subjects as given
+ */
+
+void
+ngx_rtmp_compliance_order_targets(ngx_rtmp_compliance_session_t *ss,
+    ngx_str_t *subjects, ngx_str_t *targets)
+{
+    ngx_uint_t  k, n;
+
+    for (k = 0; k < NGX_RTMP_COMPLIANCE_T_MAX; k++) {
+        n = ngx_rtmp_compliance_order_subject[k];
+
+        if (ss) {
+            ngx_rtmp_compliance_session_get(ss, n, &targets[k]);
+
+        } else {
+            targets[k] = subjects[n];
+        }
+    }
 }
 
 
@@ -515,6 +584,9 @@ ngx_rtmp_compliance_order_audit_locked(const char *event,
                                          o->tier_len)
                                    : json_null())
                != 0
+            /* a reverify order's */
+            || ((v = json_object_get(j, "within")) != NULL
+                && json_object_set(f, "within", v) != 0)
             /* fleet-wide, so that a node's record names the order that
              * another node or the back office made */
             || ((v = json_object_get(j, "uid")) != NULL

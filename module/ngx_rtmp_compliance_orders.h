@@ -34,6 +34,8 @@ ngx_uint_t ngx_rtmp_compliance_order_apply_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_order_t *o);
 ngx_uint_t ngx_rtmp_compliance_order_hits(ngx_rtmp_compliance_order_t *o,
     ngx_rtmp_compliance_session_t *ss);
+void ngx_rtmp_compliance_order_targets(ngx_rtmp_compliance_session_t *ss,
+    ngx_str_t *subjects, ngx_str_t *targets);
 
 
 #endif /* _NGX_RTMP_COMPLIANCE_ORDERS_H_INCLUDED_ */

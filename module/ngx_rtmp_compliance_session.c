@@ -18,6 +18,7 @@
 #include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_audit.h"
 #include "ngx_rtmp_compliance_fleet.h"
+#include "ngx_rtmp_compliance_token.h"
 #include "ngx_rtmp_cmd_module.h"
 
 
@@ -32,6 +33,27 @@ static ngx_uint_t ngx_rtmp_compliance_session_orders_locked(
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t kind, ngx_rtmp_compliance_order_t **op, u_char *detail,
     size_t size);
+static void ngx_rtmp_compliance_session_claims(
+    ngx_rtmp_compliance_claims_t *cl, ngx_str_t *subj);
+static void ngx_rtmp_compliance_session_targets(
+    ngx_rtmp_compliance_claims_t *cl, ngx_str_t *room, ngx_uint_t kind,
+    ngx_str_t *targets);
+static ngx_uint_t ngx_rtmp_compliance_session_refused(
+    ngx_rtmp_compliance_order_t *o, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_session_reverify_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_str_t *targets, time_t iat,
+    u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_refresh_check_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_claims_t *cl, u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_refresh_apply_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_claims_t *cl, ngx_str_t *by, ngx_log_t *log);
+static void ngx_rtmp_compliance_refresh_take(ngx_rtmp_compliance_ctx_t *ctx);
+static ngx_uint_t ngx_rtmp_compliance_reverify_late_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *ctx);
+static ngx_uint_t ngx_rtmp_compliance_reverify_due_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *ctx);
 static ngx_uint_t ngx_rtmp_compliance_session_register_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t kind,
@@ -44,7 +66,8 @@ static ngx_uint_t ngx_rtmp_compliance_verdict_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_ctx_t *ctx,
     time_t now, ngx_msec_t msec);
 static ngx_uint_t ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *ctx);
-static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx);
+static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx,
+    char *code, char *label, uint64_t order);
 static void ngx_rtmp_compliance_replaced_text(ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t reason, ngx_uint_t close);
@@ -331,48 +354,30 @@ ngx_rtmp_compliance_session_orders_locked(
 {
     ngx_str_t                      targets[NGX_RTMP_COMPLIANCE_T_MAX];
     ngx_str_t                      tier;
+    ngx_uint_t                     reason;
     ngx_rtmp_compliance_order_t   *o;
     ngx_rtmp_compliance_tier_t    *t;
-    ngx_rtmp_compliance_claims_t  *cl;
-    u_char                         text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
-    cl = &ctx->claims;
-
-    ngx_memzero(targets, sizeof(targets));
-
-    targets[NGX_RTMP_COMPLIANCE_T_ROOM] = ctx->room;
-
-    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
-        /* a player is refused by orders on the room only */
-        targets[NGX_RTMP_COMPLIANCE_T_PERSON] = cl->pid;
-        targets[NGX_RTMP_COMPLIANCE_T_HOST] = cl->sub;
-        targets[NGX_RTMP_COMPLIANCE_T_OP] = cl->op;
-        targets[NGX_RTMP_COMPLIANCE_T_MCN] = cl->mcn;
-        targets[NGX_RTMP_COMPLIANCE_T_TOKEN] = cl->jti;
-    }
+    ngx_rtmp_compliance_session_targets(&ctx->claims, &ctx->room, kind,
+                                        targets);
 
     o = ngx_rtmp_compliance_order_match_locked(mcf->zone, targets,
                                                ngx_time());
     *op = o;
 
-    if (o && o->action >= NGX_RTMP_COMPLIANCE_SUSPEND) {
-        ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+    reason = ngx_rtmp_compliance_session_refused(o, detail, size);
 
-        if (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN) {
-            ngx_snprintf(detail, size, "token revoked, order %uL: %s%Z",
-                         o->id, text);
-            return NGX_RTMP_COMPLIANCE_TOKEN_REVOKED;
-        }
+    if (reason == NGX_RTMP_COMPLIANCE_OK
+        && kind == NGX_RTMP_COMPLIANCE_PUBLISHER)
+    {
+        reason = ngx_rtmp_compliance_session_reverify_locked(mcf->zone,
+                                                       targets,
+                                                       ctx->claims.iat,
+                                                       detail, size);
+    }
 
-        if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
-            ngx_snprintf(detail, size, "banned, order %uL: %s%Z",
-                         o->id, text);
-            return NGX_RTMP_COMPLIANCE_BANNED;
-        }
-
-        ngx_snprintf(detail, size, "suspended until %T, order %uL: %s%Z",
-                     o->until, o->id, text);
-        return NGX_RTMP_COMPLIANCE_SUSPENDED;
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
     }
 
     if (o && o->action == NGX_RTMP_COMPLIANCE_RESTRICT
@@ -397,6 +402,105 @@ ngx_rtmp_compliance_session_orders_locked(
 }
 
 
+/* the order targets a session's claims name; a player's: its room only */
+
+static void
+ngx_rtmp_compliance_session_targets(ngx_rtmp_compliance_claims_t *cl,
+    ngx_str_t *room, ngx_uint_t kind, ngx_str_t *targets)
+{
+    ngx_str_t  subj[NGX_RTMP_COMPLIANCE_S_MAX];
+
+    ngx_memzero(subj, sizeof(subj));
+
+    subj[NGX_RTMP_COMPLIANCE_S_ROOM] = *room;
+
+    if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        ngx_rtmp_compliance_session_claims(cl, subj);
+    }
+
+    ngx_rtmp_compliance_order_targets(NULL, subj, targets);
+}
+
+
+/*
+ * an order in force that refuses a session (a suspension, a ban, a
+ * revoked token): its reason, with detail saying which; _OK: none
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_session_refused(ngx_rtmp_compliance_order_t *o,
+    u_char *detail, size_t size)
+{
+    u_char  text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    if (o == NULL || o->action < NGX_RTMP_COMPLIANCE_SUSPEND) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+
+    if (o->kind == NGX_RTMP_COMPLIANCE_T_TOKEN) {
+        ngx_snprintf(detail, size, "token revoked, order %uL: %s%Z",
+                     o->id, text);
+        return NGX_RTMP_COMPLIANCE_TOKEN_REVOKED;
+    }
+
+    if (o->action == NGX_RTMP_COMPLIANCE_BAN) {
+        ngx_snprintf(detail, size, "banned, order %uL: %s%Z", o->id, text);
+        return NGX_RTMP_COMPLIANCE_BANNED;
+    }
+
+    ngx_snprintf(detail, size, "suspended until %T, order %uL: %s%Z",
+                 o->until, o->id, text);
+    return NGX_RTMP_COMPLIANCE_SUSPENDED;
+}
+
+
+/*
+ * while a reverify order is in force against a publisher's subjects, its
+ * token must have been issued (iat) at or after the order's creation:
+ * for a new publish and for a refresh alike
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_session_reverify_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_str_t *targets, time_t iat, u_char *detail, size_t size)
+{
+    ngx_rtmp_compliance_order_t  *o;
+    u_char                        text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    o = ngx_rtmp_compliance_order_reverify_locked(zone, targets, ngx_time());
+
+    if (o == NULL || iat >= o->created) {
+        return NGX_RTMP_COMPLIANCE_OK;
+    }
+
+    ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+
+    ngx_snprintf(detail, size, "the token was issued at %T, before "
+                 "re-verification order %uL of %T: a token issued since "
+                 "is needed: %s%Z", iat, o->id, o->created, text);
+
+    return NGX_RTMP_COMPLIANCE_REVERIFY_REQUIRED;
+}
+
+
+/* the subjects of a session that its token gives */
+
+static void
+ngx_rtmp_compliance_session_claims(ngx_rtmp_compliance_claims_t *cl,
+    ngx_str_t *subj)
+{
+    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
+    subj[NGX_RTMP_COMPLIANCE_S_PERSON] = cl->pid;
+    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
+    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
+    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
+    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
+    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+}
+
+
 /* the admitted session goes into the zone and the worker's registry */
 
 static ngx_uint_t
@@ -413,13 +517,7 @@ ngx_rtmp_compliance_session_register_locked(
 
     subj[NGX_RTMP_COMPLIANCE_S_APP] = s->app;
     subj[NGX_RTMP_COMPLIANCE_S_ROOM] = ctx->room;
-    subj[NGX_RTMP_COMPLIANCE_S_HOST] = cl->sub;
-    subj[NGX_RTMP_COMPLIANCE_S_PERSON] = cl->pid;
-    subj[NGX_RTMP_COMPLIANCE_S_OP] = cl->op;
-    subj[NGX_RTMP_COMPLIANCE_S_MCN] = cl->mcn;
-    subj[NGX_RTMP_COMPLIANCE_S_JTI] = cl->jti;
-    subj[NGX_RTMP_COMPLIANCE_S_IDV] = cl->idv;
-    subj[NGX_RTMP_COMPLIANCE_S_KID] = cl->kid;
+    ngx_rtmp_compliance_session_claims(cl, subj);
     subj[NGX_RTMP_COMPLIANCE_S_ADDR] = s->connection->addr_text;
 
     if (ctx->tier) {
@@ -454,6 +552,12 @@ ngx_rtmp_compliance_session_register_locked(
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
         ss->ai = cl->ai;
+        ss->exp = cl->exp;
+        ss->iat = cl->iat;
+        ss->app_conf = ngx_rtmp_get_module_app_conf(s,
+                                                 ngx_rtmp_compliance_module);
+        ss->cycle = (void *) ngx_cycle;
+        ngx_memcpy(ss->hash, cl->hash, sizeof(ss->hash));
 
         if (ss->room->publisher == ss->id) {
             ss->room->ai = cl->ai;
@@ -487,6 +591,8 @@ ngx_rtmp_compliance_session_register_locked(
     ctx->dropping = 0;
     ctx->kind = kind;
     ctx->warned = 0;
+    ctx->refreshed = 0;
+    ctx->reverify_told = 0;
     ctx->in_bytes = s->in_bytes;
 
     ngx_queue_insert_tail(&ngx_rtmp_compliance_sessions, &ctx->queue);
@@ -809,15 +915,17 @@ ngx_rtmp_compliance_expired(ngx_rtmp_compliance_ctx_t *ctx, time_t now)
     cacf = ngx_rtmp_get_module_app_conf(ctx->session,
                                         ngx_rtmp_compliance_module);
 
-    if (cacf == NULL || !cacf->session_expiry || ctx->claims.exp == 0
-        || ctx->claims.exp + cacf->leeway > now)
+    /* the zone's exp: a refresh through the API may have moved it */
+
+    if (cacf == NULL || !cacf->session_expiry || ctx->node->exp == 0
+        || ctx->node->exp + cacf->leeway > now)
     {
         return 0;
     }
 
     ngx_snprintf(ctx->text, sizeof(ctx->text), "the token expired while "
                  "live, %T s ago (leeway %T s)%Z",
-                 now - ctx->claims.exp, cacf->leeway);
+                 now - ctx->node->exp, cacf->leeway);
     ctx->text[sizeof(ctx->text) - 1] = '\0';
 
     return 1;
@@ -927,6 +1035,11 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
             ctx->warned = ctx->node->warn;
             act[n] = ctx;
             reason[n++] = NGX_RTMP_COMPLIANCE_OK;
+
+        } else if (ngx_rtmp_compliance_reverify_due_locked(mcf, ctx)) {
+            /* its notice: one a tick, the order's text in ctx->text */
+            act[n] = ctx;
+            reason[n++] = NGX_RTMP_COMPLIANCE_REVERIFY_REQUIRED;
         }
     }
 
@@ -934,7 +1047,12 @@ ngx_rtmp_compliance_recheck(ngx_event_t *ev)
 
     for (i = 0; i < n; i++) {
         if (reason[i] == NGX_RTMP_COMPLIANCE_OK) {
-            ngx_rtmp_compliance_warn(act[i]);
+            ngx_rtmp_compliance_warn(act[i], "NetStream.Publish.Warning",
+                                     "warning", act[i]->node->order);
+
+        } else if (reason[i] == NGX_RTMP_COMPLIANCE_REVERIFY_REQUIRED) {
+            ngx_rtmp_compliance_warn(act[i], "NetStream.Publish.Reverify",
+                                     "reverify", act[i]->node->reverify);
 
         } else {
             ngx_rtmp_compliance_drop(act[i], reason[i], 0);
@@ -989,6 +1107,10 @@ ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     ctx->text[0] = '\0';
 
+    if (ss->refreshed != ctx->refreshed) {
+        ngx_rtmp_compliance_refresh_take(ctx);
+    }
+
     o = ss->order ? ngx_rtmp_compliance_order_find_locked(mcf->zone,
                                                           ss->order)
                   : NULL;
@@ -1032,7 +1154,101 @@ ngx_rtmp_compliance_verdict_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         }
     }
 
+    if (ss->reverify && ngx_rtmp_compliance_reverify_late_locked(mcf, ctx)) {
+        return NGX_RTMP_COMPLIANCE_REVERIFY_TIMEOUT;
+    }
+
     return ngx_rtmp_compliance_limits_locked(ctx, now, msec);
+}
+
+
+/*
+ * a reverify order hit the session: past its deadline (ms, on the wall
+ * clock) unrefreshed, it is to be dropped, ctx->text saying why; the
+ * order lifted or expired meanwhile lets it be, unless another reverify
+ * order its token predates is still in force (the deadline stays)
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_reverify_late_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_ctx_t *ctx)
+{
+    uint64_t                        now;
+    ngx_str_t                       targets[NGX_RTMP_COMPLIANCE_T_MAX];
+    ngx_time_t                     *tp;
+    ngx_rtmp_compliance_order_t    *o;
+    ngx_rtmp_compliance_session_t  *ss;
+    u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    ss = ctx->node;
+
+    o = ngx_rtmp_compliance_order_find_locked(mcf->zone, ss->reverify);
+
+    if (o == NULL || (o->until && o->until <= ngx_time())) {
+        ngx_rtmp_compliance_order_targets(ss, NULL, targets);
+        o = ngx_rtmp_compliance_order_reverify_locked(mcf->zone, targets,
+                                                      ngx_time());
+
+        if (o == NULL || ss->iat >= o->created) {
+            ss->reverify = 0;
+            ss->reverify_since = 0;
+            return 0;
+        }
+
+        ss->reverify = o->id;
+        ss->reverify_since = o->created;
+    }
+
+    tp = ngx_timeofday();
+    now = (uint64_t) tp->sec * 1000 + tp->msec;
+
+    if (now < ss->reverify_ms) {
+        return 0;
+    }
+
+    ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+
+    ngx_snprintf(ctx->text, sizeof(ctx->text), "not refreshed with a token "
+                 "issued since %T within %T s, re-verification order %uL: "
+                 "%s%Z", ss->reverify_since, o->within, o->id, text);
+    ctx->text[sizeof(ctx->text) - 1] = '\0';
+
+    return 1;
+}
+
+
+/* a reverify order's notice is due to the session: ctx->text is set */
+
+static ngx_uint_t
+ngx_rtmp_compliance_reverify_due_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_rtmp_compliance_ctx_t *ctx)
+{
+    ngx_rtmp_compliance_order_t    *o;
+    ngx_rtmp_compliance_session_t  *ss;
+    u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+
+    ss = ctx->node;
+
+    if (ss->reverify == 0 || ss->reverify_told == ctx->reverify_told) {
+        return 0;
+    }
+
+    ctx->reverify_told = ss->reverify_told;
+
+    o = ngx_rtmp_compliance_order_find_locked(mcf->zone, ss->reverify);
+
+    if (o == NULL) {
+        return 0;
+    }
+
+    ngx_rtmp_compliance_order_text(o, text, sizeof(text));
+
+    ngx_snprintf(ctx->text, sizeof(ctx->text), "order %uL: %s: refresh the "
+                 "token within %T s with one issued since %T%Z", o->id, text,
+                 o->within, ss->reverify_since);
+    ctx->text[sizeof(ctx->text) - 1] = '\0';
+
+    return 1;
 }
 
 
@@ -1080,8 +1296,15 @@ ngx_rtmp_compliance_retier(ngx_rtmp_compliance_ctx_t *ctx)
 }
 
 
+/*
+ * an onStatus warning of a live publisher (level "warning"), ctx->text
+ * saying why: code NetStream.Publish.Warning for a warn order,
+ * NetStream.Publish.Reverify for a reverify order (a new token is due)
+ */
+
 static void
-ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx)
+ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx, char *code,
+    char *label, uint64_t order)
 {
     json_t              *f;
     ngx_rtmp_session_t  *s;
@@ -1090,19 +1313,18 @@ ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx)
     s = ctx->session;
 
     ngx_log_error(NGX_LOG_NOTICE, s->connection->log, 0,
-                  "compliance: warning sent to session %uL, "
-                  "room: \"%V\", %s", ctx->id, &ctx->room, ctx->text);
+                  "compliance: %s sent to session %uL, "
+                  "room: \"%V\", %s", label, ctx->id, &ctx->room, ctx->text);
 
-    ngx_snprintf(desc, sizeof(desc), "warning: %s%Z", ctx->text);
+    ngx_snprintf(desc, sizeof(desc), "%s: %s%Z", label, ctx->text);
     desc[sizeof(desc) - 1] = '\0';
 
-    ngx_rtmp_send_status(s, "NetStream.Publish.Warning", "warning",
-                         (char *) desc);
+    ngx_rtmp_send_status(s, code, "warning", (char *) desc);
 
     f = json_pack("{s:I, s:s%, s:I, s:s}",
                   "session", (json_int_t) ctx->id,
                   "room", ctx->room.data, ctx->room.len,
-                  "order", (json_int_t) ctx->node->order,
+                  "order", (json_int_t) order,
                   "text", (char *) ctx->text);
 
     if (f == NULL
@@ -1182,6 +1404,326 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
     }
 
     ngx_rtmp_finalize_session(s);
+}
+
+
+/*
+ * POST sessions/ID/token (the API, on any worker): the new token is
+ * verified as a publish token with the keys of the session's application
+ * (out of the lock), then held to the session (the same room and
+ * person, no order that refuses it) and put into the zone: its exp, iat,
+ * jti, kid and identity claims.  The owning worker takes it up at its
+ * next look (the marks poke: ~50 ms); its expiry and reverify checks
+ * read the zone.  Returns _OK or the reason, detail saying why; _GONE,
+ * _PLAYER, _STALE (a worker of an older configuration owns it).
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_session_refresh(uint64_t id, ngx_str_t *token,
+    ngx_str_t *by, ngx_pool_t *pool, ngx_log_t *log, u_char *detail,
+    size_t size)
+{
+    ngx_uint_t                        reason;
+    ngx_rtmp_compliance_claims_t      cl;
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_rtmp_compliance_app_conf_t   *cacf;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    static ngx_str_t  publish = ngx_string("publish");
+
+    mcf = ngx_rtmp_compliance_main;
+    cacf = NULL;
+    reason = NGX_RTMP_COMPLIANCE_OK;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
+
+    if (ss == NULL || ss->drop) {
+        reason = NGX_RTMP_COMPLIANCE_REFRESH_GONE;
+
+    } else if (ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        reason = NGX_RTMP_COMPLIANCE_REFRESH_PLAYER;
+
+    } else if (ss->cycle != (void *) ngx_cycle || ss->app_conf == NULL) {
+        reason = NGX_RTMP_COMPLIANCE_REFRESH_STALE;
+
+    } else {
+        cacf = ss->app_conf;
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    ngx_memzero(&cl, sizeof(ngx_rtmp_compliance_claims_t));
+
+    reason = ngx_rtmp_compliance_token_verify(cacf, token, &publish, pool,
+                                              &cl, detail, size);
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        return reason;
+    }
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
+
+    if (ss == NULL || ss->drop) {
+        reason = NGX_RTMP_COMPLIANCE_REFRESH_GONE;
+
+    } else {
+        reason = ngx_rtmp_compliance_refresh_check_locked(mcf->zone, ss, &cl,
+                                                          detail, size);
+    }
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_refresh_apply_locked(mcf->zone, ss, &cl,
+                                                          by, log);
+        if (reason != NGX_RTMP_COMPLIANCE_OK) {
+            ngx_snprintf(detail, size, "the compliance zone is full%Z");
+        }
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    return reason;
+}
+
+
+/* the new token of a session: its room, its person, the orders in force */
+
+static ngx_uint_t
+ngx_rtmp_compliance_refresh_check_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_claims_t *cl,
+    u_char *detail, size_t size)
+{
+    ngx_str_t                     room, person;
+    ngx_str_t                     targets[NGX_RTMP_COMPLIANCE_T_MAX];
+    ngx_uint_t                    reason;
+    ngx_rtmp_compliance_order_t  *o;
+
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
+    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_PERSON,
+                                    &person);
+
+    if (cl->room.len != room.len
+        || ngx_memcmp(cl->room.data, room.data, room.len) != 0)
+    {
+        ngx_snprintf(detail, size, "the token is for another room than the "
+                     "session's; the session is unchanged%Z");
+        return NGX_RTMP_COMPLIANCE_ROOM_MISMATCH;
+    }
+
+    if (cl->pid.len != person.len
+        || ngx_memcmp(cl->pid.data, person.data, person.len) != 0)
+    {
+        ngx_snprintf(detail, size, "the token is for another person than "
+                     "the session's; the session is unchanged%Z");
+        return NGX_RTMP_COMPLIANCE_PERSON_MISMATCH;
+    }
+
+    ngx_rtmp_compliance_session_targets(cl, &room,
+                                        NGX_RTMP_COMPLIANCE_PUBLISHER,
+                                        targets);
+
+    o = ngx_rtmp_compliance_order_match_locked(zone, targets, ngx_time());
+
+    reason = ngx_rtmp_compliance_session_refused(o, detail, size);
+
+    if (reason == NGX_RTMP_COMPLIANCE_OK) {
+        reason = ngx_rtmp_compliance_session_reverify_locked(zone, targets,
+                                                             cl->iat, detail,
+                                                             size);
+    }
+
+    return reason;
+}
+
+
+/*
+ * the checked token into the zone, a pending reverify met, the change
+ * recorded (session.refresh: old and new jti, by) and the owner poked
+ */
+
+static ngx_uint_t
+ngx_rtmp_compliance_refresh_apply_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_claims_t *cl,
+    ngx_str_t *by, ngx_log_t *log)
+{
+    json_t      *f;
+    uint64_t     met;
+    ngx_str_t    subj[NGX_RTMP_COMPLIANCE_S_MAX];
+    ngx_uint_t   i;
+    size_t       old_len;
+    u_char       old[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
+    u_char       token[NGX_RTMP_COMPLIANCE_HASH_LEN + 8];
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        ngx_rtmp_compliance_session_get(ss, i, &subj[i]);
+    }
+
+    old_len = ngx_min(subj[NGX_RTMP_COMPLIANCE_S_JTI].len, sizeof(old));
+    ngx_memcpy(old, subj[NGX_RTMP_COMPLIANCE_S_JTI].data, old_len);
+
+    /* the person is the session's: refresh_check_locked() saw to it */
+    ngx_rtmp_compliance_session_claims(cl, subj);
+
+    if (ngx_rtmp_compliance_session_set_locked(zone, ss, subj) != NGX_OK) {
+        return NGX_RTMP_COMPLIANCE_ZONE_FULL;
+    }
+
+    met = 0;
+
+    if (ss->reverify && cl->iat >= ss->reverify_since) {
+        met = ss->reverify;
+        ss->reverify = 0;
+        ss->reverify_since = 0;
+    }
+
+    ss->exp = cl->exp;
+    ss->iat = cl->iat;
+    ngx_memcpy(ss->hash, cl->hash, sizeof(ss->hash));
+    ss->refreshed++;
+    zone->sh->marks++;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "compliance: session %uL refreshed through the API, the "
+                  "token's exp is now %T%s", ss->id, cl->exp,
+                  met ? ", re-verified" : "");
+
+    /* json_pack() takes no NULL string, even of length 0 */
+
+#define ngx_rtmp_compliance_json_str(s)                                      \
+    (s).len ? (char *) (s).data : "", (s).len
+
+    f = json_pack("{s:I, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:s%}",
+                  "session", (json_int_t) ss->id,
+                  "room",
+                  ngx_rtmp_compliance_json_str(
+                      subj[NGX_RTMP_COMPLIANCE_S_ROOM]),
+                  "person",
+                  ngx_rtmp_compliance_json_str(
+                      subj[NGX_RTMP_COMPLIANCE_S_PERSON]),
+                  "old_jti", old, old_len,
+                  "jti", ngx_rtmp_compliance_json_str(cl->jti),
+                  "kid", ngx_rtmp_compliance_json_str(cl->kid),
+                  "exp", (json_int_t) cl->exp,
+                  "iat", (json_int_t) cl->iat,
+                  "token", token, (size_t) (ngx_sprintf(token, "sha256:%s",
+                                                        ss->hash)
+                                            - token));
+
+#undef ngx_rtmp_compliance_json_str
+
+    if (f && met
+        && json_object_set_new(f, "reverify", json_integer((json_int_t) met))
+           != 0)
+    {
+        json_decref(f);
+        f = NULL;
+    }
+
+    if (f && by->len
+        && json_object_set_new(f, "by", json_stringn((char *) by->data,
+                                                     by->len))
+           != 0)
+    {
+        json_decref(f);
+        f = NULL;
+    }
+
+    if (f == NULL
+        || ngx_rtmp_compliance_audit_locked("session.refresh", f, log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "compliance: the refresh of session %uL was not "
+                      "audited", ss->id);
+    }
+
+    json_decref(f);
+
+    return NGX_RTMP_COMPLIANCE_OK;
+}
+
+
+/*
+ * the owning worker takes up a refresh: the claims it holds (the zone's
+ * strings copied into the connection's pool), so that what it checks and
+ * records later is the new token's
+ */
+
+static void
+ngx_rtmp_compliance_refresh_take(ngx_rtmp_compliance_ctx_t *ctx)
+{
+    u_char                         *p;
+    size_t                          len;
+    ngx_str_t                       v;
+    ngx_uint_t                      i;
+    ngx_rtmp_compliance_claims_t   *cl;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    static struct {
+        ngx_uint_t                  subject;
+        size_t                      offset;
+    } fields[] = {
+        { NGX_RTMP_COMPLIANCE_S_HOST,
+          offsetof(ngx_rtmp_compliance_claims_t, sub) },
+        { NGX_RTMP_COMPLIANCE_S_OP,
+          offsetof(ngx_rtmp_compliance_claims_t, op) },
+        { NGX_RTMP_COMPLIANCE_S_MCN,
+          offsetof(ngx_rtmp_compliance_claims_t, mcn) },
+        { NGX_RTMP_COMPLIANCE_S_JTI,
+          offsetof(ngx_rtmp_compliance_claims_t, jti) },
+        { NGX_RTMP_COMPLIANCE_S_IDV,
+          offsetof(ngx_rtmp_compliance_claims_t, idv) },
+        { NGX_RTMP_COMPLIANCE_S_KID,
+          offsetof(ngx_rtmp_compliance_claims_t, kid) }
+    };
+
+    ss = ctx->node;
+    cl = &ctx->claims;
+
+    ctx->refreshed = ss->refreshed;
+    cl->exp = ss->exp;
+    cl->iat = ss->iat;
+    ngx_memcpy(cl->hash, ss->hash, sizeof(cl->hash));
+
+    len = 0;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        ngx_rtmp_compliance_session_get(ss, fields[i].subject, &v);
+        len += v.len;
+    }
+
+    p = ngx_pnalloc(ctx->session->connection->pool, len ? len : 1);
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        ngx_rtmp_compliance_session_get(ss, fields[i].subject, &v);
+
+        if (p == NULL) {
+            /* kept as they were: only the records would show it */
+            continue;
+        }
+
+        ngx_memcpy(p, v.data, v.len);
+        v.data = p;
+        p += v.len;
+
+        *(ngx_str_t *) ((u_char *) cl + fields[i].offset) = v;
+    }
+
+    if (p == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ctx->session->connection->log, 0,
+                      "compliance: no memory for the refreshed claims of "
+                      "session %uL", ctx->id);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ctx->session->connection->log, 0,
+                  "compliance: session %uL took up its refreshed token, "
+                  "exp %T", ctx->id, cl->exp);
 }
 
 

@@ -36,6 +36,11 @@ static ngx_rbtree_node_t *ngx_rtmp_compliance_lookup(ngx_rbtree_t *tree,
 static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_str_t *app, ngx_str_t *room,
     ngx_uint_t create);
+static void ngx_rtmp_compliance_subjects_copy(u_short *len, u_char *p,
+    ngx_str_t *subjects);
+static ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_in_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_str_t *subjects, time_t now,
+    ngx_uint_t reverify);
 
 
 
@@ -56,6 +61,7 @@ ngx_str_t  ngx_rtmp_compliance_actions[] = {
     ngx_string("restrict"),
     ngx_string("suspend"),
     ngx_string("ban"),
+    ngx_string("reverify"),
     ngx_null_string
 };
 
@@ -477,6 +483,7 @@ ngx_rtmp_compliance_order_copy(ngx_rtmp_compliance_order_t *o,
     o->id = spec->id;
     o->created = spec->created;
     o->until = spec->until;
+    o->within = spec->within;
     o->kind = (u_char) spec->kind;
     o->action = (u_char) spec->action;
     o->target_len = (u_short) spec->target.len;
@@ -587,12 +594,31 @@ ngx_rtmp_compliance_order_expired_locked(
 
 /*
  * the strongest order in force against any of the subjects (ban, then
- * suspend, restrict, warn); subjects[kind] may be empty
+ * suspend, restrict, warn); subjects[kind] may be empty.  Reverify
+ * orders are not among them: see the next.
  */
 
 ngx_rtmp_compliance_order_t *
 ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *subjects, time_t now)
+{
+    return ngx_rtmp_compliance_order_find_in_locked(zone, subjects, now, 0);
+}
+
+
+/* the latest reverify order in force against any of the subjects */
+
+ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_reverify_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_str_t *subjects, time_t now)
+{
+    return ngx_rtmp_compliance_order_find_in_locked(zone, subjects, now, 1);
+}
+
+
+static ngx_rtmp_compliance_order_t *
+ngx_rtmp_compliance_order_find_in_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_str_t *subjects, time_t now, ngx_uint_t reverify)
 {
     u_char                        *p;
     ngx_str_t                      key;
@@ -637,11 +663,16 @@ ngx_rtmp_compliance_order_match_locked(ngx_rtmp_compliance_zone_t *zone,
         {
             o = ngx_queue_data(q, ngx_rtmp_compliance_order_t, queue);
 
-            if (o->until && o->until <= now) {
+            if ((o->until && o->until <= now)
+                || (o->action == NGX_RTMP_COMPLIANCE_REVERIFY) != reverify)
+            {
                 continue;
             }
 
-            if (best == NULL || o->action > best->action) {
+            if (best == NULL
+                || (reverify ? o->created > best->created
+                             : o->action > best->action))
+            {
                 best = o;
             }
         }
@@ -761,7 +792,6 @@ ngx_rtmp_compliance_session_t *
 ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_uint_t kind, ngx_str_t *subjects)
 {
-    u_char                         *p;
     size_t                          len;
     ngx_uint_t                      i;
     ngx_rtmp_compliance_room_t     *r;
@@ -798,15 +828,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ss->started = ngx_time();
     ss->room = r;
 
-    p = ss->data;
-
-    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
-        ss->len[i] = (u_short) subjects[i].len;
-
-        if (subjects[i].len) {
-            p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
-        }
-    }
+    ngx_rtmp_compliance_subjects_copy(ss->len, ss->data, subjects);
 
     if (kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
         /* the admission refused or took over the room's last publisher */
@@ -854,27 +876,91 @@ ngx_rtmp_compliance_session_delete_locked(
     ngx_rbtree_delete(&zone->sh->sessions, &ss->node);
     zone->sh->nsessions[ss->kind]--;
     zone->sh->nproto[ss->proto]--;
+
+    if (ss->subjects) {
+        ngx_slab_free_locked(zone->shpool, ss->subjects);
+    }
+
     ngx_slab_free_locked(zone->shpool, ss);
 }
 
 
-/* one subject of a session in the zone */
+/* one subject of a session in the zone, as its last refresh left it */
 
 void
 ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
     ngx_uint_t n, ngx_str_t *s)
 {
-    ngx_uint_t  i;
-    u_char     *p;
+    u_char                          *p;
+    u_short                         *len;
+    ngx_uint_t                       i;
+    ngx_rtmp_compliance_subjects_t  *sj;
 
-    p = ss->data;
+    sj = ss->subjects;
+
+    p = sj ? sj->data : ss->data;
+    len = sj ? sj->len : ss->len;
 
     for (i = 0; i < n; i++) {
-        p += ss->len[i];
+        p += len[i];
     }
 
     s->data = p;
-    s->len = ss->len[n];
+    s->len = len[n];
+}
+
+
+/*
+ * a refresh: the session's subjects (NGX_RTMP_COMPLIANCE_S_MAX strings)
+ * are replaced, in an allocation of their own, so that the session stays
+ * where its worker holds it; NGX_ERROR: the zone is full, nothing changed
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_session_set_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_session_t *ss, ngx_str_t *subjects)
+{
+    size_t                           len;
+    ngx_uint_t                       i;
+    ngx_rtmp_compliance_subjects_t  *sj;
+
+    len = 0;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        len += subjects[i].len;
+    }
+
+    sj = ngx_slab_alloc_locked(zone->shpool,
+                               sizeof(ngx_rtmp_compliance_subjects_t) + len);
+    if (sj == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_rtmp_compliance_subjects_copy(sj->len, sj->data, subjects);
+
+    if (ss->subjects) {
+        ngx_slab_free_locked(zone->shpool, ss->subjects);
+    }
+
+    ss->subjects = sj;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtmp_compliance_subjects_copy(u_short *len, u_char *p,
+    ngx_str_t *subjects)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
+        len[i] = (u_short) subjects[i].len;
+
+        if (subjects[i].len) {
+            p = ngx_cpymem(p, subjects[i].data, subjects[i].len);
+        }
+    }
 }
 
 

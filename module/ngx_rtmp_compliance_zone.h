@@ -36,8 +36,17 @@ typedef enum {
     NGX_RTMP_COMPLIANCE_WARN = 1,
     NGX_RTMP_COMPLIANCE_RESTRICT,
     NGX_RTMP_COMPLIANCE_SUSPEND,
-    NGX_RTMP_COMPLIANCE_BAN
+    NGX_RTMP_COMPLIANCE_BAN,
+    NGX_RTMP_COMPLIANCE_REVERIFY     /* not ranked with the others: a new
+                                        token is due, see _orders.c */
 } ngx_rtmp_compliance_action_e;
+
+
+/* reverify: how long a live publisher has to be refreshed (seconds) */
+#define NGX_RTMP_COMPLIANCE_WITHIN_DEFAULT  300
+#define NGX_RTMP_COMPLIANCE_WITHIN_MAX      86400
+/* an order of the API without "until" or "duration" (reverify) */
+#define NGX_RTMP_COMPLIANCE_ORDER_DEFAULT   86400
 
 
 #define NGX_RTMP_COMPLIANCE_REASON_LEN    512
@@ -58,6 +67,7 @@ typedef struct {
     ngx_str_t                       tier;        /* restrict */
     ngx_str_t                       uid;         /* fleet-wide id */
     ngx_str_t                       by;          /* compliance_api_actor */
+    time_t                          within;      /* reverify: seconds */
 } ngx_rtmp_compliance_order_spec_t;
 
 
@@ -72,6 +82,7 @@ typedef struct {
     uint64_t                        id;
     time_t                          created;
     time_t                          until;
+    time_t                          within;      /* reverify: seconds */
     u_char                          kind;
     u_char                          action;
     u_short                         target_len;
@@ -101,8 +112,6 @@ typedef struct {
 
 #define NGX_RTMP_COMPLIANCE_UID_MAX       128
 
-#define NGX_RTMP_COMPLIANCE_UID_MAX       128
-
 
 /* all orders of one target, e.g. "person:9f2c" */
 
@@ -125,6 +134,14 @@ typedef struct {
 #define NGX_RTMP_COMPLIANCE_S_KID       9
 #define NGX_RTMP_COMPLIANCE_S_ADDR      10
 #define NGX_RTMP_COMPLIANCE_S_MAX       11
+
+
+/* a session's subjects after a refresh: one allocation */
+
+typedef struct {
+    u_short                         len[NGX_RTMP_COMPLIANCE_S_MAX];
+    u_char                          data[1];
+} ngx_rtmp_compliance_subjects_t;
 
 
 /* a room with a live publisher or players: "app/room" */
@@ -163,6 +180,25 @@ struct ngx_rtmp_compliance_session_s {
     u_char                          takeover;    /* its room may be taken
                                                     over by the person */
     ngx_uint_t                      warn;        /* warnings to send */
+
+    /* the token, and its refreshes through the API (sessions/ID/token) */
+    time_t                          exp;         /* 0: none */
+    time_t                          iat;         /* 0: none */
+    ngx_uint_t                      refreshed;   /* how many times */
+    void                           *app_conf;    /* its application's, */
+    void                           *cycle;       /* of this cycle */
+    u_char                          hash[NGX_RTMP_COMPLIANCE_HASH_LEN + 1];
+    void                           *subjects;    /* _subjects_t of the
+                                                    last refresh, NULL:
+                                                    data */
+
+    /* a reverify order: refreshed with a token issued since, or dropped */
+    uint64_t                        reverify;    /* the order, 0: none */
+    time_t                          reverify_since;     /* its created */
+    uint64_t                        reverify_ms;        /* the deadline,
+                                                           epoch ms */
+    ngx_uint_t                      reverify_told;      /* warnings due */
+
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
     u_short                         tier_len;
     u_short                         len[NGX_RTMP_COMPLIANCE_S_MAX];
@@ -298,6 +334,8 @@ ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_expired_locked(
     ngx_rtmp_compliance_zone_t *zone, time_t now);
 ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_match_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_str_t *subjects, time_t now);
+ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_reverify_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_str_t *subjects, time_t now);
 ngx_rtmp_compliance_session_t *ngx_rtmp_compliance_session_find_locked(
     ngx_rtmp_compliance_zone_t *zone, uint64_t id);
 ngx_rtmp_compliance_session_t *ngx_rtmp_compliance_session_add_locked(
@@ -307,6 +345,9 @@ void ngx_rtmp_compliance_session_delete_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss);
 void ngx_rtmp_compliance_session_get(ngx_rtmp_compliance_session_t *ss,
     ngx_uint_t n, ngx_str_t *s);
+ngx_int_t ngx_rtmp_compliance_session_set_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
+    ngx_str_t *subjects);
 ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_find_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_str_t *app, ngx_str_t *room);
 void ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,

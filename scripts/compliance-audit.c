@@ -3502,6 +3502,8 @@ ca_put_extra(FILE *f, ca_record_t *rec, json_t *j)
         { NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER, 1,
           "{action} {target} order={order} until={until} reason={reason}" },
         { NGX_RTMP_COMPLIANCE_AUDIT_EV_WARN_SENT, 0, "order={order}" },
+        { NGX_RTMP_COMPLIANCE_AUDIT_EV_SESSION_REFRESH, 0,
+          "old_jti={old_jti} jti={jti} exp={exp}" },
         { NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE, 0, "{path} size={size}" },
         { NGX_RTMP_COMPLIANCE_AUDIT_EV_GAP, 0, "lost={lost}" },
         { NGX_RTMP_COMPLIANCE_AUDIT_EV_START, 0, "pid={pid}" },

@@ -31,35 +31,6 @@ sub actor_location {
 }
 
 
-# the records of the audit log in DIR, decoded, in their order
-
-sub audit_records {
-    my ($dir) = @_;
-    opendir my $dh, $dir or return ();
-    my @segs = sort grep { /^audit-.*\.jsonl\z/ } readdir $dh;
-    closedir $dh;
-    my @r;
-    for my $seg (@segs) {
-        for my $line (split /\n/, slurp("$dir/$seg")) {
-            my $j = eval { JSON::PP->new->utf8->decode($line) } or next;
-            push @r, $j;
-        }
-    }
-    return @r;
-}
-
-sub audit_event {
-    my ($dir, $event, $cond) = @_;
-    my @r;
-    wait_for(sub {
-        @r = grep { $_->{event} eq $event && $cond->($_) }
-             audit_records($dir);
-        return @r;
-    }, 10);
-    return $r[0];
-}
-
-
 # a refused change: 403 actor_required as JSON, nothing changed
 
 sub refused_change {
@@ -86,41 +57,8 @@ sub refused_change {
 # a redis-server of this file, for TEST 5 (none: that block checks
 # nothing but says so)
 
-our $RedisPort = free_port();
-our $RedisDir = servroot() . '/redis';
-our $Redis = -x '/usr/bin/redis-server' && -x '/usr/bin/redis-cli';
-$ENV{TEST_NGINX_REDIS_PORT} = $RedisPort;
-
-sub redis {
-    open(my $fh, '-|', 'redis-cli', '-h', '127.0.0.1', '-p', $RedisPort, @_)
-        or return '';
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    chomp $out;
-    return $out;
-}
-
-if ($Redis) {
-    mkdir $RedisDir;
-    system('/usr/bin/redis-server', '--port', $RedisPort, '--bind',
-           '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize',
-           'yes', '--pidfile', "$RedisDir/redis.pid", '--dir', $RedisDir,
-           '--logfile', "$RedisDir/redis.log") == 0
-        && wait_for(sub { redis('PING') eq 'PONG' }, 10)
-        or $Redis = 0;
-}
-
-our $MainPid = $$;
-our ($RedisPid) = (slurp("$RedisDir/redis.pid") // '') =~ /(\d+)/;
-
-END {
-    if ($$ == $MainPid && $RedisPid && kill 0, $RedisPid) {
-        kill 'TERM', $RedisPid;
-        wait_for(sub { !kill 0, $RedisPid }, 5);
-        kill 'KILL', $RedisPid if kill 0, $RedisPid;
-    }
-}
+our $Redis = defined redis_server();
+$ENV{TEST_NGINX_REDIS_PORT} = redis_server() // 0;
 
 run_tests();
 

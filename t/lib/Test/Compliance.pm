@@ -107,7 +107,8 @@ package Test::Compliance;
 #
 # Helpers the test files share: api(METHOD, PATH, DATA) (the control
 # API), sessions(), find_sessions(FIELD => VALUE), wait_sessions(N),
-# order(%order), metrics(); stream(ROOM or APP/ROOM, %claims),
+# order(%order), metrics(), audit_records(DIR), audit_event(DIR, EVENT,
+# COND), redis_server(), redis(ARGS); stream(ROOM or APP/ROOM, %claims),
 # room_token(ROOM, %claims), publisher(TARGET, %claims), player(TARGET,
 # MS), once(MODE, TARGET, @args), refused(MODE, TARGET, @args),
 # wait_output(RUN, TEXT), wait_log(TEXT); claims(%changes) (the default
@@ -188,6 +189,10 @@ our @EXPORT = qw(
     refused
     order
     metrics
+    audit_records
+    audit_event
+    redis_server
+    redis
     wait_sessions
     zone_conf
     tiers
@@ -783,6 +788,98 @@ sub metrics {
     }
 
     return \%m;
+}
+
+
+# audit_records(DIR): the records of the audit log in DIR, decoded, in
+# their order; audit_event(DIR, EVENT, COND): the first record of EVENT
+# for which COND($record) is true, waited for (10 s), or undef
+
+sub audit_records {
+    my ($dir) = @_;
+    opendir my $dh, $dir or return ();
+    my @segs = sort grep { /^audit-.*\.jsonl\z/ } readdir $dh;
+    closedir $dh;
+    my @r;
+    for my $seg (@segs) {
+        for my $line (split /\n/, slurp("$dir/$seg")) {
+            my $j = eval { JSON::PP->new->utf8->decode($line) } or next;
+            push @r, $j;
+        }
+    }
+    return @r;
+}
+
+sub audit_event {
+    my ($dir, $event, $cond) = @_;
+    my @r;
+    wait_for(sub {
+        @r = grep { $_->{event} eq $event && $cond->($_) }
+             audit_records($dir);
+        return @r;
+    }, 10);
+    return $r[0];
+}
+
+
+# redis_server(): the port of a redis-server of this test file (on a
+# free port, no persistence, in the servroot's redis/, stopped at the
+# file's end, by its pid), started at the first call; undef where
+# redis-server is not installed or does not start.  redis(ARGS...): the
+# output of redis-cli ARGS against it
+
+my %Redis;          # port, pid, owner (the process that started it)
+
+sub redis_server {
+    return $Redis{port} if exists $Redis{port};
+
+    $Redis{port} = undef;
+
+    return undef unless -x '/usr/bin/redis-server' && -x '/usr/bin/redis-cli';
+
+    my $port = free_port();
+    my $dir = servroot() . '/redis';
+    File::Path::mkpath($dir);
+
+    system('/usr/bin/redis-server', '--port', $port, '--bind', '127.0.0.1',
+           '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
+           '--pidfile', "$dir/redis.pid", '--dir', $dir,
+           '--logfile', "$dir/redis.log") == 0
+        or return undef;
+
+    $Redis{port} = $port;
+    $Redis{owner} = $$;
+
+    my $up = wait_for(sub { redis('PING') eq 'PONG' }, 10);
+    ($Redis{pid}) = (slurp("$dir/redis.pid") // '') =~ /(\d+)/;
+
+    unless ($up) {
+        _redis_stop();
+        return $Redis{port} = undef;
+    }
+
+    return $port;
+}
+
+sub redis {
+    return '' unless $Redis{port};
+    open(my $fh, '-|', '/usr/bin/redis-cli', '-h', '127.0.0.1', '-p',
+         $Redis{port}, @_)
+        or return '';
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\n\z//;     # chomp() cuts nothing with $/ undefined
+    return $out;
+}
+
+sub _redis_stop {
+    my $pid = $Redis{pid};
+    return unless $Redis{owner} && $Redis{owner} == $$;
+    return unless $pid && kill 0, $pid;
+    kill 'TERM', $pid;
+    wait_for(sub { !kill 0, $pid }, 5);
+    kill 'KILL', $pid if kill 0, $pid;
 }
 
 
@@ -1788,6 +1885,7 @@ sub _cleanup {
 END {
     # a test file that died must not leave nginx or clients behind
     kill 'KILL', map { $_->{pid} } @Background if @Background;
+    _redis_stop();
     if ($NginxPid && alive($NginxPid)) {
         my @workers = map { $_->{pid} } _workers($NginxPid);
         kill 'QUIT', $NginxPid;
