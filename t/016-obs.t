@@ -16,7 +16,7 @@
 #
 # Without obs, Xvfb or python3, or when OBS does not start (no OpenGL),
 # the file says why and skips, unless OBS_REQUIRED=1 (.ci/run): then it
-# fails.  Debian packages: obs-studio, xvfb.
+# fails.  Debian packages: obs-studio, xvfb, python3.
 
 use strict;
 use warnings;
@@ -526,7 +526,9 @@ sub {
 
 
 === TEST 4: the longest token OBS gets through, in its stream key and in its server URL
---- rtmp_config eval: zone_conf() . "compliance_admission_timeout 500ms;\n"
+--- rtmp_config eval
+zone_conf() . 'compliance_admission_timeout '
+            . 500 * $Test::Compliance::Slow . "ms;\n"
 --- post_check eval
 sub {
     # HS256 with the default claims and a padding claim: 490 characters
