@@ -25,6 +25,10 @@ CC          ?= cc
 PROVE_JOBS  ?= 2
 TEST_FILES  ?= t/
 
+# OBS_REQUIRED=1 (.ci/run): t/016-obs.t fails instead of skipping when
+# OBS Studio cannot run headless here
+export OBS_REQUIRED
+
 # Debian packages: DEMO_PACKAGES build the module and the tools and run
 # the demo (make run); TEST_PACKAGES are the rest the suite, the fuzzers
 # and the sanitizer builds use (make test, test-static, fuzz)
@@ -36,7 +40,8 @@ TEST_PACKAGES = debhelper dpkg-dev perl libtest-base-perl \
                 chromium chromium-driver fonts-wqy-microhei \
                 gstreamer1.0-tools gstreamer1.0-plugins-base \
                 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-                gstreamer1.0-plugins-ugly prometheus
+                gstreamer1.0-plugins-ugly prometheus \
+                obs-studio xvfb python3
 DEB_PACKAGES  = $(DEMO_PACKAGES) $(TEST_PACKAGES)
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html

@@ -15,7 +15,7 @@
  *
  *   OP bit 0     0: publish/play (stream name), 1: connect
  *   OP bit 1     1: a small name buffer of SIZE bytes (0..255) instead
- *                   of the module's (NAME_MAX, 2 * NAME_MAX for connect)
+ *                   of the module's (NAME_MAX, 4 * NAME_MAX for connect)
  *   OP bits 2-3  how BODY is split into buffers:
  *                   0: K (0..15) buffers of LEN1..LENK bytes (0 gives an
  *                      empty buffer), then one with the rest
@@ -317,20 +317,21 @@ fuzz_stream_name(fuzz_chain_t *c, const u_char *body, size_t len,
 }
 
 
-/* connect: the token in tcUrl's query, then in app's */
+/* connect: app, tcUrl, swfUrl, pageUrl, the token in the query of each */
 
 static void
 fuzz_connect(fuzz_chain_t *c, const u_char *body, size_t len, u_char *buf,
     size_t bsize, u_char *expect)
 {
+    size_t                     part;
     ngx_int_t                  rc;
-    ngx_str_t                  app, tc_url, args;
-    ngx_rtmp_compliance_amf_t  at[2];
+    ngx_str_t                  v[NGX_RTMP_COMPLIANCE_CONNECT_N], args;
+    ngx_uint_t                 i;
+    ngx_rtmp_compliance_amf_t  at[NGX_RTMP_COMPLIANCE_CONNECT_N];
 
     ngx_memzero(at, sizeof(at));
 
-    rc = ngx_rtmp_compliance_amf_connect(c->chain, buf, bsize, &app,
-                                         &tc_url, at);
+    rc = ngx_rtmp_compliance_amf_connect(c->chain, buf, bsize, v, at);
 
     FUZZ_CHECK(rc == NGX_OK || rc == NGX_DECLINED || rc == NGX_ERROR,
                "amf_connect returned %ld", (long) rc);
@@ -339,25 +340,22 @@ fuzz_connect(fuzz_chain_t *c, const u_char *body, size_t len, u_char *buf,
         return;
     }
 
-    if (app.len) {
-        fuzz_check_read(c, body, len, &app, buf, bsize / 2, &at[0]);
+    part = bsize / NGX_RTMP_COMPLIANCE_CONNECT_N;
+
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_CONNECT_N; i++) {
+        if (v[i].len) {
+            fuzz_check_read(c, body, len, &v[i], buf + i * part, part,
+                            &at[i]);
+        }
     }
 
-    if (tc_url.len) {
-        fuzz_check_read(c, body, len, &tc_url, buf + bsize / 2, bsize / 2,
-                        &at[1]);
-    }
+    /* the redactions could overlap only if they were wrong */
 
-    /* the two redactions could overlap only if they were wrong */
-
-    if (tc_url.len) {
-        fuzz_query(&tc_url, &args);
-        fuzz_redact(c, expect, len, &tc_url, &at[1], &args);
-    }
-
-    if (app.len) {
-        fuzz_query(&app, &args);
-        fuzz_redact(c, expect, len, &app, &at[0], &args);
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_CONNECT_N; i++) {
+        if (v[i].len) {
+            fuzz_query(&v[i], &args);
+            fuzz_redact(c, expect, len, &v[i], &at[i], &args);
+        }
     }
 }
 
@@ -380,7 +378,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    bsize = (op & 1) ? 2 * NGX_RTMP_COMPLIANCE_NAME_MAX
+    bsize = (op & 1) ? NGX_RTMP_COMPLIANCE_CONNECT_N
+                       * NGX_RTMP_COMPLIANCE_NAME_MAX
                      : NGX_RTMP_COMPLIANCE_NAME_MAX;
 
     if (op & 2) {

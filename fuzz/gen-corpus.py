@@ -170,6 +170,11 @@ def gen_amf(token):
               True)
     amf_seeds("connect-app-number",
               a_num(1) + a_obj([("app", a_num(1))]), True)
+    amf_seeds("connect-page-url",
+              a_num(1) + a_obj([("app", a_str("live")), ("swfUrl", b"\x06"),
+                                ("tcUrl", a_str(url)),
+                                ("pageUrl", a_str("https://h/p?token=pq"))]),
+              True)
     amf_seeds("connect-no-end",
               a_num(1) + a_obj([("app", a_str("live"))], end=False), True)
     amf_seeds("connect-twice",

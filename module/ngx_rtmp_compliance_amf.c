@@ -9,11 +9,12 @@
  * two changes the module makes to them in place, byte for byte: a token
  * is redacted, and strings are scrubbed for nginx-rtmp's log lines.
  *
- * nginx-rtmp copies stream names, their arguments, app and tcUrl into
- * 256-byte buffers; tokens are longer.  This reader walks the message's
- * chain without moving any buffer position, so nginx-rtmp's own handler
- * that runs after ours reads the same bytes.  Every length is checked
- * against what is left in the message and nesting is bounded.
+ * nginx-rtmp copies stream names, their arguments, app, tcUrl, swfUrl
+ * and pageUrl into 256-byte buffers; tokens are longer.  This reader
+ * walks the message's chain without moving any buffer position, so
+ * nginx-rtmp's own handler that runs after ours reads the same bytes.
+ * Every length is checked against what is left in the message and
+ * nesting is bounded.
  */
 
 
@@ -426,25 +427,35 @@ ngx_rtmp_compliance_amf_stream_name(ngx_chain_t *in, u_char *buf,
 
 
 /*
- * connect: transaction id, command object; "app" and "tcUrl" are taken
- * from the command object, each into its half of buf, their places in
- * the message into at[0] and at[1]
+ * connect: transaction id, command object; its strings app, tcUrl,
+ * swfUrl and pageUrl (NGX_RTMP_COMPLIANCE_CONNECT_*) are taken into v[],
+ * each into its part of buf (size / NGX_RTMP_COMPLIANCE_CONNECT_N
+ * bytes), their places in the message into at[].  app and tcUrl must be
+ * strings; a swfUrl or pageUrl of another type is passed over.
  */
 
 ngx_int_t
 ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
-    ngx_str_t *app, ngx_str_t *tc_url, ngx_rtmp_compliance_amf_t *at)
+    ngx_str_t *v, ngx_rtmp_compliance_amf_t *at)
 {
     u_char                     type, name[8];
-    size_t                     n, half;
+    size_t                     n, part;
     ngx_int_t                  rc;
-    ngx_str_t                 *dst;
-    ngx_rtmp_compliance_amf_t  a;
+    ngx_uint_t                 i;
+    ngx_rtmp_compliance_amf_t  a, value;
 
-    ngx_str_null(app);
-    ngx_str_null(tc_url);
+    static ngx_str_t           names[NGX_RTMP_COMPLIANCE_CONNECT_N] = {
+        ngx_string("app"),
+        ngx_string("tcUrl"),
+        ngx_string("swfUrl"),
+        ngx_string("pageUrl")
+    };
 
-    half = size / 2;
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_CONNECT_N; i++) {
+        ngx_str_null(&v[i]);
+    }
+
+    part = size / NGX_RTMP_COMPLIANCE_CONNECT_N;
 
     if (ngx_rtmp_compliance_amf_start(&a, in) != NGX_OK
         || ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK)
@@ -471,25 +482,45 @@ ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
             return NGX_OK;
         }
 
-        dst = NULL;
+        i = NGX_RTMP_COMPLIANCE_CONNECT_N;
 
-        if (n == 3 || n == 5) {
+        if (n <= sizeof(name)) {
             if (ngx_rtmp_compliance_amf_get(&a, name, n) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            if (n == 3 && ngx_strncmp(name, "app", 3) == 0) {
-                dst = app;
-
-            } else if (n == 5 && ngx_strncmp(name, "tcUrl", 5) == 0) {
-                dst = tc_url;
+            for (i = 0; i < NGX_RTMP_COMPLIANCE_CONNECT_N; i++) {
+                if (n == names[i].len
+                    && ngx_strncmp(name, names[i].data, n) == 0)
+                {
+                    break;
+                }
             }
 
         } else if (ngx_rtmp_compliance_amf_get(&a, NULL, n) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        if (dst == NULL) {
+        value = a;
+
+        if (i < NGX_RTMP_COMPLIANCE_CONNECT_N
+            && ngx_rtmp_compliance_amf_get(&value, &type, 1) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (i < NGX_RTMP_COMPLIANCE_CONNECT_N
+            && type != NGX_RTMP_AMF0_STRING
+            && type != NGX_RTMP_AMF0_LONG_STRING)
+        {
+            if (i <= NGX_RTMP_COMPLIANCE_CONNECT_TC_URL) {
+                return NGX_ERROR;
+            }
+
+            i = NGX_RTMP_COMPLIANCE_CONNECT_N;
+        }
+
+        if (i == NGX_RTMP_COMPLIANCE_CONNECT_N) {
             if (ngx_rtmp_compliance_amf_skip(&a, 1, 0) != NGX_OK) {
                 return NGX_ERROR;
             }
@@ -497,20 +528,10 @@ ngx_rtmp_compliance_amf_connect(ngx_chain_t *in, u_char *buf, size_t size,
             continue;
         }
 
-        if (ngx_rtmp_compliance_amf_get(&a, &type, 1) != NGX_OK) {
-            return NGX_ERROR;
-        }
+        a = value;
 
-        if (type != NGX_RTMP_AMF0_STRING
-            && type != NGX_RTMP_AMF0_LONG_STRING)
-        {
-            return NGX_ERROR;
-        }
-
-        rc = ngx_rtmp_compliance_amf_string(&a, type,
-                                            dst == app ? buf : buf + half,
-                                            half, dst,
-                                            dst == app ? &at[0] : &at[1]);
+        rc = ngx_rtmp_compliance_amf_string(&a, type, buf + i * part, part,
+                                            &v[i], &at[i]);
         if (rc != NGX_OK) {
             return rc;
         }

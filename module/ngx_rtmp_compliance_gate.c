@@ -398,7 +398,11 @@ ngx_rtmp_compliance_deadline(ngx_event_t *ev)
 }
 
 
-/* keep the query parts of tcUrl and app: a token may come in them */
+/*
+ * keep the query parts of tcUrl and app: a token may come in them; and
+ * redact a token in any of app, tcUrl, swfUrl, pageUrl (OBS sends its
+ * server URL as both tcUrl and swfUrl), which nginx-rtmp logs
+ */
 
 static ngx_int_t
 ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
@@ -407,12 +411,20 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     u_char                     *p, *q;
     size_t                      len;
     ngx_int_t                   rc;
-    ngx_str_t                   app, tc_url, a[2], token;
-    ngx_uint_t                  i;
+    ngx_str_t                   v[NGX_RTMP_COMPLIANCE_CONNECT_N], token;
+    ngx_str_t                   a[NGX_RTMP_COMPLIANCE_CONNECT_N];
+    ngx_uint_t                  i, k;
     ngx_rtmp_compliance_ctx_t  *ctx;
-    ngx_rtmp_compliance_amf_t   at[2];
+    ngx_rtmp_compliance_amf_t   at[NGX_RTMP_COMPLIANCE_CONNECT_N];
 
-    static u_char               buf[2 * NGX_RTMP_COMPLIANCE_NAME_MAX];
+    /* the queries the token is looked for in, in this order */
+    static ngx_uint_t           from[] = {
+        NGX_RTMP_COMPLIANCE_CONNECT_TC_URL,
+        NGX_RTMP_COMPLIANCE_CONNECT_APP
+    };
+
+    static u_char               buf[NGX_RTMP_COMPLIANCE_CONNECT_N
+                                    * NGX_RTMP_COMPLIANCE_NAME_MAX];
 
     if (s->connection->tcp_nodelay == NGX_TCP_NODELAY_UNSET) {
         (void) ngx_tcp_nodelay(s->connection);
@@ -425,8 +437,7 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     /* nginx-rtmp logs app, flashVer, swfUrl, tcUrl, pageUrl as they are */
     ngx_rtmp_compliance_amf_scrub(in);
 
-    rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), &app, &tc_url,
-                                         at);
+    rc = ngx_rtmp_compliance_amf_connect(in, buf, sizeof(buf), v, at);
 
     if (rc == NGX_DECLINED) {
         /* a token there would be too long: publish and play will say so */
@@ -445,25 +456,33 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
         return NGX_OK;
     }
 
-    len = 0;
-    ngx_str_null(&a[0]);
-    ngx_str_null(&a[1]);
+    for (i = 0; i < NGX_RTMP_COMPLIANCE_CONNECT_N; i++) {
+        ngx_str_null(&a[i]);
 
-    p = tc_url.len ? ngx_strlchr(tc_url.data, tc_url.data + tc_url.len, '?')
-                   : NULL;
-    if (p) {
-        a[0].data = p + 1;
-        a[0].len = tc_url.data + tc_url.len - a[0].data;
-    }
+        p = v[i].len ? ngx_strlchr(v[i].data, v[i].data + v[i].len, '?')
+                     : NULL;
+        if (p == NULL) {
+            continue;
+        }
 
-    p = app.len ? ngx_strlchr(app.data, app.data + app.len, '?') : NULL;
-    if (p) {
-        a[1].data = p + 1;
-        a[1].len = app.data + app.len - a[1].data;
+        a[i].data = p + 1;
+        a[i].len = v[i].data + v[i].len - a[i].data;
+
+        /* the message's bytes: v[] is a copy */
+        if (ngx_rtmp_compliance_arg(&a[i], &ngx_rtmp_compliance_token_arg,
+                                    &token))
+        {
+            ngx_rtmp_compliance_amf_redact(&at[i], token.data - v[i].data,
+                                           token.len);
+        }
     }
 
     /* empty queries count for nothing */
-    len = (a[0].len ? a[0].len + 1 : 0) + (a[1].len ? a[1].len + 1 : 0);
+    len = 0;
+
+    for (k = 0; k < sizeof(from) / sizeof(from[0]); k++) {
+        len += a[from[k]].len ? a[from[k]].len + 1 : 0;
+    }
 
     if (len == 0) {
         return NGX_OK;
@@ -481,25 +500,14 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ctx->connect_args.data = q;
 
-    for (i = 0; i < 2; i++) {
-        if (a[i].len) {
-            q = ngx_cpymem(q, a[i].data, a[i].len);
+    for (k = 0; k < sizeof(from) / sizeof(from[0]); k++) {
+        if (a[from[k]].len) {
+            q = ngx_cpymem(q, a[from[k]].data, a[from[k]].len);
             *q++ = '&';
         }
     }
 
     ctx->connect_args.len = q - ctx->connect_args.data - 1;
-
-    for (i = 0; i < 2; i++) {
-        if (ngx_rtmp_compliance_arg(&a[i], &ngx_rtmp_compliance_token_arg,
-                                    &token))
-        {
-            ngx_rtmp_compliance_amf_redact(&at[1 - i],
-                                           token.data - (i ? app.data
-                                                           : tc_url.data),
-                                           token.len);
-        }
-    }
 
     return NGX_OK;
 }

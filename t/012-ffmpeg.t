@@ -252,3 +252,21 @@ sub {
 }
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: a token in swfUrl is redacted too (OBS sends its server URL as tcUrl and swfUrl)
+--- post_check eval
+sub {
+    my $t = tok(alg => 'RS256', claims => { jti => 'swf-1' });
+    my ($rc, $err) = ffmpeg(url("?token=$t/room1"),
+                            '-rtmp_swfurl', url("?token=$t"));
+    is($rc, 0, 'ffmpeg exits 0') or diag($err);
+    ok(wait_log(qr/compliance: publish accepted, .*jti: "swf-1"/, 5),
+       'the accepted log line');
+    like(error_log_text(), qr/connect: app='live' args='token=x{20,}' .*swf_url='rtmp:\/\/[^']*\?token=x{20,}' tc_url='rtmp:\/\/[^']*\?token=x{20,}'/,
+         'nginx-rtmp sees the token redacted in swf_url and tc_url');
+    no_leak();
+}
+--- no_error_log
+[error]

@@ -113,7 +113,10 @@ package Test::Compliance;
 # MS), once(MODE, TARGET, @args), refused(MODE, TARGET, @args),
 # wait_output(RUN, TEXT), wait_log(TEXT); claims(%changes) (the default
 # claims as JSON), token_defaults(%opts), sign_token(@args), hash12(TOKEN),
-# hs_secret(KEYFILE);
+# hs_secret(KEYFILE); for the third-party client tests: kept_token(%opts)
+# (token(), remembered), no_token_leak() (a test per kept token: it is
+# not in the block's error log), wait_accepted(TOKEN) (the accepted line
+# of the default publish claims with that token);
 # slurp(PATH), spew(PATH, TEXT), free_port(), alive(PID), listening(PORT),
 # nginx_command().
 
@@ -182,6 +185,9 @@ our @EXPORT = qw(
     hash12
     hs_secret
     room_token
+    kept_token
+    no_token_leak
+    wait_accepted
     stream
     publisher
     player
@@ -451,13 +457,18 @@ sub _read_file {
 }
 
 
+# _spawn(CMD, OUT, ERR, PGRP): runs CMD with stdout in OUT, stderr in ERR
+# (or OUT); with PGRP, in process group PGRP (0: a new one it leads, so
+# that killing -PID stops it and all it started); returns the pid
+
 sub _spawn {
-    my ($cmd, $out, $err) = @_;
+    my ($cmd, $out, $err, $pgrp) = @_;
 
     my $pid = fork;
     die "fork: $!\n" unless defined $pid;
 
     if ($pid == 0) {
+        POSIX::setpgid(0, $pgrp) or POSIX::_exit(127) if defined $pgrp;
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $out or POSIX::_exit(127);
         open STDERR, '>', defined $err ? $err : $out or POSIX::_exit(127);
@@ -2041,6 +2052,43 @@ sub hs_secret {
 sub room_token {
     my ($room, %claims) = @_;
     return token(claims => { room => $room, %claims });
+}
+
+
+# kept_token(OPTIONS): token(OPTIONS), kept for no_token_leak()
+
+my @KeptTokens;
+
+sub kept_token {
+    my $t = token(@_);
+    push @KeptTokens, $t;
+    return $t;
+}
+
+
+# no_token_leak(): a test for each kept token: its first 40 characters
+# are not in the block's error log
+
+sub no_token_leak {
+    my $log = error_log_text();
+
+    for my $t (@KeptTokens) {
+        Test::More::ok(index($log, substr($t, 0, 40)) < 0,
+                       'token ' . hash12($t) . ' is not in the error log');
+    }
+}
+
+
+# wait_accepted(TOKEN, SECONDS): the error log has the accepted line of a
+# publish of live/room1 with the default claims and TOKEN (5 s at most)
+
+sub wait_accepted {
+    my ($token, $secs) = @_;
+
+    my $hash = hash12($token);
+
+    return wait_log(qr/\[info\] .*compliance: publish accepted, app: "live", room: "room1", host: "host1", person: "person1", .*token: "sha256:$hash"/,
+                    $secs || 5);
 }
 
 
