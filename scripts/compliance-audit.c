@@ -96,6 +96,7 @@
 
 #define CA_FIELDS_MAX       64      /* fields of a record on the fast path */
 #define CA_NODE_MAX         256     /* bytes of a node name compared */
+#define CA_WITNESS_NODE     64      /* the writer's node=, at most */
 
 #define CA_T_STRING         1
 #define CA_T_INT            2
@@ -253,6 +254,7 @@ typedef enum {
 #define CA_TIMESTAMP        0x20
 
 #define CA_OPTS_MAX         24
+#define CA_WITNESS_MAX      16      /* --witness DIR, at most */
 #define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
@@ -275,6 +277,8 @@ typedef struct {
     const char         *tsa;
     const char         *tsa_ca;
     const char         *pubkey;
+    const char         *witness[CA_WITNESS_MAX];   /* --witness, each */
+    size_t              nwitness;
 
     unsigned char       quiet;
     unsigned char       recordings;
@@ -355,6 +359,32 @@ typedef struct {
 } ca_sign_t;
 
 
+/* a witness record of another chain: (seq, hash) of the node signed */
+typedef struct {
+    int64_t             seq;
+    u_char              hash[CA_HEX_LEN];
+    u_char              node[CA_WITNESS_NODE];
+    size_t              node_len;
+    size_t              dir;        /* its --witness */
+    char                seg[32];    /* where it is */
+    uint64_t            line;
+} ca_witness_t;
+
+
+/* what verify --witness collects: see ca_witness_load() */
+typedef struct {
+    ca_witness_t       *w;          /* by seq */
+    size_t              n;
+    size_t              nalloc;
+    size_t              next;       /* the first not yet compared */
+    size_t              matched;
+    size_t              pruned;     /* before the chain's first record */
+    size_t              others;     /* witnesses of other keys */
+    int64_t             through;    /* the last seq matched */
+    const char        **dirs;
+} ca_witnesses_t;
+
+
 /* seal's state; see ca_seal_pass() */
 typedef struct {
     int64_t             from;
@@ -365,8 +395,13 @@ typedef struct {
     u_char              prev[CA_HEX_LEN];
     u_char              last_hash[CA_HEX_LEN];
     char                error[CA_WHY_LEN * 2];  /* first damage seen */
+    int64_t             cover_seq;  /* the first checkpoint after it */
+    u_char              cover_hash[CA_HEX_LEN];
     unsigned            started:1;
     unsigned            pending:1;  /* damage after the range's end */
+    unsigned            covered:1;  /* cover_seq found */
+    unsigned            signing:1;  /* a checkpoint seen: the log is
+                                       signed */
 } ca_seal_t;
 
 
@@ -514,6 +549,16 @@ static const u_char *ca_rec_str(ca_record_t *rec, const char *key,
     size_t *len);
 static int ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why);
 static int ca_sign_done(ca_sign_t *s, int quiet);
+static int ca_sign_check(ca_sign_t *s, const u_char *node, size_t node_len,
+    int64_t sseq, const u_char *shash, const u_char *sig);
+static int ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s,
+    const char **dirs, size_t n);
+static int ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
+    size_t dir, const char *seg, uint64_t line, char *why);
+static int ca_witness_cmp(const void *a, const void *b);
+static int ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why);
+static int ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c,
+    ca_stats_t *st, int quiet);
 
 #ifdef COMPLIANCE_AUDIT_FUZZ
 #define main  compliance_audit_main
@@ -552,7 +597,8 @@ static const struct {
     { "out", CA_ARG(out), CA_SEAL },
     { "recordings", CA_FLAG(recordings), CA_VERIFY },
     { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY },
-    { "pubkey", CA_ARG(pubkey), CA_VERIFY },
+    { "pubkey", CA_ARG(pubkey), CA_VERIFY | CA_EXCERPT },
+    { "witness", CA_ARG(witness), CA_VERIFY },
     { "tsa", CA_ARG(tsa), CA_TIMESTAMP },
     { "help", CA_FLAG(help), ~0u },
     { NULL, 0, 0, 0 }
@@ -796,6 +842,17 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
 
         if (c < 0 || c >= CA_OPTS_MAX || ca_options[c].name == NULL) {
             return ca_usage_error("%s: bad option", cmd);
+        }
+
+        if (ca_options[c].offset == offsetof(ca_opts_t, witness)) {
+            /* the one option given more than once */
+            if (o->nwitness == CA_WITNESS_MAX) {
+                return ca_usage_error("%s: at most %d --witness", cmd,
+                                      CA_WITNESS_MAX);
+            }
+
+            o->witness[o->nwitness++] = optarg;
+            continue;
         }
 
         if (o->seen[c]) {
@@ -2772,6 +2829,7 @@ ca_cmd_verify(int argc, char **argv)
     ca_record_t     *rec;
     ca_sign_t        sg;
     ca_evidence_t    ev;
+    ca_witnesses_t   ws;
     struct timespec  t0, t1;
 
     rc = ca_parse_opts("verify", CA_VERIFY, argc, argv, &o);
@@ -2781,9 +2839,25 @@ ca_cmd_verify(int argc, char **argv)
     }
 
     memset(&sg, 0, sizeof(ca_sign_t));
+    memset(&ws, 0, sizeof(ca_witnesses_t));
+
+    if (o.nwitness && o.pubkey == NULL) {
+        return ca_usage_error("verify: --witness needs --pubkey (the public "
+                              "key of DIR's node)");
+    }
 
     if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
         return CA_USAGE;
+    }
+
+    if (o.nwitness) {
+        rc = ca_witness_load(&ws, &sg, o.witness, o.nwitness);
+
+        if (rc != CA_OK) {
+            EVP_PKEY_free(sg.pub);
+            free(ws.w);
+            return rc;
+        }
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -2891,6 +2965,10 @@ ca_cmd_verify(int argc, char **argv)
             goto bad;
         }
 
+        if (o.nwitness && ca_witness_note(&ws, rec, why) != 0) {
+            goto bad;
+        }
+
         ca_verify_note(&dir, seg, line, rec, &st);
         ca_chain_add(&chain, rec, seg, line);
         st.last_ts = rec->ts;
@@ -2929,6 +3007,11 @@ ca_cmd_verify(int argc, char **argv)
 
     if (o.pubkey) {
         rc = ca_sign_done(&sg, o.quiet);
+    }
+
+    if (o.nwitness) {
+        found = ca_witness_done(&ws, &chain, &st, o.quiet);
+        rc = rc > found ? rc : found;
     }
 
     if (o.recordings) {
@@ -2970,6 +3053,7 @@ done:
     ca_dir_free(&dir);
     ca_evidence_free(&ev);
     EVP_PKEY_free(sg.pub);
+    free(ws.w);
 
     return rc;
 }
@@ -4086,7 +4170,7 @@ ca_cmd_seal(int argc, char **argv)
 {
     int          rc, fd;
     char         from_ts[CA_TS_BUF], to_ts[CA_TS_BUF];
-    char         now_ts[CA_TS_BUF], header[1024];
+    char         now_ts[CA_TS_BUF], header[1024], cover[160];
     size_t       n;
     ca_dir_t     dir;
     ca_opts_t    o;
@@ -4138,15 +4222,30 @@ ca_cmd_seal(int argc, char **argv)
     ca_format_ts(s.to - 1, to_ts);
     ca_format_ts((int64_t) time(NULL) * 1000, now_ts);
 
+    /* a signed log: the records up to the checkpoint that signs the range */
+    cover[0] = '\0';
+
+    if (s.covered) {
+        snprintf(cover, sizeof(cover), ",\"cover_seq\":%lld,"
+                 "\"cover_hash\":\"%.64s\"", (long long) s.cover_seq,
+                 s.cover_hash);
+
+    } else if (s.signing) {
+        fprintf(stderr, CA_PROG ": seal: warning: no checkpoint after seq "
+                "%lld yet: the excerpt's last records are not signed, "
+                "verify-excerpt --pubkey will refuse it; seal again after "
+                "the next checkpoint\n", (long long) s.last_seq);
+    }
+
     n = snprintf(header, sizeof(header),
                  "{\"sealed_from\":\"%s\",\"sealed_to\":\"%s\","
                  "\"first_seq\":%lld,\"last_seq\":%lld,\"prev\":\"%.64s\","
-                 "\"last_hash\":\"%.64s\",\"records\":%llu,"
+                 "\"last_hash\":\"%.64s\",\"records\":%llu%s,"
                  "\"sealed_at\":\"%s\",\"format\":\"" CA_EXCERPT_FORMAT
                  "\"}\n",
                  from_ts, to_ts, (long long) s.first_seq,
                  (long long) s.last_seq, s.prev, s.last_hash,
-                 (unsigned long long) s.records, now_ts);
+                 (unsigned long long) s.records, cover, now_ts);
 
     if (n >= sizeof(header)) {
         ca_dir_free(&dir);
@@ -4185,7 +4284,9 @@ ca_cmd_seal(int argc, char **argv)
     }
 
     if (check.records != s.records
-        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0)
+        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0
+        || (s.covered
+            && memcmp(check.cover_hash, s.cover_hash, CA_HEX_LEN) != 0))
     {
         rc = ca_error(CA_FAIL, "seal: the segments changed while they were "
                       "read; try again");
@@ -4300,7 +4401,9 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
             }
 
         } else {
-            if (out != -1 && rec->seq > s->last_seq) {
+            if (out != -1
+                && rec->seq > (s->covered ? s->cover_seq : s->last_seq))
+            {
                 goto done;
             }
 
@@ -4343,13 +4446,34 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
                 goto done;
             }
 
-            s->records++;
-            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+            if (rec->seq <= s->last_seq) {
+                s->records++;
+                memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+
+            } else {
+                memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
+            }
 
         } else if (in_range) {
             s->last_seq = rec->seq;
             s->records = (uint64_t) (rec->seq - s->first_seq + 1);
             memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+            s->covered = 0;
+
+        } else if (!s->covered
+                   && ca_span_is(rec->event, rec->event_len,
+                                 NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+        {
+            /* after the range: the checkpoint that signs it */
+            s->cover_seq = rec->seq;
+            memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
+            s->covered = 1;
+        }
+
+        if (ca_span_is(rec->event, rec->event_len,
+                       NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+        {
+            s->signing = 1;
         }
 
         continue;
@@ -4397,17 +4521,19 @@ ca_cmd_verify_excerpt(int argc, char **argv)
     int           rc;
     char          why[CA_WHY_LEN];
     size_t        i;
-    int64_t       from, to, unit, first_seq, last_seq, count;
+    int64_t       from, to, unit, first_seq, last_seq, count, end_seq;
     json_t       *h, *v;
     uint64_t      records;
     ca_opts_t     o;
+    ca_sign_t     sg;
+    u_char        at_last[CA_HEX_LEN];
     ca_link_e     lk;
     ca_walk_e     wr;
     ca_walk_t     w;
     ca_chain_t    chain;
     ca_read_e     rd;
     ca_record_t  *rec;
-    const char   *s, *prev, *last_hash;
+    const char   *s, *prev, *last_hash, *cover_hash;
 
     static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
                                       "last_hash", NULL };
@@ -4420,8 +4546,15 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         return rc;
     }
 
+    memset(&sg, 0, sizeof(ca_sign_t));
+
+    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
+        return CA_USAGE;
+    }
+
     if (ca_walk_file(&w, o.arg) != 0) {
         ca_walk_close(&w);
+        EVP_PKEY_free(sg.pub);
         return CA_USAGE;
     }
 
@@ -4503,6 +4636,27 @@ ca_cmd_verify_excerpt(int argc, char **argv)
 
     to += unit;
 
+    /* a signed log's excerpt goes on to the checkpoint that signs it */
+    end_seq = last_seq;
+    cover_hash = NULL;
+    v = json_object_get(h, "cover_seq");
+
+    if (v || json_object_get(h, "cover_hash")) {
+        cover_hash = json_string_value(json_object_get(h, "cover_hash"));
+
+        if (!json_is_integer(v) || json_integer_value(v) <= last_seq
+            || cover_hash == NULL || strlen(cover_hash) != CA_HEX_LEN
+            || !ca_is_hex((u_char *) cover_hash, CA_HEX_LEN))
+        {
+            snprintf(why, CA_WHY_LEN, "the header's cover_seq and "
+                     "cover_hash must be a seq after last_seq and 64 hex "
+                     "digits");
+            goto bad;
+        }
+
+        end_seq = json_integer_value(v);
+    }
+
     /* the excerpt's chain hangs from the header's first_seq and prev */
     memset(&chain, 0, sizeof(ca_chain_t));
 
@@ -4543,10 +4697,15 @@ ca_cmd_verify_excerpt(int argc, char **argv)
             goto bad;
         }
 
-        if (rec->seq > last_seq) {
+        if (rec->seq > end_seq) {
             snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
-                     "last_seq %lld", (long long) rec->seq,
-                     (long long) last_seq);
+                     "%s %lld", (long long) rec->seq,
+                     cover_hash ? "cover_seq" : "last_seq",
+                     (long long) end_seq);
+            goto bad;
+        }
+
+        if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
             goto bad;
         }
 
@@ -4559,7 +4718,11 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         }
 
         ca_chain_add(&chain, rec, 0, w.r.line);
-        records++;
+
+        if (rec->seq <= last_seq) {
+            records++;
+            memcpy(at_last, rec->hash, CA_HEX_LEN);
+        }
     }
 
     if (w.failed) {
@@ -4567,8 +4730,9 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         goto done;
     }
 
-    if (records != (uint64_t) count || chain.seq != last_seq
-        || memcmp(chain.hash, last_hash, CA_HEX_LEN) != 0)
+    if (records != (uint64_t) count || chain.seq != end_seq
+        || memcmp(at_last, last_hash, CA_HEX_LEN) != 0
+        || (cover_hash && memcmp(chain.hash, cover_hash, CA_HEX_LEN) != 0))
     {
         w.r.line++;
         snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
@@ -4589,11 +4753,31 @@ ca_cmd_verify_excerpt(int argc, char **argv)
                (long long) last_seq);
         printf("prev:       %s\n", prev);
         printf("last hash:  %s\n", last_hash);
-        printf("compare the last hash (and prev) with the hashes the "
-               "platform keeps outside the log\n");
+
+        if (cover_hash) {
+            printf("cover:      to the checkpoint seq %lld, hash %s\n",
+                   (long long) end_seq, cover_hash);
+        }
+
+        if (!o.pubkey) {
+            printf("compare the last hash (and prev) with the hashes the "
+                   "platform keeps outside the log\n");
+        }
     }
 
     rc = CA_OK;
+
+    if (o.pubkey) {
+        rc = ca_sign_done(&sg, o.quiet);
+
+        if (rc == CA_OK && sg.ck_seq < last_seq) {
+            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
+                          "seq %lld are not signed: no checkpoint after them "
+                          "in the excerpt (sealed before it was written?)",
+                          (long long) sg.ck_seq);
+        }
+    }
+
     goto done;
 
 bad:
@@ -4609,6 +4793,7 @@ done:
     }
 
     ca_walk_close(&w);
+    EVP_PKEY_free(sg.pub);
 
     return rc;
 }
@@ -5767,12 +5952,10 @@ ca_rec_str(ca_record_t *rec, const char *key, size_t *len)
 static int
 ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why)
 {
-    int             ok;
-    size_t          klen, hlen, slen, mlen;
+    size_t          klen, hlen, slen;
     int64_t         sseq, interval;
-    EVP_MD_CTX     *ctx;
     const u_char   *key, *shash, *sig;
-    u_char          raw[64], msg[CA_NODE_MAX + 96];
+    u_char          raw[64];
 
     if (!ca_span_is(rec->event, rec->event_len,
                     NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
@@ -5823,21 +6006,7 @@ ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why)
         return -1;
     }
 
-    memcpy(msg, rec->node, rec->node_len);
-    mlen = rec->node_len;
-    mlen += snprintf((char *) msg + mlen, sizeof(msg) - mlen, "\n%lld\n",
-                     (long long) sseq);
-    memcpy(msg + mlen, shash, CA_HEX_LEN);
-    mlen += CA_HEX_LEN;
-
-    ctx = EVP_MD_CTX_new();
-    ok = ctx != NULL
-         && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, s->pub) == 1
-         && EVP_DigestVerify(ctx, raw, 64, msg, mlen) == 1;
-    EVP_MD_CTX_free(ctx);
-    ERR_clear_error();
-
-    if (!ok) {
+    if (ca_sign_check(s, rec->node, rec->node_len, sseq, shash, sig) != 0) {
         snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: bad signature over "
                  "seq %lld, hash %.64s (key %s)", (long long) rec->seq,
                  (long long) sseq, shash, s->fp);
@@ -5892,6 +6061,308 @@ ca_sign_done(ca_sign_t *s, int quiet)
         printf("signed through seq %lld (%s); %llu record(s) follow the "
                "last checkpoint\n", (long long) s->signed_seq, s->ts_text,
                (unsigned long long) s->after);
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * the signature sig (128 hex digits) of "NODE\nSEQ\nHASH" with the
+ * --pubkey key: 0 good, -1 not (docs/audit.md)
+ */
+
+static int
+ca_sign_check(ca_sign_t *s, const u_char *node, size_t node_len,
+    int64_t sseq, const u_char *shash, const u_char *sig)
+{
+    int          ok;
+    size_t       mlen;
+    EVP_MD_CTX  *ctx;
+    u_char       raw[64], msg[CA_NODE_MAX + 96];
+
+    if (node_len > CA_NODE_MAX || ca_hex_decode(sig, 128, raw) != 0) {
+        return -1;
+    }
+
+    memcpy(msg, node, node_len);
+    mlen = node_len;
+    mlen += snprintf((char *) msg + mlen, sizeof(msg) - mlen, "\n%lld\n",
+                     (long long) sseq);
+    memcpy(msg + mlen, shash, CA_HEX_LEN);
+    mlen += CA_HEX_LEN;
+
+    ctx = EVP_MD_CTX_new();
+    ok = ctx != NULL
+         && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, s->pub) == 1
+         && EVP_DigestVerify(ctx, raw, 64, msg, mlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+
+    return ok ? 0 : -1;
+}
+
+
+/*
+ * verify --witness DIR2: the witness records of the other nodes' chains,
+ * those signed with the --pubkey key (this node's checkpoints), each
+ * signature checked; then sorted by seq for the walk of DIR.  A witness
+ * chain must itself be whole.  CA_OK, CA_FAIL (said) or CA_USAGE
+ */
+
+static int
+ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
+    size_t n)
+{
+    int          rc;
+    char         why[CA_WHY_LEN];
+    size_t       i;
+    ca_dir_t     dir;
+    ca_walk_t    w;
+    ca_walk_e    wr;
+    ca_link_e    lk;
+    ca_chain_t   chain;
+
+    ws->dirs = dirs;
+
+    for (i = 0; i < n; i++) {
+        rc = ca_dir_segments(dirs[i], &dir);
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        memset(&chain, 0, sizeof(ca_chain_t));
+        ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
+        rc = CA_OK;
+        why[0] = '\0';
+
+        while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+            lk = (wr == CA_WALK_DAMAGED) ? CA_LINK_PREV
+                                         : ca_chain_link(&chain, &w.rec);
+
+            if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+                if (wr != CA_WALK_DAMAGED) {
+                    ca_link_why(&chain, &w.rec, lk, why);
+
+                } else if (why[0] == '\0') {
+                    snprintf(why, CA_WHY_LEN, "not a whole record");
+                }
+
+                rc = ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s: the "
+                              "witness chain is damaged (verify it on its "
+                              "own)", dirs[i], ca_path(&dir, w.seg),
+                              (unsigned long long) w.r.line, why);
+                break;
+            }
+
+            ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
+
+            if (ca_span_is(w.rec.event, w.rec.event_len,
+                           NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS))
+            {
+                rc = ca_witness_add(ws, s, &w.rec, i, dir.segs[w.seg].name,
+                                    w.r.line, why);
+
+                if (rc != CA_OK) {
+                    if (rc == CA_FAIL) {
+                        ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s",
+                                 dirs[i], ca_path(&dir, w.seg),
+                                 (unsigned long long) w.r.line, why);
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        if (rc == CA_OK && w.failed) {
+            rc = CA_USAGE;
+        }
+
+        ca_walk_close(&w);
+        ca_dir_free(&dir);
+
+        if (rc != CA_OK) {
+            return rc;
+        }
+    }
+
+    if (ws->n) {
+        qsort(ws->w, ws->n, sizeof(ca_witness_t), ca_witness_cmp);
+    }
+
+    return CA_OK;
+}
+
+
+/* one witness record: kept if of the --pubkey key, its signature good */
+
+static int
+ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
+    size_t dir, const char *seg, uint64_t line, char *why)
+{
+    size_t         olen, klen, hlen, slen;
+    int64_t        sseq;
+    ca_witness_t  *w;
+    const u_char  *origin, *key, *shash, *sig;
+
+    origin = ca_rec_str(rec, "origin", &olen);
+    key = ca_rec_str(rec, "key", &klen);
+    shash = ca_rec_str(rec, "signed_hash", &hlen);
+    sig = ca_rec_str(rec, "sig", &slen);
+
+    if (origin == NULL || olen == 0 || olen > CA_WITNESS_NODE
+        || ca_rec_int(rec, "signed_seq", &sseq) != 0 || sseq < 1
+        || key == NULL || klen != 32 || shash == NULL || hlen != CA_HEX_LEN
+        || !ca_is_hex(shash, CA_HEX_LEN) || sig == NULL || slen != 128)
+    {
+        snprintf(why, CA_WHY_LEN, "witness seq %lld: bad field (it needs "
+                 "origin, signed_seq, signed_hash, key and sig)",
+                 (long long) rec->seq);
+        return CA_FAIL;
+    }
+
+    if (memcmp(key, s->fp, 32) != 0) {
+        /* another node's key */
+        ws->others++;
+        return CA_OK;
+    }
+
+    if (ca_sign_check(s, origin, olen, sseq, shash, sig) != 0) {
+        snprintf(why, CA_WHY_LEN, "witness seq %lld: bad signature: what it "
+                 "says node \"%.*s\" signed (seq %lld, hash %.64s) is not "
+                 "signed by key %s", (long long) rec->seq, (int) olen,
+                 origin, (long long) sseq, shash, s->fp);
+        return CA_FAIL;
+    }
+
+    if (ws->n == ws->nalloc) {
+        w = realloc(ws->w, (ws->nalloc ? 2 * ws->nalloc : 64)
+                           * sizeof(ca_witness_t));
+
+        if (w == NULL) {
+            return ca_error(CA_USAGE, "out of memory");
+        }
+
+        ws->w = w;
+        ws->nalloc = ws->nalloc ? 2 * ws->nalloc : 64;
+    }
+
+    w = &ws->w[ws->n++];
+
+    w->seq = sseq;
+    memcpy(w->hash, shash, CA_HEX_LEN);
+    memcpy(w->node, origin, olen);
+    w->node_len = olen;
+    w->dir = dir;
+    snprintf(w->seg, sizeof(w->seg), "%s", seg);
+    w->line = line;
+
+    return CA_OK;
+}
+
+
+static int
+ca_witness_cmp(const void *a, const void *b)
+{
+    const ca_witness_t  *x = a, *y = b;
+
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+
+/* a record of DIR against what was witnessed of it: 0, or -1 with why */
+
+static int
+ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why)
+{
+    ca_witness_t  *w;
+
+    for ( ;; ) {
+        if (ws->next == ws->n || ws->w[ws->next].seq > rec->seq) {
+            return 0;
+        }
+
+        w = &ws->w[ws->next];
+
+        if (w->seq < rec->seq) {
+            /* before the chain's first record: pruned */
+            ws->pruned++;
+            ws->next++;
+            continue;
+        }
+
+        if (w->node_len != rec->node_len
+            || memcmp(w->node, rec->node, w->node_len) != 0)
+        {
+            /* signed with the same key for another node's name */
+            ws->others++;
+            ws->next++;
+            continue;
+        }
+
+        if (memcmp(w->hash, rec->hash, CA_HEX_LEN) != 0) {
+            snprintf(why, CA_WHY_LEN, "seq %lld: rewritten: %s/%s:%llu "
+                     "witnessed it with hash %.64s, signed by this node; "
+                     "the chain has %.64s", (long long) rec->seq,
+                     ws->dirs[w->dir], w->seg, (unsigned long long) w->line,
+                     w->hash, rec->hash);
+            return -1;
+        }
+
+        ws->matched++;
+        ws->through = w->seq;
+        ws->next++;
+    }
+}
+
+
+/* once the chain is whole: what was witnessed past its end, said */
+
+static int
+ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c, ca_stats_t *st,
+    int quiet)
+{
+    size_t         i, late;
+    ca_witness_t  *w;
+
+    late = 0;
+
+    for (i = ws->next; i < ws->n; i++) {
+        w = &ws->w[i];
+
+        if (w->node_len != st->node_len
+            || memcmp(w->node, st->node, w->node_len) != 0)
+        {
+            ws->others++;
+            continue;
+        }
+
+        if (late++ == 0) {
+            ca_error(CA_FAIL, "truncated: %s/%s:%llu witnessed seq %lld "
+                     "(hash %.64s) of node \"%.*s\", signed by it; the "
+                     "chain ends at seq %lld: records were cut",
+                     ws->dirs[w->dir], w->seg, (unsigned long long) w->line,
+                     (long long) w->seq, w->hash, (int) w->node_len,
+                     w->node, (long long) c->seq);
+        }
+    }
+
+    if (late) {
+        return CA_FAIL;
+    }
+
+    if (!quiet) {
+        printf("witnessed:  %zu checkpoint(s) of this node held as "
+               "witnessed", ws->matched);
+
+        if (ws->matched) {
+            printf(", through seq %lld", (long long) ws->through);
+        }
+
+        printf("; %zu before the first record (pruned), %zu of other "
+               "nodes\n", ws->pruned, ws->others);
     }
 
     return CA_OK;
