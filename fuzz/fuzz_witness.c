@@ -139,30 +139,33 @@ fuzz_check_json(ngx_rtmp_compliance_witness_t *w)
 static void
 fuzz_round_trip(ngx_rtmp_compliance_witness_t *w)
 {
+    size_t                         i;
     u_char                         seq[NGX_INT64_LEN + 1];
     const char                    *why;
     ngx_str_t                      kv[14];
     ngx_rtmp_compliance_witness_t  again;
 
-    ngx_str_set(&kv[0], "op");
-    ngx_str_set(&kv[1], NGX_RTMP_COMPLIANCE_WITNESS_OP);
-    ngx_str_set(&kv[2], "origin");
-    kv[3] = w->origin;
-    ngx_str_set(&kv[4], "seq");
-    kv[5].data = seq;
-    kv[5].len = ngx_sprintf(seq, "%uL", w->seq) - seq;
-    ngx_str_set(&kv[6], "hash");
-    kv[7].data = w->hash;
-    kv[7].len = NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN;
-    ngx_str_set(&kv[8], "ts");
-    kv[9].data = w->ts;
-    kv[9].len = NGX_RTMP_COMPLIANCE_AUDIT_TS_LEN;
-    ngx_str_set(&kv[10], "key");
-    kv[11].data = w->key;
-    kv[11].len = NGX_RTMP_COMPLIANCE_WITNESS_KEY_LEN;
-    ngx_str_set(&kv[12], "sig");
-    kv[13].data = w->sig;
-    kv[13].len = NGX_RTMP_COMPLIANCE_WITNESS_SIG_LEN;
+    static const char  *names[] = { "op", "origin", "seq", "hash", "ts",
+                                    "key", "sig" };
+    u_char             *values[] = {
+        (u_char *) NGX_RTMP_COMPLIANCE_WITNESS_OP, w->origin.data, seq,
+        w->hash, w->ts, w->key, w->sig
+    };
+    size_t              lens[] = {
+        sizeof(NGX_RTMP_COMPLIANCE_WITNESS_OP) - 1, w->origin.len, 0,
+        NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN, NGX_RTMP_COMPLIANCE_AUDIT_TS_LEN,
+        NGX_RTMP_COMPLIANCE_WITNESS_KEY_LEN,
+        NGX_RTMP_COMPLIANCE_WITNESS_SIG_LEN
+    };
+
+    lens[2] = ngx_sprintf(seq, "%uL", w->seq) - seq;
+
+    for (i = 0; i < 7; i++) {
+        kv[2 * i].data = (u_char *) names[i];
+        kv[2 * i].len = strlen(names[i]);
+        kv[2 * i + 1].data = values[i];
+        kv[2 * i + 1].len = lens[i];
+    }
 
     FUZZ_CHECK(ngx_rtmp_compliance_witness_parse(&again, kv, 7, &why)
                == NGX_OK, "the entry written again is refused: %s", why);

@@ -101,6 +101,8 @@ static void ngx_rtmp_compliance_fleet_witness_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_str_t *id, redisReply *kv);
 static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
     void *r, void *privdata);
+static ngx_rtmp_compliance_main_conf_t *ngx_rtmp_compliance_fleet_answer(
+    redisAsyncContext *ac, redisReply *reply, const char *what);
 static void ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_own_locked(
@@ -745,27 +747,43 @@ ngx_rtmp_compliance_fleet_on_connect(const redisAsyncContext *cac,
 }
 
 
+/*
+ * an answer: the configuration, or NULL when there is none (the
+ * connection went) or it is an error, logged after WHAT, and the
+ * connection dropped to be made again
+ */
+
+static ngx_rtmp_compliance_main_conf_t *
+ngx_rtmp_compliance_fleet_answer(redisAsyncContext *ac, redisReply *reply,
+    const char *what)
+{
+    if (reply == NULL) {
+        return NULL;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "compliance_redis: %s%*s", what, (size_t) reply->len,
+                      reply->str);
+        redisAsyncDisconnect(ac);
+        return NULL;
+    }
+
+    return ac->data;
+}
+
+
 /* AUTH, SELECT, then PING: its answer starts the work */
 
 static void
 ngx_rtmp_compliance_fleet_on_setup(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply                       *reply;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
-    mcf = ac->data;
+    mcf = ngx_rtmp_compliance_fleet_answer(ac, r, "");
 
-    if (reply == NULL) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "compliance_redis: %*s", (size_t) reply->len,
-                      reply->str);
-        redisAsyncDisconnect(ac);
+    if (mcf == NULL) {
         return;
     }
 
@@ -1037,21 +1055,11 @@ static void
 ngx_rtmp_compliance_fleet_on_checkpoint(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    redisReply                       *reply;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    reply = r;
-    mcf = ac->data;
+    mcf = ngx_rtmp_compliance_fleet_answer(ac, r, "XADD of a checkpoint: ");
 
-    if (reply == NULL) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "compliance_redis: XADD of a checkpoint: %*s",
-                      (size_t) reply->len, reply->str);
-        redisAsyncDisconnect(ac);
+    if (mcf == NULL) {
         return;
     }
 
@@ -1074,6 +1082,7 @@ ngx_rtmp_compliance_fleet_witness_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     json_t                         *j;
     size_t                          i, n;
+    ngx_int_t                       rc;
     const char                     *why;
     ngx_str_t                      *node;
     ngx_rtmp_compliance_witness_t   w;
@@ -1113,21 +1122,19 @@ ngx_rtmp_compliance_fleet_witness_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     }
 
     j = ngx_rtmp_compliance_witness_json(&w);
+    rc = j ? ngx_rtmp_compliance_audit_locked(
+                 NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS, j, ngx_cycle->log)
+           : NGX_ERROR;
+    json_decref(j);
 
-    if (j == NULL
-        || ngx_rtmp_compliance_audit_locked(
-               NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS, j, ngx_cycle->log)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "compliance_redis: the witness of \"%V\" seq %uL "
-                      "was not written", &w.origin, w.seq);
-
-    } else {
+    if (rc == NGX_OK) {
         mcf->zone->sh->fleet_witnesses++;
+        return;
     }
 
-    json_decref(j);
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "compliance_redis: the witness of \"%V\" seq %uL was not "
+                  "written", &w.origin, w.seq);
 }
 
 

@@ -41,15 +41,36 @@ static ngx_int_t ngx_rtmp_compliance_witness_num(u_char *p, size_t n,
 #define NGX_RTMP_COMPLIANCE_WITNESS_ALL       0x7f
 
 
-static ngx_str_t  ngx_rtmp_compliance_witness_names[] = {
-    ngx_string("op"),
-    ngx_string("origin"),
-    ngx_string("seq"),
-    ngx_string("hash"),
-    ngx_string("ts"),
-    ngx_string("key"),
-    ngx_string("sig"),
-    ngx_null_string
+/* a field: its name, what a bad value is told as; hex: its length */
+
+typedef struct {
+    ngx_str_t                       name;
+    const char                     *why;
+    size_t                          hex;         /* 0: not hex */
+    size_t                          offset;      /* of its u_char * */
+} ngx_rtmp_compliance_witness_field_t;
+
+
+#define NGX_RTMP_COMPLIANCE_WITNESS_AT(field)                                 \
+    offsetof(ngx_rtmp_compliance_witness_t, field)
+
+static ngx_rtmp_compliance_witness_field_t  ngx_rtmp_compliance_witness_f[] = {
+    { ngx_string("op"), "op is not \"" NGX_RTMP_COMPLIANCE_WITNESS_OP "\"",
+      0, 0 },
+    { ngx_string("origin"), "origin is not a node's name (1 to 64 visible "
+      "characters)", 0, 0 },
+    { ngx_string("seq"), "seq is not a number from 1 to 2^63 - 1", 0, 0 },
+    { ngx_string("hash"), "hash is not 64 lowercase hex digits",
+      NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN,
+      NGX_RTMP_COMPLIANCE_WITNESS_AT(hash) },
+    { ngx_string("ts"), "ts is not YYYY-MM-DDTHH:MM:SS.mmmZ", 0, 0 },
+    { ngx_string("key"), "key is not 32 lowercase hex digits",
+      NGX_RTMP_COMPLIANCE_WITNESS_KEY_LEN,
+      NGX_RTMP_COMPLIANCE_WITNESS_AT(key) },
+    { ngx_string("sig"), "sig is not 128 lowercase hex digits",
+      NGX_RTMP_COMPLIANCE_WITNESS_SIG_LEN,
+      NGX_RTMP_COMPLIANCE_WITNESS_AT(sig) },
+    { ngx_null_string, NULL, 0, 0 }
 };
 
 
@@ -62,9 +83,10 @@ ngx_int_t
 ngx_rtmp_compliance_witness_parse(ngx_rtmp_compliance_witness_t *w,
     ngx_str_t *kv, ngx_uint_t n, const char **why)
 {
-    ngx_str_t   *f, *v;
-    ngx_uint_t   i, k, seen, bit;
-    ngx_int_t    rc;
+    ngx_str_t                            *f, *v;
+    ngx_int_t                             rc;
+    ngx_uint_t                            i, k, seen, bit;
+    ngx_rtmp_compliance_witness_field_t  *fd;
 
     ngx_memzero(w, sizeof(ngx_rtmp_compliance_witness_t));
 
@@ -79,19 +101,19 @@ ngx_rtmp_compliance_witness_parse(ngx_rtmp_compliance_witness_t *w,
         f = &kv[2 * i];
         v = &kv[2 * i + 1];
 
-        for (k = 0; ngx_rtmp_compliance_witness_names[k].len; k++) {
-            if (f->len == ngx_rtmp_compliance_witness_names[k].len
-                && ngx_strncmp(f->data,
-                               ngx_rtmp_compliance_witness_names[k].data,
-                               f->len) == 0)
+        for (fd = ngx_rtmp_compliance_witness_f; fd->name.len; fd++) {
+            if (f->len == fd->name.len
+                && ngx_strncmp(f->data, fd->name.data, f->len) == 0)
             {
                 break;
             }
         }
 
-        if (ngx_rtmp_compliance_witness_names[k].len == 0) {
+        if (fd->name.len == 0) {
             continue;
         }
+
+        k = fd - ngx_rtmp_compliance_witness_f;
 
         bit = (ngx_uint_t) 1 << k;
 
@@ -101,6 +123,18 @@ ngx_rtmp_compliance_witness_parse(ngx_rtmp_compliance_witness_t *w,
         }
 
         seen |= bit;
+        *why = fd->why;
+
+        if (fd->hex) {
+            rc = ngx_rtmp_compliance_witness_hex(v, fd->hex);
+            *(u_char **) ((u_char *) w + fd->offset) = v->data;
+
+            if (rc != NGX_OK) {
+                return NGX_DECLINED;
+            }
+
+            continue;
+        }
 
         switch (bit) {
 
@@ -109,7 +143,6 @@ ngx_rtmp_compliance_witness_parse(ngx_rtmp_compliance_witness_t *w,
                   && ngx_strncmp(v->data, NGX_RTMP_COMPLIANCE_WITNESS_OP,
                                  v->len) == 0)
                  ? NGX_OK : NGX_DECLINED;
-            *why = "op is not \"" NGX_RTMP_COMPLIANCE_WITNESS_OP "\"";
             break;
 
         case NGX_RTMP_COMPLIANCE_WITNESS_ORIGIN_F:
@@ -119,40 +152,15 @@ ngx_rtmp_compliance_witness_parse(ngx_rtmp_compliance_witness_t *w,
                      == NULL)
                  ? NGX_OK : NGX_DECLINED;
             w->origin = *v;
-            *why = "origin is not a node's name (1 to 64 visible "
-                   "characters)";
             break;
 
         case NGX_RTMP_COMPLIANCE_WITNESS_SEQ_F:
             rc = ngx_rtmp_compliance_witness_seq(v, &w->seq);
-            *why = "seq is not a number from 1 to 2^63 - 1";
             break;
 
-        case NGX_RTMP_COMPLIANCE_WITNESS_HASH_F:
-            rc = ngx_rtmp_compliance_witness_hex(v,
-                                          NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
-            w->hash = v->data;
-            *why = "hash is not 64 lowercase hex digits";
-            break;
-
-        case NGX_RTMP_COMPLIANCE_WITNESS_TS_F:
+        default: /* NGX_RTMP_COMPLIANCE_WITNESS_TS_F */
             rc = ngx_rtmp_compliance_witness_ts(v);
             w->ts = v->data;
-            *why = "ts is not YYYY-MM-DDTHH:MM:SS.mmmZ";
-            break;
-
-        case NGX_RTMP_COMPLIANCE_WITNESS_KEY_F:
-            rc = ngx_rtmp_compliance_witness_hex(v,
-                                          NGX_RTMP_COMPLIANCE_WITNESS_KEY_LEN);
-            w->key = v->data;
-            *why = "key is not 32 lowercase hex digits";
-            break;
-
-        default: /* NGX_RTMP_COMPLIANCE_WITNESS_SIG_F */
-            rc = ngx_rtmp_compliance_witness_hex(v,
-                                          NGX_RTMP_COMPLIANCE_WITNESS_SIG_LEN);
-            w->sig = v->data;
-            *why = "sig is not 128 lowercase hex digits";
             break;
         }
 

@@ -530,7 +530,7 @@ static const char *ca_ssl_why(const char *dflt);
 static int ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec);
 static int ca_hash_file(const char *path, u_char *hex, int64_t *size);
 static int ca_check_recordings(ca_evidence_t *ev, int quiet);
-static int ca_stamp_cmp(const void *a, const void *b);
+static int ca_seq_cmp(const void *a, const void *b);
 static int ca_stamps_list(const char *dir, ca_evidence_t *ev);
 static int ca_read_small(const char *path, u_char **data, size_t *len);
 static void ca_gentime(TS_TST_INFO *tst, char *buf, size_t size);
@@ -555,7 +555,6 @@ static int ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s,
     const char **dirs, size_t n);
 static int ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
     size_t dir, const char *seg, uint64_t line, char *why);
-static int ca_witness_cmp(const void *a, const void *b);
 static int ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why);
 static int ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c,
     ca_stats_t *st, int quiet);
@@ -702,12 +701,12 @@ ca_help(FILE *out)
     fputs(
 "usage:\n"
 "  " CA_PROG " verify DIR [--quiet] [--recordings] [--tsa-ca CA.pem]\n"
-"        [--pubkey PUB.pem]\n"
+"        [--pubkey PUB.pem [--witness DIR2 ...]]\n"
 "  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
 "        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
 "  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
 "  " CA_PROG " seal DIR --from T1 --to T2 --out FILE\n"
-"  " CA_PROG " verify-excerpt FILE [--quiet]\n"
+"  " CA_PROG " verify-excerpt FILE [--quiet] [--pubkey PUB.pem]\n"
 "  " CA_PROG " timestamp DIR --tsa http://HOST[:PORT]/PATH\n"
 "  " CA_PROG " --help\n"
 "\n"
@@ -740,7 +739,14 @@ ca_help(FILE *out)
 "                and the hash of record SEQ. --pubkey PUB.pem: also\n"
 "                check every checkpoint's Ed25519 signature and that\n"
 "                none is missing for over twice its interval.\n"
-"verify-excerpt  verify a sealed excerpt on its own.\n"
+"                --witness DIR2 (with --pubkey): also check the witness\n"
+"                records of this node in another node's chain: each\n"
+"                signature, and that DIR holds every witnessed (seq,\n"
+"                hash): truncated or rewritten otherwise. Repeatable.\n"
+"                A signed log's excerpt goes on to the checkpoint that\n"
+"                signs it (cover_seq in the header).\n"
+"verify-excerpt  verify a sealed excerpt on its own; --pubkey PUB.pem:\n"
+"                also its checkpoints, one of them signing its range.\n"
 "timestamp       ask an RFC 3161 time-stamp authority (HTTP only) to\n"
 "                stamp the newest record's hash; the reply is stored in\n"
 "                DIR/timestamps/SEQ.tsr. For cron: exit 0 stamped (or\n"
@@ -5084,12 +5090,17 @@ ca_check_recordings(ca_evidence_t *ev, int quiet)
 }
 
 
-static int
-ca_stamp_cmp(const void *a, const void *b)
-{
-    const ca_stamp_t  *x = a, *y = b;
+/* qsort() by seq, the first member of ca_stamp_t and ca_witness_t */
 
-    return (x->seq > y->seq) - (x->seq < y->seq);
+static int
+ca_seq_cmp(const void *a, const void *b)
+{
+    int64_t  x, y;
+
+    memcpy(&x, a, sizeof(int64_t));
+    memcpy(&y, b, sizeof(int64_t));
+
+    return (x > y) - (x < y);
 }
 
 
@@ -5159,7 +5170,7 @@ ca_stamps_list(const char *dir, ca_evidence_t *ev)
         return ca_error(CA_FAIL, "%s: no SEQ.tsr time-stamp replies", path);
     }
 
-    qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_stamp_cmp);
+    qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_seq_cmp);
 
     return CA_OK;
 }
@@ -6189,7 +6200,7 @@ ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
     }
 
     if (ws->n) {
-        qsort(ws->w, ws->n, sizeof(ca_witness_t), ca_witness_cmp);
+        qsort(ws->w, ws->n, sizeof(ca_witness_t), ca_seq_cmp);
     }
 
     return CA_OK;
@@ -6262,14 +6273,6 @@ ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
     return CA_OK;
 }
 
-
-static int
-ca_witness_cmp(const void *a, const void *b)
-{
-    const ca_witness_t  *x = a, *y = b;
-
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
 
 
 /* a record of DIR against what was witnessed of it: 0, or -1 with why */

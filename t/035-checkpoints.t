@@ -433,7 +433,7 @@ $::HaveRedis ? zone_conf('ck8state')
 --- post_check eval
 sub {
     SKIP: {
-    Test::More::skip($::NoRedis, 30) unless $::HaveRedis;
+    Test::More::skip($::NoRedis, 32) unless $::HaveRedis;
     my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck8";
     my $bdir = "$::NodeB->{root}/audit";
     ok(redis_start(), 'redis-server started');
@@ -517,6 +517,24 @@ sub {
     is($rc, 1, 'with --witness B it fails');
     like($out, qr{audit-\S+:\d+: seq \d+: rewritten: \Q$bdir\E/audit-\S+:\d+ witnessed it with hash [0-9a-f]{64}, signed by this node; the chain has [0-9a-f]{64}},
          'naming the witness and both hashes');
+
+    # the Python verifier of docs/audit.md checks the witnesses of A in
+    # B's chain with A's key, and says B's own checkpoints are another's
+    SKIP: {
+        Test::More::skip('no python3-cryptography', 2)
+            if system('python3 -c "import cryptography" 2>/dev/null') != 0;
+        my ($py) = slurp(repo_root() . '/docs/audit.md')
+            =~ /### Checking a signature in a few lines of Python.*?```python\n(.*?)```/s;
+        spew("$::Keys/check.py", $py);
+        my ($seg) = map { $_->{seg} } $wb[0];
+        my $ok = `python3 $::Keys/check.py $::Keys/sign.pub $bdir/$seg 2>&1`;
+        my $n = () = $ok =~ /^witness \d+ of a signs seq \d+ ok$/mg;
+        is($n, scalar(grep { $_->{seg} eq $seg } @wb),
+           'the Python verifier accepts every witness of A in the segment')
+            or Test::More::diag($ok);
+        like($ok, qr/^checkpoint \d+ is signed by another key [0-9a-f]{32}$/m,
+             'and says B\'s own checkpoints are signed by another key');
+    }
 
     # a witness whose signature was changed (B's chain recomputed)
     my @b = lines_of($bdir);
