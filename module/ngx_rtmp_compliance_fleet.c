@@ -1114,6 +1114,11 @@ ngx_rtmp_compliance_fleet_witness_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     node = &mcf->audit->node;
 
+    if (mcf->audit->dir.len == 0) {
+        /* no audit log here: nothing to write it into */
+        return;
+    }
+
     if (w.origin.len == node->len
         && ngx_strncmp(w.origin.data, node->data, node->len) == 0)
     {

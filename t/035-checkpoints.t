@@ -433,7 +433,7 @@ $::HaveRedis ? zone_conf('ck8state')
 --- post_check eval
 sub {
     SKIP: {
-    Test::More::skip($::NoRedis, 32) unless $::HaveRedis;
+    Test::More::skip($::NoRedis, 33) unless $::HaveRedis;
     my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck8";
     my $bdir = "$::NodeB->{root}/audit";
     ok(redis_start(), 'redis-server started');
@@ -459,6 +459,10 @@ sub {
        'witness: node b, origin a, the checkpoint\'s seq, hash, ts, key and sig');
     ok(!grep({ rec($_)->{origin} eq 'a' } witnesses(lines_of($dir))),
        'a node does not witness its own checkpoints');
+    my $mw = metrics()->{compliance_fleet_witnesses_total} // -1;
+    @wa = grep { rec($_)->{origin} eq 'b' } witnesses(lines_of($dir));
+    ok($mw >= 1 && $mw <= @wa,
+       "compliance_fleet_witnesses_total $mw: the witnesses written (@{[ scalar @wa ]} in the chain now)");
 
     # a malformed checkpoint on the stream: skipped, logged, not written
     my $id = redis('XADD', 'compliance:orders', '*', 'op', 'checkpoint',
