@@ -385,6 +385,20 @@ typedef struct {
 } ca_witnesses_t;
 
 
+/* a sealed excerpt's header, as verify-excerpt reads it */
+typedef struct {
+    int64_t             from;       /* sealed_from .. sealed_to, [) */
+    int64_t             to;
+    int64_t             first_seq;
+    int64_t             last_seq;
+    int64_t             count;      /* records */
+    int64_t             end_seq;    /* cover_seq, or last_seq */
+    const char         *prev;
+    const char         *last_hash;
+    const char         *cover_hash; /* NULL: none */
+} ca_excerpt_t;
+
+
 /* seal's state; see ca_seal_pass() */
 typedef struct {
     int64_t             from;
@@ -523,6 +537,7 @@ static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
+static int ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why);
 
 static int ca_hex_value(u_char c);
 static int ca_hex_decode(const u_char *hex, size_t n, u_char *out);
@@ -4526,9 +4541,8 @@ ca_cmd_verify_excerpt(int argc, char **argv)
 {
     int           rc;
     char          why[CA_WHY_LEN];
-    size_t        i;
-    int64_t       from, to, unit, first_seq, last_seq, count, end_seq;
-    json_t       *h, *v;
+    int64_t       from, to, first_seq, last_seq, count, end_seq;
+    json_t       *h;
     uint64_t      records;
     ca_opts_t     o;
     ca_sign_t     sg;
@@ -4538,13 +4552,9 @@ ca_cmd_verify_excerpt(int argc, char **argv)
     ca_walk_t     w;
     ca_chain_t    chain;
     ca_read_e     rd;
+    ca_excerpt_t  x;
     ca_record_t  *rec;
-    const char   *s, *prev, *last_hash, *cover_hash;
-
-    static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
-                                      "last_hash", NULL };
-    static const char  *integers[] = { "first_seq", "last_seq", "records",
-                                       NULL };
+    const char   *prev, *last_hash, *cover_hash;
 
     rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &o);
 
@@ -4592,76 +4602,19 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         goto bad;
     }
 
-    for (i = 0; strings[i]; i++) {
-        if (!json_is_string(json_object_get(h, strings[i]))) {
-            snprintf(why, CA_WHY_LEN, "the header lacks the string \"%s\"",
-                     strings[i]);
-            goto bad;
-        }
-    }
-
-    for (i = 0; integers[i]; i++) {
-        v = json_object_get(h, integers[i]);
-
-        if (!json_is_integer(v) || json_integer_value(v) < 1) {
-            snprintf(why, CA_WHY_LEN, "the header lacks the integer \"%s\"",
-                     integers[i]);
-            goto bad;
-        }
-    }
-
-    first_seq = json_integer_value(json_object_get(h, "first_seq"));
-    last_seq = json_integer_value(json_object_get(h, "last_seq"));
-    count = json_integer_value(json_object_get(h, "records"));
-    prev = json_string_value(json_object_get(h, "prev"));
-    last_hash = json_string_value(json_object_get(h, "last_hash"));
-
-    if (strlen(prev) != CA_HEX_LEN || !ca_is_hex((u_char *) prev, CA_HEX_LEN)
-        || strlen(last_hash) != CA_HEX_LEN
-        || !ca_is_hex((u_char *) last_hash, CA_HEX_LEN)
-        || last_seq < first_seq || count != last_seq - first_seq + 1)
-    {
-        snprintf(why, CA_WHY_LEN, "the header is inconsistent (hashes must "
-                 "be 64 hex digits, records = last_seq - first_seq + 1)");
+    if (ca_excerpt_header(h, &x, why) != 0) {
         goto bad;
     }
 
-    s = json_string_value(json_object_get(h, "sealed_from"));
-
-    if (ca_parse_time(s, &from, &unit) != 0) {
-        snprintf(why, CA_WHY_LEN, "the header's sealed_from is not a time");
-        goto bad;
-    }
-
-    s = json_string_value(json_object_get(h, "sealed_to"));
-
-    if (ca_parse_time(s, &to, &unit) != 0) {
-        snprintf(why, CA_WHY_LEN, "the header's sealed_to is not a time");
-        goto bad;
-    }
-
-    to += unit;
-
-    /* a signed log's excerpt goes on to the checkpoint that signs it */
-    end_seq = last_seq;
-    cover_hash = NULL;
-    v = json_object_get(h, "cover_seq");
-
-    if (v || json_object_get(h, "cover_hash")) {
-        cover_hash = json_string_value(json_object_get(h, "cover_hash"));
-
-        if (!json_is_integer(v) || json_integer_value(v) <= last_seq
-            || cover_hash == NULL || strlen(cover_hash) != CA_HEX_LEN
-            || !ca_is_hex((u_char *) cover_hash, CA_HEX_LEN))
-        {
-            snprintf(why, CA_WHY_LEN, "the header's cover_seq and "
-                     "cover_hash must be a seq after last_seq and 64 hex "
-                     "digits");
-            goto bad;
-        }
-
-        end_seq = json_integer_value(v);
-    }
+    first_seq = x.first_seq;
+    last_seq = x.last_seq;
+    count = x.count;
+    end_seq = x.end_seq;
+    from = x.from;
+    to = x.to;
+    prev = x.prev;
+    last_hash = x.last_hash;
+    cover_hash = x.cover_hash;
 
     /* the excerpt's chain hangs from the header's first_seq and prev */
     memset(&chain, 0, sizeof(ca_chain_t));
@@ -4802,6 +4755,98 @@ done:
     EVP_PKEY_free(sg.pub);
 
     return rc;
+}
+
+
+/* a sealed excerpt's header line: 0, or -1 with why */
+
+static int
+ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why)
+{
+    size_t       i;
+    json_t      *v;
+    int64_t      unit;
+    const char  *s;
+
+    static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
+                                      "last_hash", NULL };
+    static const char  *integers[] = { "first_seq", "last_seq", "records",
+                                       NULL };
+
+    for (i = 0; strings[i]; i++) {
+        if (!json_is_string(json_object_get(h, strings[i]))) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the string \"%s\"",
+                     strings[i]);
+            return -1;
+        }
+    }
+
+    for (i = 0; integers[i]; i++) {
+        v = json_object_get(h, integers[i]);
+
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the integer \"%s\"",
+                     integers[i]);
+            return -1;
+        }
+    }
+
+    x->first_seq = json_integer_value(json_object_get(h, "first_seq"));
+    x->last_seq = json_integer_value(json_object_get(h, "last_seq"));
+    x->count = json_integer_value(json_object_get(h, "records"));
+    x->prev = json_string_value(json_object_get(h, "prev"));
+    x->last_hash = json_string_value(json_object_get(h, "last_hash"));
+
+    if (strlen(x->prev) != CA_HEX_LEN
+        || !ca_is_hex((u_char *) x->prev, CA_HEX_LEN)
+        || strlen(x->last_hash) != CA_HEX_LEN
+        || !ca_is_hex((u_char *) x->last_hash, CA_HEX_LEN)
+        || x->last_seq < x->first_seq
+        || x->count != x->last_seq - x->first_seq + 1)
+    {
+        snprintf(why, CA_WHY_LEN, "the header is inconsistent (hashes must "
+                 "be 64 hex digits, records = last_seq - first_seq + 1)");
+        return -1;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_from"));
+
+    if (ca_parse_time(s, &x->from, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_from is not a time");
+        return -1;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_to"));
+
+    if (ca_parse_time(s, &x->to, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_to is not a time");
+        return -1;
+    }
+
+    x->to += unit;
+
+    /* a signed log's excerpt goes on to the checkpoint that signs it */
+    x->end_seq = x->last_seq;
+    x->cover_hash = NULL;
+    v = json_object_get(h, "cover_seq");
+
+    if (v || json_object_get(h, "cover_hash")) {
+        x->cover_hash = json_string_value(json_object_get(h, "cover_hash"));
+
+        if (!json_is_integer(v) || json_integer_value(v) <= x->last_seq
+            || x->cover_hash == NULL || strlen(x->cover_hash) != CA_HEX_LEN
+            || !ca_is_hex((u_char *) x->cover_hash, CA_HEX_LEN))
+        {
+            snprintf(why, CA_WHY_LEN, "the header's cover_seq and "
+                     "cover_hash must be a seq after last_seq and 64 hex "
+                     "digits");
+            return -1;
+        }
+
+        x->end_seq = json_integer_value(v);
+    }
+
+    return 0;
 }
 
 
