@@ -380,6 +380,7 @@ typedef struct {
     size_t              matched;
     size_t              pruned;     /* before the chain's first record */
     size_t              others;     /* witnesses of other keys */
+    size_t              ignored;    /* bad signature or fields */
     int64_t             through;    /* the last seq matched */
     const char        **dirs;
 } ca_witnesses_t;
@@ -6221,12 +6222,6 @@ ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
                                     w.r.line, why);
 
                 if (rc != CA_OK) {
-                    if (rc == CA_FAIL) {
-                        ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s",
-                                 dirs[i], ca_path(&dir, w.seg),
-                                 (unsigned long long) w.r.line, why);
-                    }
-
                     break;
                 }
             }
@@ -6276,7 +6271,7 @@ ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
         snprintf(why, CA_WHY_LEN, "witness seq %lld: bad field (it needs "
                  "origin, signed_seq, signed_hash, key and sig)",
                  (long long) rec->seq);
-        return CA_FAIL;
+        goto ignored;
     }
 
     if (memcmp(key, s->fp, 32) != 0) {
@@ -6290,7 +6285,7 @@ ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
                  "says node \"%.*s\" signed (seq %lld, hash %.64s) is not "
                  "signed by key %s", (long long) rec->seq, (int) olen,
                  origin, (long long) sseq, shash, s->fp);
-        return CA_FAIL;
+        goto ignored;
     }
 
     if (ws->n == ws->nalloc) {
@@ -6314,6 +6309,20 @@ ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
     w->dir = dir;
     snprintf(w->seg, sizeof(w->seg), "%s", seg);
     w->line = line;
+
+    return CA_OK;
+
+ignored:
+
+    /*
+     * not a statement of the node's: it says nothing about DIR (an entry
+     * someone else wrote on the stream, or the witness chain edited)
+     */
+
+    fprintf(stderr, CA_PROG ": --witness \"%s\": %s/%s:%llu: warning: %s: "
+            "not this node's statement, ignored\n", ws->dirs[dir],
+            ws->dirs[dir], seg, (unsigned long long) line, why);
+    ws->ignored++;
 
     return CA_OK;
 }
@@ -6410,7 +6419,13 @@ ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c, ca_stats_t *st,
         }
 
         printf("; %zu before the first record (pruned), %zu of other "
-               "nodes\n", ws->pruned, ws->others);
+               "nodes", ws->pruned, ws->others);
+
+        if (ws->ignored) {
+            printf(", %zu ignored (bad signature or fields)", ws->ignored);
+        }
+
+        printf("\n");
     }
 
     return CA_OK;
