@@ -533,6 +533,7 @@ static int ca_fsync_dir(const char *path);
 static int ca_write_all(int fd, const void *buf, size_t len);
 
 static int ca_cmd_verify(int argc, char **argv);
+static int ca_verify_keys(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws);
 static int ca_cmd_query(int argc, char **argv);
 static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
@@ -2860,26 +2861,10 @@ ca_cmd_verify(int argc, char **argv)
         return rc;
     }
 
-    memset(&sg, 0, sizeof(ca_sign_t));
-    memset(&ws, 0, sizeof(ca_witnesses_t));
+    rc = ca_verify_keys(&o, &sg, &ws);
 
-    if (o.nwitness && o.pubkey == NULL) {
-        return ca_usage_error("verify: --witness needs --pubkey (the public "
-                              "key of DIR's node)");
-    }
-
-    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
-        return CA_USAGE;
-    }
-
-    if (o.nwitness) {
-        rc = ca_witness_load(&ws, &sg, o.witness, o.nwitness);
-
-        if (rc != CA_OK) {
-            EVP_PKEY_free(sg.pub);
-            free(ws.w);
-            return rc;
-        }
+    if (rc != CA_OK) {
+        return rc;
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -3078,6 +3063,39 @@ done:
     free(ws.w);
 
     return rc;
+}
+
+
+/* verify --pubkey and --witness: the key, the witnesses; CA_OK or not */
+
+static int
+ca_verify_keys(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws)
+{
+    int  rc;
+
+    memset(sg, 0, sizeof(ca_sign_t));
+    memset(ws, 0, sizeof(ca_witnesses_t));
+
+    if (o->nwitness && o->pubkey == NULL) {
+        return ca_usage_error("verify: --witness needs --pubkey (the public "
+                              "key of DIR's node)");
+    }
+
+    if (o->pubkey && ca_sign_open(sg, o->pubkey) != CA_OK) {
+        return CA_USAGE;
+    }
+
+    if (o->nwitness) {
+        rc = ca_witness_load(ws, sg, o->witness, o->nwitness);
+
+        if (rc != CA_OK) {
+            EVP_PKEY_free(sg->pub);
+            free(ws->w);
+            return rc;
+        }
+    }
+
+    return CA_OK;
 }
 
 
