@@ -2,8 +2,8 @@
 # fuzz/build.sh BUILD_DIR
 #
 # Builds the libFuzzer targets fuzz_amf, fuzz_token, fuzz_jwks,
-# fuzz_order, fuzz_state and fuzz_audit into BUILD_DIR (clang,
-# ASan+UBSan).
+# fuzz_order, fuzz_state, fuzz_audit and fuzz_witness into BUILD_DIR
+# (clang, ASan+UBSan).
 # Incremental: a second run with nothing changed only checks.
 #
 # Uses, each fetched or made when missing:
@@ -118,4 +118,4 @@ make -s -f "$top/fuzz/fuzz.mk" -j"$(nproc 2>/dev/null || echo 2)" \
     CC="$cc"
 
 echo "built $b/fuzz_amf $b/fuzz_token $b/fuzz_jwks $b/fuzz_order" \
-     "$b/fuzz_state $b/fuzz_audit"
+     "$b/fuzz_state $b/fuzz_audit $b/fuzz_witness"

@@ -13,6 +13,7 @@
 #                with stubs_zone.c and stubs_state.c
 #   fuzz_audit   scripts/compliance-audit.c alone, built with
 #                -DCOMPLIANCE_AUDIT_FUZZ (its main() renamed), no nginx
+#   fuzz_witness the fleet's checkpoint parser (MOD_WITNESS) on NGX_CORE
 
 NGX_CORE   = core/ngx_string.c core/ngx_palloc.c core/ngx_array.c \
              core/ngx_times.c os/unix/ngx_time.c os/unix/ngx_alloc.c
@@ -25,7 +26,9 @@ MOD_ORDER  = ngx_rtmp_compliance_order_json.c ngx_rtmp_compliance_zone.c
 MOD_STATE  = $(MOD_ORDER) ngx_rtmp_compliance_state.c
 MOD_PARSE += ngx_rtmp_compliance_text.c ngx_rtmp_compliance_file.c
 MOD_ORDER += ngx_rtmp_compliance_text.c
-TARGETS    = fuzz_amf fuzz_token fuzz_jwks fuzz_order fuzz_state fuzz_audit
+MOD_WITNESS = ngx_rtmp_compliance_witness.c ngx_rtmp_compliance_text.c
+TARGETS    = fuzz_amf fuzz_token fuzz_jwks fuzz_order fuzz_state fuzz_audit \
+             fuzz_witness
 
 # UBSan stops at its first report (run.sh and the test set
 # UBSAN_OPTIONS=halt_on_error=1), except that the two checks for nginx's
@@ -59,6 +62,8 @@ STATE_OBJ  = $(call ngx_obj,$(NGX_CORE) $(NGX_ZONE) $(NGX_FILES)) \
              $(call mod_obj,$(MOD_STATE)) \
              $(call fuzz_obj,stubs stubs_zone stubs_state)
 AUDIT_OBJ  = $(B)/obj/tool/compliance-audit.o $(B)/obj/tool/cli.o
+WITNESS_OBJ = $(call ngx_obj,$(NGX_CORE)) $(call mod_obj,$(MOD_WITNESS)) \
+             $(call fuzz_obj,stubs)
 
 vpath %.c $(addprefix $(NGX_SRC)/src/,\
             $(sort $(dir $(NGX_CORE) $(NGX_ZONE) $(NGX_FILES))))
@@ -92,6 +97,7 @@ $(B)/fuzz_amf $(B)/fuzz_token $(B)/fuzz_jwks: $(PARSE_OBJ)
 $(B)/fuzz_order: $(ORDER_OBJ)
 $(B)/fuzz_state: $(STATE_OBJ)
 $(B)/fuzz_audit: $(AUDIT_OBJ)
+$(B)/fuzz_witness: $(WITNESS_OBJ)
 
 $(B)/fuzz_%: $(B)/obj/fuzz/fuzz_%.o
 	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS)

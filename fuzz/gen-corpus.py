@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora fuzz/corpus/{amf,token,jwks,order,state,audit}/.
+"""Writes the seed corpora
+fuzz/corpus/{amf,token,jwks,order,state,audit,witness}/.
 
     python3 fuzz/gen-corpus.py              # all of them
     python3 fuzz/gen-corpus.py state audit  # only these
@@ -368,6 +369,33 @@ def gen_token():
                            b"name\0a=1&name=v&name=w", b"\0=x&y",
                            b"token=a&token=b"]):
         write("token", "arg-%02d" % i, b"\x03" + a)
+
+
+# ---------------------------------------------------------------- witness
+
+
+def witness_entry(**change):
+    """a checkpoint on the fleet's stream, its fields NUL-separated"""
+    f = [("op", "checkpoint"), ("origin", "ingest-bj-01"), ("seq", "41"),
+         ("hash", "9f" * 32), ("ts", "2026-03-01T08:00:00.000Z"),
+         ("key", "0a" * 16), ("sig", "5c" * 64)]
+    f = [(k, change.get(k, v)) for k, v in f if change.get(k, v) is not None]
+    return b"\0".join(x.encode() for kv in f for x in kv)
+
+
+def gen_witness():
+    write("witness", "good", witness_entry())
+    write("witness", "utf8-origin", witness_entry(origin="边缘-01"))
+    write("witness", "big-seq", witness_entry(seq=str(2 ** 63 - 1)))
+    write("witness", "unknown-field", witness_entry() + b"\0entry\0" + b"1-0")
+    write("witness", "no-sig", witness_entry(sig=None))
+    write("witness", "upper-hash", witness_entry(hash="9F" * 32))
+    write("witness", "seq-zero", witness_entry(seq="0"))
+    write("witness", "seq-over", witness_entry(seq=str(2 ** 63)))
+    write("witness", "bad-ts", witness_entry(ts="2026-13-01T08:00:00.000Z"))
+    write("witness", "twice", witness_entry() + b"\0seq\0" + b"42")
+    write("witness", "op-create", witness_entry(op="create"))
+    write("witness", "ctl-origin", witness_entry(origin="a\x01b"))
 
 
 # ---------------------------------------------------------------- orders
@@ -861,7 +889,8 @@ def main():
                              "audit"]
 
     for kind in kinds:
-        if kind not in ("amf", "token", "jwks", "order", "state", "audit"):
+        if kind not in ("amf", "token", "jwks", "order", "state", "audit",
+                        "witness"):
             print("unknown kind", kind, file=sys.stderr)
             return 2
 
@@ -889,6 +918,9 @@ def main():
 
     if "audit" in kinds:
         gen_audit()
+
+    if "witness" in kinds:
+        gen_witness()
 
     for kind in kinds:
         print(kind, len(os.listdir(os.path.join(OUT, kind))), "seeds")

@@ -1,9 +1,10 @@
 #!/bin/bash
 # fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
 #
-# Runs each fuzz target built by fuzz/build.sh BUILD_DIR (all six by
-# default: amf token jwks order state audit) for SECONDS, FUZZ_JOBS at a time
-# (default: the number of cores), each on a copy of its seed corpus
+# Runs each fuzz target built by fuzz/build.sh BUILD_DIR (all seven by
+# default: amf token jwks order state audit witness) for SECONDS,
+# FUZZ_JOBS at a time (default: the number of cores), each on a copy of
+# its seed corpus
 # fuzz/corpus/T in a temporary directory (the repository's corpus is not
 # changed), with its dictionary fuzz/dict/T.dict.
 #
@@ -25,13 +26,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 b=$(cd "$b" && pwd) || exit 1
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(amf token jwks order state audit)
+[ ${#targets[@]} -eq 0 ] && targets=(amf token jwks order state audit witness)
 
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
 # state: a file that overflows the zone (64 pages) is some 60 KB
 declare -A max_len=([amf]=12288 [token]=6144 [jwks]=8192 [order]=4096
-                    [state]=65536 [audit]=16384)
+                    [state]=65536 [audit]=16384 [witness]=2048)
 
 crashes=$b/fuzz-crashes
 logs=$b/fuzz-logs

@@ -1408,6 +1408,10 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "was when it was applied; 0 when caught up.\n"
             "# TYPE compliance_fleet_lag_ms gauge\n"
             "compliance_fleet_lag_ms %uL\n"
+            "# HELP compliance_fleet_witnesses_total Other nodes' "
+            "checkpoints written into this node's audit chain.\n"
+            "# TYPE compliance_fleet_witnesses_total counter\n"
+            "compliance_fleet_witnesses_total %uL\n"
             "# HELP compliance_admission_timeouts_total Connections "
             "closed: not admitted within compliance_admission_timeout.\n"
             "# TYPE compliance_admission_timeouts_total counter\n"
@@ -1429,7 +1433,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
                         ? sh.audit_checkpoint_ms / 1000 : 0),
             sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
-            sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
+            sh.fleet_witnesses, sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,

@@ -977,6 +977,7 @@ ngx_rtmp_compliance_audit_checkpoint_locked(
     ngx_rtmp_compliance_shctx_t  *sh;
     u_char                        sig[64], msg[256 + NGX_INT64_LEN + 72];
     u_char                        members[512];
+    u_char                        hash[NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN];
 
     a = mcf->audit;
     sh = mcf->zone->sh;
@@ -1018,6 +1019,8 @@ ngx_rtmp_compliance_audit_checkpoint_locked(
     p = ngx_hex_dump(p, sig, sizeof(sig));
     *p++ = '"';
 
+    ngx_memcpy(hash, sh->audit_prev, NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
+
     a->signing = 1;
     rc = ngx_rtmp_compliance_audit_write_locked(
              mcf, NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT, members,
@@ -1025,8 +1028,14 @@ ngx_rtmp_compliance_audit_checkpoint_locked(
     a->signing = 0;
 
     if (rc == NGX_OK) {
+        /* what the fleet publishes for the others to witness */
         sh->audit_checkpoint_ms = sh->audit_ms;
         sh->audit_checkpoint_seq = sh->audit_seq;
+        ngx_memcpy(sh->audit_checkpoint_hash, hash,
+                   NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN);
+        ngx_hex_dump(sh->audit_checkpoint_sig, sig, sizeof(sig));
+        (void) ngx_rtmp_compliance_audit_ts(sh->audit_checkpoint_ts,
+                                            sh->audit_ms);
     }
 
     return rc;
@@ -1461,6 +1470,22 @@ ngx_rtmp_compliance_audit_is_hash(u_char *p)
 }
 
 
+/* a record's ts, YYYY-MM-DDTHH:MM:SS.mmmZ (UTC) */
+
+u_char *
+ngx_rtmp_compliance_audit_ts(u_char *p, ngx_msec_t ms)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime((time_t) (ms / 1000), &tm);
+
+    return ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                       (ngx_msec_t) (ms % 1000));
+}
+
+
 /*
  * appends one record; the zone's mutex is held.  NGX_ERROR: the record
  * could not be written (counted, and the log is then "unavailable")
@@ -1472,7 +1497,6 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 {
     u_char                       *p;
     size_t                        total;
-    ngx_tm_t                      tm;
     ngx_msec_t                    ms;
     struct iovec                  iov[4];
     ngx_rtmp_compliance_audit_t  *a;
@@ -1488,17 +1512,11 @@ ngx_rtmp_compliance_audit_write_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 
     ms = ngx_rtmp_compliance_audit_when_locked(mcf, segment, log);
 
-    ngx_gmtime((time_t) (ms / 1000), &tm);
-
     p = ngx_sprintf(head, NGX_RTMP_COMPLIANCE_AUDIT_SEQ_KEY "%uL"
-                    NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY
-                    "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ\""
-                    NGX_RTMP_COMPLIANCE_AUDIT_EVENT_KEY "%s\""
-                    NGX_RTMP_COMPLIANCE_AUDIT_NODE_KEY,
-                    sh->audit_seq + 1,
-                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                    (ngx_msec_t) (ms % 1000), event);
+                    NGX_RTMP_COMPLIANCE_AUDIT_TS_KEY, sh->audit_seq + 1);
+    p = ngx_rtmp_compliance_audit_ts(p, ms);
+    p = ngx_sprintf(p, "\"" NGX_RTMP_COMPLIANCE_AUDIT_EVENT_KEY "%s\""
+                    NGX_RTMP_COMPLIANCE_AUDIT_NODE_KEY, event);
     p = ngx_rtmp_compliance_json_escape(p, a->node.data,
                                         ngx_min(a->node.len, 256));
     *p++ = '"';

@@ -85,6 +85,7 @@ ngx_int_t ngx_rtmp_compliance_audit_timers_start(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *mcf);
 void ngx_rtmp_compliance_audit_exit_process(
     ngx_rtmp_compliance_main_conf_t *mcf);
+u_char *ngx_rtmp_compliance_audit_ts(u_char *p, ngx_msec_t ms);
 ngx_uint_t ngx_rtmp_compliance_audit_available(void);
 ngx_uint_t ngx_rtmp_compliance_audit_enabled(void);
 

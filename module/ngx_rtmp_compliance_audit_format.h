@@ -165,6 +165,7 @@
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_WARN_SENT       "warn.sent"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_RECORD_DONE     "record.done"
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT      "checkpoint"
+#define NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS         "witness"
 
 /* the order.* events share their members */
 #define NGX_RTMP_COMPLIANCE_AUDIT_EV_ORDER           "order."
@@ -179,7 +180,7 @@
     X(ORDER_CREATE, 0, 1) X(ORDER_LIFT, 0, 1) X(ORDER_EXPIRE, 0, 1)           \
     X(SESSION_REFRESH, 0, 1)                                                  \
     X(WARN_SENT, 0, 1) X(RECORD_DONE, 0, 1) X(CHECKPOINT, 0, 1)               \
-    X(RESUME, 0, 0)
+    X(WITNESS, 0, 1) X(RESUME, 0, 0)
 
 
 #endif /* _NGX_RTMP_COMPLIANCE_AUDIT_FORMAT_H_INCLUDED_ */

@@ -27,6 +27,9 @@
 #include "ngx_rtmp_compliance_file.h"
 #include "ngx_rtmp_compliance_state.h"
 #include "ngx_rtmp_compliance_order_json.h"
+#include "ngx_rtmp_compliance_audit.h"
+#include "ngx_rtmp_compliance_audit_format.h"
+#include "ngx_rtmp_compliance_witness.h"
 
 
 #define NGX_RTMP_COMPLIANCE_FLEET_BLOCK     100      /* XREAD, ms */
@@ -91,6 +94,12 @@ static void ngx_rtmp_compliance_fleet_next(
     ngx_rtmp_compliance_main_conf_t *mcf);
 static void ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac,
     void *r, void *privdata);
+static ngx_int_t ngx_rtmp_compliance_fleet_checkpoint(
+    ngx_rtmp_compliance_main_conf_t *mcf, redisAsyncContext *ac);
+static void ngx_rtmp_compliance_fleet_on_checkpoint(redisAsyncContext *ac,
+    void *r, void *privdata);
+static void ngx_rtmp_compliance_fleet_witness_locked(
+    ngx_rtmp_compliance_main_conf_t *mcf, ngx_str_t *id, redisReply *kv);
 static void ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_rtmp_compliance_fleet_close(void);
@@ -118,6 +127,7 @@ static ngx_event_t                   ngx_rtmp_compliance_fleet_tick_ev;
 static ngx_event_t                   ngx_rtmp_compliance_fleet_ev;
 static ngx_event_t                   ngx_rtmp_compliance_fleet_wd;
 static ngx_msec_t                    ngx_rtmp_compliance_fleet_backoff;
+static uint64_t                      ngx_rtmp_compliance_fleet_ck_seq;
 
 
 /*
@@ -892,6 +902,11 @@ ngx_rtmp_compliance_fleet_next(ngx_rtmp_compliance_main_conf_t *mcf)
         return;
     }
 
+    if (ngx_rtmp_compliance_fleet_checkpoint(mcf, ac) == NGX_OK) {
+        ngx_rtmp_compliance_fleet_wait(mcf, 0);
+        return;
+    }
+
     if (mcf->fleet->room_lock) {
         ngx_rtmp_compliance_fleet_locks(mcf, ac);
     }
@@ -958,6 +973,159 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
     mcf->fleet->pending = NULL;
 
     ngx_rtmp_compliance_fleet_next(mcf);
+}
+
+
+/*
+ * compliance_audit_sign: this node's newest checkpoint goes on the stream
+ * for the other nodes to witness (an older one not yet published is
+ * covered by it).  NGX_OK: an XADD is on its way
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_fleet_checkpoint(ngx_rtmp_compliance_main_conf_t *mcf,
+    redisAsyncContext *ac)
+{
+    uint64_t                      seq;
+    ngx_rtmp_compliance_audit_t  *a;
+    ngx_rtmp_compliance_shctx_t  *sh;
+    u_char                        hash[NGX_RTMP_COMPLIANCE_AUDIT_HEX_LEN];
+    u_char                        sig[NGX_RTMP_COMPLIANCE_WITNESS_SIG_LEN];
+    u_char                        ts[NGX_RTMP_COMPLIANCE_AUDIT_TS_LEN];
+
+    a = mcf->audit;
+    sh = mcf->zone->sh;
+
+    if (a->sign_key == NULL || a->dir.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    seq = sh->audit_checkpoint_seq;
+
+    if (seq > 1 && seq != sh->fleet_checkpoint_seq) {
+        ngx_memcpy(hash, sh->audit_checkpoint_hash, sizeof(hash));
+        ngx_memcpy(sig, sh->audit_checkpoint_sig, sizeof(sig));
+        ngx_memcpy(ts, sh->audit_checkpoint_ts, sizeof(ts));
+
+    } else {
+        seq = 0;
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    if (seq == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* it signed the record before it */
+    ngx_rtmp_compliance_fleet_ck_seq = seq;
+
+    redisAsyncCommand(ac, ngx_rtmp_compliance_fleet_on_checkpoint, NULL,
+                      NGX_RTMP_COMPLIANCE_WITNESS_XADD,
+                      mcf->fleet->key.data, mcf->fleet->key.len,
+                      a->node.data, a->node.len,
+                      (unsigned long long) (seq - 1),
+                      hash, sizeof(hash), ts, sizeof(ts),
+                      a->sign_fp, (size_t) NGX_RTMP_COMPLIANCE_WITNESS_KEY_LEN,
+                      sig, sizeof(sig));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_rtmp_compliance_fleet_on_checkpoint(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    if (ngx_rtmp_compliance_fleet_reply(ac, r, "XADD of a checkpoint: ", 1)
+        == NULL)
+    {
+        return;
+    }
+
+    mcf = ac->data;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+    mcf->zone->sh->fleet_checkpoint_seq = ngx_rtmp_compliance_fleet_ck_seq;
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    ngx_rtmp_compliance_fleet_next(mcf);
+}
+
+
+/*
+ * another node's checkpoint read from the stream: checked, and written
+ * into this node's chain as a witness record; the zone's mutex is held
+ */
+
+static void
+ngx_rtmp_compliance_fleet_witness_locked(ngx_rtmp_compliance_main_conf_t *mcf,
+    ngx_str_t *id, redisReply *kv)
+{
+    json_t                         *j;
+    size_t                          i, n;
+    ngx_int_t                       rc;
+    const char                     *why;
+    ngx_str_t                      *node;
+    ngx_rtmp_compliance_witness_t   w;
+    ngx_str_t                       f[2 * NGX_RTMP_COMPLIANCE_WITNESS_FIELDS];
+
+    n = kv->elements / 2;
+
+    for (i = 0; i < n && i < NGX_RTMP_COMPLIANCE_WITNESS_FIELDS; i++) {
+        if (kv->element[2 * i]->type != REDIS_REPLY_STRING
+            || kv->element[2 * i + 1]->type != REDIS_REPLY_STRING)
+        {
+            ngx_str_null(&f[2 * i]);
+            ngx_str_null(&f[2 * i + 1]);
+            continue;
+        }
+
+        f[2 * i].data = (u_char *) kv->element[2 * i]->str;
+        f[2 * i].len = kv->element[2 * i]->len;
+        f[2 * i + 1].data = (u_char *) kv->element[2 * i + 1]->str;
+        f[2 * i + 1].len = kv->element[2 * i + 1]->len;
+    }
+
+    if (ngx_rtmp_compliance_witness_parse(&w, f, n, &why) != NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "compliance_redis: checkpoint entry \"%V\" skipped: "
+                      "%s", id, why);
+        return;
+    }
+
+    node = &mcf->audit->node;
+
+    if (mcf->audit->dir.len == 0) {
+        /* no audit log here: nothing to write it into */
+        return;
+    }
+
+    if (w.origin.len == node->len
+        && ngx_strncmp(w.origin.data, node->data, node->len) == 0)
+    {
+        /* this node's own */
+        return;
+    }
+
+    j = ngx_rtmp_compliance_witness_json(&w);
+    rc = j ? ngx_rtmp_compliance_audit_locked(
+                 NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS, j, ngx_cycle->log)
+           : NGX_ERROR;
+    json_decref(j);
+
+    if (rc == NGX_OK) {
+        mcf->zone->sh->fleet_witnesses++;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "compliance_redis: the witness of \"%V\" seq %uL was not "
+                  "written", &w.origin, w.seq);
 }
 
 
@@ -1152,6 +1320,14 @@ ngx_rtmp_compliance_fleet_apply_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         {
             e.order = value;
         }
+    }
+
+    if (e.op.len == sizeof(NGX_RTMP_COMPLIANCE_WITNESS_OP) - 1
+        && ngx_strncmp(e.op.data, NGX_RTMP_COMPLIANCE_WITNESS_OP,
+                       e.op.len) == 0)
+    {
+        ngx_rtmp_compliance_fleet_witness_locked(mcf, &e.id, kv);
+        return;
     }
 
     if (e.uid.len == 0 || e.uid.len > NGX_RTMP_COMPLIANCE_UID_MAX) {

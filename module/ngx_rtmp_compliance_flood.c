@@ -113,7 +113,6 @@ static void ngx_rtmp_compliance_flood_collect(
     ngx_rtmp_compliance_flood_summary_t *s);
 static void ngx_rtmp_compliance_flood_write(
     ngx_rtmp_compliance_flood_summary_t *sum, ngx_uint_t n);
-static u_char *ngx_rtmp_compliance_flood_ts(u_char *buf, uint64_t ms);
 static void ngx_rtmp_compliance_flood_arm(ngx_msec_t ms);
 static void ngx_rtmp_compliance_flood_timer(ngx_event_t *ev);
 
@@ -719,8 +718,9 @@ ngx_rtmp_compliance_flood_write(ngx_rtmp_compliance_flood_summary_t *sum,
                             : NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_SUMMARY;
         reason = &ngx_rtmp_compliance_reasons[sum[i].reason];
 
-        *ngx_rtmp_compliance_flood_ts(first, sum[i].first) = '\0';
-        *ngx_rtmp_compliance_flood_ts(last, sum[i].last) = '\0';
+        *ngx_rtmp_compliance_audit_ts(first, (ngx_msec_t) sum[i].first)
+            = '\0';
+        *ngx_rtmp_compliance_audit_ts(last, (ngx_msec_t) sum[i].last) = '\0';
 
         ngx_log_error(sum[i].level, log, 0,
                       "compliance: %s rejections folded: %ui, reason: %V, "
@@ -754,22 +754,6 @@ ngx_rtmp_compliance_flood_write(ngx_rtmp_compliance_flood_summary_t *sum,
 
         ngx_rtmp_compliance_fields_free(&f);
     }
-}
-
-
-/* YYYY-MM-DDTHH:MM:SS.mmmZ, as the records' ts */
-
-static u_char *
-ngx_rtmp_compliance_flood_ts(u_char *buf, uint64_t ms)
-{
-    ngx_tm_t  tm;
-
-    ngx_gmtime((time_t) (ms / 1000), &tm);
-
-    return ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d.%03uLZ",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                       ms % 1000);
 }
 
 

@@ -250,6 +250,9 @@ typedef struct {
     ngx_msec_t                      audit_checkpoint_ms;    /* the last
                                                                checkpoint */
     uint64_t                        audit_checkpoint_seq;   /* its seq */
+    u_char                          audit_checkpoint_hash[64];  /* signed */
+    u_char                          audit_checkpoint_sig[128];  /* hex */
+    u_char                          audit_checkpoint_ts[24];
 
     /* the rejection windows (ngx_rtmp_compliance_flood.c) */
     void                           *flood;
@@ -271,6 +274,9 @@ typedef struct {
     uint64_t                        fleet_lag_ms;       /* of the last read */
     u_char                          fleet_last_id
                                         [NGX_RTMP_COMPLIANCE_STREAM_ID];
+    uint64_t                        fleet_checkpoint_seq;   /* the last
+                                                    checkpoint published */
+    uint64_t                        fleet_witnesses;    /* written */
 } ngx_rtmp_compliance_shctx_t;
 
 

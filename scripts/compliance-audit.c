@@ -97,6 +97,7 @@
 
 #define CA_FIELDS_MAX       64      /* fields of a record on the fast path */
 #define CA_NODE_MAX         256     /* bytes of a node name compared */
+#define CA_WITNESS_NODE     64      /* the writer's node=, at most */
 
 #define CA_T_STRING         1
 #define CA_T_INT            2
@@ -263,6 +264,7 @@ typedef enum {
 #define CA_TIMESTAMP        0x20
 
 #define CA_OPTS_MAX         24
+#define CA_WITNESS_MAX      16      /* --witness DIR, at most */
 #define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
@@ -285,6 +287,8 @@ typedef struct {
     const char         *tsa;
     const char         *tsa_ca;
     const char         *pubkey;
+    const char         *witness[CA_WITNESS_MAX];   /* --witness, each */
+    size_t              nwitness;
 
     unsigned char       quiet;
     unsigned char       recordings;
@@ -365,6 +369,47 @@ typedef struct {
 } ca_sign_t;
 
 
+/* a witness record of another chain: (seq, hash) of the node signed */
+typedef struct {
+    int64_t             seq;
+    u_char              hash[CA_HEX_LEN];
+    u_char              node[CA_WITNESS_NODE];
+    size_t              node_len;
+    size_t              dir;        /* its --witness */
+    char                seg[32];    /* where it is */
+    uint64_t            line;
+} ca_witness_t;
+
+
+/* what verify --witness collects: see ca_witness_load() */
+typedef struct {
+    ca_witness_t       *w;          /* by seq */
+    size_t              n;
+    size_t              nalloc;
+    size_t              next;       /* the first not yet compared */
+    size_t              matched;
+    size_t              pruned;     /* before the chain's first record */
+    size_t              others;     /* witnesses of other keys */
+    size_t              ignored;    /* bad signature or fields */
+    int64_t             through;    /* the last seq matched */
+    const char        **dirs;
+} ca_witnesses_t;
+
+
+/* a sealed excerpt's header, as verify-excerpt reads it */
+typedef struct {
+    int64_t             from;       /* sealed_from .. sealed_to, [) */
+    int64_t             to;
+    int64_t             first_seq;
+    int64_t             last_seq;
+    int64_t             count;      /* records */
+    int64_t             end_seq;    /* cover_seq, or last_seq */
+    const char         *prev;
+    const char         *last_hash;
+    const char         *cover_hash; /* NULL: none */
+} ca_excerpt_t;
+
+
 /* seal's state; see ca_seal_pass() */
 typedef struct {
     int64_t             from;
@@ -375,8 +420,13 @@ typedef struct {
     u_char              prev[CA_HEX_LEN];
     u_char              last_hash[CA_HEX_LEN];
     char                error[CA_WHY_LEN * 2];  /* first damage seen */
+    int64_t             cover_seq;  /* the first checkpoint after it */
+    u_char              cover_hash[CA_HEX_LEN];
     unsigned            started:1;
     unsigned            pending:1;  /* damage after the range's end */
+    unsigned            covered:1;  /* cover_seq found */
+    unsigned            signing:1;  /* a checkpoint seen: the log is
+                                       signed */
 } ca_seal_t;
 
 
@@ -493,11 +543,13 @@ static int ca_fsync_dir(const char *path);
 static int ca_write_all(int fd, const void *buf, size_t len);
 
 static int ca_cmd_verify(int argc, char **argv);
+static int ca_verify_keys(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws);
 static int ca_cmd_query(int argc, char **argv);
 static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
+static int ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why);
 
 static int ca_hex_value(u_char c);
 static int ca_hex_decode(const u_char *hex, size_t n, u_char *out);
@@ -505,7 +557,7 @@ static const char *ca_ssl_why(const char *dflt);
 static int ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec);
 static int ca_hash_file(const char *path, u_char *hex, int64_t *size);
 static int ca_check_recordings(ca_evidence_t *ev, int quiet);
-static int ca_stamp_cmp(const void *a, const void *b);
+static int ca_seq_cmp(const void *a, const void *b);
 static int ca_stamps_list(const char *dir, ca_evidence_t *ev);
 static int ca_read_small(const char *path, u_char **data, size_t *len);
 static void ca_gentime(TS_TST_INFO *tst, char *buf, size_t size);
@@ -524,6 +576,15 @@ static const u_char *ca_rec_str(ca_record_t *rec, const char *key,
     size_t *len);
 static int ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why);
 static int ca_sign_done(ca_sign_t *s, int quiet);
+static int ca_sign_check(ca_sign_t *s, const u_char *node, size_t node_len,
+    int64_t sseq, const u_char *shash, const u_char *sig);
+static int ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s,
+    const char **dirs, size_t n);
+static int ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
+    size_t dir, const char *seg, uint64_t line, char *why);
+static int ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why);
+static int ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c,
+    ca_stats_t *st, int quiet);
 
 #ifdef COMPLIANCE_AUDIT_FUZZ
 #define main  compliance_audit_main
@@ -562,7 +623,8 @@ static const struct {
     { "out", CA_ARG(out), CA_SEAL },
     { "recordings", CA_FLAG(recordings), CA_VERIFY },
     { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY },
-    { "pubkey", CA_ARG(pubkey), CA_VERIFY },
+    { "pubkey", CA_ARG(pubkey), CA_VERIFY | CA_EXCERPT },
+    { "witness", CA_ARG(witness), CA_VERIFY },
     { "tsa", CA_ARG(tsa), CA_TIMESTAMP },
     { "help", CA_FLAG(help), ~0u },
     { NULL, 0, 0, 0 }
@@ -638,12 +700,12 @@ ca_help(FILE *out)
     fputs(
 "usage:\n"
 "  " CA_PROG " verify DIR [--quiet] [--recordings] [--tsa-ca CA.pem]\n"
-"        [--pubkey PUB.pem]\n"
+"        [--pubkey PUB.pem [--witness DIR2 ...]]\n"
 "  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
 "        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
 "  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
 "  " CA_PROG " seal DIR --from T1 --to T2 --out FILE\n"
-"  " CA_PROG " verify-excerpt FILE [--quiet]\n"
+"  " CA_PROG " verify-excerpt FILE [--quiet] [--pubkey PUB.pem]\n"
 "  " CA_PROG " timestamp DIR --tsa http://HOST[:PORT]/PATH\n"
 "  " CA_PROG " --help\n"
 "\n"
@@ -676,7 +738,14 @@ ca_help(FILE *out)
 "                and the hash of record SEQ. --pubkey PUB.pem: also\n"
 "                check every checkpoint's Ed25519 signature and that\n"
 "                none is missing for over twice its interval.\n"
-"verify-excerpt  verify a sealed excerpt on its own.\n"
+"                --witness DIR2 (with --pubkey): also check the witness\n"
+"                records of this node in another node's chain: each\n"
+"                signature, and that DIR holds every witnessed (seq,\n"
+"                hash): truncated or rewritten otherwise. Repeatable.\n"
+"                A signed log's excerpt goes on to the checkpoint that\n"
+"                signs it (cover_seq in the header).\n"
+"verify-excerpt  verify a sealed excerpt on its own; --pubkey PUB.pem:\n"
+"                also its checkpoints, one of them signing its range.\n"
 "timestamp       ask an RFC 3161 time-stamp authority (HTTP only) to\n"
 "                stamp the newest record's hash; the reply is stored in\n"
 "                DIR/timestamps/SEQ.tsr. For cron: exit 0 stamped (or\n"
@@ -749,6 +818,19 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
         }
 
         c -= CA_OPT_VAL;
+
+        if (ca_options[c].offset == offsetof(ca_opts_t, witness)) {
+            /* the one option given more than once */
+            o->seen[c] = 0;
+
+            if (o->nwitness == CA_WITNESS_MAX) {
+                return ca_usage_error("%s: at most %d --witness", cmd,
+                                      CA_WITNESS_MAX);
+            }
+
+            o->witness[o->nwitness++] = optarg;
+            continue;
+        }
 
         p = (u_char *) o + ca_options[c].offset;
 
@@ -2717,6 +2799,7 @@ ca_cmd_verify(int argc, char **argv)
     ca_record_t     *rec;
     ca_sign_t        sg;
     ca_evidence_t    ev;
+    ca_witnesses_t   ws;
     struct timespec  t0, t1;
 
     rc = ca_parse_opts("verify", CA_VERIFY, argc, argv, &o);
@@ -2725,10 +2808,10 @@ ca_cmd_verify(int argc, char **argv)
         return rc;
     }
 
-    memset(&sg, 0, sizeof(ca_sign_t));
+    rc = ca_verify_keys(&o, &sg, &ws);
 
-    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
-        return CA_USAGE;
+    if (rc != CA_OK) {
+        return rc;
     }
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -2836,6 +2919,10 @@ ca_cmd_verify(int argc, char **argv)
             goto bad;
         }
 
+        if (o.nwitness && ca_witness_note(&ws, rec, why) != 0) {
+            goto bad;
+        }
+
         ca_verify_note(&dir, seg, line, rec, &st);
         ca_chain_add(&chain, rec, seg, line);
         st.last_ts = rec->ts;
@@ -2874,6 +2961,11 @@ ca_cmd_verify(int argc, char **argv)
 
     if (o.pubkey) {
         rc = ca_sign_done(&sg, o.quiet);
+    }
+
+    if (o.nwitness) {
+        found = ca_witness_done(&ws, &chain, &st, o.quiet);
+        rc = rc > found ? rc : found;
     }
 
     if (o.recordings) {
@@ -2915,8 +3007,42 @@ done:
     ca_dir_free(&dir);
     ca_evidence_free(&ev);
     EVP_PKEY_free(sg.pub);
+    free(ws.w);
 
     return rc;
+}
+
+
+/* verify --pubkey and --witness: the key, the witnesses; CA_OK or not */
+
+static int
+ca_verify_keys(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws)
+{
+    int  rc;
+
+    memset(sg, 0, sizeof(ca_sign_t));
+    memset(ws, 0, sizeof(ca_witnesses_t));
+
+    if (o->nwitness && o->pubkey == NULL) {
+        return ca_usage_error("verify: --witness needs --pubkey (the public "
+                              "key of DIR's node)");
+    }
+
+    if (o->pubkey && ca_sign_open(sg, o->pubkey) != CA_OK) {
+        return CA_USAGE;
+    }
+
+    if (o->nwitness) {
+        rc = ca_witness_load(ws, sg, o->witness, o->nwitness);
+
+        if (rc != CA_OK) {
+            EVP_PKEY_free(sg->pub);
+            free(ws->w);
+            return rc;
+        }
+    }
+
+    return CA_OK;
 }
 
 
@@ -4033,7 +4159,7 @@ ca_cmd_seal(int argc, char **argv)
 {
     int          rc, fd;
     char         from_ts[CA_TS_BUF], to_ts[CA_TS_BUF];
-    char         now_ts[CA_TS_BUF], header[1024];
+    char         now_ts[CA_TS_BUF], header[1024], cover[160];
     size_t       n;
     ca_dir_t     dir;
     ca_opts_t    o;
@@ -4085,15 +4211,30 @@ ca_cmd_seal(int argc, char **argv)
     ca_format_ts(s.to - 1, to_ts);
     ca_format_ts((int64_t) time(NULL) * 1000, now_ts);
 
+    /* a signed log: the records up to the checkpoint that signs the range */
+    cover[0] = '\0';
+
+    if (s.covered) {
+        snprintf(cover, sizeof(cover), ",\"cover_seq\":%lld,"
+                 "\"cover_hash\":\"%.64s\"", (long long) s.cover_seq,
+                 s.cover_hash);
+
+    } else if (s.signing) {
+        fprintf(stderr, CA_PROG ": seal: warning: no checkpoint after seq "
+                "%lld yet: the excerpt's last records are not signed, "
+                "verify-excerpt --pubkey will refuse it; seal again after "
+                "the next checkpoint\n", (long long) s.last_seq);
+    }
+
     n = snprintf(header, sizeof(header),
                  "{\"sealed_from\":\"%s\",\"sealed_to\":\"%s\","
                  "\"first_seq\":%lld,\"last_seq\":%lld,\"prev\":\"%.64s\","
-                 "\"last_hash\":\"%.64s\",\"records\":%llu,"
+                 "\"last_hash\":\"%.64s\",\"records\":%llu%s,"
                  "\"sealed_at\":\"%s\",\"format\":\"" CA_EXCERPT_FORMAT
                  "\"}\n",
                  from_ts, to_ts, (long long) s.first_seq,
                  (long long) s.last_seq, s.prev, s.last_hash,
-                 (unsigned long long) s.records, now_ts);
+                 (unsigned long long) s.records, cover, now_ts);
 
     if (n >= sizeof(header)) {
         ca_dir_free(&dir);
@@ -4132,7 +4273,9 @@ ca_cmd_seal(int argc, char **argv)
     }
 
     if (check.records != s.records
-        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0)
+        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0
+        || (s.covered
+            && memcmp(check.cover_hash, s.cover_hash, CA_HEX_LEN) != 0))
     {
         rc = ca_error(CA_FAIL, "seal: the segments changed while they were "
                       "read; try again");
@@ -4247,7 +4390,9 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
             }
 
         } else {
-            if (out != -1 && rec->seq > s->last_seq) {
+            if (out != -1
+                && rec->seq > (s->covered ? s->cover_seq : s->last_seq))
+            {
                 goto done;
             }
 
@@ -4290,13 +4435,34 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
                 goto done;
             }
 
-            s->records++;
-            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+            if (rec->seq <= s->last_seq) {
+                s->records++;
+                memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+
+            } else {
+                memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
+            }
 
         } else if (in_range) {
             s->last_seq = rec->seq;
             s->records = (uint64_t) (rec->seq - s->first_seq + 1);
             memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+            s->covered = 0;
+
+        } else if (!s->covered
+                   && ca_span_is(rec->event, rec->event_len,
+                                 NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+        {
+            /* after the range: the checkpoint that signs it */
+            s->cover_seq = rec->seq;
+            memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
+            s->covered = 1;
+        }
+
+        if (ca_span_is(rec->event, rec->event_len,
+                       NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+        {
+            s->signing = 1;
         }
 
         continue;
@@ -4343,23 +4509,20 @@ ca_cmd_verify_excerpt(int argc, char **argv)
 {
     int           rc;
     char          why[CA_WHY_LEN];
-    size_t        i;
-    int64_t       from, to, unit, first_seq, last_seq, count;
-    json_t       *h, *v;
+    int64_t       from, to, first_seq, last_seq, count, end_seq;
+    json_t       *h;
     uint64_t      records;
     ca_opts_t     o;
+    ca_sign_t     sg;
+    u_char        at_last[CA_HEX_LEN];
     ca_link_e     lk;
     ca_walk_e     wr;
     ca_walk_t     w;
     ca_chain_t    chain;
     ca_read_e     rd;
+    ca_excerpt_t  x;
     ca_record_t  *rec;
-    const char   *s, *prev, *last_hash;
-
-    static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
-                                      "last_hash", NULL };
-    static const char  *integers[] = { "first_seq", "last_seq", "records",
-                                       NULL };
+    const char   *prev, *last_hash, *cover_hash;
 
     rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &o);
 
@@ -4367,8 +4530,15 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         return rc;
     }
 
+    memset(&sg, 0, sizeof(ca_sign_t));
+
+    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
+        return CA_USAGE;
+    }
+
     if (ca_walk_file(&w, o.arg) != 0) {
         ca_walk_close(&w);
+        EVP_PKEY_free(sg.pub);
         return CA_USAGE;
     }
 
@@ -4400,55 +4570,19 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         goto bad;
     }
 
-    for (i = 0; strings[i]; i++) {
-        if (!json_is_string(json_object_get(h, strings[i]))) {
-            snprintf(why, CA_WHY_LEN, "the header lacks the string \"%s\"",
-                     strings[i]);
-            goto bad;
-        }
-    }
-
-    for (i = 0; integers[i]; i++) {
-        v = json_object_get(h, integers[i]);
-
-        if (!json_is_integer(v) || json_integer_value(v) < 1) {
-            snprintf(why, CA_WHY_LEN, "the header lacks the integer \"%s\"",
-                     integers[i]);
-            goto bad;
-        }
-    }
-
-    first_seq = json_integer_value(json_object_get(h, "first_seq"));
-    last_seq = json_integer_value(json_object_get(h, "last_seq"));
-    count = json_integer_value(json_object_get(h, "records"));
-    prev = json_string_value(json_object_get(h, "prev"));
-    last_hash = json_string_value(json_object_get(h, "last_hash"));
-
-    if (strlen(prev) != CA_HEX_LEN || !ca_is_hex((u_char *) prev, CA_HEX_LEN)
-        || strlen(last_hash) != CA_HEX_LEN
-        || !ca_is_hex((u_char *) last_hash, CA_HEX_LEN)
-        || last_seq < first_seq || count != last_seq - first_seq + 1)
-    {
-        snprintf(why, CA_WHY_LEN, "the header is inconsistent (hashes must "
-                 "be 64 hex digits, records = last_seq - first_seq + 1)");
+    if (ca_excerpt_header(h, &x, why) != 0) {
         goto bad;
     }
 
-    s = json_string_value(json_object_get(h, "sealed_from"));
-
-    if (ca_parse_time(s, &from, &unit) != 0) {
-        snprintf(why, CA_WHY_LEN, "the header's sealed_from is not a time");
-        goto bad;
-    }
-
-    s = json_string_value(json_object_get(h, "sealed_to"));
-
-    if (ca_parse_time(s, &to, &unit) != 0) {
-        snprintf(why, CA_WHY_LEN, "the header's sealed_to is not a time");
-        goto bad;
-    }
-
-    to += unit;
+    first_seq = x.first_seq;
+    last_seq = x.last_seq;
+    count = x.count;
+    end_seq = x.end_seq;
+    from = x.from;
+    to = x.to;
+    prev = x.prev;
+    last_hash = x.last_hash;
+    cover_hash = x.cover_hash;
 
     /* the excerpt's chain hangs from the header's first_seq and prev */
     memset(&chain, 0, sizeof(ca_chain_t));
@@ -4490,10 +4624,15 @@ ca_cmd_verify_excerpt(int argc, char **argv)
             goto bad;
         }
 
-        if (rec->seq > last_seq) {
+        if (rec->seq > end_seq) {
             snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
-                     "last_seq %lld", (long long) rec->seq,
-                     (long long) last_seq);
+                     "%s %lld", (long long) rec->seq,
+                     cover_hash ? "cover_seq" : "last_seq",
+                     (long long) end_seq);
+            goto bad;
+        }
+
+        if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
             goto bad;
         }
 
@@ -4506,7 +4645,11 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         }
 
         ca_chain_add(&chain, rec, 0, w.r.line);
-        records++;
+
+        if (rec->seq <= last_seq) {
+            records++;
+            memcpy(at_last, rec->hash, CA_HEX_LEN);
+        }
     }
 
     if (w.failed) {
@@ -4514,8 +4657,9 @@ ca_cmd_verify_excerpt(int argc, char **argv)
         goto done;
     }
 
-    if (records != (uint64_t) count || chain.seq != last_seq
-        || memcmp(chain.hash, last_hash, CA_HEX_LEN) != 0)
+    if (records != (uint64_t) count || chain.seq != end_seq
+        || memcmp(at_last, last_hash, CA_HEX_LEN) != 0
+        || (cover_hash && memcmp(chain.hash, cover_hash, CA_HEX_LEN) != 0))
     {
         w.r.line++;
         snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
@@ -4536,11 +4680,31 @@ ca_cmd_verify_excerpt(int argc, char **argv)
                (long long) last_seq);
         printf("prev:       %s\n", prev);
         printf("last hash:  %s\n", last_hash);
-        printf("compare the last hash (and prev) with the hashes the "
-               "platform keeps outside the log\n");
+
+        if (cover_hash) {
+            printf("cover:      to the checkpoint seq %lld, hash %s\n",
+                   (long long) end_seq, cover_hash);
+        }
+
+        if (!o.pubkey) {
+            printf("compare the last hash (and prev) with the hashes the "
+                   "platform keeps outside the log\n");
+        }
     }
 
     rc = CA_OK;
+
+    if (o.pubkey) {
+        rc = ca_sign_done(&sg, o.quiet);
+
+        if (rc == CA_OK && sg.ck_seq < last_seq) {
+            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
+                          "seq %lld are not signed: no checkpoint after them "
+                          "in the excerpt (sealed before it was written?)",
+                          (long long) sg.ck_seq);
+        }
+    }
+
     goto done;
 
 bad:
@@ -4556,8 +4720,101 @@ done:
     }
 
     ca_walk_close(&w);
+    EVP_PKEY_free(sg.pub);
 
     return rc;
+}
+
+
+/* a sealed excerpt's header line: 0, or -1 with why */
+
+static int
+ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why)
+{
+    size_t       i;
+    json_t      *v;
+    int64_t      unit;
+    const char  *s;
+
+    static const char  *strings[] = { "sealed_from", "sealed_to", "prev",
+                                      "last_hash", NULL };
+    static const char  *integers[] = { "first_seq", "last_seq", "records",
+                                       NULL };
+
+    for (i = 0; strings[i]; i++) {
+        if (!json_is_string(json_object_get(h, strings[i]))) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the string \"%s\"",
+                     strings[i]);
+            return -1;
+        }
+    }
+
+    for (i = 0; integers[i]; i++) {
+        v = json_object_get(h, integers[i]);
+
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            snprintf(why, CA_WHY_LEN, "the header lacks the integer \"%s\"",
+                     integers[i]);
+            return -1;
+        }
+    }
+
+    x->first_seq = json_integer_value(json_object_get(h, "first_seq"));
+    x->last_seq = json_integer_value(json_object_get(h, "last_seq"));
+    x->count = json_integer_value(json_object_get(h, "records"));
+    x->prev = json_string_value(json_object_get(h, "prev"));
+    x->last_hash = json_string_value(json_object_get(h, "last_hash"));
+
+    if (strlen(x->prev) != CA_HEX_LEN
+        || !ca_is_hex((u_char *) x->prev, CA_HEX_LEN)
+        || strlen(x->last_hash) != CA_HEX_LEN
+        || !ca_is_hex((u_char *) x->last_hash, CA_HEX_LEN)
+        || x->last_seq < x->first_seq
+        || x->count != x->last_seq - x->first_seq + 1)
+    {
+        snprintf(why, CA_WHY_LEN, "the header is inconsistent (hashes must "
+                 "be 64 hex digits, records = last_seq - first_seq + 1)");
+        return -1;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_from"));
+
+    if (ca_parse_time(s, &x->from, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_from is not a time");
+        return -1;
+    }
+
+    s = json_string_value(json_object_get(h, "sealed_to"));
+
+    if (ca_parse_time(s, &x->to, &unit) != 0) {
+        snprintf(why, CA_WHY_LEN, "the header's sealed_to is not a time");
+        return -1;
+    }
+
+    x->to += unit;
+
+    /* a signed log's excerpt goes on to the checkpoint that signs it */
+    x->end_seq = x->last_seq;
+    x->cover_hash = NULL;
+    v = json_object_get(h, "cover_seq");
+
+    if (v || json_object_get(h, "cover_hash")) {
+        x->cover_hash = json_string_value(json_object_get(h, "cover_hash"));
+
+        if (!json_is_integer(v) || json_integer_value(v) <= x->last_seq
+            || x->cover_hash == NULL || strlen(x->cover_hash) != CA_HEX_LEN
+            || !ca_is_hex((u_char *) x->cover_hash, CA_HEX_LEN))
+        {
+            snprintf(why, CA_WHY_LEN, "the header's cover_seq and "
+                     "cover_hash must be a seq after last_seq and 64 hex "
+                     "digits");
+            return -1;
+        }
+
+        x->end_seq = json_integer_value(v);
+    }
+
+    return 0;
 }
 
 
@@ -4846,12 +5103,17 @@ ca_check_recordings(ca_evidence_t *ev, int quiet)
 }
 
 
-static int
-ca_stamp_cmp(const void *a, const void *b)
-{
-    const ca_stamp_t  *x = a, *y = b;
+/* qsort() by seq, the first member of ca_stamp_t and ca_witness_t */
 
-    return (x->seq > y->seq) - (x->seq < y->seq);
+static int
+ca_seq_cmp(const void *a, const void *b)
+{
+    int64_t  x, y;
+
+    memcpy(&x, a, sizeof(int64_t));
+    memcpy(&y, b, sizeof(int64_t));
+
+    return (x > y) - (x < y);
 }
 
 
@@ -4921,7 +5183,7 @@ ca_stamps_list(const char *dir, ca_evidence_t *ev)
         return ca_error(CA_FAIL, "%s: no SEQ.tsr time-stamp replies", path);
     }
 
-    qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_stamp_cmp);
+    qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_seq_cmp);
 
     return CA_OK;
 }
@@ -5714,12 +5976,10 @@ ca_rec_str(ca_record_t *rec, const char *key, size_t *len)
 static int
 ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why)
 {
-    int             ok;
-    size_t          klen, hlen, slen, mlen;
+    size_t          klen, hlen, slen;
     int64_t         sseq, interval;
-    EVP_MD_CTX     *ctx;
     const u_char   *key, *shash, *sig;
-    u_char          raw[64], msg[CA_NODE_MAX + 96];
+    u_char          raw[64];
 
     if (!ca_span_is(rec->event, rec->event_len,
                     NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
@@ -5770,21 +6030,7 @@ ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why)
         return -1;
     }
 
-    memcpy(msg, rec->node, rec->node_len);
-    mlen = rec->node_len;
-    mlen += snprintf((char *) msg + mlen, sizeof(msg) - mlen, "\n%lld\n",
-                     (long long) sseq);
-    memcpy(msg + mlen, shash, CA_HEX_LEN);
-    mlen += CA_HEX_LEN;
-
-    ctx = EVP_MD_CTX_new();
-    ok = ctx != NULL
-         && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, s->pub) == 1
-         && EVP_DigestVerify(ctx, raw, 64, msg, mlen) == 1;
-    EVP_MD_CTX_free(ctx);
-    ERR_clear_error();
-
-    if (!ok) {
+    if (ca_sign_check(s, rec->node, rec->node_len, sseq, shash, sig) != 0) {
         snprintf(why, CA_WHY_LEN, "checkpoint seq %lld: bad signature over "
                  "seq %lld, hash %.64s (key %s)", (long long) rec->seq,
                  (long long) sseq, shash, s->fp);
@@ -5839,6 +6085,314 @@ ca_sign_done(ca_sign_t *s, int quiet)
         printf("signed through seq %lld (%s); %llu record(s) follow the "
                "last checkpoint\n", (long long) s->signed_seq, s->ts_text,
                (unsigned long long) s->after);
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * the signature sig (128 hex digits) of "NODE\nSEQ\nHASH" with the
+ * --pubkey key: 0 good, -1 not (docs/audit.md)
+ */
+
+static int
+ca_sign_check(ca_sign_t *s, const u_char *node, size_t node_len,
+    int64_t sseq, const u_char *shash, const u_char *sig)
+{
+    int          ok;
+    size_t       mlen;
+    EVP_MD_CTX  *ctx;
+    u_char       raw[64], msg[CA_NODE_MAX + 96];
+
+    if (node_len > CA_NODE_MAX || ca_hex_decode(sig, 128, raw) != 0) {
+        return -1;
+    }
+
+    memcpy(msg, node, node_len);
+    mlen = node_len;
+    mlen += snprintf((char *) msg + mlen, sizeof(msg) - mlen, "\n%lld\n",
+                     (long long) sseq);
+    memcpy(msg + mlen, shash, CA_HEX_LEN);
+    mlen += CA_HEX_LEN;
+
+    ctx = EVP_MD_CTX_new();
+    ok = ctx != NULL
+         && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, s->pub) == 1
+         && EVP_DigestVerify(ctx, raw, 64, msg, mlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+
+    return ok ? 0 : -1;
+}
+
+
+/*
+ * verify --witness DIR2: the witness records of the other nodes' chains,
+ * those signed with the --pubkey key (this node's checkpoints), each
+ * signature checked; then sorted by seq for the walk of DIR.  A witness
+ * chain must itself be whole.  CA_OK, CA_FAIL (said) or CA_USAGE
+ */
+
+static int
+ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
+    size_t n)
+{
+    int          rc;
+    char         why[CA_WHY_LEN];
+    size_t       i;
+    ca_dir_t     dir;
+    ca_walk_t    w;
+    ca_walk_e    wr;
+    ca_link_e    lk;
+    ca_chain_t   chain;
+
+    ws->dirs = dirs;
+
+    for (i = 0; i < n; i++) {
+        rc = ca_dir_segments(dirs[i], &dir);
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        memset(&chain, 0, sizeof(ca_chain_t));
+        ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
+        rc = CA_OK;
+        why[0] = '\0';
+
+        while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+            lk = (wr == CA_WALK_DAMAGED) ? CA_LINK_PREV
+                                         : ca_chain_link(&chain, &w.rec);
+
+            if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+                if (wr != CA_WALK_DAMAGED) {
+                    ca_link_why(&chain, &w.rec, lk, why);
+
+                } else if (why[0] == '\0') {
+                    snprintf(why, CA_WHY_LEN, "not a whole record");
+                }
+
+                rc = ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s: the "
+                              "witness chain is damaged (verify it on its "
+                              "own)", dirs[i], ca_path(&dir, w.seg),
+                              (unsigned long long) w.r.line, why);
+                break;
+            }
+
+            ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
+
+            if (ca_span_is(w.rec.event, w.rec.event_len,
+                           NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS))
+            {
+                rc = ca_witness_add(ws, s, &w.rec, i, dir.segs[w.seg].name,
+                                    w.r.line, why);
+
+                if (rc != CA_OK) {
+                    break;
+                }
+            }
+        }
+
+        if (rc == CA_OK && w.failed) {
+            rc = CA_USAGE;
+        }
+
+        ca_walk_close(&w);
+        ca_dir_free(&dir);
+
+        if (rc != CA_OK) {
+            return rc;
+        }
+    }
+
+    if (ws->n) {
+        qsort(ws->w, ws->n, sizeof(ca_witness_t), ca_seq_cmp);
+    }
+
+    return CA_OK;
+}
+
+
+/* one witness record: kept if of the --pubkey key, its signature good */
+
+static int
+ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
+    size_t dir, const char *seg, uint64_t line, char *why)
+{
+    size_t         olen, klen, hlen, slen;
+    int64_t        sseq;
+    ca_witness_t  *w;
+    const u_char  *origin, *key, *shash, *sig;
+
+    origin = ca_rec_str(rec, "origin", &olen);
+    key = ca_rec_str(rec, "key", &klen);
+    shash = ca_rec_str(rec, "signed_hash", &hlen);
+    sig = ca_rec_str(rec, "sig", &slen);
+
+    if (origin == NULL || olen == 0 || olen > CA_WITNESS_NODE
+        || ca_rec_int(rec, "signed_seq", &sseq) != 0 || sseq < 1
+        || key == NULL || klen != 32 || shash == NULL || hlen != CA_HEX_LEN
+        || !ca_is_hex(shash, CA_HEX_LEN) || sig == NULL || slen != 128)
+    {
+        snprintf(why, CA_WHY_LEN, "witness seq %lld: bad field (it needs "
+                 "origin, signed_seq, signed_hash, key and sig)",
+                 (long long) rec->seq);
+        goto ignored;
+    }
+
+    if (memcmp(key, s->fp, 32) != 0) {
+        /* another node's key */
+        ws->others++;
+        return CA_OK;
+    }
+
+    if (ca_sign_check(s, origin, olen, sseq, shash, sig) != 0) {
+        snprintf(why, CA_WHY_LEN, "witness seq %lld: bad signature: what it "
+                 "says node \"%.*s\" signed (seq %lld, hash %.64s) is not "
+                 "signed by key %s", (long long) rec->seq, (int) olen,
+                 origin, (long long) sseq, shash, s->fp);
+        goto ignored;
+    }
+
+    if (ws->n == ws->nalloc) {
+        w = realloc(ws->w, (ws->nalloc ? 2 * ws->nalloc : 64)
+                           * sizeof(ca_witness_t));
+
+        if (w == NULL) {
+            return ca_error(CA_USAGE, "out of memory");
+        }
+
+        ws->w = w;
+        ws->nalloc = ws->nalloc ? 2 * ws->nalloc : 64;
+    }
+
+    w = &ws->w[ws->n++];
+
+    w->seq = sseq;
+    memcpy(w->hash, shash, CA_HEX_LEN);
+    memcpy(w->node, origin, olen);
+    w->node_len = olen;
+    w->dir = dir;
+    snprintf(w->seg, sizeof(w->seg), "%s", seg);
+    w->line = line;
+
+    return CA_OK;
+
+ignored:
+
+    /*
+     * not a statement of the node's: it says nothing about DIR (an entry
+     * someone else wrote on the stream, or the witness chain edited)
+     */
+
+    fprintf(stderr, CA_PROG ": --witness \"%s\": %s/%s:%llu: warning: %s: "
+            "not this node's statement, ignored\n", ws->dirs[dir],
+            ws->dirs[dir], seg, (unsigned long long) line, why);
+    ws->ignored++;
+
+    return CA_OK;
+}
+
+
+
+/* a record of DIR against what was witnessed of it: 0, or -1 with why */
+
+static int
+ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why)
+{
+    ca_witness_t  *w;
+
+    for ( ;; ) {
+        if (ws->next == ws->n || ws->w[ws->next].seq > rec->seq) {
+            return 0;
+        }
+
+        w = &ws->w[ws->next];
+
+        if (w->seq < rec->seq) {
+            /* before the chain's first record: pruned */
+            ws->pruned++;
+            ws->next++;
+            continue;
+        }
+
+        if (w->node_len != rec->node_len
+            || memcmp(w->node, rec->node, w->node_len) != 0)
+        {
+            /* signed with the same key for another node's name */
+            ws->others++;
+            ws->next++;
+            continue;
+        }
+
+        if (memcmp(w->hash, rec->hash, CA_HEX_LEN) != 0) {
+            snprintf(why, CA_WHY_LEN, "seq %lld: rewritten: %s/%s:%llu "
+                     "witnessed it with hash %.64s, signed by this node; "
+                     "the chain has %.64s", (long long) rec->seq,
+                     ws->dirs[w->dir], w->seg, (unsigned long long) w->line,
+                     w->hash, rec->hash);
+            return -1;
+        }
+
+        ws->matched++;
+        ws->through = w->seq;
+        ws->next++;
+    }
+}
+
+
+/* once the chain is whole: what was witnessed past its end, said */
+
+static int
+ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c, ca_stats_t *st,
+    int quiet)
+{
+    size_t         i, late;
+    ca_witness_t  *w;
+
+    late = 0;
+
+    for (i = ws->next; i < ws->n; i++) {
+        w = &ws->w[i];
+
+        if (w->node_len != st->node_len
+            || memcmp(w->node, st->node, w->node_len) != 0)
+        {
+            ws->others++;
+            continue;
+        }
+
+        if (late++ == 0) {
+            ca_error(CA_FAIL, "truncated: %s/%s:%llu witnessed seq %lld "
+                     "(hash %.64s) of node \"%.*s\", signed by it; the "
+                     "chain ends at seq %lld: records were cut",
+                     ws->dirs[w->dir], w->seg, (unsigned long long) w->line,
+                     (long long) w->seq, w->hash, (int) w->node_len,
+                     w->node, (long long) c->seq);
+        }
+    }
+
+    if (late) {
+        return CA_FAIL;
+    }
+
+    if (!quiet) {
+        printf("witnessed:  %zu checkpoint(s) of this node held as "
+               "witnessed", ws->matched);
+
+        if (ws->matched) {
+            printf(", through seq %lld", (long long) ws->through);
+        }
+
+        printf("; %zu before the first record (pruned), %zu of other "
+               "nodes", ws->pruned, ws->others);
+
+        if (ws->ignored) {
+            printf(", %zu ignored (bad signature or fields)", ws->ignored);
+        }
+
+        printf("\n");
     }
 
     return CA_OK;

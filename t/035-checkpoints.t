@@ -3,13 +3,22 @@
 # writer signs the chain every interval, idle or not, and at shutdown;
 # compliance-audit verify --pubkey accepts the log, and refuses a wrong
 # key, a bad signature, the edit-and-recompute rewrite of docs/audit.md
-# and checkpoints cut out of a recomputed chain.
+# and checkpoints cut out of a recomputed chain.  Fleet witnesses (a real
+# Redis, a second nginx node): each node writes the other's checkpoints
+# into its chain; verify --witness finds a truncation past a witnessed
+# checkpoint and a rewrite re-signed with the node's own key, which
+# --pubkey alone passes, and ignores (and names) a witness with a bad
+# signature; a malformed checkpoint on the stream is skipped and logged.
+# seal takes the checkpoint that signs the excerpt; verify-excerpt
+# --pubkey says "signed through seq N" and refuses an edited, recomputed
+# excerpt.
 #
 #   prove -v t/035-checkpoints.t
 
 use lib 't/lib';
 
 use Test::Compliance;
+use Test::Compliance::Fleet;
 use Digest::SHA ();
 use File::Temp ();
 use JSON::PP ();
@@ -64,13 +73,26 @@ sub lines_of {
 sub event_of { my ($l) = @_; return $l->{text} =~ /"event":"([^"]+)"/ ? $1 : '' }
 
 # every prev and hash from the first line on, recomputed, seq renumbered
-sub rechain {
-    my (@l) = @_;
-    my ($prev, $seq) = ('0' x 64, 0);
+sub rechain { return rechain_from('0' x 64, 0, @_) }
+
+# the same from PREV, the first line seq SEQ + 1; with SIGN => KEYFILE
+# (a hash ref first) every checkpoint signed again over the new chain,
+# as the holder of the node's key can
+sub rechain_from {
+    my ($prev, $seq, @l) = @_;
+    my $sign = ref $l[0] eq 'HASH' && $l[0]{sign} ? shift(@l)->{sign} : undef;
     for my $l (@l) {
         my $t = $l->{text};
         $seq++;
         $t =~ s/^\{"seq":\d+,/{"seq":$seq,/;
+        if ($sign && event_of($l) eq 'checkpoint') {
+            my ($node) = $t =~ /"node":"([^"]*)"/;
+            my $n = $seq - 1;
+            spew("$::Keys/resign.msg", "$node\n$n\n$prev");
+            my $sig = unpack 'H*', `openssl pkeyutl -sign -inkey $sign -rawin -in $::Keys/resign.msg`;
+            $t =~ s/"signed_seq":\d+,"signed_hash":"[0-9a-f]{64}"/"signed_seq":$n,"signed_hash":"$prev"/;
+            $t =~ s/"sig":"[0-9a-f]{128}"/"sig":"$sig"/;
+        }
         $t =~ s/,"prev":"[0-9a-f]{64}","hash":"[0-9a-f]{64}"\}\z//
             or die "not a record: $t\n";
         $t .= ",\"prev\":\"$prev\"";
@@ -107,6 +129,8 @@ sub audit_tool {
 }
 
 sub checkpoints { return grep { event_of($_) eq 'checkpoint' } @_ }
+sub witnesses { return grep { event_of($_) eq 'witness' } @_ }
+sub rec { return JSON::PP->new->decode($_[0]{text}) }
 
 sub ms_of {
     my ($l) = @_;
@@ -123,6 +147,38 @@ sub wait_checkpoints {
         @c >= $n }, 15);
     return @c;
 }
+
+
+#-----------------------------------------------------------------------------
+# the fleet: Redis, and node B beside the harness's nginx (node A)
+
+our ($HaveRedis, $NoRedis) = redis_init('ck-035-secret', 5);
+
+sub redis_conf {
+    return "compliance_redis 127.0.0.1:$RedisPort "
+         . "password=$RedisRoot/redis.pass db=$RedisDb;\n";
+}
+
+our $NodeB = { name => 'b', workers => 1, root => "$RedisRoot/node-b",
+               rtmp => free_port(), http => free_port() };
+
+$NodeB->{conf} = sub {
+    my ($n) = @_;
+    return nginx_conf(
+        title => 't/035-checkpoints.t node b', root => $n->{root},
+        rtmp_port => $n->{rtmp}, http_port => $n->{http},
+        workers => $n->{workers},
+        rtmp_config => "compliance_zone comp 16m;\n"
+                     . "compliance_state $n->{root}/state.jsonl;\n"
+                     . "compliance_audit_log $n->{root}/audit node=b;\n"
+                     . "compliance_audit_sign $::Keys/other.key interval=1s;\n"
+                     . redis_conf(),
+        config => tiers('basic')
+                  . live_app('compliance_key $TEST_NGINX_KEYS/hs256.key kid=k1'),
+        http_server_config => api_location());
+};
+
+sub node_log { return slurp("$_[0]{root}/logs/error.log") // '' }
 
 
 run_tests();
@@ -362,6 +418,204 @@ C
         my ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub");
         is($rc, 0, 'verify --pubkey across the segments') or Test::More::diag($out);
     }
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 8: fleet witnesses: nodes A and B write each other's checkpoints; verify --witness finds a truncation and a re-signed rewrite that --pubkey alone passes; a witness with a bad signature is ignored and said, a malformed stream entry skipped and logged
+--- workers: 2
+--- rtmp_config eval
+$::HaveRedis ? zone_conf('ck8state')
+               . "compliance_audit_log \$TEST_NGINX_SERVROOT/ck8 node=a;\n"
+               . "compliance_audit_sign \$TEST_NGINX_SIGN/sign.key interval=1s;\n"
+               . redis_conf()
+             : zone_conf()
+--- post_check eval
+sub {
+    SKIP: {
+    Test::More::skip($::NoRedis, 35) unless $::HaveRedis;
+    my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck8";
+    my $bdir = "$::NodeB->{root}/audit";
+    ok(redis_start(), 'redis-server started');
+    ok(node_start($::NodeB), 'node B started');
+
+    # each writes the other's checkpoints
+    my (@wb, @wa);
+    ok(wait_for(sub {
+        @wb = grep { rec($_)->{origin} eq 'a' } witnesses(lines_of($bdir));
+        @wa = grep { rec($_)->{origin} eq 'b' } witnesses(lines_of($dir));
+        @wb >= 3 && @wa >= 1 }, 20),
+       'node B holds witnesses of A (' . @wb . '), node A of B (' . @wa . ')');
+
+    # a witness is the checkpoint as A signed it
+    my $w = rec($wb[0]);
+    my ($ck) = grep { rec($_)->{signed_seq} == $w->{signed_seq} }
+               checkpoints(lines_of($dir));
+    ok($ck, "A's checkpoint of seq $w->{signed_seq}") or return;
+    my $c = rec($ck);
+    is(join(' ', map { $w->{$_} } qw(node origin signed_seq signed_hash signed_ts key sig)),
+       join(' ', 'b', 'a', (map { $c->{$_} } qw(signed_seq signed_hash)),
+            $c->{ts}, $c->{key}, $c->{sig}),
+       'witness: node b, origin a, the checkpoint\'s seq, hash, ts, key and sig');
+    ok(!grep({ rec($_)->{origin} eq 'a' } witnesses(lines_of($dir))),
+       'a node does not witness its own checkpoints');
+    my $mw = metrics()->{compliance_fleet_witnesses_total} // -1;
+    @wa = grep { rec($_)->{origin} eq 'b' } witnesses(lines_of($dir));
+    ok($mw >= 1 && $mw <= @wa,
+       "compliance_fleet_witnesses_total $mw: the witnesses written (@{[ scalar @wa ]} in the chain now)");
+
+    # a malformed checkpoint on the stream: skipped, logged, not written
+    my $id = redis('XADD', 'compliance:orders', '*', 'op', 'checkpoint',
+                   'origin', 'evil', 'seq', '5', 'hash', 'XYZ',
+                   'ts', '2026-01-01T00:00:00.000Z', 'key', 'a' x 32,
+                   'sig', 'b' x 128);
+    like($id, qr/^\d+-\d+$/, 'a malformed checkpoint entry added to the stream');
+    ok(wait_for(sub { node_log($::NodeB) =~ /compliance_redis: checkpoint entry "\Q$id\E" skipped: hash is not 64 lowercase hex digits/ }, 5),
+       'node B logs why it skipped it');
+    ok(wait_log(qr/compliance_redis: checkpoint entry "\Q$id\E" skipped: hash is not 64 lowercase hex digits/, 5),
+       'so does node A');
+    ok(!grep({ rec($_)->{origin} eq 'evil' } witnesses(lines_of($bdir), lines_of($dir))),
+       'no witness of it in either chain');
+
+    my ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub",
+                                '--witness', $bdir);
+    is($rc, 0, 'verify A --pubkey --witness B: exit 0') or Test::More::diag($out);
+    like($out, qr/^witnessed:  \d+ checkpoint\(s\) of this node held as witnessed, through seq \d+;/m,
+         'says what was witnessed');
+    ($rc, $out) = audit_tool('verify', $dir, '--witness', $bdir);
+    is($rc, 2, '--witness without --pubkey: usage error');
+    like($out, qr/--witness needs --pubkey/, 'says so');
+
+    ok(node_stop($::NodeB), 'node B stopped');
+    ok(stop_nginx(), 'node A stopped');
+
+    my @l = lines_of($dir);
+    @wb = grep { rec($_)->{origin} eq 'a' } witnesses(lines_of($bdir));
+    my $last = rec($wb[-1])->{signed_seq};
+
+    # truncation: A's chain cut after an earlier checkpoint, before the
+    # last seq B witnessed; it ends in a checkpoint, --pubkey passes
+    my ($cut) = grep { event_of($l[$_]) eq 'checkpoint'
+                       && rec($l[$_])->{signed_seq} < $last } reverse 0 .. $#l;
+    ok(defined $cut, "a checkpoint before the last witnessed seq $last") or return;
+    my $tr = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck8-cut", @l[0 .. $cut]);
+    ($rc, $out) = audit_tool('verify', $tr, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 0, 'the truncated chain passes --pubkey alone') or Test::More::diag($out);
+    ($rc, $out) = audit_tool('verify', $tr, '--pubkey', "$::Keys/sign.pub",
+                             '--witness', $bdir);
+    is($rc, 1, 'with --witness B it fails');
+    like($out, qr{truncated: \Q$bdir\E/audit-\S+:\d+ witnessed seq $last \(hash [0-9a-f]{64}\) of node "a", signed by it; the chain ends at seq @{[ $cut + 1 ]}: records were cut},
+         'naming the witness, the seq and where the chain ends');
+
+    # the rewrite by the key's holder: a record edited, the chain
+    # recomputed and every checkpoint signed again
+    my @r = map { {%$_} } @l;
+    my ($wi) = grep { event_of($r[$_]) eq 'witness' } 0 .. $#r;
+    ok($r[$wi]{text} =~ s/"origin":"b"/"origin":"x"/, 'a record of A edited');
+    @r = rechain_from('0' x 64, 0, { sign => "$::Keys/sign.key" }, @r);
+    my $rw = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck8-resigned", @r);
+    ($rc, $out) = audit_tool('verify', $rw, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 0, 'the re-signed rewrite passes --pubkey alone') or Test::More::diag($out);
+    ($rc, $out) = audit_tool('verify', $rw, '--pubkey', "$::Keys/sign.pub",
+                             '--witness', $bdir);
+    is($rc, 1, 'with --witness B it fails');
+    like($out, qr{audit-\S+:\d+: seq \d+: rewritten: \Q$bdir\E/audit-\S+:\d+ witnessed it with hash [0-9a-f]{64}, signed by this node; the chain has [0-9a-f]{64}},
+         'naming the witness and both hashes');
+
+    # the Python verifier of docs/audit.md checks the witnesses of A in
+    # B's chain with A's key, and says B's own checkpoints are another's
+    SKIP: {
+        Test::More::skip('no python3-cryptography', 2)
+            if system('python3 -c "import cryptography" 2>/dev/null') != 0;
+        my ($py) = slurp(repo_root() . '/docs/audit.md')
+            =~ /### Checking a signature in a few lines of Python.*?```python\n(.*?)```/s;
+        spew("$::Keys/check.py", $py);
+        my ($seg) = map { $_->{seg} } $wb[0];
+        my $ok = `python3 $::Keys/check.py $::Keys/sign.pub $bdir/$seg 2>&1`;
+        my $n = () = $ok =~ /^witness \d+ of a signs seq \d+ ok$/mg;
+        is($n, scalar(grep { $_->{seg} eq $seg } @wb),
+           'the Python verifier accepts every witness of A in the segment')
+            or Test::More::diag($ok);
+        like($ok, qr/^checkpoint \d+ is signed by another key [0-9a-f]{32}$/m,
+             'and says B\'s own checkpoints are signed by another key');
+    }
+
+    # a witness whose signature was changed (B's chain recomputed)
+    my @b = lines_of($bdir);
+    my ($bi) = grep { event_of($b[$_]) eq 'witness' && rec($b[$_])->{origin} eq 'a' } 0 .. $#b;
+    $b[$bi]{text} =~ s/"sig":"(.)/'"sig":"' . ($1 eq '0' ? '1' : '0')/e or die;
+    my $bw = write_dir("$ENV{TEST_NGINX_SERVROOT}/ck8-badwitness", rechain(@b));
+    # (what anyone who can write to the stream could inject): no
+    # evidence about A, so it does not fail A's chain, but it is said
+    ($rc, $out) = audit_tool('verify', $dir, '--pubkey', "$::Keys/sign.pub",
+                             '--witness', $bw);
+    is($rc, 0, 'a witness with a bad signature does not fail A\'s chain')
+        or Test::More::diag($out);
+    like($out, qr/--witness "\Q$bw\E": \S+:\d+: warning: witness seq \d+: bad signature: what it says node "a" signed \(seq \d+, hash [0-9a-f]{64}\) is not signed by key [0-9a-f]{32}: not this node's statement, ignored/,
+         'it is named, and ignored');
+    like($out, qr/^witnessed: .*, 1 ignored \(bad signature or fields\)$/m,
+         'and counted');
+    # the truncation is still found through the good ones
+    ($rc, $out) = audit_tool('verify', $tr, '--pubkey', "$::Keys/sign.pub",
+                             '--witness', $bw);
+    is($rc, 1, 'the truncation is still found');
+    }
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 9: seal takes the checkpoint that signs the excerpt: verify-excerpt --pubkey says "signed through seq N"; an edited, recomputed excerpt and another key fail
+--- rtmp_config eval: sign_conf('ck9', '$TEST_NGINX_SIGN/sign.key interval=1s')
+--- post_check eval
+sub {
+    my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck9";
+    ok(wait_checkpoints($dir, 1), 'a checkpoint before the session');
+    my ($rc, $out) = once('publish', stream('sealroom'));
+    like($out, qr/NetStream\.Publish\.Start/, 'a publisher was live');
+    my $since = ms_of((lines_of($dir))[-1]);
+    ok(wait_checkpoints($dir, 1, $since), 'a checkpoint after the session');
+
+    my @l = lines_of($dir);
+    my ($acc) = grep { event_of($_) eq 'publish.accept' } @l;
+    my ($end) = grep { event_of($_) eq 'session.end' } @l;
+    my ($from, $to) = map { rec($_)->{ts} } $acc, $end;
+    my $file = "$ENV{TEST_NGINX_SERVROOT}/ck9.excerpt";
+    ($rc, $out) = audit_tool('seal', $dir, '--from', $from, '--to', $to,
+                             '--out', $file);
+    is($rc, 0, "seal $from .. $to") or Test::More::diag($out);
+    my @x = split /\n/, slurp($file);
+    my $h = JSON::PP->new->decode(shift @x);
+    is($h->{last_seq}, rec($end)->{seq}, 'the range ends at the session.end');
+    ok($h->{cover_seq} > $h->{last_seq}, "cover_seq $h->{cover_seq}: after it");
+    like($x[-1], qr/"event":"checkpoint"/, 'the excerpt ends with that checkpoint');
+
+    ($rc, $out) = audit_tool('verify-excerpt', $file, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 0, 'verify-excerpt --pubkey: exit 0') or Test::More::diag($out);
+    like($out, qr/^signed through seq (\d+) \(/m, 'signed through seq N');
+    my ($n) = $out =~ /^signed through seq (\d+)/m;
+    ok($n >= $h->{last_seq}, "through seq $n, the excerpt's last $h->{last_seq}");
+    ($rc, $out) = audit_tool('verify-excerpt', $file, '--pubkey', "$::Keys/other.pub");
+    is($rc, 1, 'another key: exit 1');
+    like($out, qr/checkpoint seq \d+: wrong key/, 'says wrong key');
+
+    # the excerpt edited, its chain and header recomputed: the chain
+    # alone cannot tell, the signature can
+    my @e = map { { seg => 'x', text => $_ } } @x;
+    ok($e[0]{text} =~ s/"room":"sealroom"/"room":"other"/, 'the publish.accept edited');
+    @e = rechain_from($h->{prev}, $h->{first_seq} - 1, @e);
+    my %h2 = %$h;
+    ($h2{last_hash}) = map { rec($_)->{hash} } grep { rec($_)->{seq} == $h->{last_seq} } @e;
+    $h2{cover_hash} = rec($e[-1])->{hash};
+    my $bad = "$ENV{TEST_NGINX_SERVROOT}/ck9-edited.excerpt";
+    spew($bad, join("\n", JSON::PP->new->canonical->encode(\%h2), map { $_->{text} } @e) . "\n");
+    ($rc, $out) = audit_tool('verify-excerpt', $bad);
+    is($rc, 0, 'the recomputed excerpt passes without the key') or Test::More::diag($out);
+    ($rc, $out) = audit_tool('verify-excerpt', $bad, '--pubkey', "$::Keys/sign.pub");
+    is($rc, 1, 'with --pubkey it fails');
+    like($out, qr/ck9-edited\.excerpt:\d+: checkpoint seq \d+: rewritten: it signed seq \d+ with hash/,
+         'naming the checkpoint that no longer matches');
 }
 --- no_error_log
 [crit]

@@ -55,7 +55,7 @@ if ($rc != 0) {
 my $run = `fuzz/run.sh '$build' '$seconds' 2>&1`;
 my $run_rc = $? >> 8;
 
-for my $t (qw(amf token jwks order state audit)) {
+for my $t (qw(amf token jwks order state audit witness)) {
     my ($line) = $run =~ /^(fuzz_\Q$t\E: .*)$/m;
 
     if (!defined $line) {

@@ -22,124 +22,25 @@
 use lib 't/lib';
 
 use Test::Compliance;
-use File::Path ();
+use Test::Compliance::Fleet;
 use HTTP::Tiny ();
 use JSON::PP ();
-use POSIX ();
 use Time::HiRes ();
 
-our $MainPid = $$;
 our $Json = JSON::PP->new->canonical(1)->allow_nonref(1);
-our $Redis = '/usr/bin/redis-server';
-our $RedisPass = 'fleet-080-secret';
-our $RedisDb = 3;
 our $Stream = 'compliance:orders';      # the default key=
 
 
 #-----------------------------------------------------------------------------
-# Redis
+# Redis (t/lib/Test/Compliance/Fleet.pm: redis, redis_start, redis_stop)
 #-----------------------------------------------------------------------------
 
-unless (-x $Redis) {
-    system(repo_root() . '/scripts/install-deps redis-server >/dev/null 2>&1');
-}
-
-unless (-x $Redis && -x '/usr/bin/redis-cli') {
-    Test::More::plan(skip_all => 'redis-server is not installed and '
-                                 . 'scripts/install-deps could not install it');
-}
-
-our $Root = servroot();                 # makes the harness's servroot
-
-
-our $RedisPort = free_port();
-our $RedisDir = "$Root/redis";
-our $RedisPid;
-
-# for the harness's nginx.conf (node A)
-$ENV{TEST_NGINX_REDIS_PORT} = $RedisPort;
-
-File::Path::mkpath($RedisDir);
-
 {
-    open my $fh, '>', "$Root/redis.pass" or die "$Root/redis.pass: $!";
-    print {$fh} "$RedisPass\n";
-    close $fh;
+    my ($ok, $why) = redis_init('fleet-080-secret', 3);
+    Test::More::plan(skip_all => $why) unless $ok;
 }
 
-
-# redis-cli ARGS: its output (raw, as when not on a terminal), trimmed
-
-sub redis {
-    my @cmd = ('redis-cli', '-h', '127.0.0.1', '-p', $RedisPort,
-               '-a', $RedisPass, '--no-auth-warning', '-n', $RedisDb, @_);
-
-    my $pid = open(my $fh, '-|');
-    die "fork: $!\n" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDERR, '>', '/dev/null';
-        { no warnings "exec"; exec { $cmd[0] } @cmd; }
-        POSIX::_exit(127);
-    }
-
-    local $/;
-    my $out = <$fh>;
-    close $fh;
-
-    $out = '' unless defined $out;
-    $out =~ s/\s+\z//;
-
-    return $out;
-}
-
-
-sub redis_up { return redis('PING') eq 'PONG' }
-
-
-# starts redis-server on $RedisPort; it loads $RedisDir/dump.rdb if there
-# is one (a Redis that comes back with its data)
-
-sub redis_start {
-    my @cmd = ($Redis, '--port', $RedisPort, '--bind', '127.0.0.1',
-               '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
-               '--pidfile', "$RedisDir/redis.pid", '--dir', $RedisDir,
-               '--logfile', "$RedisDir/redis.log",
-               '--unixsocket', "$RedisDir/redis.sock",
-               '--unixsocketperm', '700', '--requirepass', $RedisPass);
-
-    system(@cmd) == 0 or return 0;
-
-    wait_for(\&redis_up, 10) or return 0;
-
-    open my $fh, '<', "$RedisDir/redis.pid" or return 0;
-    ($RedisPid) = <$fh> =~ /(\d+)/;
-    close $fh;
-
-    return $RedisPid ? 1 : 0;
-}
-
-
-# stops it: SHUTDOWN SAVE keeps the stream in dump.rdb, NOSAVE loses it
-
-sub redis_stop {
-    my (%opt) = @_;
-
-    return 1 unless $RedisPid && kill 0, $RedisPid;
-
-    unlink "$RedisDir/dump.rdb" unless $opt{save};
-
-    redis('SHUTDOWN', $opt{save} ? 'SAVE' : 'NOSAVE');
-
-    unless (wait_for(sub { !kill 0, $RedisPid }, 10)) {
-        kill 'KILL', $RedisPid;
-        wait_for(sub { !kill 0, $RedisPid }, 5);
-    }
-
-    $RedisPid = undef;
-
-    return 1;
-}
+our $Root = $RedisRoot;                 # the harness's servroot
 
 
 # XADD an entry: its id
@@ -213,8 +114,10 @@ block_defaults(
 our %Node = (
     a => { name => 'a', harness => 1, rtmp => rtmp_port(),
            http => http_port(), root => $Root },
-    b => { name => 'b', workers => 2, root => "$Root/node-b" },
-    c => { name => 'c', workers => 2, root => "$Root/node-c" },
+    b => { name => 'b', workers => 2, root => "$Root/node-b",
+           conf => \&node_conf },
+    c => { name => 'c', workers => 2, root => "$Root/node-c",
+           conf => \&node_conf },
 );
 
 for my $n (@Node{qw(b c)}) {
@@ -239,49 +142,6 @@ sub node_conf {
 }
 
 
-sub node_pid {
-    my ($n) = @_;
-    return $n->{harness} ? nginx_pid()
-                         : ((slurp("$n->{root}/logs/nginx.pid") // '')
-                            =~ /(\d+)/)[0];
-}
-
-
-# starts node B or C: true once its master, workers and listeners are up
-
-sub node_start {
-    my ($n) = @_;
-
-    my $root = $n->{root};
-
-    File::Path::mkpath("$root/$_") for qw(conf logs tmp);
-    unlink "$root/logs/nginx.pid";
-
-    spew("$root/conf/nginx.conf", node_conf($n));
-
-    # the harness's command line (TEST_NGINX_WRAPPER, TEST_NGINX_BINARY),
-    # with this node's prefix
-    my @cmd = nginx_command();
-    $cmd[-3] = "$root/";
-
-    my $out = `@{[ map { quotemeta } @cmd ]} 2>&1`;
-
-    if ($? != 0) {
-        Test::More::diag("node $n->{name} does not start: $out");
-        return 0;
-    }
-
-    my $pid;
-
-    return wait_for(sub {
-        $pid = node_pid($n);
-        return $pid && kill(0, $pid)
-               && worker_pids($pid) >= $n->{workers}
-               && listening($n->{rtmp}) && listening($n->{http});
-    }, 15);
-}
-
-
 # nginx -s reload: true once the new workers run and the old ones are
 # gone or shutting down
 
@@ -299,50 +159,6 @@ sub node_reload {
         return @new >= $n->{workers} && @new == @now;
     }, 10);
 }
-
-
-sub node_stop {
-    my ($n) = @_;
-
-    my $pid = node_pid($n);
-    return 1 unless $pid && kill 0, $pid;
-
-    my @workers = worker_pids($pid);
-
-    kill 'QUIT', $pid;
-
-    return 1 if wait_for(sub { !grep { kill 0, $_ } $pid, @workers }, 15);
-
-    kill 'KILL', $pid, @workers;
-    wait_for(sub { !grep { kill 0, $_ } $pid, @workers }, 5);
-    Test::More::diag("node $n->{name} did not stop on SIGQUIT: killed");
-
-    return 0;
-}
-
-
-# nodes B and C and Redis, stopped however this file ends
-
-END {
-    if ($$ == $MainPid) {
-        for my $n (grep { !$_->{harness} } values %Node) {
-            my $pid = node_pid($n) or next;
-            my @workers = worker_pids($pid);
-            kill 'QUIT', $pid if kill 0, $pid;
-            wait_for(sub { !grep { kill 0, $_ } $pid, @workers }, 5);
-            kill 'KILL', grep { kill 0, $_ } $pid, @workers;
-        }
-
-        if ($RedisPid && kill 0, $RedisPid) {
-            kill 'CONT', $RedisPid;
-            kill 'TERM', $RedisPid;
-            wait_for(sub { !kill 0, $RedisPid }, 5);
-            kill 'KILL', $RedisPid if kill 0, $RedisPid;
-        }
-    }
-}
-
-$SIG{INT} = $SIG{TERM} = sub { exit 1 };
 
 
 sub log_path {
