@@ -904,8 +904,9 @@ flv_answer(conn_t *c)
 
 /*
  * the feeder's video: two key frames (Sorenson H.263: nothing to parse).
- * Two, because the fork's gop_cache sees a publisher's first frame before
- * its codec module does, and drops it; it keeps the second.
+ * Two, because without metadata before it the fork's gop_cache drops a
+ * publisher's first frame (its handler runs before the codec module's,
+ * which has no context yet); it keeps the second.
  */
 
 static int
