@@ -415,8 +415,9 @@ sub browser_test {
     my $viewer = player('room-x');
     ok(wait_output($viewer, 'status: status NetStream.Play.Start'),
        'an RTMP player of room-x plays');
-    ok(wait_for(sub { $count->() =~ /^3 个直播 live · 1 个观看 plays \(rtmp 1\)$/ },
-                10), 'it is counted with its protocol: ' . $count->());
+    ok(wait_for(sub {
+           $count->() =~ /^3 个直播 live · 1 个观看 plays \(rtmp 1\)$/
+       }, 10), 'it is counted with its protocol: ' . $count->());
     stop_client($viewer);
     ok(wait_for(sub { $count->() =~ /· 0 个观看 plays$/ }, 10),
        'and is gone from the count when it goes');

@@ -282,7 +282,8 @@ sub flv_tags {
         $raw .= $data;
         $r = flv_parse($raw);
         my $at = Time::HiRes::time() - $start;
-        push @tags, map { { %$_, at => $at } } @{$r->{tags}}[@tags .. $#{$r->{tags}}];
+        my @new = @{$r->{tags}}[@tags .. $#{$r->{tags}}];
+        push @tags, map { { %$_, at => $at } } @new;
     }
 
     close $sock;
@@ -855,7 +856,8 @@ api_location()
 sub {
     my $pub = publisher('room1', tier => 'vip');
     my $pub2 = publisher('nocache/room2', sub => 'h2', pid => 'p2');
-    ok(wait_output($pub, 'NetStream.Publish.Start'), 'room1 is live (gop_cache on)');
+    ok(wait_output($pub, 'NetStream.Publish.Start'),
+       'room1 is live (gop_cache on)');
     ok(wait_output($pub2, 'NetStream.Publish.Start'),
        'room2 is live (an application without gop_cache)');
 
