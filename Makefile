@@ -195,13 +195,16 @@ fuzz: deps
 	    RTMP_SRC=$(RTMP_SRC) fuzz/build.sh $(BUILD)/fuzz
 	FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
-# the benchmark (bench/run, docs/performance.md); BENCH_QUICK=1: < 60 s
+# the benchmark (bench/run, docs/performance.md); BENCH_QUICK=1: < 60 s.
+# With nginx-http-flv-module at hand (FLV_SRC, FLV_TARBALL) make flv runs
+# first, for the HTTP-FLV section; without it bench/run says it skipped it
 BENCH_QUICK ?=
 LOADGEN      = $(BUILD)/loadgen
 NODELAY_SO   = $(BUILD)/bench-nodelay.so
 
-bench: module tools $(LOADGEN) $(NODELAY_SO)
-	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) bench/run
+bench: module tools $(LOADGEN) $(NODELAY_SO) $(if $(FLV_SRC),flv)
+	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) BENCH_FLV=$(FLV_BUILD) \
+	    bench/run
 
 $(LOADGEN): bench/loadgen.c lib/rtmp_proto.c lib/rtmp_proto.h \
             lib/jws_sign.c lib/jws_sign.h

@@ -32,6 +32,16 @@
  *       time that the nginx processes (each --pid master and its children,
  *       from /proc/PID/stat) used, per admission.
  *
+ *   run    --mode flv --port P --http-port H --feeder NAME ...
+ *       HTTP-FLV viewers of nginx-http-flv-module instead: each session is
+ *       GET /live?port=P&app=APP&stream=NAME[&token=T] on the HTTP port
+ *       (HTTP/1.1, as flv.js asks), read until the FLV header and the
+ *       first tag have come (admitted) or the answer is another status
+ *       (a 403's X-Compliance-Reason is its rejection reason), then
+ *       closed.  The feeder publishes over RTMP on P and sends two video
+ *       key frames, so that the fork's gop_cache (on) has one to give a
+ *       viewer at once; latency is from connect(2) to the first tag.
+ *
  *   drop   --port P --tokens FILE --n N --groups G --http-port H
  *          [--api /compliance/] [--gap-ms MS] [--timeout S]
  *       Opens N publishers (tokens' pid g0..g{G-1}) and holds them; then
@@ -80,6 +90,8 @@
 #define OUT_CHUNK       4096
 #define CSID_COMMAND    3
 #define CSID_STREAM     8
+#define CSID_VIDEO      6
+#define HTTP_HEAD_MAX   16384
 #define AMF_NODES       64
 #define AMF_VALUES      8
 #define CONN_TIMEOUT_MS 10000
@@ -87,7 +99,7 @@
 
 
 enum { S_CONNECTING = 1, S_HANDSHAKE, S_CONNECT, S_CREATE, S_STATUS, S_LIVE,
-       S_DONE };
+       S_DONE, S_HTTP };
 
 enum { R_NONE = 0, R_ADMITTED, R_REJECTED, R_ERROR, R_TIMEOUT };
 
@@ -153,6 +165,7 @@ static double       o_warmup = 0;
 static int          o_metrics;
 static int          o_settle_ms = 300;
 static int          o_srcs = 8;
+static int          o_flv;          /* --mode flv: HTTP-FLV viewers */
 
 /* tokens */
 
@@ -718,6 +731,210 @@ parse_chunks(conn_t *c)
 }
 
 
+/* ---------------------------------------------------------------- HTTP-FLV */
+
+/* the viewer's request, sent once its connect(2) is done */
+
+static int
+flv_request(conn_t *c)
+{
+    char        req[8192];
+    const char *room = o_play_name ? o_play_name : "feed";
+    int         len;
+
+    len = snprintf(req, sizeof(req),
+                   "GET /live?port=%d&app=%s&stream=%s%s%s HTTP/1.1\r\n"
+                   "Host: %s:%d\r\nUser-Agent: loadgen\r\nAccept: */*\r\n"
+                   "\r\n", o_port, o_app, room, ntok ? "&token=" : "",
+                   ntok ? tok_token[c->idx % ntok] : "", o_host,
+                   o_http_port);
+
+    if (len < 0 || (size_t) len >= sizeof(req)) {
+        return -1;
+    }
+
+    return send_all(c->fd, (uint8_t *) req, (size_t) len);
+}
+
+
+/* the value of header NAME in the NUL-terminated HEAD into OUT */
+
+static void
+flv_header_value(const char *head, const char *name, char *out, size_t size)
+{
+    const char *p = head;
+    size_t      n = strlen(name), len;
+
+    out[0] = '\0';
+
+    while ((p = strstr(p, "\r\n")) != NULL) {
+        p += 2;
+
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            p += n + 1;
+            p += strspn(p, " \t");
+            len = strcspn(p, "\r\n");
+            len = len < size ? len : size - 1;
+            memcpy(out, p, len);
+            out[len] = '\0';
+            return;
+        }
+    }
+}
+
+
+/*
+ * the body of a 200 in P..END (chunked or not): 1 once the FLV header and
+ * the first tag are whole (c->result set), 0 for more
+ */
+
+static int
+flv_body(conn_t *c, const uint8_t *p, const uint8_t *end, int chunked)
+{
+    uint8_t         flv[24];
+    size_t          got = 0, need = sizeof(flv), len, n, k;
+    const uint8_t  *eol;
+
+    while (got < need) {
+        len = end - p;
+
+        if (chunked) {
+            eol = memmem(p, end - p, "\r\n", 2);
+            if (eol == NULL) {
+                return 0;
+            }
+
+            len = strtoul((const char *) p, NULL, 16);
+            if (len == 0) {
+                c->result = R_ERROR;
+                snprintf(c->code, sizeof(c->code), "flv:ended");
+                return 1;
+            }
+
+            p = eol + 2;
+        }
+
+        n = (size_t) (end - p) < len ? (size_t) (end - p) : len;
+        k = got < sizeof(flv) ? sizeof(flv) - got : 0;
+        if (k > 0) {
+            memcpy(flv + got, p, n < k ? n : k);
+        }
+
+        got += n;
+        p += n;
+
+        if (need == sizeof(flv) && got >= sizeof(flv)) {
+            /* 13 bytes of FLV header, the tag's 11, its data, its size */
+            need = 13 + 11 + rtmp_get_be24(flv + 14) + 4;
+        }
+
+        if (!chunked || n < len || end - p < 2) {
+            break;
+        }
+
+        p += 2;                 /* the chunk's CRLF */
+    }
+
+    if (got < need) {
+        return 0;
+    }
+
+    if (memcmp(flv, "FLV\x01", 4) != 0) {
+        c->result = R_ERROR;
+        snprintf(c->code, sizeof(c->code), "flv:not_flv");
+        return 1;
+    }
+
+    c->result = R_ADMITTED;
+    return 1;
+}
+
+
+/* the answer in c->rbuf: 1 once it is decided (c->result set), 0 for more */
+
+static int
+flv_answer(conn_t *c)
+{
+    char            head[HTTP_HEAD_MAX + 1], te[64];
+    const uint8_t  *eoh;
+    size_t          hlen;
+    int             status;
+
+    eoh = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
+
+    if (eoh == NULL) {
+        if (c->rlen < HTTP_HEAD_MAX) {
+            return 0;
+        }
+
+        c->result = R_ERROR;
+        snprintf(c->code, sizeof(c->code), "http:header");
+        return 1;
+    }
+
+    hlen = eoh + 2 - c->rbuf;
+    if (hlen > HTTP_HEAD_MAX) {
+        hlen = HTTP_HEAD_MAX;
+    }
+
+    memcpy(head, c->rbuf, hlen);
+    head[hlen] = '\0';
+
+    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1) {
+        c->result = R_ERROR;
+        snprintf(c->code, sizeof(c->code), "http:status");
+        return 1;
+    }
+
+    if (status != 200) {
+        /* the gate's refusal names its reason; anything else is not one */
+        c->result = (status == 403) ? R_REJECTED : R_ERROR;
+        snprintf(c->code, sizeof(c->code), "http:%d", status);
+        flv_header_value(head, "X-Compliance-Reason", c->reason,
+                         sizeof(c->reason));
+        return 1;
+    }
+
+    flv_header_value(head, "Transfer-Encoding", te, sizeof(te));
+
+    return flv_body(c, eoh + 4, c->rbuf + c->rlen,
+                    strcasecmp(te, "chunked") == 0);
+}
+
+
+/*
+ * the feeder's video: two key frames (Sorenson H.263: nothing to parse).
+ * Two, because without metadata before it the fork's gop_cache drops a
+ * publisher's first frame (its handler runs before the codec module's,
+ * which has no context yet); it keeps the second.
+ */
+
+static int
+flv_feed_keyframes(conn_t *c)
+{
+    uint8_t     out[512], frame[128];
+    uint32_t    ts;
+    rtmp_buf_t  o;
+
+    memset(frame, 0, sizeof(frame));
+    frame[0] = 0x12;            /* key frame, codec 2 */
+    frame[1] = 0x01;            /* (0 would look like a codec header) */
+
+    rtmp_buf_init(&o, out, sizeof(out));
+
+    for (ts = 0; ts <= 40; ts += 40) {
+        if (rtmp_chunk_message(&o, OUT_CHUNK, CSID_VIDEO, RTMP_MSG_VIDEO,
+                               c->stream_id, ts, frame, sizeof(frame))
+            != RTMP_OK || o.failed)
+        {
+            return -1;
+        }
+    }
+
+    return send_all(c->fd, o.data, o.len);
+}
+
+
 /* ---------------------------------------------------------------- tokens */
 
 static void
@@ -850,7 +1067,7 @@ conn_open(worker_t *w, conn_t *c)
 
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
-    sin.sin_port = htons(o_port);
+    sin.sin_port = htons(o_flv && !c->feeder ? o_http_port : o_port);
     inet_pton(AF_INET, o_host, &sin.sin_addr);
 
     c->t0 = now_ms();
@@ -901,15 +1118,27 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
             return 1;
         }
 
-        rtmp_handshake_c0c1(c0c1, (uint32_t) c->slot + 1);
+        if (o_flv && !c->feeder) {
+            if (flv_request(c) != 0) {
+                c->result = R_ERROR;
+                snprintf(c->code, sizeof(c->code), "send");
+                return 1;
+            }
 
-        if (send_all(c->fd, c0c1, sizeof(c0c1)) != 0) {
-            c->result = R_ERROR;
-            snprintf(c->code, sizeof(c->code), "send");
-            return 1;
+            c->state = S_HTTP;
+
+        } else {
+            rtmp_handshake_c0c1(c0c1, (uint32_t) c->slot + 1);
+
+            if (send_all(c->fd, c0c1, sizeof(c0c1)) != 0) {
+                c->result = R_ERROR;
+                snprintf(c->code, sizeof(c->code), "send");
+                return 1;
+            }
+
+            c->state = S_HANDSHAKE;
         }
 
-        c->state = S_HANDSHAKE;
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.ptr = c;
         epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -961,6 +1190,14 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
 
         quickack(c->fd);
         c->rlen += n;
+
+        if (c->state == S_HTTP) {
+            if (flv_answer(c)) {
+                return 1;
+            }
+
+            continue;
+        }
 
         if (c->state == S_HANDSHAKE) {
             rc = rtmp_handshake_s0s1s2(c->rbuf, c->rlen, &s1);
@@ -1186,6 +1423,14 @@ open_feeder(void)
 
     if (c->result != R_ADMITTED) {
         die("feeder %s: not admitted (%s %s)", o_feeder, c->code, c->reason);
+    }
+
+    if (o_flv) {
+        if (flv_feed_keyframes(c) != 0) {
+            die("feeder %s: cannot send its key frames", o_feeder);
+        }
+
+        usleep(100000);         /* nginx has it before the first viewer */
     }
 
     c->state = S_LIVE;
@@ -2010,6 +2255,12 @@ main(int argc, char **argv)
     }
 
     if (strcmp(cmd, "run") == 0) {
+        o_flv = strcmp(o_mode, "flv") == 0;
+
+        if (o_flv && (o_http_port <= 0 || o_feeder == NULL)) {
+            die("run --mode flv: --http-port and --feeder needed");
+        }
+
         return cmd_run();
     }
 

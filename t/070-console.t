@@ -369,7 +369,7 @@ sub browser_test {
     like($status, qr/^已连接 Connected/, "the status line: $status");
 
     # a session's columns: id, room, host, operator, MCN, tier, AI label,
-    # viewers, duration
+    # viewers, duration, protocol
     my ($s7) = grep { $_->{room} eq 'room-7' } @{sessions()};
     my $r7 = row_of('sessions', 1, qr/^room-7/);
     is($r7->{id}, $s7->{id}, 'the row is keyed by the session id');
@@ -382,6 +382,10 @@ sub browser_test {
     is($r7->{cells}[6], '—', 'no AI label');
     is($r7->{cells}[7], '0', 'viewers');
     like($r7->{cells}[8], qr/^00:00:\d\d$/, 'the duration');
+    is($s7->{proto}, 'rtmp', 'GET sessions: proto rtmp');
+    is($r7->{cells}[9], $s7->{proto}, 'the protocol, as GET sessions says');
+    is(js('return document.querySelectorAll("#sessions th")[9].textContent'),
+       '协议 Protocol', 'under its heading');
     unlike($r7->{class}, qr/\bai\b/, 'not marked as AI');
 
     my $rai = row_of('sessions', 1, qr/^ai-room/);
@@ -400,6 +404,23 @@ sub browser_test {
     is_deeply(js('return [document.getElementById("xss"), '
                  . 'document.querySelectorAll("main img, main td b").length]'),
               [undef, 0], 'and never becomes markup');
+
+    # the plays are counted by protocol
+    my $count = sub {
+        return js('return document.getElementById("sessions-count")'
+                  . '.textContent');
+    };
+    like($count->(), qr/^3 个直播 live · 0 个观看 plays$/,
+         'no plays: none counted');
+    my $viewer = player('room-x');
+    ok(wait_output($viewer, 'status: status NetStream.Play.Start'),
+       'an RTMP player of room-x plays');
+    ok(wait_for(sub {
+           $count->() =~ /^3 个直播 live · 1 个观看 plays \(rtmp 1\)$/
+       }, 10), 'it is counted with its protocol: ' . $count->());
+    stop_client($viewer);
+    ok(wait_for(sub { $count->() =~ /· 0 个观看 plays$/ }, 10),
+       'and is gone from the count when it goes');
 
     # an error of the API is shown: a reason of 600 bytes
     click('#target-kind option[value="host"]');

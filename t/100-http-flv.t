@@ -8,7 +8,8 @@
 # refusal of the next one; a publisher dropped by the API or by its tier's
 # limit takes its HTTP-FLV players with it; DELETE sessions/ID drops one
 # HTTP-FLV player; proto in GET sessions and in the audit records; the
-# token in neither log.
+# token in neither log; the fork's gop_cache and rtmp_stat with the module
+# loaded.
 #
 # The HTTP-FLV player here is a small client (flv_viewer) that sends
 # GET /live?port=P&app=live&stream=ROOM&token=... as flv.js does (HTTP/1.1,
@@ -126,12 +127,13 @@ sub play_token {
 }
 
 
-# the fork's HTTP-FLV URL path of ROOM, with TOKEN
+# the fork's HTTP-FLV URL path of ROOM, with TOKEN, of APP (live)
 
 sub flv_path {
-    my ($room, $token) = @_;
+    my ($room, $token, $app) = @_;
 
-    my $path = '/live?port=' . rtmp_port() . "&app=live&stream=$room";
+    my $path = '/live?port=' . rtmp_port() . '&app=' . ($app // 'live')
+               . "&stream=$room";
     $path .= "&token=$token" if defined $token;
 
     return $path;
@@ -245,6 +247,97 @@ sub flv_read {
              body => ($status && $status ne '200' ? $first : ''),
              how => $how, start => $start,
              end => Time::HiRes::time() };
+}
+
+
+# flv_tags(APP, ROOM, TOKEN, SECS): what an HTTP-FLV play of APP/ROOM
+# reads in SECS: its status, when it started (start) and the FLV tags
+# whole in its body, each { type => 8|9|18, ts => ms, b0 => its first
+# data byte, b1 => its second, at => s from the start to its arrival }
+
+sub flv_tags {
+    my ($app, $room, $token, $secs) = @_;
+
+    my $start = Time::HiRes::time();
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => http_port(),
+                                     Proto    => 'tcp',
+                                     Timeout  => 5)
+        or return { status => "connect: $!", tags => [] };
+
+    binmode $sock;
+    syswrite $sock, 'GET ' . flv_path($room, $token, $app) . " HTTP/1.1\r\n"
+                    . "Host: localhost\r\nUser-Agent: t/100-http-flv\r\n\r\n";
+
+    my ($raw, $r) = ('', { tags => [] });
+    my @tags;
+    my $deadline = $start + $secs * $Test::Compliance::Slow;
+
+    while ((my $left = $deadline - Time::HiRes::time()) > 0) {
+        my $rin = '';
+        vec($rin, fileno($sock), 1) = 1;
+        next unless select(my $rout = $rin, undef, undef, $left);
+        last unless sysread($sock, my $data, 65536);
+
+        $raw .= $data;
+        $r = flv_parse($raw);
+        my $at = Time::HiRes::time() - $start;
+        my @new = @{$r->{tags}}[@tags .. $#{$r->{tags}}];
+        push @tags, map { { %$_, at => $at } } @new;
+    }
+
+    close $sock;
+
+    return { %$r, start => $start, tags => \@tags };
+}
+
+
+# the HTTP answer RAW: its status, whether its body is FLV and the tags
+# whole in it (the body chunked or not)
+
+sub flv_parse {
+    my ($raw) = @_;
+
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
+    $body //= '';
+
+    if (($head // '') =~ /^Transfer-Encoding:\s*chunked\r?$/mi) {
+        my $flat = '';
+        while ($body =~ s/\A([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last if $n == 0 || length $body < $n;
+            $flat .= substr($body, 0, $n, '');
+            $body =~ s/\A\r\n//;
+        }
+        $body = $flat;
+    }
+
+    my @tags;
+    my $pos = 13;               # the FLV header and PreviousTagSize0
+
+    while ($pos + 11 <= length $body) {
+        my ($type, $size, $ts, $tsx) =
+            unpack('C a3 a3 C', substr($body, $pos, 8));
+        $size = unpack('N', "\0$size");
+        last if $pos + 11 + $size > length $body;
+        my $data = substr($body, $pos + 11, $size);
+        push @tags, { type => $type, ts => unpack('N', "\0$ts") + ($tsx << 24),
+                      b0 => ord($data), b1 => ord(substr($data, 1, 1)) };
+        $pos += 11 + $size + 4;
+    }
+
+    return { status => $status, flv => substr($body, 0, 3) eq 'FLV',
+             tags => \@tags };
+}
+
+
+# the first video frame in TAGS that is not a sequence header
+
+sub first_frame {
+    my ($tags) = @_;
+    my ($v) = grep { $_->{type} == 9 && $_->{b1} != 0 } @$tags;
+    return $v;
 }
 
 
@@ -746,3 +839,96 @@ sub {
            'the token is not in the error log');
     stop_client($pub);
 }
+
+
+=== TEST 8: the fork's gop_cache and rtmp_stat with the module loaded: a late HTTP-FLV player of a gop_cache room starts at once on its key frame (of a room without it, at the next GOP's); the fork's stat lists the admitted HTTP-FLV player and not the refused one
+--- config eval
+tiers('basic', 'vip viewer_token=on')
+. live_app('compliance_key $TEST_NGINX_KEYS/hs256.key',
+           'compliance_recheck 200ms', 'gop_cache on')
+. "application nocache {\n    live on;\n    compliance on;\n"
+. "    compliance_key \$TEST_NGINX_KEYS/hs256.key;\n}\n"
+--- http_server_config eval
+api_location()
+. "location /live {\n    flv_live on;\n}\n"
+. "location /stat {\n    rtmp_stat all;\n    rtmp_stat_format json;\n}\n"
+--- post_check eval
+sub {
+    my $pub = publisher('room1', tier => 'vip');
+    my $pub2 = publisher('nocache/room2', sub => 'h2', pid => 'p2');
+    ok(wait_output($pub, 'NetStream.Publish.Start'),
+       'room1 is live (gop_cache on)');
+    ok(wait_output($pub2, 'NetStream.Publish.Start'),
+       'room2 is live (an application without gop_cache)');
+
+    # late: the publishers have sent more than a GOP (25 frames, 1 s)
+    Time::HiRes::sleep(1.5);
+
+    my $tok = play_token('room1');
+    for my $i (1 .. 3) {
+        my $r = flv_tags('live', 'room1', $tok, 0.3);
+        is($r->{status}, 200, "late player $i of room1: 200");
+        ok($r->{flv}, 'an FLV stream');
+        my $f = first_frame($r->{tags});
+        ok($f, 'a video frame within 0.3 s') or next;
+        is(sprintf('%#x', $f->{b0}), '0x17',
+           'the first video frame is an AVC key frame (the GOP cache\'s)');
+        ok($f->{at} < 0.2 * $Test::Compliance::Slow,
+           sprintf('at once: %.3f s after the request', $f->{at}));
+        Time::HiRes::sleep(0.2 + 0.1 * $i);
+    }
+
+    # the control: without gop_cache a late player waits for the next key
+    # frame. The first one finds where the GOPs start (they are 1 s); the
+    # second comes 0.3 s into one
+    my $r = flv_tags('nocache', 'room2', undef, 1.3);
+    my $f = first_frame($r->{tags});
+    ok($f, 'room2 (no gop_cache): a first player gets a video frame in '
+           . '1.3 s') or Test::More::diag(Test::More::explain($r));
+    my $key = $r->{start} + ($f ? $f->{at} : 0);
+    my $gops = POSIX::ceil((Time::HiRes::time() - $key - 0.3) / 1.0);
+    $gops = 0 if $gops < 0;
+    Time::HiRes::sleep($key + 0.3 + $gops - Time::HiRes::time());
+    $r = flv_tags('nocache', 'room2', undef, 1.2);
+    $f = first_frame($r->{tags});
+    ok($f, 'a second, 0.3 s into a GOP, gets one in 1.2 s');
+    is(sprintf('%#x', $f->{b0} // 0), '0x17', 'a key frame');
+    ok(($f->{at} // 0) > 0.4,
+       sprintf('the next GOP\'s: not at once, %.3f s after the request',
+               $f->{at} // 0));
+
+    # the fork's stat
+    my $v = flv_viewer('room1', token => $tok);
+    ok(wait_for(sub { flv_sessions('room1') == 1 }),
+       'an HTTP-FLV player of room1 in GET sessions');
+    my ($st, $h) = flv_once('room1');
+    is($st, 403, 'one without a token is refused');
+
+    my ($code, $stat);
+    ok(wait_for(sub {
+        my ($c, undef, $body) = http_request('GET', '/stat');
+        $stat = eval { JSON::PP::decode_json($body) };
+        $code = $c;
+        return $stat;
+    }, 5), 'GET /stat: the fork\'s statistics in JSON');
+    is($code, 200, 'with 200');
+
+    my ($app) = grep { $_->{name} eq 'live' }
+                map { @{$_->{applications} || []} }
+                @{$stat->{'http-flv'}{servers} || []};
+    my ($s1) = grep { $_->{name} eq 'room1' } @{$app->{live}{streams} || []};
+    ok($s1, 'room1 is in it');
+    my @flv = grep { ($_->{flashver} // '') eq 'flv_live 1.1' }
+              @{$s1->{clients} || []};
+    is(scalar @flv, 1, 'with one HTTP-FLV client (flashver flv_live 1.1): '
+                       . 'the admitted one, not the refused one');
+    ok(!$flv[0]{publishing}, 'playing');
+    is(scalar(grep { $_->{publishing} } @{$s1->{clients} || []}), 1,
+       'and its publisher');
+    is($s1->{nclients}, 2, 'nclients 2');
+
+    flv_stop($v);
+    stop_client($_) for $pub, $pub2;
+}
+--- no_error_log
+[error]
