@@ -21,7 +21,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance.h"
 #include "ngx_http_compliance_api.h"
 #include "ngx_rtmp_compliance_orders.h"
 #include "ngx_rtmp_compliance_order_json.h"

@@ -20,7 +20,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <openssl/sha.h>
-#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance.h"
 #include "ngx_http_compliance_console.h"
 
 

@@ -8,14 +8,16 @@
  * ngx_http_compliance_module: the directives of the module's http side,
  * its confs, and the wiring of its concerns at postconfiguration (the
  * API's error-page filters, the HTTP-FLV players' preaccess handler).
- * What each does is in its own file (ngx_http_compliance_module.h).
+ * What each does is in its own file (see ngx_http_compliance.h, the small
+ * common header of the http side: the conf and context types, the module
+ * variable).
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance.h"
 #include "ngx_http_compliance_api.h"
 #include "ngx_http_compliance_console.h"
 #include "ngx_rtmp_compliance_flv.h"

@@ -32,7 +32,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
-#include "ngx_http_compliance_module.h"
+#include "ngx_http_compliance.h"
 #include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_gate.h"
 #include "ngx_rtmp_compliance_token.h"

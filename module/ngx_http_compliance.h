@@ -14,8 +14,8 @@
  */
 
 
-#ifndef _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_
-#define _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_
+#ifndef _NGX_HTTP_COMPLIANCE_H_INCLUDED_
+#define _NGX_HTTP_COMPLIANCE_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -66,4 +66,4 @@ typedef struct {
 extern ngx_module_t  ngx_http_compliance_module;
 
 
-#endif /* _NGX_HTTP_COMPLIANCE_MODULE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_COMPLIANCE_H_INCLUDED_ */
