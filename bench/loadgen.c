@@ -50,7 +50,9 @@
  *       Opens N publishers at once (every connect(2) issued before any
  *       reply is read: an ingest's restart) and holds them; prints the
  *       time from the first connect to the last Publish.Start (all_ms),
- *       admission latency p50/p99/max and nginx's CPU per admission.
+ *       admission latency p50/p99/max, nginx's CPU per admission and
+ *       syn_retx: the sessions whose connect took >= 0.9 s (their SYN was
+ *       dropped by a full listen queue and sent again).
  *
  *   watch  --port P --n V --rooms R --prefix r --duration S
  *          [--pid MASTER]... [--timeout S]
@@ -125,6 +127,7 @@ typedef struct conn_s {
     char            reason[64];
     int             closed;
     long            bytes;          /* received while live (watch) */
+    double          tconn;          /* connect(2) completed */
 } conn_t;
 
 
@@ -186,6 +189,7 @@ static long         g_rejected;
 static long         g_errors;
 static long         g_timeouts;
 static long         g_room_next;
+static long         g_syn_retx;     /* storm: connects that took >= 0.9 s */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_CODES 16
@@ -921,6 +925,7 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
             return 1;
         }
 
+        c->tconn = now_ms();
         rtmp_handshake_c0c1(c0c1, (uint32_t) c->slot + 1);
 
         if (send_all(c->fd, c0c1, sizeof(c0c1)) != 0) {
@@ -1918,6 +1923,8 @@ open_many(worker_t *w, int inflight, double *lat, long *nlat, int *live,
                 (*live)++;
                 lat[(*nlat)++] = t - c->t0;
                 *t_last = t;
+                /* the SYN was dropped (a full listen queue) and resent */
+                g_syn_retx += (c->tconn - c->t0 >= 900);
                 continue;
             }
 
@@ -1983,10 +1990,11 @@ cmd_storm(void)
 
     printf("n=%d admitted=%ld live=%d refused=%d errors=%d all_ms=%.1f "
            "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f cpu_ms=%.0f "
-           "cpu_us_per_adm=%.1f", o_n, nlat, live, refused, errors,
+           "cpu_us_per_adm=%.1f syn_retx=%ld", o_n, nlat, live, refused,
+           errors,
            nlat == o_n ? t_last - t0 : -1.0, pct(lat, nlat, 50),
            pct(lat, nlat, 99), nlat ? lat[nlat - 1] : 0, cpu1 - cpu0,
-           nlat ? (cpu1 - cpu0) * 1000 / nlat : 0);
+           nlat ? (cpu1 - cpu0) * 1000 / nlat : 0, g_syn_retx);
     print_codes();
     printf("\n");
 
