@@ -101,8 +101,8 @@ ngx_rtmp_compliance_writer_record(ngx_uint_t i, ngx_log_t *log)
     ngx_rtmp_compliance_field_int(&f, "session", (int64_t) i);
     ngx_rtmp_compliance_field_int(&f, "worker", (int64_t) ngx_pid);
 
-    rc = ngx_rtmp_compliance_audit_fields(NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_ACCEPT,
-                                          &f, log);
+    rc = ngx_rtmp_compliance_audit_fields(
+             NGX_RTMP_COMPLIANCE_AUDIT_EV_PUBLISH_ACCEPT, &f, log);
 
     ngx_rtmp_compliance_fields_free(&f);
 

@@ -2191,7 +2191,8 @@ main(int argc, char **argv)
     struct rlimit   rl;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: loadgen mint|run|drop|fill|storm|watch [options]\n");
+        fprintf(stderr, "usage: loadgen mint|run|drop|fill|storm|watch "
+                "[options]\n");
         return 2;
     }
 
