@@ -267,15 +267,24 @@ ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     c = s->connection;
 
-    if (c->tcp_nodelay == NGX_TCP_NODELAY_UNSET) {
-        (void) ngx_tcp_nodelay(c);
+    /*
+     * clients' RTMP connections only: not a relay's own (no listening
+     * socket; it is never admitted), not an HTTP-FLV player's session
+     * (its connection's data is the HTTP request); and only where nobody
+     * set TCP_NODELAY before: a connection that reads through ours is one
+     * whose TCP_NODELAY is ours to clear
+     */
+
+    if (c->listening == NULL || c->data != s
+        || c->tcp_nodelay != NGX_TCP_NODELAY_UNSET
+        || ngx_tcp_nodelay(c) != NGX_OK)
+    {
+        return NGX_OK;
     }
 
 #if (NGX_LINUX) && defined(TCP_QUICKACK)
-    if (c->recv != ngx_rtmp_compliance_recv) {
-        next_recv = c->recv;
-        c->recv = ngx_rtmp_compliance_recv;
-    }
+    next_recv = c->recv;
+    c->recv = ngx_rtmp_compliance_recv;
 #endif
 
     return NGX_OK;
