@@ -201,10 +201,20 @@ fuzz: deps
 BENCH_QUICK ?=
 LOADGEN      = $(BUILD)/loadgen
 NODELAY_SO   = $(BUILD)/bench-nodelay.so
+WRITER       = $(BUILD)/bench-writer/audit_writer
 
-bench: module tools $(LOADGEN) $(NODELAY_SO) $(if $(FLV_SRC),flv)
+bench: module tools $(LOADGEN) $(NODELAY_SO) $(WRITER) $(if $(FLV_SRC),flv)
 	BENCH_QUICK=$(BENCH_QUICK) BUILD=$(BUILD) BENCH_FLV=$(FLV_BUILD) \
 	    bench/run
+
+# the audit writer alone (bench/audit_writer.c), linked as the fuzz
+# targets link module code, on nginx's sources (objs/ from make module)
+$(WRITER): bench/audit_writer.c bench/writer.mk fuzz/fuzz.mk fuzz/stubs.c \
+           fuzz/stubs_zone.c fuzz/stubs_state.c $(MODULE_SRCS) | $(MODULE)
+	scripts/fetch-debian-orig nginx $(DEPS)/nginx
+	$(MAKE) -f bench/writer.mk B=$(BUILD)/bench-writer TOP=$(TOP) \
+	    NGX_SRC=$(DEPS)/nginx NGX_OBJS=$(BUILD)/nginx-src/objs \
+	    RTMP_SRC=$(RTMP_SRC) CC=$(CC) $@
 
 $(LOADGEN): bench/loadgen.c lib/rtmp_proto.c lib/rtmp_proto.h \
             lib/jws_sign.c lib/jws_sign.h

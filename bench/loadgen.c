@@ -54,6 +54,22 @@
  *   fill   --http-port H [--api /compliance/] [--max N]
  *       POSTs orders (keep-alive) until the API answers 507 zone_full;
  *       prints how many were stored.
+ *
+ *   storm  --port P --n N [--tokens FILE | --rooms N --prefix r]
+ *          [--pid MASTER]... [--timeout S]
+ *       Opens N publishers at once (every connect(2) issued before any
+ *       reply is read: an ingest's restart) and holds them; prints the
+ *       time from the first connect to the last Publish.Start (all_ms),
+ *       admission latency p50/p99/max, nginx's CPU per admission and
+ *       syn_retx: the sessions whose connect took >= 0.9 s (their SYN was
+ *       dropped by a full listen queue and sent again).
+ *
+ *   watch  --port P --n V --rooms R --prefix r --duration S
+ *          [--pid MASTER]... [--timeout S]
+ *       Opens V players of the rooms PREFIX0..PREFIX{R-1} (round robin;
+ *       the publishers are someone else's, e.g. ffmpeg), waits 1 s, then
+ *       for S seconds counts what they receive and nginx's CPU: prints
+ *       bytes, mbit_s and cpu_ms_per_mb (CPU per relayed megabyte).
  */
 
 #define _GNU_SOURCE
@@ -122,6 +138,8 @@ typedef struct conn_s {
     char            code[96];
     char            reason[64];
     int             closed;
+    long            bytes;          /* received while live (watch) */
+    double          tconn;          /* connect(2) completed */
 } conn_t;
 
 
@@ -166,6 +184,7 @@ static int          o_metrics;
 static int          o_settle_ms = 300;
 static int          o_srcs = 8;
 static int          o_flv;          /* --mode flv: HTTP-FLV viewers */
+static int          o_play_rooms;   /* watch: play PREFIX<i % rooms> */
 
 /* tokens */
 
@@ -183,6 +202,7 @@ static long         g_rejected;
 static long         g_errors;
 static long         g_timeouts;
 static long         g_room_next;
+static long         g_syn_retx;     /* storm: connects that took >= 0.9 s */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_CODES 16
@@ -534,6 +554,10 @@ send_start(conn_t *c)
 
     if (c->feeder) {
         nm = o_feeder;
+
+    } else if (!publish && o_play_rooms) {
+        snprintf(name, sizeof(name), "%s%d", o_prefix, c->idx % o_rooms);
+        nm = name;
 
     } else if (!publish) {
         nm = o_play_name ? o_play_name : "feed";
@@ -1118,6 +1142,8 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
             return 1;
         }
 
+        c->tconn = now_ms();
+
         if (o_flv && !c->feeder) {
             if (flv_request(c) != 0) {
                 c->result = R_ERROR;
@@ -1222,6 +1248,13 @@ conn_io(worker_t *w, conn_t *c, uint32_t events)
                     c->rlen - RTMP_S0S1S2_SIZE);
             c->rlen -= RTMP_S0S1S2_SIZE;
             c->state = S_CONNECT;
+        }
+
+        if (c->state == S_LIVE && o_play_rooms) {
+            /* a watching player: the media is counted, not parsed */
+            c->bytes += n;
+            c->rlen = 0;
+            continue;
         }
 
         if (c->state == S_LIVE) {
@@ -2048,6 +2081,248 @@ cmd_drop(void)
 }
 
 
+
+/* ---------------------------------------------------------------- storm */
+
+/* the sum of every --pid master's tree */
+
+static double
+pids_cpu_ms(void)
+{
+    int     i;
+    double  t = 0;
+
+    for (i = 0; i < o_npids; i++) {
+        t += tree_cpu_ms(o_pids[i]);
+    }
+
+    return t;
+}
+
+
+/*
+ * opens o_n sessions (max inflight at a time, 0: all at once), until every
+ * one is admitted, refused or failed or the timeout; *t_last is when the
+ * last admission came.  Admitted ones are held (S_LIVE).
+ */
+
+static conn_t *
+open_many(worker_t *w, int inflight, double *lat, long *nlat, int *live,
+    int *refused, int *errors, double *t_last)
+{
+    struct epoll_event  evs[256];
+    conn_t             *cs;
+    int                 i, n, opened = 0, pending = 0;
+    double              t0, t;
+
+    cs = calloc(o_n, sizeof(conn_t));
+    if (cs == NULL) {
+        die("no memory");
+    }
+
+    g_room_next = 0;
+    *live = *refused = *errors = 0;
+    *nlat = 0;
+    *t_last = 0;
+    t0 = now_ms();
+
+    while ((*live + *refused + *errors) < o_n
+           && now_ms() - t0 < o_timeout * 1000)
+    {
+        while (opened < o_n && (inflight == 0 || pending < inflight)) {
+            cs[opened].slot = opened;
+
+            if (conn_open(w, &cs[opened]) != 0) {
+                cs[opened].fd = -1;
+                (*errors)++;
+            } else {
+                pending++;
+            }
+
+            opened++;
+        }
+
+        n = epoll_wait(w->ep, evs, 256, 100);
+        t = now_ms();
+
+        for (i = 0; i < n; i++) {
+            conn_t *c = evs[i].data.ptr;
+
+            if (c->state == S_LIVE) {
+                if (conn_io(w, c, evs[i].events)) {
+                    /* a live one went away */
+                    conn_close(w, c);
+                    (*live)--;
+                    (*errors)++;
+                }
+                continue;
+            }
+
+            if (!conn_io(w, c, evs[i].events)) {
+                continue;
+            }
+
+            pending--;
+
+            if (c->result == R_ADMITTED) {
+                c->state = S_LIVE;
+                (*live)++;
+                lat[(*nlat)++] = t - c->t0;
+                *t_last = t;
+                /* the SYN was dropped (a full listen queue) and resent */
+                g_syn_retx += (c->tconn - c->t0 >= 900);
+                continue;
+            }
+
+            if (c->result == R_REJECTED) {
+                (*refused)++;
+                count_code(c->code);
+            } else {
+                (*errors)++;
+                count_code(c->code);
+            }
+
+            conn_close(w, c);
+        }
+    }
+
+    return cs;
+}
+
+
+static void
+print_codes(void)
+{
+    int  k;
+
+    for (k = 0; k < MAX_CODES && g_code[k][0]; k++) {
+        printf(" code[%s]=%ld", g_code[k], g_code_n[k]);
+    }
+}
+
+
+static int
+cmd_storm(void)
+{
+    worker_t   w;
+    conn_t    *cs;
+    int        i, live, refused, errors;
+    long       nlat;
+    double    *lat, t0, t_last, cpu0, cpu1;
+
+    if (o_tokens) {
+        load_tokens(o_tokens);
+        if (o_n > ntok) {
+            die("storm: --n %d but %d tokens", o_n, ntok);
+        }
+    }
+
+    if (o_n <= 0) {
+        die("storm: --n needed");
+    }
+
+    memset(&w, 0, sizeof(w));
+    w.ep = epoll_create1(EPOLL_CLOEXEC);
+    lat = calloc(o_n, sizeof(double));
+
+    cpu0 = pids_cpu_ms();
+    t0 = now_ms();
+
+    cs = open_many(&w, 0, lat, &nlat, &live, &refused, &errors, &t_last);
+
+    cpu1 = pids_cpu_ms();
+
+    qsort(lat, nlat, sizeof(double), cmp_double);
+
+    printf("n=%d admitted=%ld live=%d refused=%d errors=%d all_ms=%.1f "
+           "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f cpu_ms=%.0f "
+           "cpu_us_per_adm=%.1f syn_retx=%ld", o_n, nlat, live, refused,
+           errors,
+           nlat == o_n ? t_last - t0 : -1.0, pct(lat, nlat, 50),
+           pct(lat, nlat, 99), nlat ? lat[nlat - 1] : 0, cpu1 - cpu0,
+           nlat ? (cpu1 - cpu0) * 1000 / nlat : 0, g_syn_retx);
+    print_codes();
+    printf("\n");
+
+    for (i = 0; i < o_n; i++) {
+        if (cs[i].fd >= 0) close(cs[i].fd);
+    }
+
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------- watch */
+
+static int
+cmd_watch(void)
+{
+    worker_t            w;
+    struct epoll_event  evs[256];
+    conn_t             *cs;
+    int                 i, n, live, refused, errors, gone = 0;
+    long                nlat, b0 = 0, b1 = 0;
+    double             *lat, t_last, t0, t1 = 0, cpu0 = 0, cpu1 = 0, t;
+
+    if (o_n <= 0) {
+        die("watch: --n needed");
+    }
+
+    o_play_rooms = 1;
+    o_mode = "play";
+
+    memset(&w, 0, sizeof(w));
+    w.ep = epoll_create1(EPOLL_CLOEXEC);
+    lat = calloc(o_n, sizeof(double));
+
+    cs = open_many(&w, 64, lat, &nlat, &live, &refused, &errors, &t_last);
+
+    /* 1 s of warm-up, then the measured window */
+
+    t0 = now_ms();
+
+    for (int phase = 0; phase < 2; phase++) {
+        double  end = now_ms() + (phase ? o_duration * 1000 : 1000);
+
+        if (phase == 1) {
+            for (i = 0, b0 = 0; i < o_n; i++) b0 += cs[i].bytes;
+            cpu0 = pids_cpu_ms();
+            t0 = now_ms();
+        }
+
+        while ((t = now_ms()) < end) {
+            n = epoll_wait(w.ep, evs, 256, (int) (end - t) + 1);
+
+            for (i = 0; i < n; i++) {
+                conn_t *c = evs[i].data.ptr;
+
+                if (c->fd >= 0 && conn_io(&w, c, evs[i].events)) {
+                    conn_close(&w, c);
+                    gone++;
+                }
+            }
+        }
+    }
+
+    cpu1 = pids_cpu_ms();
+    t1 = now_ms();
+
+    for (i = 0; i < o_n; i++) {
+        b1 += cs[i].bytes;
+        if (cs[i].fd >= 0) close(cs[i].fd);
+    }
+
+    printf("players=%d live=%d refused=%d errors=%d gone=%d secs=%.3f "
+           "bytes=%ld mbit_s=%.2f cpu_ms=%.0f cpu_ms_per_mb=%.3f", o_n,
+           live, refused, errors, gone, (t1 - t0) / 1000, b1 - b0,
+           (b1 - b0) * 8 / 1e6 / ((t1 - t0) / 1000), cpu1 - cpu0,
+           b1 > b0 ? (cpu1 - cpu0) / ((b1 - b0) / 1e6) : 0);
+    print_codes();
+    printf("\n");
+
+    return 0;
+}
+
 /* ---------------------------------------------------------------- mint */
 
 #define MINT_KEY_MAX    (1024 * 1024)
@@ -2162,7 +2437,8 @@ main(int argc, char **argv)
     struct rlimit   rl;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: loadgen mint|run|drop|fill [options]\n");
+        fprintf(stderr, "usage: loadgen mint|run|drop|fill|storm|watch "
+                "[options]\n");
         return 2;
     }
 
@@ -2266,6 +2542,14 @@ main(int argc, char **argv)
 
     if (strcmp(cmd, "drop") == 0) {
         return cmd_drop();
+    }
+
+    if (strcmp(cmd, "storm") == 0) {
+        return cmd_storm();
+    }
+
+    if (strcmp(cmd, "watch") == 0) {
+        return cmd_watch();
     }
 
     die("unknown command %s", cmd);

@@ -40,8 +40,11 @@ static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
     ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
-static ngx_int_t ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s,
+static ngx_int_t ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
+static ssize_t ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf,
+    size_t size);
+static void ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
     const char *what, ngx_rtmp_compliance_app_conf_t **cacfp,
     ngx_rtmp_compliance_ctx_t **ctxp);
@@ -93,6 +96,7 @@ static u_char *ngx_rtmp_compliance_log_field(u_char *p, u_char *last,
 static ngx_queue_t               ngx_rtmp_compliance_waiting;
 static ngx_event_t               ngx_rtmp_compliance_wait_ev;
 
+static ngx_recv_pt               next_recv;
 static ngx_rtmp_close_stream_pt  next_close_stream;
 static ngx_rtmp_connect_pt       next_connect;
 static ngx_rtmp_publish_pt       next_publish;
@@ -109,9 +113,6 @@ static struct {
     ngx_rtmp_handler_pt             handler;
 } ngx_rtmp_compliance_gate_amf[] = {
     { "connect", ngx_rtmp_compliance_connect },
-    { "releaseStream", ngx_rtmp_compliance_quickack },
-    { "FCPublish", ngx_rtmp_compliance_quickack },
-    { "createStream", ngx_rtmp_compliance_quickack },
     { "publish", ngx_rtmp_compliance_publish },
     { "play", ngx_rtmp_compliance_play },
     { NULL, NULL }
@@ -126,6 +127,15 @@ ngx_rtmp_compliance_gate_init(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf)
     ngx_uint_t               i;
     ngx_rtmp_handler_pt     *eh;
     ngx_rtmp_amf_handler_t  *h;
+
+    /* a new connection, before its handshake */
+
+    eh = ngx_array_push(&cmcf->events[NGX_RTMP_CONNECT]);
+    if (eh == NULL) {
+        return NGX_ERROR;
+    }
+
+    *eh = ngx_rtmp_compliance_nodelay;
 
     for (i = 0; ngx_rtmp_compliance_gate_amf[i].name; i++) {
         if (ngx_rtmp_compliance_add_amf(cf, cmcf,
@@ -237,26 +247,102 @@ ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
 
 
 /*
- * nginx-rtmp never sets TCP_NODELAY: an encoder waits on Nagle and delayed
- * ACKs at every step of the handshake of commands (ffmpeg: ~180 ms to
- * Publish.Start).  Set at connect, with a quick ACK re-armed at each
- * command until the stream is admitted (Linux clears TCP_QUICKACK).
+ * nginx-rtmp never sets TCP_NODELAY: an encoder that does not set it
+ * either (ffmpeg) waits on Nagle and delayed ACKs at every step from the
+ * handshake to Publish.Start (~180 ms; it writes a message's header and
+ * body apart, so a read of a part of a message must be ACKed too).
+ * TCP_NODELAY is set when the connection comes, and until the session is
+ * admitted every read re-arms TCP_QUICKACK (Linux clears it; re-arming
+ * sends an ACK that is due): the client's next write leaves at once.
+ * Once admitted (or where compliance is off), the connection reads
+ * through nginx's own recv again and is back to Nagle: media costs
+ * nothing more.
  */
 
 static ngx_int_t
-ngx_rtmp_compliance_quickack(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
 {
+    ngx_connection_t  *c;
+
+    c = s->connection;
+
+    /*
+     * clients' RTMP connections only: not a relay's own (no listening
+     * socket; it is never admitted), not an HTTP-FLV player's session
+     * (its connection's data is the HTTP request); and only where nobody
+     * set TCP_NODELAY before: a connection that reads through ours is one
+     * whose TCP_NODELAY is ours to clear
+     */
+
+    if (c->listening == NULL || c->data != s
+        || c->tcp_nodelay != NGX_TCP_NODELAY_UNSET
+        || ngx_tcp_nodelay(c) != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
 #if (NGX_LINUX) && defined(TCP_QUICKACK)
-    int  on;
-
-    on = 1;
-
-    (void) setsockopt(s->connection->fd, IPPROTO_TCP, TCP_QUICKACK,
-                      (const void *) &on, sizeof(int));
+    next_recv = c->recv;
+    c->recv = ngx_rtmp_compliance_recv;
 #endif
 
     return NGX_OK;
+}
+
+
+static ssize_t
+ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf, size_t size)
+{
+    int      on;
+    ssize_t  n;
+
+    n = next_recv(c, buf, size);
+
+#if (NGX_LINUX) && defined(TCP_QUICKACK)
+    if (n > 0) {
+        on = 1;
+        (void) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
+                          (const void *) &on, sizeof(int));
+    }
+#else
+    on = 0;
+#endif
+
+    return n;
+}
+
+
+static void
+ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s)
+{
+    int                off;
+    ngx_connection_t  *c;
+
+    c = s->connection;
+
+    if (c->recv != ngx_rtmp_compliance_recv) {
+        return;
+    }
+
+    c->recv = next_recv;
+
+    /*
+     * the media goes out as nginx-rtmp sends it, with Nagle: without it
+     * every chunk is a segment of its own (~25 % more of nginx's CPU per
+     * megabyte relayed)
+     */
+
+    if (c->tcp_nodelay == NGX_TCP_NODELAY_SET) {
+        off = 0;
+
+        if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, (const void *) &off,
+                       sizeof(int))
+            == 0)
+        {
+            c->tcp_nodelay = NGX_TCP_NODELAY_UNSET;
+        }
+    }
 }
 
 
@@ -426,12 +512,6 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     static u_char               buf[NGX_RTMP_COMPLIANCE_CONNECT_N
                                     * NGX_RTMP_COMPLIANCE_NAME_MAX];
 
-    if (s->connection->tcp_nodelay == NGX_TCP_NODELAY_UNSET) {
-        (void) ngx_tcp_nodelay(s->connection);
-    }
-
-    (void) ngx_rtmp_compliance_quickack(s, h, in);
-
     ngx_rtmp_compliance_deadline_start(s);
 
     /* nginx-rtmp logs app, flashVer, swfUrl, tcUrl, pageUrl as they are */
@@ -533,6 +613,7 @@ ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, const char *what,
     if (!(*cacfp)->enable) {
         /* no admission to wait for here */
         ngx_rtmp_compliance_deadline_stop(s);
+        ngx_rtmp_compliance_settle(s);
         return NGX_DECLINED;
     }
 
@@ -555,8 +636,6 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
     static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
-
-    (void) ngx_rtmp_compliance_quickack(s, h, in);
 
     rc = ngx_rtmp_compliance_gate_begin(s, "publish", &cacf, &ctx);
     if (rc != NGX_OK) {
@@ -922,6 +1001,7 @@ ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
 
     ngx_rtmp_compliance_session_count(ctx->kind, reason);
     ngx_rtmp_compliance_deadline_stop(s);
+    ngx_rtmp_compliance_settle(s);
 
     if (!play) {
         ctx->admitted = 1;
