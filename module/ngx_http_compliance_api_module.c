@@ -1272,6 +1272,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "# TYPE compliance_live_sessions_proto gauge\n"
             "compliance_live_sessions_proto{proto=\"rtmp\"} %ui\n"
             "compliance_live_sessions_proto{proto=\"http-flv\"} %ui\n"
+            "compliance_live_sessions_proto{proto=\"hls\"} %ui\n"
             "# HELP compliance_orders Orders in the zone.\n"
             "# TYPE compliance_orders gauge\n"
             "compliance_orders %ui\n"
@@ -1328,7 +1329,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "compliance_fleet_room_lock_busy_total %ui\n",
             sh.nsessions[0], sh.nsessions[1],
             sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_RTMP],
-            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV], sh.norders,
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV],
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HLS], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
             sh.audit_lost ? 0 : 1,
             (uint64_t) (sh.audit_checkpoint_seq

@@ -1,0 +1,118 @@
+
+/*
+ * Copyright (C) ngx_rtmp_compliance authors
+ */
+
+
+/*
+ * How an HTTP player (HTTP-FLV, HLS) is told it is refused: the status,
+ * an X-Compliance-Reason header with the reason, and the body
+ * "REASON: text" and a line end.  One function for both protocols.
+ */
+
+
+#include "ngx_http_compliance_reply.h"
+
+
+static ngx_str_t  ngx_http_compliance_reason_header =
+    ngx_string("X-Compliance-Reason");
+
+
+/*
+ * status (403, 404), reason (NGX_RTMP_COMPLIANCE_OK: no header) and desc,
+ * the body's line; what ngx_http_output_filter() returned, or NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_compliance_reply(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_uint_t reason, u_char *desc)
+{
+    size_t            len;
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(desc);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, desc, len);
+    *b->last++ = LF;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    if (reason != NGX_RTMP_COMPLIANCE_OK) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        h->key = ngx_http_compliance_reason_header;
+        h->value = ngx_rtmp_compliance_reasons[reason];
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len + 1;
+    ngx_str_set(&r->headers_out.content_type, "text/plain");
+    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * the gate's refusal of an HTTP player (ngx_rtmp_compliance_proto.refuse):
+ * an HLS viewer's request (ctx->request) is answered, and what the
+ * output returned goes back to its handler; an HTTP-FLV player's (the
+ * fork's stand-in session) is answered and its connection marked as
+ * failed, for the fork's handler ends the request with a 500 that nginx
+ * must not send too.  A player whose stream had begun is closed as it is.
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_http_refuse(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *desc)
+{
+    ngx_http_request_t  *r;
+
+    if (ctx->request) {
+        return ngx_http_compliance_reply(ctx->request, NGX_HTTP_FORBIDDEN,
+                                         reason, desc);
+    }
+
+    r = ngx_rtmp_compliance_http_request(s);
+
+    if (r == NULL) {
+        /* not an HTTP player: the gate tells it the RTMP way */
+        return NGX_DECLINED;
+    }
+
+    if (r->header_sent || r->connection->destroyed) {
+        return NGX_ERROR;
+    }
+
+    r->keepalive = 0;
+
+    (void) ngx_http_compliance_reply(r, NGX_HTTP_FORBIDDEN, reason, desc);
+
+    r->connection->error = 1;
+
+    return NGX_ERROR;
+}

@@ -1,0 +1,506 @@
+# HLS viewers (issue 13): "compliance_hls live;" in the location that
+# serves the application's hls_path.  ffmpeg publishes a real H.264
+# stream, nginx-rtmp writes the playlist and segments, and:
+#
+#   - a room without a live publisher is a 404, whatever is on disk;
+#   - a viewer's first playlist request is admitted as any player is
+#     (viewer_token=on, max_viewers), refused with a 403, X-Compliance-
+#     Reason and "REASON: text"; admitted, it gets a master playlist whose
+#     variant carries the session parameter cs=ID.MAC;
+#   - ffmpeg reading the room for over 10 s (many playlist refreshes) is
+#     ONE viewer: one play.accept, one session in GET sessions (proto
+#     hls), and it ends idle (session.end why idle) once it stops;
+#   - a bare segment URL, or a forged parameter, is refused (403
+#     session_invalid);
+#   - a suspend order refuses the playlist within a second while its file
+#     is still on disk; DELETE sessions/ID refuses the viewer's next
+#     request within a second;
+#   - nginx -t refuses an unknown application or one without hls on.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+
+use Test::Compliance;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+
+BEGIN {
+    my $ffmpeg = `command -v ffmpeg 2>/dev/null`;
+    my $enc = $ffmpeg ? `ffmpeg -hide_banner -encoders 2>/dev/null` : '';
+
+    unless ($enc =~ /libx264/) {
+        require Test::More;
+        Test::More::plan(skip_all => 'ffmpeg with libx264 is not installed');
+    }
+}
+
+
+sub audit_dir {
+    my ($block) = @_;
+    my ($n) = ($block || current_block())->name =~ /^TEST (\d+)/;
+    return "audit$n";
+}
+
+our @Pids;
+
+add_block_preprocessor(sub {
+    my ($block) = @_;
+
+    ffmpeg_stop($_) for @Pids;
+    @Pids = ();
+
+    return if defined $block->rtmp_config;
+
+    $block->set_value(rtmp_config => zone_conf()
+                      . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
+                      . audit_dir($block) . ";\n");
+});
+
+block_defaults(
+    config             => tiers('basic', 'vip viewer_token=on',
+                                'single max_viewers=1')
+                          . live_app('compliance_key $TEST_NGINX_KEYS/hs256.key',
+                                     'compliance_recheck 200ms',
+                                     'hls on',
+                                     'hls_path $TEST_NGINX_SERVROOT/hls',
+                                     'hls_fragment 1s',
+                                     'hls_playlist_length 4s'),
+    http_server_config => api_location()
+                          . "location /hls/ {\n"
+                          . "    compliance_hls live idle=3s;\n"
+                          . "    root \$TEST_NGINX_SERVROOT;\n}\n",
+);
+
+
+# the audit records so far, of EVENT if given
+
+sub records {
+    my ($event) = @_;
+    my @r;
+
+    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
+        for my $line (split /\n/, slurp($f)) {
+            my $r = eval { JSON::PP::decode_json($line) } or next;
+            push @r, $r if !defined $event || $r->{event} eq $event;
+        }
+    }
+
+    return @r;
+}
+
+
+sub play_token {
+    my ($room, %claims) = @_;
+
+    my %c = (scope => 'play', room => $room, sub => 'v1',
+             exp => time + 3600, %claims);
+
+    return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
+}
+
+
+# ffmpeg(ARGS...) in the background: its pid; its stderr in FILE
+
+sub ffmpeg_start {
+    my ($err, @args) = @_;
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', $err or POSIX::_exit(127);
+        { no warnings 'exec'; exec 'ffmpeg', '-hide_banner', '-nostdin',
+                                   '-loglevel', 'warning', @args; }
+        POSIX::_exit(127);
+    }
+
+    push @Pids, $pid;
+    return $pid;
+}
+
+
+# a publisher of ROOM (tier TIER) for SECS: H.264 with a keyframe a second
+
+sub ffmpeg_publish {
+    my ($room, $tier, $secs) = @_;
+
+    my $tok = token(claims => { room => $room, tier => $tier });
+    my $url = 'rtmp://127.0.0.1:' . rtmp_port() . "/live/$room?token=$tok";
+
+    return ffmpeg_start(servroot() . "/tmp/publish.$room.err",
+                        '-re', '-f', 'lavfi', '-i',
+                        'testsrc=size=160x120:rate=25', '-t', $secs || 60,
+                        '-c:v', 'libx264', '-preset', 'ultrafast',
+                        '-g', '25', '-f', 'flv', $url);
+}
+
+
+# a player of URL for SECS (the output thrown away)
+
+sub ffmpeg_play {
+    my ($url, $secs, $name) = @_;
+
+    return ffmpeg_start(servroot() . "/tmp/play.$name.err", '-i', $url,
+                        '-t', $secs, '-f', 'null', '-');
+}
+
+
+# its exit code, once it ended (within SECS), or 'timeout'
+
+sub ffmpeg_wait {
+    my ($pid, $secs) = @_;
+
+    my $rc = 'timeout';
+
+    wait_for(sub {
+        my $r = waitpid($pid, POSIX::WNOHANG());
+        return 0 if $r == 0;
+        $rc = $r == $pid ? $? >> 8 : 'lost';
+        return 1;
+    }, $secs);
+
+    return $rc;
+}
+
+
+sub ffmpeg_stop {
+    my ($pid) = @_;
+
+    kill 'TERM', $pid;
+    ffmpeg_wait($pid, 5) eq 'timeout' and kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+
+sub hls_url {
+    my ($path) = @_;
+    return 'http://127.0.0.1:' . http_port() . "/hls/$path";
+}
+
+
+sub playlist_file {
+    my ($room) = @_;
+    return servroot() . "/hls/$room.m3u8";
+}
+
+
+# a room live and its playlist on disk
+
+sub live_room {
+    my ($room, $tier) = @_;
+
+    my $pid = ffmpeg_publish($room, $tier);
+
+    ok(wait_for(sub { find_sessions(kind => 'publish', room => $room) }, 20),
+       "$room: its publisher is live");
+    ok(wait_for(sub { (slurp(playlist_file($room)) // '')
+                      =~ /EXT-X-MEDIA-SEQUENCE.*\.ts/s }, 20),
+       "$room: nginx-rtmp writes its playlist");
+
+    return $pid;
+}
+
+
+# a segment name of ROOM's playlist on disk
+
+sub segment {
+    my ($room) = @_;
+    my ($seg) = (slurp(playlist_file($room)) // '') =~ /^(\Q$room\E-\d+\.ts)$/m;
+    return $seg;
+}
+
+
+# the admission of a viewer: (status, headers, body, cs)
+
+sub admit {
+    my ($room, $token) = @_;
+
+    my $path = "/hls/$room.m3u8" . (defined $token ? "?token=$token" : '');
+    my ($st, $h, $body) = http_request('GET', $path);
+    my ($cs) = ($body // '') =~ /^\Q$room\E\.m3u8\?cs=(\d+\.[0-9a-f]{32})$/m;
+
+    return ($st, $h, $body, $cs);
+}
+
+
+# a refusal: status, header and body say REASON, the body matches DETAIL
+
+sub refused_403 {
+    my ($what, $reason, $detail, $st, $h, $body) = @_;
+
+    is($st, 403, "$what: HTTP 403");
+    is($h->{'x-compliance-reason'}, $reason,
+       "$what: X-Compliance-Reason: $reason");
+    like($body // '', qr/^\Q$reason\E: $detail\n\z/,
+         "$what: the body is \"$reason: text\"");
+}
+
+
+sub hls_sessions {
+    my ($room) = @_;
+    return find_sessions(kind => 'play', proto => 'hls', room => $room);
+}
+
+
+END {
+    kill 'KILL', @Pids if @Pids;
+}
+
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: only live rooms are served; viewer_token=on asks a play token (403); ffmpeg reads a gated room for 10 s as ONE viewer through many refreshes; bare and forged segment URLs refused; idle end; proto hls in sessions, metrics and audit
+--- post_check eval
+sub {
+    # a playlist left on disk: no live publisher, a 404
+    mkdir servroot() . '/hls';
+    spew(playlist_file('room1'), "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+                                 . "room1-0.ts\n");
+    my ($st, $h, $body) = http_request('GET', '/hls/room1.m3u8');
+    is($st, 404, 'a room that is not live: 404, its stale file on disk');
+    like($body, qr/^room "room1" is not live\n\z/, 'the 404 says why');
+    ($st) = http_request('GET', '/hls/room1-0.ts');
+    is($st, 404, 'and its segment: 404');
+
+    my $pub = live_room('room1', 'vip');
+    ok(wait_for(sub { segment('room1') }, 20), 'a segment is on disk');
+
+    # no token
+    ($st, $h, $body) = admit('room1');
+    refused_403('no token', 'viewer_token_required',
+                qr/tier "vip" of the room needs a play token/,
+                $st, $h, $body);
+    ok(wait_log(qr/\[info\] .*compliance: play rejected: viewer_token_required: tier "vip" of the room needs a play token, app: "live", room: "room1"/),
+       'the refusal is in the error log');
+
+    # bare and forged segment URLs
+    my $seg = segment('room1');
+    ($st, $h, $body) = http_request('GET', "/hls/$seg");
+    refused_403('a bare segment URL', 'session_invalid',
+                qr/no session parameter: a segment is served to an admitted viewer only/,
+                $st, $h, $body);
+    ($st, $h, $body) = http_request('GET', "/hls/$seg?cs=1." . ('0' x 32));
+    refused_403('a forged session parameter', 'session_invalid',
+                qr/the session parameter is not valid/, $st, $h, $body);
+    ($st, $h, $body) = http_request('GET', "/hls/room1.m3u8?cs=7." . ('a' x 32));
+    refused_403('a forged parameter on the playlist', 'session_invalid',
+                qr/the session parameter is not valid/, $st, $h, $body);
+    ok(wait_log(qr/\[info\] .*compliance: hls request refused \(403\): session_invalid: no session parameter/),
+       'a bare segment\'s refusal is in the error log');
+
+    # one admission by hand: the master playlist
+    my $tok = play_token('room1', sub => 'viewer-a');
+    ($st, $h, $body, my $cs) = admit('room1', $tok);
+    is($st, 200, 'a play token: 200');
+    like($h->{'content-type'}, qr{^application/vnd\.apple\.mpegurl},
+         'a playlist');
+    like($h->{'cache-control'}, qr/no-store/, 'not to be cached');
+    ok($cs, "a master playlist whose variant carries cs=ID.MAC ($cs)")
+        or diag($body);
+    ($st, $h, $body) = http_request('GET', "/hls/room1.m3u8?cs=$cs");
+    is($st, 200, 'the variant with its parameter: 200');
+    like($body, qr/^#EXTM3U/, 'the playlist nginx-rtmp wrote');
+    like($body, qr/^room1-\d+\.ts\?cs=\Q$cs\E$/m,
+         'its segment URIs carry the parameter');
+    my ($sseg) = ($body =~ /^(room1-\d+\.ts\?cs=\S+)$/mg)[-1];
+    ($st, $h, $body) = http_request('GET', "/hls/$sseg");
+    is($st, 200, 'a segment with the parameter: 200');
+    cmp_ok(length $body, '>', 1000, 'MPEG-TS bytes (' . length($body) . ')');
+    is(substr($body, 0, 1), 'G', 'an MPEG-TS sync byte');
+
+    ($st) = http_request('GET', "/hls/room1.m3u8?cs=$cs" . 'x');
+    is($st, 403, 'the parameter altered: 403');
+
+    my ($hs) = hls_sessions('room1');
+    ok($hs, 'the viewer is in GET sessions, proto hls');
+    is($hs->{host}, 'viewer-a', 'its viewer id is the token\'s sub');
+    is($hs->{tier}, 'vip', 'in the room\'s tier');
+
+    # it asks nothing more: ended idle after idle=3s
+    ok(wait_for(sub { !hls_sessions('room1') }, 8),
+       'an idle viewer leaves GET sessions');
+    ok(wait_for(sub { grep { $_->{why} eq 'idle' } records('session.end') },
+                5), 'session.end why idle');
+    ($st, $h, $body) = http_request('GET', "/hls/room1.m3u8?cs=$cs");
+    refused_403('an ended session\'s parameter', 'session_invalid',
+                qr/session \d+ has ended: ask for the room's playlist again/,
+                $st, $h, $body);
+
+    # ffmpeg for 12 s: one viewer
+    my $access0 = -s servroot() . '/logs/access.log';
+    my $tok2 = play_token('room1', sub => 'viewer-ffmpeg');
+    my $t0 = Time::HiRes::time();
+    my $play = ffmpeg_play(hls_url("room1.m3u8?token=$tok2"), 12, 'ffmpeg');
+    my ($max, $rc, %ids) = (0, 'timeout');
+    while (Time::HiRes::time() - $t0 < 30) {
+        if (waitpid($play, POSIX::WNOHANG()) == $play) {
+            $rc = $? >> 8;
+            last;
+        }
+        my @s = hls_sessions('room1');
+        $max = @s if @s > $max;
+        $ids{$_->{id}} = 1 for @s;
+        Time::HiRes::sleep(0.25);
+    }
+    my $secs = Time::HiRes::time() - $t0;
+    is($rc, 0, 'ffmpeg plays the gated room to its end')
+        or diag(slurp(servroot() . '/tmp/play.ffmpeg.err'));
+    cmp_ok($secs, '>=', 10, sprintf('for %.1f s', $secs));
+    is($max, 1, 'one viewer in GET sessions at any time');
+    is(scalar keys %ids, 1, 'and the same session throughout');
+
+    my $access = substr(slurp(servroot() . '/logs/access.log'), $access0);
+    my $refreshes = () = $access =~ m{"GET /hls/room1\.m3u8\?cs=\d+\.[0-9a-f]{32} HTTP/1\.1" 200 }g;
+    my $segs = () = $access =~ m{"GET /hls/room1-\d+\.ts\?cs=\d+\.[0-9a-f]{32} HTTP/1\.1" 20[06] }g;
+    cmp_ok($refreshes, '>=', 5, "$refreshes playlist refreshes");
+    cmp_ok($segs, '>=', 8, "$segs segments");
+    unlike($access, qr/ 403 /, 'no refusal while it played')
+        or diag($access);
+    like($access, qr{"GET /hls/room1\.m3u8\?token=x{40}}, 'the token is overwritten in the access log');
+    my $part = substr($tok2, 0, 40);
+    unlike($access, qr/\Q$part\E/, 'the token is not in the access log');
+
+    my $m = metrics();
+    ok(defined $m->{'compliance_live_sessions_proto{proto="hls"}'},
+       'metrics: live sessions of proto hls');
+
+    ok(wait_for(sub { grep { $_->{host} eq 'viewer-ffmpeg' }
+                           records('session.end') }, 8),
+       'ffmpeg\'s session ends once it stopped');
+
+    # the audit
+    my @acc = grep { $_->{room} eq 'room1' } records('play.accept');
+    is_deeply([map { "$_->{host} $_->{proto}" } @acc],
+              ['viewer-a hls', 'viewer-ffmpeg hls'],
+              'play.accept: one for each viewer, proto hls');
+    my @rej = records('play.reject');
+    is_deeply([map { "$_->{reason} $_->{proto}" } @rej],
+              ['viewer_token_required hls'], 'play.reject: proto hls');
+    my @end = grep { $_->{kind} eq 'play' } records('session.end');
+    is_deeply([map { "$_->{host} $_->{proto} $_->{why}" } @end],
+              ['viewer-a hls idle', 'viewer-ffmpeg hls idle'],
+              'session.end: proto hls, why idle');
+
+    ffmpeg_stop($pub);
+}
+--- no_error_log
+[crit]
+[alert]
+
+
+=== TEST 2: max_viewers=1 counted over HLS viewers: a second distinct player is refused with viewer_limit while the first plays
+--- post_check eval
+sub {
+    my $pub = live_room('room2', 'single');
+
+    my $first = ffmpeg_play(hls_url('room2.m3u8'), 8, 'first');
+    ok(wait_for(sub { hls_sessions('room2') == 1 }, 10),
+       'the first player is the room\'s viewer');
+
+    my ($st, $h, $body) = admit('room2');
+    refused_403('a second viewer', 'viewer_limit',
+                qr/tier "single" allows 1 viewers and the room has them/,
+                $st, $h, $body);
+
+    my $second = ffmpeg_play(hls_url('room2.m3u8'), 3, 'second');
+    my $rc = ffmpeg_wait($second, 15);
+    isnt($rc, 0, 'a second ffmpeg fails');
+    like(slurp(servroot() . '/tmp/play.second.err') // '', qr/403/,
+         'it was told 403');
+
+    is(ffmpeg_wait($first, 20), 0, 'the first plays to its end');
+
+    my @rej = records('play.reject');
+    is_deeply([map { "$_->{reason} $_->{proto}" } @rej],
+              ['viewer_limit hls', 'viewer_limit hls'],
+              'play.reject: viewer_limit, proto hls');
+
+    ffmpeg_stop($pub);
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 3: a suspend order refuses the playlist within a second while its file is on disk; DELETE sessions/ID refuses the viewer's next request within a second (two workers)
+--- workers: 2
+--- post_check eval
+sub {
+    my $pub = live_room('room3', 'basic');
+
+    # DELETE sessions/ID
+    my ($st, $h, $body, $cs) = admit('room3');
+    ok($cs, 'a viewer admitted');
+    my ($id) = $cs =~ /^(\d+)\./;
+    ($st) = http_request('GET', "/hls/room3.m3u8?cs=$cs");
+    is($st, 200, 'its playlist');
+    my ($dst) = api('DELETE', "sessions/$id");
+    is($dst, 202, 'DELETE sessions/ID');
+    my $t0 = Time::HiRes::time();
+    ok(wait_for(sub {
+        ($st) = http_request('GET', "/hls/room3.m3u8?cs=$cs");
+        $st == 403;
+    }, 1), 'its next request is refused within a second');
+    ok(wait_for(sub { grep { $_->{why} eq 'operator_drop' && $_->{proto} eq 'hls' }
+                           records('session.end') }, 5),
+       'session.end why operator_drop, proto hls');
+
+    # a viewer playing, then a suspend order on the room
+    my $play = ffmpeg_play(hls_url('room3.m3u8'), 20, 'suspend');
+    ok(wait_for(sub { hls_sessions('room3') == 1 }, 10), 'ffmpeg plays');
+    ($st, $h, $body, $cs) = admit('room3');
+    ok($cs, 'and a second viewer is admitted');
+
+    order(action => 'suspend', target => 'room:room3',
+          reason => 'hls test', duration => 600);
+    $t0 = Time::HiRes::time();
+    ok(wait_for(sub {
+        ($st) = http_request('GET', "/hls/room3.m3u8?cs=$cs");
+        $st != 200;
+    }, 1), 'the playlist is refused within a second');
+    my $took = Time::HiRes::time() - $t0;
+    ok(-s playlist_file('room3'), sprintf('while its file is on disk '
+                                          . '(refused after %.2f s)', $took));
+    ($st, $h, $body) = http_request('GET', '/hls/room3.m3u8');
+    is($st, 404, 'a new viewer: 404, the room is not live');
+
+    isnt(ffmpeg_wait($play, 20), 'timeout', 'ffmpeg stops');
+    ok(wait_for(sub { !hls_sessions('room3') }, 5),
+       'no HLS viewer is left');
+    my @end = grep { $_->{kind} eq 'play' } records('session.end');
+    is_deeply([sort map { "$_->{proto} $_->{why}" } @end],
+              ['hls operator_drop', 'hls suspended', 'hls suspended'],
+              'session.end of the viewers: suspended with their room');
+
+    ffmpeg_stop($pub);
+}
+--- no_error_log
+[crit]
+
+
+=== TEST 4: nginx -t refuses compliance_hls of an unknown application
+--- http_server_config
+location /hls/ {
+    compliance_hls nope;
+}
+--- must_die
+--- error_log
+"compliance_hls nope" in
+
+
+=== TEST 5: nginx -t refuses compliance_hls of an application without hls on
+--- config eval
+tiers('basic') . live_app()
+--- http_server_config
+location /hls/ {
+    compliance_hls live;
+}
+--- must_die
+--- error_log
+the application has no "hls on"
