@@ -28,25 +28,20 @@ ngx_http_compliance_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_uint_t reason, u_char *desc)
 {
     size_t            len;
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
+    u_char           *body;
     ngx_table_elt_t  *h;
+
+    static ngx_str_t  text = ngx_string("text/plain");
 
     len = ngx_strlen(desc);
 
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
+    body = ngx_pnalloc(r->pool, len + 1);
+    if (body == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, desc, len);
-    *b->last++ = LF;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
+    ngx_memcpy(body, desc, len);
+    body[len] = LF;
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         h = ngx_list_push(&r->headers_out.headers);
@@ -62,10 +57,38 @@ ngx_http_compliance_reply(ngx_http_request_t *r, ngx_uint_t status,
 #endif
     }
 
+    return ngx_http_compliance_send(r, status, &text, body, len + 1);
+}
+
+
+/* a whole answer: status, Content-Type, the body in memory */
+
+ngx_int_t
+ngx_http_compliance_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len + 1;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = sizeof("text/plain") - 1;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
 
     rc = ngx_http_send_header(r);
 

@@ -22,7 +22,8 @@
  *     segment or playlist asked for without a valid one is refused;
  *   - every request stamps the session (seen, in the zone: any worker
  *     serves it); the owner's timer ends a viewer idle for idle= (3 x
- *     hls_fragment) or whose room's publisher is gone, and the sessions'
+ *     hls_fragment, or hls_playlist_length if longer) or whose room's
+ *     publisher is gone, and the sessions'
  *     recheck drops it for an order, DELETE sessions/ID or the drop of
  *     its room's publisher: its next request is refused.
  */
@@ -375,7 +376,8 @@ ngx_http_compliance_hls_resolve(ngx_cycle_t *cycle,
             hlcf->nested = hacf->nested;
 
             if (hlcf->idle == NGX_CONF_UNSET_MSEC) {
-                hlcf->idle = 3 * hacf->fraglen;
+                /* a player may take the whole playlist's segments at once */
+                hlcf->idle = ngx_max(3 * hacf->fraglen, hacf->playlen);
             }
 
             return NGX_OK;
@@ -1009,15 +1011,10 @@ static ngx_int_t
 ngx_http_compliance_hls_send(ngx_http_request_t *r, u_char *data,
     size_t len)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
     ngx_table_elt_t  *h;
 
-    b = ngx_calloc_buf(r->pool);
     h = ngx_list_push(&r->headers_out.headers);
-
-    if (b == NULL || h == NULL) {
+    if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1028,27 +1025,8 @@ ngx_http_compliance_hls_send(ngx_http_request_t *r, u_char *data,
     h->next = NULL;
 #endif
 
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = ngx_http_compliance_hls_m3u8;
-    r->headers_out.content_type_len = ngx_http_compliance_hls_m3u8.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_compliance_send(r, NGX_HTTP_OK,
+                                    &ngx_http_compliance_hls_m3u8, data, len);
 }
 
 

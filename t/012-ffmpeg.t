@@ -16,15 +16,7 @@ use lib 't/lib';
 use Test::Compliance;
 use POSIX ();
 
-BEGIN {
-    my $ffmpeg = `command -v ffmpeg 2>/dev/null`;
-    my $enc = $ffmpeg ? `ffmpeg -hide_banner -encoders 2>/dev/null` : '';
-
-    unless ($enc =~ /libx264/) {
-        require Test::More;
-        Test::More::plan(skip_all => 'ffmpeg with libx264 is not installed');
-    }
-}
+BEGIN { need_x264() }
 
 our @TOKENS;
 

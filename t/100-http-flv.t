@@ -20,6 +20,7 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
+use Test::Players;
 use IO::Socket::INET ();
 use JSON::PP ();
 use POSIX ();
@@ -40,12 +41,7 @@ BEGIN {
 
 
 # each block has an audit log of its own: audit1, audit2, ...
-
-sub audit_dir {
-    my ($block) = @_;
-    my ($n) = ($block || current_block())->name =~ /^TEST (\d+)/;
-    return "audit$n";
-}
+# (Test::Players)
 
 our @Viewers;
 
@@ -56,11 +52,7 @@ add_block_preprocessor(sub {
     flv_stop($_) for @Viewers;
     @Viewers = ();
 
-    return if defined $block->rtmp_config;
-
-    $block->set_value(rtmp_config => zone_conf()
-                      . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
-                      . audit_dir($block) . ";\n");
+    audit_conf($block);
 });
 
 block_defaults(
@@ -71,23 +63,6 @@ block_defaults(
     http_server_config => api_location()
                           . "location /live {\n    flv_live on;\n}\n",
 );
-
-
-# the audit records so far, of EVENT if given
-
-sub records {
-    my ($event) = @_;
-    my @r;
-
-    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
-        for my $line (split /\n/, slurp($f)) {
-            my $r = eval { JSON::PP::decode_json($line) } or next;
-            push @r, $r if !defined $event || $r->{event} eq $event;
-        }
-    }
-
-    return @r;
-}
 
 
 # the first record of EVENT as the writer wrote it
@@ -111,18 +86,6 @@ sub run_audit {
     my @cmd = (repo_root() . '/build/compliance-audit', @_);
     my $out = `@{[ map { "'$_'" } @cmd ]} 2>&1`;
     return ($? >> 8, $out);
-}
-
-
-# a play token for ROOM: scope, room, sub, exp and CLAIMS
-
-sub play_token {
-    my ($room, %claims) = @_;
-
-    my %c = (scope => 'play', room => $room, sub => 'v1',
-             exp => time + 3600, %claims);
-
-    return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
 }
 
 

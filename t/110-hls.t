@@ -23,26 +23,15 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
+use Test::Browser;
+use Test::Players;
+use File::Path ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
 
-BEGIN {
-    my $ffmpeg = `command -v ffmpeg 2>/dev/null`;
-    my $enc = $ffmpeg ? `ffmpeg -hide_banner -encoders 2>/dev/null` : '';
+BEGIN { need_x264() }
 
-    unless ($enc =~ /libx264/) {
-        require Test::More;
-        Test::More::plan(skip_all => 'ffmpeg with libx264 is not installed');
-    }
-}
-
-
-sub audit_dir {
-    my ($block) = @_;
-    my ($n) = ($block || current_block())->name =~ /^TEST (\d+)/;
-    return "audit$n";
-}
 
 our @Pids;
 
@@ -52,12 +41,15 @@ add_block_preprocessor(sub {
     ffmpeg_stop($_) for @Pids;
     @Pids = ();
 
-    return if defined $block->rtmp_config;
-
-    $block->set_value(rtmp_config => zone_conf()
-                      . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
-                      . audit_dir($block) . ";\n");
+    audit_conf($block);
 });
+
+# the browser block's page and hls.js (make hls-js), and where its
+# screenshots are kept (TEST_HLS_SHOTS=DIR for another)
+our $HlsJs = repo_root() . '/build/npm/node_modules/hls.js/dist/hls.min.js';
+our $Shots = $ENV{TEST_HLS_SHOTS} || repo_root() . '/build/hls-screenshots';
+our $Player = "location /player/ {\n    alias " . repo_root() . "/t/hls/;\n}\n"
+              . "location = /player/hls.min.js {\n    alias $HlsJs;\n}\n";
 
 block_defaults(
     config             => tiers('basic', 'vip viewer_token=on',
@@ -71,35 +63,9 @@ block_defaults(
     http_server_config => api_location()
                           . "location /hls/ {\n"
                           . "    compliance_hls live idle=3s;\n"
-                          . "    root \$TEST_NGINX_SERVROOT;\n}\n",
+                          . "    root \$TEST_NGINX_SERVROOT;\n}\n"
+                          . $Player,
 );
-
-
-# the audit records so far, of EVENT if given
-
-sub records {
-    my ($event) = @_;
-    my @r;
-
-    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
-        for my $line (split /\n/, slurp($f)) {
-            my $r = eval { JSON::PP::decode_json($line) } or next;
-            push @r, $r if !defined $event || $r->{event} eq $event;
-        }
-    }
-
-    return @r;
-}
-
-
-sub play_token {
-    my ($room, %claims) = @_;
-
-    my %c = (scope => 'play', room => $room, sub => 'v1',
-             exp => time + 3600, %claims);
-
-    return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
-}
 
 
 # ffmpeg(ARGS...) in the background: its pid; its stderr in FILE
@@ -247,6 +213,98 @@ sub hls_sessions {
 }
 
 
+# the page of the browser block at URL, the playlist PATH after its "#";
+# waits until its state is STATE (within SECS): the page's window.viewer
+
+our $Loads = 0;
+
+sub page {
+    my ($http, $path, $state, $secs) = @_;
+
+    $Loads++;
+    wd('POST', '/url', { url => "$http/player/player.html?n=$Loads#$path" });
+
+    my $v;
+    wait_for(sub {
+        $v = js('return window.viewer || null');
+        return $v && $v->{state} eq $state
+               && ($state ne 'playing' || $v->{time} > 3);
+    }, $secs || 30);
+
+    return $v || {};
+}
+
+
+sub shot {
+    my ($name) = @_;
+
+    File::Path::make_path($Shots);
+    my $png = screenshot("$Shots/$name");
+    cmp_ok(length $png, '>', 1000, "the screenshot $Shots/$name");
+}
+
+
+sub browser_test {
+    my ($block, $root, $http) = @_;
+
+    unless (-f $HlsJs) {
+        SKIP: { Test::More::skip("no hls.js at $HlsJs: make hls-js "
+                                 . "installs it from the npm registry", 1) }
+        return;
+    }
+
+    my $pub = live_room('room6', 'vip');
+    my $tok = play_token('room6', sub => 'viewer-browser');
+
+    start_browser($root, '640,520');
+
+    my $support = js('return typeof MediaSource !== "undefined" && '
+                     . 'MediaSource.isTypeSupported('
+                     . '\'video/mp4; codecs="avc1.42E01E"\')');
+
+    my $v = page($http, "/hls/room6.m3u8?token=$tok", 'playing', 40);
+    is($v->{state}, 'playing', 'Chromium plays the gated room with hls.js')
+        or diag(JSON::PP->new->encode($v) . ', H.264 in MSE: '
+                . ($support ? 'yes' : 'no'));
+    cmp_ok($v->{time} || 0, '>', 3, sprintf('for %.1f s of video',
+                                             $v->{time} || 0));
+    shot('hls-playing.png');
+
+    my @s = hls_sessions('room6');
+    is(scalar @s, 1, 'the browser is one HLS viewer');
+    is($s[0]{host}, 'viewer-browser', 'with its token\'s sub');
+
+    # the refusal of a play without the token
+    $v = page($http, '/hls/room6.m3u8', 'refused', 20);
+    is($v->{refused}{status}, 403, 'without a token the page shows a 403');
+    is($v->{refused}{reason}, 'viewer_token_required',
+       'and the reason viewer_token_required');
+    like(js('return document.getElementById("state").textContent'),
+         qr/^refused: 403 viewer_token_required: tier "vip" of the room needs a play token$/,
+         'the page shows the refusal as the server said it');
+    shot('hls-refused-token.png');
+
+    # playing again, then a suspend order on the room
+    $v = page($http, "/hls/room6.m3u8?token=$tok", 'playing', 40);
+    is($v->{state}, 'playing', 'the page plays again');
+    order(action => 'suspend', target => 'room:room6',
+          reason => 'hls browser test', duration => 600);
+    ok(wait_for(sub { (js('return window.viewer.state') // '') eq 'refused' },
+                20), 'the playing page shows a refusal after the suspension');
+    $v = js('return window.viewer');
+    is($v->{refused}{status}, 404, 'the room is not live: 404');
+    like($v->{refused}{body}, qr/^room "room6" is not live/,
+         'the page says the room is not live');
+    shot('hls-suspended.png');
+
+    $v = page($http, "/hls/room6.m3u8?token=$tok", 'refused', 20);
+    is($v->{refused}{status}, 404, 'a new load of the suspended room: 404');
+
+    stop_browser();
+    ffmpeg_stop($pub);
+}
+
+
 END {
     kill 'KILL', @Pids if @Pids;
 }
@@ -333,11 +391,11 @@ sub {
                 qr/session \d+ has ended: ask for the room's playlist again/,
                 $st, $h, $body);
 
-    # ffmpeg for 12 s: one viewer
+    # ffmpeg for 15 s of video (it reads the first seconds at once): one viewer
     my $access0 = -s servroot() . '/logs/access.log';
     my $tok2 = play_token('room1', sub => 'viewer-ffmpeg');
     my $t0 = Time::HiRes::time();
-    my $play = ffmpeg_play(hls_url("room1.m3u8?token=$tok2"), 12, 'ffmpeg');
+    my $play = ffmpeg_play(hls_url("room1.m3u8?token=$tok2"), 15, 'ffmpeg');
     my ($max, $rc, %ids) = (0, 'timeout');
     while (Time::HiRes::time() - $t0 < 30) {
         if (waitpid($play, POSIX::WNOHANG()) == $play) {
@@ -484,7 +542,14 @@ sub {
 [crit]
 
 
-=== TEST 4: nginx -t refuses compliance_hls of an unknown application
+=== TEST 4: a real browser: headless Chromium plays a gated room with hls.js (screenshot build/hls-screenshots/hls-playing.png); the same page shows the refusal without a token and for the suspended room
+--- post_check eval
+in_browser(\&browser_test)
+--- no_error_log
+[crit]
+
+
+=== TEST 5: nginx -t refuses compliance_hls of an unknown application
 --- http_server_config
 location /hls/ {
     compliance_hls nope;
@@ -494,7 +559,7 @@ location /hls/ {
 "compliance_hls nope" in
 
 
-=== TEST 5: nginx -t refuses compliance_hls of an application without hls on
+=== TEST 6: nginx -t refuses compliance_hls of an application without hls on
 --- config eval
 tiers('basic') . live_app()
 --- http_server_config
