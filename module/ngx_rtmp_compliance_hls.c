@@ -35,7 +35,7 @@
 #include "ngx_rtmp_compliance_tier.h"
 #include "ngx_rtmp_compliance_token.h"
 #include "ngx_http_compliance_reply.h"
-#include <openssl/hmac.h>
+#include "ngx_rtmp_compliance_key.h"
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
 
@@ -174,10 +174,13 @@ static ngx_str_t   ngx_http_compliance_hls_m3u8 =
 /* the locations of this configuration, resolved at init_module */
 static ngx_array_t  *ngx_http_compliance_hls_locs;
 
-/* the session parameters' key: made once by the master, kept by reloads */
-static u_char        ngx_http_compliance_hls_key
+/*
+ * the session parameters' key: made once by the master, kept by reloads;
+ * an HS256 key of _key.c, whose HMAC context each worker makes once
+ */
+static u_char        ngx_http_compliance_hls_secret
                          [NGX_HTTP_COMPLIANCE_HLS_KEY_LEN];
-static ngx_uint_t    ngx_http_compliance_hls_keyed;
+static ngx_rtmp_compliance_key_t  ngx_http_compliance_hls_key;
 
 /* this worker's viewers and their timer */
 static ngx_queue_t   ngx_http_compliance_hls_viewers;
@@ -307,8 +310,8 @@ ngx_http_compliance_hls_init_module(ngx_cycle_t *cycle)
         }
     }
 
-    if (!ngx_http_compliance_hls_keyed) {
-        if (RAND_bytes(ngx_http_compliance_hls_key,
+    if (ngx_http_compliance_hls_key.secret.len == 0) {
+        if (RAND_bytes(ngx_http_compliance_hls_secret,
                        NGX_HTTP_COMPLIANCE_HLS_KEY_LEN)
             != 1)
         {
@@ -318,7 +321,11 @@ ngx_http_compliance_hls_init_module(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
 
-        ngx_http_compliance_hls_keyed = 1;
+        ngx_http_compliance_hls_key.family = NGX_RTMP_COMPLIANCE_HMAC;
+        ngx_http_compliance_hls_key.secret.data =
+                                                ngx_http_compliance_hls_secret;
+        ngx_http_compliance_hls_key.secret.len =
+                                               NGX_HTTP_COMPLIANCE_HLS_KEY_LEN;
     }
 
     return NGX_OK;
@@ -568,18 +575,17 @@ static void
 ngx_http_compliance_hls_mac(ngx_str_t *app, ngx_str_t *room, uint64_t id,
     u_char *hex)
 {
-    u_char        *p;
-    unsigned int   len;
-    u_char         md[EVP_MAX_MD_SIZE];
-    u_char         msg[NGX_INT64_LEN + 2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 4];
+    u_char  *p;
+    size_t   len;
+    u_char   md[EVP_MAX_MD_SIZE];
+    u_char   msg[NGX_INT64_LEN + 2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 4];
 
     p = ngx_snprintf(msg, sizeof(msg), "%uL %V/%V", id, app, room);
 
-    len = sizeof(md);
-
-    if (HMAC(EVP_sha256(), ngx_http_compliance_hls_key,
-             NGX_HTTP_COMPLIANCE_HLS_KEY_LEN, msg, p - msg, md, &len)
-        == NULL)
+    if (ngx_rtmp_compliance_key_digest(&ngx_http_compliance_hls_key,
+                                       NGX_RTMP_COMPLIANCE_HS256, msg,
+                                       p - msg, md, &len)
+        != NGX_OK)
     {
         /* no MAC matches: a string no hex digest is */
         ngx_memset(hex, 'x', NGX_RTMP_COMPLIANCE_HLS_MAC_LEN);
