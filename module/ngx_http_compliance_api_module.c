@@ -27,6 +27,7 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_flood.h"
 #include "ngx_rtmp_compliance_text.h"
+#include "ngx_http_compliance_reply.h"
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
@@ -102,8 +103,6 @@ static ngx_int_t ngx_http_compliance_api_dump(ngx_http_request_t *r,
     json_t *j, ngx_str_t *text);
 static ngx_int_t ngx_http_compliance_api_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
-static ngx_int_t ngx_http_compliance_api_last(ngx_http_request_t *r,
-    u_char *data, size_t len, ngx_chain_t *out);
 static ngx_uint_t ngx_http_compliance_api_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
@@ -1457,51 +1456,12 @@ static ngx_int_t
 ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len)
 {
-    ngx_int_t     rc;
-    ngx_chain_t   out;
+    ngx_int_t  rc;
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = *type;
-    r->headers_out.content_type_len = type->len;
+    rc = ngx_http_compliance_send(r, status, type, data, len);
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    if (ngx_http_compliance_api_last(r, data, len, &out) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/* out: data, the last buffer of the response */
-
-static ngx_int_t
-ngx_http_compliance_api_last(ngx_http_request_t *r, u_char *data,
-    size_t len, ngx_chain_t *out)
-{
-    ngx_buf_t  *b;
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out->buf = b;
-    out->next = NULL;
-
-    return NGX_OK;
+    return rc == NGX_ERROR && !r->header_sent
+           ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
 }
 
 
@@ -1585,7 +1545,7 @@ ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, NULL);
     }
 
-    if (ngx_http_compliance_api_last(r, ctx->json.data, ctx->json.len, &out)
+    if (ngx_http_compliance_last_buf(r, ctx->json.data, ctx->json.len, &out)
         != NGX_OK)
     {
         return NGX_ERROR;

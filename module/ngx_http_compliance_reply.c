@@ -61,29 +61,18 @@ ngx_http_compliance_reply(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-/* a whole answer: status, Content-Type, the body in memory */
+/* a whole answer: status, Content-Type, the body in memory (the API's too) */
 
 ngx_int_t
 ngx_http_compliance_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len)
 {
     ngx_int_t     rc;
-    ngx_buf_t    *b;
     ngx_chain_t   out;
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
+    if (ngx_http_compliance_last_buf(r, data, len, &out) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
@@ -97,6 +86,32 @@ ngx_http_compliance_send(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* out: data, the last buffer of the response */
+
+ngx_int_t
+ngx_http_compliance_last_buf(ngx_http_request_t *r, u_char *data,
+    size_t len, ngx_chain_t *out)
+{
+    ngx_buf_t  *b;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out->buf = b;
+    out->next = NULL;
+
+    return NGX_OK;
 }
 
 

@@ -19,6 +19,8 @@ ngx_int_t ngx_http_compliance_reply(ngx_http_request_t *r,
     ngx_uint_t status, ngx_uint_t reason, u_char *desc);
 ngx_int_t ngx_http_compliance_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
+ngx_int_t ngx_http_compliance_last_buf(ngx_http_request_t *r,
+    u_char *data, size_t len, ngx_chain_t *out);
 ngx_int_t ngx_rtmp_compliance_http_refuse(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *desc);
 

@@ -35,14 +35,7 @@ BEGIN { need_x264() }
 
 our @Pids;
 
-add_block_preprocessor(sub {
-    my ($block) = @_;
-
-    ffmpeg_stop($_) for @Pids;
-    @Pids = ();
-
-    audit_conf($block);
-});
+players_preprocessor(\&ffmpeg_stop, \@Pids);
 
 # the browser block's page and hls.js (make hls-js), and where its
 # screenshots are kept (TEST_HLS_SHOTS=DIR for another)
@@ -73,17 +66,8 @@ block_defaults(
 sub ffmpeg_start {
     my ($err, @args) = @_;
 
-    my $pid = fork;
-    die "fork: $!\n" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $err or POSIX::_exit(127);
-        { no warnings 'exec'; exec 'ffmpeg', '-hide_banner', '-nostdin',
-                                   '-loglevel', 'warning', @args; }
-        POSIX::_exit(127);
-    }
+    my $pid = spawn_cmd($err, 'ffmpeg', '-hide_banner', '-nostdin',
+                        '-loglevel', 'warning', @args);
 
     push @Pids, $pid;
     return $pid;
@@ -191,19 +175,6 @@ sub admit {
     my ($cs) = ($body // '') =~ /^\Q$room\E\.m3u8\?cs=(\d+\.[0-9a-f]{32})$/m;
 
     return ($st, $h, $body, $cs);
-}
-
-
-# a refusal: status, header and body say REASON, the body matches DETAIL
-
-sub refused_403 {
-    my ($what, $reason, $detail, $st, $h, $body) = @_;
-
-    is($st, 403, "$what: HTTP 403");
-    is($h->{'x-compliance-reason'}, $reason,
-       "$what: X-Compliance-Reason: $reason");
-    like($body // '', qr/^\Q$reason\E: $detail\n\z/,
-         "$what: the body is \"$reason: text\"");
 }
 
 
@@ -332,23 +303,19 @@ sub {
 
     # no token
     ($st, $h, $body) = admit('room1');
-    refused_403('no token', 'viewer_token_required',
-                qr/tier "vip" of the room needs a play token/,
-                $st, $h, $body);
-    ok(wait_log(qr/\[info\] .*compliance: play rejected: viewer_token_required: tier "vip" of the room needs a play token, app: "live", room: "room1"/),
-       'the refusal is in the error log');
+    token_required('room1', $st, $h, $body);
 
     # bare and forged segment URLs
     my $seg = segment('room1');
     ($st, $h, $body) = http_request('GET', "/hls/$seg");
-    refused_403('a bare segment URL', 'session_invalid',
+    http_refused('a bare segment URL', 'session_invalid',
                 qr/no session parameter: a segment is served to an admitted viewer only/,
                 $st, $h, $body);
     ($st, $h, $body) = http_request('GET', "/hls/$seg?cs=1." . ('0' x 32));
-    refused_403('a forged session parameter', 'session_invalid',
+    http_refused('a forged session parameter', 'session_invalid',
                 qr/the session parameter is not valid/, $st, $h, $body);
     ($st, $h, $body) = http_request('GET', "/hls/room1.m3u8?cs=7." . ('a' x 32));
-    refused_403('a forged parameter on the playlist', 'session_invalid',
+    http_refused('a forged parameter on the playlist', 'session_invalid',
                 qr/the session parameter is not valid/, $st, $h, $body);
     ok(wait_log(qr/\[info\] .*compliance: hls request refused \(403\): session_invalid: no session parameter/),
        'a bare segment\'s refusal is in the error log');
@@ -387,7 +354,7 @@ sub {
     ok(wait_for(sub { grep { $_->{why} eq 'idle' } records('session.end') },
                 5), 'session.end why idle');
     ($st, $h, $body) = http_request('GET', "/hls/room1.m3u8?cs=$cs");
-    refused_403('an ended session\'s parameter', 'session_invalid',
+    http_refused('an ended session\'s parameter', 'session_invalid',
                 qr/session \d+ has ended: ask for the room's playlist again/,
                 $st, $h, $body);
 
@@ -463,7 +430,7 @@ sub {
        'the first player is the room\'s viewer');
 
     my ($st, $h, $body) = admit('room2');
-    refused_403('a second viewer', 'viewer_limit',
+    http_refused('a second viewer', 'viewer_limit',
                 qr/tier "single" allows 1 viewers and the room has them/,
                 $st, $h, $body);
 

@@ -195,6 +195,7 @@ our @EXPORT = qw(
     api_location
     nginx_conf
     need_x264
+    spawn_cmd
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -444,6 +445,15 @@ sub slurp {
 sub _read_file {
     my $text = slurp(@_);
     return defined $text ? $text : '';
+}
+
+
+# spawn_cmd(ERRFILE, CMD, ARGS...): CMD in the background, its stdin and
+# stdout /dev/null, its stderr ERRFILE; its pid
+
+sub spawn_cmd {
+    my ($err, @cmd) = @_;
+    return _spawn(\@cmd, '/dev/null', $err);
 }
 
 

@@ -13,8 +13,11 @@ use Test::Compliance;
 our @EXPORT = qw(
     audit_dir
     audit_conf
+    players_preprocessor
     records
     play_token
+    http_refused
+    token_required
 );
 
 
@@ -35,6 +38,23 @@ sub audit_conf {
     $block->set_value(rtmp_config => zone_conf()
                       . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
                       . audit_dir($block) . ";\n");
+}
+
+
+# players_preprocessor(\&STOP, \@PLAYERS): before each block, STOP(P) for
+# each P of the last block's PLAYERS (the list is emptied), and audit_conf
+
+sub players_preprocessor {
+    my ($stop, $players) = @_;
+
+    add_block_preprocessor(sub {
+        my ($block) = @_;
+
+        $stop->($_) for @$players;
+        @$players = ();
+
+        audit_conf($block);
+    });
 }
 
 
@@ -64,6 +84,37 @@ sub play_token {
              exp => time + 3600, %claims);
 
     return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
+}
+
+
+
+# an HTTP player's refusal by the gate: its status (403), header and body
+# say REASON, the body matches DETAIL (a qr//), as text/plain
+
+sub http_refused {
+    my ($what, $reason, $detail, $status, $h, $body) = @_;
+
+    Test::More::is($status, 403, "$what: HTTP 403");
+    Test::More::is($h->{'x-compliance-reason'}, $reason,
+                   "$what: X-Compliance-Reason: $reason");
+    Test::More::like($body // '', qr/^\Q$reason\E: $detail\n\z/,
+                     "$what: the body is \"$reason: text\"");
+    Test::More::like($h->{'content-type'} || '', qr{^text/plain},
+                     "$what: text/plain");
+}
+
+
+# the refusal of a play without a token in ROOM, of tier vip
+# (viewer_token=on): the answer, and the error log's line at info
+
+sub token_required {
+    my ($room, $status, $h, $body) = @_;
+
+    http_refused('no token', 'viewer_token_required',
+                 qr/tier "vip" of the room needs a play token/,
+                 $status, $h, $body);
+    Test::More::ok(wait_log(qr/\[info\] .*compliance: play rejected: viewer_token_required: tier "vip" of the room needs a play token, app: "live", room: "\Q$room\E"/),
+                   'the refusal is logged at [info]');
 }
 
 
