@@ -42,7 +42,8 @@ players_preprocessor(\&ffmpeg_stop, \@Pids);
 our $HlsJs = repo_root() . '/build/npm/node_modules/hls.js/dist/hls.min.js';
 our $Shots = $ENV{TEST_HLS_SHOTS} || repo_root() . '/build/hls-screenshots';
 our $Player = "location /player/ {\n    alias " . repo_root() . "/t/hls/;\n}\n"
-              . "location = /player/hls.min.js {\n    alias $HlsJs;\n}\n";
+              . "location = /player/hls.min.js {\n    alias $HlsJs;\n}\n"
+              . "location /console/ {\n    compliance_console;\n}\n";
 
 block_defaults(
     config             => tiers('basic', 'vip viewer_token=on',
@@ -244,6 +245,24 @@ sub browser_test {
     my @s = hls_sessions('room6');
     is(scalar @s, 1, 'the browser is one HLS viewer');
     is($s[0]{host}, 'viewer-browser', 'with its token\'s sub');
+
+    # the console counts it (another tab: the player keeps playing)
+    my $player = wd('GET', '/window');
+    wd('POST', '/window/new', { type => 'tab' });
+    my ($tab) = grep { $_ ne $player } @{wd('GET', '/window/handles')};
+    wd('POST', '/window', { handle => $tab });
+    wd('POST', '/url', { url => "$http/console/" });
+    my $count = '';
+    wait_for(sub {
+        $count = js('var c = document.getElementById("sessions-count");'
+                    . 'return c ? c.textContent : "";') // '';
+        $count =~ /\(hls 1\)/;
+    }, 10);
+    like($count, qr/^1 \S+ live \S+ 1 \S+ plays \(hls 1\)$/,
+         'the console counts the HLS viewer: "... plays (hls 1)"');
+    shot('hls-console.png');
+    wd('DELETE', '/window');
+    wd('POST', '/window', { handle => $player });
 
     # the refusal of a play without the token
     $v = page($http, '/hls/room6.m3u8', 'refused', 20);
