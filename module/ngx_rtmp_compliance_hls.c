@@ -45,6 +45,7 @@
 #define NGX_HTTP_COMPLIANCE_HLS_KEY_LEN   32
 #define NGX_HTTP_COMPLIANCE_HLS_FILE_MAX  (1024 * 1024)
 #define NGX_HTTP_COMPLIANCE_HLS_BANDWIDTH 1000000
+#define NGX_HTTP_COMPLIANCE_HLS_POOL      4096   /* a viewer's: it grows */
 
 
 typedef struct {
@@ -69,6 +70,14 @@ typedef struct {
 } ngx_http_compliance_hls_viewer_t;
 
 
+/* a viewer's request: what it sent is added to the session's bytes_out */
+
+typedef struct {
+    uint64_t                        id;
+    off_t                           sent;        /* c->sent before it */
+} ngx_http_compliance_hls_ctx_t;
+
+
 /* what a request names */
 
 typedef struct {
@@ -90,6 +99,9 @@ static ngx_int_t ngx_http_compliance_hls_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_compliance_hls_resolve(ngx_cycle_t *cycle,
     ngx_http_compliance_hls_conf_t *hlcf);
 static ngx_int_t ngx_http_compliance_hls_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_hls_count(ngx_http_request_t *r,
+    uint64_t id);
+static ngx_int_t ngx_http_compliance_hls_log(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_hls_name(ngx_http_request_t *r,
     ngx_http_compliance_hls_conf_t *hlcf, ngx_http_compliance_hls_req_t *q);
 static ngx_int_t ngx_http_compliance_hls_param(ngx_http_request_t *r,
@@ -199,6 +211,18 @@ ngx_http_compliance_hls_preconf(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_compliance_hls_postconf(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_compliance_hls_log;
+
     /* the gate refuses the HTTP way, and drops an HLS viewer through us */
 
     ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
@@ -451,8 +475,65 @@ ngx_http_compliance_hls_handler(ngx_http_request_t *r)
         return ngx_http_compliance_hls_refuse(r, &q, rc, reason, detail);
     }
 
+    if (ngx_http_compliance_hls_count(r, q.id) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return q.playlist ? ngx_http_compliance_hls_playlist(r, &q)
                       : NGX_DECLINED;
+}
+
+
+/* the request of viewer id: counted in its bytes_out when it is logged */
+
+static ngx_int_t
+ngx_http_compliance_hls_count(ngx_http_request_t *r, uint64_t id)
+{
+    ngx_http_compliance_hls_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_compliance_hls_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->id = id;
+    ctx->sent = r->connection->sent;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_compliance_hls_module);
+
+    return NGX_OK;
+}
+
+
+/* the log phase: what a viewer's request sent, into its session */
+
+static ngx_int_t
+ngx_http_compliance_hls_log(ngx_http_request_t *r)
+{
+    ngx_rtmp_compliance_session_t    *ss;
+    ngx_http_compliance_hls_ctx_t    *ctx;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_compliance_hls_module);
+    mcf = ngx_rtmp_compliance_main;
+
+    if (ctx == NULL || mcf == NULL || mcf->zone == NULL
+        || r->connection->sent <= ctx->sent)
+    {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, ctx->id);
+
+    if (ss && ss->proto == NGX_RTMP_COMPLIANCE_PROTO_HLS) {
+        ss->bytes_out += r->connection->sent - ctx->sent;
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    return NGX_OK;
 }
 
 
@@ -759,6 +840,10 @@ ngx_http_compliance_hls_admit(ngx_http_request_t *r,
                                 q->cs + q->cs_len);
     q->cs_len += NGX_RTMP_COMPLIANCE_HLS_MAC_LEN;
 
+    if (ngx_http_compliance_hls_count(r, q->id) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_compliance_hls_master(r, q);
 }
 
@@ -783,7 +868,7 @@ ngx_http_compliance_hls_viewer(ngx_http_request_t *r,
         ngx_queue_init(&ngx_http_compliance_hls_viewers);
     }
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, ngx_cycle->log);
+    pool = ngx_create_pool(NGX_HTTP_COMPLIANCE_HLS_POOL, ngx_cycle->log);
     if (pool == NULL) {
         return NULL;
     }

@@ -418,6 +418,10 @@ sub {
     ok(wait_for(sub { grep { $_->{host} eq 'viewer-ffmpeg' }
                            records('session.end') }, 8),
        'ffmpeg\'s session ends once it stopped');
+    my ($fend) = grep { $_->{host} eq 'viewer-ffmpeg' } records('session.end');
+    cmp_ok($fend->{bytes_out}, '>', 100000,
+           "session.end: bytes_out counts its playlists and segments "
+           . "($fend->{bytes_out})");
 
     # the audit
     my @acc = grep { $_->{room} eq 'room1' } records('play.accept');
