@@ -443,7 +443,8 @@ sub {
 [alert]
 
 
-=== TEST 2: max_viewers=1 counted over HLS viewers: a second distinct player is refused with viewer_limit while the first plays
+=== TEST 2: max_viewers=1 counted over HLS viewers and RTMP players on two workers: a second distinct HLS player, and an RTMP player, are refused with viewer_limit while the first plays
+--- workers: 2
 --- post_check eval
 sub {
     my $pub = live_room('room2', 'single');
@@ -463,12 +464,17 @@ sub {
     like(slurp(servroot() . '/tmp/play.second.err') // '', qr/403/,
          'it was told 403');
 
+    my ($prc, $pout) = refused('play', 'live/room2');
+    is($prc, 1, 'an RTMP player of the room is refused');
+    like($pout, qr/NetStream\.Play\.Rejected viewer_limit: tier "single" allows 1 viewers/,
+         'with viewer_limit: the HLS viewer is counted');
+
     is(ffmpeg_wait($first, 20), 0, 'the first plays to its end');
 
     my @rej = records('play.reject');
     is_deeply([map { "$_->{reason} $_->{proto}" } @rej],
-              ['viewer_limit hls', 'viewer_limit hls'],
-              'play.reject: viewer_limit, proto hls');
+              ['viewer_limit hls', 'viewer_limit hls', 'viewer_limit rtmp'],
+              'play.reject: viewer_limit, proto hls, then rtmp');
 
     ffmpeg_stop($pub);
 }
