@@ -82,7 +82,7 @@ FLV_SRC     ?= $(if $(FLV_TARBALL),$(DEPS)/$(notdir \
 FLV_BUILD    = $(MODULE_BUILD)/flv
 FLV_MODULES  = $(FLV_BUILD)/ngx_http_flv_live_module.so \
                $(FLV_BUILD)/ngx_rtmp_compliance_module.so
-FLV_TESTS   ?= t/100-http-flv.t
+FLV_TESTS   ?= t/100-http-flv.t t/110-hls.t
 export TEST_NGINX_LOAD_MODULES ?= /usr/lib/nginx/modules/ngx_rtmp_module.so \
                                   $(MODULE)
 TOKEN_TOOL   = $(BUILD)/compliance-token
@@ -90,8 +90,14 @@ RTMP_CLIENT  = $(BUILD)/rtmp-client
 AUDIT_TOOL   = $(BUILD)/compliance-audit
 TOOL_CFLAGS  = -O2 -g -Wall -Wextra -Werror
 
+# hls.js from the npm registry, for t/110-hls.t's browser block: installed
+# into build/npm (ignored, never committed) by make test, with the npm
+# there is (nodejs's own, as here), else Debian's npm package
+HLSJS_VERSION ?= 1.7.4
+HLSJS        = $(BUILD)/npm/node_modules/hls.js/dist/hls.min.js
+
 .PHONY: all module tools deps demo-deps rtmp-src static test test-static run stop \
-        clean distclean fuzz flv flv-src test-flv
+        clean distclean fuzz flv flv-src test-flv hls-js
 
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 2
@@ -135,6 +141,16 @@ $(RTMP_CLIENT): t/client/rtmp_client.c lib/rtmp_proto.c lib/rtmp_proto.h
 	@mkdir -p $(BUILD)
 	$(CC) $(TOOL_CFLAGS) -Ilib -o $@ $(filter %.c,$^)
 
+# a failed install is not the build's failure: the browser block of
+# t/110-hls.t then skips, saying so
+hls-js:
+	@command -v npm >/dev/null || scripts/install-deps npm || true
+	@test -f $(HLSJS) || { mkdir -p $(BUILD)/npm && cd $(BUILD)/npm \
+	    && npm install --no-audit --no-fund --no-save --loglevel=error \
+	       hls.js@$(HLSJS_VERSION) \
+	    || echo "hls.js@$(HLSJS_VERSION) not installed from npm:" \
+	            "t/110-hls.t's browser block will skip"; }
+
 # the fork as a dynamic module for Debian's nginx, and ours against it
 flv: flv-src
 	scripts/build-flv $(FLV_BUILD) $(FLV_SRC) "$(MODULE_CC)"
@@ -157,7 +173,7 @@ static: | rtmp-src
 # with nginx-http-flv-module at hand (FLV_SRC, FLV_TARBALL), its tests
 # run after the suite; FLV_REQUIRED=1 (.ci/run) fails when it is not
 test: deps
-	$(MAKE) module tools
+	$(MAKE) module tools hls-js
 	prove -j$(PROVE_JOBS) -r $(TEST_FILES)
 ifneq ($(FLV_SRC),)
 	$(MAKE) test-flv

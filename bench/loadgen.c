@@ -70,6 +70,11 @@
  *       the publishers are someone else's, e.g. ffmpeg), waits 1 s, then
  *       for S seconds counts what they receive and nginx's CPU: prints
  *       bytes, mbit_s and cpu_ms_per_mb (CPU per relayed megabyte).
+ *
+ *   get    --http-port H --path PATH --conc C --duration S [--pid MASTER]
+ *       C threads, each GETting PATH on a keep-alive connection back to
+ *       back for S seconds (the HLS playlist refreshes); prints ok (200),
+ *       other, the rate of 200s and the nginx CPU time per request.
  */
 
 #define _GNU_SOURCE
@@ -149,6 +154,7 @@ static const char  *o_host = "127.0.0.1";
 static int          o_port;
 static int          o_http_port;
 static const char  *o_api = "/compliance/";
+static const char  *o_path = "/";
 static const char  *o_app = "live";
 static const char  *o_mode = "publish";
 static int          o_conc = 1;
@@ -1806,6 +1812,78 @@ cmd_fill(void)
 }
 
 
+/* ---------------------------------------------------------------- get */
+
+#define GET_THREADS_MAX     64
+
+typedef struct {
+    long    ok;
+    long    other;
+} getter_t;
+
+
+static void *
+getter_thread(void *arg)
+{
+    getter_t  *g = arg;
+    char       resp[65536];
+    int        fd = -1, st;
+    double     end = now_ms() + o_duration * 1000;
+
+    while (!g_stop && now_ms() < end) {
+        st = http_request(&fd, "GET", o_path, NULL, resp, sizeof(resp));
+
+        if (st == 200) {
+            g->ok++;
+
+        } else {
+            g->other++;
+        }
+    }
+
+    if (fd >= 0) close(fd);
+    return NULL;
+}
+
+
+static int
+cmd_get(void)
+{
+    pthread_t  t[GET_THREADS_MAX];
+    getter_t   g[GET_THREADS_MAX];
+    int        i, n;
+    long       ok = 0, other = 0;
+    double     t0, secs, cpu0 = 0, cpu1 = 0;
+
+    n = o_conc > GET_THREADS_MAX ? GET_THREADS_MAX : o_conc;
+    memset(g, 0, sizeof(g));
+
+    for (i = 0; i < o_npids; i++) cpu0 += tree_cpu_ms(o_pids[i]);
+    t0 = now_ms();
+
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&t[i], NULL, getter_thread, &g[i]) != 0) {
+            die("get: pthread_create");
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        ok += g[i].ok;
+        other += g[i].other;
+    }
+
+    secs = (now_ms() - t0) / 1000.0;
+    for (i = 0; i < o_npids; i++) cpu1 += tree_cpu_ms(o_pids[i]);
+
+    printf("ok=%ld other=%ld secs=%.3f rate=%.1f cpu_ms=%.0f "
+           "cpu_us_per_req=%.2f\n", ok, other, secs, ok / secs, cpu1 - cpu0,
+           ok ? (cpu1 - cpu0) * 1000 / ok : 0);
+
+    return 0;
+}
+
+
 /* ---------------------------------------------------------------- drop */
 
 typedef struct {
@@ -2437,7 +2515,7 @@ main(int argc, char **argv)
     struct rlimit   rl;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: loadgen mint|run|drop|fill|storm|watch "
+        fprintf(stderr, "usage: loadgen mint|run|drop|fill|storm|watch|get "
                 "[options]\n");
         return 2;
     }
@@ -2454,6 +2532,7 @@ main(int argc, char **argv)
         else if (OPT("--port")) o_port = atoi(v);
         else if (OPT("--http-port")) o_http_port = atoi(v);
         else if (OPT("--api")) o_api = v;
+        else if (OPT("--path")) o_path = v;
         else if (OPT("--app")) o_app = v;
         else if (OPT("--mode")) o_mode = v;
         else if (OPT("--conc")) o_conc = atoi(v);
@@ -2524,6 +2603,11 @@ main(int argc, char **argv)
     if (strcmp(cmd, "fill") == 0) {
         if (o_http_port <= 0) die("fill: --http-port needed");
         return cmd_fill();
+    }
+
+    if (strcmp(cmd, "get") == 0) {
+        if (o_http_port <= 0) die("get: --http-port needed");
+        return cmd_get();
     }
 
     if (o_port <= 0) {

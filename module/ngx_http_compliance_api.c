@@ -29,6 +29,7 @@
 #include "ngx_rtmp_compliance_session.h"
 #include "ngx_rtmp_compliance_flood.h"
 #include "ngx_rtmp_compliance_text.h"
+#include "ngx_http_compliance_reply.h"
 
 
 #define NGX_HTTP_COMPLIANCE_API_BODY_MAX  65536
@@ -84,8 +85,6 @@ static ngx_int_t ngx_http_compliance_api_dump(ngx_http_request_t *r,
     json_t *j, ngx_str_t *text);
 static ngx_int_t ngx_http_compliance_api_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
-static ngx_int_t ngx_http_compliance_api_last(ngx_http_request_t *r,
-    u_char *data, size_t len, ngx_chain_t *out);
 static ngx_uint_t ngx_http_compliance_api_is_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_error(ngx_http_request_t *r,
     ngx_uint_t status, char *error, char *detail);
@@ -1366,6 +1365,7 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "# TYPE compliance_live_sessions_proto gauge\n"
             "compliance_live_sessions_proto{proto=\"rtmp\"} %ui\n"
             "compliance_live_sessions_proto{proto=\"http-flv\"} %ui\n"
+            "compliance_live_sessions_proto{proto=\"hls\"} %ui\n"
             "# HELP compliance_orders Orders in the zone.\n"
             "# TYPE compliance_orders gauge\n"
             "compliance_orders %ui\n"
@@ -1426,7 +1426,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
             "compliance_fleet_room_lock_busy_total %ui\n",
             sh.nsessions[0], sh.nsessions[1],
             sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_RTMP],
-            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV], sh.norders,
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV],
+            sh.nproto[NGX_RTMP_COMPLIANCE_PROTO_HLS], sh.norders,
             sh.state_errors, sh.audit_records, sh.audit_errors,
             sh.audit_lost ? 0 : 1,
             (uint64_t) (sh.audit_checkpoint_seq
@@ -1553,51 +1554,12 @@ static ngx_int_t
 ngx_http_compliance_api_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len)
 {
-    ngx_int_t     rc;
-    ngx_chain_t   out;
+    ngx_int_t  rc;
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-    r->headers_out.content_type = *type;
-    r->headers_out.content_type_len = type->len;
+    rc = ngx_http_compliance_send(r, status, type, data, len);
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    if (ngx_http_compliance_api_last(r, data, len, &out) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/* out: data, the last buffer of the response */
-
-static ngx_int_t
-ngx_http_compliance_api_last(ngx_http_request_t *r, u_char *data,
-    size_t len, ngx_chain_t *out)
-{
-    ngx_buf_t  *b;
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out->buf = b;
-    out->next = NULL;
-
-    return NGX_OK;
+    return rc == NGX_ERROR && !r->header_sent
+           ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
 }
 
 
@@ -1681,7 +1643,7 @@ ngx_http_compliance_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, NULL);
     }
 
-    if (ngx_http_compliance_api_last(r, ctx->json.data, ctx->json.len, &out)
+    if (ngx_http_compliance_last_buf(r, ctx->json.data, ctx->json.len, &out)
         != NGX_OK)
     {
         return NGX_ERROR;

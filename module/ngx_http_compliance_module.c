@@ -21,6 +21,7 @@
 #include "ngx_http_compliance_api.h"
 #include "ngx_http_compliance_console.h"
 #include "ngx_rtmp_compliance_flv.h"
+#include "ngx_rtmp_compliance_hls.h"
 
 
 static void *ngx_http_compliance_create_main_conf(ngx_conf_t *cf);
@@ -28,6 +29,7 @@ static void *ngx_http_compliance_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static ngx_int_t ngx_http_compliance_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_compliance_init_module(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_compliance_commands[] = {
@@ -53,12 +55,19 @@ static ngx_command_t  ngx_http_compliance_commands[] = {
       offsetof(ngx_http_compliance_loc_conf_t, console),
       NULL },
 
+    { ngx_string("compliance_hls"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_compliance_hls,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_compliance_loc_conf_t, hls),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_compliance_module_ctx = {
-    NULL,                                   /* preconfiguration */
+    ngx_http_compliance_hls_preconf,        /* preconfiguration */
     ngx_http_compliance_init,               /* postconfiguration */
 
     ngx_http_compliance_create_main_conf,   /* create main configuration */
@@ -78,7 +87,7 @@ ngx_module_t  ngx_http_compliance_module = {
     ngx_http_compliance_commands,           /* module directives */
     NGX_HTTP_MODULE,                        /* module type */
     NULL,                                   /* init master */
-    NULL,                                   /* init module */
+    ngx_http_compliance_init_module,        /* init module */
     NULL,                                   /* init process */
     NULL,                                   /* init thread */
     NULL,                                   /* exit thread */
@@ -124,15 +133,17 @@ ngx_http_compliance_create_loc_conf(ngx_conf_t *cf)
      *
      *     hlcf->console.page = { 0, NULL };
      *     hlcf->console.csp = { 0, NULL };
+     *     hlcf->hls.app = { 0, NULL };
      */
 
     hlcf->actor = NGX_CONF_UNSET_PTR;
+    hlcf->hls.idle = NGX_CONF_UNSET_MSEC;
 
     return hlcf;
 }
 
 
-/* the console's page is its location's own: it is not inherited */
+/* the console's page and the HLS application are their location's own */
 
 static char *
 ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
@@ -149,7 +160,9 @@ ngx_http_compliance_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_compliance_init(ngx_conf_t *cf)
 {
-    if (ngx_http_compliance_api_init(cf) != NGX_OK) {
+    if (ngx_http_compliance_api_init(cf) != NGX_OK
+        || ngx_http_compliance_hls_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -160,4 +173,13 @@ ngx_http_compliance_init(ngx_conf_t *cf)
 #endif
 
     return NGX_OK;
+}
+
+
+/* once the rtmp{} block is read too: what the HLS locations serve */
+
+static ngx_int_t
+ngx_http_compliance_init_module(ngx_cycle_t *cycle)
+{
+    return ngx_http_compliance_hls_init_module(cycle);
 }

@@ -71,7 +71,9 @@
     X(ADMISSION_TIMEOUT,     "admission_timeout")                            \
     X(PERSON_MISMATCH,       "person_mismatch")                              \
     X(REVERIFY_REQUIRED,     "reverify_required")                            \
-    X(REVERIFY_TIMEOUT,      "reverify_timeout")
+    X(REVERIFY_TIMEOUT,      "reverify_timeout")                             \
+    X(SESSION_INVALID,       "session_invalid")                              \
+    X(IDLE,                  "idle")
 
 
 #define NGX_RTMP_COMPLIANCE_REASON_ENUM(name, text)                          \
@@ -183,26 +185,29 @@ typedef struct {
     unsigned                        connect_oversize:1;
     unsigned                        labelled:1;
     unsigned                        deadline_app:1;     /* its app's */
+    unsigned                        hls:1;       /* an HLS viewer: a
+                                                    stand-in session */
+    void                           *request;     /* the HTTP request an
+                                                    HLS admission answers */
     u_char                          text[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 } ngx_rtmp_compliance_ctx_t;
 
 
 /*
- * a viewer protocol that does not come through the RTMP commands the gate
- * hooks (HTTP-FLV): its file sets these at postconfiguration, and the
- * gate and the sessions call them where they are set
+ * viewer protocols that do not come through the RTMP commands the gate
+ * hooks (HTTP-FLV, HLS): their files set these at postconfiguration, and
+ * the gate and the sessions call them where they are set
  */
 
 typedef struct {
-    /* admission of its player, before nginx-rtmp's play */
+    /* admission of an HTTP-FLV player, before nginx-rtmp's play */
     ngx_int_t                     (*play)(ngx_rtmp_session_t *s);
-    /* a refusal told its own way; NGX_DECLINED: not its session */
+    /* a refusal told the HTTP way; NGX_DECLINED: not an HTTP player */
     ngx_int_t                     (*refuse)(ngx_rtmp_session_t *s,
-                                      ngx_uint_t reason, u_char *desc);
-    /* a publisher dropped: its players of the room go too */
-    void                          (*unpublish)(
                                       ngx_rtmp_compliance_ctx_t *ctx,
-                                      ngx_uint_t reason);
+                                      ngx_uint_t reason, u_char *desc);
+    /* an HLS viewer dropped: it has no connection to close */
+    void                          (*drop)(ngx_rtmp_compliance_ctx_t *ctx);
 } ngx_rtmp_compliance_proto_t;
 
 

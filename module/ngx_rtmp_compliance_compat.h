@@ -13,7 +13,9 @@
  * builds ngx_rtmp_compliance_flv.c (docs/http-flv.md).
  *
  * A player's protocol (proto) is kept in the zone and shown in the API,
- * the console and the audit log: rtmp, http-flv (hls later).
+ * the console and the audit log: rtmp, http-flv, hls.  An HLS viewer
+ * (ngx_rtmp_compliance_hls.c) has no RTMP connection: it is a stand-in
+ * session of the HTTP side, told apart by its context (ctx->hls).
  */
 
 
@@ -28,10 +30,12 @@
 
 #define NGX_RTMP_COMPLIANCE_PROTO_RTMP      0
 #define NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV  1
-#define NGX_RTMP_COMPLIANCE_PROTO_MAX       2
+#define NGX_RTMP_COMPLIANCE_PROTO_HLS       2
+#define NGX_RTMP_COMPLIANCE_PROTO_MAX       3
 
 #define ngx_rtmp_compliance_proto_name(p)                                    \
-    ((p) == NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV ? "http-flv" : "rtmp")
+    ((p) == NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV ? "http-flv"                  \
+     : (p) == NGX_RTMP_COMPLIANCE_PROTO_HLS ? "hls" : "rtmp")
 
 
 #if (NGX_RTMP_COMPLIANCE_HTTP_FLV)
@@ -55,6 +59,33 @@
 #define ngx_rtmp_compliance_proto(s)                                         \
     (ngx_rtmp_compliance_http_request(s) != NULL                             \
      ? NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV : NGX_RTMP_COMPLIANCE_PROTO_RTMP)
+
+/* the protocol of a session whose context is ctx: an HLS viewer's too */
+
+#define ngx_rtmp_compliance_ctx_proto(s, ctx)                                \
+    ((ctx)->hls ? NGX_RTMP_COMPLIANCE_PROTO_HLS : ngx_rtmp_compliance_proto(s))
+
+
+/*
+ * the first fields of nginx-rtmp's ngx_rtmp_hls_app_conf_t (private to
+ * its ngx_rtmp_hls_module.c), the same in both trees: "hls", its fragment
+ * length, "hls_nested" and "hls_path" (compliance_hls)
+ */
+
+typedef struct {
+    ngx_flag_t                      hls;
+    ngx_msec_t                      fraglen;
+    ngx_msec_t                      max_fraglen;
+    ngx_msec_t                      muxdelay;
+    ngx_msec_t                      sync;
+    ngx_msec_t                      playlen;
+    ngx_uint_t                      winfrags;
+    ngx_flag_t                      continuous;
+    ngx_flag_t                      nested;
+    ngx_str_t                       path;
+} ngx_rtmp_compliance_hls_conf_t;
+
+extern ngx_module_t  ngx_rtmp_hls_module;
 
 
 #endif /* _NGX_RTMP_COMPLIANCE_COMPAT_H_INCLUDED_ */

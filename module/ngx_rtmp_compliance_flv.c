@@ -21,11 +21,12 @@
  *     (ngx_rtmp_compliance_gate_player()): the room is the stream
  *     argument, the token the one kept;
  *   - a refusal is an HTTP 403 whose body is "REASON: text" and whose
- *     X-Compliance-Reason header is REASON, not the fork's 500;
+ *     X-Compliance-Reason header is REASON, not the fork's 500
+ *     (ngx_rtmp_compliance_http_refuse(), which HLS shares);
  *   - an HTTP-FLV player cannot be told that its room's publisher was
- *     dropped: ngx_rtmp_compliance_flv_unpublish() marks the room's
- *     HTTP-FLV players in the zone, and every worker's recheck closes its
- *     own (ngx_rtmp_finalize_session(), the fork's way to close them).
+ *     dropped: the session's drop marks the room's HTTP-FLV players in
+ *     the zone, and every worker's recheck closes its own
+ *     (ngx_rtmp_finalize_session(), the fork's way to close them).
  */
 
 
@@ -36,7 +37,7 @@
 #include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_gate.h"
 #include "ngx_rtmp_compliance_token.h"
-#include "ngx_rtmp_compliance_zone.h"
+#include "ngx_http_compliance_reply.h"
 #include "ngx_http_flv_live_module.h"
 
 
@@ -49,8 +50,6 @@ static void ngx_rtmp_compliance_flv_token(ngx_http_request_t *r,
 extern ngx_module_t  ngx_http_flv_live_module;
 
 static ngx_str_t  ngx_rtmp_compliance_flv_token_arg = ngx_string("token");
-static ngx_str_t  ngx_rtmp_compliance_flv_reason_header =
-    ngx_string("X-Compliance-Reason");
 
 
 ngx_int_t
@@ -73,8 +72,7 @@ ngx_http_compliance_flv_init(ngx_conf_t *cf)
     /* the gate and the sessions reach HTTP-FLV players through these */
 
     ngx_rtmp_compliance_proto.play = ngx_rtmp_compliance_flv_play;
-    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_flv_refuse;
-    ngx_rtmp_compliance_proto.unpublish = ngx_rtmp_compliance_flv_unpublish;
+    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
 
     return NGX_OK;
 }
@@ -233,135 +231,4 @@ ngx_rtmp_compliance_flv_token(ngx_http_request_t *r, ngx_str_t *token)
     {
         ngx_str_null(token);
     }
-}
-
-
-/*
- * a refused HTTP-FLV play: "403 Forbidden", X-Compliance-Reason: REASON,
- * the body "REASON: text" (desc) and a line end.  The fork's handler
- * then ends the request with a 500: the connection is marked as failed,
- * so that nginx closes it instead of sending that one too.  A player
- * whose stream had begun is closed as it is.
- */
-
-ngx_int_t
-ngx_rtmp_compliance_flv_refuse(ngx_rtmp_session_t *s, ngx_uint_t reason,
-    u_char *desc)
-{
-    size_t               len;
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
-
-    r = ngx_rtmp_compliance_http_request(s);
-
-    if (r == NULL) {
-        /* not an HTTP-FLV player: the gate tells it the RTMP way */
-        return NGX_DECLINED;
-    }
-
-    if (r->header_sent || r->connection->destroyed) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(desc);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, desc, len);
-    *b->last++ = LF;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key = ngx_rtmp_compliance_flv_reason_header;
-    h->value = ngx_rtmp_compliance_reasons[reason];
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    r->headers_out.status = NGX_HTTP_FORBIDDEN;
-    r->headers_out.content_length_n = len + 1;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = sizeof("text/plain") - 1;
-    r->keepalive = 0;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && !r->header_only) {
-        (void) ngx_http_output_filter(r, &out);
-    }
-
-    r->connection->error = 1;
-
-    return NGX_ERROR;
-}
-
-
-/*
- * a publisher is dropped (not replaced): the HTTP-FLV players of its
- * room, on every worker, are marked to go with it, for the reason it
- * went; RTMP players are told by nginx-rtmp that the stream stopped, as
- * before
- */
-
-void
-ngx_rtmp_compliance_flv_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
-    ngx_uint_t reason)
-{
-    ngx_uint_t                        n;
-    ngx_rbtree_node_t                *node, *root, *sentinel;
-    ngx_rtmp_compliance_session_t    *ps, *ss;
-    ngx_rtmp_compliance_main_conf_t  *mcf;
-
-    mcf = ngx_rtmp_compliance_main;
-    ss = ctx->node;
-
-    if (mcf == NULL || mcf->zone == NULL || ss == NULL
-        || reason == NGX_RTMP_COMPLIANCE_REPLACED)
-    {
-        return;
-    }
-
-    n = 0;
-
-    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
-
-    root = mcf->zone->sh->sessions.root;
-    sentinel = mcf->zone->sh->sessions.sentinel;
-
-    for (node = (root == sentinel) ? NULL : ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&mcf->zone->sh->sessions, node))
-    {
-        ps = (ngx_rtmp_compliance_session_t *) node;
-
-        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER
-            && ps->proto == NGX_RTMP_COMPLIANCE_PROTO_HTTP_FLV
-            && ps->room == ss->room && ps->drop == 0)
-        {
-            ps->drop = (u_char) reason;
-            ps->order = ss->order;
-            n++;
-        }
-    }
-
-    if (n) {
-        mcf->zone->sh->marks++;
-    }
-
-    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 }

@@ -17,10 +17,6 @@
 /* postconfiguration of ngx_http_compliance_module: the players' hooks */
 ngx_int_t ngx_http_compliance_flv_init(ngx_conf_t *cf);
 ngx_int_t ngx_rtmp_compliance_flv_play(ngx_rtmp_session_t *s);
-ngx_int_t ngx_rtmp_compliance_flv_refuse(ngx_rtmp_session_t *s,
-    ngx_uint_t reason, u_char *desc);
-void ngx_rtmp_compliance_flv_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
-    ngx_uint_t reason);
 
 #endif
 

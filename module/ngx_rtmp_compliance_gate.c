@@ -71,8 +71,6 @@ static ngx_int_t ngx_rtmp_compliance_play_live(ngx_rtmp_session_t *s,
     ngx_rtmp_play_t *v);
 static ngx_int_t ngx_rtmp_compliance_live_state(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx);
-static ngx_int_t ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t state);
 static void ngx_rtmp_compliance_wait(ngx_event_t *ev);
 static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
     ngx_rtmp_close_stream_t *v);
@@ -917,8 +915,8 @@ ngx_rtmp_compliance_gate_live(ngx_rtmp_session_t *s, ngx_int_t rc)
         return rc;
     }
 
-    return ngx_rtmp_compliance_outcome(s, ctx, state) == NGX_OK ? rc
-                                                                : NGX_ERROR;
+    return ngx_rtmp_compliance_gate_outcome(s, ctx, state) == NGX_OK
+           ? rc : NGX_ERROR;
 }
 
 
@@ -957,10 +955,14 @@ ngx_rtmp_compliance_live_state(ngx_rtmp_session_t *s,
 }
 
 
-/* state: NGX_OK, live; NGX_DECLINED, refused by live; NGX_ERROR, by another */
+/*
+ * state: NGX_OK, live; NGX_DECLINED, refused by live; NGX_ERROR, by
+ * another.  An HLS viewer is live once admitted: its file calls this
+ * with NGX_OK (ctx->node is NULL after it if the viewer was refused)
+ */
 
-static ngx_int_t
-ngx_rtmp_compliance_outcome(ngx_rtmp_session_t *s,
+ngx_int_t
+ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t state)
 {
     ngx_uint_t  reason, play;
@@ -1034,7 +1036,9 @@ ngx_rtmp_compliance_wait(ngx_event_t *ev)
             continue;
         }
 
-        if (ngx_rtmp_compliance_outcome(ctx->session, ctx, state) != NGX_OK) {
+        if (ngx_rtmp_compliance_gate_outcome(ctx->session, ctx, state)
+            != NGX_OK)
+        {
             ngx_rtmp_finalize_session(ctx->session);
         }
     }
@@ -1130,8 +1134,9 @@ ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
 
         state = ngx_rtmp_compliance_live_state(s, ctx);
 
-        (void) ngx_rtmp_compliance_outcome(s, ctx, state == NGX_AGAIN
-                                                   ? NGX_ERROR : state);
+        (void) ngx_rtmp_compliance_gate_outcome(s, ctx,
+                                                state == NGX_AGAIN
+                                                ? NGX_ERROR : state);
     }
 
     if (ctx && ctx->node) {
@@ -1298,7 +1303,7 @@ status:
     desc[sizeof(desc) - 1] = '\0';
 
     if (ngx_rtmp_compliance_proto.refuse) {
-        rc = ngx_rtmp_compliance_proto.refuse(s, reason, desc);
+        rc = ngx_rtmp_compliance_proto.refuse(s, ctx, reason, desc);
 
         if (rc != NGX_DECLINED) {
             return rc;

@@ -18,6 +18,8 @@ ngx_uint_t ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
     ngx_str_t *token, u_char *detail, size_t size);
 ngx_int_t ngx_rtmp_compliance_gate_live(ngx_rtmp_session_t *s,
     ngx_int_t rc);
+ngx_int_t ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_int_t state);
 ngx_int_t ngx_rtmp_compliance_reject(ngx_rtmp_session_t *s, ngx_uint_t play,
     ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason, u_char *detail);
 

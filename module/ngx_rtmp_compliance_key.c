@@ -1586,6 +1586,32 @@ ngx_rtmp_compliance_digest(const EVP_MD *md, u_char *data, size_t len,
 }
 
 
+/*
+ * the HMAC of input with an HMAC key (mac: EVP_MAX_MD_SIZE bytes, *mlen
+ * set); the token verifier's, and the HLS session parameter's
+ */
+
+ngx_int_t
+ngx_rtmp_compliance_key_digest(ngx_rtmp_compliance_key_t *key,
+    ngx_uint_t alg, u_char *input, size_t len, u_char *mac, size_t *mlen)
+{
+    EVP_MAC_CTX  *ctx;
+
+    ctx = ngx_rtmp_compliance_key_mac(key, alg);
+
+    if (ctx == NULL
+        || EVP_MAC_init(ctx, NULL, 0, NULL) != 1
+        || EVP_MAC_update(ctx, input, len) != 1
+        || EVP_MAC_final(ctx, mac, mlen, EVP_MAX_MD_SIZE) != 1)
+    {
+        ERR_clear_error();
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* NGX_OK: the signature is good; NGX_DECLINED: it is not */
 
 ngx_int_t
@@ -1597,7 +1623,6 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t                  i;
     unsigned int                dlen2;
     u_char                      der[160];
-    EVP_MAC_CTX                *ctx;
     u_char                      mac[EVP_MAX_MD_SIZE];
     u_char                      digest[EVP_MAX_MD_SIZE];
     ngx_rtmp_compliance_alg_t  *a;
@@ -1606,14 +1631,9 @@ ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
 
     if (key->family == NGX_RTMP_COMPLIANCE_HMAC) {
 
-        ctx = ngx_rtmp_compliance_key_mac(key, alg);
-
-        if (ctx == NULL
-            || EVP_MAC_init(ctx, NULL, 0, NULL) != 1
-            || EVP_MAC_update(ctx, input, len) != 1
-            || EVP_MAC_final(ctx, mac, &mlen, sizeof(mac)) != 1)
+        if (ngx_rtmp_compliance_key_digest(key, alg, input, len, mac, &mlen)
+            != NGX_OK)
         {
-            ERR_clear_error();
             return NGX_ERROR;
         }
 

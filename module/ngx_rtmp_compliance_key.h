@@ -77,6 +77,8 @@ char *ngx_rtmp_compliance_key_load(ngx_conf_t *cf,
 char *ngx_rtmp_compliance_key_jwks(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_str_t *file, u_char *p, size_t size);
 ngx_uint_t ngx_rtmp_compliance_alg_by_name(u_char *name, size_t len);
+ngx_int_t ngx_rtmp_compliance_key_digest(ngx_rtmp_compliance_key_t *key,
+    ngx_uint_t alg, u_char *input, size_t len, u_char *mac, size_t *mlen);
 ngx_int_t ngx_rtmp_compliance_key_verify(ngx_rtmp_compliance_key_t *key,
     ngx_uint_t alg, u_char *input, size_t len, u_char *sig, size_t siglen);
 

@@ -71,6 +71,8 @@ static void ngx_rtmp_compliance_warn(ngx_rtmp_compliance_ctx_t *ctx,
 static void ngx_rtmp_compliance_replaced_text(ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t reason, ngx_uint_t close);
+static void ngx_rtmp_compliance_session_unpublish(
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason);
 static ngx_uint_t ngx_rtmp_compliance_session_room_locked(
     ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_session_t *s,
@@ -579,7 +581,8 @@ ngx_rtmp_compliance_session_register_locked(
         ss->ai = ss->room->publisher ? ss->room->ai : 0;
     }
 
-    ss->proto = ngx_rtmp_compliance_proto(s);
+    ss->proto = ngx_rtmp_compliance_ctx_proto(s, ctx);
+    ss->seen = ngx_current_msec;
     mcf->zone->sh->nproto[ss->proto]++;
 
     ctx->node = ss;
@@ -658,9 +661,7 @@ ngx_rtmp_compliance_session_end(ngx_rtmp_session_t *s,
 
     ss = ctx->node;
 
-    ss->bytes_in += (uint32_t) (s->in_bytes - ctx->in_bytes);
-    ctx->in_bytes = s->in_bytes;
-    ss->bytes_out = s->connection->sent;
+    ngx_rtmp_compliance_account(ctx);
 
     ngx_rtmp_compliance_fields_init(&f, buf, sizeof(buf), s->connection->log);
 
@@ -1082,6 +1083,11 @@ ngx_rtmp_compliance_account(ngx_rtmp_compliance_ctx_t *ctx)
     ss = ctx->node;
     s = ctx->session;
 
+    if (ctx->hls) {
+        /* its requests, on any worker, count what it was sent */
+        return;
+    }
+
     ss->bytes_in += (uint32_t) (s->in_bytes - ctx->in_bytes);
     ctx->in_bytes = s->in_bytes;
     ss->bytes_out = s->connection->sent;
@@ -1373,7 +1379,7 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
     s = ctx->session;
 
     if (ctx->text[0] == '\0' && ctx->kind == NGX_RTMP_COMPLIANCE_PLAYER) {
-        /* marked with its room's publisher (ngx_rtmp_compliance_flv.c) */
+        /* marked with its room's publisher: session_unpublish() */
         ngx_snprintf(ctx->text, sizeof(ctx->text), "the room's publisher "
                      "was dropped%Z");
     }
@@ -1382,6 +1388,12 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
                   "compliance: session %uL dropped: %V, room: \"%V\", %s",
                   ctx->id, &ngx_rtmp_compliance_reasons[reason], &ctx->room,
                   ctx->text);
+
+    if (ctx->hls && ngx_rtmp_compliance_proto.drop) {
+        /* no connection: its next request is refused for the reason */
+        ngx_rtmp_compliance_proto.drop(ctx);
+        return;
+    }
 
     ngx_snprintf(desc, sizeof(desc), "%V: %s%Z",
                  &ngx_rtmp_compliance_reasons[reason], ctx->text);
@@ -1392,10 +1404,8 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
                             : "NetStream.Play.Rejected",
                          "error", (char *) desc);
 
-    if (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
-        && ngx_rtmp_compliance_proto.unpublish)
-    {
-        ngx_rtmp_compliance_proto.unpublish(ctx, reason);
+    if (ctx->kind == NGX_RTMP_COMPLIANCE_PUBLISHER) {
+        ngx_rtmp_compliance_session_unpublish(ctx, reason);
     }
 
     if (close) {
@@ -1727,6 +1737,62 @@ ngx_rtmp_compliance_refresh_take(ngx_rtmp_compliance_ctx_t *ctx)
 }
 
 
+/*
+ * a publisher is dropped (not replaced): the players of its room that
+ * nginx-rtmp cannot tell (HTTP-FLV, HLS), on every worker, are marked to
+ * go with it, for the reason it went; RTMP players are told by
+ * nginx-rtmp that the stream stopped, as before
+ */
+
+static void
+ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_uint_t reason)
+{
+    ngx_uint_t                        n;
+    ngx_rbtree_node_t                *node, *root, *sentinel;
+    ngx_rtmp_compliance_session_t    *ps, *ss;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
+    ss = ctx->node;
+
+    if (mcf == NULL || mcf->zone == NULL || ss == NULL
+        || reason == NGX_RTMP_COMPLIANCE_REPLACED)
+    {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+
+    root = mcf->zone->sh->sessions.root;
+    sentinel = mcf->zone->sh->sessions.sentinel;
+
+    for (node = (root == sentinel) ? NULL : ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&mcf->zone->sh->sessions, node))
+    {
+        ps = (ngx_rtmp_compliance_session_t *) node;
+
+        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER
+            && ps->proto != NGX_RTMP_COMPLIANCE_PROTO_RTMP
+            && ps->room == ss->room && ps->drop == 0)
+        {
+            ps->drop = (u_char) reason;
+            ps->order = ss->order;
+            n++;
+        }
+    }
+
+    if (n) {
+        mcf->zone->sh->marks++;
+    }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+}
+
+
 /* the subjects of a session, as the records of its events carry them */
 
 void
@@ -1735,6 +1801,7 @@ ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
 {
     char                          *proto;
     ngx_str_t                     *tier;
+    ngx_uint_t                     p;
     ngx_rtmp_compliance_claims_t  *cl;
     u_char                         token[NGX_RTMP_COMPLIANCE_HASH_LEN + 8];
 
@@ -1777,7 +1844,8 @@ ngx_rtmp_compliance_audit_session(ngx_rtmp_compliance_fields_t *f,
     ngx_rtmp_compliance_field_str(f, "addr", s->connection->addr_text.data,
                                   s->connection->addr_text.len);
 
-    proto = ngx_rtmp_compliance_proto_name(ngx_rtmp_compliance_proto(s));
+    p = ngx_rtmp_compliance_ctx_proto(s, ctx);
+    proto = ngx_rtmp_compliance_proto_name(p);
     ngx_rtmp_compliance_field_str(f, "proto", (u_char *) proto,
                                   ngx_strlen(proto));
 }

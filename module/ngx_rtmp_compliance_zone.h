@@ -170,6 +170,8 @@ struct ngx_rtmp_compliance_session_s {
     u_char                          restricted;
     u_char                          proto;       /* _PROTO_*: compat.h */
     time_t                          started;
+    ngx_msec_t                      seen;        /* an HLS viewer's last
+                                                    request, any worker */
     uint64_t                        bytes_in;
     uint64_t                        bytes_out;
     uint64_t                        order;       /* drop/warn/restrict */

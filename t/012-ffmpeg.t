@@ -16,15 +16,7 @@ use lib 't/lib';
 use Test::Compliance;
 use POSIX ();
 
-BEGIN {
-    my $ffmpeg = `command -v ffmpeg 2>/dev/null`;
-    my $enc = $ffmpeg ? `ffmpeg -hide_banner -encoders 2>/dev/null` : '';
-
-    unless ($enc =~ /libx264/) {
-        require Test::More;
-        Test::More::plan(skip_all => 'ffmpeg with libx264 is not installed');
-    }
-}
+BEGIN { need_x264() }
 
 our @TOKENS;
 
@@ -52,16 +44,7 @@ sub ffmpeg {
                '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast',
                @opts, '-f', 'flv', $url);
 
-    my $pid = fork;
-    die "fork: $!\n" unless defined $pid;
-
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $err or POSIX::_exit(127);
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        POSIX::_exit(127);
-    }
+    my $pid = spawn_cmd($err, @cmd);
 
     my $rc;
     my $done = wait_for(sub {

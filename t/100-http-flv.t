@@ -21,6 +21,7 @@ use warnings;
 use lib 't/lib';
 
 use Test::Compliance;
+use Test::Players;
 use IO::Socket::INET ();
 use JSON::PP ();
 use POSIX ();
@@ -41,28 +42,12 @@ BEGIN {
 
 
 # each block has an audit log of its own: audit1, audit2, ...
-
-sub audit_dir {
-    my ($block) = @_;
-    my ($n) = ($block || current_block())->name =~ /^TEST (\d+)/;
-    return "audit$n";
-}
+# (Test::Players)
 
 our @Viewers;
 
-add_block_preprocessor(sub {
-    my ($block) = @_;
-
-    # the last block's players are gone with its nginx
-    flv_stop($_) for @Viewers;
-    @Viewers = ();
-
-    return if defined $block->rtmp_config;
-
-    $block->set_value(rtmp_config => zone_conf()
-                      . "compliance_audit_log \$TEST_NGINX_SERVROOT/"
-                      . audit_dir($block) . ";\n");
-});
+# the last block's players are gone with its nginx
+players_preprocessor(\&flv_stop, \@Viewers);
 
 block_defaults(
     config             => tiers('basic', 'vip viewer_token=on',
@@ -72,23 +57,6 @@ block_defaults(
     http_server_config => api_location()
                           . "location /live {\n    flv_live on;\n}\n",
 );
-
-
-# the audit records so far, of EVENT if given
-
-sub records {
-    my ($event) = @_;
-    my @r;
-
-    for my $f (sort glob servroot() . '/' . audit_dir() . '/*.jsonl') {
-        for my $line (split /\n/, slurp($f)) {
-            my $r = eval { JSON::PP::decode_json($line) } or next;
-            push @r, $r if !defined $event || $r->{event} eq $event;
-        }
-    }
-
-    return @r;
-}
 
 
 # the first record of EVENT as the writer wrote it
@@ -112,18 +80,6 @@ sub run_audit {
     my @cmd = (repo_root() . '/build/compliance-audit', @_);
     my $out = `@{[ map { "'$_'" } @cmd ]} 2>&1`;
     return ($? >> 8, $out);
-}
-
-
-# a play token for ROOM: scope, room, sub, exp and CLAIMS
-
-sub play_token {
-    my ($room, %claims) = @_;
-
-    my %c = (scope => 'play', room => $room, sub => 'v1',
-             exp => time + 3600, %claims);
-
-    return token(raw_claims => JSON::PP->new->canonical->encode(\%c));
 }
 
 
@@ -393,12 +349,7 @@ sub flv_sessions {
 sub refused_403 {
     my ($what, $reason, $detail, $status, $h, $body) = @_;
 
-    is($status, 403, "$what: HTTP 403");
-    is($h->{'x-compliance-reason'}, $reason,
-       "$what: X-Compliance-Reason: $reason");
-    like($body, qr/^\Q$reason\E: $detail\n\z/,
-         "$what: the body is \"$reason: text\"");
-    like($h->{'content-type'} || '', qr{^text/plain}, "$what: text/plain");
+    http_refused($what, $reason, $detail, $status, $h, $body);
     unlike($body, qr/FLV/, "$what: no stream");
 }
 
@@ -421,11 +372,8 @@ sub {
 
     # no token
     my ($st, $h, $body) = flv_once('room1');
-    refused_403('no token', 'viewer_token_required',
-                qr/tier "vip" of the room needs a play token/,
-                $st, $h, $body);
-    ok(wait_log(qr/\[info\] .*compliance: play rejected: viewer_token_required: tier "vip" of the room needs a play token, app: "live", room: "room1"/),
-       'the refusal is logged at [info]');
+    token_required('room1', $st, $h, $body);
+    unlike($body, qr/FLV/, 'no token: no stream');
 
     # a token for another room, and a publish token
     my $other = play_token('room2');

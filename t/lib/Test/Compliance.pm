@@ -205,6 +205,8 @@ our @EXPORT = qw(
     live_app
     api_location
     nginx_conf
+    need_x264
+    spawn_cmd
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -454,6 +456,15 @@ sub slurp {
 sub _read_file {
     my $text = slurp(@_);
     return defined $text ? $text : '';
+}
+
+
+# spawn_cmd(ERRFILE, CMD, ARGS...): CMD in the background, its stdin and
+# stdout /dev/null, its stderr ERRFILE; its pid
+
+sub spawn_cmd {
+    my ($err, @cmd) = @_;
+    return _spawn(\@cmd, '/dev/null', $err);
 }
 
 
@@ -928,6 +939,19 @@ sub live_app {
 
     return "application live {\n    live on;\n    compliance on;\n"
            . join('', map { "    $_;\n" } @lines) . "}\n";
+}
+
+
+# need_x264(): the file is skipped (in a BEGIN block) where ffmpeg has no
+# libx264 encoder
+
+sub need_x264 {
+    my $ffmpeg = `command -v ffmpeg 2>/dev/null`;
+    my $enc = $ffmpeg ? `ffmpeg -hide_banner -encoders 2>/dev/null` : '';
+
+    return if $enc =~ /libx264/;
+
+    Test::More::plan(skip_all => 'ffmpeg with libx264 is not installed');
 }
 
 
