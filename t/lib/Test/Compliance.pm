@@ -1917,6 +1917,16 @@ sub _cleanup {
 }
 
 
+# a signal (prove interrupted, a CI timeout) ends the file through exit, so
+# that the END block below still stops its nginx and clients
+for my $sig (qw(INT TERM HUP)) {
+    next if defined $SIG{$sig} && $SIG{$sig} ne 'DEFAULT';
+    $SIG{$sig} = sub {
+        print STDERR "# stopped by SIG$sig: stopping nginx and the clients\n";
+        exit 128 + ($sig eq 'INT' ? 2 : $sig eq 'TERM' ? 15 : 1);
+    };
+}
+
 END {
     # a test file that died must not leave nginx or clients behind
     kill 'KILL', map { $_->{pid} } @Background if @Background;
