@@ -66,12 +66,14 @@ static ngx_int_t ngx_http_compliance_api_create_order(ngx_http_request_t *r,
     u_char *body, size_t len);
 static ngx_int_t ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail,
     size_t size);
-static ngx_int_t ngx_http_compliance_api_order(ngx_http_request_t *r,
-    uint64_t id);
+static ngx_int_t ngx_http_compliance_api_item(ngx_http_request_t *r,
+    uint64_t id, ngx_uint_t order);
+static ngx_int_t ngx_http_compliance_api_order_locked(ngx_http_request_t *r,
+    ngx_rtmp_compliance_order_t *o, ngx_str_t *by);
 static ngx_int_t ngx_http_compliance_api_orders(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_sessions(ngx_http_request_t *r);
-static ngx_int_t ngx_http_compliance_api_session(ngx_http_request_t *r,
-    uint64_t id);
+static ngx_int_t ngx_http_compliance_api_session_locked(
+    ngx_http_request_t *r, ngx_rtmp_compliance_session_t *ss, ngx_str_t *by);
 static u_char *ngx_http_compliance_api_metrics_counts(u_char *p,
     u_char *last, ngx_rtmp_compliance_shctx_t *sh);
 static ngx_int_t ngx_http_compliance_api_metrics(ngx_http_request_t *r);
@@ -389,7 +391,7 @@ ngx_http_compliance_api_handler(ngx_http_request_t *r)
 
         ngx_http_discard_request_body(r);
 
-        return id ? ngx_http_compliance_api_session(r, id)
+        return id ? ngx_http_compliance_api_item(r, id, 0)
                   : ngx_http_compliance_api_sessions(r);
     }
 
@@ -426,7 +428,7 @@ ngx_http_compliance_api_orders_resource(ngx_http_request_t *r, uint64_t id)
     if (id) {
         if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE)) {
             ngx_http_discard_request_body(r);
-            return ngx_http_compliance_api_order(r, id);
+            return ngx_http_compliance_api_item(r, id, 1);
         }
 
         return NGX_DECLINED;
@@ -974,16 +976,25 @@ ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail, size_t size)
 }
 
 
+/*
+ * GET, HEAD or DELETE of orders/ID (ORDER) or sessions/ID: the actor of a
+ * DELETE first, then the order in force or the live session under the
+ * zone's lock (404 where there is none), handed on with the lock held
+ */
+
 static ngx_int_t
-ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
+ngx_http_compliance_api_item(ngx_http_request_t *r, uint64_t id,
+    ngx_uint_t order)
 {
-    json_t                           *j;
     ngx_int_t                         rc;
     ngx_str_t                         by;
     ngx_rtmp_compliance_order_t      *o;
+    ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
+
+    ngx_str_null(&by);
 
     if (r->method == NGX_HTTP_DELETE
         && ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK)
@@ -993,14 +1004,40 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    o = ngx_rtmp_compliance_order_find_locked(mcf->zone, id);
+    if (order) {
+        o = ngx_rtmp_compliance_order_find_locked(mcf->zone, id);
 
-    if (o == NULL || (o->until && o->until <= ngx_time())) {
-        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
-        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
-                                             "not_found", "no such order in "
-                                             "force");
+        if (o && (o->until == 0 || o->until > ngx_time())) {
+            return ngx_http_compliance_api_order_locked(r, o, &by);
+        }
+
+    } else {
+        ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
+
+        if (ss) {
+            return ngx_http_compliance_api_session_locked(r, ss, &by);
+        }
     }
+
+    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+
+    return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         order ? "no such order in force"
+                                               : "no such live session");
+}
+
+
+/* an order in force: its JSON, or lifted; the zone's mutex is held */
+
+static ngx_int_t
+ngx_http_compliance_api_order_locked(ngx_http_request_t *r,
+    ngx_rtmp_compliance_order_t *o, ngx_str_t *by)
+{
+    json_t                           *j;
+    ngx_int_t                         rc;
+    ngx_rtmp_compliance_main_conf_t  *mcf;
+
+    mcf = ngx_rtmp_compliance_main;
 
     if (r->method != NGX_HTTP_DELETE) {
         j = ngx_rtmp_compliance_order_json(o);
@@ -1015,7 +1052,7 @@ ngx_http_compliance_api_order(ngx_http_request_t *r, uint64_t id)
 
     rc = ngx_rtmp_compliance_order_lift_locked(mcf, o,
                                                NGX_RTMP_COMPLIANCE_ORIGIN_API,
-                                               &by, r->connection->log);
+                                               by, r->connection->log);
 
     ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
 
@@ -1270,40 +1307,23 @@ ngx_http_compliance_api_sessions(ngx_http_request_t *r)
 }
 
 
+/* a live session: its JSON, or dropped; the zone's mutex is held */
+
 static ngx_int_t
-ngx_http_compliance_api_session(ngx_http_request_t *r, uint64_t id)
+ngx_http_compliance_api_session_locked(ngx_http_request_t *r,
+    ngx_rtmp_compliance_session_t *ss, ngx_str_t *by)
 {
     json_t                           *j;
-    ngx_int_t                         rc;
-    ngx_str_t                         by;
-    ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
 
-    if (r->method == NGX_HTTP_DELETE
-        && ngx_http_compliance_api_actor(r, &by, &rc) != NGX_OK)
-    {
-        return rc;
-    }
-
-    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
-
-    ss = ngx_rtmp_compliance_session_find_locked(mcf->zone, id);
-
-    if (ss == NULL) {
-        ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
-        return ngx_http_compliance_api_error(r, NGX_HTTP_NOT_FOUND,
-                                             "not_found", "no such live "
-                                             "session");
-    }
-
     if (r->method == NGX_HTTP_DELETE && ss->drop == 0) {
         ss->drop = NGX_RTMP_COMPLIANCE_OPERATOR_DROP;
-        ss->by_len = (u_char) by.len;
+        ss->by_len = (u_char) by->len;
 
-        if (by.len) {
-            ngx_memcpy(ss->by, by.data, by.len);
+        if (by->len) {
+            ngx_memcpy(ss->by, by->data, by->len);
         }
 
         mcf->zone->sh->marks++;
