@@ -482,7 +482,13 @@ sub _spawn {
         POSIX::setpgid(0, $pgrp) or POSIX::_exit(127) if defined $pgrp;
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>', defined $err ? $err : $out or POSIX::_exit(127);
+        # stderr into OUT shares stdout's file offset (a second open of
+        # OUT would write over what stdout wrote)
+        if (defined $err) {
+            open STDERR, '>', $err or POSIX::_exit(127);
+        } else {
+            open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+        }
         { no warnings 'exec'; exec { $cmd->[0] } @$cmd; }
         print STDERR "exec $cmd->[0]: $!\n";
         POSIX::_exit(127);
