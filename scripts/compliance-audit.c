@@ -612,6 +612,7 @@ static int ca_excerpt_witness(json_t *j, ca_opts_t *o, ca_covers_t *cs,
 static int ca_seal_note(ca_seal_t *s, ca_record_t *rec, int in_range);
 static int ca_seal_witness(void *data, ca_record_t *rec, size_t dir,
     const char *seg, uint64_t line, char *why);
+static void ca_seal_end(ca_seal_t *s);
 static char *ca_seal_header(ca_seal_t *s, size_t *len);
 static int ca_seal_evidence(ca_seal_t *s, const char *dir, int fd);
 static void ca_seal_free(ca_seal_t *s);
@@ -4276,6 +4277,10 @@ ca_cmd_seal(int argc, char **argv)
                       o.from, o.to);
     }
 
+    if (rc == CA_OK) {
+        ca_seal_end(&s);
+    }
+
     /* the excerpt's checkpoints, as the other nodes witnessed them */
     s.wdirs = o.witness;
 
@@ -4375,26 +4380,18 @@ done:
 
 
 /*
- * the header line: the range, its anchor and its end, and what follows
- * the records (the time stamps, the witnesses); NULL: out of memory.
- * After the first pass, which also says what is missing.
+ * after the first pass: where the excerpt ends, on to what signs and
+ * stamps the range's end; what is missing is said
  */
 
-static char *
-ca_seal_header(ca_seal_t *s, size_t *len)
+static void
+ca_seal_end(ca_seal_t *s)
 {
-    char        from_ts[CA_TS_BUF], to_ts[CA_TS_BUF], now_ts[CA_TS_BUF];
-    char       *buf;
-    FILE       *f;
-    size_t      i, n;
-    const char *sep;
-
     if (s->pending) {
         fprintf(stderr, CA_PROG ": seal: warning: damage after the sealed "
                 "range: %s\n", s->error);
     }
 
-    /* the excerpt goes on to what signs and stamps its end */
     s->end_seq = s->last_seq;
     memcpy(s->end_hash, s->last_hash, CA_HEX_LEN);
 
@@ -4419,6 +4416,22 @@ ca_seal_header(ca_seal_t *s, size_t *len)
                 "excerpt's end is not stamped; seal again after the next "
                 "\"timestamp\"\n", (long long) s->last_seq);
     }
+}
+
+
+/*
+ * the header line: the range, its anchor and its end, and what follows
+ * the records (the time stamps, the witnesses); NULL: out of memory
+ */
+
+static char *
+ca_seal_header(ca_seal_t *s, size_t *len)
+{
+    char        from_ts[CA_TS_BUF], to_ts[CA_TS_BUF], now_ts[CA_TS_BUF];
+    char       *buf;
+    FILE       *f;
+    size_t      i, n;
+    const char *sep;
 
     ca_format_ts(s->from, from_ts);
     ca_format_ts(s->to - 1, to_ts);
