@@ -444,6 +444,22 @@ typedef struct {
 } ca_excerpt_t;
 
 
+/* verify-excerpt's state */
+typedef struct {
+    ca_opts_t           o;
+    ca_sign_t           sg;         /* --pubkey */
+    ca_walk_t           w;          /* the file */
+    json_t             *h;          /* its header line */
+    ca_excerpt_t        x;          /* what the header says */
+    ca_chain_t          chain;
+    uint64_t            records;    /* of the range, first .. last_seq */
+    u_char              at_last[CA_HEX_LEN];
+    ca_covers_t         cs;         /* its checkpoints */
+    ca_evidence_t       ev;         /* the time stamps the header names */
+    unsigned            more:1;     /* evidence lines follow the records */
+} ca_xcheck_t;
+
+
 /* seal's state; see ca_seal_pass() */
 typedef struct {
     int64_t             from;
@@ -600,6 +616,8 @@ static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
+static int ca_excerpt_open(ca_xcheck_t *v, char *why);
+static int ca_excerpt_records(ca_xcheck_t *v, char *why);
 static int ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why);
 static int ca_excerpt_stamps(ca_excerpt_t *x, ca_evidence_t *ev, char *why);
 static int ca_is_evidence(ca_walk_t *w);
@@ -612,6 +630,8 @@ static int ca_excerpt_witness(json_t *j, ca_opts_t *o, ca_covers_t *cs,
 static int ca_seal_note(ca_seal_t *s, ca_record_t *rec, int in_range);
 static int ca_seal_witness(void *data, ca_record_t *rec, size_t dir,
     const char *seg, uint64_t line, char *why);
+static int ca_seal_write(ca_dir_t *dir, ca_seal_t *s, const char *out,
+    const char *header, size_t n);
 static void ca_seal_end(ca_seal_t *s);
 static char *ca_seal_header(ca_seal_t *s, size_t *len);
 static int ca_seal_evidence(ca_seal_t *s, const char *dir, int fd);
@@ -4239,12 +4259,12 @@ ca_cmd_prune(int argc, char **argv)
 static int
 ca_cmd_seal(int argc, char **argv)
 {
-    int          rc, fd;
+    int          rc;
     char        *header;
     size_t       i, n;
     ca_dir_t     dir;
     ca_opts_t    o;
-    ca_seal_t    s, check;
+    ca_seal_t    s;
 
     rc = ca_parse_opts("seal", CA_SEAL, argc, argv, &o);
 
@@ -4271,7 +4291,6 @@ ca_cmd_seal(int argc, char **argv)
     }
 
     header = NULL;
-    fd = -1;
 
     rc = ca_stamps_list(dir.path, &s.ev, 1);
 
@@ -4300,51 +4319,67 @@ ca_cmd_seal(int argc, char **argv)
         rc = header ? CA_OK : ca_error(CA_USAGE, "out of memory");
     }
 
-    if (rc != CA_OK) {
-        goto done;
+    if (rc == CA_OK) {
+        rc = ca_seal_write(&dir, &s, o.out, header, n);
     }
 
-    if (strcmp(o.out, "-") == 0) {
+    free(header);
+    ca_seal_free(&s);
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+/* seal's second pass: FILE (out), the header, the records, the evidence */
+
+static int
+ca_seal_write(ca_dir_t *dir, ca_seal_t *s, const char *out,
+    const char *header, size_t n)
+{
+    int        rc, fd;
+    ca_seal_t  check;
+
+    if (strcmp(out, "-") == 0) {
         fflush(stdout);
         fd = STDOUT_FILENO;
 
     } else {
-        fd = open(o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 
         if (fd == -1) {
-            rc = ca_error(CA_USAGE, "seal: cannot create \"%s\": %s",
-                          o.out, strerror(errno));
-            goto done;
+            return ca_error(CA_USAGE, "seal: cannot create \"%s\": %s",
+                            out, strerror(errno));
         }
     }
 
     if (ca_write_all(fd, header, n) != 0) {
-        rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+        rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", out,
                       strerror(errno));
         goto failed;
     }
 
-    check = s;
+    check = *s;
     check.records = 0;
     check.started = 0;
     check.pending = 0;
 
-    rc = ca_seal_pass(&dir, &check, fd);
+    rc = ca_seal_pass(dir, &check, fd);
 
     if (rc != CA_OK) {
         goto failed;
     }
 
-    if (check.records != s.records
-        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0
-        || memcmp(check.end_hash, s.end_hash, CA_HEX_LEN) != 0)
+    if (check.records != s->records
+        || memcmp(check.last_hash, s->last_hash, CA_HEX_LEN) != 0
+        || memcmp(check.end_hash, s->end_hash, CA_HEX_LEN) != 0)
     {
         rc = ca_error(CA_FAIL, "seal: the segments changed while they were "
                       "read; try again");
         goto failed;
     }
 
-    rc = ca_seal_evidence(&s, dir.path, fd);
+    rc = ca_seal_evidence(s, dir->path, fd);
 
     if (rc != CA_OK) {
         goto failed;
@@ -4353,18 +4388,18 @@ ca_cmd_seal(int argc, char **argv)
     if (fd != STDOUT_FILENO) {
         if (fsync(fd) != 0 || close(fd) != 0) {
             fd = -1;
-            rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+            rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", out,
                           strerror(errno));
             goto failed;
         }
 
         fprintf(stderr, CA_PROG ": sealed %llu record(s), seq %lld .. %lld, "
-                "last hash %.64s, into %s\n", (unsigned long long) s.records,
-                (long long) s.first_seq, (long long) s.last_seq,
-                s.last_hash, o.out);
+                "last hash %.64s, into %s\n", (unsigned long long) s->records,
+                (long long) s->first_seq, (long long) s->last_seq,
+                s->last_hash, out);
     }
 
-    goto done;
+    return CA_OK;
 
 failed:
 
@@ -4373,14 +4408,8 @@ failed:
             close(fd);
         }
 
-        unlink(o.out);
+        unlink(out);
     }
-
-done:
-
-    free(header);
-    ca_seal_free(&s);
-    ca_dir_free(&dir);
 
     return rc;
 }
@@ -4909,55 +4938,112 @@ done:
 static int
 ca_cmd_verify_excerpt(int argc, char **argv)
 {
-    int           rc, more, found;
+    int           rc, found;
     char          why[CA_WHY_LEN];
-    int64_t       from, to, first_seq, last_seq, count, end_seq;
-    json_t       *h;
-    uint64_t      records;
-    ca_opts_t     o;
-    ca_sign_t     sg;
-    u_char        at_last[CA_HEX_LEN];
-    ca_link_e     lk;
-    ca_walk_e     wr;
-    ca_walk_t     w;
-    ca_chain_t    chain;
-    ca_read_e     rd;
-    ca_excerpt_t  x;
-    ca_record_t  *rec;
-    ca_covers_t   cs;
-    ca_evidence_t ev;
-    const char   *prev, *last_hash, *cover_hash;
+    ca_xcheck_t   v;
+    ca_excerpt_t *x;
 
-    rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &o);
+    memset(&v, 0, sizeof(ca_xcheck_t));
+
+    rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &v.o);
 
     if (rc != -1) {
         return rc;
     }
 
-    memset(&sg, 0, sizeof(ca_sign_t));
-    memset(&cs, 0, sizeof(ca_covers_t));
-    memset(&ev, 0, sizeof(ca_evidence_t));
-    more = 0;
-
-    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
+    if (v.o.pubkey && ca_sign_open(&v.sg, v.o.pubkey) != CA_OK) {
         return CA_USAGE;
     }
 
-    if (ca_walk_file(&w, o.arg) != 0) {
-        ca_walk_close(&w);
-        EVP_PKEY_free(sg.pub);
-        return CA_USAGE;
-    }
+    x = &v.x;
 
-    rec = &w.rec;
-    h = NULL;
-    rc = CA_FAIL;
-
-    rd = ca_walk_line(&w);
-
-    if (rd == CA_READ_ERROR) {
+    if (ca_walk_file(&v.w, v.o.arg) != 0) {
         rc = CA_USAGE;
         goto done;
+    }
+
+    rc = ca_excerpt_open(&v, why);
+
+    if (rc == CA_OK) {
+        rc = ca_excerpt_records(&v, why);
+    }
+
+    if (rc == CA_FAIL) {
+        fprintf(stderr, "%s:%llu: %s\n", v.o.arg,
+                (unsigned long long) v.w.r.line, why);
+    }
+
+    if (rc != CA_OK) {
+        goto done;
+    }
+
+    if (!v.o.quiet) {
+        printf("verified excerpt: %s\n", v.o.arg);
+        printf("sealed:     %s .. %s\n",
+               json_string_value(json_object_get(v.h, "sealed_from")),
+               json_string_value(json_object_get(v.h, "sealed_to")));
+        printf("records:    %llu (seq %lld .. %lld)\n",
+               (unsigned long long) v.records, (long long) x->first_seq,
+               (long long) x->last_seq);
+        printf("prev:       %s\n", x->prev);
+        printf("last hash:  %s\n", x->last_hash);
+
+        if (x->cover_hash) {
+            printf("cover:      to seq %lld (what signs or stamps the "
+                   "range), hash %s\n", (long long) x->end_seq,
+                   x->cover_hash);
+        }
+
+        if (!v.o.pubkey) {
+            printf("compare the last hash (and prev) with the hashes the "
+                   "platform keeps outside the log\n");
+        }
+    }
+
+    if (v.o.pubkey) {
+        rc = ca_sign_done(&v.sg, v.o.quiet);
+
+        if (rc == CA_OK && v.sg.ck_seq < x->last_seq) {
+            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
+                          "seq %lld are not signed: no checkpoint after them "
+                          "in the excerpt (sealed before it was written?)",
+                          (long long) v.sg.ck_seq);
+        }
+    }
+
+    /* what follows the records: time stamps and witnesses */
+    found = ca_excerpt_evidence(&v.w, &v.o, x, &v.ev, &v.cs, &v.sg, v.more);
+    rc = rc > found ? rc : found;
+
+done:
+
+    if (v.h) {
+        json_decref(v.h);
+    }
+
+    ca_walk_close(&v.w);
+    EVP_PKEY_free(v.sg.pub);
+    ca_evidence_free(&v.ev);
+    free(v.cs.ck);
+
+    return rc;
+}
+
+
+/*
+ * verify-excerpt: the header line, and the chain set to hang from its
+ * first_seq and prev.  CA_OK, CA_FAIL (why) or CA_USAGE
+ */
+
+static int
+ca_excerpt_open(ca_xcheck_t *v, char *why)
+{
+    ca_read_e  rd;
+
+    rd = ca_walk_line(&v->w);
+
+    if (rd == CA_READ_ERROR) {
+        return CA_USAGE;
     }
 
     if (rd != CA_READ_LINE) {
@@ -4965,190 +5051,142 @@ ca_cmd_verify_excerpt(int argc, char **argv)
                  rd == CA_READ_EOF ? "the file is empty"
                                    : "the first line is not terminated or "
                                      "too long");
-        w.r.line = 1;
-        goto bad;
+        v->w.r.line = 1;
+        return CA_FAIL;
     }
 
-    h = json_loadb((const char *) w.line, w.len, JSON_REJECT_DUPLICATES,
-                   NULL);
+    v->h = json_loadb((const char *) v->w.line, v->w.len,
+                      JSON_REJECT_DUPLICATES, NULL);
 
-    if (!json_is_object(h)) {
+    if (!json_is_object(v->h)) {
         snprintf(why, CA_WHY_LEN, "the header is not a JSON object");
-        goto bad;
+        return CA_FAIL;
     }
 
-    if (ca_excerpt_header(h, &x, why) != 0
-        || ca_excerpt_stamps(&x, &ev, why) != 0)
+    if (ca_excerpt_header(v->h, &v->x, why) != 0
+        || ca_excerpt_stamps(&v->x, &v->ev, why) != 0)
     {
-        goto bad;
+        return CA_FAIL;
     }
 
-    first_seq = x.first_seq;
-    last_seq = x.last_seq;
-    count = x.count;
-    end_seq = x.end_seq;
-    from = x.from;
-    to = x.to;
-    prev = x.prev;
-    last_hash = x.last_hash;
-    cover_hash = x.cover_hash;
+    if (v->x.first_seq > 1) {
+        v->chain.started = 1;
+        v->chain.seq = v->x.first_seq - 1;
+        memcpy(v->chain.hash, v->x.prev, CA_HEX_LEN);
 
-    /* the excerpt's chain hangs from the header's first_seq and prev */
-    memset(&chain, 0, sizeof(ca_chain_t));
-
-    if (first_seq > 1) {
-        chain.started = 1;
-        chain.seq = first_seq - 1;
-        memcpy(chain.hash, prev, CA_HEX_LEN);
-
-    } else if (memcmp(prev, ca_zero_hash, CA_HEX_LEN) != 0) {
+    } else if (memcmp(v->x.prev, ca_zero_hash, CA_HEX_LEN) != 0) {
         snprintf(why, CA_WHY_LEN, "the header says first_seq 1 with a "
                  "non-zero prev");
-        goto bad;
+        return CA_FAIL;
     }
 
-    records = 0;
+    return CA_OK;
+}
 
-    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+
+/*
+ * verify-excerpt: the records after the header, up to the first evidence
+ * line (v->more) or the end, against the header.  CA_OK, CA_FAIL (why)
+ * or CA_USAGE
+ */
+
+static int
+ca_excerpt_records(ca_xcheck_t *v, char *why)
+{
+    ca_link_e      lk;
+    ca_walk_e      wr;
+    ca_walk_t     *w;
+    ca_record_t   *rec;
+    ca_excerpt_t  *x;
+
+    w = &v->w;
+    x = &v->x;
+    rec = &w->rec;
+
+    while ((wr = ca_walk_record(w, why)) != CA_WALK_END) {
 
         if (wr == CA_WALK_DAMAGED) {
-            if (ca_is_evidence(&w)) {
+            if (ca_is_evidence(w)) {
                 /* the records end, what stamps and witnesses them follows */
-                more = 1;
+                v->more = 1;
                 break;
             }
 
-            if (w.rd == CA_READ_PARTIAL) {
+            if (w->rd == CA_READ_PARTIAL) {
                 snprintf(why, CA_WHY_LEN, "%s", CA_WHY_TORN);
             }
 
-            goto bad;
+            return CA_FAIL;
         }
 
-        lk = ca_chain_link(&chain, rec);
+        lk = ca_chain_link(&v->chain, rec);
 
         if (lk == CA_LINK_AHEAD) {
             snprintf(why, CA_WHY_LEN, "deleted or reordered: expected seq "
-                     "%lld, found seq %lld", (long long) chain.seq + 1,
+                     "%lld, found seq %lld", (long long) v->chain.seq + 1,
                      (long long) rec->seq);
-            goto bad;
+            return CA_FAIL;
         }
 
         if (lk != CA_LINK_OK) {
-            ca_link_why(&chain, rec, lk, why);
-            goto bad;
+            ca_link_why(&v->chain, rec, lk, why);
+            return CA_FAIL;
         }
 
-        if (rec->seq > end_seq) {
+        if (rec->seq > x->end_seq) {
             snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
                      "%s %lld", (long long) rec->seq,
-                     cover_hash ? "cover_seq" : "last_seq",
-                     (long long) end_seq);
-            goto bad;
+                     x->cover_hash ? "cover_seq" : "last_seq",
+                     (long long) x->end_seq);
+            return CA_FAIL;
         }
 
-        if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
-            goto bad;
+        if (v->o.pubkey && ca_sign_note(&v->sg, rec, why) != 0) {
+            return CA_FAIL;
         }
 
-        if (ca_evidence_note(&ev, rec) != 0 || ca_covers_add(&cs, rec) != 0) {
-            rc = CA_USAGE;
-            goto done;
+        if (ca_evidence_note(&v->ev, rec) != 0
+            || ca_covers_add(&v->cs, rec) != 0)
+        {
+            return CA_USAGE;
         }
 
-        if ((rec->seq == first_seq || rec->seq == last_seq)
-            && (rec->ts < from || rec->ts >= to))
+        if ((rec->seq == x->first_seq || rec->seq == x->last_seq)
+            && (rec->ts < x->from || rec->ts >= x->to))
         {
             snprintf(why, CA_WHY_LEN, "seq %lld is outside the sealed "
                      "period", (long long) rec->seq);
-            goto bad;
+            return CA_FAIL;
         }
 
-        ca_chain_add(&chain, rec, 0, w.r.line);
+        ca_chain_add(&v->chain, rec, 0, w->r.line);
 
-        if (rec->seq <= last_seq) {
-            records++;
-            memcpy(at_last, rec->hash, CA_HEX_LEN);
+        if (rec->seq <= x->last_seq) {
+            v->records++;
+            memcpy(v->at_last, rec->hash, CA_HEX_LEN);
         }
     }
 
-    if (w.failed) {
-        rc = CA_USAGE;
-        goto done;
+    if (w->failed) {
+        return CA_USAGE;
     }
 
-    if (records != (uint64_t) count || chain.seq != end_seq
-        || memcmp(at_last, last_hash, CA_HEX_LEN) != 0
-        || (cover_hash && memcmp(chain.hash, cover_hash, CA_HEX_LEN) != 0))
+    if (v->records != (uint64_t) x->count || v->chain.seq != x->end_seq
+        || memcmp(v->at_last, x->last_hash, CA_HEX_LEN) != 0
+        || (x->cover_hash
+            && memcmp(v->chain.hash, x->cover_hash, CA_HEX_LEN) != 0))
     {
-        w.r.line++;
+        w->r.line++;
         snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
                  "its header: %llu record(s) to seq %lld, the header says "
                  "%lld to seq %lld ending in %.16s...",
-                 (unsigned long long) records, (long long) chain.seq,
-                 (long long) count, (long long) last_seq, last_hash);
-        goto bad;
+                 (unsigned long long) v->records, (long long) v->chain.seq,
+                 (long long) x->count, (long long) x->last_seq,
+                 x->last_hash);
+        return CA_FAIL;
     }
 
-    if (!o.quiet) {
-        printf("verified excerpt: %s\n", o.arg);
-        printf("sealed:     %s .. %s\n",
-               json_string_value(json_object_get(h, "sealed_from")),
-               json_string_value(json_object_get(h, "sealed_to")));
-        printf("records:    %llu (seq %lld .. %lld)\n",
-               (unsigned long long) records, (long long) first_seq,
-               (long long) last_seq);
-        printf("prev:       %s\n", prev);
-        printf("last hash:  %s\n", last_hash);
-
-        if (cover_hash) {
-            printf("cover:      to seq %lld (what signs or stamps the "
-                   "range), hash %s\n", (long long) end_seq, cover_hash);
-        }
-
-        if (!o.pubkey) {
-            printf("compare the last hash (and prev) with the hashes the "
-                   "platform keeps outside the log\n");
-        }
-    }
-
-    rc = CA_OK;
-
-    if (o.pubkey) {
-        rc = ca_sign_done(&sg, o.quiet);
-
-        if (rc == CA_OK && sg.ck_seq < last_seq) {
-            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
-                          "seq %lld are not signed: no checkpoint after them "
-                          "in the excerpt (sealed before it was written?)",
-                          (long long) sg.ck_seq);
-        }
-    }
-
-    /* what follows the records: time stamps and witnesses */
-    found = ca_excerpt_evidence(&w, &o, &x, &ev, &cs, &sg, more);
-    rc = rc > found ? rc : found;
-
-    goto done;
-
-bad:
-
-    fprintf(stderr, "%s:%llu: %s\n", o.arg, (unsigned long long) w.r.line,
-            why);
-    rc = CA_FAIL;
-
-done:
-
-    if (h) {
-        json_decref(h);
-    }
-
-    ca_walk_close(&w);
-    EVP_PKEY_free(sg.pub);
-    ca_evidence_free(&ev);
-    free(cs.ck);
-
-    return rc;
+    return CA_OK;
 }
 
 
