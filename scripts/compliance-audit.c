@@ -4314,6 +4314,11 @@ ca_cmd_seal(int argc, char **argv)
         rc = ca_witness_walk(o.witness[i], i, ca_seal_witness, &s);
     }
 
+    if (rc == CA_OK && o.nwitness && s.nwitnesses == 0) {
+        fprintf(stderr, CA_PROG ": seal: warning: no --witness chain holds a "
+                "witness of the excerpt's checkpoints\n");
+    }
+
     if (rc == CA_OK) {
         header = ca_seal_header(&s, &n);
         rc = header ? CA_OK : ca_error(CA_USAGE, "out of memory");
@@ -5613,9 +5618,10 @@ ca_excerpt_witness(json_t *j, ca_opts_t *o, ca_covers_t *cs, ca_sign_t *sg,
     }
 
     if (memcmp(st.key, sg->fp, 32) != 0) {
+        ca_quote(inner, sizeof(inner), st.key, 32);
         snprintf(why, CA_WHY_LEN, "witnessed by %s: seq %lld: signed with "
-                 "key %.32s, --pubkey is key %s", node, (long long) st.seq,
-                 st.key, sg->fp);
+                 "key %s, --pubkey is key %s", node, (long long) st.seq,
+                 inner, sg->fp);
         goto done;
     }
 
