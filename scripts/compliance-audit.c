@@ -121,6 +121,7 @@
 #define CA_TS_BUF           48
 
 #define CA_TS_DIR           "timestamps"    /* DIR/timestamps/SEQ.tsr */
+#define CA_EVIDENCE         "evidence"      /* an excerpt's line of it */
 #define CA_TSR_MAX          (1024 * 1024)   /* bytes of a TSA's reply */
 #define CA_HTTP_TIMEOUT     30              /* seconds, per read or write */
 
@@ -338,6 +339,7 @@ typedef struct {
     int64_t             seq;
     u_char              hash[CA_HEX_LEN];   /* of the record seq */
     unsigned            found:1;
+    unsigned            used:1;     /* an excerpt's reply of it read */
 } ca_stamp_t;
 
 
@@ -393,7 +395,37 @@ typedef struct {
     size_t              ignored;    /* bad signature or fields */
     int64_t             through;    /* the last seq matched */
     const char        **dirs;
+    ca_sign_t          *sign;       /* --pubkey */
 } ca_witnesses_t;
+
+
+/* a checkpoint of an excerpt: what a witness of it must repeat */
+typedef struct {
+    int64_t             seq;        /* signed_seq: the checkpoint's - 1 */
+    u_char              hash[CA_HEX_LEN];   /* signed_hash: its prev */
+    u_char              sig[128];
+    u_char              node[CA_WITNESS_NODE];
+    size_t              node_len;
+} ca_cover_t;
+
+
+/* the checkpoints of an excerpt, by seq */
+typedef struct {
+    ca_cover_t         *ck;
+    size_t              n;
+    size_t              nalloc;
+} ca_covers_t;
+
+
+/* what a witness record says another node signed */
+typedef struct {
+    const u_char       *origin;
+    size_t              origin_len;
+    int64_t             seq;        /* signed_seq */
+    const u_char       *hash;       /* signed_hash, CA_HEX_LEN */
+    const u_char       *key;        /* 32 hex digits */
+    const u_char       *sig;        /* 128 hex digits */
+} ca_statement_t;
 
 
 /* a sealed excerpt's header, as verify-excerpt reads it */
@@ -407,7 +439,25 @@ typedef struct {
     const char         *prev;
     const char         *last_hash;
     const char         *cover_hash; /* NULL: none */
+    json_t             *stamps;     /* "timestamps": their seqs, or NULL */
+    int64_t             witnesses;  /* "witnesses": how many */
 } ca_excerpt_t;
+
+
+/* verify-excerpt's state */
+typedef struct {
+    ca_opts_t           o;
+    ca_sign_t           sg;         /* --pubkey */
+    ca_walk_t           w;          /* the file */
+    json_t             *h;          /* its header line */
+    ca_excerpt_t        x;          /* what the header says */
+    ca_chain_t          chain;
+    uint64_t            records;    /* of the range, first .. last_seq */
+    u_char              at_last[CA_HEX_LEN];
+    ca_covers_t         cs;         /* its checkpoints */
+    ca_evidence_t       ev;         /* the time stamps the header names */
+    unsigned            more:1;     /* evidence lines follow the records */
+} ca_xcheck_t;
 
 
 /* seal's state; see ca_seal_pass() */
@@ -422,12 +472,29 @@ typedef struct {
     char                error[CA_WHY_LEN * 2];  /* first damage seen */
     int64_t             cover_seq;  /* the first checkpoint after it */
     u_char              cover_hash[CA_HEX_LEN];
+    int64_t             stamp_seq;  /* the first stamped record at or
+                                       after last_seq */
+    u_char              stamp_hash[CA_HEX_LEN];
+    int64_t             end_seq;    /* the excerpt's last record */
+    u_char              end_hash[CA_HEX_LEN];
+    ca_evidence_t       ev;         /* DIR/timestamps/ */
+    ca_covers_t         covers;     /* the checkpoints seen */
+    char              **witnesses;  /* their evidence lines */
+    const char        **wdirs;      /* --witness */
+    size_t              nwitnesses;
+    size_t              nwalloc;
     unsigned            started:1;
     unsigned            pending:1;  /* damage after the range's end */
     unsigned            covered:1;  /* cover_seq found */
+    unsigned            stamped:1;  /* stamp_seq found */
     unsigned            signing:1;  /* a checkpoint seen: the log is
                                        signed */
 } ca_seal_t;
+
+
+/* what a witness record's walk calls: see ca_witness_walk() */
+typedef int (*ca_witness_pt)(void *data, ca_record_t *rec, size_t dir,
+    const char *seg, uint64_t line, char *why);
 
 
 static int ca_error(int rc, const char *fmt, ...);
@@ -549,7 +616,30 @@ static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
+static int ca_excerpt_open(ca_xcheck_t *v, char *why);
+static int ca_excerpt_records(ca_xcheck_t *v, char *why);
 static int ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why);
+static int ca_excerpt_stamps(ca_excerpt_t *x, ca_evidence_t *ev, char *why);
+static int ca_is_evidence(ca_walk_t *w);
+static int ca_excerpt_evidence(ca_walk_t *w, ca_opts_t *o, ca_excerpt_t *x,
+    ca_evidence_t *ev, ca_covers_t *cs, ca_sign_t *sg, int more);
+static int ca_excerpt_stamp(json_t *j, ca_opts_t *o, ca_evidence_t *ev,
+    const char *at, char *why);
+static int ca_excerpt_witness(json_t *j, ca_opts_t *o, ca_covers_t *cs,
+    ca_sign_t *sg, char *why);
+static int ca_seal_note(ca_seal_t *s, ca_record_t *rec, int in_range);
+static int ca_seal_witness(void *data, ca_record_t *rec, size_t dir,
+    const char *seg, uint64_t line, char *why);
+static int ca_seal_write(ca_dir_t *dir, ca_seal_t *s, const char *out,
+    const char *header, size_t n);
+static void ca_seal_end(ca_seal_t *s);
+static char *ca_seal_header(ca_seal_t *s, size_t *len);
+static int ca_seal_evidence(ca_seal_t *s, const char *dir, int fd);
+static void ca_seal_free(ca_seal_t *s);
+static int ca_grow(void **p, size_t *nalloc, size_t n, size_t size);
+static int ca_covers_add(ca_covers_t *cs, ca_record_t *rec);
+static ca_cover_t *ca_covers_find(ca_covers_t *cs, int64_t seq);
+static int ca_statement(ca_record_t *rec, ca_statement_t *st);
 
 static int ca_hex_value(u_char c);
 static int ca_hex_decode(const u_char *hex, size_t n, u_char *out);
@@ -558,7 +648,10 @@ static int ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec);
 static int ca_hash_file(const char *path, u_char *hex, int64_t *size);
 static int ca_check_recordings(ca_evidence_t *ev, int quiet);
 static int ca_seq_cmp(const void *a, const void *b);
-static int ca_stamps_list(const char *dir, ca_evidence_t *ev);
+static int ca_stamps_list(const char *dir, ca_evidence_t *ev, int optional);
+static ca_stamp_t *ca_stamp_find(ca_evidence_t *ev, int64_t seq);
+static int ca_stamp_verify(const char *name, const u_char *der, size_t len,
+    ca_stamp_t *s, const char *ca, int quiet);
 static int ca_read_small(const char *path, u_char **data, size_t *len);
 static void ca_gentime(TS_TST_INFO *tst, char *buf, size_t size);
 static int ca_check_stamps(ca_evidence_t *ev, const char *dir,
@@ -578,9 +671,11 @@ static int ca_sign_note(ca_sign_t *s, ca_record_t *rec, char *why);
 static int ca_sign_done(ca_sign_t *s, int quiet);
 static int ca_sign_check(ca_sign_t *s, const u_char *node, size_t node_len,
     int64_t sseq, const u_char *shash, const u_char *sig);
+static int ca_witness_walk(const char *path, size_t i,
+    ca_witness_pt handler, void *data);
 static int ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s,
     const char **dirs, size_t n);
-static int ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
+static int ca_witness_add(void *data, ca_record_t *rec,
     size_t dir, const char *seg, uint64_t line, char *why);
 static int ca_witness_note(ca_witnesses_t *ws, ca_record_t *rec, char *why);
 static int ca_witness_done(ca_witnesses_t *ws, ca_chain_t *c,
@@ -622,9 +717,9 @@ static const struct {
     { "now", CA_ARG(now), CA_PRUNE },
     { "out", CA_ARG(out), CA_SEAL },
     { "recordings", CA_FLAG(recordings), CA_VERIFY },
-    { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY },
+    { "tsa-ca", CA_ARG(tsa_ca), CA_VERIFY | CA_EXCERPT },
     { "pubkey", CA_ARG(pubkey), CA_VERIFY | CA_EXCERPT },
-    { "witness", CA_ARG(witness), CA_VERIFY },
+    { "witness", CA_ARG(witness), CA_VERIFY | CA_SEAL },
     { "tsa", CA_ARG(tsa), CA_TIMESTAMP },
     { "help", CA_FLAG(help), ~0u },
     { NULL, 0, 0, 0 }
@@ -704,8 +799,9 @@ ca_help(FILE *out)
 "  " CA_PROG " query DIR --room R [--app A] [--host H] [--person P]\n"
 "        [--session S] [--from T1] [--to T2] [--event E[,E...]] [--json]\n"
 "  " CA_PROG " prune DIR --retention 3y [--dry-run] [--now T]\n"
-"  " CA_PROG " seal DIR --from T1 --to T2 --out FILE\n"
+"  " CA_PROG " seal DIR --from T1 --to T2 --out FILE [--witness DIR2 ...]\n"
 "  " CA_PROG " verify-excerpt FILE [--quiet] [--pubkey PUB.pem]\n"
+"        [--tsa-ca CA.pem]\n"
 "  " CA_PROG " timestamp DIR --tsa http://HOST[:PORT]/PATH\n"
 "  " CA_PROG " --help\n"
 "\n"
@@ -717,6 +813,16 @@ ca_help(FILE *out)
 "                place as \"SEGMENT:LINE: why\" on stderr, exit 1; why is\n"
 "                one of edited, deleted, reordered, chain broken,\n"
 "                truncated, not JSON, missing fields, bad field.\n"
+"                --recordings: also re-hash every file a record.done\n"
+"                names (missing or changed: exit 1). --tsa-ca CA.pem:\n"
+"                also check every DIR/timestamps/SEQ.tsr against the CA\n"
+"                and the hash of record SEQ. --pubkey PUB.pem: also\n"
+"                check every checkpoint's Ed25519 signature and that\n"
+"                none is missing for over twice its interval.\n"
+"                --witness DIR2 (with --pubkey): also check the witness\n"
+"                records of this node in another node's chain: each\n"
+"                signature, and that DIR holds every witnessed (seq,\n"
+"                hash): truncated or rewritten otherwise. Repeatable.\n"
 "query           records about a room (or --host, --person, --session;\n"
 "                one at least), by default publish.accept play.accept\n"
 "                session.end publish.reject play.reject; --event all for\n"
@@ -732,20 +838,16 @@ ca_help(FILE *out)
 "                last one in it into FILE (\"-\": stdout), after a JSON\n"
 "                header line that anchors the excerpt's chain; the range\n"
 "                is verified first. FILE must not exist.\n"
-"                --recordings: also re-hash every file a record.done\n"
-"                names (missing or changed: exit 1). --tsa-ca CA.pem:\n"
-"                also check every DIR/timestamps/SEQ.tsr against the CA\n"
-"                and the hash of record SEQ. --pubkey PUB.pem: also\n"
-"                check every checkpoint's Ed25519 signature and that\n"
-"                none is missing for over twice its interval.\n"
-"                --witness DIR2 (with --pubkey): also check the witness\n"
-"                records of this node in another node's chain: each\n"
-"                signature, and that DIR holds every witnessed (seq,\n"
-"                hash): truncated or rewritten otherwise. Repeatable.\n"
 "                A signed log's excerpt goes on to the checkpoint that\n"
-"                signs it (cover_seq in the header).\n"
+"                signs it, a stamped one to the first stamped record at\n"
+"                or after the range's end (cover_seq in the header); the\n"
+"                time-stamp replies of DIR/timestamps/ of its records\n"
+"                follow them, one line each, and with --witness DIR2\n"
+"                (repeatable) DIR2's witness records of its checkpoints.\n"
 "verify-excerpt  verify a sealed excerpt on its own; --pubkey PUB.pem:\n"
-"                also its checkpoints, one of them signing its range.\n"
+"                also its checkpoints, one of them signing its range,\n"
+"                and the witnesses it carries; --tsa-ca CA.pem: also\n"
+"                the time-stamp replies it carries.\n"
 "timestamp       ask an RFC 3161 time-stamp authority (HTTP only) to\n"
 "                stamp the newest record's hash; the reply is stored in\n"
 "                DIR/timestamps/SEQ.tsr. For cron: exit 0 stamped (or\n"
@@ -2820,7 +2922,7 @@ ca_cmd_verify(int argc, char **argv)
     ev.recordings = o.recordings;
 
     if (o.tsa_ca) {
-        rc = ca_stamps_list(o.arg, &ev);
+        rc = ca_stamps_list(o.arg, &ev, 0);
 
         if (rc != CA_OK) {
             ca_evidence_free(&ev);
@@ -4157,13 +4259,12 @@ ca_cmd_prune(int argc, char **argv)
 static int
 ca_cmd_seal(int argc, char **argv)
 {
-    int          rc, fd;
-    char         from_ts[CA_TS_BUF], to_ts[CA_TS_BUF];
-    char         now_ts[CA_TS_BUF], header[1024], cover[160];
-    size_t       n;
+    int          rc;
+    char        *header;
+    size_t       i, n;
     ca_dir_t     dir;
     ca_opts_t    o;
-    ca_seal_t    s, check;
+    ca_seal_t    s;
 
     rc = ca_parse_opts("seal", CA_SEAL, argc, argv, &o);
 
@@ -4189,114 +4290,119 @@ ca_cmd_seal(int argc, char **argv)
         return rc;
     }
 
-    rc = ca_seal_pass(&dir, &s, -1);
+    header = NULL;
 
-    if (rc != CA_OK) {
-        ca_dir_free(&dir);
-        return rc;
+    rc = ca_stamps_list(dir.path, &s.ev, 1);
+
+    if (rc == CA_OK) {
+        rc = ca_seal_pass(&dir, &s, -1);
     }
 
-    if (!s.started) {
-        ca_dir_free(&dir);
-        return ca_error(CA_FAIL, "seal: no records between %s and %s",
-                        o.from, o.to);
+    if (rc == CA_OK && !s.started) {
+        rc = ca_error(CA_FAIL, "seal: no records between %s and %s",
+                      o.from, o.to);
     }
 
-    if (s.pending) {
-        fprintf(stderr, CA_PROG ": seal: warning: damage after the sealed "
-                "range: %s\n", s.error);
+    if (rc == CA_OK) {
+        ca_seal_end(&s);
     }
 
-    ca_format_ts(s.from, from_ts);
-    ca_format_ts(s.to - 1, to_ts);
-    ca_format_ts((int64_t) time(NULL) * 1000, now_ts);
+    /* the excerpt's checkpoints, as the other nodes witnessed them */
+    s.wdirs = o.witness;
 
-    /* a signed log: the records up to the checkpoint that signs the range */
-    cover[0] = '\0';
-
-    if (s.covered) {
-        snprintf(cover, sizeof(cover), ",\"cover_seq\":%lld,"
-                 "\"cover_hash\":\"%.64s\"", (long long) s.cover_seq,
-                 s.cover_hash);
-
-    } else if (s.signing) {
-        fprintf(stderr, CA_PROG ": seal: warning: no checkpoint after seq "
-                "%lld yet: the excerpt's last records are not signed, "
-                "verify-excerpt --pubkey will refuse it; seal again after "
-                "the next checkpoint\n", (long long) s.last_seq);
+    for (i = 0; rc == CA_OK && i < o.nwitness; i++) {
+        rc = ca_witness_walk(o.witness[i], i, ca_seal_witness, &s);
     }
 
-    n = snprintf(header, sizeof(header),
-                 "{\"sealed_from\":\"%s\",\"sealed_to\":\"%s\","
-                 "\"first_seq\":%lld,\"last_seq\":%lld,\"prev\":\"%.64s\","
-                 "\"last_hash\":\"%.64s\",\"records\":%llu%s,"
-                 "\"sealed_at\":\"%s\",\"format\":\"" CA_EXCERPT_FORMAT
-                 "\"}\n",
-                 from_ts, to_ts, (long long) s.first_seq,
-                 (long long) s.last_seq, s.prev, s.last_hash,
-                 (unsigned long long) s.records, cover, now_ts);
-
-    if (n >= sizeof(header)) {
-        ca_dir_free(&dir);
-        return ca_error(CA_USAGE, "seal: internal error");
+    if (rc == CA_OK && o.nwitness && s.nwitnesses == 0) {
+        fprintf(stderr, CA_PROG ": seal: warning: no --witness chain holds a "
+                "witness of the excerpt's checkpoints\n");
     }
 
-    if (strcmp(o.out, "-") == 0) {
+    if (rc == CA_OK) {
+        header = ca_seal_header(&s, &n);
+        rc = header ? CA_OK : ca_error(CA_USAGE, "out of memory");
+    }
+
+    if (rc == CA_OK) {
+        rc = ca_seal_write(&dir, &s, o.out, header, n);
+    }
+
+    free(header);
+    ca_seal_free(&s);
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+/* seal's second pass: FILE (out), the header, the records, the evidence */
+
+static int
+ca_seal_write(ca_dir_t *dir, ca_seal_t *s, const char *out,
+    const char *header, size_t n)
+{
+    int        rc, fd;
+    ca_seal_t  check;
+
+    if (strcmp(out, "-") == 0) {
         fflush(stdout);
         fd = STDOUT_FILENO;
 
     } else {
-        fd = open(o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 
         if (fd == -1) {
-            ca_dir_free(&dir);
             return ca_error(CA_USAGE, "seal: cannot create \"%s\": %s",
-                            o.out, strerror(errno));
+                            out, strerror(errno));
         }
     }
 
     if (ca_write_all(fd, header, n) != 0) {
-        rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+        rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", out,
                       strerror(errno));
         goto failed;
     }
 
-    check = s;
+    check = *s;
     check.records = 0;
     check.started = 0;
     check.pending = 0;
 
-    rc = ca_seal_pass(&dir, &check, fd);
+    rc = ca_seal_pass(dir, &check, fd);
 
     if (rc != CA_OK) {
         goto failed;
     }
 
-    if (check.records != s.records
-        || memcmp(check.last_hash, s.last_hash, CA_HEX_LEN) != 0
-        || (s.covered
-            && memcmp(check.cover_hash, s.cover_hash, CA_HEX_LEN) != 0))
+    if (check.records != s->records
+        || memcmp(check.last_hash, s->last_hash, CA_HEX_LEN) != 0
+        || memcmp(check.end_hash, s->end_hash, CA_HEX_LEN) != 0)
     {
         rc = ca_error(CA_FAIL, "seal: the segments changed while they were "
                       "read; try again");
         goto failed;
     }
 
+    rc = ca_seal_evidence(s, dir->path, fd);
+
+    if (rc != CA_OK) {
+        goto failed;
+    }
+
     if (fd != STDOUT_FILENO) {
         if (fsync(fd) != 0 || close(fd) != 0) {
             fd = -1;
-            rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", o.out,
+            rc = ca_error(CA_USAGE, "seal: writing \"%s\": %s", out,
                           strerror(errno));
             goto failed;
         }
 
         fprintf(stderr, CA_PROG ": sealed %llu record(s), seq %lld .. %lld, "
-                "last hash %.64s, into %s\n", (unsigned long long) s.records,
-                (long long) s.first_seq, (long long) s.last_seq,
-                s.last_hash, o.out);
+                "last hash %.64s, into %s\n", (unsigned long long) s->records,
+                (long long) s->first_seq, (long long) s->last_seq,
+                s->last_hash, out);
     }
-
-    ca_dir_free(&dir);
 
     return CA_OK;
 
@@ -4307,12 +4413,341 @@ failed:
             close(fd);
         }
 
-        unlink(o.out);
+        unlink(out);
     }
 
-    ca_dir_free(&dir);
+    return rc;
+}
+
+
+/*
+ * after the first pass: where the excerpt ends, on to what signs and
+ * stamps the range's end; what is missing is said
+ */
+
+static void
+ca_seal_end(ca_seal_t *s)
+{
+    if (s->pending) {
+        fprintf(stderr, CA_PROG ": seal: warning: damage after the sealed "
+                "range: %s\n", s->error);
+    }
+
+    s->end_seq = s->last_seq;
+    memcpy(s->end_hash, s->last_hash, CA_HEX_LEN);
+
+    if (s->covered) {
+        s->end_seq = s->cover_seq;
+        memcpy(s->end_hash, s->cover_hash, CA_HEX_LEN);
+
+    } else if (s->signing) {
+        fprintf(stderr, CA_PROG ": seal: warning: no checkpoint after seq "
+                "%lld yet: the excerpt's last records are not signed, "
+                "verify-excerpt --pubkey will refuse it; seal again after "
+                "the next checkpoint\n", (long long) s->last_seq);
+    }
+
+    if (s->stamped && s->stamp_seq > s->end_seq) {
+        s->end_seq = s->stamp_seq;
+        memcpy(s->end_hash, s->stamp_hash, CA_HEX_LEN);
+
+    } else if (!s->stamped && s->ev.nstamps) {
+        fprintf(stderr, CA_PROG ": seal: warning: no time stamp of seq "
+                "%lld or after it in the segments of the range: the "
+                "excerpt's end is not stamped; seal again after the next "
+                "\"timestamp\"\n", (long long) s->last_seq);
+    }
+}
+
+
+/*
+ * the header line: the range, its anchor and its end, and what follows
+ * the records (the time stamps, the witnesses); NULL: out of memory
+ */
+
+static char *
+ca_seal_header(ca_seal_t *s, size_t *len)
+{
+    char        from_ts[CA_TS_BUF], to_ts[CA_TS_BUF], now_ts[CA_TS_BUF];
+    char       *buf;
+    FILE       *f;
+    size_t      i, n;
+    const char *sep;
+
+    ca_format_ts(s->from, from_ts);
+    ca_format_ts(s->to - 1, to_ts);
+    ca_format_ts((int64_t) time(NULL) * 1000, now_ts);
+
+    buf = NULL;
+    f = open_memstream(&buf, len);
+
+    if (f == NULL) {
+        return NULL;
+    }
+
+    fprintf(f, "{\"sealed_from\":\"%s\",\"sealed_to\":\"%s\","
+            "\"first_seq\":%lld,\"last_seq\":%lld,\"prev\":\"%.64s\","
+            "\"last_hash\":\"%.64s\",\"records\":%llu",
+            from_ts, to_ts, (long long) s->first_seq,
+            (long long) s->last_seq, s->prev, s->last_hash,
+            (unsigned long long) s->records);
+
+    if (s->end_seq > s->last_seq) {
+        fprintf(f, ",\"cover_seq\":%lld,\"cover_hash\":\"%.64s\"",
+                (long long) s->end_seq, s->end_hash);
+    }
+
+    sep = ",\"timestamps\":[";
+    n = 0;
+
+    for (i = 0; i < s->ev.nstamps; i++) {
+        if (s->ev.stamps[i].found && s->ev.stamps[i].seq >= s->first_seq
+            && s->ev.stamps[i].seq <= s->end_seq)
+        {
+            fprintf(f, "%s%lld", sep, (long long) s->ev.stamps[i].seq);
+            sep = ",";
+            n++;
+        }
+    }
+
+    if (n) {
+        fputc(']', f);
+    }
+
+    if (s->nwitnesses) {
+        fprintf(f, ",\"witnesses\":%zu", s->nwitnesses);
+    }
+
+    fprintf(f, ",\"sealed_at\":\"%s\",\"format\":\"" CA_EXCERPT_FORMAT
+            "\"}\n", now_ts);
+
+    if (ferror(f) | fclose(f)) {
+        free(buf);
+        return NULL;
+    }
+
+    return buf;
+}
+
+
+/*
+ * after the records, one line each: the time-stamp replies of the
+ * header's "timestamps" in base64, then the witness records
+ */
+
+static int
+ca_seal_evidence(ca_seal_t *s, const char *dir, int fd)
+{
+    int          rc;
+    char         path[PATH_MAX];
+    size_t       i, len, n;
+    u_char      *der, *line;
+    ca_stamp_t  *st;
+
+    rc = CA_OK;
+
+    for (i = 0; rc == CA_OK && i < s->ev.nstamps; i++) {
+        st = &s->ev.stamps[i];
+
+        if (!st->found || st->seq < s->first_seq || st->seq > s->end_seq) {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "%s/" CA_TS_DIR "/%lld.tsr", dir,
+                 (long long) st->seq);
+
+        if (ca_read_small(path, &der, &len) != 0) {
+            return ca_error(CA_USAGE, "seal: %s: %s", path,
+                            strerror(errno));
+        }
+
+        line = malloc(len / 3 * 4 + 96);
+
+        if (line == NULL) {
+            free(der);
+            return ca_error(CA_USAGE, "out of memory");
+        }
+
+        n = snprintf((char *) line, 96, "{\"" CA_EVIDENCE "\":\"timestamp\","
+                     "\"seq\":%lld,\"tsr\":\"", (long long) st->seq);
+        n += EVP_EncodeBlock(line + n, der, len);
+        memcpy(line + n, "\"}\n", 3);
+
+        if (ca_write_all(fd, line, n + 3) != 0) {
+            rc = ca_error(CA_USAGE, "seal: writing: %s", strerror(errno));
+        }
+
+        free(line);
+        free(der);
+    }
+
+    for (i = 0; rc == CA_OK && i < s->nwitnesses; i++) {
+        if (ca_write_all(fd, s->witnesses[i], strlen(s->witnesses[i])) != 0
+            || ca_write_all(fd, "\n", 1) != 0)
+        {
+            rc = ca_error(CA_USAGE, "seal: writing: %s", strerror(errno));
+        }
+    }
 
     return rc;
+}
+
+
+/*
+ * seal --witness: a witness record of DIR2 that repeats a checkpoint of
+ * the excerpt (its node, signed seq and hash, and signature) is kept as
+ * an evidence line, the record's bytes in a JSON string
+ */
+
+static int
+ca_seal_witness(void *data, ca_record_t *rec, size_t dir, const char *seg,
+    uint64_t line, char *why)
+{
+    char            at[64], *text;
+    json_t         *j;
+    ca_seal_t      *s;
+    ca_cover_t     *ck;
+    ca_statement_t  st;
+
+    (void) why;
+
+    s = data;
+
+    if (ca_statement(rec, &st) != 0) {
+        return CA_OK;
+    }
+
+    ck = ca_covers_find(&s->covers, st.seq);
+
+    if (ck == NULL || ck->seq >= s->end_seq
+        || ck->node_len != st.origin_len
+        || memcmp(ck->node, st.origin, st.origin_len) != 0
+        || memcmp(ck->hash, st.hash, CA_HEX_LEN) != 0
+        || memcmp(ck->sig, st.sig, 128) != 0)
+    {
+        /* not of this excerpt, or not as the node signed it */
+        return CA_OK;
+    }
+
+    snprintf(at, sizeof(at), "%s:%llu", seg, (unsigned long long) line);
+
+    j = json_pack("{s:s,s:s,s:s%}", CA_EVIDENCE, "witness", "at", at,
+                  "record", rec->line, rec->len);
+
+    if (j == NULL) {
+        return ca_error(CA_FAIL, "seal: --witness \"%s\": %s: the witness "
+                        "record is not UTF-8", s->wdirs[dir], at);
+    }
+
+    text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (text == NULL
+        || ca_grow((void **) &s->witnesses, &s->nwalloc, s->nwitnesses,
+                   sizeof(char *)) != 0)
+    {
+        free(text);
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    s->witnesses[s->nwitnesses++] = text;
+
+    return CA_OK;
+}
+
+
+/* pass 1, a whole record from the range's first on */
+
+static int
+ca_seal_note(ca_seal_t *s, ca_record_t *rec, int in_range)
+{
+    ca_stamp_t  *st;
+
+    if (ca_covers_add(&s->covers, rec) != 0
+        || ca_evidence_note(&s->ev, rec) != 0)
+    {
+        return -1;
+    }
+
+    if (in_range && s->stamped && s->stamp_seq < rec->seq) {
+        /* the range goes on: that stamp does not cover its end */
+        s->stamped = 0;
+    }
+
+    st = ca_stamp_find(&s->ev, rec->seq);
+
+    if (st && !s->stamped) {
+        s->stamp_seq = rec->seq;
+        memcpy(s->stamp_hash, rec->hash, CA_HEX_LEN);
+        s->stamped = 1;
+    }
+
+    return 0;
+}
+
+
+static void
+ca_seal_free(ca_seal_t *s)
+{
+    while (s->nwitnesses) {
+        free(s->witnesses[--s->nwitnesses]);
+    }
+
+    free(s->witnesses);
+    free(s->covers.ck);
+    ca_evidence_free(&s->ev);
+}
+
+
+/* a checkpoint record, kept for the witnesses of it: 0, or -1 */
+
+static int
+ca_covers_add(ca_covers_t *cs, ca_record_t *rec)
+{
+    size_t        len;
+    ca_cover_t   *ck;
+    const u_char *sig;
+
+    if (!ca_span_is(rec->event, rec->event_len,
+                    NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+    {
+        return 0;
+    }
+
+    sig = ca_rec_str(rec, "sig", &len);
+
+    if (sig == NULL || len != 128 || rec->node_len > CA_WITNESS_NODE) {
+        /* no witness can repeat it (and --pubkey refuses it) */
+        return 0;
+    }
+
+    if (ca_grow((void **) &cs->ck, &cs->nalloc, cs->n, sizeof(ca_cover_t))
+        != 0)
+    {
+        return ca_error(-1, "out of memory");
+    }
+
+    ck = &cs->ck[cs->n++];
+    ck->seq = rec->seq - 1;
+    memcpy(ck->hash, rec->prev, CA_HEX_LEN);
+    memcpy(ck->sig, sig, 128);
+    memcpy(ck->node, rec->node, rec->node_len);
+    ck->node_len = rec->node_len;
+
+    return 0;
+}
+
+
+/* the checkpoint that signs seq, or NULL (they are kept in seq order) */
+
+static ca_cover_t *
+ca_covers_find(ca_covers_t *cs, int64_t seq)
+{
+    if (cs->n == 0) {
+        return NULL;
+    }
+
+    return bsearch(&seq, cs->ck, cs->n, sizeof(ca_cover_t), ca_seq_cmp);
 }
 
 
@@ -4390,9 +4825,7 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
             }
 
         } else {
-            if (out != -1
-                && rec->seq > (s->covered ? s->cover_seq : s->last_seq))
-            {
+            if (out != -1 && rec->seq > s->end_seq) {
                 goto done;
             }
 
@@ -4438,10 +4871,13 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
             if (rec->seq <= s->last_seq) {
                 s->records++;
                 memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
-
-            } else {
-                memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
             }
+
+            memcpy(s->end_hash, rec->hash, CA_HEX_LEN);
+
+        } else if (ca_seal_note(s, rec, in_range) != 0) {
+            rc = CA_USAGE;
+            goto done;
 
         } else if (in_range) {
             s->last_seq = rec->seq;
@@ -4507,50 +4943,112 @@ done:
 static int
 ca_cmd_verify_excerpt(int argc, char **argv)
 {
-    int           rc;
+    int           rc, found;
     char          why[CA_WHY_LEN];
-    int64_t       from, to, first_seq, last_seq, count, end_seq;
-    json_t       *h;
-    uint64_t      records;
-    ca_opts_t     o;
-    ca_sign_t     sg;
-    u_char        at_last[CA_HEX_LEN];
-    ca_link_e     lk;
-    ca_walk_e     wr;
-    ca_walk_t     w;
-    ca_chain_t    chain;
-    ca_read_e     rd;
-    ca_excerpt_t  x;
-    ca_record_t  *rec;
-    const char   *prev, *last_hash, *cover_hash;
+    ca_xcheck_t   v;
+    ca_excerpt_t *x;
 
-    rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &o);
+    memset(&v, 0, sizeof(ca_xcheck_t));
+
+    rc = ca_parse_opts("verify-excerpt", CA_EXCERPT, argc, argv, &v.o);
 
     if (rc != -1) {
         return rc;
     }
 
-    memset(&sg, 0, sizeof(ca_sign_t));
-
-    if (o.pubkey && ca_sign_open(&sg, o.pubkey) != CA_OK) {
+    if (v.o.pubkey && ca_sign_open(&v.sg, v.o.pubkey) != CA_OK) {
         return CA_USAGE;
     }
 
-    if (ca_walk_file(&w, o.arg) != 0) {
-        ca_walk_close(&w);
-        EVP_PKEY_free(sg.pub);
-        return CA_USAGE;
-    }
+    x = &v.x;
 
-    rec = &w.rec;
-    h = NULL;
-    rc = CA_FAIL;
-
-    rd = ca_walk_line(&w);
-
-    if (rd == CA_READ_ERROR) {
+    if (ca_walk_file(&v.w, v.o.arg) != 0) {
         rc = CA_USAGE;
         goto done;
+    }
+
+    rc = ca_excerpt_open(&v, why);
+
+    if (rc == CA_OK) {
+        rc = ca_excerpt_records(&v, why);
+    }
+
+    if (rc == CA_FAIL) {
+        fprintf(stderr, "%s:%llu: %s\n", v.o.arg,
+                (unsigned long long) v.w.r.line, why);
+    }
+
+    if (rc != CA_OK) {
+        goto done;
+    }
+
+    if (!v.o.quiet) {
+        printf("verified excerpt: %s\n", v.o.arg);
+        printf("sealed:     %s .. %s\n",
+               json_string_value(json_object_get(v.h, "sealed_from")),
+               json_string_value(json_object_get(v.h, "sealed_to")));
+        printf("records:    %llu (seq %lld .. %lld)\n",
+               (unsigned long long) v.records, (long long) x->first_seq,
+               (long long) x->last_seq);
+        printf("prev:       %s\n", x->prev);
+        printf("last hash:  %s\n", x->last_hash);
+
+        if (x->cover_hash) {
+            printf("cover:      to seq %lld (what signs or stamps the "
+                   "range), hash %s\n", (long long) x->end_seq,
+                   x->cover_hash);
+        }
+
+        if (!v.o.pubkey) {
+            printf("compare the last hash (and prev) with the hashes the "
+                   "platform keeps outside the log\n");
+        }
+    }
+
+    if (v.o.pubkey) {
+        rc = ca_sign_done(&v.sg, v.o.quiet);
+
+        if (rc == CA_OK && v.sg.ck_seq < x->last_seq) {
+            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
+                          "seq %lld are not signed: no checkpoint after them "
+                          "in the excerpt (sealed before it was written?)",
+                          (long long) v.sg.ck_seq);
+        }
+    }
+
+    /* what follows the records: time stamps and witnesses */
+    found = ca_excerpt_evidence(&v.w, &v.o, x, &v.ev, &v.cs, &v.sg, v.more);
+    rc = rc > found ? rc : found;
+
+done:
+
+    if (v.h) {
+        json_decref(v.h);
+    }
+
+    ca_walk_close(&v.w);
+    EVP_PKEY_free(v.sg.pub);
+    ca_evidence_free(&v.ev);
+    free(v.cs.ck);
+
+    return rc;
+}
+
+
+/*
+ * verify-excerpt: the header line, and the chain set to hang from its
+ * first_seq and prev.  CA_OK, CA_FAIL (why) or CA_USAGE
+ */
+
+static int
+ca_excerpt_open(ca_xcheck_t *v, char *why)
+{
+    ca_read_e  rd;
+
+    rd = ca_walk_line(&v->w);
+
+    if (rd == CA_READ_ERROR) {
+        return CA_USAGE;
     }
 
     if (rd != CA_READ_LINE) {
@@ -4558,171 +5056,142 @@ ca_cmd_verify_excerpt(int argc, char **argv)
                  rd == CA_READ_EOF ? "the file is empty"
                                    : "the first line is not terminated or "
                                      "too long");
-        w.r.line = 1;
-        goto bad;
+        v->w.r.line = 1;
+        return CA_FAIL;
     }
 
-    h = json_loadb((const char *) w.line, w.len, JSON_REJECT_DUPLICATES,
-                   NULL);
+    v->h = json_loadb((const char *) v->w.line, v->w.len,
+                      JSON_REJECT_DUPLICATES, NULL);
 
-    if (!json_is_object(h)) {
+    if (!json_is_object(v->h)) {
         snprintf(why, CA_WHY_LEN, "the header is not a JSON object");
-        goto bad;
+        return CA_FAIL;
     }
 
-    if (ca_excerpt_header(h, &x, why) != 0) {
-        goto bad;
+    if (ca_excerpt_header(v->h, &v->x, why) != 0
+        || ca_excerpt_stamps(&v->x, &v->ev, why) != 0)
+    {
+        return CA_FAIL;
     }
 
-    first_seq = x.first_seq;
-    last_seq = x.last_seq;
-    count = x.count;
-    end_seq = x.end_seq;
-    from = x.from;
-    to = x.to;
-    prev = x.prev;
-    last_hash = x.last_hash;
-    cover_hash = x.cover_hash;
+    if (v->x.first_seq > 1) {
+        v->chain.started = 1;
+        v->chain.seq = v->x.first_seq - 1;
+        memcpy(v->chain.hash, v->x.prev, CA_HEX_LEN);
 
-    /* the excerpt's chain hangs from the header's first_seq and prev */
-    memset(&chain, 0, sizeof(ca_chain_t));
-
-    if (first_seq > 1) {
-        chain.started = 1;
-        chain.seq = first_seq - 1;
-        memcpy(chain.hash, prev, CA_HEX_LEN);
-
-    } else if (memcmp(prev, ca_zero_hash, CA_HEX_LEN) != 0) {
+    } else if (memcmp(v->x.prev, ca_zero_hash, CA_HEX_LEN) != 0) {
         snprintf(why, CA_WHY_LEN, "the header says first_seq 1 with a "
                  "non-zero prev");
-        goto bad;
+        return CA_FAIL;
     }
 
-    records = 0;
+    return CA_OK;
+}
 
-    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+
+/*
+ * verify-excerpt: the records after the header, up to the first evidence
+ * line (v->more) or the end, against the header.  CA_OK, CA_FAIL (why)
+ * or CA_USAGE
+ */
+
+static int
+ca_excerpt_records(ca_xcheck_t *v, char *why)
+{
+    ca_link_e      lk;
+    ca_walk_e      wr;
+    ca_walk_t     *w;
+    ca_record_t   *rec;
+    ca_excerpt_t  *x;
+
+    w = &v->w;
+    x = &v->x;
+    rec = &w->rec;
+
+    while ((wr = ca_walk_record(w, why)) != CA_WALK_END) {
 
         if (wr == CA_WALK_DAMAGED) {
-            if (w.rd == CA_READ_PARTIAL) {
+            if (ca_is_evidence(w)) {
+                /* the records end, what stamps and witnesses them follows */
+                v->more = 1;
+                break;
+            }
+
+            if (w->rd == CA_READ_PARTIAL) {
                 snprintf(why, CA_WHY_LEN, "%s", CA_WHY_TORN);
             }
 
-            goto bad;
+            return CA_FAIL;
         }
 
-        lk = ca_chain_link(&chain, rec);
+        lk = ca_chain_link(&v->chain, rec);
 
         if (lk == CA_LINK_AHEAD) {
             snprintf(why, CA_WHY_LEN, "deleted or reordered: expected seq "
-                     "%lld, found seq %lld", (long long) chain.seq + 1,
+                     "%lld, found seq %lld", (long long) v->chain.seq + 1,
                      (long long) rec->seq);
-            goto bad;
+            return CA_FAIL;
         }
 
         if (lk != CA_LINK_OK) {
-            ca_link_why(&chain, rec, lk, why);
-            goto bad;
+            ca_link_why(&v->chain, rec, lk, why);
+            return CA_FAIL;
         }
 
-        if (rec->seq > end_seq) {
+        if (rec->seq > x->end_seq) {
             snprintf(why, CA_WHY_LEN, "seq %lld is past the header's "
                      "%s %lld", (long long) rec->seq,
-                     cover_hash ? "cover_seq" : "last_seq",
-                     (long long) end_seq);
-            goto bad;
+                     x->cover_hash ? "cover_seq" : "last_seq",
+                     (long long) x->end_seq);
+            return CA_FAIL;
         }
 
-        if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
-            goto bad;
+        if (v->o.pubkey && ca_sign_note(&v->sg, rec, why) != 0) {
+            return CA_FAIL;
         }
 
-        if ((rec->seq == first_seq || rec->seq == last_seq)
-            && (rec->ts < from || rec->ts >= to))
+        if (ca_evidence_note(&v->ev, rec) != 0
+            || ca_covers_add(&v->cs, rec) != 0)
+        {
+            return CA_USAGE;
+        }
+
+        if ((rec->seq == x->first_seq || rec->seq == x->last_seq)
+            && (rec->ts < x->from || rec->ts >= x->to))
         {
             snprintf(why, CA_WHY_LEN, "seq %lld is outside the sealed "
                      "period", (long long) rec->seq);
-            goto bad;
+            return CA_FAIL;
         }
 
-        ca_chain_add(&chain, rec, 0, w.r.line);
+        ca_chain_add(&v->chain, rec, 0, w->r.line);
 
-        if (rec->seq <= last_seq) {
-            records++;
-            memcpy(at_last, rec->hash, CA_HEX_LEN);
+        if (rec->seq <= x->last_seq) {
+            v->records++;
+            memcpy(v->at_last, rec->hash, CA_HEX_LEN);
         }
     }
 
-    if (w.failed) {
-        rc = CA_USAGE;
-        goto done;
+    if (w->failed) {
+        return CA_USAGE;
     }
 
-    if (records != (uint64_t) count || chain.seq != end_seq
-        || memcmp(at_last, last_hash, CA_HEX_LEN) != 0
-        || (cover_hash && memcmp(chain.hash, cover_hash, CA_HEX_LEN) != 0))
+    if (v->records != (uint64_t) x->count || v->chain.seq != x->end_seq
+        || memcmp(v->at_last, x->last_hash, CA_HEX_LEN) != 0
+        || (x->cover_hash
+            && memcmp(v->chain.hash, x->cover_hash, CA_HEX_LEN) != 0))
     {
-        w.r.line++;
+        w->r.line++;
         snprintf(why, CA_WHY_LEN, "the excerpt ends early or does not match "
                  "its header: %llu record(s) to seq %lld, the header says "
                  "%lld to seq %lld ending in %.16s...",
-                 (unsigned long long) records, (long long) chain.seq,
-                 (long long) count, (long long) last_seq, last_hash);
-        goto bad;
+                 (unsigned long long) v->records, (long long) v->chain.seq,
+                 (long long) x->count, (long long) x->last_seq,
+                 x->last_hash);
+        return CA_FAIL;
     }
 
-    if (!o.quiet) {
-        printf("verified excerpt: %s\n", o.arg);
-        printf("sealed:     %s .. %s\n",
-               json_string_value(json_object_get(h, "sealed_from")),
-               json_string_value(json_object_get(h, "sealed_to")));
-        printf("records:    %llu (seq %lld .. %lld)\n",
-               (unsigned long long) records, (long long) first_seq,
-               (long long) last_seq);
-        printf("prev:       %s\n", prev);
-        printf("last hash:  %s\n", last_hash);
-
-        if (cover_hash) {
-            printf("cover:      to the checkpoint seq %lld, hash %s\n",
-                   (long long) end_seq, cover_hash);
-        }
-
-        if (!o.pubkey) {
-            printf("compare the last hash (and prev) with the hashes the "
-                   "platform keeps outside the log\n");
-        }
-    }
-
-    rc = CA_OK;
-
-    if (o.pubkey) {
-        rc = ca_sign_done(&sg, o.quiet);
-
-        if (rc == CA_OK && sg.ck_seq < last_seq) {
-            rc = ca_error(CA_FAIL, "--pubkey: the excerpt's records after "
-                          "seq %lld are not signed: no checkpoint after them "
-                          "in the excerpt (sealed before it was written?)",
-                          (long long) sg.ck_seq);
-        }
-    }
-
-    goto done;
-
-bad:
-
-    fprintf(stderr, "%s:%llu: %s\n", o.arg, (unsigned long long) w.r.line,
-            why);
-    rc = CA_FAIL;
-
-done:
-
-    if (h) {
-        json_decref(h);
-    }
-
-    ca_walk_close(&w);
-    EVP_PKEY_free(sg.pub);
-
-    return rc;
+    return CA_OK;
 }
 
 
@@ -4814,7 +5283,368 @@ ca_excerpt_header(json_t *h, ca_excerpt_t *x, char *why)
         x->end_seq = json_integer_value(v);
     }
 
+    /* what follows the records */
+    x->stamps = json_object_get(h, "timestamps");
+    v = json_object_get(h, "witnesses");
+    x->witnesses = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    if ((x->stamps && !json_is_array(x->stamps))
+        || (v && (!json_is_integer(v) || x->witnesses < 0)))
+    {
+        snprintf(why, CA_WHY_LEN, "the header's timestamps must be an array "
+                 "of seqs, its witnesses a count");
+        return -1;
+    }
+
     return 0;
+}
+
+
+/*
+ * the header's "timestamps": the seqs of the excerpt's records whose
+ * replies follow the records, in increasing order: 0, or -1 with why
+ */
+
+static int
+ca_excerpt_stamps(ca_excerpt_t *x, ca_evidence_t *ev, char *why)
+{
+    size_t   i, n;
+    int64_t  seq, last;
+    json_t  *v;
+
+    n = x->stamps ? json_array_size(x->stamps) : 0;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    ev->stamps = calloc(n, sizeof(ca_stamp_t));
+
+    if (ev->stamps == NULL) {
+        snprintf(why, CA_WHY_LEN, "out of memory");
+        return -1;
+    }
+
+    last = x->first_seq - 1;
+
+    json_array_foreach(x->stamps, i, v) {
+        seq = json_is_integer(v) ? json_integer_value(v) : 0;
+
+        if (seq <= last || seq > x->end_seq) {
+            snprintf(why, CA_WHY_LEN, "the header's timestamps must be "
+                     "increasing seqs of the excerpt's records, %lld .. "
+                     "%lld", (long long) x->first_seq,
+                     (long long) x->end_seq);
+            return -1;
+        }
+
+        ev->stamps[i].seq = seq;
+        ev->nstamps++;
+        last = seq;
+    }
+
+    return 0;
+}
+
+
+/* is the walk's line an evidence line, {"evidence":... */
+
+static int
+ca_is_evidence(ca_walk_t *w)
+{
+    static const char  key[] = "{\"" CA_EVIDENCE "\":";
+
+    return w->rd == CA_READ_LINE && w->len >= sizeof(key) - 1
+           && memcmp(w->line, key, sizeof(key) - 1) == 0;
+}
+
+
+/*
+ * verify-excerpt: the lines after the records (more: the walk is on the
+ * first of them), each a time stamp or a witness, and that they are the
+ * ones the header says.  CA_OK, CA_FAIL (each failure said) or CA_USAGE
+ */
+
+static int
+ca_excerpt_evidence(ca_walk_t *w, ca_opts_t *o, ca_excerpt_t *x,
+    ca_evidence_t *ev, ca_covers_t *cs, ca_sign_t *sg, int more)
+{
+    int          rc, bad;
+    char         why[CA_WHY_LEN], at[PATH_MAX + 32];
+    size_t       i;
+    json_t      *j;
+    int64_t      nw;
+    ca_read_e    rd;
+    const char  *kind;
+
+    bad = 0;
+    nw = 0;
+
+    while (more) {
+        snprintf(at, sizeof(at), "%s:%llu", o->arg,
+                 (unsigned long long) w->r.line);
+
+        if (!ca_is_evidence(w)) {
+            fprintf(stderr, "%s: not an evidence line: after the records "
+                    "only time stamps and witnesses follow\n", at);
+            return CA_FAIL;
+        }
+
+        j = json_loadb((const char *) w->line, w->len,
+                       JSON_REJECT_DUPLICATES, NULL);
+        kind = json_string_value(json_object_get(j, CA_EVIDENCE));
+        why[0] = '\0';
+
+        if (kind && strcmp(kind, "timestamp") == 0) {
+            rc = ca_excerpt_stamp(j, o, ev, at, why);
+
+        } else if (kind && strcmp(kind, "witness") == 0) {
+            nw++;
+            rc = ca_excerpt_witness(j, o, cs, sg, why);
+
+        } else {
+            snprintf(why, CA_WHY_LEN, "not an evidence line: its "
+                     "\"evidence\" is neither timestamp nor witness");
+            rc = CA_FAIL;
+        }
+
+        json_decref(j);
+
+        if (rc == CA_USAGE) {
+            return rc;
+        }
+
+        if (rc != CA_OK) {
+            if (why[0]) {
+                fprintf(stderr, "%s: %s\n", at, why);
+            }
+
+            bad++;
+        }
+
+        rd = ca_walk_line(w);
+
+        if (rd == CA_READ_EOF) {
+            break;
+        }
+
+        if (rd != CA_READ_LINE) {
+            if (rd == CA_READ_ERROR) {
+                return CA_USAGE;
+            }
+
+            fprintf(stderr, "%s:%llu: %s\n", o->arg,
+                    (unsigned long long) w->r.line,
+                    rd == CA_READ_PARTIAL ? CA_WHY_TORN : "a line too long");
+            return CA_FAIL;
+        }
+    }
+
+    for (i = 0; i < ev->nstamps; i++) {
+        if (!ev->stamps[i].used) {
+            fprintf(stderr, "%s: the header's time stamp of seq %lld is "
+                    "not in the excerpt\n", o->arg,
+                    (long long) ev->stamps[i].seq);
+            bad++;
+        }
+    }
+
+    if (nw != x->witnesses) {
+        fprintf(stderr, "%s: the header says %lld witness(es), the excerpt "
+                "holds %lld\n", o->arg, (long long) x->witnesses,
+                (long long) nw);
+        bad++;
+    }
+
+    if (bad) {
+        return ca_error(CA_FAIL, "evidence: %d failed", bad);
+    }
+
+    if (!o->quiet && ev->nstamps && o->tsa_ca == NULL) {
+        printf("timestamps: %zu reply(ies) in the excerpt, not checked: "
+               "give --tsa-ca CA.pem\n", ev->nstamps);
+    }
+
+    if (!o->quiet && nw && o->pubkey == NULL) {
+        printf("witnesses:  %lld in the excerpt, not checked: give --pubkey "
+               "PUB.pem\n", (long long) nw);
+    }
+
+    return CA_OK;
+}
+
+
+/* an excerpt's time-stamp line: CA_OK, CA_FAIL (said, or why) or CA_USAGE */
+
+static int
+ca_excerpt_stamp(json_t *j, ca_opts_t *o, ca_evidence_t *ev, const char *at,
+    char *why)
+{
+    int          rc, n;
+    char         name[PATH_MAX + 64];
+    size_t       len;
+    json_t      *v, *tsr;
+    u_char      *der;
+    int64_t      seq;
+    ca_stamp_t  *st;
+    const char  *b64;
+
+    v = json_object_get(j, "seq");
+    tsr = json_object_get(j, "tsr");
+    seq = json_is_integer(v) ? json_integer_value(v) : 0;
+    st = ca_stamp_find(ev, seq);
+
+    if (!json_is_string(tsr) || st == NULL || st->used) {
+        snprintf(why, CA_WHY_LEN, "a time stamp needs a seq that the "
+                 "header's timestamps name (once) and a tsr");
+        return CA_FAIL;
+    }
+
+    st->used = 1;
+
+    if (!st->found) {
+        snprintf(why, CA_WHY_LEN, "time stamp of seq %lld: the excerpt "
+                 "holds no record with that seq", (long long) seq);
+        return CA_FAIL;
+    }
+
+    if (o->tsa_ca == NULL) {
+        return CA_OK;
+    }
+
+    b64 = json_string_value(tsr);
+    len = json_string_length(tsr);
+
+    if (len % 4 != 0 || len > CA_TSR_MAX * 2) {
+        snprintf(why, CA_WHY_LEN, "time stamp of seq %lld: tsr is not "
+                 "base64", (long long) seq);
+        return CA_FAIL;
+    }
+
+    der = malloc(len / 4 * 3 + 1);
+
+    if (der == NULL) {
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    n = EVP_DecodeBlock(der, (const u_char *) b64, len);
+
+    if (n < 0) {
+        free(der);
+        snprintf(why, CA_WHY_LEN, "time stamp of seq %lld: tsr is not "
+                 "base64", (long long) seq);
+        return CA_FAIL;
+    }
+
+    /* EVP_DecodeBlock() counts the padding as bytes */
+    n -= (len > 0 && b64[len - 1] == '=') + (len > 1 && b64[len - 2] == '=');
+
+    snprintf(name, sizeof(name), "%s: time stamp of seq %lld", at,
+             (long long) seq);
+    rc = ca_stamp_verify(name, der, n, st, o->tsa_ca, o->quiet);
+    free(der);
+
+    return rc;
+}
+
+
+/*
+ * an excerpt's witness line: another node's record of a checkpoint of
+ * the excerpt, its signature with --pubkey.  CA_OK, CA_FAIL (why) or
+ * CA_USAGE
+ */
+
+static int
+ca_excerpt_witness(json_t *j, ca_opts_t *o, ca_covers_t *cs, ca_sign_t *sg,
+    char *why)
+{
+    int             rc;
+    char            node[CA_QUOTE_LEN], inner[CA_WHY_LEN];
+    json_t         *r;
+    ca_rec_e        rr;
+    ca_cover_t     *ck;
+    ca_record_t     rec;
+    ca_statement_t  st;
+
+    r = json_object_get(j, "record");
+
+    if (!json_is_string(r)) {
+        snprintf(why, CA_WHY_LEN, "a witness needs its record");
+        return CA_FAIL;
+    }
+
+    memset(&rec, 0, sizeof(ca_record_t));
+    rr = ca_parse_record((const u_char *) json_string_value(r),
+                         json_string_length(r), &rec, inner);
+
+    if (rr == CA_REC_NOMEM) {
+        ca_record_free(&rec);
+        return ca_error(CA_USAGE, "%s", inner);
+    }
+
+    rc = CA_FAIL;
+
+    if (rr != CA_REC_OK) {
+        snprintf(why, CA_WHY_LEN, "witness: %s", inner);
+        goto done;
+    }
+
+    ca_quote(node, sizeof(node), rec.node, rec.node_len);
+
+    if (!ca_span_is(rec.event, rec.event_len,
+                    NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS)
+        || ca_statement(&rec, &st) != 0)
+    {
+        snprintf(why, CA_WHY_LEN, "witness: not a witness record (origin, "
+                 "signed_seq, signed_hash, key, sig)");
+        goto done;
+    }
+
+    ck = ca_covers_find(cs, st.seq);
+
+    if (ck == NULL || ck->node_len != st.origin_len
+        || memcmp(ck->node, st.origin, st.origin_len) != 0
+        || memcmp(ck->hash, st.hash, CA_HEX_LEN) != 0)
+    {
+        snprintf(why, CA_WHY_LEN, "witnessed by %s: seq %lld, hash %.64s: "
+                 "no checkpoint of the excerpt signs that", node,
+                 (long long) st.seq, st.hash);
+        goto done;
+    }
+
+    if (o->pubkey == NULL) {
+        rc = CA_OK;
+        goto done;
+    }
+
+    if (memcmp(st.key, sg->fp, 32) != 0) {
+        ca_quote(inner, sizeof(inner), st.key, 32);
+        snprintf(why, CA_WHY_LEN, "witnessed by %s: seq %lld: signed with "
+                 "key %s, --pubkey is key %s", node, (long long) st.seq,
+                 inner, sg->fp);
+        goto done;
+    }
+
+    if (ca_sign_check(sg, st.origin, st.origin_len, st.seq, st.hash, st.sig)
+        != 0)
+    {
+        snprintf(why, CA_WHY_LEN, "witnessed by %s: seq %lld: bad "
+                 "signature: not what key %s signed", node,
+                 (long long) st.seq, sg->fp);
+        goto done;
+    }
+
+    if (!o->quiet) {
+        printf("witnessed by %s: seq %lld\n", node, (long long) st.seq);
+    }
+
+    rc = CA_OK;
+
+done:
+
+    ca_record_free(&rec);
+
+    return rc;
 }
 
 
@@ -4880,15 +5710,15 @@ ca_ssl_why(const char *dflt)
 static int
 ca_evidence_note(ca_evidence_t *ev, ca_record_t *rec)
 {
-    size_t          i;
     json_t         *j, *path, *size, *sha;
+    ca_stamp_t     *st;
     ca_recording_t *r;
 
-    for (i = 0; i < ev->nstamps; i++) {
-        if (ev->stamps[i].seq == rec->seq) {
-            memcpy(ev->stamps[i].hash, rec->hash, CA_HEX_LEN);
-            ev->stamps[i].found = 1;
-        }
+    st = ca_stamp_find(ev, rec->seq);
+
+    if (st) {
+        memcpy(st->hash, rec->hash, CA_HEX_LEN);
+        st->found = 1;
     }
 
     if (!ev->recordings
@@ -5117,10 +5947,11 @@ ca_seq_cmp(const void *a, const void *b)
 }
 
 
-/* the replies in DIR/timestamps/: every NUMBER.tsr */
+/* the replies in DIR/timestamps/: every NUMBER.tsr; optional: none is
+   no error */
 
 static int
-ca_stamps_list(const char *dir, ca_evidence_t *ev)
+ca_stamps_list(const char *dir, ca_evidence_t *ev, int optional)
 {
     DIR            *d;
     char           *end, path[PATH_MAX];
@@ -5136,6 +5967,10 @@ ca_stamps_list(const char *dir, ca_evidence_t *ev)
     }
 
     d = opendir(path);
+
+    if (d == NULL && optional && errno == ENOENT) {
+        return CA_OK;
+    }
 
     if (d == NULL) {
         return ca_error(errno == ENOENT ? CA_FAIL : CA_USAGE,
@@ -5180,12 +6015,28 @@ ca_stamps_list(const char *dir, ca_evidence_t *ev)
     closedir(d);
 
     if (ev->nstamps == 0) {
-        return ca_error(CA_FAIL, "%s: no SEQ.tsr time-stamp replies", path);
+        return optional ? CA_OK
+                        : ca_error(CA_FAIL, "%s: no SEQ.tsr time-stamp "
+                                   "replies", path);
     }
 
     qsort(ev->stamps, ev->nstamps, sizeof(ca_stamp_t), ca_seq_cmp);
 
     return CA_OK;
+}
+
+
+/* the reply of record seq, or NULL */
+
+static ca_stamp_t *
+ca_stamp_find(ca_evidence_t *ev, int64_t seq)
+{
+    if (ev->nstamps == 0) {
+        return NULL;
+    }
+
+    return bsearch(&seq, ev->stamps, ev->nstamps, sizeof(ca_stamp_t),
+                   ca_seq_cmp);
 }
 
 
@@ -5272,15 +6123,11 @@ static int
 ca_check_stamps(ca_evidence_t *ev, const char *dir, const char *ca,
     int quiet)
 {
-    int             bad;
-    char            path[PATH_MAX], when[CA_TS_BUF];
-    size_t          i, len;
-    u_char         *data, *imprint;
-    TS_RESP        *resp;
-    X509_STORE     *store;
-    ca_stamp_t     *s;
-    TS_VERIFY_CTX  *ctx;
-    const u_char   *p;
+    int          rc, bad;
+    char         path[PATH_MAX];
+    size_t       i, len;
+    u_char      *data;
+    ca_stamp_t  *s;
 
     bad = 0;
 
@@ -5302,63 +6149,14 @@ ca_check_stamps(ca_evidence_t *ev, const char *dir, const char *ca,
             continue;
         }
 
-        p = data;
-        resp = d2i_TS_RESP(NULL, &p, len);
-
-        if (resp == NULL || p != data + len) {
-            fprintf(stderr, "%s: failed: not a DER time-stamp reply "
-                    "(RFC 3161 TimeStampResp)\n", path);
-            TS_RESP_free(resp);
-            free(data);
-            ERR_clear_error();
-            bad++;
-            continue;
-        }
-
+        rc = ca_stamp_verify(path, data, len, s, ca, quiet);
         free(data);
 
-        ctx = TS_VERIFY_CTX_new();
-        store = X509_STORE_new();
-        imprint = OPENSSL_malloc(CA_HEX_LEN / 2);
-
-        if (ctx == NULL || store == NULL || imprint == NULL) {
-            TS_VERIFY_CTX_free(ctx);
-            X509_STORE_free(store);
-            OPENSSL_free(imprint);
-            TS_RESP_free(resp);
-            return ca_error(CA_USAGE, "out of memory");
+        if (rc == CA_USAGE) {
+            return rc;
         }
 
-        TS_VERIFY_CTX_set_store(ctx, store);
-
-        if (X509_STORE_load_file(store, ca) != 1) {
-            fprintf(stderr, CA_PROG ": %s: cannot load the CA "
-                    "certificate(s): %s\n", ca, ca_ssl_why("error"));
-            OPENSSL_free(imprint);
-            TS_VERIFY_CTX_free(ctx);
-            TS_RESP_free(resp);
-            return CA_USAGE;
-        }
-
-        ca_hex_decode(s->hash, CA_HEX_LEN, imprint);
-        TS_VERIFY_CTX_set_imprint(ctx, imprint, CA_HEX_LEN / 2);
-        TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE
-                                     | TS_VFY_IMPRINT);
-
-        if (TS_RESP_verify_response(ctx, resp) != 1) {
-            fprintf(stderr, "%s: failed: %s (seq %lld, hash %.64s)\n",
-                    path, ca_ssl_why("does not verify"), (long long) s->seq,
-                    s->hash);
-            bad++;
-
-        } else if (!quiet) {
-            ca_gentime(TS_RESP_get_tst_info(resp), when, sizeof(when));
-            printf("timestamped: seq %lld at %s\n", (long long) s->seq,
-                   when);
-        }
-
-        TS_VERIFY_CTX_free(ctx);
-        TS_RESP_free(resp);
+        bad += (rc != CA_OK);
     }
 
     if (bad) {
@@ -5368,6 +6166,80 @@ ca_check_stamps(ca_evidence_t *ev, const char *dir, const char *ca,
     }
 
     return CA_OK;
+}
+
+
+/*
+ * a time-stamp reply (DER) of record s->seq, whose hash s->hash is: its
+ * signature up to a CA of the file ca, its imprint that hash.  CA_OK
+ * ("timestamped: seq N at GENTIME"), CA_FAIL ("NAME: failed: why") or
+ * CA_USAGE (said)
+ */
+
+static int
+ca_stamp_verify(const char *name, const u_char *der, size_t len,
+    ca_stamp_t *s, const char *ca, int quiet)
+{
+    int             rc;
+    char            when[CA_TS_BUF];
+    u_char         *imprint;
+    TS_RESP        *resp;
+    X509_STORE     *store;
+    TS_VERIFY_CTX  *ctx;
+    const u_char   *p;
+
+    p = der;
+    resp = d2i_TS_RESP(NULL, &p, len);
+
+    if (resp == NULL || p != der + len) {
+        fprintf(stderr, "%s: failed: not a DER time-stamp reply "
+                "(RFC 3161 TimeStampResp)\n", name);
+        TS_RESP_free(resp);
+        ERR_clear_error();
+        return CA_FAIL;
+    }
+
+    ctx = TS_VERIFY_CTX_new();
+    store = X509_STORE_new();
+    imprint = OPENSSL_malloc(CA_HEX_LEN / 2);
+
+    if (ctx == NULL || store == NULL || imprint == NULL) {
+        TS_VERIFY_CTX_free(ctx);
+        X509_STORE_free(store);
+        OPENSSL_free(imprint);
+        TS_RESP_free(resp);
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    /* the context owns the store and the imprint from here */
+    TS_VERIFY_CTX_set_store(ctx, store);
+    ca_hex_decode(s->hash, CA_HEX_LEN, imprint);
+    TS_VERIFY_CTX_set_imprint(ctx, imprint, CA_HEX_LEN / 2);
+    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE
+                                 | TS_VFY_IMPRINT);
+
+    rc = CA_OK;
+
+    if (X509_STORE_load_file(store, ca) != 1) {
+        fprintf(stderr, CA_PROG ": %s: cannot load the CA "
+                "certificate(s): %s\n", ca, ca_ssl_why("error"));
+        rc = CA_USAGE;
+
+    } else if (TS_RESP_verify_response(ctx, resp) != 1) {
+        fprintf(stderr, "%s: failed: %s (seq %lld, hash %.64s)\n",
+                name, ca_ssl_why("does not verify"), (long long) s->seq,
+                s->hash);
+        rc = CA_FAIL;
+
+    } else if (!quiet) {
+        ca_gentime(TS_RESP_get_tst_info(resp), when, sizeof(when));
+        printf("timestamped: seq %lld at %s\n", (long long) s->seq, when);
+    }
+
+    TS_VERIFY_CTX_free(ctx);
+    TS_RESP_free(resp);
+
+    return rc;
 }
 
 
@@ -6138,68 +7010,14 @@ static int
 ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
     size_t n)
 {
-    int          rc;
-    char         why[CA_WHY_LEN];
-    size_t       i;
-    ca_dir_t     dir;
-    ca_walk_t    w;
-    ca_walk_e    wr;
-    ca_link_e    lk;
-    ca_chain_t   chain;
+    int     rc;
+    size_t  i;
 
     ws->dirs = dirs;
+    ws->sign = s;
 
     for (i = 0; i < n; i++) {
-        rc = ca_dir_segments(dirs[i], &dir);
-
-        if (rc != 0) {
-            return rc;
-        }
-
-        memset(&chain, 0, sizeof(ca_chain_t));
-        ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
-        rc = CA_OK;
-        why[0] = '\0';
-
-        while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
-            lk = (wr == CA_WALK_DAMAGED) ? CA_LINK_PREV
-                                         : ca_chain_link(&chain, &w.rec);
-
-            if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
-                if (wr != CA_WALK_DAMAGED) {
-                    ca_link_why(&chain, &w.rec, lk, why);
-
-                } else if (why[0] == '\0') {
-                    snprintf(why, CA_WHY_LEN, "not a whole record");
-                }
-
-                rc = ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s: the "
-                              "witness chain is damaged (verify it on its "
-                              "own)", dirs[i], ca_path(&dir, w.seg),
-                              (unsigned long long) w.r.line, why);
-                break;
-            }
-
-            ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
-
-            if (ca_span_is(w.rec.event, w.rec.event_len,
-                           NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS))
-            {
-                rc = ca_witness_add(ws, s, &w.rec, i, dir.segs[w.seg].name,
-                                    w.r.line, why);
-
-                if (rc != CA_OK) {
-                    break;
-                }
-            }
-        }
-
-        if (rc == CA_OK && w.failed) {
-            rc = CA_USAGE;
-        }
-
-        ca_walk_close(&w);
-        ca_dir_free(&dir);
+        rc = ca_witness_walk(dirs[i], i, ca_witness_add, ws);
 
         if (rc != CA_OK) {
             return rc;
@@ -6214,65 +7032,155 @@ ca_witness_load(ca_witnesses_t *ws, ca_sign_t *s, const char **dirs,
 }
 
 
+/*
+ * the chain of DIR2 (the i-th --witness), which must be whole: handler
+ * is called for each of its witness records.  CA_OK, CA_FAIL (said) or
+ * CA_USAGE
+ */
+
+static int
+ca_witness_walk(const char *path, size_t i, ca_witness_pt handler,
+    void *data)
+{
+    int          rc;
+    char         why[CA_WHY_LEN];
+    ca_dir_t     dir;
+    ca_walk_t    w;
+    ca_walk_e    wr;
+    ca_link_e    lk;
+    ca_chain_t   chain;
+
+    rc = ca_dir_segments(path, &dir);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    memset(&chain, 0, sizeof(ca_chain_t));
+    ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
+    rc = CA_OK;
+    why[0] = '\0';
+
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+        lk = (wr == CA_WALK_DAMAGED) ? CA_LINK_PREV
+                                     : ca_chain_link(&chain, &w.rec);
+
+        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+            if (wr != CA_WALK_DAMAGED) {
+                ca_link_why(&chain, &w.rec, lk, why);
+
+            } else if (why[0] == '\0') {
+                snprintf(why, CA_WHY_LEN, "not a whole record");
+            }
+
+            rc = ca_error(CA_FAIL, "--witness \"%s\": %s:%llu: %s: the "
+                          "witness chain is damaged (verify it on its own)",
+                          path, ca_path(&dir, w.seg),
+                          (unsigned long long) w.r.line, why);
+            break;
+        }
+
+        ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
+
+        if (ca_span_is(w.rec.event, w.rec.event_len,
+                       NGX_RTMP_COMPLIANCE_AUDIT_EV_WITNESS))
+        {
+            rc = handler(data, &w.rec, i, dir.segs[w.seg].name, w.r.line,
+                         why);
+
+            if (rc != CA_OK) {
+                break;
+            }
+        }
+    }
+
+    if (rc == CA_OK && w.failed) {
+        rc = CA_USAGE;
+    }
+
+    ca_walk_close(&w);
+    ca_dir_free(&dir);
+
+    return rc;
+}
+
+
+/* the fields of a witness record: 0, or -1 with why */
+
+static int
+ca_statement(ca_record_t *rec, ca_statement_t *st)
+{
+    size_t  klen, hlen, slen;
+
+    st->origin = ca_rec_str(rec, "origin", &st->origin_len);
+    st->key = ca_rec_str(rec, "key", &klen);
+    st->hash = ca_rec_str(rec, "signed_hash", &hlen);
+    st->sig = ca_rec_str(rec, "sig", &slen);
+
+    if (st->origin == NULL || st->origin_len == 0
+        || st->origin_len > CA_WITNESS_NODE
+        || ca_rec_int(rec, "signed_seq", &st->seq) != 0 || st->seq < 1
+        || st->key == NULL || klen != 32 || st->hash == NULL
+        || hlen != CA_HEX_LEN || !ca_is_hex(st->hash, CA_HEX_LEN)
+        || st->sig == NULL || slen != 128)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /* one witness record: kept if of the --pubkey key, its signature good */
 
 static int
-ca_witness_add(ca_witnesses_t *ws, ca_sign_t *s, ca_record_t *rec,
-    size_t dir, const char *seg, uint64_t line, char *why)
+ca_witness_add(void *data, ca_record_t *rec, size_t dir, const char *seg,
+    uint64_t line, char *why)
 {
-    size_t         olen, klen, hlen, slen;
-    int64_t        sseq;
-    ca_witness_t  *w;
-    const u_char  *origin, *key, *shash, *sig;
+    ca_sign_t       *s;
+    ca_witness_t    *w;
+    ca_statement_t   st;
+    ca_witnesses_t  *ws;
 
-    origin = ca_rec_str(rec, "origin", &olen);
-    key = ca_rec_str(rec, "key", &klen);
-    shash = ca_rec_str(rec, "signed_hash", &hlen);
-    sig = ca_rec_str(rec, "sig", &slen);
+    ws = data;
+    s = ws->sign;
 
-    if (origin == NULL || olen == 0 || olen > CA_WITNESS_NODE
-        || ca_rec_int(rec, "signed_seq", &sseq) != 0 || sseq < 1
-        || key == NULL || klen != 32 || shash == NULL || hlen != CA_HEX_LEN
-        || !ca_is_hex(shash, CA_HEX_LEN) || sig == NULL || slen != 128)
-    {
+    if (ca_statement(rec, &st) != 0) {
         snprintf(why, CA_WHY_LEN, "witness seq %lld: bad field (it needs "
                  "origin, signed_seq, signed_hash, key and sig)",
                  (long long) rec->seq);
         goto ignored;
     }
 
-    if (memcmp(key, s->fp, 32) != 0) {
+    if (memcmp(st.key, s->fp, 32) != 0) {
         /* another node's key */
         ws->others++;
         return CA_OK;
     }
 
-    if (ca_sign_check(s, origin, olen, sseq, shash, sig) != 0) {
+    if (ca_sign_check(s, st.origin, st.origin_len, st.seq, st.hash, st.sig)
+        != 0)
+    {
         snprintf(why, CA_WHY_LEN, "witness seq %lld: bad signature: what it "
                  "says node \"%.*s\" signed (seq %lld, hash %.64s) is not "
-                 "signed by key %s", (long long) rec->seq, (int) olen,
-                 origin, (long long) sseq, shash, s->fp);
+                 "signed by key %s", (long long) rec->seq,
+                 (int) st.origin_len, st.origin, (long long) st.seq,
+                 st.hash, s->fp);
         goto ignored;
     }
 
-    if (ws->n == ws->nalloc) {
-        w = realloc(ws->w, (ws->nalloc ? 2 * ws->nalloc : 64)
-                           * sizeof(ca_witness_t));
-
-        if (w == NULL) {
-            return ca_error(CA_USAGE, "out of memory");
-        }
-
-        ws->w = w;
-        ws->nalloc = ws->nalloc ? 2 * ws->nalloc : 64;
+    if (ca_grow((void **) &ws->w, &ws->nalloc, ws->n, sizeof(ca_witness_t))
+        != 0)
+    {
+        return ca_error(CA_USAGE, "out of memory");
     }
 
     w = &ws->w[ws->n++];
 
-    w->seq = sseq;
-    memcpy(w->hash, shash, CA_HEX_LEN);
-    memcpy(w->node, origin, olen);
-    w->node_len = olen;
+    w->seq = st.seq;
+    memcpy(w->hash, st.hash, CA_HEX_LEN);
+    memcpy(w->node, st.origin, st.origin_len);
+    w->node_len = st.origin_len;
     w->dir = dir;
     snprintf(w->seg, sizeof(w->seg), "%s", seg);
     w->line = line;
@@ -6292,6 +7200,32 @@ ignored:
     ws->ignored++;
 
     return CA_OK;
+}
+
+
+/* room for one more element of *p, which holds n of nalloc: 0 or -1 */
+
+static int
+ca_grow(void **p, size_t *nalloc, size_t n, size_t size)
+{
+    void    *q;
+    size_t   m;
+
+    if (n < *nalloc) {
+        return 0;
+    }
+
+    m = *nalloc ? 2 * *nalloc : 64;
+    q = realloc(*p, m * size);
+
+    if (q == NULL) {
+        return -1;
+    }
+
+    *p = q;
+    *nalloc = m;
+
+    return 0;
 }
 
 

@@ -16,6 +16,7 @@ use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP ();
+use MIME::Base64 ();
 use POSIX ();
 
 my $TOOL = $ENV{AUDIT_TOOL} || 'build/compliance-audit';
@@ -372,5 +373,83 @@ is($r->{exit}, 0, '--recordings --tsa-ca together: exit 0')
     or diag($r->{err});
 like($r->{out}, qr/recordings: 3 checked.*timestamped: seq 5 .*timestamped: seq 6 /s,
      '--recordings --tsa-ca together: both reported');
+
+
+
+# ----------------------------------------------------------------------
+# seal takes the time stamps that cover the excerpt: seq 2 .. 4 has none
+# of its own, so the excerpt goes on to seq 5, the first stamped record
+# after it; verify-excerpt --tsa-ca checks the reply with the excerpt alone
+
+my $X = "$TMP/excerpt.jsonl";
+$r = tool('seal', $LOG, '--from', '2026-03-01T08:00:02', '--to',
+          '2026-03-01T08:00:04', '--out', $X);
+is($r->{exit}, 0, 'seal seq 2 .. 4 of a stamped log: exit 0')
+    or diag($r->{err});
+my @x = split /\n/, slurp($X) // '';
+my $xh = $J->decode($x[0]);
+is(join(' ', @$xh{qw(first_seq last_seq cover_seq)}), '2 4 5',
+   'seal: the range 2 .. 4, on to seq 5, the first stamped record after it');
+is($xh->{cover_hash}, $hash_of{5}, 'seal: cover_hash is the hash of seq 5');
+is_deeply($xh->{timestamps}, [5], 'seal: the header names the stamp of 5');
+is(scalar(@x), 1 + 4 + 1, 'seal: the header, seq 2 .. 5, one reply');
+my $ev = $J->decode($x[-1]);
+is($ev->{evidence} . ' ' . $ev->{seq}, 'timestamp 5',
+   'seal: the last line is the reply of seq 5');
+is(MIME::Base64::decode_base64($ev->{tsr}), $good{5},
+   'seal: the reply is DIR/timestamps/5.tsr, byte for byte (base64)');
+
+$r = tool('verify-excerpt', $X, '--tsa-ca', "$PKI/ca.pem");
+is($r->{exit}, 0, 'verify-excerpt --tsa-ca: exit 0') or diag($r->{err});
+like($r->{out}, qr/^timestamped: seq 5 at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$/m,
+     'verify-excerpt --tsa-ca: timestamped: seq 5 at GENTIME');
+
+$r = tool('verify-excerpt', $X);
+is($r->{exit}, 0, 'verify-excerpt without --tsa-ca: exit 0');
+like($r->{out}, qr/^timestamps: 1 reply\(ies\) in the excerpt, not checked: give --tsa-ca CA\.pem$/m,
+     'verify-excerpt without --tsa-ca: says the reply is not checked');
+
+# a range that holds a stamped record at its end: no record after it
+my $X2 = "$TMP/excerpt-5.jsonl";
+$r = tool('seal', $LOG, '--from', '2026-03-01T08:00:03', '--to',
+          '2026-03-01T08:00:05', '--out', $X2);
+my $xh2 = $J->decode((split /\n/, slurp($X2) // '{}')[0]);
+ok($r->{exit} == 0 && !exists $xh2->{cover_seq}
+   && "@{$xh2->{timestamps} // []}" eq '5',
+   'seal seq 3 .. 5: the stamp of 5 is in the range, the excerpt ends at 5');
+
+# the excerpt's reply tampered with (a byte of its signature), the other
+# CA, a reply cut out
+sub excerpt_with {
+    my ($name, $edit) = @_;
+    my @l = @x;
+    $edit->(\@l);
+    spew("$TMP/$name", join("\n", @l) . "\n");
+    return "$TMP/$name";
+}
+
+my $bad = excerpt_with('x-tampered', sub {
+    my $e = $J->decode($_[0][-1]);
+    my $der = MIME::Base64::decode_base64($e->{tsr});
+    substr($der, length($der) - 8, 1) ^= "\x55";
+    $_[0][-1] = sprintf('{"evidence":"timestamp","seq":5,"tsr":"%s"}',
+                        MIME::Base64::encode_base64($der, ''));
+});
+$r = tool('verify-excerpt', $bad, '--tsa-ca', "$PKI/ca.pem");
+is($r->{exit}, 1, 'a tampered reply in the excerpt: exit 1');
+like($r->{err}, qr/^\Q$bad\E:6: time stamp of seq 5: failed: signature failure \(seq 5, hash @{[ $hash_of{5} ]}\)$/m,
+     'a tampered reply: names its line, the seq and why');
+unlike($r->{out}, qr/timestamped:/, 'a tampered reply: not reported as stamped');
+
+$r = tool('verify-excerpt', $X, '--tsa-ca', "$PKI/other.pem");
+is($r->{exit}, 1, 'the excerpt\'s reply against another CA: exit 1');
+like($r->{err}, qr/time stamp of seq 5: failed: certificate verify error/,
+     'another CA: certificate verify error');
+
+$bad = excerpt_with('x-cut', sub { pop @{$_[0]} });
+$r = tool('verify-excerpt', $bad, '--tsa-ca', "$PKI/ca.pem");
+is($r->{exit}, 1, 'the reply cut from the excerpt: exit 1');
+like($r->{err}, qr/the header's time stamp of seq 5 is not in the excerpt/,
+     'the reply cut: says the header names it');
 
 done_testing();

@@ -11,7 +11,9 @@
 # signature; a malformed checkpoint on the stream is skipped and logged.
 # seal takes the checkpoint that signs the excerpt; verify-excerpt
 # --pubkey says "signed through seq N" and refuses an edited, recomputed
-# excerpt.
+# excerpt; seal --witness puts the other node's witnesses of the
+# excerpt's checkpoints in it, which verify-excerpt --pubkey checks
+# ("witnessed by NODE: seq N") and refuses when one was tampered with.
 #
 #   prove -v t/035-checkpoints.t
 
@@ -434,7 +436,7 @@ $::HaveRedis ? zone_conf('ck8state')
 --- post_check eval
 sub {
     SKIP: {
-    Test::More::skip($::NoRedis, 35) unless $::HaveRedis;
+    Test::More::skip($::NoRedis, 43) unless $::HaveRedis;
     my $dir = "$ENV{TEST_NGINX_SERVROOT}/ck8";
     my $bdir = "$::NodeB->{root}/audit";
     ok(redis_start(), 'redis-server started');
@@ -560,6 +562,47 @@ sub {
     ($rc, $out) = audit_tool('verify', $tr, '--pubkey', "$::Keys/sign.pub",
                              '--witness', $bw);
     is($rc, 1, 'the truncation is still found');
+
+    # seal --witness B: the excerpt carries B's witnesses of its
+    # checkpoints, and verify-excerpt --pubkey checks them with A's key
+    my $ws = rec($wb[0])->{signed_seq};
+    my ($wck) = grep { rec($_)->{seq} == $ws + 1 } checkpoints(@l);
+    my $file = "$ENV{TEST_NGINX_SERVROOT}/ck8.excerpt";
+    ($rc, $out) = audit_tool('seal', $dir, '--from', rec($wck)->{ts},
+                             '--to', rec($wck)->{ts}, '--out', $file,
+                             '--witness', $bdir);
+    is($rc, 0, "seal A's checkpoint of seq $ws with --witness B")
+        or Test::More::diag($out);
+    my @x = split /\n/, slurp($file) // '';
+    my $xh = JSON::PP->new->decode($x[0]);
+    my @xw = grep { /^\{"evidence":"witness",/ } @x;
+    ok(@xw >= 1 && $xh->{witnesses} == @xw,
+       "the header counts the witness lines (@{[ scalar @xw ]})");
+    is(JSON::PP->new->decode($xw[0])->{record}, $wb[0]{text},
+       'the first is B\'s witness record of seq ' . $ws . ', byte for byte');
+    ($rc, $out) = audit_tool('verify-excerpt', $file, '--pubkey',
+                             "$::Keys/sign.pub");
+    is($rc, 0, 'verify-excerpt --pubkey: exit 0') or Test::More::diag($out);
+    like($out, qr/^witnessed by b: seq $ws$/m, "witnessed by b: seq $ws");
+
+    # the witness's signature changed, its record's hash recomputed
+    my @t = @x;
+    my ($ti) = grep { $t[$_] eq $xw[0] } 0 .. $#t;
+    my $e = JSON::PP->new->decode($t[$ti]);
+    ($e->{record} =~ s/"sig":"(.)/'"sig":"' . ($1 eq '0' ? '1' : '0')/e) or die;
+    $e->{record} =~ s/,"hash":"[0-9a-f]{64}"\}\z// or die;
+    $e->{record} .= ',"hash":"' . Digest::SHA::sha256_hex("$e->{record}}") . '"}';
+    my $js = JSON::PP->new->allow_nonref;
+    $t[$ti] = '{"evidence":"witness","at":' . $js->encode($e->{at})
+              . ',"record":' . $js->encode($e->{record}) . '}';
+    my $bad = "$ENV{TEST_NGINX_SERVROOT}/ck8-witness.excerpt";
+    spew($bad, join("\n", @t) . "\n");
+    ($rc, $out) = audit_tool('verify-excerpt', $bad, '--pubkey',
+                             "$::Keys/sign.pub");
+    is($rc, 1, 'a tampered witness in the excerpt: exit 1');
+    like($out, qr/^\Q$bad\E:@{[ $ti + 1 ]}: witnessed by b: seq $ws: bad signature: not what key [0-9a-f]{32} signed$/m,
+         'names its line, the node and the seq');
+    unlike($out, qr/^witnessed by b: seq $ws$/m, 'and does not say it witnessed');
     }
 }
 --- no_error_log
