@@ -314,6 +314,9 @@ sub {
     cmp_ok($al->[0], '>', $cl->[0], 'the app alone takes the most');
 
     my $doc = slurp(repo_root() . '/docs/tokens.md') // '';
+    my ($v) = `rtmpdump --help 2>&1` =~ /^RTMPDump v(\S+)$/m;
+    like($doc, qr/^\| rtmpdump \Q${\ ($v \/\/ '?')}\E /m,
+         "docs/tokens.md's rows are of this rtmpdump (v" . ($v // '?') . ')');
     for my $r (['stream name' => $pl], ['connect URL' => $cl],
                ['app alone' => $al])
     {
