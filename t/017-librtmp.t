@@ -47,7 +47,7 @@ sub base_url {
 # a live vip room1 (build/rtmp-client publishing)
 
 sub live_room {
-    my $pub = publisher('room1', tier => 'vip', duration => 60000);
+    my $pub = publisher('room1', tier => 'vip', duration => 20000);
     push @Publishers, $pub;
     return wait_output($pub, 'NetStream.Publish.Start');
 }
