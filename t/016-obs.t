@@ -370,44 +370,6 @@ sub obs_try {
 }
 
 
-# 1288 -> "1,288"
-
-sub commas {
-    my ($n) = @_;
-    1 while $n =~ s/^(\d+)(\d{3})/$1,$2/;
-    return $n;
-}
-
-
-# obs_limit(ROUTE, LO, HI): bisects the padding between LO (admitted) and
-# HI (not) to the step where OBS stops getting through; ([admitted
-# length, refused length], the refused one's details)
-
-sub obs_limit {
-    my ($route, $lo, $hi) = @_;
-
-    my ($ok, $lo_len) = obs_try($route, $lo);
-    ok($ok, "$route: a token of $lo_len characters is admitted");
-    my ($bad, $hi_len, $why) = obs_try($route, $hi);
-    ok(!$bad, "$route: a token of $hi_len characters is not");
-
-    return unless $ok && !$bad;
-
-    while ($hi - $lo > 1) {
-        my $mid = int(($lo + $hi) / 2);
-        my ($in, $len, $detail) = obs_try($route, $mid);
-
-        if ($in) {
-            ($lo, $lo_len) = ($mid, $len);
-        } else {
-            ($hi, $hi_len, $why) = ($mid, $len, $detail);
-        }
-    }
-
-    return ([$lo_len, $hi_len], $why);
-}
-
-
 run_tests();
 
 __DATA__
@@ -534,8 +496,10 @@ sub {
     # HS256 with the default claims and a padding claim: 490 characters
     # of it make a token of 947 characters, 520 one of 987; 730 make
     # 1,267, 760 make 1,307 (a bracket of 30: 5 steps)
-    my ($key, $kwhy) = obs_limit('key', 490, 520);
-    my ($url, $uwhy) = obs_limit('url', 730, 760);
+    my ($key, $kwhy) = token_limit('key', sub { obs_try('key', @_) },
+        490, 520);
+    my ($url, $uwhy) = token_limit('url', sub { obs_try('url', @_) },
+        730, 760);
     return unless $key && $url;
 
     Test::More::note(obs_version() . ": stream key: $key->[0] admitted,"

@@ -116,7 +116,8 @@ package Test::Compliance;
 # hs_secret(KEYFILE); for the third-party client tests: kept_token(%opts)
 # (token(), remembered), no_token_leak() (a test per kept token: it is
 # not in the block's error log), wait_accepted(TOKEN) (the accepted line
-# of the default publish claims with that token);
+# of the default publish claims with that token), token_limit(NAME, TRY,
+# LO, HI) (the longest token a client gets through, bisected), commas(N);
 # slurp(PATH), spew(PATH, TEXT), free_port(), alive(PID), listening(PORT),
 # nginx_command().
 
@@ -207,6 +208,8 @@ our @EXPORT = qw(
     nginx_conf
     need_x264
     spawn_cmd
+    token_limit
+    commas
 );
 
 my $RepoRoot = Cwd::abs_path(File::Spec->catdir(
@@ -2129,6 +2132,47 @@ sub wait_accepted {
 
     return wait_log(qr/\[info\] .*compliance: publish accepted, app: "live", room: "room1", host: "host1", person: "person1", .*token: "sha256:$hash"/,
                     $secs || 5);
+}
+
+
+# token_limit(NAME, TRY, LO, HI): the longest token a client gets
+# through, bisected on a token's padding between LO (through) and HI (not);
+# TRY->(PAD) tries one and returns (through, token length, what was seen
+# when not).  Two tests (LO through, HI not); returns ([through length,
+# not length], the last refused one's details, [LO, HI] as narrowed), or
+# () when the bracket does not hold (t/016, t/017)
+
+sub token_limit {
+    my ($name, $try, $lo, $hi) = @_;
+
+    my ($ok, $lo_len) = $try->($lo);
+    Test::More::ok($ok, "$name: a token of $lo_len characters is admitted");
+    my ($bad, $hi_len, $why) = $try->($hi);
+    Test::More::ok(!$bad, "$name: a token of $hi_len characters is not");
+
+    return unless $ok && !$bad;
+
+    while ($hi - $lo > 1) {
+        my $mid = int(($lo + $hi) / 2);
+        my ($in, $len, $detail) = $try->($mid);
+
+        if ($in) {
+            ($lo, $lo_len) = ($mid, $len);
+        } else {
+            ($hi, $hi_len, $why) = ($mid, $len, $detail);
+        }
+    }
+
+    return ([$lo_len, $hi_len], $why, [$lo, $hi]);
+}
+
+
+# commas(1288): "1,288", as the docs write numbers
+
+sub commas {
+    my ($n) = @_;
+    1 while $n =~ s/^(\d+)(\d{3})/$1,$2/;
+    return $n;
 }
 
 
