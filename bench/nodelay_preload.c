@@ -12,6 +12,11 @@
  * socket also re-arms TCP_QUICKACK (the kernel clears it by itself), so
  * the server ACKs at once: a client that does not set TCP_NODELAY (ffmpeg)
  * then does not wait on its own Nagle + the server's delayed ACK.
+ *
+ * With BENCH_BACKLOG=N, every listen(2) asks for a queue of N instead
+ * (what compliance_listen_backlog does with the module): the storm
+ * section gives plain nginx-rtmp the same queue as the module.  With
+ * BENCH_NODELAY=0 accepted sockets are left alone.
  */
 
 #define _GNU_SOURCE
@@ -24,6 +29,11 @@
 #include <sys/socket.h>
 
 
+static int  quickack = -1;
+static int  backlog = -1;
+static int  nodelay_on = 1;
+
+
 static void
 nodelay(int fd)
 {
@@ -32,7 +42,7 @@ nodelay(int fd)
     struct sockaddr_storage  ss;
     socklen_t        sl = sizeof(ss);
 
-    if (fd < 0
+    if (fd < 0 || !nodelay_on
         || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0
         || type != SOCK_STREAM
         || getsockname(fd, (struct sockaddr *) &ss, &sl) != 0
@@ -79,9 +89,6 @@ accept(int s, struct sockaddr *addr, socklen_t *len)
 }
 
 
-static int  quickack = -1;
-
-
 /* at load time: nginx workers get a cleaned environment */
 
 __attribute__((constructor)) static void
@@ -90,6 +97,25 @@ init(void)
     const char *v = getenv("BENCH_QUICKACK");
 
     quickack = v && v[0] == '1';
+
+    v = getenv("BENCH_BACKLOG");
+    backlog = v ? atoi(v) : -1;
+
+    v = getenv("BENCH_NODELAY");
+    nodelay_on = !(v && v[0] == '0');
+}
+
+
+int
+listen(int s, int n)
+{
+    static int (*real)(int, int);
+
+    if (real == NULL) {
+        real = (int (*)(int, int)) dlsym(RTLD_NEXT, "listen");
+    }
+
+    return real(s, backlog > 0 ? backlog : n);
 }
 
 

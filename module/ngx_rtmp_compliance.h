@@ -128,6 +128,8 @@ typedef struct {
                                                     of the applications with
                                                     compliance on */
     ngx_rtmp_compliance_flood_t    *flood;       /* NULL: the defaults */
+    ngx_int_t                       backlog;     /* compliance_listen_
+                                                    backlog, or unset */
 } ngx_rtmp_compliance_main_conf_t;
 
 

@@ -117,6 +117,46 @@ static struct {
 };
 
 
+/*
+ * compliance_listen_backlog: nginx-rtmp's "listen" has no backlog=, so its
+ * sockets listen with nginx's default (511).  After an ingest restart
+ * thousands of encoders reconnect at once; a full queue drops their SYNs
+ * and each retries a second later.  At init_module the master listens
+ * again on the RTMP sockets with the longer queue (Linux caps it at
+ * net.core.somaxconn); a reload does the same for the sockets it keeps
+ */
+
+void
+ngx_rtmp_compliance_gate_backlog(ngx_cycle_t *cycle, ngx_int_t backlog)
+{
+    ngx_uint_t        i;
+    ngx_listening_t  *ls;
+
+    if (backlog == NGX_CONF_UNSET) {
+        return;
+    }
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+
+        if (ls[i].handler != ngx_rtmp_init_connection
+            || ls[i].fd == (ngx_socket_t) -1)
+        {
+            continue;
+        }
+
+        ls[i].backlog = (int) backlog;
+
+        if (listen(ls[i].fd, ls[i].backlog) == -1) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_socket_errno,
+                          "listen() to %V, backlog %d failed",
+                          &ls[i].addr_text, ls[i].backlog);
+        }
+    }
+}
+
+
 /* at postconfiguration: our handlers go in */
 
 ngx_int_t

@@ -47,6 +47,11 @@ static ngx_int_t ngx_rtmp_compliance_init_writable(ngx_cycle_t *cycle,
     ngx_rtmp_compliance_main_conf_t *ccmcf, ngx_uint_t made);
 
 
+static ngx_conf_num_bounds_t  ngx_rtmp_compliance_backlog_bounds = {
+    ngx_conf_check_num_bounds, 1, 65535
+};
+
+
 static ngx_command_t  ngx_rtmp_compliance_commands[] = {
 
     { ngx_string("compliance_zone"),
@@ -90,6 +95,13 @@ static ngx_command_t  ngx_rtmp_compliance_commands[] = {
       NGX_RTMP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("compliance_listen_backlog"),
+      NGX_RTMP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_RTMP_MAIN_CONF_OFFSET,
+      offsetof(ngx_rtmp_compliance_main_conf_t, backlog),
+      &ngx_rtmp_compliance_backlog_bounds },
 
     { ngx_string("compliance"),
       NGX_RTMP_MAIN_CONF|NGX_RTMP_SRV_CONF|NGX_RTMP_APP_CONF|NGX_CONF_FLAG,
@@ -234,6 +246,7 @@ ngx_rtmp_compliance_create_main_conf(ngx_conf_t *cf)
 
     cmcf->state_fd = NGX_INVALID_FILE;
     cmcf->recheck = NGX_CONF_UNSET_MSEC;
+    cmcf->backlog = NGX_CONF_UNSET;
     cmcf->cycle = cf->cycle;
     cmcf->node = cf->cycle->hostname;
 
@@ -487,6 +500,10 @@ ngx_rtmp_compliance_init_module(ngx_cycle_t *cycle)
     }
 
     ccmcf = ctx->main_conf[ngx_rtmp_compliance_module.ctx_index];
+
+    if (!ngx_test_config) {
+        ngx_rtmp_compliance_gate_backlog(cycle, ccmcf->backlog);
+    }
 
     if (ccmcf->zone == NULL || !ccmcf->zone->fresh) {
         return NGX_OK;

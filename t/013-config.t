@@ -915,3 +915,48 @@ application live {
 --- must_die
 --- error_log
 "compliance_redis" requires
+
+
+
+=== TEST 55: compliance_listen_backlog: the RTMP socket's queue, kept over a reload
+--- rtmp_config
+compliance_zone compliance 1m;
+compliance_listen_backlog 2048;
+--- config
+application live {
+    live on;
+    compliance on;
+    compliance_key $TEST_NGINX_KEYS/ec256.pub;
+    compliance_tier basic;
+}
+--- post_check eval
+sub {
+    # a listening socket's Send-Q is its backlog; nginx's own is 511
+    my $queue = sub {
+        my $port = rtmp_port();
+        my $out = `ss -Hltn 'sport = :$port' 2>&1`;
+        return $out =~ /^LISTEN\s+\d+\s+(\d+)\s/m ? $1 : "none: $out";
+    };
+    is($queue->(), 2048, 'listen queue 2048');
+    ok(reload_nginx(), 'reload');
+    is($queue->(), 2048, 'listen queue 2048 after the reload');
+    ok(reload_nginx(rtmp_config => "compliance_zone compliance 1m;\n"),
+       'reload without the directive');
+    is($queue->(), 511, "nginx's own queue again");
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 56: compliance_listen_backlog 0 fails nginx -t
+--- rtmp_config
+compliance_zone compliance 1m;
+compliance_listen_backlog 0;
+--- config
+application live {
+    live on;
+}
+--- must_die
+--- error_log
+value must be between 1 and 65535
