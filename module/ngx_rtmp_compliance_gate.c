@@ -32,6 +32,16 @@
 
 
 #define NGX_RTMP_COMPLIANCE_LOG_NAME      128
+#define NGX_RTMP_COMPLIANCE_QUICKACKS     256    /* reads a turn */
+
+
+/* a read that may want a quick ACK: see ngx_rtmp_compliance_recv() */
+
+typedef struct {
+    ngx_connection_t               *c;
+    ngx_atomic_uint_t               number;      /* c->number at the read */
+    off_t                           sent;        /* c->sent at the read */
+} ngx_rtmp_compliance_quickack_t;
 
 
 static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
@@ -44,6 +54,7 @@ static ngx_int_t ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ssize_t ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf,
     size_t size);
+static void ngx_rtmp_compliance_quickack_run(ngx_event_t *ev);
 static void ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
     const char *what, ngx_rtmp_compliance_app_conf_t **cacfp,
@@ -95,6 +106,13 @@ static ngx_queue_t               ngx_rtmp_compliance_waiting;
 static ngx_event_t               ngx_rtmp_compliance_wait_ev;
 
 static ngx_recv_pt               next_recv;
+
+/* the reads of this turn of the event loop that may want a quick ACK */
+static ngx_rtmp_compliance_quickack_t
+                ngx_rtmp_compliance_quickacks[NGX_RTMP_COMPLIANCE_QUICKACKS];
+static ngx_uint_t                     ngx_rtmp_compliance_nquickack;
+static ngx_event_t                    ngx_rtmp_compliance_quickack_ev;
+
 static ngx_rtmp_close_stream_pt  next_close_stream;
 static ngx_rtmp_connect_pt       next_connect;
 static ngx_rtmp_publish_pt       next_publish;
@@ -290,11 +308,13 @@ ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
  * handshake to Publish.Start (~180 ms; it writes a message's header and
  * body apart, so a read of a part of a message must be ACKed too).
  * TCP_NODELAY is set when the connection comes, and until the session is
- * admitted every read re-arms TCP_QUICKACK (Linux clears it; re-arming
- * sends an ACK that is due): the client's next write leaves at once.
- * Once admitted (or where compliance is off), the connection reads
- * through nginx's own recv again and is back to Nagle: media costs
- * nothing more.
+ * admitted every read that nginx does not answer re-arms TCP_QUICKACK
+ * (Linux clears it; re-arming sends an ACK that is due): the client's
+ * next write leaves at once.  A read that nginx answered needs no more:
+ * its reply carried the ACK (a separate ACK would cost a packet and the
+ * loopback's softirq, ~6 % of an admission's CPU).  Once admitted (or
+ * where compliance is off), the connection reads through nginx's own
+ * recv again and is back to Nagle: media costs nothing more.
  */
 
 static ngx_int_t
@@ -329,25 +349,87 @@ ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 }
 
 
+/*
+ * a read is noted (the connection, its number and what it had sent); once
+ * the handlers of this turn of the event loop have run, the posted event
+ * looks: a connection that sent nothing since gets its quick ACK
+ */
+
 static ssize_t
 ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf, size_t size)
 {
-    int      on;
-    ssize_t  n;
+    ssize_t                           n;
+    ngx_rtmp_compliance_quickack_t   *qa;
 
     n = next_recv(c, buf, size);
 
-#if (NGX_LINUX) && defined(TCP_QUICKACK)
-    if (n > 0) {
-        on = 1;
-        (void) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
-                          (const void *) &on, sizeof(int));
+    if (n <= 0) {
+        return n;
     }
-#else
-    on = 0;
-#endif
+
+    if (ngx_rtmp_compliance_nquickack
+        && ngx_rtmp_compliance_quickacks[ngx_rtmp_compliance_nquickack - 1].c
+           == c)
+    {
+        return n;
+    }
+
+    if (ngx_rtmp_compliance_nquickack == NGX_RTMP_COMPLIANCE_QUICKACKS) {
+        ngx_rtmp_compliance_quickack_run(&ngx_rtmp_compliance_quickack_ev);
+    }
+
+    qa = &ngx_rtmp_compliance_quickacks[ngx_rtmp_compliance_nquickack++];
+    qa->c = c;
+    qa->number = c->number;
+    qa->sent = c->sent;
+
+    if (!ngx_rtmp_compliance_quickack_ev.posted) {
+        ngx_rtmp_compliance_quickack_ev.handler =
+                                             ngx_rtmp_compliance_quickack_run;
+        ngx_rtmp_compliance_quickack_ev.log = ngx_cycle->log;
+        ngx_post_event(&ngx_rtmp_compliance_quickack_ev, &ngx_posted_events);
+    }
 
     return n;
+}
+
+
+/*
+ * the connections are nginx's own (cycle->connections, never freed): one
+ * closed or reused since the read has another number or no descriptor
+ */
+
+static void
+ngx_rtmp_compliance_quickack_run(ngx_event_t *ev)
+{
+    int                              on;
+    ngx_uint_t                       i;
+    ngx_connection_t                *c;
+    ngx_rtmp_compliance_quickack_t  *qa;
+
+    on = 1;
+
+    for (i = 0; i < ngx_rtmp_compliance_nquickack; i++) {
+        qa = &ngx_rtmp_compliance_quickacks[i];
+        c = qa->c;
+
+        if (c->fd == (ngx_socket_t) -1 || c->number != qa->number
+            || c->sent != qa->sent || c->recv != ngx_rtmp_compliance_recv)
+        {
+            continue;
+        }
+
+#if (NGX_LINUX) && defined(TCP_QUICKACK)
+        (void) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
+                          (const void *) &on, sizeof(int));
+#endif
+    }
+
+    ngx_rtmp_compliance_nquickack = 0;
+
+    if (ev->posted) {
+        ngx_delete_posted_event(ev);
+    }
 }
 
 
