@@ -326,7 +326,7 @@ static void
 fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
 {
     ngx_str_t                      uid;
-    ngx_uint_t                     n;
+    ngx_uint_t                     n, r;
     ngx_queue_t                   *q;
     ngx_rbtree_node_t             *node;
     ngx_rtmp_compliance_order_t   *o;
@@ -334,6 +334,7 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
 
     sh = mcf->zone->sh;
     n = 0;
+    r = 0;
 
     if (sh->orders.root != sh->orders.sentinel) {
         for (node = ngx_rbtree_min(sh->orders.root, sh->orders.sentinel);
@@ -353,7 +354,7 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
                        (long) o->until);
             FUZZ_CHECK(o->kind < NGX_RTMP_COMPLIANCE_T_MAX
                        && o->action >= NGX_RTMP_COMPLIANCE_WARN
-                       && o->action <= NGX_RTMP_COMPLIANCE_BAN,
+                       && o->action <= NGX_RTMP_COMPLIANCE_REVERIFY,
                        "order %lu: kind %d, action %d",
                        (unsigned long) o->id, o->kind, o->action);
             FUZZ_CHECK(o->uid_len > 0, "order %lu has no uid",
@@ -366,12 +367,19 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
                                                           &uid)
                        != NULL, "order %lu is not found by its uid",
                        (unsigned long) o->id);
+            FUZZ_CHECK(sh->seen[o->target_node->sn.node.key
+                                & sh->seen_mask]
+                       > 0, "order %lu: its target's bucket counts 0",
+                       (unsigned long) o->id);
             n++;
+            r += (o->action == NGX_RTMP_COMPLIANCE_REVERIFY);
         }
     }
 
     FUZZ_CHECK(n == sh->norders, "%lu orders in the tree, norders %lu",
                (unsigned long) n, (unsigned long) sh->norders);
+    FUZZ_CHECK(r == sh->nreverify, "%lu reverify orders, nreverify %lu",
+               (unsigned long) r, (unsigned long) sh->nreverify);
 
     n = 0;
 

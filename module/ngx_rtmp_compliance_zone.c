@@ -19,6 +19,8 @@
 
 static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_int_t ngx_rtmp_compliance_seen_init(ngx_rtmp_compliance_zone_t *zone,
+    size_t size);
 static ngx_uint_t ngx_rtmp_compliance_zone_differs(ngx_str_t *a,
     ngx_str_t *b);
 static ngx_int_t ngx_rtmp_compliance_zone_resized(ngx_shm_zone_t *shm_zone,
@@ -38,6 +40,8 @@ static ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_get_locked(
     ngx_uint_t create);
 static void ngx_rtmp_compliance_subjects_copy(u_short *len, u_char *p,
     ngx_str_t *subjects);
+static void ngx_rtmp_compliance_target_free_locked(
+    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_target_t *t);
 static ngx_rtmp_compliance_order_t *ngx_rtmp_compliance_order_find_in_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_str_t *subjects, time_t now,
     ngx_uint_t reverify);
@@ -238,6 +242,10 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_queue_init(&sh->outbox);
     ngx_queue_init(&sh->unlocks);
+
+    if (ngx_rtmp_compliance_seen_init(zone, shm_zone->shm.size) != NGX_OK) {
+        return NGX_ERROR;
+    }
     ngx_cpystrn(sh->fleet_last_id, (u_char *) "0", 2);
 
     len = sizeof(" in compliance_zone \"\"") + shm_zone->shm.name.len;
@@ -251,6 +259,32 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 &shm_zone->shm.name);
 
     zone->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * a count of the order targets in each hash bucket, a byte each (a 64th
+ * of the zone, 64k at the most): the subjects of a session that no order
+ * targets are mostly found absent without a walk of the tree
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_seen_init(ngx_rtmp_compliance_zone_t *zone, size_t size)
+{
+    size_t  n;
+
+    for (n = 65536; n > 1024 && n > size / 64; n /= 2) {
+        /* void */
+    }
+
+    zone->sh->seen = ngx_slab_calloc(zone->shpool, n);
+    if (zone->sh->seen == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->sh->seen_mask = (uint32_t) n - 1;
 
     return NGX_OK;
 }
@@ -393,10 +427,7 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     o = ngx_slab_alloc_locked(zone->shpool,
                               sizeof(ngx_rtmp_compliance_order_t) + len);
     if (o == NULL) {
-        if (ngx_queue_empty(&t->orders)) {
-            ngx_rbtree_delete(&zone->sh->targets, &t->sn.node);
-            ngx_slab_free_locked(zone->shpool, t);
-        }
+        ngx_rtmp_compliance_target_free_locked(zone, t);
 
         return NULL;
     }
@@ -433,6 +464,7 @@ ngx_rtmp_compliance_order_add_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rbtree_insert(&zone->sh->uids, &o->uid_node.node);
 
     zone->sh->norders++;
+    zone->sh->nreverify += (o->action == NGX_RTMP_COMPLIANCE_REVERIFY);
     zone->sh->generation++;
 
     return o;
@@ -466,9 +498,36 @@ ngx_rtmp_compliance_target_get_locked(ngx_rtmp_compliance_zone_t *zone,
     if (t && t->orders.next == NULL) {
         /* just made */
         ngx_queue_init(&t->orders);
+
+        if (zone->sh->seen[t->sn.node.key & zone->sh->seen_mask] < 255) {
+            zone->sh->seen[t->sn.node.key & zone->sh->seen_mask]++;
+        }
     }
 
     return t;
+}
+
+
+/* a target without orders goes (a saturated bucket keeps its count) */
+
+static void
+ngx_rtmp_compliance_target_free_locked(ngx_rtmp_compliance_zone_t *zone,
+    ngx_rtmp_compliance_target_t *t)
+{
+    u_char  *seen;
+
+    if (!ngx_queue_empty(&t->orders)) {
+        return;
+    }
+
+    seen = &zone->sh->seen[t->sn.node.key & zone->sh->seen_mask];
+
+    if (*seen < 255) {
+        (*seen)--;
+    }
+
+    ngx_rbtree_delete(&zone->sh->targets, &t->sn.node);
+    ngx_slab_free_locked(zone->shpool, t);
 }
 
 
@@ -538,15 +597,13 @@ ngx_rtmp_compliance_order_delete_locked(ngx_rtmp_compliance_zone_t *zone,
 
     t = o->target_node;
 
-    if (ngx_queue_empty(&t->orders)) {
-        ngx_rbtree_delete(&zone->sh->targets, &t->sn.node);
-        ngx_slab_free_locked(zone->shpool, t);
-    }
-
-    ngx_slab_free_locked(zone->shpool, o);
+    ngx_rtmp_compliance_target_free_locked(zone, t);
 
     zone->sh->norders--;
+    zone->sh->nreverify -= (o->action == NGX_RTMP_COMPLIANCE_REVERIFY);
     zone->sh->generation++;
+
+    ngx_slab_free_locked(zone->shpool, o);
 }
 
 
@@ -621,6 +678,7 @@ ngx_rtmp_compliance_order_find_in_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_str_t *subjects, time_t now, ngx_uint_t reverify)
 {
     u_char                        *p;
+    uint32_t                       hash;
     ngx_str_t                      key;
     ngx_uint_t                     k;
     ngx_queue_t                   *q;
@@ -630,7 +688,12 @@ ngx_rtmp_compliance_order_find_in_locked(ngx_rtmp_compliance_zone_t *zone,
 
     best = NULL;
 
-    if (zone->sh->norders == 0) {
+    /* no order of the kind asked for: no walk of the targets */
+
+    if ((reverify ? zone->sh->nreverify
+                  : zone->sh->norders - zone->sh->nreverify)
+        == 0)
+    {
         return NULL;
     }
 
@@ -650,9 +713,14 @@ ngx_rtmp_compliance_order_find_in_locked(ngx_rtmp_compliance_zone_t *zone,
         key.data = buf;
         key.len = p - buf;
 
+        hash = ngx_crc32_short(key.data, key.len);
+
+        if (zone->sh->seen[hash & zone->sh->seen_mask] == 0) {
+            continue;
+        }
+
         t = (ngx_rtmp_compliance_target_t *)
-            ngx_str_rbtree_lookup(&zone->sh->targets, &key,
-                                  ngx_crc32_short(key.data, key.len));
+            ngx_str_rbtree_lookup(&zone->sh->targets, &key, hash);
         if (t == NULL) {
             continue;
         }

@@ -226,6 +226,11 @@ typedef struct {
     uint64_t                        next_order;
     uint64_t                        next_session;
     ngx_uint_t                      norders;
+    ngx_uint_t                      nreverify;   /* of them, reverify
+                                                    orders */
+    u_char                         *seen;        /* targets by hash bucket,
+                                                    saturating at 255 */
+    uint32_t                        seen_mask;   /* buckets - 1 */
     ngx_uint_t                      nsessions[2];
     ngx_uint_t                      nproto[NGX_RTMP_COMPLIANCE_PROTO_MAX];
     ngx_uint_t                      generation;  /* of the orders */
