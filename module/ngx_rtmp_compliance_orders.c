@@ -468,6 +468,12 @@ ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_zone_t *zone,
     ngx_rbtree_node_t              *pnode, *root, *sentinel;
     ngx_rtmp_compliance_session_t  *ps;
 
+    /* a room without players: no walk of every session */
+
+    if (ss->room->viewers == 0) {
+        return;
+    }
+
     root = zone->sh->sessions.root;
     sentinel = zone->sh->sessions.sentinel;
 

@@ -23,9 +23,9 @@
 
 
 #define NGX_RTMP_COMPLIANCE_GC_TICKS      10
-#define NGX_RTMP_COMPLIANCE_ACT_MAX       64
+#define NGX_RTMP_COMPLIANCE_ACT_MAX       512
 #define NGX_RTMP_COMPLIANCE_BITRATE_GRACE 3      /* seconds */
-#define NGX_RTMP_COMPLIANCE_POKE          50     /* ms */
+#define NGX_RTMP_COMPLIANCE_POKE          20     /* ms */
 
 
 static ngx_uint_t ngx_rtmp_compliance_session_orders_locked(
@@ -1768,6 +1768,12 @@ ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
 
     root = mcf->zone->sh->sessions.root;
     sentinel = mcf->zone->sh->sessions.sentinel;
+
+    /* a room without players: no walk of every session */
+
+    if (ss->room->viewers == 0) {
+        root = sentinel;
+    }
 
     for (node = (root == sentinel) ? NULL : ngx_rbtree_min(root, sentinel);
          node;
