@@ -935,7 +935,7 @@ ngx_rtmp_compliance_expired(ngx_rtmp_compliance_ctx_t *ctx, time_t now)
 
 /*
  * an order or the API marked sessions (of any worker): this worker looks
- * at once rather than at its next recheck, so that a drop takes ~50 ms,
+ * at once rather than at its next recheck, so that a drop takes ~20 ms,
  * not up to compliance_recheck.  One read of a counter, no lock
  */
 
@@ -1423,7 +1423,7 @@ ngx_rtmp_compliance_drop(ngx_rtmp_compliance_ctx_t *ctx, ngx_uint_t reason,
  * (out of the lock), then held to the session (the same room and
  * person, no order that refuses it) and put into the zone: its exp, iat,
  * jti, kid and identity claims.  The owning worker takes it up at its
- * next look (the marks poke: ~50 ms); its expiry and reverify checks
+ * next look (the marks poke: ~20 ms); its expiry and reverify checks
  * read the zone.  Returns _OK or the reason, detail saying why; _GONE,
  * _PLAYER, _STALE (a worker of an older configuration owns it).
  */
