@@ -55,24 +55,21 @@ static ngx_str_t  ngx_rtmp_compliance_flv_token_arg = ngx_string("token");
 ngx_int_t
 ngx_http_compliance_flv_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
     /* preaccess: every handler of the phase runs, whatever "satisfy" says */
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_compliance_add_handler(cf, NGX_HTTP_PREACCESS_PHASE,
+                                        ngx_http_compliance_flv_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_compliance_flv_handler;
-
-    /* the gate and the sessions reach HTTP-FLV players through these */
+    /*
+     * the gate admits HTTP-FLV players through this (and refuses them
+     * with ngx_rtmp_compliance_http_refuse(), set by the module's init)
+     */
 
     ngx_rtmp_compliance_proto.play = ngx_rtmp_compliance_flv_play;
-    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
 
     return NGX_OK;
 }
