@@ -169,27 +169,16 @@ ngx_rtmp_compliance_flv_play(ngx_rtmp_session_t *s)
         return NGX_OK;
     }
 
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
+    ctx = ngx_rtmp_compliance_get_ctx(s);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(s->connection->pool,
-                          sizeof(ngx_rtmp_compliance_ctx_t));
-        if (ctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_rtmp_set_ctx(s, ctx, ngx_rtmp_compliance_module);
+        return NGX_ERROR;
     }
 
     /* the room: the stream argument, whole (the fork cuts the name) */
 
-    ctx->room.len = ngx_min(s->stream.len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
-    if (ctx->room.data == NULL) {
+    if (ngx_rtmp_compliance_set_room(s, ctx, &s->stream) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(ctx->room.data, s->stream.data, ctx->room.len);
 
     ctx->kind = NGX_RTMP_COMPLIANCE_PLAYER;
 

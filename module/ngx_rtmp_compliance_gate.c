@@ -36,8 +36,6 @@
 
 static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
     ngx_rtmp_core_main_conf_t *cmcf, char *name, ngx_rtmp_handler_pt h);
-static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
-    ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s,
@@ -77,8 +75,6 @@ static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
-static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
 static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
 static void ngx_rtmp_compliance_log_accepted(ngx_rtmp_session_t *s,
@@ -223,7 +219,9 @@ ngx_rtmp_compliance_add_amf(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf,
 }
 
 
-static ngx_rtmp_compliance_ctx_t *
+/* the session's context: the gate's, and an HTTP-FLV player's */
+
+ngx_rtmp_compliance_ctx_t *
 ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
 {
     ngx_rtmp_compliance_ctx_t  *ctx;
@@ -241,6 +239,25 @@ ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
     }
 
     return ctx;
+}
+
+
+/* the room a session asked for, kept with the session */
+
+ngx_int_t
+ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
+{
+    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
+
+    if (ctx->room.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
+
+    return NGX_OK;
 }
 
 
@@ -1315,25 +1332,6 @@ status:
                          "error", (char *) desc);
 
     return NGX_ERROR;
-}
-
-
-/* the room a session asked for, kept with the session */
-
-static ngx_int_t
-ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
-{
-    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
-
-    if (ctx->room.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
-
-    return NGX_OK;
 }
 
 
