@@ -91,8 +91,8 @@ static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
-static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_log_accepted(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx);
 static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
@@ -1029,8 +1029,13 @@ ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
             reason = NGX_RTMP_COMPLIANCE_SERVER_REFUSED;
         }
 
+    } else if (ngx_rtmp_compliance_accept(s, ctx) != NGX_OK) {
+        ngx_snprintf(detail, sizeof(detail),
+                     "the audit log cannot be written%Z");
+        reason = NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+
     } else {
-        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+        reason = NGX_RTMP_COMPLIANCE_OK;
     }
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
@@ -1371,13 +1376,13 @@ status:
 
 
 /*
- * the admission is written to the audit log; with on_error=refuse a
- * session whose admission cannot be recorded does not go on
+ * the admission is written to the audit log: NGX_ERROR where it cannot
+ * be and on_error=refuse, for such a session does not go on
  */
 
-static ngx_uint_t
+static ngx_int_t
 ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size)
+    ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_int_t                     rc;
     ngx_rtmp_compliance_fields_t  f;
@@ -1395,14 +1400,10 @@ ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
 
     if (rc == NGX_OK || ngx_rtmp_compliance_audit_available()) {
         ctx->start = ngx_current_msec;
-        return NGX_RTMP_COMPLIANCE_OK;
+        return NGX_OK;
     }
 
-    ngx_rtmp_compliance_session_close(ctx);
-
-    ngx_snprintf(detail, size, "the audit log cannot be written%Z");
-
-    return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    return NGX_ERROR;
 }
 
 
