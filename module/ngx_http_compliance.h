@@ -83,6 +83,10 @@ typedef struct {
 } ngx_http_compliance_ctx_t;
 
 
+ngx_int_t ngx_http_compliance_add_handler(ngx_conf_t *cf,
+    ngx_http_phases phase, ngx_http_handler_pt handler);
+
+
 extern ngx_module_t  ngx_http_compliance_module;
 
 

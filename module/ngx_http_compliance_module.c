@@ -20,6 +20,7 @@
 #include "ngx_http_compliance.h"
 #include "ngx_http_compliance_api.h"
 #include "ngx_http_compliance_console.h"
+#include "ngx_http_compliance_reply.h"
 #include "ngx_rtmp_compliance_flv.h"
 #include "ngx_rtmp_compliance_hls.h"
 
@@ -171,6 +172,32 @@ ngx_http_compliance_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 #endif
+
+    /* the gate refuses HLS viewers and HTTP-FLV players the HTTP way */
+
+    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
+
+    return NGX_OK;
+}
+
+
+/* a handler of HLS or HTTP-FLV at a phase of every request */
+
+ngx_int_t
+ngx_http_compliance_add_handler(ngx_conf_t *cf, ngx_http_phases phase,
+    ngx_http_handler_pt handler)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[phase].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = handler;
 
     return NGX_OK;
 }

@@ -55,24 +55,21 @@ static ngx_str_t  ngx_rtmp_compliance_flv_token_arg = ngx_string("token");
 ngx_int_t
 ngx_http_compliance_flv_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
     /* preaccess: every handler of the phase runs, whatever "satisfy" says */
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_compliance_add_handler(cf, NGX_HTTP_PREACCESS_PHASE,
+                                        ngx_http_compliance_flv_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_compliance_flv_handler;
-
-    /* the gate and the sessions reach HTTP-FLV players through these */
+    /*
+     * the gate admits HTTP-FLV players through this (and refuses them
+     * with ngx_rtmp_compliance_http_refuse(), set by the module's init)
+     */
 
     ngx_rtmp_compliance_proto.play = ngx_rtmp_compliance_flv_play;
-    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
 
     return NGX_OK;
 }
@@ -172,27 +169,16 @@ ngx_rtmp_compliance_flv_play(ngx_rtmp_session_t *s)
         return NGX_OK;
     }
 
-    ctx = ngx_rtmp_get_module_ctx(s, ngx_rtmp_compliance_module);
-
+    ctx = ngx_rtmp_compliance_get_ctx(s);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(s->connection->pool,
-                          sizeof(ngx_rtmp_compliance_ctx_t));
-        if (ctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_rtmp_set_ctx(s, ctx, ngx_rtmp_compliance_module);
+        return NGX_ERROR;
     }
 
     /* the room: the stream argument, whole (the fork cuts the name) */
 
-    ctx->room.len = ngx_min(s->stream.len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
-    if (ctx->room.data == NULL) {
+    if (ngx_rtmp_compliance_set_room(s, ctx, &s->stream) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(ctx->room.data, s->stream.data, ctx->room.len);
 
     ctx->kind = NGX_RTMP_COMPLIANCE_PLAYER;
 

@@ -44,10 +44,19 @@ typedef struct {
 } ngx_rtmp_compliance_quickack_t;
 
 
+/* the stream name of a publish or play command, "ROOM?ARGS" */
+
+typedef struct {
+    ngx_str_t                       name;    /* as it was sent, whole */
+    ngx_str_t                       room;
+    ngx_str_t                       args;
+    ngx_str_t                       token;   /* in args, if any */
+    ngx_rtmp_compliance_amf_t       at;      /* where it is in the command */
+} ngx_rtmp_compliance_stream_t;
+
+
 static ngx_int_t ngx_rtmp_compliance_add_amf(ngx_conf_t *cf,
     ngx_rtmp_core_main_conf_t *cmcf, char *name, ngx_rtmp_handler_pt h);
-static ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
-    ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s,
@@ -57,8 +66,7 @@ static ssize_t ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf,
 static void ngx_rtmp_compliance_quickack_run(ngx_event_t *ev);
 static void ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s);
 static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
-    const char *what, ngx_rtmp_compliance_app_conf_t **cacfp,
-    ngx_rtmp_compliance_ctx_t **ctxp);
+    ngx_chain_t *in, ngx_uint_t kind);
 static void ngx_rtmp_compliance_deadline_start(ngx_rtmp_session_t *s);
 static void ngx_rtmp_compliance_deadline_app(ngx_rtmp_session_t *s);
 static void ngx_rtmp_compliance_deadline_stop(ngx_rtmp_session_t *s);
@@ -68,8 +76,14 @@ static ngx_int_t ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
 static ngx_int_t ngx_rtmp_compliance_play(ngx_rtmp_session_t *s,
     ngx_rtmp_header_t *h, ngx_chain_t *in);
-static void ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
-    ngx_str_t *args);
+static ngx_int_t ngx_rtmp_compliance_publish_cmd(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_play_cmd(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_chain_t *in);
+static ngx_int_t ngx_rtmp_compliance_stream_name(ngx_chain_t *in,
+    ngx_rtmp_compliance_stream_t *st);
 static ngx_uint_t ngx_rtmp_compliance_room_shown(ngx_str_t *room,
     u_char *detail, size_t size);
 static ngx_uint_t ngx_rtmp_compliance_find_token(
@@ -88,10 +102,8 @@ static ngx_int_t ngx_rtmp_compliance_close_stream(ngx_rtmp_session_t *s,
 static ngx_uint_t ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *room, ngx_str_t *token, u_char *detail, size_t size);
-static ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
-static ngx_uint_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx);
 static void ngx_rtmp_compliance_log_accepted(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_ctx_t *ctx);
 static u_char *ngx_rtmp_compliance_log_name(u_char *dst, ngx_str_t *src);
@@ -281,7 +293,9 @@ ngx_rtmp_compliance_add_amf(ngx_conf_t *cf, ngx_rtmp_core_main_conf_t *cmcf,
 }
 
 
-static ngx_rtmp_compliance_ctx_t *
+/* the session's context: the gate's, and an HTTP-FLV player's */
+
+ngx_rtmp_compliance_ctx_t *
 ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
 {
     ngx_rtmp_compliance_ctx_t  *ctx;
@@ -299,6 +313,25 @@ ngx_rtmp_compliance_get_ctx(ngx_rtmp_session_t *s)
     }
 
     return ctx;
+}
+
+
+/* the room a session asked for, kept with the session */
+
+ngx_int_t
+ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
+{
+    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
+    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
+
+    if (ctx->room.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
+
+    return NGX_OK;
 }
 
 
@@ -713,54 +746,74 @@ ngx_rtmp_compliance_connect(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 }
 
 
-/*
- * a publish or play begins: NGX_OK, with the application's conf and the
- * session's ctx; NGX_DECLINED where compliance is off in the application
- */
-
-static ngx_int_t
-ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, const char *what,
-    ngx_rtmp_compliance_app_conf_t **cacfp, ngx_rtmp_compliance_ctx_t **ctxp)
-{
-    if (s->app_conf == NULL) {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "compliance: %s before connect", what);
-        return NGX_ERROR;
-    }
-
-    *cacfp = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
-
-    if (!(*cacfp)->enable) {
-        /* no admission to wait for here */
-        ngx_rtmp_compliance_deadline_stop(s);
-        ngx_rtmp_compliance_settle(s);
-        return NGX_DECLINED;
-    }
-
-    *ctxp = ngx_rtmp_compliance_get_ctx(s);
-
-    return (*ctxp == NULL) ? NGX_ERROR : NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ngx_chain_t *in)
 {
-    ngx_int_t                        rc;
-    ngx_str_t                        name, room, args, token;
-    ngx_uint_t                       reason, redact;
+    return ngx_rtmp_compliance_gate_begin(s, in,
+                                          NGX_RTMP_COMPLIANCE_PUBLISHER);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+    ngx_chain_t *in)
+{
+    return ngx_rtmp_compliance_gate_begin(s, in, NGX_RTMP_COMPLIANCE_PLAYER);
+}
+
+
+/*
+ * a publish or play begins: the gate decides on it where compliance is
+ * on in the application (the session's ctx made if it has none), before
+ * nginx-rtmp's own handler of the command
+ */
+
+static ngx_int_t
+ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, ngx_chain_t *in,
+    ngx_uint_t kind)
+{
+    ngx_uint_t                       publish;
     ngx_rtmp_compliance_ctx_t       *ctx;
     ngx_rtmp_compliance_app_conf_t  *cacf;
-    ngx_rtmp_compliance_amf_t        at;
-    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
-    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
+    publish = (kind == NGX_RTMP_COMPLIANCE_PUBLISHER);
 
-    rc = ngx_rtmp_compliance_gate_begin(s, "publish", &cacf, &ctx);
-    if (rc != NGX_OK) {
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    if (s->app_conf == NULL) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "compliance: %s before connect",
+                      publish ? "publish" : "play");
+        return NGX_ERROR;
     }
+
+    cacf = ngx_rtmp_get_module_app_conf(s, ngx_rtmp_compliance_module);
+
+    if (!cacf->enable) {
+        /* no admission to wait for here */
+        ngx_rtmp_compliance_deadline_stop(s);
+        ngx_rtmp_compliance_settle(s);
+        return NGX_OK;
+    }
+
+    ctx = ngx_rtmp_compliance_get_ctx(s);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    return publish ? ngx_rtmp_compliance_publish_cmd(s, cacf, ctx, in)
+                   : ngx_rtmp_compliance_play_cmd(s, cacf, ctx, in);
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_publish_cmd(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     reason, redact;
+    ngx_rtmp_compliance_stream_t   st;
+    u_char                         detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
     ctx->admitted = 0;
     ctx->labelled = 0;
@@ -770,8 +823,7 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
 
-    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
-                                             &at);
+    rc = ngx_rtmp_compliance_stream_name(in, &st);
 
     if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
@@ -788,13 +840,11 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
                                           detail);
     }
 
-    ngx_rtmp_compliance_split_name(&name, &room, &args);
-
-    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
+    if (ngx_rtmp_compliance_set_room(s, ctx, &st.room) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (room.len >= NGX_RTMP_MAX_NAME) {
+    if (st.room.len >= NGX_RTMP_MAX_NAME) {
         /* nginx-rtmp would cut it: the stream would not be the room */
         ngx_snprintf(detail, sizeof(detail), "room names are at most %d "
                      "bytes%Z", NGX_RTMP_MAX_NAME - 1);
@@ -805,12 +855,12 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     /*
      * nginx-rtmp logs the name, the arguments and the type as they are;
-     * the gate goes on with the name as it was sent (in buf), and admits
-     * no room that the scrub would change
+     * the gate goes on with the name as it was sent (in its own buffer),
+     * and admits no room that the scrub would change
      */
     ngx_rtmp_compliance_amf_scrub(in);
 
-    redact = ngx_rtmp_compliance_find_token(ctx, &args, &token);
+    redact = ngx_rtmp_compliance_find_token(ctx, &st.args, &st.token);
 
     if (ctx->node) {
         /* another publish on the same connection */
@@ -819,16 +869,17 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ctx->kind = NGX_RTMP_COMPLIANCE_PUBLISHER;
 
-    reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &room, &token,
-                                               detail, sizeof(detail));
+    reason = ngx_rtmp_compliance_admit_publish(s, cacf, ctx, &st.room,
+                                               &st.token, detail,
+                                               sizeof(detail));
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
         return ngx_rtmp_compliance_reject(s, 0, ctx, reason, detail);
     }
 
     if (redact) {
-        ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
-                                       token.len);
+        ngx_rtmp_compliance_amf_redact(&st.at, st.token.data - st.name.data,
+                                       st.token.len);
     }
 
     /* accepted once nginx-rtmp has made the stream live */
@@ -844,33 +895,19 @@ ngx_rtmp_compliance_publish(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
  */
 
 static ngx_int_t
-ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
+ngx_rtmp_compliance_play_cmd(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    ngx_int_t                        rc;
-    ngx_str_t                        name, room, args, token;
-    ngx_uint_t                       reason;
-    ngx_rtmp_compliance_ctx_t       *ctx;
-    ngx_rtmp_compliance_app_conf_t  *cacf;
-    ngx_rtmp_compliance_amf_t        at;
-    u_char                           detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
+    ngx_uint_t                     reason;
+    ngx_rtmp_compliance_stream_t   st;
+    u_char                         detail[NGX_RTMP_COMPLIANCE_DETAIL_MAX];
 
-    static u_char                    buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
-
-    rc = ngx_rtmp_compliance_gate_begin(s, "play", &cacf, &ctx);
-    if (rc != NGX_OK) {
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &name,
-                                             &at);
-    if (rc != NGX_OK) {
+    if (ngx_rtmp_compliance_stream_name(in, &st) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
                       "compliance: malformed play command");
         return NGX_ERROR;
     }
-
-    ngx_rtmp_compliance_split_name(&name, &room, &args);
 
     /* as for a publish */
     ngx_rtmp_compliance_amf_scrub(in);
@@ -881,7 +918,7 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
 
     ngx_memzero(&ctx->claims, sizeof(ngx_rtmp_compliance_claims_t));
 
-    if (ngx_rtmp_compliance_set_room(s, ctx, &room) != NGX_OK) {
+    if (ngx_rtmp_compliance_set_room(s, ctx, &st.room) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -890,13 +927,13 @@ ngx_rtmp_compliance_play(ngx_rtmp_session_t *s, ngx_rtmp_header_t *h,
     ctx->admitted = 0;
     ctx->kind = NGX_RTMP_COMPLIANCE_PLAYER;
 
-    if (ngx_rtmp_compliance_find_token(ctx, &args, &token)) {
+    if (ngx_rtmp_compliance_find_token(ctx, &st.args, &st.token)) {
         /* a credential: never to be seen by nginx-rtmp and its logs */
-        ngx_rtmp_compliance_amf_redact(&at, token.data - name.data,
-                                       token.len);
+        ngx_rtmp_compliance_amf_redact(&st.at, st.token.data - st.name.data,
+                                       st.token.len);
     }
 
-    reason = ngx_rtmp_compliance_gate_player(s, cacf, ctx, &token, detail,
+    reason = ngx_rtmp_compliance_gate_player(s, cacf, ctx, &st.token, detail,
                                              sizeof(detail));
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
@@ -1114,8 +1151,13 @@ ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
             reason = NGX_RTMP_COMPLIANCE_SERVER_REFUSED;
         }
 
+    } else if (ngx_rtmp_compliance_accept(s, ctx) != NGX_OK) {
+        ngx_snprintf(detail, sizeof(detail),
+                     "the audit log cannot be written%Z");
+        reason = NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+
     } else {
-        reason = ngx_rtmp_compliance_accept(s, ctx, detail, sizeof(detail));
+        reason = NGX_RTMP_COMPLIANCE_OK;
     }
 
     if (reason != NGX_RTMP_COMPLIANCE_OK) {
@@ -1171,23 +1213,38 @@ ngx_rtmp_compliance_wait(ngx_event_t *ev)
 }
 
 
-/* "ROOM?ARGS" */
+/*
+ * a command's stream name, whole (nginx-rtmp's copy is cut at 256 bytes),
+ * in the gate's buffer, and its room and arguments: NGX_OK; NGX_DECLINED,
+ * longer than the buffer; NGX_ERROR, malformed
+ */
 
-static void
-ngx_rtmp_compliance_split_name(ngx_str_t *name, ngx_str_t *room,
-    ngx_str_t *args)
+static ngx_int_t
+ngx_rtmp_compliance_stream_name(ngx_chain_t *in,
+    ngx_rtmp_compliance_stream_t *st)
 {
-    u_char  *q;
+    u_char     *q;
+    ngx_int_t   rc;
 
-    *room = *name;
-    ngx_str_null(args);
+    static u_char  buf[NGX_RTMP_COMPLIANCE_NAME_MAX];
 
-    q = ngx_strlchr(name->data, name->data + name->len, '?');
-    if (q) {
-        room->len = q - name->data;
-        args->data = q + 1;
-        args->len = name->data + name->len - args->data;
+    rc = ngx_rtmp_compliance_amf_stream_name(in, buf, sizeof(buf), &st->name,
+                                             &st->at);
+    if (rc != NGX_OK) {
+        return rc;
     }
+
+    st->room = st->name;
+    ngx_str_null(&st->args);
+
+    q = ngx_strlchr(st->name.data, st->name.data + st->name.len, '?');
+    if (q) {
+        st->room.len = q - st->name.data;
+        st->args.data = q + 1;
+        st->args.len = st->name.data + st->name.len - st->args.data;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1440,33 +1497,14 @@ status:
 }
 
 
-/* the room a session asked for, kept with the session */
-
-static ngx_int_t
-ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room)
-{
-    ctx->room.len = ngx_min(room->len, NGX_RTMP_COMPLIANCE_CLAIM_MAX);
-    ctx->room.data = ngx_pnalloc(s->connection->pool, ctx->room.len + 1);
-
-    if (ctx->room.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ctx->room.data, room->data, ctx->room.len);
-
-    return NGX_OK;
-}
-
-
 /*
- * the admission is written to the audit log; with on_error=refuse a
- * session whose admission cannot be recorded does not go on
+ * the admission is written to the audit log: NGX_ERROR where it cannot
+ * be and on_error=refuse, for such a session does not go on
  */
 
-static ngx_uint_t
+static ngx_int_t
 ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
-    ngx_rtmp_compliance_ctx_t *ctx, u_char *detail, size_t size)
+    ngx_rtmp_compliance_ctx_t *ctx)
 {
     ngx_int_t                     rc;
     ngx_rtmp_compliance_fields_t  f;
@@ -1484,14 +1522,10 @@ ngx_rtmp_compliance_accept(ngx_rtmp_session_t *s,
 
     if (rc == NGX_OK || ngx_rtmp_compliance_audit_available()) {
         ctx->start = ngx_current_msec;
-        return NGX_RTMP_COMPLIANCE_OK;
+        return NGX_OK;
     }
 
-    ngx_rtmp_compliance_session_close(ctx);
-
-    ngx_snprintf(detail, size, "the audit log cannot be written%Z");
-
-    return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+    return NGX_ERROR;
 }
 
 

@@ -14,6 +14,10 @@
 ngx_int_t ngx_rtmp_compliance_gate_init(ngx_conf_t *cf,
     ngx_rtmp_core_main_conf_t *cmcf);
 void ngx_rtmp_compliance_gate_backlog(ngx_cycle_t *cycle, ngx_int_t backlog);
+ngx_rtmp_compliance_ctx_t *ngx_rtmp_compliance_get_ctx(
+    ngx_rtmp_session_t *s);
+ngx_int_t ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
+    ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *room);
 ngx_uint_t ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
     ngx_rtmp_compliance_app_conf_t *cacf, ngx_rtmp_compliance_ctx_t *ctx,
     ngx_str_t *token, u_char *detail, size_t size);

@@ -142,24 +142,17 @@ ngx_http_compliance_hls_preconf(ngx_conf_t *cf)
 ngx_int_t
 ngx_http_compliance_hls_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    /* the gate drops an HLS viewer through us */
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_compliance_hls_log;
-
-    /* the gate refuses the HTTP way, and drops an HLS viewer through us */
-
-    ngx_rtmp_compliance_proto.refuse = ngx_rtmp_compliance_http_refuse;
     ngx_rtmp_compliance_proto.drop = ngx_http_compliance_hls_drop;
 
-    return NGX_OK;
+    if (ngx_http_compliance_hls_locs == NULL) {
+        /* no compliance_hls location: no viewer's bytes to count */
+        return NGX_OK;
+    }
+
+    return ngx_http_compliance_add_handler(cf, NGX_HTTP_LOG_PHASE,
+                                           ngx_http_compliance_hls_log);
 }
 
 

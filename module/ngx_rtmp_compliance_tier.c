@@ -18,11 +18,20 @@
 #include "ngx_rtmp_compliance_token.h"
 
 
+/* what the VALUE of a NAME=VALUE of compliance_tier is */
+
+#define NGX_RTMP_COMPLIANCE_TIER_ENUM     0      /* one of values */
+#define NGX_RTMP_COMPLIANCE_TIER_NUMBER   1
+#define NGX_RTMP_COMPLIANCE_TIER_TIME     2      /* seconds */
+#define NGX_RTMP_COMPLIANCE_TIER_RATE     3      /* bits per second */
+
+
 typedef struct {
     ngx_str_t                       name;
+    ngx_uint_t                      type;
     ngx_conf_enum_t                *values;
     size_t                          offset;
-} ngx_rtmp_compliance_tier_flag_t;
+} ngx_rtmp_compliance_tier_param_t;
 
 
 static ngx_int_t ngx_rtmp_compliance_tier_param(
@@ -46,16 +55,25 @@ static ngx_conf_enum_t  ngx_rtmp_compliance_ai_host[] = {
 };
 
 
-/* the on/off-like parameters of compliance_tier */
+/* the NAME=VALUE parameters of compliance_tier */
 
-static ngx_rtmp_compliance_tier_flag_t  ngx_rtmp_compliance_tier_flags[] = {
-    { ngx_string("publish="), ngx_rtmp_compliance_on_off,
+static ngx_rtmp_compliance_tier_param_t  ngx_rtmp_compliance_tier_params[] = {
+    { ngx_string("publish="), NGX_RTMP_COMPLIANCE_TIER_ENUM,
+      ngx_rtmp_compliance_on_off,
       offsetof(ngx_rtmp_compliance_tier_t, publish) },
-    { ngx_string("viewer_token="), ngx_rtmp_compliance_on_off,
+    { ngx_string("viewer_token="), NGX_RTMP_COMPLIANCE_TIER_ENUM,
+      ngx_rtmp_compliance_on_off,
       offsetof(ngx_rtmp_compliance_tier_t, viewer_token) },
-    { ngx_string("ai_host="), ngx_rtmp_compliance_ai_host,
+    { ngx_string("ai_host="), NGX_RTMP_COMPLIANCE_TIER_ENUM,
+      ngx_rtmp_compliance_ai_host,
       offsetof(ngx_rtmp_compliance_tier_t, ai_host) },
-    { ngx_null_string, NULL, 0 }
+    { ngx_string("max_viewers="), NGX_RTMP_COMPLIANCE_TIER_NUMBER, NULL,
+      offsetof(ngx_rtmp_compliance_tier_t, max_viewers) },
+    { ngx_string("max_duration="), NGX_RTMP_COMPLIANCE_TIER_TIME, NULL,
+      offsetof(ngx_rtmp_compliance_tier_t, max_duration) },
+    { ngx_string("max_bitrate="), NGX_RTMP_COMPLIANCE_TIER_RATE, NULL,
+      offsetof(ngx_rtmp_compliance_tier_t, max_bitrate) },
+    { ngx_null_string, 0, NULL, 0 }
 };
 
 
@@ -148,76 +166,72 @@ static ngx_int_t
 ngx_rtmp_compliance_tier_param(ngx_rtmp_compliance_tier_t *tier,
     ngx_str_t *param)
 {
-    time_t                            sec;
-    ngx_int_t                         n;
-    ngx_str_t                         v;
-    ngx_uint_t                        j;
-    ngx_conf_enum_t                  *e;
-    ngx_rtmp_compliance_tier_flag_t  *p;
+    char                              *field;
+    time_t                             sec;
+    ngx_int_t                          n;
+    ngx_str_t                          v;
+    ngx_uint_t                         j;
+    ngx_conf_enum_t                   *e;
+    ngx_rtmp_compliance_tier_param_t  *p;
 
-    for (p = ngx_rtmp_compliance_tier_flags; p->name.len; p++) {
-        if (param->len > p->name.len
+    for (p = ngx_rtmp_compliance_tier_params; p->name.len; p++) {
+        if (param->len >= p->name.len
             && ngx_strncmp(param->data, p->name.data, p->name.len) == 0)
         {
             break;
         }
     }
 
-    if (p->name.len) {
-        v.data = param->data + p->name.len;
-        v.len = param->len - p->name.len;
+    if (p->name.len == 0) {
+        /* "invalid value" where it looks like NAME=VALUE, as before */
 
-        for (e = p->values; e->name.len; e++) {
-            if (e->name.len == v.len
-                && ngx_strncmp(e->name.data, v.data, v.len) == 0)
-            {
-                *(ngx_flag_t *) ((char *) tier + p->offset) = e->value;
-                return NGX_OK;
+        for (j = 0; j < sizeof("max_duration=") && j < param->len; j++) {
+            if (param->data[j] == '=') {
+                break;
             }
         }
 
-        return NGX_ERROR;
+        return (j < param->len) ? NGX_ERROR : NGX_DECLINED;
     }
 
-    if (ngx_strncmp(param->data, "max_viewers=", 12) == 0) {
-        n = ngx_atoi(param->data + 12, param->len - 12);
+    v.data = param->data + p->name.len;
+    v.len = param->len - p->name.len;
+    field = (char *) tier + p->offset;
+
+    switch (p->type) {
+
+    case NGX_RTMP_COMPLIANCE_TIER_NUMBER:
+        n = ngx_atoi(v.data, v.len);
         if (n == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        tier->max_viewers = n;
+        *(ngx_uint_t *) field = n;
         return NGX_OK;
-    }
 
-    if (ngx_strncmp(param->data, "max_duration=", 13) == 0) {
-        v.data = param->data + 13;
-        v.len = param->len - 13;
-
+    case NGX_RTMP_COMPLIANCE_TIER_TIME:
         sec = ngx_parse_time(&v, 1);
         if (sec == (time_t) NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        tier->max_duration = sec;
+        *(time_t *) field = sec;
         return NGX_OK;
+
+    case NGX_RTMP_COMPLIANCE_TIER_RATE:
+        return ngx_rtmp_compliance_parse_rate(&v, (size_t *) field);
     }
 
-    if (ngx_strncmp(param->data, "max_bitrate=", 12) == 0) {
-        v.data = param->data + 12;
-        v.len = param->len - 12;
-
-        return ngx_rtmp_compliance_parse_rate(&v, &tier->max_bitrate);
-    }
-
-    /* "invalid value" where it looks like NAME=VALUE, as before */
-
-    for (j = 0; j < sizeof("max_duration=") && j < param->len; j++) {
-        if (param->data[j] == '=') {
-            break;
+    for (e = p->values; e->name.len; e++) {
+        if (e->name.len == v.len
+            && ngx_strncmp(e->name.data, v.data, v.len) == 0)
+        {
+            *(ngx_flag_t *) field = e->value;
+            return NGX_OK;
         }
     }
 
-    return (j < param->len) ? NGX_ERROR : NGX_DECLINED;
+    return NGX_ERROR;
 }
 
 

@@ -17,6 +17,11 @@
 #include "ngx_rtmp_compliance_zone.h"
 
 
+/* a tree of the zone's, with the sentinel of its own name */
+#define ngx_rtmp_compliance_tree_init(sh, tree, insert)                      \
+    ngx_rbtree_init(&(sh)->tree, &(sh)->tree##_sentinel, insert)
+
+
 static ngx_int_t ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_rtmp_compliance_seen_init(ngx_rtmp_compliance_zone_t *zone,
@@ -224,18 +229,14 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->data = sh;
     zone->fresh = 1;
 
-    ngx_rbtree_init(&sh->orders, &sh->orders_sentinel,
-                    ngx_rbtree_insert_value);
-    ngx_rbtree_init(&sh->expiry, &sh->expiry_sentinel,
-                    ngx_rbtree_insert_value);
-    ngx_rbtree_init(&sh->targets, &sh->targets_sentinel,
-                    ngx_str_rbtree_insert_value);
-    ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
-                    ngx_rbtree_insert_value);
-    ngx_rbtree_init(&sh->rooms, &sh->rooms_sentinel,
-                    ngx_str_rbtree_insert_value);
-    ngx_rbtree_init(&sh->uids, &sh->uids_sentinel,
-                    ngx_str_rbtree_insert_value);
+    /* orders by id and expiry, sessions by id; the rest by name */
+
+    ngx_rtmp_compliance_tree_init(sh, orders, ngx_rbtree_insert_value);
+    ngx_rtmp_compliance_tree_init(sh, expiry, ngx_rbtree_insert_value);
+    ngx_rtmp_compliance_tree_init(sh, targets, ngx_str_rbtree_insert_value);
+    ngx_rtmp_compliance_tree_init(sh, sessions, ngx_rbtree_insert_value);
+    ngx_rtmp_compliance_tree_init(sh, rooms, ngx_str_rbtree_insert_value);
+    ngx_rtmp_compliance_tree_init(sh, uids, ngx_str_rbtree_insert_value);
 
     sh->next_order = 1;
     sh->next_session = 1;
