@@ -1549,7 +1549,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
                         ? sh.audit_checkpoint_ms / 1000 : 0),
             sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
-            sh.fleet_witnesses, sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
+            sh.fleet_witnesses, sh.admission_timeouts, sh.lock_skipped,
+            sh.lock_busy);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,
