@@ -44,6 +44,24 @@ typedef struct {
 } ngx_http_compliance_api_status_t;
 
 
+/* a field of a session's JSON, in the order shown */
+
+typedef struct {
+    char                           *name;
+    ngx_uint_t                      s;      /* NGX_RTMP_COMPLIANCE_S_*, or
+                                               _S_MAX: "ai" */
+} ngx_http_compliance_api_field_t;
+
+
+/*
+ * what a list makes of a node of the zone: NGX_OK with *j its JSON, or
+ * left NULL where the node is not listed; NGX_ERROR
+ */
+
+typedef ngx_int_t (*ngx_http_compliance_api_each_pt)(ngx_rbtree_node_t *node,
+    void *data, json_t **j);
+
+
 static ngx_int_t ngx_http_compliance_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_compliance_api_resource(ngx_http_request_t *r,
     ngx_str_t *res, uint64_t *id, ngx_str_t *sub);
@@ -71,7 +89,18 @@ static ngx_int_t ngx_http_compliance_api_item(ngx_http_request_t *r,
 static ngx_int_t ngx_http_compliance_api_order_locked(ngx_http_request_t *r,
     ngx_rtmp_compliance_order_t *o, ngx_str_t *by);
 static ngx_int_t ngx_http_compliance_api_orders(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_list(ngx_http_request_t *r,
+    ngx_rbtree_t *tree, ngx_http_compliance_api_each_pt count,
+    ngx_http_compliance_api_each_pt each, void *data);
+static ngx_int_t ngx_http_compliance_api_walk_locked(ngx_rbtree_t *tree,
+    json_t *a, ngx_http_compliance_api_each_pt each, void *data);
+static ngx_int_t ngx_http_compliance_api_order(ngx_rbtree_node_t *node,
+    void *data, json_t **j);
 static ngx_int_t ngx_http_compliance_api_sessions(ngx_http_request_t *r);
+static ngx_int_t ngx_http_compliance_api_viewer(ngx_rbtree_node_t *node,
+    void *data, json_t **j);
+static ngx_int_t ngx_http_compliance_api_session(ngx_rbtree_node_t *node,
+    void *data, json_t **j);
 static ngx_int_t ngx_http_compliance_api_session_locked(
     ngx_http_request_t *r, ngx_rtmp_compliance_session_t *ss, ngx_str_t *by);
 static u_char *ngx_http_compliance_api_metrics_counts(u_char *p,
@@ -155,6 +184,25 @@ static ngx_http_compliance_api_status_t  ngx_http_compliance_api_statuses[] = {
       "the HTTP version of the request is not supported" },
 
     { 0, "http_error", "nginx refused the request" }
+};
+
+
+/* a session's strings and its AI label, after its id, kind and proto */
+
+static ngx_http_compliance_api_field_t  ngx_http_compliance_api_fields[] = {
+    { "app", NGX_RTMP_COMPLIANCE_S_APP },
+    { "room", NGX_RTMP_COMPLIANCE_S_ROOM },
+    { "host", NGX_RTMP_COMPLIANCE_S_HOST },
+    { "person", NGX_RTMP_COMPLIANCE_S_PERSON },
+    { "op", NGX_RTMP_COMPLIANCE_S_OP },
+    { "mcn", NGX_RTMP_COMPLIANCE_S_MCN },
+    { "tier", NGX_RTMP_COMPLIANCE_S_TIER },
+    { "ai", NGX_RTMP_COMPLIANCE_S_MAX },
+    { "idv", NGX_RTMP_COMPLIANCE_S_IDV },
+    { "jti", NGX_RTMP_COMPLIANCE_S_JTI },
+    { "kid", NGX_RTMP_COMPLIANCE_S_KID },
+    { "addr", NGX_RTMP_COMPLIANCE_S_ADDR },
+    { NULL, 0 }
 };
 
 
@@ -788,7 +836,6 @@ static ngx_int_t
 ngx_http_compliance_api_actor(ngx_http_request_t *r, ngx_str_t *by,
     ngx_int_t *rc)
 {
-    json_t                              *utf8;
     ngx_http_compliance_loc_conf_t      *alcf;
 
     ngx_str_null(by);
@@ -804,13 +851,10 @@ ngx_http_compliance_api_actor(ngx_http_request_t *r, ngx_str_t *by,
         return NGX_DECLINED;
     }
 
-    utf8 = (by->len && by->len <= NGX_RTMP_COMPLIANCE_BY_MAX)
-           ? json_stringn((char *) by->data, by->len) : NULL;
-    json_decref(utf8);
-
-    if (utf8 != NULL
+    if (by->len && by->len <= NGX_RTMP_COMPLIANCE_BY_MAX
         && ngx_rtmp_compliance_text_check(by->data, by->len,
-                                          NGX_RTMP_COMPLIANCE_TEXT_CONTROL)
+                                          NGX_RTMP_COMPLIANCE_TEXT_CONTROL
+                                          |NGX_RTMP_COMPLIANCE_TEXT_BYTE)
            == NULL)
     {
         return NGX_OK;
@@ -921,7 +965,6 @@ static ngx_int_t
 ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail, size_t size)
 {
     u_char       *p, *last;
-    json_t       *utf8;
     ngx_str_t    *name;
     ngx_uint_t    i, n;
     ngx_array_t  *names;
@@ -956,10 +999,9 @@ ngx_http_compliance_api_tier(ngx_str_t *tier, u_char *detail, size_t size)
          * name that is not UTF-8 (no token can have it) is not shown
          */
 
-        utf8 = json_stringn((char *) name[i].data, name[i].len);
-        json_decref(utf8);
-
-        if (utf8 == NULL
+        if (ngx_rtmp_compliance_text_check(name[i].data, name[i].len,
+                                           NGX_RTMP_COMPLIANCE_TEXT_BYTE)
+            != NULL
             || (size_t) (last - p)
                < name[i].len + sizeof(", \"\" and 99999 more"))
         {
@@ -1075,49 +1117,108 @@ ngx_http_compliance_api_order_locked(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_compliance_api_orders(ngx_http_request_t *r)
 {
-    json_t                           *a, *j;
-    time_t                            now;
-    ngx_rbtree_node_t                *node, *root, *sentinel;
-    ngx_rtmp_compliance_order_t      *o;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
-    now = ngx_time();
+
+    return ngx_http_compliance_api_list(r, &mcf->zone->sh->orders, NULL,
+                                        ngx_http_compliance_api_order, NULL);
+}
+
+
+/*
+ * the JSON of the nodes of a tree of the zone, in order, as the answer:
+ * each makes a node's (none: it is not listed); count, where given, sees
+ * every node first (a count it cannot keep ends the counting, not the
+ * list)
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_list(ngx_http_request_t *r, ngx_rbtree_t *tree,
+    ngx_http_compliance_api_each_pt count,
+    ngx_http_compliance_api_each_pt each, void *data)
+{
+    json_t           *a;
+    ngx_int_t         rc;
+    ngx_slab_pool_t  *shpool;
 
     a = json_array();
     if (a == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
+    shpool = ngx_rtmp_compliance_main->zone->shpool;
 
-    root = mcf->zone->sh->orders.root;
-    sentinel = mcf->zone->sh->orders.sentinel;
+    ngx_shmtx_lock(&shpool->mutex);
 
-    if (root != sentinel) {
-        for (node = ngx_rbtree_min(root, sentinel);
-             node;
-             node = ngx_rbtree_next(&mcf->zone->sh->orders, node))
+    if (count) {
+        (void) ngx_http_compliance_api_walk_locked(tree, NULL, count, data);
+    }
+
+    rc = ngx_http_compliance_api_walk_locked(tree, a, each, data);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (rc != NGX_OK) {
+        json_decref(a);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
+}
+
+
+/*
+ * each node of a tree of the zone given to each, in order; the JSON it
+ * makes of the node (none: the node is left out) is appended to a.  The
+ * walk ends at the first NGX_ERROR.  The zone's mutex is held.
+ */
+
+static ngx_int_t
+ngx_http_compliance_api_walk_locked(ngx_rbtree_t *tree, json_t *a,
+    ngx_http_compliance_api_each_pt each, void *data)
+{
+    json_t             *j;
+    ngx_rbtree_node_t  *node;
+
+    if (tree->root == tree->sentinel) {
+        return NGX_OK;
+    }
+
+    for (node = ngx_rbtree_min(tree->root, tree->sentinel);
+         node;
+         node = ngx_rbtree_next(tree, node))
+    {
+        j = NULL;
+
+        if (each(node, data, &j) != NGX_OK
+            || (j && json_array_append_new(a, j) != 0))
         {
-            o = (ngx_rtmp_compliance_order_t *) node;
-
-            if (o->until && o->until <= now) {
-                continue;
-            }
-
-            j = ngx_rtmp_compliance_order_json(o);
-
-            if (j == NULL || json_array_append_new(a, j) != 0) {
-                ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
-                json_decref(a);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+            return NGX_ERROR;
         }
     }
 
-    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+    return NGX_OK;
+}
 
-    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
+
+/* an order in force, for the list of orders */
+
+static ngx_int_t
+ngx_http_compliance_api_order(ngx_rbtree_node_t *node, void *data,
+    json_t **j)
+{
+    ngx_rtmp_compliance_order_t  *o;
+
+    o = (ngx_rtmp_compliance_order_t *) node;
+
+    if (o->until && o->until <= ngx_time()) {
+        return NGX_OK;
+    }
+
+    *j = ngx_rtmp_compliance_order_json(o);
+
+    return *j ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1125,50 +1226,52 @@ static json_t *
 ngx_http_compliance_api_session_json(ngx_rtmp_compliance_session_t *ss,
     json_t *viewers)
 {
-    u_char      key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX + 2];
-    json_t     *j, *v;
-    ngx_str_t   s[NGX_RTMP_COMPLIANCE_S_MAX];
-    ngx_uint_t  i;
+    u_char                           key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX
+                                         + 2];
+    json_t                          *j, *v;
+    ngx_str_t                        s[NGX_RTMP_COMPLIANCE_S_MAX];
+    ngx_uint_t                       i;
+    ngx_http_compliance_api_field_t *f;
 
     for (i = 0; i < NGX_RTMP_COMPLIANCE_S_MAX; i++) {
         ngx_rtmp_compliance_session_get(ss, i, &s[i]);
     }
 
-    j = json_pack("{s:I, s:s, s:s, s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, "
-                  "s:s%, s:b, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:i}",
+    if (ss->restricted) {
+        s[NGX_RTMP_COMPLIANCE_S_TIER].data = ss->tier;
+        s[NGX_RTMP_COMPLIANCE_S_TIER].len = ss->tier_len;
+    }
+
+    j = json_pack("{s:I, s:s, s:s}",
                   "id", (json_int_t) ss->id,
                   "kind", ss->kind == NGX_RTMP_COMPLIANCE_PUBLISHER
                           ? "publish" : "play",
-                  "proto", ngx_rtmp_compliance_proto_name(ss->proto),
-                  "app", s[NGX_RTMP_COMPLIANCE_S_APP].data,
-                  s[NGX_RTMP_COMPLIANCE_S_APP].len,
-                  "room", s[NGX_RTMP_COMPLIANCE_S_ROOM].data,
-                  s[NGX_RTMP_COMPLIANCE_S_ROOM].len,
-                  "host", s[NGX_RTMP_COMPLIANCE_S_HOST].data,
-                  s[NGX_RTMP_COMPLIANCE_S_HOST].len,
-                  "person", s[NGX_RTMP_COMPLIANCE_S_PERSON].data,
-                  s[NGX_RTMP_COMPLIANCE_S_PERSON].len,
-                  "op", s[NGX_RTMP_COMPLIANCE_S_OP].data,
-                  s[NGX_RTMP_COMPLIANCE_S_OP].len,
-                  "mcn", s[NGX_RTMP_COMPLIANCE_S_MCN].data,
-                  s[NGX_RTMP_COMPLIANCE_S_MCN].len,
-                  "tier", ss->restricted ? ss->tier
-                                         : s[NGX_RTMP_COMPLIANCE_S_TIER].data,
-                  ss->restricted ? (size_t) ss->tier_len
-                                 : s[NGX_RTMP_COMPLIANCE_S_TIER].len,
-                  "ai", (int) ss->ai,
-                  "idv", s[NGX_RTMP_COMPLIANCE_S_IDV].data,
-                  s[NGX_RTMP_COMPLIANCE_S_IDV].len,
-                  "jti", s[NGX_RTMP_COMPLIANCE_S_JTI].data,
-                  s[NGX_RTMP_COMPLIANCE_S_JTI].len,
-                  "kid", s[NGX_RTMP_COMPLIANCE_S_KID].data,
-                  s[NGX_RTMP_COMPLIANCE_S_KID].len,
-                  "addr", s[NGX_RTMP_COMPLIANCE_S_ADDR].data,
-                  s[NGX_RTMP_COMPLIANCE_S_ADDR].len,
-                  "started", (json_int_t) ss->started,
-                  "bytes_in", (json_int_t) ss->bytes_in,
-                  "bytes_out", (json_int_t) ss->bytes_out,
-                  "worker", (int) ss->pid);
+                  "proto", ngx_rtmp_compliance_proto_name(ss->proto));
+
+    for (f = ngx_http_compliance_api_fields; j && f->name; f++) {
+        v = (f->s == NGX_RTMP_COMPLIANCE_S_MAX)
+            ? json_boolean(ss->ai)
+            : json_stringn((char *) s[f->s].data, s[f->s].len);
+
+        if (json_object_set_new(j, f->name, v) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    }
+
+    v = j ? json_pack("{s:I, s:I, s:I, s:i}",
+                      "started", (json_int_t) ss->started,
+                      "bytes_in", (json_int_t) ss->bytes_in,
+                      "bytes_out", (json_int_t) ss->bytes_out,
+                      "worker", (int) ss->pid)
+          : NULL;
+
+    if (v == NULL || json_object_update(j, v) != 0) {
+        json_decref(j);
+        j = NULL;
+    }
+
+    json_decref(v);
 
     if (j == NULL || ss->kind != NGX_RTMP_COMPLIANCE_PUBLISHER) {
         return j;
@@ -1233,77 +1336,69 @@ ngx_http_compliance_api_room_key(ngx_rtmp_compliance_session_t *ss,
 static ngx_int_t
 ngx_http_compliance_api_sessions(ngx_http_request_t *r)
 {
-    u_char                            key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX
-                                          + 2];
-    json_t                           *a, *j, *v, *viewers;
-    json_int_t                        n;
-    ngx_uint_t                        pass;
-    ngx_rbtree_node_t                *node, *root, *sentinel;
-    ngx_rtmp_compliance_session_t    *ss;
+    json_t                           *viewers;
+    ngx_int_t                         rc;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
 
-    a = json_array();
     viewers = json_object();
-
-    if (a == NULL || viewers == NULL) {
-        json_decref(a);
-        json_decref(viewers);
+    if (viewers == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_shmtx_lock(&mcf->zone->shpool->mutex);
-
-    root = mcf->zone->sh->sessions.root;
-    sentinel = mcf->zone->sh->sessions.sentinel;
-
     /* players are counted first, for their publishers' "viewers" */
 
-    for (pass = 0; pass < 2 && root != sentinel; pass++) {
-
-        for (node = ngx_rbtree_min(root, sentinel);
-             node;
-             node = ngx_rbtree_next(&mcf->zone->sh->sessions, node))
-        {
-            ss = (ngx_rtmp_compliance_session_t *) node;
-
-            if (pass == 0) {
-                if (ss->kind != NGX_RTMP_COMPLIANCE_PLAYER) {
-                    continue;
-                }
-
-                ngx_http_compliance_api_room_key(ss, key);
-
-                v = json_object_get(viewers, (char *) key);
-                n = v ? json_integer_value(v) + 1 : 1;
-
-                if (json_object_set_new(viewers, (char *) key,
-                                        json_integer(n))
-                    != 0)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
-            j = ngx_http_compliance_api_session_json(ss, viewers);
-
-            if (j == NULL || json_array_append_new(a, j) != 0) {
-                ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
-                json_decref(a);
-                json_decref(viewers);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-    }
-
-    ngx_shmtx_unlock(&mcf->zone->shpool->mutex);
+    rc = ngx_http_compliance_api_list(r, &mcf->zone->sh->sessions,
+                                      ngx_http_compliance_api_viewer,
+                                      ngx_http_compliance_api_session,
+                                      viewers);
 
     json_decref(viewers);
 
-    return ngx_http_compliance_api_send(r, NGX_HTTP_OK, a);
+    return rc;
+}
+
+
+/* a player counted in its room's viewers; it makes no JSON of its own */
+
+static ngx_int_t
+ngx_http_compliance_api_viewer(ngx_rbtree_node_t *node, void *data,
+    json_t **j)
+{
+    u_char                          key[2 * NGX_RTMP_COMPLIANCE_CLAIM_MAX
+                                        + 2];
+    json_t                         *v, *viewers;
+    json_int_t                      n;
+    ngx_rtmp_compliance_session_t  *ss;
+
+    ss = (ngx_rtmp_compliance_session_t *) node;
+    viewers = data;
+
+    if (ss->kind != NGX_RTMP_COMPLIANCE_PLAYER) {
+        return NGX_OK;
+    }
+
+    ngx_http_compliance_api_room_key(ss, key);
+
+    v = json_object_get(viewers, (char *) key);
+    n = v ? json_integer_value(v) + 1 : 1;
+
+    return json_object_set_new(viewers, (char *) key, json_integer(n)) == 0
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a live session, for the list of sessions */
+
+static ngx_int_t
+ngx_http_compliance_api_session(ngx_rbtree_node_t *node, void *data,
+    json_t **j)
+{
+    *j = ngx_http_compliance_api_session_json(
+                                (ngx_rtmp_compliance_session_t *) node, data);
+
+    return *j ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1454,7 +1549,8 @@ ngx_http_compliance_api_metrics(ngx_http_request_t *r)
                         ? sh.audit_checkpoint_ms / 1000 : 0),
             sh.fleet_connected, sh.noutbox,
             sh.fleet_entries, sh.fleet_last_ms, sh.fleet_lag_ms,
-            sh.fleet_witnesses, sh.admission_timeouts, sh.lock_skipped, sh.lock_busy);
+            sh.fleet_witnesses, sh.admission_timeouts, sh.lock_skipped,
+            sh.lock_busy);
 
     return ngx_http_compliance_api_send_text(r, NGX_HTTP_OK,
                                        &ngx_http_compliance_api_prometheus,

@@ -47,10 +47,9 @@ static char *ngx_rtmp_compliance_fields_json(ngx_rtmp_compliance_fields_t *f,
 static EVP_PKEY *ngx_rtmp_compliance_audit_sign_key(ngx_conf_t *cf,
     ngx_rtmp_compliance_audit_t *a);
 static ngx_int_t ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf,
-    ngx_str_t *v, time_t *retention);
-static ngx_int_t ngx_rtmp_compliance_audit_newest(
-    ngx_rtmp_compliance_main_conf_t *mcf, ngx_log_t *log, u_char *newest,
-    size_t size);
+    ngx_str_t *param, time_t *retention);
+static ngx_int_t ngx_rtmp_compliance_audit_newest(ngx_str_t *path,
+    ngx_log_t *log, u_char *newest, size_t size);
 static u_char *ngx_rtmp_compliance_audit_cut(ngx_fd_t fd, u_char *path,
     u_char *buf, u_char *last, off_t size, off_t from,
     ngx_uint_t *recovered, ngx_log_t *log);
@@ -81,17 +80,18 @@ static ngx_msec_t ngx_rtmp_compliance_audit_period_end(
     ngx_rtmp_compliance_audit_t *a, ngx_msec_t ms);
 
 
-static ngx_conf_enum_t  ngx_rtmp_compliance_audit_fsync[] = {
-    { ngx_string("off"), NGX_RTMP_COMPLIANCE_FSYNC_OFF },
-    { ngx_string("batch"), NGX_RTMP_COMPLIANCE_FSYNC_BATCH },
-    { ngx_string("always"), NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS },
-    { ngx_null_string, 0 }
-};
-
-
 /* the parameters that are one word */
 
 static ngx_rtmp_compliance_word_t  ngx_rtmp_compliance_audit_words[] = {
+    { ngx_string("fsync=off"),
+      offsetof(ngx_rtmp_compliance_audit_t, fsync),
+      NGX_RTMP_COMPLIANCE_FSYNC_OFF },
+    { ngx_string("fsync=batch"),
+      offsetof(ngx_rtmp_compliance_audit_t, fsync),
+      NGX_RTMP_COMPLIANCE_FSYNC_BATCH },
+    { ngx_string("fsync=always"),
+      offsetof(ngx_rtmp_compliance_audit_t, fsync),
+      NGX_RTMP_COMPLIANCE_FSYNC_ALWAYS },
     { ngx_string("rotate=daily"),
       offsetof(ngx_rtmp_compliance_audit_t, rotate), 0 },
     { ngx_string("rotate=hourly"),
@@ -116,9 +116,8 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_rtmp_compliance_main_conf_t *mcf = conf;
 
     ngx_int_t                      rc;
-    ngx_str_t                     *value, v;
+    ngx_str_t                     *value;
     ngx_uint_t                     i;
-    ngx_conf_enum_t               *e;
     ngx_rtmp_compliance_audit_t   *a;
     ngx_rtmp_compliance_word_t    *w;
 
@@ -150,10 +149,8 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "retention=", 10) == 0) {
-            v.data = value[i].data + 10;
-            v.len = value[i].len - 10;
-
-            rc = ngx_rtmp_compliance_audit_retention(cf, &v, &a->retention);
+            rc = ngx_rtmp_compliance_audit_retention(cf, &value[i],
+                                                     &a->retention);
 
             if (rc == NGX_DECLINED) {
                 goto invalid;
@@ -163,26 +160,6 @@ ngx_rtmp_compliance_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
                 return NGX_CONF_ERROR;
             }
 
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "fsync=", 6) == 0) {
-            v.data = value[i].data + 6;
-            v.len = value[i].len - 6;
-
-            for (e = ngx_rtmp_compliance_audit_fsync; e->name.len; e++) {
-                if (e->name.len == v.len
-                    && ngx_strncmp(e->name.data, v.data, v.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (e->name.len == 0) {
-                goto invalid;
-            }
-
-            a->fsync = e->value;
             continue;
         }
 
@@ -396,16 +373,20 @@ ngx_rtmp_compliance_audit_sign_cleanup(void *data)
  */
 
 static ngx_int_t
-ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf, ngx_str_t *v,
+ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf, ngx_str_t *param,
     time_t *retention)
 {
-    time_t  n, unit;
+    time_t     n, unit;
+    ngx_str_t  v;
 
-    if (v->len < 2) {
+    v.data = param->data + sizeof("retention=") - 1;
+    v.len = param->len - (sizeof("retention=") - 1);
+
+    if (v.len < 2) {
         return NGX_DECLINED;
     }
 
-    switch (v->data[v->len - 1]) {
+    switch (v.data[v.len - 1]) {
     case 'y':
         unit = NGX_RTMP_COMPLIANCE_AUDIT_YEAR_DAYS * 86400;
         break;
@@ -416,7 +397,7 @@ ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf, ngx_str_t *v,
         return NGX_DECLINED;
     }
 
-    n = ngx_atotm(v->data, v->len - 1);
+    n = ngx_atotm(v.data, v.len - 1);
 
     if (n == NGX_ERROR || n > 100 * 366) {
         return NGX_DECLINED;
@@ -428,7 +409,7 @@ ngx_rtmp_compliance_audit_retention(ngx_conf_t *cf, ngx_str_t *v,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "audit retention \"%V\" is under the 3 years "
                            "(1095d) the Measures require "
-                           "(直播电商监督管理办法: 不少于三年)", v);
+                           "(直播电商监督管理办法: 不少于三年)", &v);
         return NGX_ERROR;
     }
 
@@ -629,7 +610,8 @@ ngx_rtmp_compliance_audit_tail(ngx_rtmp_compliance_main_conf_t *mcf,
     sh = mcf->zone->sh;
     *recovered = 0;
 
-    if (ngx_rtmp_compliance_audit_newest(mcf, log, newest, sizeof(newest))
+    if (ngx_rtmp_compliance_audit_newest(&mcf->audit->dir, log, newest,
+                                         sizeof(newest))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -716,24 +698,21 @@ done:
 }
 
 
-/* the name of the directory's newest segment into newest ("": none) */
+/* the name of the newest segment in directory path into newest ("": none) */
 
 static ngx_int_t
-ngx_rtmp_compliance_audit_newest(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_log_t *log, u_char *newest, size_t size)
+ngx_rtmp_compliance_audit_newest(ngx_str_t *path, ngx_log_t *log,
+    u_char *newest, size_t size)
 {
     u_char     *p;
     ssize_t     n;
     ngx_dir_t   dir;
-    u_char      path[NGX_MAX_PATH];
 
     newest[0] = '\0';
 
-    ngx_sprintf(path, "%V%Z", &mcf->audit->dir);
-
-    if (ngx_open_dir((ngx_str_t *) &mcf->audit->dir, &dir) == NGX_ERROR) {
+    if (ngx_open_dir(path, &dir) == NGX_ERROR) {
         ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "compliance_audit_log: " ngx_open_dir_n " \"%s\" "
+                      "compliance_audit_log: " ngx_open_dir_n " \"%V\" "
                       "failed", path);
         return NGX_ERROR;
     }

@@ -810,11 +810,9 @@ static void
 ngx_rtmp_compliance_fleet_on_disconnect(const redisAsyncContext *cac,
     int status)
 {
-    redisAsyncContext                *ac;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
-    ac = (redisAsyncContext *) cac;
-    mcf = ac->data;
+    mcf = cac->data;
 
     ngx_rtmp_compliance_conn.ac = NULL;
 
@@ -828,12 +826,10 @@ ngx_rtmp_compliance_fleet_on_disconnect(const redisAsyncContext *cac,
         return;
     }
 
-    if (!ngx_exiting) {
-        ngx_rtmp_compliance_fleet_down(mcf, status == REDIS_OK
-                                            ? "disconnected"
-                                            : (ac->errstr[0] ? ac->errstr
-                                                             : "error"));
-    }
+    ngx_rtmp_compliance_fleet_down(mcf, status == REDIS_OK
+                                        ? "disconnected"
+                                        : (cac->errstr[0] ? cac->errstr
+                                                          : "error"));
 }
 
 

@@ -49,6 +49,8 @@ static ngx_int_t ngx_rtmp_compliance_order_stored(json_t *obj,
     u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_shown(
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size);
+static ngx_int_t ngx_rtmp_compliance_order_seconds(json_t *v,
+    const char *name, time_t max, time_t *secs, u_char *detail, size_t size);
 static ngx_int_t ngx_rtmp_compliance_order_set(json_t *j, const char *name,
     u_char *data, size_t len);
 
@@ -337,15 +339,15 @@ ngx_rtmp_compliance_order_times(json_t *obj, ngx_uint_t mode,
     }
 
     if (d) {
-        n = json_is_integer(d) ? json_integer_value(d) : 0;
-
-        if (n <= 0 || n > NGX_RTMP_COMPLIANCE_DURATION_MAX) {
-            ngx_snprintf(detail, size, "\"duration\" must be whole seconds, "
-                         "1 to %d%Z", NGX_RTMP_COMPLIANCE_DURATION_MAX);
+        if (ngx_rtmp_compliance_order_seconds(d, "duration",
+                                              NGX_RTMP_COMPLIANCE_DURATION_MAX,
+                                              &spec->until, detail, size)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        spec->until = now + (time_t) n;
+        spec->until += now;
     }
 
     if (u) {
@@ -375,8 +377,7 @@ static ngx_int_t
 ngx_rtmp_compliance_order_within(json_t *obj,
     ngx_rtmp_compliance_order_spec_t *spec, u_char *detail, size_t size)
 {
-    json_t      *w;
-    json_int_t   n;
+    json_t  *w;
 
     w = json_object_get(obj, "within");
 
@@ -399,17 +400,9 @@ ngx_rtmp_compliance_order_within(json_t *obj,
         return NGX_OK;
     }
 
-    n = json_is_integer(w) ? json_integer_value(w) : 0;
-
-    if (n <= 0 || n > NGX_RTMP_COMPLIANCE_WITHIN_MAX) {
-        ngx_snprintf(detail, size, "\"within\" must be whole seconds, 1 to "
-                     "%d%Z", NGX_RTMP_COMPLIANCE_WITHIN_MAX);
-        return NGX_ERROR;
-    }
-
-    spec->within = (time_t) n;
-
-    return NGX_OK;
+    return ngx_rtmp_compliance_order_seconds(w, "within",
+                                             NGX_RTMP_COMPLIANCE_WITHIN_MAX,
+                                             &spec->within, detail, size);
 }
 
 
@@ -552,6 +545,28 @@ ngx_rtmp_compliance_order_str(json_t *obj, const char *name, size_t max,
     }
 
     return s->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* "duration" and "within": whole seconds, 1 to max */
+
+static ngx_int_t
+ngx_rtmp_compliance_order_seconds(json_t *v, const char *name, time_t max,
+    time_t *secs, u_char *detail, size_t size)
+{
+    json_int_t  n;
+
+    n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    if (n <= 0 || n > max) {
+        ngx_snprintf(detail, size, "\"%s\" must be whole seconds, 1 to "
+                     "%T%Z", name, max);
+        return NGX_ERROR;
+    }
+
+    *secs = (time_t) n;
+
+    return NGX_OK;
 }
 
 

@@ -29,8 +29,7 @@
 
 
 static ngx_int_t ngx_rtmp_compliance_order_journal(
-    ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
-    ngx_log_t *log);
+    ngx_rtmp_compliance_main_conf_t *mcf, json_t *rec, ngx_log_t *log);
 static void ngx_rtmp_compliance_order_publish_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
     ngx_uint_t what, ngx_log_t *log);
@@ -60,6 +59,8 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_order_spec_t *spec, ngx_uint_t origin,
     ngx_log_t *log, ngx_rtmp_compliance_order_t **op)
 {
+    json_t                       *j;
+    ngx_int_t                     rc;
     ngx_str_t                     target, by;
     ngx_uint_t                    hits;
     ngx_rtmp_compliance_order_t  *o;
@@ -71,7 +72,17 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
         return NGX_DECLINED;
     }
 
-    if (ngx_rtmp_compliance_order_journal(mcf, o, log) != NGX_OK) {
+    /* {"op":"create","order":{...}} */
+
+    j = ngx_rtmp_compliance_order_json(o);
+    rc = ngx_rtmp_compliance_order_journal(mcf,
+                                           j ? json_pack("{s:s, s:O}", "op",
+                                                         "create", "order", j)
+                                             : NULL,
+                                           log);
+    json_decref(j);
+
+    if (rc != NGX_OK) {
 
         if (origin == NGX_RTMP_COMPLIANCE_ORIGIN_API) {
             ngx_rtmp_compliance_order_delete_locked(mcf->zone, o);
@@ -117,22 +128,20 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 }
 
 
-/* {"op":"create","order":{...}} in the state file */
+/*
+ * a step of an order in the state file's journal, freed after; NULL: it
+ * could not be made
+ */
 
 static ngx_int_t
 ngx_rtmp_compliance_order_journal(ngx_rtmp_compliance_main_conf_t *mcf,
-    ngx_rtmp_compliance_order_t *o, ngx_log_t *log)
+    json_t *rec, ngx_log_t *log)
 {
-    json_t     *j, *rec;
-    ngx_int_t   rc;
-
-    j = ngx_rtmp_compliance_order_json(o);
-    rec = j ? json_pack("{s:s, s:O}", "op", "create", "order", j) : NULL;
+    ngx_int_t  rc;
 
     rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
 
     json_decref(rec);
-    json_decref(j);
 
     return rc;
 }
@@ -175,18 +184,16 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_order_t *o, ngx_uint_t origin, ngx_str_t *by,
     ngx_log_t *log)
 {
-    json_t     *rec;
-    ngx_int_t   rc;
-    ngx_str_t   uid, target;
-    u_char      buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
+    ngx_str_t  uid, target;
+    u_char     buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
 
-    rec = json_pack("{s:s, s:I}", "op", "lift", "id", (json_int_t) o->id);
-
-    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
-
-    json_decref(rec);
-
-    if (rc != NGX_OK) {
+    if (ngx_rtmp_compliance_order_journal(mcf,
+                                          json_pack("{s:s, s:I}", "op",
+                                                    "lift", "id",
+                                                    (json_int_t) o->id),
+                                          log)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
