@@ -331,6 +331,7 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
     ngx_rbtree_node_t             *node;
     ngx_rtmp_compliance_order_t   *o;
     ngx_rtmp_compliance_shctx_t   *sh;
+    ngx_rtmp_compliance_target_t  *t;
 
     sh = mcf->zone->sh;
     n = 0;
@@ -367,9 +368,9 @@ fuzz_state_check_zone(ngx_rtmp_compliance_main_conf_t *mcf)
                                                           &uid)
                        != NULL, "order %lu is not found by its uid",
                        (unsigned long) o->id);
-            FUZZ_CHECK(sh->seen[o->target_node->sn.node.key
-                                & sh->seen_mask]
-                       > 0, "order %lu: its target's bucket counts 0",
+            t = o->target_node;
+            FUZZ_CHECK(sh->seen[t->sn.node.key & sh->seen_mask] > 0,
+                       "order %lu: its target's bucket counts 0",
                        (unsigned long) o->id);
             n++;
             r += (o->action == NGX_RTMP_COMPLIANCE_REVERIFY);
