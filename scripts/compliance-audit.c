@@ -266,7 +266,6 @@ typedef enum {
 
 #define CA_OPTS_MAX         24
 #define CA_WITNESS_MAX      16      /* --witness DIR, at most */
-#define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
 typedef struct {
@@ -503,6 +502,7 @@ static void ca_help(FILE *out);
 
 static int ca_parse_opts(const char *cmd, unsigned which, int argc,
     char **argv, ca_opts_t *o);
+static int ca_option(void *opts, const char *cmd, int i);
 static int ca_parse_time(const char *s, int64_t *start, int64_t *unit);
 static int ca_parse_range(ca_opts_t *o, int64_t *from, int64_t *to);
 static int ca_parse_retention(const char *s, int64_t *days);
@@ -693,15 +693,10 @@ int compliance_audit_main(int argc, char **argv);
  * given to getopt_long() in this order
  */
 
-#define CA_ARG(field)   required_argument, offsetof(ca_opts_t, field)
-#define CA_FLAG(field)  no_argument, offsetof(ca_opts_t, field)
+#define CA_ARG(field)   CLI_ARG(ca_opts_t, field)
+#define CA_FLAG(field)  CLI_FLAG(ca_opts_t, field)
 
-static const struct {
-    const char         *name;
-    int                 has_arg;
-    size_t              offset;
-    unsigned            cmds;
-} ca_options[CA_OPTS_MAX] = {
+static const cli_opt_t  ca_options[CA_OPTS_MAX] = {
     { "room", CA_ARG(room), CA_QUERY },
     { "app", CA_ARG(app), CA_QUERY },
     { "host", CA_ARG(host), CA_QUERY },
@@ -885,63 +880,14 @@ static int
 ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
     ca_opts_t *o)
 {
-    int            c, i, n;
-    u_char        *p;
-    struct option  longopts[CA_OPTS_MAX];
+    int  rc;
 
     memset(o, 0, sizeof(ca_opts_t));
 
-    /* the command's options, in the table's order */
-
-    for (i = 0, n = 0; ca_options[i].name; i++) {
-        if (ca_options[i].cmds & which) {
-            longopts[n].name = ca_options[i].name;
-            longopts[n].has_arg = ca_options[i].has_arg;
-            longopts[n].flag = NULL;
-            longopts[n].val = CA_OPT_VAL + i;
-            n++;
-        }
-    }
-
-    memset(&longopts[n], 0, sizeof(struct option));
-
-    cli_options();
-
-    for ( ;; ) {
-        c = cli_option(CA_PROG, cmd, argc, argv, longopts, CA_OPT_VAL,
-                       CA_OPTS_MAX, o->seen);
-
-        if (c == CLI_END) {
-            break;
-        }
-
-        if (c == CLI_BAD) {
-            return CA_USAGE;
-        }
-
-        c -= CA_OPT_VAL;
-
-        if (ca_options[c].offset == offsetof(ca_opts_t, witness)) {
-            /* the one option given more than once */
-            o->seen[c] = 0;
-
-            if (o->nwitness == CA_WITNESS_MAX) {
-                return ca_usage_error("%s: at most %d --witness", cmd,
-                                      CA_WITNESS_MAX);
-            }
-
-            o->witness[o->nwitness++] = optarg;
-            continue;
-        }
-
-        p = (u_char *) o + ca_options[c].offset;
-
-        if (ca_options[c].has_arg) {
-            *(const char **) p = optarg;
-
-        } else {
-            *p = 1;
-        }
+    rc = cli_parse_options(CA_PROG, cmd, argc, argv, ca_options, which,
+                           o->seen, ca_option, o);
+    if (rc != CA_OK) {
+        return rc;
     }
 
     if (o->help) {
@@ -967,6 +913,34 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
     }
 
     return -1;
+}
+
+
+/* an option's value into o (cli_parse_options()): --witness, each */
+
+static int
+ca_option(void *opts, const char *cmd, int i)
+{
+    ca_opts_t  *o;
+
+    o = opts;
+
+    if (ca_options[i].offset == offsetof(ca_opts_t, witness)) {
+        /* the one option given more than once */
+        o->seen[i] = 0;
+
+        if (o->nwitness == CA_WITNESS_MAX) {
+            return ca_usage_error("%s: at most %d --witness", cmd,
+                                  CA_WITNESS_MAX);
+        }
+
+        o->witness[o->nwitness++] = optarg;
+        return CA_OK;
+    }
+
+    cli_store(&ca_options[i], o);
+
+    return CA_OK;
 }
 
 
