@@ -2,8 +2,10 @@
 /*
  * cli.h -- the command line of the project's tools with subcommands
  * (scripts/compliance-audit.c, scripts/compliance-token.c): "PROG
- * COMMAND [ARGS]", help, and how a usage error is told (the message,
- * then where the help is; exit code 2).
+ * COMMAND [ARGS]", help, the commands' options (one table a tool, each
+ * option naming the commands that take it and where its value goes), and
+ * how a usage error is told (the message, then where the help is; exit
+ * code 2).
  */
 
 
