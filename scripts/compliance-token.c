@@ -142,11 +142,11 @@ static void ct_buf_free(ct_buf_t *b);
 static int ct_read_file(const char *path, size_t max, const char *what,
     ct_buf_t *out);
 
-static int ct_parse_opts(const char *cmd, unsigned which,
-    int argc, char **argv, ct_opts_t *o);
+static int ct_parse_opts(const char *cmd, unsigned which, int argc,
+    char **argv, ct_opts_t *o);
 static int ct_option(void *opts, const char *cmd, int i);
-static int ct_begin(const char *cmd, unsigned which,
-    int argc, char **argv, ct_opts_t *o);
+static int ct_begin(const char *cmd, unsigned which, int argc,
+    char **argv, ct_opts_t *o);
 
 static int ct_load_key(ct_opts_t *o, ct_key_t *key);
 static void ct_key_free(ct_key_t *key);
@@ -627,8 +627,8 @@ ct_option(void *opts, const char *cmd, int i)
  */
 
 static int
-ct_begin(const char *cmd, unsigned which, int argc,
-    char **argv, ct_opts_t *o)
+ct_begin(const char *cmd, unsigned which, int argc, char **argv,
+    ct_opts_t *o)
 {
     int  rc;
 
