@@ -192,6 +192,67 @@ static int          o_srcs = 8;
 static int          o_flv;          /* --mode flv: HTTP-FLV viewers */
 static int          o_play_rooms;   /* watch: play PREFIX<i % rooms> */
 
+/* every option: how its value is read, and where it goes */
+
+typedef enum {
+    OPT_STR,                        /* const char *: the value itself */
+    OPT_INT,                        /* int: atoi() */
+    OPT_UNSIGNED,                   /* unsigned: atoi() */
+    OPT_LONG,                       /* long: atol() */
+    OPT_DOUBLE,                     /* double: atof() */
+    OPT_PID,                        /* o_pids[]: atoi(), 8 at most */
+    OPT_SET,                        /* int, no value: 1 */
+    OPT_CLEAR                       /* int, no value: 0 */
+} opt_type_e;
+
+typedef struct {
+    const char     *name;
+    opt_type_e      type;
+    void           *var;
+} opt_t;
+
+static const opt_t  options[] = {
+    { "--host", OPT_STR, &o_host },
+    { "--port", OPT_INT, &o_port },
+    { "--http-port", OPT_INT, &o_http_port },
+    { "--api", OPT_STR, &o_api },
+    { "--path", OPT_STR, &o_path },
+    { "--app", OPT_STR, &o_app },
+    { "--mode", OPT_STR, &o_mode },
+    { "--conc", OPT_INT, &o_conc },
+    { "--duration", OPT_DOUBLE, &o_duration },
+    { "--max", OPT_LONG, &o_max },
+    { "--tokens", OPT_STR, &o_tokens },
+    { "--rooms", OPT_INT, &o_rooms },
+    { "--prefix", OPT_STR, &o_prefix },
+    { "--play-name", OPT_STR, &o_play_name },
+    { "--feeder", OPT_STR, &o_feeder },
+    { "--pid", OPT_PID, o_pids },
+    { "--threads", OPT_INT, &o_threads },
+    { "--label", OPT_STR, &o_label },
+    { "--reject-every", OPT_INT, &o_reject_every },
+    { "--n", OPT_INT, &o_n },
+    { "--groups", OPT_INT, &o_groups },
+    { "--gap-ms", OPT_INT, &o_gap_ms },
+    { "--timeout", OPT_DOUBLE, &o_timeout },
+    { "--alg", OPT_STR, &o_alg },
+    { "--key", OPT_STR, &o_key },
+    { "--scope", OPT_STR, &o_scope },
+    { "--room", OPT_STR, &o_room },
+    { "--tier", OPT_STR, &o_tier },
+    { "--ttl", OPT_LONG, &o_ttl },
+    { "--kid", OPT_STR, &o_kid },
+    { "--seed", OPT_UNSIGNED, &o_seed },
+    { "--warmup", OPT_DOUBLE, &o_warmup },
+    { "--settle-ms", OPT_INT, &o_settle_ms },
+    { "--metrics", OPT_SET, &o_metrics },
+    { "--src-addrs", OPT_INT, &o_srcs },
+    { "--no-quickack", OPT_CLEAR, &o_quickack },
+    { "--no-nodelay", OPT_CLEAR, &o_nodelay },
+    { "--hold-until-reject", OPT_SET, &o_hold_until_reject },
+    { NULL, OPT_STR, NULL }
+};
+
 /* tokens */
 
 static char       **tok_room;
@@ -2507,6 +2568,63 @@ on_alarm(int sig)
 }
 
 
+/*
+ * the option argv[i] (its value argv[i + 1], if it takes one) into its
+ * variable; returns the index of the last argument it used
+ */
+
+static int
+parse_option(int argc, char **argv, int i)
+{
+    const opt_t  *o;
+    const char   *v;
+
+    for (o = options; o->name; o++) {
+        if (strcmp(argv[i], o->name) == 0) {
+            break;
+        }
+    }
+
+    if (o->name == NULL) {
+        die("unknown or incomplete option %s", argv[i]);
+    }
+
+    if (o->type == OPT_SET || o->type == OPT_CLEAR) {
+        *(int *) o->var = o->type == OPT_SET;
+        return i;
+    }
+
+    if (i + 1 == argc) {
+        die("unknown or incomplete option %s", argv[i]);
+    }
+
+    v = argv[i + 1];
+
+    switch (o->type) {
+    case OPT_STR:
+        *(const char **) o->var = v;
+        break;
+    case OPT_INT:
+        *(int *) o->var = atoi(v);
+        break;
+    case OPT_UNSIGNED:
+        *(unsigned *) o->var = (unsigned) atoi(v);
+        break;
+    case OPT_LONG:
+        *(long *) o->var = atol(v);
+        break;
+    case OPT_DOUBLE:
+        *(double *) o->var = atof(v);
+        break;
+    default: /* OPT_PID */
+        if (o_npids < 8) o_pids[o_npids++] = atoi(v);
+        break;
+    }
+
+    return i + 1;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2523,52 +2641,7 @@ main(int argc, char **argv)
     cmd = argv[1];
 
     for (i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-#define OPT(name) (strcmp(a, name) == 0 && v && ++i)
-
-        if (OPT("--host")) o_host = v;
-        else if (OPT("--port")) o_port = atoi(v);
-        else if (OPT("--http-port")) o_http_port = atoi(v);
-        else if (OPT("--api")) o_api = v;
-        else if (OPT("--path")) o_path = v;
-        else if (OPT("--app")) o_app = v;
-        else if (OPT("--mode")) o_mode = v;
-        else if (OPT("--conc")) o_conc = atoi(v);
-        else if (OPT("--duration")) o_duration = atof(v);
-        else if (OPT("--max")) o_max = atol(v);
-        else if (OPT("--tokens")) o_tokens = v;
-        else if (OPT("--rooms")) o_rooms = atoi(v);
-        else if (OPT("--prefix")) o_prefix = v;
-        else if (OPT("--play-name")) o_play_name = v;
-        else if (OPT("--feeder")) o_feeder = v;
-        else if (OPT("--pid")) {
-            if (o_npids < 8) o_pids[o_npids++] = atoi(v);
-        }
-        else if (OPT("--threads")) o_threads = atoi(v);
-        else if (OPT("--label")) o_label = v;
-        else if (OPT("--reject-every")) o_reject_every = atoi(v);
-        else if (OPT("--n")) o_n = atoi(v);
-        else if (OPT("--groups")) o_groups = atoi(v);
-        else if (OPT("--gap-ms")) o_gap_ms = atoi(v);
-        else if (OPT("--timeout")) o_timeout = atof(v);
-        else if (OPT("--alg")) o_alg = v;
-        else if (OPT("--key")) o_key = v;
-        else if (OPT("--scope")) o_scope = v;
-        else if (OPT("--room")) o_room = v;
-        else if (OPT("--tier")) o_tier = v;
-        else if (OPT("--ttl")) o_ttl = atol(v);
-        else if (OPT("--kid")) o_kid = v;
-        else if (OPT("--seed")) o_seed = (unsigned) atoi(v);
-        else if (OPT("--warmup")) o_warmup = atof(v);
-        else if (OPT("--settle-ms")) o_settle_ms = atoi(v);
-        else if (strcmp(a, "--metrics") == 0) o_metrics = 1;
-        else if (OPT("--src-addrs")) o_srcs = atoi(v);
-        else if (strcmp(a, "--no-quickack") == 0) o_quickack = 0;
-        else if (strcmp(a, "--no-nodelay") == 0) o_nodelay = 0;
-        else if (strcmp(a, "--hold-until-reject") == 0) o_hold_until_reject = 1;
-        else die("unknown or incomplete option %s", a);
+        i = parse_option(argc, argv, i);
     }
 
     if (o_duration <= 0 || o_duration > 300) {

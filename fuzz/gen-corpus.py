@@ -884,13 +884,30 @@ def gen_jwks():
         write("jwks", name, data)
 
 
+def gen_amf_seeds():
+    token = hs_token({"alg": "HS256", "typ": "JWT"}, PUBLISH, SECRET_NOKID)
+    gen_amf(token)
+
+
+# each kind of seed and what writes it, in the order they are written;
+# all but "witness" are written when no kind is named
+GENERATORS = (
+    ("amf", gen_amf_seeds),
+    ("token", gen_token),
+    ("jwks", gen_jwks),
+    ("order", gen_order),
+    ("state", gen_state),
+    ("audit", gen_audit),
+    ("witness", gen_witness),
+)
+
+
 def main():
-    kinds = sys.argv[1:] or ["amf", "token", "jwks", "order", "state",
-                             "audit"]
+    known = [kind for kind, _ in GENERATORS]
+    kinds = sys.argv[1:] or [kind for kind in known if kind != "witness"]
 
     for kind in kinds:
-        if kind not in ("amf", "token", "jwks", "order", "state", "audit",
-                        "witness"):
+        if kind not in known:
             print("unknown kind", kind, file=sys.stderr)
             return 2
 
@@ -899,28 +916,9 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
 
-    if "amf" in kinds:
-        token = hs_token({"alg": "HS256", "typ": "JWT"}, PUBLISH,
-                         SECRET_NOKID)
-        gen_amf(token)
-
-    if "token" in kinds:
-        gen_token()
-
-    if "jwks" in kinds:
-        gen_jwks()
-
-    if "order" in kinds:
-        gen_order()
-
-    if "state" in kinds:
-        gen_state()
-
-    if "audit" in kinds:
-        gen_audit()
-
-    if "witness" in kinds:
-        gen_witness()
+    for kind, generate in GENERATORS:
+        if kind in kinds:
+            generate()
 
     for kind in kinds:
         print(kind, len(os.listdir(os.path.join(OUT, kind))), "seeds")

@@ -11,6 +11,9 @@
 #include "cli.h"
 
 
+#define CLI_OPT_VAL  256        /* a table's option: + its index */
+
+
 int
 cli_main(const cli_t *cli, int argc, char **argv)
 {
@@ -106,6 +109,70 @@ cli_option(const char *prog, const char *cmd, int argc, char **argv,
     seen[c - first] = 1;
 
     return c;
+}
+
+
+int
+cli_parse_options(const char *prog, const char *cmd, int argc, char **argv,
+    const cli_opt_t *table, unsigned which, unsigned char *seen,
+    cli_opt_pt option, void *opts)
+{
+    int            c, i, n, rc;
+    struct option  longopts[CLI_OPTS_MAX + 1];
+
+    /* the command's options, in the table's order */
+
+    for (i = 0, n = 0; table[i].name; i++) {
+        if (i == CLI_OPTS_MAX) {
+            return cli_usage_error(prog, "%s: too many options", cmd);
+        }
+
+        if (table[i].cmds & which) {
+            longopts[n].name = table[i].name;
+            longopts[n].has_arg = table[i].has_arg;
+            longopts[n].flag = NULL;
+            longopts[n].val = CLI_OPT_VAL + i;
+            n++;
+        }
+    }
+
+    memset(&longopts[n], 0, sizeof(struct option));
+
+    cli_options();
+
+    for ( ;; ) {
+        c = cli_option(prog, cmd, argc, argv, longopts, CLI_OPT_VAL, i,
+                       seen);
+
+        if (c == CLI_END) {
+            return CLI_OK;
+        }
+
+        if (c == CLI_BAD) {
+            return CLI_USAGE;
+        }
+
+        rc = option(opts, cmd, c - CLI_OPT_VAL);
+        if (rc != CLI_OK) {
+            return rc;
+        }
+    }
+}
+
+
+void
+cli_store(const cli_opt_t *opt, void *opts)
+{
+    unsigned char  *p;
+
+    p = (unsigned char *) opts + opt->offset;
+
+    if (opt->has_arg) {
+        *(const char **) p = optarg;
+
+    } else {
+        *p = 1;
+    }
 }
 
 

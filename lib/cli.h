@@ -2,8 +2,10 @@
 /*
  * cli.h -- the command line of the project's tools with subcommands
  * (scripts/compliance-audit.c, scripts/compliance-token.c): "PROG
- * COMMAND [ARGS]", help, and how a usage error is told (the message,
- * then where the help is; exit code 2).
+ * COMMAND [ARGS]", help, the commands' options (one table a tool, each
+ * option naming the commands that take it and where its value goes), and
+ * how a usage error is told (the message, then where the help is; exit
+ * code 2).
  */
 
 
@@ -11,6 +13,7 @@
 #define CLI_H
 
 
+#include <stddef.h>
 #include <stdio.h>
 #include <getopt.h>
 
@@ -20,6 +23,12 @@
 
 #define CLI_END    -1           /* cli_option(): no more options */
 #define CLI_BAD    -2           /* cli_option(): a usage error, told */
+
+#define CLI_OPTS_MAX  32        /* cli_parse_options(): a table's, most */
+
+/* where an option of a cli_opt_t table goes in the tool's options struct */
+#define CLI_ARG(type, field)   required_argument, offsetof(type, field)
+#define CLI_FLAG(type, field)  no_argument, offsetof(type, field)
 
 
 typedef struct {
@@ -36,6 +45,25 @@ typedef struct {
                                                    NULL; not 0: exit 2 */
     void                (*fini)(void);          /* after it, or NULL */
 } cli_t;
+
+
+/*
+ * one option of a tool whose commands share one table of options: its
+ * name, whether it takes a value, where cli_store() puts it in the
+ * tool's options struct (a const char * for one with a value, an
+ * unsigned char set to 1 for a flag) and the commands that take it (the
+ * tool's bits)
+ */
+typedef struct {
+    const char           *name;
+    int                   has_arg;
+    size_t                offset;
+    unsigned              cmds;
+} cli_opt_t;
+
+
+/* a tool's reading of option TABLE[I] of cmd (optarg its value): CLI_OK */
+typedef int (*cli_opt_pt)(void *opts, const char *cmd, int i);
 
 
 /*
@@ -57,6 +85,21 @@ void cli_options(void);
  */
 int cli_option(const char *prog, const char *cmd, int argc, char **argv,
     const struct option *longopts, int first, int n, unsigned char *seen);
+
+/*
+ * the options of COMMAND's argv by cli_option(), those of TABLE (ended
+ * by a NULL name, at most CLI_OPTS_MAX) that the commands WHICH take, in
+ * the table's order: each given to OPTION with OPTS and its index in
+ * TABLE (SEEN, a flag an entry, notes those given); CLI_OK after the
+ * last, CLI_USAGE after a usage error told, or what OPTION returned if
+ * not CLI_OK
+ */
+int cli_parse_options(const char *prog, const char *cmd, int argc,
+    char **argv, const cli_opt_t *table, unsigned which, unsigned char *seen,
+    cli_opt_pt option, void *opts);
+
+/* OPT's value into OPTS: optarg, or 1 for a flag */
+void cli_store(const cli_opt_t *opt, void *opts);
 
 /* "PROG: MESSAGE" and where the help is, on stderr; returns CLI_USAGE */
 int cli_usage_error(const char *prog, const char *fmt, ...)

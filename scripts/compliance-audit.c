@@ -266,7 +266,6 @@ typedef enum {
 
 #define CA_OPTS_MAX         24
 #define CA_WITNESS_MAX      16      /* --witness DIR, at most */
-#define CA_OPT_VAL          256     /* + the option's index in ca_options */
 
 
 typedef struct {
@@ -503,6 +502,7 @@ static void ca_help(FILE *out);
 
 static int ca_parse_opts(const char *cmd, unsigned which, int argc,
     char **argv, ca_opts_t *o);
+static int ca_option(void *opts, const char *cmd, int i);
 static int ca_parse_time(const char *s, int64_t *start, int64_t *unit);
 static int ca_parse_range(ca_opts_t *o, int64_t *from, int64_t *to);
 static int ca_parse_retention(const char *s, int64_t *days);
@@ -580,7 +580,7 @@ static void ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk,
 static void ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line,
     ca_record_t *rec, ca_stats_t *st);
 static void ca_verify_summary(ca_dir_t *dir, ca_chain_t *c,
-    ca_stats_t *st, double secs);
+    ca_stats_t *st, struct timespec *t0);
 static void ca_anchor_note(ca_dir_t *dir, ca_stats_t *st);
 
 static json_t *ca_rec_json(ca_record_t *rec);
@@ -611,10 +611,27 @@ static int ca_write_all(int fd, const void *buf, size_t len);
 
 static int ca_cmd_verify(int argc, char **argv);
 static int ca_verify_keys(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws);
+static int ca_verify_open(ca_opts_t *o, ca_evidence_t *ev, ca_dir_t *dir);
+static int ca_verify_link(ca_walk_t *w, ca_walk_e wr, ca_dir_t *dir,
+    ca_chain_t *chain, size_t seg, uint64_t line, ca_link_e *lk, char *why);
+static int ca_ahead_why(ca_walk_t *w, ca_dir_t *dir, ca_chain_t *chain,
+    size_t seg, uint64_t line, char *why);
+static void ca_verify_add(ca_dir_t *dir, ca_chain_t *chain, ca_stats_t *st,
+    ca_link_e lk, size_t seg, uint64_t line, ca_record_t *rec);
+static int ca_verify_evidence(ca_opts_t *o, ca_sign_t *sg,
+    ca_witnesses_t *ws, ca_chain_t *chain, ca_stats_t *st,
+    ca_evidence_t *ev, const char *path);
+static void ca_verify_bad(ca_dir_t *dir, size_t seg, uint64_t line,
+    const char *why, ca_chain_t *chain, int quiet);
 static int ca_cmd_query(int argc, char **argv);
 static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
+static int ca_seal_first(ca_seal_t *s, ca_chain_t *chain, ca_record_t *rec,
+    char *why);
+static int ca_seal_keep(ca_seal_t *s, ca_walk_t *w, int out, int in_range);
+static int ca_seal_damage(ca_dir_t *dir, ca_seal_t *s, ca_walk_t *w,
+    int out, int64_t ts, const char *why);
 static int ca_cmd_verify_excerpt(int argc, char **argv);
 static int ca_excerpt_open(ca_xcheck_t *v, char *why);
 static int ca_excerpt_records(ca_xcheck_t *v, char *why);
@@ -663,6 +680,11 @@ static int ca_http_post(const char *url, const u_char *body, size_t len,
     u_char **out, size_t *olen);
 static TS_REQ *ca_ts_query(const u_char *hash);
 static int ca_cmd_timestamp(int argc, char **argv);
+static int ca_ts_newest(ca_dir_t *dir, ca_chain_t *chain);
+static int ca_ts_answer(TS_REQ *req, const u_char *reply, size_t rlen,
+    const char *tsa, TS_RESP **resp);
+static int ca_ts_store(const char *tsdir, const char *tmp, const char *path,
+    const u_char *reply, size_t rlen);
 static int ca_sign_open(ca_sign_t *s, const char *path);
 static void ca_hex_encode(const u_char *p, size_t n, u_char *out);
 static const u_char *ca_rec_str(ca_record_t *rec, const char *key,
@@ -693,15 +715,10 @@ int compliance_audit_main(int argc, char **argv);
  * given to getopt_long() in this order
  */
 
-#define CA_ARG(field)   required_argument, offsetof(ca_opts_t, field)
-#define CA_FLAG(field)  no_argument, offsetof(ca_opts_t, field)
+#define CA_ARG(field)   CLI_ARG(ca_opts_t, field)
+#define CA_FLAG(field)  CLI_FLAG(ca_opts_t, field)
 
-static const struct {
-    const char         *name;
-    int                 has_arg;
-    size_t              offset;
-    unsigned            cmds;
-} ca_options[CA_OPTS_MAX] = {
+static const cli_opt_t  ca_options[CA_OPTS_MAX] = {
     { "room", CA_ARG(room), CA_QUERY },
     { "app", CA_ARG(app), CA_QUERY },
     { "host", CA_ARG(host), CA_QUERY },
@@ -885,63 +902,14 @@ static int
 ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
     ca_opts_t *o)
 {
-    int            c, i, n;
-    u_char        *p;
-    struct option  longopts[CA_OPTS_MAX];
+    int  rc;
 
     memset(o, 0, sizeof(ca_opts_t));
 
-    /* the command's options, in the table's order */
-
-    for (i = 0, n = 0; ca_options[i].name; i++) {
-        if (ca_options[i].cmds & which) {
-            longopts[n].name = ca_options[i].name;
-            longopts[n].has_arg = ca_options[i].has_arg;
-            longopts[n].flag = NULL;
-            longopts[n].val = CA_OPT_VAL + i;
-            n++;
-        }
-    }
-
-    memset(&longopts[n], 0, sizeof(struct option));
-
-    cli_options();
-
-    for ( ;; ) {
-        c = cli_option(CA_PROG, cmd, argc, argv, longopts, CA_OPT_VAL,
-                       CA_OPTS_MAX, o->seen);
-
-        if (c == CLI_END) {
-            break;
-        }
-
-        if (c == CLI_BAD) {
-            return CA_USAGE;
-        }
-
-        c -= CA_OPT_VAL;
-
-        if (ca_options[c].offset == offsetof(ca_opts_t, witness)) {
-            /* the one option given more than once */
-            o->seen[c] = 0;
-
-            if (o->nwitness == CA_WITNESS_MAX) {
-                return ca_usage_error("%s: at most %d --witness", cmd,
-                                      CA_WITNESS_MAX);
-            }
-
-            o->witness[o->nwitness++] = optarg;
-            continue;
-        }
-
-        p = (u_char *) o + ca_options[c].offset;
-
-        if (ca_options[c].has_arg) {
-            *(const char **) p = optarg;
-
-        } else {
-            *p = 1;
-        }
+    rc = cli_parse_options(CA_PROG, cmd, argc, argv, ca_options, which,
+                           o->seen, ca_option, o);
+    if (rc != CA_OK) {
+        return rc;
     }
 
     if (o->help) {
@@ -967,6 +935,34 @@ ca_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
     }
 
     return -1;
+}
+
+
+/* an option's value into o (cli_parse_options()): --witness, each */
+
+static int
+ca_option(void *opts, const char *cmd, int i)
+{
+    ca_opts_t  *o;
+
+    o = opts;
+
+    if (ca_options[i].offset == offsetof(ca_opts_t, witness)) {
+        /* the one option given more than once */
+        o->seen[i] = 0;
+
+        if (o->nwitness == CA_WITNESS_MAX) {
+            return ca_usage_error("%s: at most %d --witness", cmd,
+                                  CA_WITNESS_MAX);
+        }
+
+        o->witness[o->nwitness++] = optarg;
+        return CA_OK;
+    }
+
+    cli_store(&ca_options[i], o);
+
+    return CA_OK;
 }
 
 
@@ -2887,10 +2883,10 @@ ca_link_why(ca_chain_t *c, ca_record_t *rec, ca_link_e lk, char *why)
 static int
 ca_cmd_verify(int argc, char **argv)
 {
-    int              rc, found;
-    char             why[CA_WHY_LEN], at[CA_WHY_LEN];
-    size_t           seg, fseg;
-    uint64_t         line, fline;
+    int              rc;
+    char             why[CA_WHY_LEN];
+    size_t           seg;
+    uint64_t         line;
     ca_dir_t         dir;
     ca_opts_t        o;
     ca_link_e        lk;
@@ -2902,7 +2898,7 @@ ca_cmd_verify(int argc, char **argv)
     ca_sign_t        sg;
     ca_evidence_t    ev;
     ca_witnesses_t   ws;
-    struct timespec  t0, t1;
+    struct timespec  t0;
 
     rc = ca_parse_opts("verify", CA_VERIFY, argc, argv, &o);
 
@@ -2918,22 +2914,9 @@ ca_cmd_verify(int argc, char **argv)
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    memset(&ev, 0, sizeof(ca_evidence_t));
-    ev.recordings = o.recordings;
+    rc = ca_verify_open(&o, &ev, &dir);
 
-    if (o.tsa_ca) {
-        rc = ca_stamps_list(o.arg, &ev, 0);
-
-        if (rc != CA_OK) {
-            ca_evidence_free(&ev);
-            return rc;
-        }
-    }
-
-    rc = ca_dir_segments(o.arg, &dir);
-
-    if (rc != 0) {
-        ca_evidence_free(&ev);
+    if (rc != CA_OK) {
         return rc;
     }
 
@@ -2952,69 +2935,14 @@ ca_cmd_verify(int argc, char **argv)
         seg = w.seg;
         line = w.r.line;
 
-        if (wr == CA_WALK_DAMAGED) {
-            if (w.rd == CA_READ_LONG) {
-                snprintf(why, CA_WHY_LEN, "not JSON: a line longer than "
-                         "%d bytes (no record is)", CA_LINE_MAX);
+        rc = ca_verify_link(&w, wr, &dir, &chain, seg, line, &lk, why);
 
-            } else if (w.rd == CA_READ_PARTIAL) {
-                snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
-                         "newline (%zu bytes; %s): a torn write or a cut "
-                         "file", w.len,
-                         w.rr == CA_REC_OK ? "a whole record, not terminated"
-                                           : "a partial record");
-            }
-
-            goto bad;
+        if (rc == CA_USAGE) {
+            goto done;
         }
 
-        lk = ca_chain_link(&chain, rec);
-
-        if (lk == CA_LINK_AHEAD) {
-            found = ca_walk_find_seq(&w, chain.seq + 1, &fseg, &fline);
-
-            if (found == -1) {
-                rc = CA_USAGE;
-                goto done;
-            }
-
-            if (found) {
-                snprintf(why, CA_WHY_LEN, "reordered: expected seq %lld, "
-                         "found seq %lld; seq %lld is further on, at %s:%llu",
-                         (long long) chain.seq + 1, (long long) rec->seq,
-                         (long long) chain.seq + 1, ca_path(&dir, fseg),
-                         (unsigned long long) fline);
-
-            } else if (line == 1 && chain.seg != seg) {
-                snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
-                         "found seq %lld at the start of the segment; %s "
-                         "ends at seq %lld: %lld record(s) missing between "
-                         "the segments (a whole segment or records at the "
-                         "boundary removed)",
-                         (long long) chain.seq + 1, (long long) rec->seq,
-                         dir.segs[chain.seg].name, (long long) chain.seq,
-                         (long long) (rec->seq - chain.seq - 1));
-
-            } else {
-                snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, "
-                         "found seq %lld: %lld record(s) missing",
-                         (long long) chain.seq + 1, (long long) rec->seq,
-                         (long long) (rec->seq - chain.seq - 1));
-            }
-
+        if (rc != CA_OK) {
             goto bad;
-        }
-
-        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
-            ca_link_why(&chain, rec, lk, why);
-            goto bad;
-        }
-
-        if (lk == CA_LINK_ANCHOR || !chain.started) {
-            st.first_seq = rec->seq;
-            st.first_ts = rec->ts;
-            st.first_seg = seg;
-            memcpy(st.first_prev, rec->prev, CA_HEX_LEN);
         }
 
         if (o.pubkey && ca_sign_note(&sg, rec, why) != 0) {
@@ -3025,10 +2953,7 @@ ca_cmd_verify(int argc, char **argv)
             goto bad;
         }
 
-        ca_verify_note(&dir, seg, line, rec, &st);
-        ca_chain_add(&chain, rec, seg, line);
-        st.last_ts = rec->ts;
-        st.records++;
+        ca_verify_add(&dir, &chain, &st, lk, seg, line, rec);
 
         if (ca_evidence_note(&ev, rec) != 0) {
             rc = CA_USAGE;
@@ -3041,12 +2966,9 @@ ca_cmd_verify(int argc, char **argv)
         goto done;
     }
 
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-
     if (st.records == 0) {
-        ca_error(CA_FAIL, "no records in %zu segment(s) of \"%s\"",
-                 dir.nsegs, dir.path);
-        rc = CA_FAIL;
+        rc = ca_error(CA_FAIL, "no records in %zu segment(s) of \"%s\"",
+                      dir.nsegs, dir.path);
         goto done;
     }
 
@@ -3054,52 +2976,16 @@ ca_cmd_verify(int argc, char **argv)
         st.empty = w.empty;
         st.first_empty = w.first_empty;
 
-        ca_verify_summary(&dir, &chain, &st,
-                          (t1.tv_sec - t0.tv_sec)
-                          + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+        ca_verify_summary(&dir, &chain, &st, &t0);
     }
 
-    /* the evidence beyond the chain, once the chain is whole */
-
-    if (o.pubkey) {
-        rc = ca_sign_done(&sg, o.quiet);
-    }
-
-    if (o.nwitness) {
-        found = ca_witness_done(&ws, &chain, &st, o.quiet);
-        rc = rc > found ? rc : found;
-    }
-
-    if (o.recordings) {
-        found = ca_check_recordings(&ev, o.quiet);
-        rc = rc > found ? rc : found;
-    }
-
-    if (o.tsa_ca) {
-        found = ca_check_stamps(&ev, dir.path, o.tsa_ca, o.quiet);
-        rc = rc > found ? rc : found;
-    }
+    rc = ca_verify_evidence(&o, &sg, &ws, &chain, &st, &ev, dir.path);
 
     goto done;
 
 bad:
 
-    fprintf(stderr, "%s:%llu: %s\n", ca_path(&dir, seg),
-            (unsigned long long) line, why);
-
-    if (!o.quiet) {
-        if (chain.started) {
-            snprintf(at, sizeof(at), "%s:%llu", ca_path(&dir, chain.seg),
-                     (unsigned long long) chain.line);
-            fprintf(stderr, CA_PROG ": the chain is whole up to seq %lld "
-                    "(%s, hash %.64s); nothing after the first bad place "
-                    "was checked\n", (long long) chain.seq, at, chain.hash);
-
-        } else {
-            fprintf(stderr, CA_PROG ": no record before it could be "
-                    "verified\n");
-        }
-    }
+    ca_verify_bad(&dir, seg, line, why, &chain, o.quiet);
 
     rc = CA_FAIL;
 
@@ -3112,6 +2998,222 @@ done:
     free(ws.w);
 
     return rc;
+}
+
+
+/*
+ * verify: the evidence files' list (with --tsa-ca) and the segments of
+ * o->arg; CA_OK, or what failed, with nothing left to free
+ */
+
+static int
+ca_verify_open(ca_opts_t *o, ca_evidence_t *ev, ca_dir_t *dir)
+{
+    int  rc;
+
+    memset(ev, 0, sizeof(ca_evidence_t));
+    ev->recordings = o->recordings;
+
+    if (o->tsa_ca) {
+        rc = ca_stamps_list(o->arg, ev, 0);
+
+        if (rc != CA_OK) {
+            ca_evidence_free(ev);
+            return rc;
+        }
+    }
+
+    rc = ca_dir_segments(o->arg, dir);
+
+    if (rc != 0) {
+        ca_evidence_free(ev);
+        return rc;
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * verify: the walk's line at SEG:LINE (wr) and how its record links to
+ * the chain (*lk); CA_OK, CA_FAIL (why) where the chain is broken there,
+ * or CA_USAGE
+ */
+
+static int
+ca_verify_link(ca_walk_t *w, ca_walk_e wr, ca_dir_t *dir, ca_chain_t *chain,
+    size_t seg, uint64_t line, ca_link_e *lk, char *why)
+{
+    if (wr == CA_WALK_DAMAGED) {
+        if (w->rd == CA_READ_LONG) {
+            snprintf(why, CA_WHY_LEN, "not JSON: a line longer than %d "
+                     "bytes (no record is)", CA_LINE_MAX);
+
+        } else if (w->rd == CA_READ_PARTIAL) {
+            snprintf(why, CA_WHY_LEN, "truncated: the last line has no "
+                     "newline (%zu bytes; %s): a torn write or a cut file",
+                     w->len,
+                     w->rr == CA_REC_OK ? "a whole record, not terminated"
+                                        : "a partial record");
+        }
+
+        return CA_FAIL;
+    }
+
+    *lk = ca_chain_link(chain, &w->rec);
+
+    if (*lk == CA_LINK_AHEAD) {
+        if (ca_ahead_why(w, dir, chain, seg, line, why) != CA_OK) {
+            return CA_USAGE;
+        }
+
+        return CA_FAIL;
+    }
+
+    if (*lk != CA_LINK_OK && *lk != CA_LINK_ANCHOR) {
+        ca_link_why(chain, &w->rec, *lk, why);
+        return CA_FAIL;
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * why for CA_LINK_AHEAD, the record at SEG:LINE (w->rec) after the one
+ * expected: moved further on (found by a lookahead, which moves the walk)
+ * or deleted; CA_OK, or CA_USAGE where the lookahead could not read
+ */
+
+static int
+ca_ahead_why(ca_walk_t *w, ca_dir_t *dir, ca_chain_t *chain, size_t seg,
+    uint64_t line, char *why)
+{
+    int           found;
+    size_t        fseg;
+    uint64_t      fline;
+    ca_record_t  *rec;
+
+    rec = &w->rec;
+
+    found = ca_walk_find_seq(w, chain->seq + 1, &fseg, &fline);
+
+    if (found == -1) {
+        return CA_USAGE;
+    }
+
+    if (found) {
+        snprintf(why, CA_WHY_LEN, "reordered: expected seq %lld, found seq "
+                 "%lld; seq %lld is further on, at %s:%llu",
+                 (long long) chain->seq + 1, (long long) rec->seq,
+                 (long long) chain->seq + 1, ca_path(dir, fseg),
+                 (unsigned long long) fline);
+
+    } else if (line == 1 && chain->seg != seg) {
+        snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, found seq "
+                 "%lld at the start of the segment; %s ends at seq %lld: "
+                 "%lld record(s) missing between the segments (a whole "
+                 "segment or records at the boundary removed)",
+                 (long long) chain->seq + 1, (long long) rec->seq,
+                 dir->segs[chain->seg].name, (long long) chain->seq,
+                 (long long) (rec->seq - chain->seq - 1));
+
+    } else {
+        snprintf(why, CA_WHY_LEN, "deleted: expected seq %lld, found seq "
+                 "%lld: %lld record(s) missing",
+                 (long long) chain->seq + 1, (long long) rec->seq,
+                 (long long) (rec->seq - chain->seq - 1));
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * verify: a record that links, into the statistics (where the chain
+ * starts, at its first record or an anchor, too) and onto the chain
+ */
+
+static void
+ca_verify_add(ca_dir_t *dir, ca_chain_t *chain, ca_stats_t *st,
+    ca_link_e lk, size_t seg, uint64_t line, ca_record_t *rec)
+{
+    if (lk == CA_LINK_ANCHOR || !chain->started) {
+        st->first_seq = rec->seq;
+        st->first_ts = rec->ts;
+        st->first_seg = seg;
+        memcpy(st->first_prev, rec->prev, CA_HEX_LEN);
+    }
+
+    ca_verify_note(dir, seg, line, rec, st);
+    ca_chain_add(chain, rec, seg, line);
+    st->last_ts = rec->ts;
+    st->records++;
+}
+
+
+/*
+ * verify: the evidence beyond the chain, once the chain is whole; the
+ * worst of what each says
+ */
+
+static int
+ca_verify_evidence(ca_opts_t *o, ca_sign_t *sg, ca_witnesses_t *ws,
+    ca_chain_t *chain, ca_stats_t *st, ca_evidence_t *ev, const char *path)
+{
+    int  rc, found;
+
+    rc = CA_OK;
+
+    if (o->pubkey) {
+        rc = ca_sign_done(sg, o->quiet);
+    }
+
+    if (o->nwitness) {
+        found = ca_witness_done(ws, chain, st, o->quiet);
+        rc = rc > found ? rc : found;
+    }
+
+    if (o->recordings) {
+        found = ca_check_recordings(ev, o->quiet);
+        rc = rc > found ? rc : found;
+    }
+
+    if (o->tsa_ca) {
+        found = ca_check_stamps(ev, path, o->tsa_ca, o->quiet);
+        rc = rc > found ? rc : found;
+    }
+
+    return rc;
+}
+
+
+/* verify: the first bad place, and how far the chain was whole */
+
+static void
+ca_verify_bad(ca_dir_t *dir, size_t seg, uint64_t line, const char *why,
+    ca_chain_t *chain, int quiet)
+{
+    char  at[CA_WHY_LEN];
+
+    fprintf(stderr, "%s:%llu: %s\n", ca_path(dir, seg),
+            (unsigned long long) line, why);
+
+    if (quiet) {
+        return;
+    }
+
+    if (chain->started) {
+        snprintf(at, sizeof(at), "%s:%llu", ca_path(dir, chain->seg),
+                 (unsigned long long) chain->line);
+        fprintf(stderr, CA_PROG ": the chain is whole up to seq %lld "
+                "(%s, hash %.64s); nothing after the first bad place was "
+                "checked\n", (long long) chain->seq, at, chain->hash);
+
+    } else {
+        fprintf(stderr, CA_PROG ": no record before it could be "
+                "verified\n");
+    }
 }
 
 
@@ -3225,10 +3327,15 @@ ca_verify_note(ca_dir_t *dir, size_t seg, uint64_t line, ca_record_t *rec,
 
 static void
 ca_verify_summary(ca_dir_t *dir, ca_chain_t *c, ca_stats_t *st,
-    double secs)
+    struct timespec *t0)
 {
-    int     i, n;
-    char    ts1[CA_TS_BUF], ts2[CA_TS_BUF], node[CA_QUOTE_LEN];
+    int              i, n;
+    char             ts1[CA_TS_BUF], ts2[CA_TS_BUF], node[CA_QUOTE_LEN];
+    double           secs;
+    struct timespec  t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 
     ca_format_ts(st->first_ts, ts1);
     ca_format_ts(st->last_ts, ts2);
@@ -4813,14 +4920,7 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
                 continue;
             }
 
-            s->started = 1;
-            s->first_seq = rec->seq;
-            memcpy(s->prev, rec->prev, CA_HEX_LEN);
-
-            if (rec->seq == 1
-                && memcmp(rec->prev, ca_zero_hash, CA_HEX_LEN) != 0)
-            {
-                ca_link_why(&chain, rec, CA_LINK_GENESIS, why);
+            if (ca_seal_first(s, &chain, rec, why) != CA_OK) {
                 goto damaged;
             }
 
@@ -4859,73 +4959,21 @@ ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out)
 
         ca_chain_add(&chain, rec, w.seg, w.r.line);
 
-        if (out != -1) {
-            if (ca_write_all(out, w.line, w.len) != 0
-                || ca_write_all(out, "\n", 1) != 0)
-            {
-                rc = ca_error(CA_USAGE, "seal: writing: %s",
-                              strerror(errno));
-                goto done;
-            }
+        rc = ca_seal_keep(s, &w, out, in_range);
 
-            if (rec->seq <= s->last_seq) {
-                s->records++;
-                memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
-            }
-
-            memcpy(s->end_hash, rec->hash, CA_HEX_LEN);
-
-        } else if (ca_seal_note(s, rec, in_range) != 0) {
-            rc = CA_USAGE;
+        if (rc != CA_OK) {
             goto done;
-
-        } else if (in_range) {
-            s->last_seq = rec->seq;
-            s->records = (uint64_t) (rec->seq - s->first_seq + 1);
-            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
-            s->covered = 0;
-
-        } else if (!s->covered
-                   && ca_span_is(rec->event, rec->event_len,
-                                 NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
-        {
-            /* after the range: the checkpoint that signs it */
-            s->cover_seq = rec->seq;
-            memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
-            s->covered = 1;
-        }
-
-        if (ca_span_is(rec->event, rec->event_len,
-                       NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
-        {
-            s->signing = 1;
         }
 
         continue;
 
     damaged:
 
-        if (!s->started || s->pending) {
-            /* before the range, or after damage already seen */
-            continue;
-        }
+        rc = ca_seal_damage(dir, s, &w, out, ts, why);
 
-        snprintf(s->error, sizeof(s->error), "%s:%llu: %s",
-                 ca_path(dir, w.seg), (unsigned long long) w.r.line, why);
-
-        /*
-         * damage inside the range, or where it cannot be told, fails the
-         * seal; damage after the range is only reported, unless a record
-         * of the range follows it
-         */
-
-        if (out != -1 || ts < s->to) {
-            rc = ca_error(CA_FAIL, "seal: the range is damaged, not sealed: "
-                          "%s", s->error);
+        if (rc != CA_OK) {
             goto done;
         }
-
-        s->pending = 1;
     }
 
     if (w.failed) {
@@ -4937,6 +4985,118 @@ done:
     ca_walk_close(&w);
 
     return rc;
+}
+
+
+/*
+ * seal: the range's first record; CA_FAIL (why) where it cannot be the
+ * first of a chain
+ */
+
+static int
+ca_seal_first(ca_seal_t *s, ca_chain_t *chain, ca_record_t *rec, char *why)
+{
+    s->started = 1;
+    s->first_seq = rec->seq;
+    memcpy(s->prev, rec->prev, CA_HEX_LEN);
+
+    if (rec->seq == 1 && memcmp(rec->prev, ca_zero_hash, CA_HEX_LEN) != 0) {
+        ca_link_why(chain, rec, CA_LINK_GENESIS, why);
+        return CA_FAIL;
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * seal: a record of the chain from the range's first on: copied to out
+ * (the second pass), or noted (the first: the range's end, and the
+ * checkpoint after it that signs it); CA_OK or CA_USAGE
+ */
+
+static int
+ca_seal_keep(ca_seal_t *s, ca_walk_t *w, int out, int in_range)
+{
+    ca_record_t  *rec;
+
+    rec = &w->rec;
+
+    if (out != -1) {
+        if (ca_write_all(out, w->line, w->len) != 0
+            || ca_write_all(out, "\n", 1) != 0)
+        {
+            return ca_error(CA_USAGE, "seal: writing: %s", strerror(errno));
+        }
+
+        if (rec->seq <= s->last_seq) {
+            s->records++;
+            memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+        }
+
+        memcpy(s->end_hash, rec->hash, CA_HEX_LEN);
+
+    } else if (ca_seal_note(s, rec, in_range) != 0) {
+        return CA_USAGE;
+
+    } else if (in_range) {
+        s->last_seq = rec->seq;
+        s->records = (uint64_t) (rec->seq - s->first_seq + 1);
+        memcpy(s->last_hash, rec->hash, CA_HEX_LEN);
+        s->covered = 0;
+
+    } else if (!s->covered
+               && ca_span_is(rec->event, rec->event_len,
+                             NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+    {
+        /* after the range: the checkpoint that signs it */
+        s->cover_seq = rec->seq;
+        memcpy(s->cover_hash, rec->hash, CA_HEX_LEN);
+        s->covered = 1;
+    }
+
+    if (ca_span_is(rec->event, rec->event_len,
+                   NGX_RTMP_COMPLIANCE_AUDIT_EV_CHECKPOINT))
+    {
+        s->signing = 1;
+    }
+
+    return CA_OK;
+}
+
+
+/*
+ * seal: damage at the walk's line (why; ts, the time of its record, or
+ * -1 where it cannot be told), once the range has started: CA_FAIL if it
+ * fails the seal, CA_OK if it is only reported
+ */
+
+static int
+ca_seal_damage(ca_dir_t *dir, ca_seal_t *s, ca_walk_t *w, int out,
+    int64_t ts, const char *why)
+{
+    if (!s->started || s->pending) {
+        /* before the range, or after damage already seen */
+        return CA_OK;
+    }
+
+    snprintf(s->error, sizeof(s->error), "%s:%llu: %s",
+             ca_path(dir, w->seg), (unsigned long long) w->r.line, why);
+
+    /*
+     * damage inside the range, or where it cannot be told, fails the
+     * seal; damage after the range is only reported, unless a record
+     * of the range follows it
+     */
+
+    if (out != -1 || ts < s->to) {
+        return ca_error(CA_FAIL, "seal: the range is damaged, not sealed: "
+                        "%s", s->error);
+    }
+
+    s->pending = 1;
+
+    return CA_OK;
 }
 
 
@@ -6555,10 +6715,10 @@ ca_ts_query(const u_char *hash)
 static int
 ca_cmd_timestamp(int argc, char **argv)
 {
-    int              rc, fd, e;
+    int              rc;
     char             tsdir[PATH_MAX], path[PATH_MAX + 32];
     char             tmp[PATH_MAX + 64];
-    char             why[CA_WHY_LEN], when[CA_TS_BUF];
+    char             when[CA_TS_BUF];
     size_t           qlen, rlen;
     u_char          *q, *reply, hash[CA_HEX_LEN];
     int64_t          seq;
@@ -6566,12 +6726,7 @@ ca_cmd_timestamp(int argc, char **argv)
     TS_RESP         *resp;
     ca_dir_t         dir;
     ca_opts_t        o;
-    ca_walk_e        wr;
-    ca_walk_t        w;
-    ca_link_e        lk;
     ca_chain_t       chain;
-    TS_VERIFY_CTX   *ctx;
-    const u_char    *p;
     struct stat      sb;
 
     rc = ca_parse_opts("timestamp", CA_TIMESTAMP, argc, argv, &o);
@@ -6597,38 +6752,7 @@ ca_cmd_timestamp(int argc, char **argv)
     reply = NULL;
     rlen = 0;
 
-    /* the newest record of a whole chain */
-
-    memset(&chain, 0, sizeof(ca_chain_t));
-    ca_walk_dir(&w, &dir, CA_TIME_MIN, CA_TIME_MAX);
-    why[0] = '\0';
-    rc = CA_OK;
-
-    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
-        lk = wr == CA_WALK_RECORD ? ca_chain_link(&chain, &w.rec)
-                                  : CA_LINK_PREV;
-
-        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
-            ca_error(CA_FAIL, "timestamp: %s:%llu: the chain is damaged: "
-                     "run \"" CA_PROG " verify %s\"; nothing stamped",
-                     ca_path(&dir, w.seg), (unsigned long long) w.r.line,
-                     dir.path);
-            rc = CA_FAIL;
-            break;
-        }
-
-        ca_chain_add(&chain, &w.rec, w.seg, w.r.line);
-    }
-
-    if (w.failed) {
-        rc = CA_USAGE;
-    }
-
-    ca_walk_close(&w);
-
-    if (rc == CA_OK && !chain.started) {
-        rc = ca_error(CA_FAIL, "timestamp: no records in \"%s\"", dir.path);
-    }
+    rc = ca_ts_newest(&dir, &chain);
 
     seq = chain.seq;
     memcpy(hash, chain.hash, CA_HEX_LEN);
@@ -6674,87 +6798,170 @@ ca_cmd_timestamp(int argc, char **argv)
         return rc;
     }
 
-    /* the reply must answer this query: status, version, imprint, nonce */
+    resp = NULL;
 
-    p = reply;
-    resp = d2i_TS_RESP(NULL, &p, rlen);
-    ctx = NULL;
+    rc = ca_ts_answer(req, reply, rlen, o.tsa, &resp);
 
-    if (resp == NULL || p != reply + rlen) {
-        rc = ca_error(CA_FAIL, "timestamp: %s: not a DER time-stamp reply",
-                      o.tsa);
+    if (rc != CA_OK) {
         goto done;
     }
 
-    ctx = TS_REQ_to_TS_VERIFY_CTX(req, NULL);
+    rc = ca_ts_store(tsdir, tmp, path, reply, rlen);
 
-    if (ctx == NULL) {
-        rc = ca_error(CA_USAGE, "out of memory");
-        goto done;
-    }
-
-    /* the signature is verify --tsa-ca's: the CA is not known here */
-
-    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_IMPRINT
-                                 | TS_VFY_NONCE);
-
-    if (TS_RESP_verify_response(ctx, resp) != 1) {
-        rc = ca_error(CA_FAIL, "timestamp: %s: the reply does not answer "
-                      "the query: %s", o.tsa, ca_ssl_why("refused"));
-        goto done;
-    }
-
-    if (mkdir(tsdir, 0755) == -1 && errno != EEXIST) {
-        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tsdir, strerror(errno));
-        goto done;
-    }
-
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-    if (fd == -1) {
-        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-
-    if (ca_write_all(fd, reply, rlen) != 0 || fsync(fd) != 0) {
-        e = errno;
-        close(fd);
-        unlink(tmp);
-        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(e));
-        goto done;
-    }
-
-    close(fd);
-
-    /* never replaces a stored reply */
-
-    if (link(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        rc = ca_error(CA_USAGE, "timestamp: %s: %s", path, strerror(e));
-        goto done;
-    }
-
-    unlink(tmp);
-
-    if (ca_fsync_dir(tsdir) != 0) {
-        rc = ca_error(CA_USAGE, "timestamp: %s: %s", tsdir, strerror(errno));
+    if (rc != CA_OK) {
         goto done;
     }
 
     ca_gentime(TS_RESP_get_tst_info(resp), when, sizeof(when));
     printf("timestamped: seq %lld at %s (hash %.64s, %s, %zu bytes)\n",
            (long long) seq, when, hash, path, rlen);
-    rc = CA_OK;
 
 done:
 
-    TS_VERIFY_CTX_free(ctx);
     TS_RESP_free(resp);
     TS_REQ_free(req);
     free(reply);
 
     return rc;
+}
+
+
+/* timestamp: the newest record of a whole chain into chain; CA_OK or not */
+
+static int
+ca_ts_newest(ca_dir_t *dir, ca_chain_t *chain)
+{
+    int         rc;
+    char        why[CA_WHY_LEN];
+    ca_walk_e   wr;
+    ca_walk_t   w;
+    ca_link_e   lk;
+
+    memset(chain, 0, sizeof(ca_chain_t));
+    ca_walk_dir(&w, dir, CA_TIME_MIN, CA_TIME_MAX);
+    why[0] = '\0';
+    rc = CA_OK;
+
+    while ((wr = ca_walk_record(&w, why)) != CA_WALK_END) {
+        lk = wr == CA_WALK_RECORD ? ca_chain_link(chain, &w.rec)
+                                  : CA_LINK_PREV;
+
+        if (lk != CA_LINK_OK && lk != CA_LINK_ANCHOR) {
+            ca_error(CA_FAIL, "timestamp: %s:%llu: the chain is damaged: "
+                     "run \"" CA_PROG " verify %s\"; nothing stamped",
+                     ca_path(dir, w.seg), (unsigned long long) w.r.line,
+                     dir->path);
+            rc = CA_FAIL;
+            break;
+        }
+
+        ca_chain_add(chain, &w.rec, w.seg, w.r.line);
+    }
+
+    if (w.failed) {
+        rc = CA_USAGE;
+    }
+
+    ca_walk_close(&w);
+
+    if (rc == CA_OK && !chain->started) {
+        rc = ca_error(CA_FAIL, "timestamp: no records in \"%s\"", dir->path);
+    }
+
+    return rc;
+}
+
+
+/*
+ * timestamp: the TSA's reply, which must answer the query req: status,
+ * version, imprint, nonce (the signature is verify --tsa-ca's: the CA is
+ * not known here); CA_OK with *resp (to free in any case), or not
+ */
+
+static int
+ca_ts_answer(TS_REQ *req, const u_char *reply, size_t rlen, const char *tsa,
+    TS_RESP **resp)
+{
+    int             rc;
+    const u_char   *p;
+    TS_VERIFY_CTX  *ctx;
+
+    p = reply;
+    *resp = d2i_TS_RESP(NULL, &p, rlen);
+
+    if (*resp == NULL || p != reply + rlen) {
+        return ca_error(CA_FAIL, "timestamp: %s: not a DER time-stamp reply",
+                        tsa);
+    }
+
+    ctx = TS_REQ_to_TS_VERIFY_CTX(req, NULL);
+
+    if (ctx == NULL) {
+        return ca_error(CA_USAGE, "out of memory");
+    }
+
+    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_IMPRINT
+                                 | TS_VFY_NONCE);
+
+    rc = CA_OK;
+
+    if (TS_RESP_verify_response(ctx, *resp) != 1) {
+        rc = ca_error(CA_FAIL, "timestamp: %s: the reply does not answer "
+                      "the query: %s", tsa, ca_ssl_why("refused"));
+    }
+
+    TS_VERIFY_CTX_free(ctx);
+
+    return rc;
+}
+
+
+/*
+ * timestamp: the reply stored as path in tsdir, by way of tmp: written,
+ * synced, then linked, so that it never replaces a stored reply; CA_OK or
+ * CA_USAGE
+ */
+
+static int
+ca_ts_store(const char *tsdir, const char *tmp, const char *path,
+    const u_char *reply, size_t rlen)
+{
+    int  fd, e;
+
+    if (mkdir(tsdir, 0755) == -1 && errno != EEXIST) {
+        return ca_error(CA_USAGE, "timestamp: %s: %s", tsdir,
+                        strerror(errno));
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+    if (fd == -1) {
+        return ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(errno));
+    }
+
+    if (ca_write_all(fd, reply, rlen) != 0 || fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return ca_error(CA_USAGE, "timestamp: %s: %s", tmp, strerror(e));
+    }
+
+    close(fd);
+
+    if (link(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return ca_error(CA_USAGE, "timestamp: %s: %s", path, strerror(e));
+    }
+
+    unlink(tmp);
+
+    if (ca_fsync_dir(tsdir) != 0) {
+        return ca_error(CA_USAGE, "timestamp: %s: %s", tsdir,
+                        strerror(errno));
+    }
+
+    return CA_OK;
 }
 
 

@@ -74,49 +74,28 @@ typedef struct {
 } ct_key_t;
 
 
-/* option identifiers (getopt_long return values) */
-enum {
-    CT_OPT_ALG = 256,
-    CT_OPT_KEY,
-    CT_OPT_KID,
-    CT_OPT_RAW_SECRET,
-    CT_OPT_KEY_MISMATCH,
-    CT_OPT_HEADER,
-    CT_OPT_HEADER_FILE,
-    CT_OPT_CLAIMS,
-    CT_OPT_CLAIMS_FILE,
-    CT_OPT_ROOM,
-    CT_OPT_SUB,
-    CT_OPT_PID,
-    CT_OPT_OP,
-    CT_OPT_MCN,
-    CT_OPT_TIER,
-    CT_OPT_IDV,
-    CT_OPT_AI,
-    CT_OPT_TTL,
-    CT_OPT_NBF_IN,
-    CT_OPT_ISS,
-    CT_OPT_AUD,
-    CT_OPT_JTI,
-    CT_OPT_HELP,
-    CT_OPT_LAST
-};
+/* the commands that sign, as the bits of an option's cmds */
+#define CT_SIGN             0x01
+#define CT_PUBLISH          0x02
+#define CT_PLAY             0x04
+
+#define CT_SIGNING          (CT_SIGN | CT_PUBLISH | CT_PLAY)
+#define CT_CLAIMING         (CT_PUBLISH | CT_PLAY)
+
+#define CT_OPTS_MAX         24
 
 
 typedef struct {
-    unsigned char       seen[CT_OPT_LAST - CT_OPT_ALG];
+    unsigned char       seen[CT_OPTS_MAX];
 
     const jws_alg_t    *alg;
+
     const char         *key_file;
     const char         *kid;
-    int                 raw_secret;
-    int                 key_mismatch;
-
     const char         *header;
     const char         *header_file;
     const char         *claims;
     const char         *claims_file;
-
     const char         *room;
     const char         *sub;
     const char         *pid;
@@ -124,14 +103,18 @@ typedef struct {
     const char         *mcn;
     const char         *tier;
     const char         *idv;
-    int                 ai;
-    long                ttl;
-    long                nbf_in;
     const char         *iss;
     const char         *aud;
     const char         *jti;
 
-    int                 help;
+    unsigned char       raw_secret;
+    unsigned char       key_mismatch;
+    unsigned char       ai;
+    unsigned char       help;
+    unsigned char       nbf_in_set;     /* --nbf-in given */
+
+    long                ttl;
+    long                nbf_in;
 
     long                iat;            /* set by ct_times() */
     long                exp;
@@ -159,10 +142,11 @@ static void ct_buf_free(ct_buf_t *b);
 static int ct_read_file(const char *path, size_t max, const char *what,
     ct_buf_t *out);
 
-static int ct_parse_opts(const char *cmd, const struct option *longopts,
-    int argc, char **argv, ct_opts_t *o);
-static int ct_begin(const char *cmd, const struct option *longopts,
-    int argc, char **argv, ct_opts_t *o);
+static int ct_parse_opts(const char *cmd, unsigned which, int argc,
+    char **argv, ct_opts_t *o);
+static int ct_option(void *opts, const char *cmd, int i);
+static int ct_begin(const char *cmd, unsigned which, int argc,
+    char **argv, ct_opts_t *o);
 
 static int ct_load_key(ct_opts_t *o, ct_key_t *key);
 static void ct_key_free(ct_key_t *key);
@@ -195,49 +179,44 @@ static int ct_jwk_bn(json_t *jwk, const char *name, EVP_PKEY *pkey,
     const char *param, size_t width);
 
 
-#define CT_COMMON_OPTIONS                                                    \
-    { "alg", required_argument, NULL, CT_OPT_ALG },                          \
-    { "key", required_argument, NULL, CT_OPT_KEY },                          \
-    { "kid", required_argument, NULL, CT_OPT_KID },                          \
-    { "raw-secret", no_argument, NULL, CT_OPT_RAW_SECRET },                  \
-    { "help", no_argument, NULL, CT_OPT_HELP }
+/*
+ * Every option of the signing commands: a value (a const char * of
+ * ct_opts_t, but for --alg, --ttl and --nbf-in, which ct_option() reads)
+ * or a flag (an unsigned char), and the commands that take it; a
+ * command's options are given to getopt_long() in this order
+ */
 
-static const struct option  ct_sign_options[] = {
-    CT_COMMON_OPTIONS,
-    { "allow-key-mismatch", no_argument, NULL, CT_OPT_KEY_MISMATCH },
-    { "header", required_argument, NULL, CT_OPT_HEADER },
-    { "header-file", required_argument, NULL, CT_OPT_HEADER_FILE },
-    { "claims", required_argument, NULL, CT_OPT_CLAIMS },
-    { "claims-file", required_argument, NULL, CT_OPT_CLAIMS_FILE },
-    { NULL, 0, NULL, 0 }
-};
+#define CT_ARG(field)   CLI_ARG(ct_opts_t, field)
+#define CT_FLAG(field)  CLI_FLAG(ct_opts_t, field)
 
-/* the claims of both publish and play tokens */
-#define CT_CLAIM_OPTIONS                                                     \
-    { "room", required_argument, NULL, CT_OPT_ROOM },                        \
-    { "sub", required_argument, NULL, CT_OPT_SUB },                          \
-    { "ttl", required_argument, NULL, CT_OPT_TTL },                          \
-    { "iss", required_argument, NULL, CT_OPT_ISS },                          \
-    { "aud", required_argument, NULL, CT_OPT_AUD }
+static const cli_opt_t  ct_options[CT_OPTS_MAX] = {
+    { "alg", CT_ARG(alg), CT_SIGNING },
+    { "key", CT_ARG(key_file), CT_SIGNING },
+    { "kid", CT_ARG(kid), CT_SIGNING },
+    { "raw-secret", CT_FLAG(raw_secret), CT_SIGNING },
+    { "help", CT_FLAG(help), CT_SIGNING },
+    { "allow-key-mismatch", CT_FLAG(key_mismatch), CT_SIGN },
+    { "header", CT_ARG(header), CT_SIGN },
+    { "header-file", CT_ARG(header_file), CT_SIGN },
+    { "claims", CT_ARG(claims), CT_SIGN },
+    { "claims-file", CT_ARG(claims_file), CT_SIGN },
 
-static const struct option  ct_publish_options[] = {
-    CT_COMMON_OPTIONS,
-    CT_CLAIM_OPTIONS,
-    { "pid", required_argument, NULL, CT_OPT_PID },
-    { "op", required_argument, NULL, CT_OPT_OP },
-    { "mcn", required_argument, NULL, CT_OPT_MCN },
-    { "tier", required_argument, NULL, CT_OPT_TIER },
-    { "idv", required_argument, NULL, CT_OPT_IDV },
-    { "ai", no_argument, NULL, CT_OPT_AI },
-    { "nbf-in", required_argument, NULL, CT_OPT_NBF_IN },
-    { "jti", required_argument, NULL, CT_OPT_JTI },
-    { NULL, 0, NULL, 0 }
-};
+    /* the claims of both publish and play tokens */
+    { "room", CT_ARG(room), CT_CLAIMING },
+    { "sub", CT_ARG(sub), CT_CLAIMING },
+    { "ttl", CT_ARG(ttl), CT_CLAIMING },
+    { "iss", CT_ARG(iss), CT_CLAIMING },
+    { "aud", CT_ARG(aud), CT_CLAIMING },
 
-static const struct option  ct_play_options[] = {
-    CT_COMMON_OPTIONS,
-    CT_CLAIM_OPTIONS,
-    { NULL, 0, NULL, 0 }
+    { "pid", CT_ARG(pid), CT_PUBLISH },
+    { "op", CT_ARG(op), CT_PUBLISH },
+    { "mcn", CT_ARG(mcn), CT_PUBLISH },
+    { "tier", CT_ARG(tier), CT_PUBLISH },
+    { "idv", CT_ARG(idv), CT_PUBLISH },
+    { "ai", CT_FLAG(ai), CT_PUBLISH },
+    { "nbf-in", CT_ARG(nbf_in), CT_PUBLISH },
+    { "jti", CT_ARG(jti), CT_PUBLISH },
+    { NULL, 0, 0, 0 }
 };
 
 
@@ -579,135 +558,18 @@ failed:
 
 
 static int
-ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
-    char **argv, ct_opts_t *o)
+ct_parse_opts(const char *cmd, unsigned which, int argc, char **argv,
+    ct_opts_t *o)
 {
-    int          c, rc;
-    const char  *arg;
+    int  rc;
 
     memset(o, 0, sizeof(ct_opts_t));
     o->ttl = CT_DEFAULT_TTL;
 
-    cli_options();
-
-    for ( ;; ) {
-        c = cli_option(CT_PROG, cmd, argc, argv, longopts, CT_OPT_ALG,
-                       CT_OPT_LAST - CT_OPT_ALG, o->seen);
-
-        if (c == CLI_END) {
-            break;
-        }
-
-        if (c == CLI_BAD) {
-            return CT_USAGE;
-        }
-
-        arg = optarg;
-
-        switch (c) {
-
-        case CT_OPT_ALG:
-            o->alg = jws_alg(arg);
-            if (o->alg == NULL) {
-                return ct_usage_error("%s: unknown algorithm \"%s\"", cmd,
-                                      arg);
-            }
-            break;
-
-        case CT_OPT_KEY:
-            o->key_file = arg;
-            break;
-
-        case CT_OPT_KID:
-            o->kid = arg;
-            break;
-
-        case CT_OPT_RAW_SECRET:
-            o->raw_secret = 1;
-            break;
-
-        case CT_OPT_KEY_MISMATCH:
-            o->key_mismatch = 1;
-            break;
-
-        case CT_OPT_HEADER:
-            o->header = arg;
-            break;
-
-        case CT_OPT_HEADER_FILE:
-            o->header_file = arg;
-            break;
-
-        case CT_OPT_CLAIMS:
-            o->claims = arg;
-            break;
-
-        case CT_OPT_CLAIMS_FILE:
-            o->claims_file = arg;
-            break;
-
-        case CT_OPT_ROOM:
-            o->room = arg;
-            break;
-
-        case CT_OPT_SUB:
-            o->sub = arg;
-            break;
-
-        case CT_OPT_PID:
-            o->pid = arg;
-            break;
-
-        case CT_OPT_OP:
-            o->op = arg;
-            break;
-
-        case CT_OPT_MCN:
-            o->mcn = arg;
-            break;
-
-        case CT_OPT_TIER:
-            o->tier = arg;
-            break;
-
-        case CT_OPT_IDV:
-            o->idv = arg;
-            break;
-
-        case CT_OPT_AI:
-            o->ai = 1;
-            break;
-
-        case CT_OPT_TTL:
-            rc = ct_parse_long("--ttl", arg, &o->ttl);
-            if (rc != CT_OK) {
-                return rc;
-            }
-            break;
-
-        case CT_OPT_NBF_IN:
-            rc = ct_parse_long("--nbf-in", arg, &o->nbf_in);
-            if (rc != CT_OK) {
-                return rc;
-            }
-            break;
-
-        case CT_OPT_ISS:
-            o->iss = arg;
-            break;
-
-        case CT_OPT_AUD:
-            o->aud = arg;
-            break;
-
-        case CT_OPT_JTI:
-            o->jti = arg;
-            break;
-
-        case CT_OPT_HELP:
-            o->help = 1;
-            break;
-        }
+    rc = cli_parse_options(CT_PROG, cmd, argc, argv, ct_options, which,
+                           o->seen, ct_option, o);
+    if (rc != CT_OK) {
+        return rc;
     }
 
     if (o->help) {
@@ -724,17 +586,53 @@ ct_parse_opts(const char *cmd, const struct option *longopts, int argc,
 
 
 /*
+ * an option's value into o (cli_parse_options()): the string, or what it
+ * reads as
+ */
+
+static int
+ct_option(void *opts, const char *cmd, int i)
+{
+    ct_opts_t  *o;
+
+    o = opts;
+
+    switch (ct_options[i].offset) {
+
+    case offsetof(ct_opts_t, alg):
+        o->alg = jws_alg(optarg);
+        if (o->alg == NULL) {
+            return ct_usage_error("%s: unknown algorithm \"%s\"", cmd,
+                                  optarg);
+        }
+        return CT_OK;
+
+    case offsetof(ct_opts_t, ttl):
+        return ct_parse_long("--ttl", optarg, &o->ttl);
+
+    case offsetof(ct_opts_t, nbf_in):
+        o->nbf_in_set = 1;
+        return ct_parse_long("--nbf-in", optarg, &o->nbf_in);
+
+    default:
+        cli_store(&ct_options[i], o);
+        return CT_OK;
+    }
+}
+
+
+/*
  * the start of every signing command: its options, --help (o->help: the
  * command has nothing more to do), --alg and --key
  */
 
 static int
-ct_begin(const char *cmd, const struct option *longopts, int argc,
-    char **argv, ct_opts_t *o)
+ct_begin(const char *cmd, unsigned which, int argc, char **argv,
+    ct_opts_t *o)
 {
     int  rc;
 
-    rc = ct_parse_opts(cmd, longopts, argc, argv, o);
+    rc = ct_parse_opts(cmd, which, argc, argv, o);
     if (rc != CT_OK) {
         return rc;
     }
@@ -819,7 +717,7 @@ ct_cmd_sign(int argc, char **argv)
     ct_opts_t  o;
     jws_err_t  err;
 
-    rc = ct_begin("sign", ct_sign_options, argc, argv, &o);
+    rc = ct_begin("sign", CT_SIGN, argc, argv, &o);
     if (rc != CT_OK || o.help) {
         return rc;
     }
@@ -965,7 +863,7 @@ ct_times(ct_opts_t *o)
         return rc;
     }
 
-    if (o->seen[CT_OPT_NBF_IN - CT_OPT_ALG]) {
+    if (o->nbf_in_set) {
         return ct_time_add(now, o->nbf_in, "--nbf-in", &o->nbf);
     }
 
@@ -1170,7 +1068,7 @@ ct_cmd_publish(int argc, char **argv)
     ct_opts_t      o;
     unsigned char  rnd[CT_JTI_BYTES];
 
-    rc = ct_begin("publish", ct_publish_options, argc, argv, &o);
+    rc = ct_begin("publish", CT_PUBLISH, argc, argv, &o);
     if (rc != CT_OK || o.help) {
         return rc;
     }
@@ -1226,7 +1124,7 @@ ct_publish_claims(ct_opts_t *o, jwt_t *jwt)
 
     if (ct_jwt_add_int(jwt, "iat", o->iat) != CT_OK
         || ct_jwt_add_int(jwt, "exp", o->exp) != CT_OK
-        || (o->seen[CT_OPT_NBF_IN - CT_OPT_ALG]
+        || (o->nbf_in_set
             && ct_jwt_add_int(jwt, "nbf", o->nbf) != CT_OK)
         || (o->iss && ct_jwt_add(jwt, "iss", o->iss) != CT_OK)
         || (o->aud && ct_jwt_add(jwt, "aud", o->aud) != CT_OK)
@@ -1245,7 +1143,7 @@ ct_cmd_play(int argc, char **argv)
     int        rc;
     ct_opts_t  o;
 
-    rc = ct_begin("play", ct_play_options, argc, argv, &o);
+    rc = ct_begin("play", CT_PLAY, argc, argv, &o);
     if (rc != CT_OK || o.help) {
         return rc;
     }
