@@ -435,27 +435,23 @@ ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf, size_t size)
 static void
 ngx_rtmp_compliance_quickack_run(ngx_event_t *ev)
 {
-    int                              on;
-    ngx_uint_t                       i;
+    static const int                 on = 1;
     ngx_connection_t                *c;
-    ngx_rtmp_compliance_quickack_t  *qa;
+    ngx_rtmp_compliance_quickack_t  *qa, *last;
 
-    on = 1;
+    last = ngx_rtmp_compliance_quickacks + ngx_rtmp_compliance_nquickack;
 
-    for (i = 0; i < ngx_rtmp_compliance_nquickack; i++) {
-        qa = &ngx_rtmp_compliance_quickacks[i];
+    for (qa = ngx_rtmp_compliance_quickacks; qa < last; qa++) {
         c = qa->c;
 
-        if (c->fd == (ngx_socket_t) -1 || c->number != qa->number
-            || c->sent != qa->sent || c->recv != ngx_rtmp_compliance_recv)
+        if (c->fd != (ngx_socket_t) -1 && c->number == qa->number
+            && c->sent == qa->sent && c->recv == ngx_rtmp_compliance_recv)
         {
-            continue;
-        }
-
 #if (NGX_LINUX) && defined(TCP_QUICKACK)
-        (void) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
-                          (const void *) &on, sizeof(int));
+            (void) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
+                              (const void *) &on, sizeof(int));
 #endif
+        }
     }
 
     ngx_rtmp_compliance_nquickack = 0;
