@@ -267,8 +267,10 @@ ngx_rtmp_compliance_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 /*
  * a count of the order targets in each hash bucket, a byte each (a 64th
- * of the zone, 64k at the most): the subjects of a session that no order
- * targets are mostly found absent without a walk of the tree
+ * of the zone, from 1k to 1M buckets): the subjects of a session that no
+ * order targets are mostly found absent without a walk of the tree; with
+ * 10,000 orders in a 64m zone a session's six subjects find one of their
+ * buckets taken 6 % of the time (63 % with 64k buckets)
  */
 
 static ngx_int_t
@@ -276,7 +278,7 @@ ngx_rtmp_compliance_seen_init(ngx_rtmp_compliance_zone_t *zone, size_t size)
 {
     size_t  n;
 
-    for (n = 65536; n > 1024 && n > size / 64; n /= 2) {
+    for (n = 1048576; n > 1024 && n > size / 64; n /= 2) {
         /* void */
     }
 
