@@ -37,8 +37,7 @@ static void ngx_rtmp_compliance_order_fleet_create(
     ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_fleet_entry_t *e, time_t now);
 static void ngx_rtmp_compliance_order_players_locked(
-    ngx_rtmp_compliance_zone_t *zone, ngx_rtmp_compliance_session_t *ss,
-    ngx_rtmp_compliance_order_t *o);
+    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static ngx_uint_t ngx_rtmp_compliance_order_reverify_session(
     ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
@@ -420,7 +419,7 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
             }
 
             /* the room's players go with its publisher */
-            ngx_rtmp_compliance_order_players_locked(zone, ss, o);
+            ngx_rtmp_compliance_order_players_locked(ss, o);
         }
     }
 
@@ -465,47 +464,25 @@ ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
 }
 
 
-/* the players of a dropped publisher's room are dropped with it */
+/*
+ * the players of a dropped publisher's room are dropped with it: the
+ * room's own list of them, not a walk of every session
+ */
 
 static void
-ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_zone_t *zone,
-    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o)
+ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_session_t *ss,
+    ngx_rtmp_compliance_order_t *o)
 {
-    ngx_str_t                       app, room, papp, proom;
-    ngx_rbtree_node_t              *pnode, *root, *sentinel;
+    ngx_queue_t                    *q;
     ngx_rtmp_compliance_session_t  *ps;
 
-    /* a room without players: no walk of every session */
-
-    if (ss->room->viewers == 0) {
-        return;
-    }
-
-    root = zone->sh->sessions.root;
-    sentinel = zone->sh->sessions.sentinel;
-
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_APP, &app);
-    ngx_rtmp_compliance_session_get(ss, NGX_RTMP_COMPLIANCE_S_ROOM, &room);
-
-    for (pnode = ngx_rbtree_min(root, sentinel);
-         pnode;
-         pnode = ngx_rbtree_next(&zone->sh->sessions, pnode))
+    for (q = ngx_queue_head(&ss->room->players);
+         q != ngx_queue_sentinel(&ss->room->players);
+         q = ngx_queue_next(q))
     {
-        ps = (ngx_rtmp_compliance_session_t *) pnode;
+        ps = ngx_queue_data(q, ngx_rtmp_compliance_session_t, in_room);
 
-        if (ps->kind != NGX_RTMP_COMPLIANCE_PLAYER || ps->drop) {
-            continue;
-        }
-
-        ngx_rtmp_compliance_session_get(ps, NGX_RTMP_COMPLIANCE_S_APP,
-                                        &papp);
-        ngx_rtmp_compliance_session_get(ps, NGX_RTMP_COMPLIANCE_S_ROOM,
-                                        &proom);
-
-        if (papp.len == app.len && proom.len == room.len
-            && ngx_memcmp(papp.data, app.data, app.len) == 0
-            && ngx_memcmp(proom.data, room.data, room.len) == 0)
-        {
+        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER && ps->drop == 0) {
             ps->drop = ss->drop;
             ps->order = o->id;
         }

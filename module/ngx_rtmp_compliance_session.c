@@ -1749,7 +1749,7 @@ ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t reason)
 {
     ngx_uint_t                        n;
-    ngx_rbtree_node_t                *node, *root, *sentinel;
+    ngx_queue_t                      *q;
     ngx_rtmp_compliance_session_t    *ps, *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
@@ -1766,24 +1766,17 @@ ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
 
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    root = mcf->zone->sh->sessions.root;
-    sentinel = mcf->zone->sh->sessions.sentinel;
+    /* the room's own players, not a walk of every session */
 
-    /* a room without players: no walk of every session */
-
-    if (ss->room->viewers == 0) {
-        root = sentinel;
-    }
-
-    for (node = (root == sentinel) ? NULL : ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&mcf->zone->sh->sessions, node))
+    for (q = ngx_queue_head(&ss->room->players);
+         q != ngx_queue_sentinel(&ss->room->players);
+         q = ngx_queue_next(q))
     {
-        ps = (ngx_rtmp_compliance_session_t *) node;
+        ps = ngx_queue_data(q, ngx_rtmp_compliance_session_t, in_room);
 
         if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER
             && ps->proto != NGX_RTMP_COMPLIANCE_PROTO_RTMP
-            && ps->room == ss->room && ps->drop == 0)
+            && ps->drop == 0)
         {
             ps->drop = (u_char) reason;
             ps->order = ss->order;

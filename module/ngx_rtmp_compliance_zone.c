@@ -856,7 +856,7 @@ ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
 /*
  * subjects: NGX_RTMP_COMPLIANCE_S_MAX strings; a session joins the room
  * of its app and stream: a publisher as the room's publisher, a player
- * as a viewer
+ * as a viewer, in the room's players
  */
 
 ngx_rtmp_compliance_session_t *
@@ -880,6 +880,11 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
                                           1);
     if (r == NULL) {
         return NULL;
+    }
+
+    if (r->players.next == NULL) {
+        /* just made */
+        ngx_queue_init(&r->players);
     }
 
     ss = ngx_slab_calloc_locked(zone->shpool,
@@ -911,6 +916,7 @@ ngx_rtmp_compliance_session_add_locked(ngx_rtmp_compliance_zone_t *zone,
 
     } else {
         r->viewers++;
+        ngx_queue_insert_tail(&r->players, &ss->in_room);
     }
 
     ss->node.key = (ngx_rbtree_key_t) ss->id;
@@ -935,8 +941,12 @@ ngx_rtmp_compliance_session_delete_locked(
             r->publisher = 0;
         }
 
-    } else if (r->viewers) {
-        r->viewers--;
+    } else {
+        ngx_queue_remove(&ss->in_room);
+
+        if (r->viewers) {
+            r->viewers--;
+        }
     }
 
     if (r->publisher == 0 && r->viewers == 0) {

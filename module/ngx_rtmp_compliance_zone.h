@@ -150,6 +150,7 @@ typedef struct {
     ngx_str_node_t                  sn;
     uint64_t                        publisher;   /* session id, 0: none */
     ngx_uint_t                      viewers;     /* players, all workers */
+    ngx_queue_t                     players;     /* their sessions' in_room */
     u_char                          ai;
     u_short                         tier_len;
     u_char                          tier[NGX_RTMP_COMPLIANCE_CLAIM_MAX];
@@ -162,6 +163,8 @@ typedef struct {
 struct ngx_rtmp_compliance_session_s {
     ngx_rbtree_node_t               node;        /* key: id */
     ngx_rtmp_compliance_room_t     *room;
+    ngx_queue_t                     in_room;     /* a player: in its room's
+                                                    players */
     uint64_t                        id;
     ngx_pid_t                       pid;         /* the owner worker */
     u_char                          kind;
