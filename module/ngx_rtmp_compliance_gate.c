@@ -86,6 +86,8 @@ static ngx_int_t ngx_rtmp_compliance_stream_name(ngx_chain_t *in,
     ngx_rtmp_compliance_stream_t *st);
 static ngx_uint_t ngx_rtmp_compliance_room_shown(ngx_str_t *room,
     u_char *detail, size_t size);
+static ngx_uint_t ngx_rtmp_compliance_audit_refused(u_char *detail,
+    size_t size);
 static ngx_uint_t ngx_rtmp_compliance_find_token(
     ngx_rtmp_compliance_ctx_t *ctx, ngx_str_t *args, ngx_str_t *token);
 static ngx_int_t ngx_rtmp_compliance_connected(ngx_rtmp_session_t *s,
@@ -957,8 +959,7 @@ ngx_rtmp_compliance_gate_player(ngx_rtmp_session_t *s,
     ngx_uint_t  reason;
 
     if (!ngx_rtmp_compliance_audit_available()) {
-        ngx_snprintf(detail, size, "the audit log cannot be written%Z");
-        return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+        return ngx_rtmp_compliance_audit_refused(detail, size);
     }
 
     reason = ngx_rtmp_compliance_room_shown(&ctx->room, detail, size);
@@ -1148,9 +1149,7 @@ ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
         }
 
     } else if (ngx_rtmp_compliance_accept(s, ctx) != NGX_OK) {
-        ngx_snprintf(detail, sizeof(detail),
-                     "the audit log cannot be written%Z");
-        reason = NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+        reason = ngx_rtmp_compliance_audit_refused(detail, sizeof(detail));
 
     } else {
         reason = NGX_RTMP_COMPLIANCE_OK;
@@ -1244,6 +1243,17 @@ ngx_rtmp_compliance_stream_name(ngx_chain_t *in,
 }
 
 
+/* a session refused because its record cannot be written */
+
+static ngx_uint_t
+ngx_rtmp_compliance_audit_refused(u_char *detail, size_t size)
+{
+    ngx_snprintf(detail, size, "the audit log cannot be written%Z");
+
+    return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+}
+
+
 /*
  * a room is a name moderators read: nothing in it hidden or reordered
  * (ngx_rtmp_compliance_text.c); no token's room can be such a name
@@ -1334,8 +1344,7 @@ ngx_rtmp_compliance_admit_publish(ngx_rtmp_session_t *s,
     cl = &ctx->claims;
 
     if (!ngx_rtmp_compliance_audit_available()) {
-        ngx_snprintf(detail, size, "the audit log cannot be written%Z");
-        return NGX_RTMP_COMPLIANCE_AUDIT_UNAVAILABLE;
+        return ngx_rtmp_compliance_audit_refused(detail, size);
     }
 
     if (token->len == 0 && ctx->connect_oversize) {
