@@ -676,6 +676,10 @@ static int ca_check_stamps(ca_evidence_t *ev, const char *dir,
 static void ca_evidence_free(ca_evidence_t *ev);
 static int ca_parse_url(const char *url, char *host, size_t hsize,
     char *port, const char **path);
+static int ca_http_connect(const char *host, const char *port);
+static int ca_http_read(int fd, const char *url, u_char **out, size_t *olen);
+static int ca_http_reply(u_char *buf, size_t n, const char *url,
+    size_t *olen);
 static int ca_http_post(const char *url, const u_char *body, size_t len,
     u_char **out, size_t *olen);
 static TS_REQ *ca_ts_query(const u_char *hash);
@@ -6481,34 +6485,14 @@ bad:
 }
 
 
-/*
- * POST body to url with HTTP/1.0, the reply's body in *out; CA_USAGE on a
- * network error, CA_FAIL on an HTTP error
- */
+/* a TCP connection to host:port, with the HTTP timeouts; -1: said why */
 
 static int
-ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
-    size_t *olen)
+ca_http_connect(const char *host, const char *port)
 {
-    int              fd, rc, e;
-    char             host[256], port[8], head[1024 + 512];
-    char            *p, *q, *end;
-    size_t           n, size, hl;
-    u_char          *buf, *nb;
-    ssize_t          r;
-    const char      *path;
+    int              fd, e;
     struct timeval   tv;
-
-    path = NULL;
     struct addrinfo  hints, *ai, *a;
-
-    if (ca_parse_url(url, host, sizeof(host), port, &path) != 0) {
-        return CA_USAGE;
-    }
-
-    if (strlen(path) > 1024) {
-        return ca_usage_error("timestamp: --tsa URL too long");
-    }
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
@@ -6516,8 +6500,8 @@ ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
     e = getaddrinfo(host, port, &hints, &ai);
 
     if (e != 0) {
-        return ca_error(CA_USAGE, "timestamp: %s: %s", host,
-                        gai_strerror(e));
+        ca_error(CA_USAGE, "timestamp: %s: %s", host, gai_strerror(e));
+        return -1;
     }
 
     fd = -1;
@@ -6549,29 +6533,26 @@ ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
     freeaddrinfo(ai);
 
     if (fd == -1) {
-        return ca_error(CA_USAGE, "timestamp: connecting to %s port %s: %s",
-                        host, port, strerror(e));
+        ca_error(CA_USAGE, "timestamp: connecting to %s port %s: %s",
+                 host, port, strerror(e));
     }
 
-    hl = snprintf(head, sizeof(head),
-                  "POST %s HTTP/1.0\r\n"
-                  "Host: %s%s%s\r\n"
-                  "User-Agent: " CA_PROG "\r\n"
-                  "Content-Type: application/timestamp-query\r\n"
-                  "Accept: application/timestamp-reply\r\n"
-                  "Content-Length: %zu\r\n"
-                  "Connection: close\r\n"
-                  "\r\n",
-                  path, host, strcmp(port, "80") ? ":" : "",
-                  strcmp(port, "80") ? port : "", len);
+    return fd;
+}
 
-    if (ca_write_all(fd, head, hl) != 0 || ca_write_all(fd, body, len) != 0)
-    {
-        e = errno;
-        close(fd);
-        return ca_error(CA_USAGE, "timestamp: sending to %s: %s", url,
-                        strerror(e == EAGAIN ? ETIMEDOUT : e));
-    }
+
+/*
+ * all that fd sends until it closes, NUL-terminated, into *out (*olen
+ * bytes), at most CA_TSR_MAX + 16384; fd is closed
+ */
+
+static int
+ca_http_read(int fd, const char *url, u_char **out, size_t *olen)
+{
+    int       e;
+    size_t    n, size;
+    u_char   *buf, *nb;
+    ssize_t   r;
 
     size = 16384;
     n = 0;
@@ -6628,6 +6609,26 @@ ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
     close(fd);
     buf[n] = '\0';
 
+    *out = buf;
+    *olen = n;
+
+    return CA_OK;
+}
+
+
+/*
+ * an HTTP reply of n bytes in buf (NUL-terminated): its body moved to the
+ * start of buf, *olen bytes, when it is a 200 with the time-stamp reply
+ * type; buf is freed otherwise
+ */
+
+static int
+ca_http_reply(u_char *buf, size_t n, const char *url, size_t *olen)
+{
+    int      rc;
+    char    *p, *q, *end;
+    size_t   hl;
+
     p = (char *) buf;
     end = memmem(p, n, "\r\n\r\n", 4);
 
@@ -6660,10 +6661,78 @@ ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
 
     hl = end + 4 - (char *) buf;
     memmove(buf, buf + hl, n - hl);
-    *out = buf;
     *olen = n - hl;
 
     return CA_OK;
+}
+
+
+/*
+ * POST body to url with HTTP/1.0, the reply's body in *out; CA_USAGE on a
+ * network error, CA_FAIL on an HTTP error
+ */
+
+static int
+ca_http_post(const char *url, const u_char *body, size_t len, u_char **out,
+    size_t *olen)
+{
+    int          fd, rc, e;
+    char         host[256], port[8], head[1024 + 512];
+    size_t       n, hl;
+    u_char      *buf;
+    const char  *path;
+
+    path = NULL;
+    buf = NULL;
+    n = 0;
+
+    if (ca_parse_url(url, host, sizeof(host), port, &path) != 0) {
+        return CA_USAGE;
+    }
+
+    if (strlen(path) > 1024) {
+        return ca_usage_error("timestamp: --tsa URL too long");
+    }
+
+    fd = ca_http_connect(host, port);
+
+    if (fd == -1) {
+        return CA_USAGE;
+    }
+
+    hl = snprintf(head, sizeof(head),
+                  "POST %s HTTP/1.0\r\n"
+                  "Host: %s%s%s\r\n"
+                  "User-Agent: " CA_PROG "\r\n"
+                  "Content-Type: application/timestamp-query\r\n"
+                  "Accept: application/timestamp-reply\r\n"
+                  "Content-Length: %zu\r\n"
+                  "Connection: close\r\n"
+                  "\r\n",
+                  path, host, strcmp(port, "80") ? ":" : "",
+                  strcmp(port, "80") ? port : "", len);
+
+    if (ca_write_all(fd, head, hl) != 0 || ca_write_all(fd, body, len) != 0)
+    {
+        e = errno;
+        close(fd);
+        return ca_error(CA_USAGE, "timestamp: sending to %s: %s", url,
+                        strerror(e == EAGAIN ? ETIMEDOUT : e));
+    }
+
+    rc = ca_http_read(fd, url, &buf, &n);
+
+    if (rc != CA_OK) {
+        return rc;
+    }
+
+    rc = ca_http_reply(buf, n, url, olen);
+
+    if (rc == CA_OK) {
+        *out = buf;
+    }
+
+    return rc;
 }
 
 
