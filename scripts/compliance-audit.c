@@ -491,6 +491,21 @@ typedef struct {
 } ca_seal_t;
 
 
+/* a segment that prune takes away: what its scan found */
+
+typedef struct {
+    const char              *name;
+    const char              *path;
+    int64_t                  first_seq;
+    int64_t                  last_seq;
+    uint64_t                 records;
+    uint64_t                 damaged;
+    off_t                    bytes;
+    u_char                   last_hash[CA_HEX_LEN];
+    char                     end_ts[CA_TS_BUF];
+} ca_pruned_t;
+
+
 /* what a witness record's walk calls: see ca_witness_walk() */
 typedef int (*ca_witness_pt)(void *data, ca_record_t *rec, size_t dir,
     const char *seg, uint64_t line, char *why);
@@ -624,6 +639,10 @@ static int ca_verify_evidence(ca_opts_t *o, ca_sign_t *sg,
 static void ca_verify_bad(ca_dir_t *dir, size_t seg, uint64_t line,
     const char *why, ca_chain_t *chain, int quiet);
 static int ca_cmd_query(int argc, char **argv);
+static void ca_prune_said(const char *verb, ca_pruned_t *g);
+static int ca_prune_segment(const char *logpath, const char *now_ts,
+    int64_t days, ca_pruned_t *g);
+static int ca_prune_retention(const char *arg, int64_t *days);
 static int ca_cmd_prune(int argc, char **argv);
 static int ca_cmd_seal(int argc, char **argv);
 static int ca_seal_pass(ca_dir_t *dir, ca_seal_t *s, int out);
@@ -4203,20 +4222,106 @@ ca_fsync_dir(const char *path)
 }
 
 
+/* what prune says of a segment it prunes or would */
+
+static void
+ca_prune_said(const char *verb, ca_pruned_t *g)
+{
+    printf("%s %s: seq %lld .. %lld, %llu record(s), last hash %.64s, "
+           "period ended %s\n", verb, g->name, (long long) g->first_seq,
+           (long long) g->last_seq, (unsigned long long) g->records,
+           g->last_hash, g->end_ts);
+}
+
+
+/* a segment is pruned: on record in the prune log first, then deleted */
+
+static int
+ca_prune_segment(const char *logpath, const char *now_ts, int64_t days,
+    ca_pruned_t *g)
+{
+    char    entry[1024];
+    size_t  n;
+
+    n = snprintf(entry, sizeof(entry),
+                 "{\"pruned_at\":\"%s\",\"segment\":\"%s\","
+                 "\"first_seq\":%lld,\"last_seq\":%lld,"
+                 "\"records\":%llu,\"last_hash\":\"%.64s\","
+                 "\"bytes\":%lld,\"damaged_lines\":%llu,"
+                 "\"period_end\":\"%s\",\"retention_days\":%lld}\n",
+                 now_ts, g->name, (long long) g->first_seq,
+                 (long long) g->last_seq, (unsigned long long) g->records,
+                 g->last_hash, (long long) g->bytes,
+                 (unsigned long long) g->damaged, g->end_ts,
+                 (long long) days);
+
+    if (n >= sizeof(entry)) {
+        return ca_error(CA_USAGE, "prune: internal error");
+    }
+
+    if (ca_append_line(logpath, entry, n) != 0) {
+        return ca_error(CA_USAGE, "prune: cannot append to \"%s\": %s; "
+                        "nothing deleted", logpath, strerror(errno));
+    }
+
+    if (unlink(g->path) != 0) {
+        return ca_error(CA_USAGE, "prune: cannot delete \"%s\": %s",
+                        g->path, strerror(errno));
+    }
+
+    ca_prune_said("pruned", g);
+
+    if (g->damaged) {
+        fprintf(stderr, CA_PROG ": prune: %s had %llu damaged line(s)\n",
+                g->name, (unsigned long long) g->damaged);
+    }
+
+    return CA_OK;
+}
+
+
+/* --retention of prune: 3 years at the least, 100 at the most */
+
+static int
+ca_prune_retention(const char *arg, int64_t *days)
+{
+    if (arg == NULL) {
+        return ca_usage_error("prune: --retention is required (3y at "
+                              "least)");
+    }
+
+    if (ca_parse_retention(arg, days) != 0) {
+        return ca_usage_error("prune: invalid --retention \"%s\" (Nd or "
+                              "Ny, e.g. 3y or 1100d)", arg);
+    }
+
+    if (*days < CA_RETENTION_MIN) {
+        return ca_error(CA_USAGE, "prune: refusing --retention %s: the "
+                        "audit log must be kept at least 3 years (3y = %dd)",
+                        arg, CA_RETENTION_MIN);
+    }
+
+    if (*days > CA_RETENTION_MAX) {
+        return ca_usage_error("prune: --retention %s is over 100 years",
+                              arg);
+    }
+
+    return CA_OK;
+}
+
+
 static int
 ca_cmd_prune(int argc, char **argv)
 {
-    int          rc;
-    char         now_ts[CA_TS_BUF], end_ts[CA_TS_BUF];
-    char         logpath[PATH_MAX + 32], entry[1024], *path;
-    size_t       i, pruned, n;
-    u_char       last_hash[CA_HEX_LEN];
-    int64_t      days, now, unit, first_seq, last_seq, retention_ms;
-    uint64_t     records, damaged;
-    off_t        bytes, total;
-    ca_dir_t     dir;
-    ca_opts_t    o;
-    struct stat  sb;
+    int           rc;
+    char          now_ts[CA_TS_BUF], logpath[PATH_MAX + 32];
+    size_t        i, pruned;
+    int64_t       days, now, unit, retention_ms;
+    off_t         total;
+    ca_dir_t      dir;
+    ca_opts_t     o;
+    ca_pruned_t   g;
+    struct stat   sb;
 
     rc = ca_parse_opts("prune", CA_PRUNE, argc, argv, &o);
 
@@ -4224,25 +4329,11 @@ ca_cmd_prune(int argc, char **argv)
         return rc;
     }
 
-    if (o.retention == NULL) {
-        return ca_usage_error("prune: --retention is required (3y at "
-                              "least)");
-    }
+    days = 0;
+    rc = ca_prune_retention(o.retention, &days);
 
-    if (ca_parse_retention(o.retention, &days) != 0) {
-        return ca_usage_error("prune: invalid --retention \"%s\" (Nd or "
-                              "Ny, e.g. 3y or 1100d)", o.retention);
-    }
-
-    if (days < CA_RETENTION_MIN) {
-        return ca_error(CA_USAGE, "prune: refusing --retention %s: the "
-                        "audit log must be kept at least 3 years (3y = %dd)",
-                        o.retention, CA_RETENTION_MIN);
-    }
-
-    if (days > CA_RETENTION_MAX) {
-        return ca_usage_error("prune: --retention %s is over 100 years",
-                              o.retention);
+    if (rc != CA_OK) {
+        return rc;
     }
 
     retention_ms = days * CA_MS_DAY;
@@ -4277,76 +4368,37 @@ ca_cmd_prune(int argc, char **argv)
             break;
         }
 
-        path = ca_path(&dir, i);
+        g.path = ca_path(&dir, i);
+        g.name = dir.segs[i].name;
 
-        if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (lstat(g.path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
             fprintf(stderr, CA_PROG ": prune: skipping \"%s\": not a "
-                    "regular file\n", path);
+                    "regular file\n", g.path);
             continue;
         }
 
-        if (ca_scan_segment(path, &first_seq, &last_seq, last_hash,
-                            &records, &damaged, &bytes) != 0)
+        if (ca_scan_segment(g.path, &g.first_seq, &g.last_seq, g.last_hash,
+                            &g.records, &g.damaged, &g.bytes) != 0)
         {
             rc = CA_USAGE;
             break;
         }
 
-        ca_format_ts(dir.segs[i].end, end_ts);
+        ca_format_ts(dir.segs[i].end, g.end_ts);
 
         if (o.dry_run) {
-            printf("would prune %s: seq %lld .. %lld, %llu record(s), last "
-                   "hash %.64s, period ended %s\n", dir.segs[i].name,
-                   (long long) first_seq, (long long) last_seq,
-                   (unsigned long long) records, last_hash, end_ts);
-            pruned++;
-            total += bytes;
-            continue;
-        }
+            ca_prune_said("would prune", &g);
 
-        n = snprintf(entry, sizeof(entry),
-                     "{\"pruned_at\":\"%s\",\"segment\":\"%s\","
-                     "\"first_seq\":%lld,\"last_seq\":%lld,"
-                     "\"records\":%llu,\"last_hash\":\"%.64s\","
-                     "\"bytes\":%lld,\"damaged_lines\":%llu,"
-                     "\"period_end\":\"%s\",\"retention_days\":%lld}\n",
-                     now_ts, dir.segs[i].name, (long long) first_seq,
-                     (long long) last_seq, (unsigned long long) records,
-                     last_hash, (long long) bytes,
-                     (unsigned long long) damaged, end_ts, (long long) days);
+        } else {
+            rc = ca_prune_segment(logpath, now_ts, days, &g);
 
-        if (n >= sizeof(entry)) {
-            rc = ca_error(CA_USAGE, "prune: internal error");
-            break;
-        }
-
-        /* on record first, then deleted */
-
-        if (ca_append_line(logpath, entry, n) != 0) {
-            rc = ca_error(CA_USAGE, "prune: cannot append to \"%s\": %s; "
-                          "nothing deleted", logpath, strerror(errno));
-            break;
-        }
-
-        if (unlink(path) != 0) {
-            rc = ca_error(CA_USAGE, "prune: cannot delete \"%s\": %s",
-                          path, strerror(errno));
-            break;
-        }
-
-        printf("pruned %s: seq %lld .. %lld, %llu record(s), last hash "
-               "%.64s, period ended %s\n", dir.segs[i].name,
-               (long long) first_seq, (long long) last_seq,
-               (unsigned long long) records, last_hash, end_ts);
-
-        if (damaged) {
-            fprintf(stderr, CA_PROG ": prune: %s had %llu damaged "
-                    "line(s)\n", dir.segs[i].name,
-                    (unsigned long long) damaged);
+            if (rc != CA_OK) {
+                break;
+            }
         }
 
         pruned++;
-        total += bytes;
+        total += g.bytes;
     }
 
     if (pruned && !o.dry_run && ca_fsync_dir(dir.path) != 0) {
