@@ -638,6 +638,10 @@ static int ca_verify_evidence(ca_opts_t *o, ca_sign_t *sg,
     ca_evidence_t *ev, const char *path);
 static void ca_verify_bad(ca_dir_t *dir, size_t seg, uint64_t line,
     const char *why, ca_chain_t *chain, int quiet);
+static int ca_query_events(const char *arg, unsigned *mask, int *all);
+static int ca_query_damaged(ca_walk_t *w, ca_dir_t *dir, const char *why);
+static int ca_query_match(ca_opts_t *o, ca_record_t *rec, unsigned mask,
+    int all);
 static int ca_cmd_query(int argc, char **argv);
 static void ca_prune_said(const char *verb, ca_pruned_t *g);
 static int ca_prune_segment(const char *logpath, const char *now_ts,
@@ -3950,12 +3954,94 @@ ca_put_template(FILE *f, json_t *j, const char *text)
 }
 
 
+/* --event of query, or the events shown by default; -1: done */
+
+static int
+ca_query_events(const char *arg, unsigned *mask, int *all)
+{
+    size_t  i;
+
+    *mask = 0;
+    *all = 0;
+
+    if (arg) {
+        return ca_parse_events(arg, mask, all);
+    }
+
+    for (i = 0; ca_events[i].name; i++) {
+        if (ca_events[i].dflt) {
+            *mask |= 1u << i;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * a damaged line that query met, said on stderr; 1: an edited record that
+ * still parses, shown as a warning
+ */
+
+static int
+ca_query_damaged(ca_walk_t *w, ca_dir_t *dir, const char *why)
+{
+    char          scratch[CA_WHY_LEN];
+    ca_record_t  *rec;
+
+    rec = &w->rec;
+
+    if (w->rd == CA_READ_LONG) {
+        fprintf(stderr, "%s:%llu: skipped: a line longer than %d bytes\n",
+                ca_path(dir, w->seg), (unsigned long long) w->r.line,
+                CA_LINE_MAX);
+        return 0;
+    }
+
+    if (w->rr == CA_REC_EDITED) {
+        /* the hash failed; show the record if it still parses */
+        if (ca_parse_fields(w->line, w->len, rec, scratch) != CA_REC_OK) {
+            rec->ts_text = NULL;
+        }
+    }
+
+    fprintf(stderr, "%s:%llu: %s: %s\n", ca_path(dir, w->seg),
+            (unsigned long long) w->r.line,
+            w->rr == CA_REC_EDITED ? "warning" : "skipped",
+            w->rd == CA_READ_PARTIAL && w->rr == CA_REC_OK
+            ? CA_WHY_TORN : why);
+
+    return w->rr == CA_REC_EDITED && rec->ts_text != NULL;
+}
+
+
+/* a record of the range that query's event and subject options take */
+
+static int
+ca_query_match(ca_opts_t *o, ca_record_t *rec, unsigned mask, int all)
+{
+    int  e;
+
+    e = ca_event_index(rec->event, rec->event_len);
+
+    if (!all && (e < 0 || !(mask & (1u << e)))) {
+        return 0;
+    }
+
+    return !((o->room && !ca_subject_match(rec, "room", "room", o->room))
+             || (o->app && !ca_subject_match(rec, "app", NULL, o->app))
+             || (o->host && !ca_subject_match(rec, "host", "host", o->host))
+             || (o->person && !ca_subject_match(rec, "person", "person",
+                                                o->person))
+             || (o->session && !ca_session_match(rec, o->session)));
+}
+
+
 static int
 ca_cmd_query(int argc, char **argv)
 {
-    int           rc, all, e;
-    char          why[CA_WHY_LEN], scratch[CA_WHY_LEN];
-    size_t        i;
+    int           rc, all;
+    char          why[CA_WHY_LEN];
     int64_t       from, to;
     uint64_t      matched, damaged;
     unsigned      mask;
@@ -3984,22 +4070,10 @@ ca_cmd_query(int argc, char **argv)
         return rc;
     }
 
-    mask = 0;
-    all = 0;
+    rc = ca_query_events(o.event, &mask, &all);
 
-    if (o.event) {
-        rc = ca_parse_events(o.event, &mask, &all);
-
-        if (rc != -1) {
-            return rc;
-        }
-
-    } else {
-        for (i = 0; ca_events[i].name; i++) {
-            if (ca_events[i].dflt) {
-                mask |= 1u << i;
-            }
-        }
+    if (rc != -1) {
+        return rc;
     }
 
     rc = ca_dir_segments(o.arg, &dir);
@@ -4024,49 +4098,13 @@ ca_cmd_query(int argc, char **argv)
         if (wr == CA_WALK_DAMAGED) {
             damaged++;
 
-            if (w.rd == CA_READ_LONG) {
-                fprintf(stderr, "%s:%llu: skipped: a line longer than %d "
-                        "bytes\n", ca_path(&dir, w.seg),
-                        (unsigned long long) w.r.line, CA_LINE_MAX);
-                continue;
-            }
-
-            if (w.rr == CA_REC_EDITED) {
-                /* the hash failed; show the record if it still parses */
-                if (ca_parse_fields(w.line, w.len, rec, scratch)
-                    != CA_REC_OK)
-                {
-                    rec->ts_text = NULL;
-                }
-            }
-
-            fprintf(stderr, "%s:%llu: %s: %s\n", ca_path(&dir, w.seg),
-                    (unsigned long long) w.r.line,
-                    w.rr == CA_REC_EDITED ? "warning" : "skipped",
-                    w.rd == CA_READ_PARTIAL && w.rr == CA_REC_OK
-                    ? CA_WHY_TORN : why);
-
-            if (w.rr != CA_REC_EDITED || rec->ts_text == NULL) {
+            if (!ca_query_damaged(&w, &dir, why)) {
                 continue;
             }
         }
 
-        if (rec->ts < from || rec->ts >= to) {
-            continue;
-        }
-
-        e = ca_event_index(rec->event, rec->event_len);
-
-        if (!all && (e < 0 || !(mask & (1u << e)))) {
-            continue;
-        }
-
-        if ((o.room && !ca_subject_match(rec, "room", "room", o.room))
-            || (o.app && !ca_subject_match(rec, "app", NULL, o.app))
-            || (o.host && !ca_subject_match(rec, "host", "host", o.host))
-            || (o.person && !ca_subject_match(rec, "person", "person",
-                                              o.person))
-            || (o.session && !ca_session_match(rec, o.session)))
+        if (rec->ts < from || rec->ts >= to
+            || !ca_query_match(&o, rec, mask, all))
         {
             continue;
         }
