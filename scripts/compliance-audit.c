@@ -574,6 +574,9 @@ static ca_rec_e ca_parse_record(const u_char *line, size_t len,
     ca_record_t *rec, char *why);
 static ca_rec_e ca_parse_fields(const u_char *line, size_t len,
     ca_record_t *rec, char *why);
+static const u_char *ca_flat_value(const u_char *p, const u_char *end,
+    ca_field_t *f);
+static int ca_flat_unique(ca_field_t *fields, size_t n);
 static int ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec);
 static const u_char *ca_flat_string(const u_char *p, const u_char *end,
     unsigned *escaped);
@@ -2320,8 +2323,7 @@ ca_parse_fields(const u_char *line, size_t len, ca_record_t *rec, char *why)
 static int
 ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
 {
-    size_t          n, i, j;
-    uint64_t        seen, bit;
+    size_t          n;
     unsigned        escaped;
     ca_field_t     *f;
     const u_char   *end, *s;
@@ -2354,75 +2356,10 @@ ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
 
         f->key = s;
         f->key_len = p - s;
-        p += 2;
 
-        switch (*p) {
+        p = ca_flat_value(p + 2, end, f);
 
-        case '"':
-            s = ++p;
-            p = ca_flat_string(p, end, &escaped);
-
-            if (p == NULL) {
-                return -1;
-            }
-
-            f->type = CA_T_STRING;
-            f->escaped = escaped;
-            f->val = s;
-            f->val_len = p - s;
-            p++;
-            break;
-
-        case 't':
-        case 'f':
-        case 'n':
-            s = (u_char *) (*p == 't' ? "true" : (*p == 'f' ? "false"
-                                                            : "null"));
-            i = strlen((const char *) s);
-
-            if ((size_t) (end - p) < i || memcmp(p, s, i) != 0) {
-                return -1;
-            }
-
-            f->type = (*p == 't') ? CA_T_TRUE
-                                  : ((*p == 'f') ? CA_T_FALSE : CA_T_NULL);
-            f->escaped = 0;
-            f->val = p;
-            f->val_len = i;
-            p += i;
-            break;
-
-        default:
-            s = p;
-
-            if (*p == '-') {
-                p++;
-            }
-
-            if (p < end && *p == '0') {
-                p++;
-
-            } else if (p < end && *p >= '1' && *p <= '9') {
-                while (p < end && *p >= '0' && *p <= '9') {
-                    p++;
-                }
-
-            } else {
-                return -1;
-            }
-
-            if (p - s > 18) {
-                return -1;
-            }
-
-            f->type = CA_T_INT;
-            f->escaped = 0;
-            f->val = s;
-            f->val_len = p - s;
-            break;
-        }
-
-        if (p >= end) {
+        if (p == NULL || p >= end) {
             return -1;
         }
 
@@ -2438,12 +2375,106 @@ ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
         return -1;
     }
 
-    /* no key twice: keys are compared only when a cheap hash collides */
+    if (ca_flat_unique(rec->fields, n) != 0) {
+        return -1;
+    }
+
+    rec->nfields = n;
+
+    return 0;
+}
+
+
+/* a field's value at p, in the fast path's forms; the end of it, or NULL */
+
+static const u_char *
+ca_flat_value(const u_char *p, const u_char *end, ca_field_t *f)
+{
+    size_t          i;
+    unsigned        escaped;
+    const u_char   *s;
+
+    switch (*p) {
+
+    case '"':
+        s = ++p;
+        p = ca_flat_string(p, end, &escaped);
+
+        if (p == NULL) {
+            return NULL;
+        }
+
+        f->type = CA_T_STRING;
+        f->escaped = escaped;
+        f->val = s;
+        f->val_len = p - s;
+
+        return p + 1;
+
+    case 't':
+    case 'f':
+    case 'n':
+        s = (u_char *) (*p == 't' ? "true" : (*p == 'f' ? "false" : "null"));
+        i = strlen((const char *) s);
+
+        if ((size_t) (end - p) < i || memcmp(p, s, i) != 0) {
+            return NULL;
+        }
+
+        f->type = (*p == 't') ? CA_T_TRUE
+                              : ((*p == 'f') ? CA_T_FALSE : CA_T_NULL);
+        f->escaped = 0;
+        f->val = p;
+        f->val_len = i;
+
+        return p + i;
+
+    default:
+        s = p;
+
+        if (*p == '-') {
+            p++;
+        }
+
+        if (p < end && *p == '0') {
+            p++;
+
+        } else if (p < end && *p >= '1' && *p <= '9') {
+            while (p < end && *p >= '0' && *p <= '9') {
+                p++;
+            }
+
+        } else {
+            return NULL;
+        }
+
+        if (p - s > 18) {
+            return NULL;
+        }
+
+        f->type = CA_T_INT;
+        f->escaped = 0;
+        f->val = s;
+        f->val_len = p - s;
+
+        return p;
+    }
+}
+
+
+/* no key twice: keys are compared only when a cheap hash collides */
+
+static int
+ca_flat_unique(ca_field_t *fields, size_t n)
+{
+    size_t       i, j;
+    uint64_t     seen, bit;
+    ca_field_t  *f;
 
     seen = 0;
 
     for (i = 0; i < n; i++) {
-        f = &rec->fields[i];
+        f = &fields[i];
         bit = (uint64_t) 1 << ((f->key_len * 7
                                 + (f->key_len ? f->key[0] * 3
                                                 + f->key[f->key_len - 1]
@@ -2451,8 +2482,8 @@ ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
 
         if (seen & bit) {
             for (j = 0; j < i; j++) {
-                if (f->key_len == rec->fields[j].key_len
-                    && memcmp(f->key, rec->fields[j].key, f->key_len) == 0)
+                if (f->key_len == fields[j].key_len
+                    && memcmp(f->key, fields[j].key, f->key_len) == 0)
                 {
                     return -1;
                 }
@@ -2461,8 +2492,6 @@ ca_flat_scan(const u_char *p, size_t len, ca_record_t *rec)
 
         seen |= bit;
     }
-
-    rec->nfields = n;
 
     return 0;
 }
