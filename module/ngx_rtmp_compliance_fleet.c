@@ -57,8 +57,6 @@ typedef struct {
 } ngx_rtmp_compliance_lock_cmd_t;
 
 
-static ngx_int_t ngx_rtmp_compliance_fleet_journal(
-    ngx_rtmp_compliance_main_conf_t *mcf, json_t *rec, ngx_log_t *log);
 static ngx_int_t ngx_rtmp_compliance_redis_address(ngx_conf_t *cf,
     ngx_rtmp_compliance_fleet_t *fl, ngx_str_t *addr);
 static ngx_int_t ngx_rtmp_compliance_redis_password(ngx_conf_t *cf,
@@ -384,7 +382,7 @@ ngx_rtmp_compliance_fleet_publish_locked(
                         "uid", uid.data, uid.len, "order", j)
             : NULL;
 
-    rc = ngx_rtmp_compliance_fleet_journal(mcf, rec, log);
+    rc = ngx_rtmp_compliance_state_append(mcf, rec, log);
 
     json_decref(j);
 
@@ -397,22 +395,6 @@ ngx_rtmp_compliance_fleet_publish_locked(
     }
 
     free(s);
-
-    return rc;
-}
-
-
-/* a fleet record into the state file; rec (NULL: not made) is freed */
-
-static ngx_int_t
-ngx_rtmp_compliance_fleet_journal(ngx_rtmp_compliance_main_conf_t *mcf,
-    json_t *rec, ngx_log_t *log)
-{
-    ngx_int_t  rc;
-
-    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
-
-    json_decref(rec);
 
     return rc;
 }
@@ -968,7 +950,7 @@ ngx_rtmp_compliance_fleet_on_xadd(redisAsyncContext *ac, void *r,
                             ? "create" : "lift",
                     "uid", uid.data, uid.len);
 
-    if (ngx_rtmp_compliance_fleet_journal(mcf, rec, ngx_cycle->log)
+    if (ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
         != NGX_OK)
     {
         /* published twice at worst: applying is idempotent by uid */
@@ -1186,7 +1168,7 @@ ngx_rtmp_compliance_fleet_on_xread(redisAsyncContext *ac, void *r,
             rec = json_pack("{s:s, s:s}", "op", "stream", "id",
                             mcf->zone->sh->fleet_last_id);
 
-            if (ngx_rtmp_compliance_fleet_journal(mcf, rec, ngx_cycle->log)
+            if (ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
                 != NGX_OK)
             {
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -1238,7 +1220,7 @@ ngx_rtmp_compliance_fleet_own_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     rec = json_pack("{s:s, s:I}", "op", "next",
                     "id", (json_int_t) mcf->zone->sh->next_order);
 
-    if (ngx_rtmp_compliance_fleet_journal(mcf, rec, ngx_cycle->log)
+    if (ngx_rtmp_compliance_state_append(mcf, rec, ngx_cycle->log)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,

@@ -28,8 +28,6 @@
     (16 + NGX_RTMP_COMPLIANCE_CLAIM_MAX * NGX_RTMP_COMPLIANCE_TEXT_LOG_MAX + 2)
 
 
-static ngx_int_t ngx_rtmp_compliance_order_journal(
-    ngx_rtmp_compliance_main_conf_t *mcf, json_t *rec, ngx_log_t *log);
 static void ngx_rtmp_compliance_order_publish_locked(
     ngx_rtmp_compliance_main_conf_t *mcf, ngx_rtmp_compliance_order_t *o,
     ngx_uint_t what, ngx_log_t *log);
@@ -74,11 +72,11 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     /* {"op":"create","order":{...}} */
 
     j = ngx_rtmp_compliance_order_json(o);
-    rc = ngx_rtmp_compliance_order_journal(mcf,
-                                           j ? json_pack("{s:s, s:O}", "op",
-                                                         "create", "order", j)
-                                             : NULL,
-                                           log);
+    rc = ngx_rtmp_compliance_state_append(mcf,
+                                          j ? json_pack("{s:s, s:O}", "op",
+                                                        "create", "order", j)
+                                            : NULL,
+                                          log);
     json_decref(j);
 
     if (rc != NGX_OK) {
@@ -127,25 +125,6 @@ ngx_rtmp_compliance_order_create_locked(ngx_rtmp_compliance_main_conf_t *mcf,
 }
 
 
-/*
- * a step of an order in the state file's journal, freed after; NULL: it
- * could not be made
- */
-
-static ngx_int_t
-ngx_rtmp_compliance_order_journal(ngx_rtmp_compliance_main_conf_t *mcf,
-    json_t *rec, ngx_log_t *log)
-{
-    ngx_int_t  rc;
-
-    rc = rec ? ngx_rtmp_compliance_state_append(mcf, rec, log) : NGX_ERROR;
-
-    json_decref(rec);
-
-    return rc;
-}
-
-
 /* a change made here goes to the fleet; it stays in force here if not */
 
 static void
@@ -186,11 +165,11 @@ ngx_rtmp_compliance_order_lift_locked(ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_str_t  uid, target;
     u_char     buf[NGX_RTMP_COMPLIANCE_TARGET_LOG];
 
-    if (ngx_rtmp_compliance_order_journal(mcf,
-                                          json_pack("{s:s, s:I}", "op",
-                                                    "lift", "id",
-                                                    (json_int_t) o->id),
-                                          log)
+    if (ngx_rtmp_compliance_state_append(mcf,
+                                         json_pack("{s:s, s:I}", "op",
+                                                   "lift", "id",
+                                                   (json_int_t) o->id),
+                                         log)
         != NGX_OK)
     {
         return NGX_ERROR;

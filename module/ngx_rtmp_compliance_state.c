@@ -30,6 +30,8 @@
 #define NGX_RTMP_COMPLIANCE_STATE_LINE_MAX  8192
 
 
+static ngx_int_t ngx_rtmp_compliance_state_durable(
+    ngx_rtmp_compliance_main_conf_t *mcf, json_t *j, ngx_log_t *log);
 static ngx_uint_t ngx_rtmp_compliance_state_replay(
     ngx_rtmp_compliance_main_conf_t *mcf, u_char *buf, off_t size,
     time_t now, ngx_log_t *log);
@@ -790,11 +792,26 @@ ngx_rtmp_compliance_state_write(ngx_fd_t fd, json_t *j)
 
 /*
  * a worker appends a change and makes it durable; the zone's mutex is
- * held, so lines are in the zone's order
+ * held, so lines are in the zone's order.  j is freed after (NULL: the
+ * caller could not make it, an error)
  */
 
 ngx_int_t
 ngx_rtmp_compliance_state_append(ngx_rtmp_compliance_main_conf_t *mcf,
+    json_t *j, ngx_log_t *log)
+{
+    ngx_int_t  rc;
+
+    rc = j ? ngx_rtmp_compliance_state_durable(mcf, j, log) : NGX_ERROR;
+
+    json_decref(j);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_rtmp_compliance_state_durable(ngx_rtmp_compliance_main_conf_t *mcf,
     json_t *j, ngx_log_t *log)
 {
     off_t            size;
