@@ -34,8 +34,6 @@ static void ngx_rtmp_compliance_order_publish_locked(
 static void ngx_rtmp_compliance_order_fleet_create(
     ngx_rtmp_compliance_main_conf_t *mcf,
     ngx_rtmp_compliance_fleet_entry_t *e, time_t now);
-static void ngx_rtmp_compliance_order_players_locked(
-    ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static ngx_uint_t ngx_rtmp_compliance_order_reverify_session(
     ngx_rtmp_compliance_session_t *ss, ngx_rtmp_compliance_order_t *o);
 static void ngx_rtmp_compliance_order_audit_locked(const char *event,
@@ -398,7 +396,8 @@ ngx_rtmp_compliance_order_apply_locked(ngx_rtmp_compliance_zone_t *zone,
             }
 
             /* the room's players go with its publisher */
-            ngx_rtmp_compliance_order_players_locked(ss, o);
+            (void) ngx_rtmp_compliance_room_drop_locked(ss->room, ss->drop,
+                                                        o->id, 1);
         }
     }
 
@@ -440,32 +439,6 @@ ngx_rtmp_compliance_order_reverify_session(ngx_rtmp_compliance_session_t *ss,
     ss->reverify_told++;
 
     return 1;
-}
-
-
-/*
- * the players of a dropped publisher's room are dropped with it: the
- * room's own list of them, not a walk of every session
- */
-
-static void
-ngx_rtmp_compliance_order_players_locked(ngx_rtmp_compliance_session_t *ss,
-    ngx_rtmp_compliance_order_t *o)
-{
-    ngx_queue_t                    *q;
-    ngx_rtmp_compliance_session_t  *ps;
-
-    for (q = ngx_queue_head(&ss->room->players);
-         q != ngx_queue_sentinel(&ss->room->players);
-         q = ngx_queue_next(q))
-    {
-        ps = ngx_queue_data(q, ngx_rtmp_compliance_session_t, in_room);
-
-        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER && ps->drop == 0) {
-            ps->drop = ss->drop;
-            ps->order = o->id;
-        }
-    }
 }
 
 

@@ -1749,8 +1749,7 @@ ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
     ngx_uint_t reason)
 {
     ngx_uint_t                        n;
-    ngx_queue_t                      *q;
-    ngx_rtmp_compliance_session_t    *ps, *ss;
+    ngx_rtmp_compliance_session_t    *ss;
     ngx_rtmp_compliance_main_conf_t  *mcf;
 
     mcf = ngx_rtmp_compliance_main;
@@ -1762,27 +1761,9 @@ ngx_rtmp_compliance_session_unpublish(ngx_rtmp_compliance_ctx_t *ctx,
         return;
     }
 
-    n = 0;
-
     ngx_shmtx_lock(&mcf->zone->shpool->mutex);
 
-    /* the room's own players, not a walk of every session */
-
-    for (q = ngx_queue_head(&ss->room->players);
-         q != ngx_queue_sentinel(&ss->room->players);
-         q = ngx_queue_next(q))
-    {
-        ps = ngx_queue_data(q, ngx_rtmp_compliance_session_t, in_room);
-
-        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER
-            && ps->proto != NGX_RTMP_COMPLIANCE_PROTO_RTMP
-            && ps->drop == 0)
-        {
-            ps->drop = (u_char) reason;
-            ps->order = ss->order;
-            n++;
-        }
-    }
+    n = ngx_rtmp_compliance_room_drop_locked(ss->room, reason, ss->order, 0);
 
     if (n) {
         mcf->zone->sh->marks++;

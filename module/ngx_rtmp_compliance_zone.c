@@ -844,6 +844,41 @@ ngx_rtmp_compliance_room_find_locked(ngx_rtmp_compliance_zone_t *zone,
 }
 
 
+/*
+ * the players of a room whose publisher is dropped go with it, for its
+ * reason and order; rtmp: RTMP players too (nginx-rtmp tells them itself
+ * when the publisher goes on its own); the number marked
+ */
+
+ngx_uint_t
+ngx_rtmp_compliance_room_drop_locked(ngx_rtmp_compliance_room_t *r,
+    ngx_uint_t reason, uint64_t order, ngx_uint_t rtmp)
+{
+    ngx_uint_t                      n;
+    ngx_queue_t                    *q;
+    ngx_rtmp_compliance_session_t  *ps;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&r->players);
+         q != ngx_queue_sentinel(&r->players);
+         q = ngx_queue_next(q))
+    {
+        ps = ngx_queue_data(q, ngx_rtmp_compliance_session_t, in_room);
+
+        if (ps->kind == NGX_RTMP_COMPLIANCE_PLAYER && ps->drop == 0
+            && (rtmp || ps->proto != NGX_RTMP_COMPLIANCE_PROTO_RTMP))
+        {
+            ps->drop = (u_char) reason;
+            ps->order = order;
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
 void
 ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
     u_char *tier, size_t len)

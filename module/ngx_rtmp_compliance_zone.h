@@ -366,6 +366,8 @@ ngx_int_t ngx_rtmp_compliance_session_set_locked(
     ngx_str_t *subjects);
 ngx_rtmp_compliance_room_t *ngx_rtmp_compliance_room_find_locked(
     ngx_rtmp_compliance_zone_t *zone, ngx_str_t *app, ngx_str_t *room);
+ngx_uint_t ngx_rtmp_compliance_room_drop_locked(ngx_rtmp_compliance_room_t *r,
+    ngx_uint_t reason, uint64_t order, ngx_uint_t rtmp);
 void ngx_rtmp_compliance_room_set_tier(ngx_rtmp_compliance_room_t *r,
     u_char *tier, size_t len);
 ngx_int_t ngx_rtmp_compliance_outbox_add_locked(
