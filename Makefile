@@ -41,7 +41,7 @@ TEST_PACKAGES = debhelper dpkg-dev perl libtest-base-perl \
                 gstreamer1.0-tools gstreamer1.0-plugins-base \
                 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
                 gstreamer1.0-plugins-ugly prometheus \
-                obs-studio xvfb python3 rtmpdump iproute2
+                obs-studio xvfb python3 rtmpdump iproute2 strace
 DEB_PACKAGES  = $(DEMO_PACKAGES) $(TEST_PACKAGES)
 
 MODULE_SRCS  = $(wildcard module/*.c module/*.h) config console/console.html

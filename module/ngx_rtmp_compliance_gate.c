@@ -64,7 +64,8 @@ static ngx_int_t ngx_rtmp_compliance_nodelay(ngx_rtmp_session_t *s,
 static ssize_t ngx_rtmp_compliance_recv(ngx_connection_t *c, u_char *buf,
     size_t size);
 static void ngx_rtmp_compliance_quickack_run(ngx_event_t *ev);
-static void ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s);
+static void ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s,
+    ngx_uint_t publish);
 static ngx_int_t ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s,
     ngx_chain_t *in, ngx_uint_t kind);
 static void ngx_rtmp_compliance_deadline_start(ngx_rtmp_session_t *s);
@@ -349,7 +350,7 @@ ngx_rtmp_compliance_set_room(ngx_rtmp_session_t *s,
  * its reply carried the ACK (a separate ACK would cost a packet and the
  * loopback's softirq, ~6 % of an admission's CPU).  Once admitted (or
  * where compliance is off), the connection reads through nginx's own
- * recv again and is back to Nagle: media costs nothing more.
+ * recv again, and a player's is back to Nagle: media costs nothing more.
  */
 
 static ngx_int_t
@@ -465,7 +466,7 @@ ngx_rtmp_compliance_quickack_run(ngx_event_t *ev)
 
 
 static void
-ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s)
+ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s, ngx_uint_t publish)
 {
     int                off;
     ngx_connection_t  *c;
@@ -479,12 +480,14 @@ ngx_rtmp_compliance_settle(ngx_rtmp_session_t *s)
     c->recv = next_recv;
 
     /*
-     * the media goes out as nginx-rtmp sends it, with Nagle: without it
-     * every chunk is a segment of its own (~25 % more of nginx's CPU per
-     * megabyte relayed)
+     * the media goes out to a player as nginx-rtmp sends it, with Nagle:
+     * without it every chunk is a segment of its own (~25 % more of
+     * nginx's CPU per megabyte relayed).  A publisher is sent only
+     * acknowledgements and pings, which Nagle would not join: its
+     * TCP_NODELAY stays, and its admission costs no setsockopt()
      */
 
-    if (c->tcp_nodelay == NGX_TCP_NODELAY_SET) {
+    if (!publish && c->tcp_nodelay == NGX_TCP_NODELAY_SET) {
         off = 0;
 
         if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, (const void *) &off,
@@ -789,7 +792,7 @@ ngx_rtmp_compliance_gate_begin(ngx_rtmp_session_t *s, ngx_chain_t *in,
     if (!cacf->enable) {
         /* no admission to wait for here */
         ngx_rtmp_compliance_deadline_stop(s);
-        ngx_rtmp_compliance_settle(s);
+        ngx_rtmp_compliance_settle(s, publish);
         return NGX_OK;
     }
 
@@ -1162,7 +1165,7 @@ ngx_rtmp_compliance_gate_outcome(ngx_rtmp_session_t *s,
 
     ngx_rtmp_compliance_session_count(ctx->kind, reason);
     ngx_rtmp_compliance_deadline_stop(s);
-    ngx_rtmp_compliance_settle(s);
+    ngx_rtmp_compliance_settle(s, !play);
 
     if (!play) {
         ctx->admitted = 1;

@@ -931,3 +931,43 @@ sub {
         }
     }
 }
+
+
+
+=== TEST 37: TCP_NODELAY is set on each RTMP connection when it comes (go-live without Nagle); at admission a player's is cleared (its media goes out with Nagle) and a publisher's stays: one setsockopt() less a publish
+--- post_check eval
+sub {
+    my @w = worker_pids();
+    my $out = servroot() . '/tmp/setsockopt.strace';
+    my $tracer = fork();
+    if ($tracer == 0) {
+        exec 'strace', '-qq', '-e', 'trace=setsockopt', '-e', 'signal=none',
+             '-o', $out, map { ('-p', $_) } @w;
+        exit 127;
+    }
+    my $traced = sub {
+        for my $w (@w) {
+            my $st = slurp("/proc/$w/status") // '';
+            return 0 unless $st =~ /^TracerPid:\s*[1-9]/m;
+        }
+        return 1;
+    };
+    ok(wait_for($traced, 10), 'strace follows the workers');
+
+    my $p = publisher('room1');
+    ok(wait_output($p, 'NetStream.Publish.Start'), 'the publisher is live');
+    my $v = player('room1');
+    ok(wait_output($v, 'NetStream.Play.Start'), 'the player is admitted');
+
+    kill 'INT', $tracer;
+    waitpid($tracer, 0);
+    stop_client($_) for $p, $v;
+
+    my $t = slurp($out) // '';
+    my $on = () = $t =~ /TCP_NODELAY, \[1\]/g;
+    my $off = () = $t =~ /TCP_NODELAY, \[0\]/g;
+    is($on, 2, 'set on both connections when they came') or diag($t);
+    is($off, 1, "cleared once: the player's") or diag($t);
+}
+--- no_error_log
+[error]
