@@ -211,7 +211,8 @@ fuzz: deps
 	    RTMP_SRC=$(RTMP_SRC) fuzz/build.sh $(BUILD)/fuzz
 	FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
-# the benchmark (bench/run, docs/performance.md); BENCH_QUICK=1: under 5 minutes (~90 s here).
+# the benchmark (bench/run, docs/performance.md); BENCH_QUICK=1: under 5
+# minutes (~90 s here).
 # With nginx-http-flv-module at hand (FLV_SRC, FLV_TARBALL) make flv runs
 # first, for the HTTP-FLV section; without it bench/run says it skipped it
 BENCH_QUICK ?=
